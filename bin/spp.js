@@ -1,0 +1,18 @@
+#!/usr/bin/env node
+'use strict';
+// The CLI is written in TypeScript and compiled by `npm run build` (run by
+// `npm install`/`npm ci` through the `prepare` script) into dist/.
+let main;
+try {
+  ({ main } = require('../dist/src/cli/main.js'));
+} catch (err) {
+  if (err && err.code === 'MODULE_NOT_FOUND') {
+    process.stderr.write('spp: dist/ is missing; run `npm run build` in ' + require('path').resolve(__dirname, '..') + '\n');
+    process.exit(2);
+  }
+  throw err;
+}
+main(process.argv.slice(2)).then(
+  (code) => { process.exitCode = code; },
+  (err) => { process.stderr.write(`spp: ${err && err.stack || err}\n`); process.exitCode = 1; },
+);

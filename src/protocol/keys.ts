@@ -1,0 +1,87 @@
+/**
+ * Every etcd key of the networking-spp protocol, built and parsed in one
+ * place so that no other module concatenates key strings.
+ */
+
+export const ROOT = '/spp/openstack/';
+
+export type KeyKind = 'configuration' | 'vhost' | 'bind_port' | 'action' | 'port_status' | 'agent';
+
+export type ParsedKey =
+  | { readonly kind: 'configuration'; readonly host: string }
+  | { readonly kind: 'vhost'; readonly host: string; readonly phys: string; readonly vhostId: number }
+  | { readonly kind: 'bind_port' | 'action' | 'port_status'; readonly host: string; readonly portId: string }
+  | { readonly kind: 'agent'; readonly host: string };
+
+/** Host names and port ids become key segments, so they must not contain '/'. */
+function segment(what: string, value: string): string {
+  if (value.length === 0 || value.includes('/')) {
+    throw new Error(`invalid ${what} ${JSON.stringify(value)}: must be non-empty and contain no '/'`);
+  }
+  return value;
+}
+
+export const keys = {
+  configuration: (host: string): string => `${ROOT}configuration/${segment('host', host)}`,
+  vhost: (host: string, phys: string, vhostId: number): string =>
+    `${ROOT}vhost/${segment('host', host)}/${segment('physical network', phys)}/${vhostId}`,
+  bindPort: (host: string, portId: string): string => `${ROOT}bind_port/${segment('host', host)}/${segment('port id', portId)}`,
+  action: (host: string, portId: string): string => `${ROOT}action/${segment('host', host)}/${segment('port id', portId)}`,
+  portStatus: (host: string, portId: string): string =>
+    `${ROOT}port_status/${segment('host', host)}/${segment('port id', portId)}`,
+  agent: (host: string): string => `${ROOT}agent/${segment('host', host)}`,
+} as const;
+
+/** Prefixes (ending in '/') under which one host's keys of a kind live. */
+export const prefixes = {
+  all: ROOT,
+  configuration: `${ROOT}configuration/`,
+  vhostOfHost: (host: string): string => `${ROOT}vhost/${segment('host', host)}/`,
+  vhostOfPhys: (host: string, phys: string): string => `${ROOT}vhost/${segment('host', host)}/${segment('physical network', phys)}/`,
+  bindPortOfHost: (host: string): string => `${ROOT}bind_port/${segment('host', host)}/`,
+  actionOfHost: (host: string): string => `${ROOT}action/${segment('host', host)}/`,
+  portStatusOfHost: (host: string): string => `${ROOT}port_status/${segment('host', host)}/`,
+  agent: `${ROOT}agent/`,
+} as const;
+
+/** Every prefix (or exact key) holding a key that belongs to `host`. */
+export function hostKeyRanges(host: string): { exact: string[]; prefixes: string[] } {
+  return {
+    exact: [keys.configuration(host), keys.agent(host)],
+    prefixes: [prefixes.vhostOfHost(host), prefixes.bindPortOfHost(host), prefixes.actionOfHost(host), prefixes.portStatusOfHost(host)],
+  };
+}
+
+const VHOST_ID = /^(0|[1-9][0-9]*)$/;
+
+/** Parses a protocol key; undefined for anything that is not one. */
+export function parseKey(key: string): ParsedKey | undefined {
+  if (!key.startsWith(ROOT)) return undefined;
+  const parts = key.slice(ROOT.length).split('/');
+  if (parts.some((p) => p.length === 0)) return undefined;
+  const [kind, host] = parts;
+  if (host === undefined) return undefined;
+  switch (kind) {
+    case 'configuration':
+    case 'agent':
+      return parts.length === 2 ? { kind, host } : undefined;
+    case 'vhost': {
+      const [, , phys, id] = parts;
+      if (parts.length !== 4 || phys === undefined || id === undefined || !VHOST_ID.test(id)) return undefined;
+      return { kind, host, phys, vhostId: Number(id) };
+    }
+    case 'bind_port':
+    case 'action':
+    case 'port_status': {
+      const portId = parts[2];
+      return parts.length === 3 && portId !== undefined ? { kind, host, portId } : undefined;
+    }
+    default:
+      return undefined;
+  }
+}
+
+/** The host a protocol key belongs to, if it is one. */
+export function hostOfKey(key: string): string | undefined {
+  return parseKey(key)?.host;
+}
