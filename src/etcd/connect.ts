@@ -1,0 +1,47 @@
+/** Builds an etcd3 client from the options every command and the agent share. */
+import { readFileSync } from 'node:fs';
+import { Etcd3, IOptions } from 'etcd3';
+
+export interface EtcdConnectOptions {
+  /** host:port or URLs; comma-separated lists are accepted. */
+  readonly endpoints: readonly string[];
+  readonly caFile?: string;
+  readonly certFile?: string;
+  readonly keyFile?: string;
+  readonly username?: string;
+  readonly password?: string;
+  /** Per-call deadline, so a dead cluster fails a call instead of hanging it. */
+  readonly callTimeoutMs?: number;
+}
+
+export const DEFAULT_ETCD_ENDPOINT = '127.0.0.1:2379';
+
+export function splitEndpoints(value: string | undefined): string[] {
+  return (value ?? DEFAULT_ETCD_ENDPOINT)
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+}
+
+export function etcdUrls(opts: EtcdConnectOptions): string[] {
+  const tls = opts.caFile !== undefined;
+  return opts.endpoints.map((e) => (/^[a-z]+:\/\//.test(e) ? e : `${tls ? 'https' : 'http'}://${e}`));
+}
+
+export function connectEtcd(opts: EtcdConnectOptions): Etcd3 {
+  const options: IOptions = {
+    hosts: etcdUrls(opts),
+    ...(opts.caFile
+      ? {
+          credentials: {
+            rootCertificate: readFileSync(opts.caFile),
+            ...(opts.keyFile ? { privateKey: readFileSync(opts.keyFile) } : {}),
+            ...(opts.certFile ? { certChain: readFileSync(opts.certFile) } : {}),
+          },
+        }
+      : {}),
+    ...(opts.username ? { auth: { username: opts.username, password: opts.password ?? '' } } : {}),
+    ...(opts.callTimeoutMs ? { defaultCallOptions: () => ({ deadline: Date.now() + opts.callTimeoutMs! }) } : {}),
+  };
+  return new Etcd3(options);
+}
