@@ -1,0 +1,274 @@
+/**
+ * The port machine: one per neutron port on this host. It holds the port's
+ * desired state (its intent, derived from etcd) and what was last observed
+ * of its vhost, and decides what to do next. All I/O (spp-ctl commands, etcd
+ * writes) comes in as injected actors and actions, so the daemon, the replay
+ * tool and the visualizer run this very definition.
+ */
+import { assign, fromPromise, setup } from 'xstate';
+import type { PortIntent } from '../src/agent/intent';
+import type { VhostObserved } from '../src/plan/observed';
+import { backoffMs, classify } from './errors';
+
+export interface PortTimers {
+  /** Delays (ms) after a plug at which `up` is put again while the action is still plug (driver race). */
+  readonly reassertMs: readonly number[];
+  readonly backoffBaseMs: number;
+  readonly backoffMaxMs: number;
+}
+
+export const DEFAULT_PORT_TIMERS: PortTimers = { reassertMs: [50, 200, 750, 2000], backoffBaseMs: 500, backoffMaxMs: 30_000 };
+
+export interface PortInput {
+  readonly host: string;
+  readonly portId: string;
+  readonly intent: PortIntent;
+  readonly revision: number;
+  readonly timers?: PortTimers;
+}
+
+export interface PortContext {
+  readonly host: string;
+  readonly portId: string;
+  /** Desired: what etcd asks for now. */
+  readonly intent: PortIntent;
+  /** The plug intent last applied, to tell a real change from a repeated event. */
+  readonly applied?: PortIntent;
+  /** Observed: the vhost's state after the last command run. */
+  readonly observed?: VhostObserved;
+  readonly lastError?: string;
+  readonly attempts: number;
+  /** Desired or observed changed while a run was in flight: evaluate again when it ends. */
+  readonly dirty: boolean;
+  readonly revision: number;
+  readonly reassertIndex: number;
+  readonly timers: PortTimers;
+}
+
+export type PortEvent =
+  | { readonly type: 'DESIRED'; readonly intent: PortIntent; readonly revision: number }
+  /** The vf was rebuilt or re-read: the observed side may have changed. */
+  | { readonly type: 'RESYNC' };
+
+export interface PlugInput {
+  readonly host: string;
+  readonly portId: string;
+  readonly intent: Extract<PortIntent, { kind: 'plug' }>;
+  /** True after a resync or a restart: the status is (re)put even if nothing changed. */
+  readonly revision: number;
+}
+export interface RunOutput {
+  readonly observed?: VhostObserved;
+  /** spp-ctl commands sent, in spp_vf text form. */
+  readonly commands: readonly string[];
+}
+export interface UnplugInput {
+  readonly host: string;
+  readonly portId: string;
+  readonly intent: Extract<PortIntent, { kind: 'unplug' }>;
+}
+export interface ReportInput {
+  readonly host: string;
+  readonly portId: string;
+  readonly reason: string;
+}
+
+function notProvided(name: string): never {
+  throw new Error(`port machine: actor ${name} was not provided`);
+}
+
+export const portMachine = setup({
+  types: {
+    context: {} as PortContext,
+    events: {} as PortEvent,
+    input: {} as PortInput,
+  },
+  actors: {
+    /** Runs the planned commands for the port's vhost and puts port_status = up. */
+    plug: fromPromise<RunOutput, PlugInput>(async () => notProvided('plug')),
+    /** Clears the vhost in spp_vf and removes the port's keys in one etcd transaction. */
+    unplug: fromPromise<RunOutput, UnplugInput>(async () => notProvided('unplug')),
+    /** Puts port_status = error: <reason>. */
+    reportError: fromPromise<void, ReportInput>(async () => notProvided('reportError')),
+  },
+  actions: {
+    /** Puts port_status = up again if the action is still plug (the original driver may have missed it). */
+    reassertUp: (_: unknown, _params: { host: string; portId: string }) => {},
+  },
+  guards: {
+    isInvalid: ({ context }) => context.intent.kind === 'invalid',
+    isPlug: ({ context }) => context.intent.kind === 'plug',
+    isUnplug: ({ context }) => context.intent.kind === 'unplug',
+    isDirty: ({ context }) => context.dirty,
+    isPermanent: ({ event }) => classify((event as { error?: unknown }).error).permanent,
+    /** A repeated event: the intent equals what is applied (or already reported). */
+    intentUnchanged: ({ context, event }) =>
+      event.type === 'DESIRED' && JSON.stringify(event.intent) === JSON.stringify(context.applied ?? context.intent),
+    moreReasserts: ({ context }) => context.reassertIndex < context.timers.reassertMs.length,
+  },
+  delays: {
+    backoff: ({ context }) => backoffMs(context.attempts, context.timers.backoffBaseMs, context.timers.backoffMaxMs),
+    reassert: ({ context }) => {
+      const schedule = context.timers.reassertMs;
+      const at = schedule[context.reassertIndex] ?? 0;
+      return at - (schedule[context.reassertIndex - 1] ?? 0);
+    },
+  },
+}).createMachine({
+  id: 'port',
+  context: ({ input }) => ({
+    host: input.host,
+    portId: input.portId,
+    intent: input.intent,
+    attempts: 0,
+    dirty: false,
+    revision: input.revision,
+    reassertIndex: 0,
+    timers: input.timers ?? DEFAULT_PORT_TIMERS,
+  }),
+  initial: 'evaluating',
+  states: {
+    evaluating: {
+      entry: assign({ dirty: false }),
+      always: [
+        { guard: 'isInvalid', target: 'failed' },
+        { guard: 'isPlug', target: 'plugging' },
+        { guard: 'isUnplug', target: 'unplugging' },
+        { target: 'idle' },
+      ],
+    },
+    idle: {
+      on: {
+        DESIRED: { target: 'evaluating', actions: assign({ intent: ({ event }) => event.intent, revision: ({ event }) => event.revision }) },
+      },
+    },
+    plugging: {
+      invoke: {
+        src: 'plug',
+        input: ({ context }) => ({
+          host: context.host,
+          portId: context.portId,
+          intent: context.intent as Extract<PortIntent, { kind: 'plug' }>,
+          revision: context.revision,
+        }),
+        onDone: [
+          {
+            guard: 'isDirty',
+            target: 'evaluating',
+            actions: assign({ observed: ({ event }) => event.output.observed, attempts: 0, lastError: undefined }),
+          },
+          {
+            target: 'plugged',
+            actions: assign({
+              observed: ({ event }) => event.output.observed,
+              applied: ({ context }) => context.intent,
+              attempts: 0,
+              lastError: undefined,
+              reassertIndex: 0,
+            }),
+          },
+        ],
+        onError: [
+          { guard: 'isPermanent', target: 'failed', actions: assign({ lastError: ({ event }) => classify(event.error).message }) },
+          {
+            target: 'backoff',
+            actions: assign({ lastError: ({ event }) => classify(event.error).message, attempts: ({ context }) => context.attempts + 1 }),
+          },
+        ],
+      },
+      on: {
+        DESIRED: { actions: assign({ intent: ({ event }) => event.intent, revision: ({ event }) => event.revision, dirty: true }) },
+        RESYNC: { actions: assign({ dirty: true }) },
+      },
+    },
+    plugged: {
+      initial: 'reasserting',
+      states: {
+        reasserting: {
+          always: { guard: ({ context }) => context.reassertIndex >= context.timers.reassertMs.length, target: 'steady' },
+          after: {
+            reassert: {
+              target: 'reasserting',
+              reenter: true,
+              actions: [
+                { type: 'reassertUp', params: ({ context }) => ({ host: context.host, portId: context.portId }) },
+                assign({ reassertIndex: ({ context }) => context.reassertIndex + 1 }),
+              ],
+            },
+          },
+        },
+        steady: {},
+      },
+      on: {
+        DESIRED: [
+          { guard: 'intentUnchanged', actions: assign({ revision: ({ event }) => event.revision }) },
+          { target: 'evaluating', actions: assign({ intent: ({ event }) => event.intent, revision: ({ event }) => event.revision }) },
+        ],
+        RESYNC: { target: 'evaluating' },
+      },
+    },
+    unplugging: {
+      invoke: {
+        src: 'unplug',
+        input: ({ context }) => ({ host: context.host, portId: context.portId, intent: context.intent as Extract<PortIntent, { kind: 'unplug' }> }),
+        onDone: [
+          { guard: 'isDirty', target: 'evaluating', actions: assign({ applied: undefined, attempts: 0, lastError: undefined }) },
+          { target: 'removed', actions: assign({ applied: undefined, observed: ({ event }) => event.output.observed, attempts: 0, lastError: undefined }) },
+        ],
+        onError: [
+          { guard: 'isPermanent', target: 'failed', actions: assign({ lastError: ({ event }) => classify(event.error).message }) },
+          {
+            target: 'backoff',
+            actions: assign({ lastError: ({ event }) => classify(event.error).message, attempts: ({ context }) => context.attempts + 1 }),
+          },
+        ],
+      },
+      on: {
+        DESIRED: { actions: assign({ intent: ({ event }) => event.intent, revision: ({ event }) => event.revision, dirty: true }) },
+        RESYNC: { actions: assign({ dirty: true }) },
+      },
+    },
+    backoff: {
+      after: { backoff: 'evaluating' },
+      on: {
+        DESIRED: [
+          { guard: 'intentUnchanged', actions: assign({ revision: ({ event }) => event.revision }) },
+          { target: 'evaluating', actions: assign({ intent: ({ event }) => event.intent, revision: ({ event }) => event.revision }) },
+        ],
+        RESYNC: { target: 'evaluating' },
+      },
+    },
+    failed: {
+      initial: 'reporting',
+      entry: assign({
+        lastError: ({ context }) => (context.intent.kind === 'invalid' ? context.intent.reason : context.lastError),
+        applied: ({ context }) => context.intent,
+      }),
+      states: {
+        reporting: {
+          invoke: {
+            src: 'reportError',
+            input: ({ context }) => ({ host: context.host, portId: context.portId, reason: context.lastError ?? 'unknown error' }),
+            onDone: 'reported',
+            onError: { target: 'reportRetry', actions: assign({ attempts: ({ context }) => context.attempts + 1 }) },
+          },
+        },
+        reportRetry: { after: { backoff: 'reporting' } },
+        reported: { entry: assign({ attempts: 0 }) },
+      },
+      on: {
+        DESIRED: [
+          { guard: 'intentUnchanged', actions: assign({ revision: ({ event }) => event.revision }) },
+          { target: 'evaluating', actions: assign({ intent: ({ event }) => event.intent, revision: ({ event }) => event.revision, attempts: 0 }) },
+        ],
+      },
+    },
+    removed: {
+      on: {
+        DESIRED: { target: 'evaluating', actions: assign({ intent: ({ event }) => event.intent, revision: ({ event }) => event.revision }) },
+      },
+    },
+  },
+});
+
+export type PortMachine = typeof portMachine;

@@ -1,0 +1,584 @@
+/**
+ * The reconciliation controller of one host: it keeps the etcd cache, runs a
+ * port machine per port and a NIC machine per spp_vf, and provides them the
+ * actors that do the I/O. It is fed list-watch events and knows nothing of
+ * where they come from, so the daemon (etcd3 + HTTP spp-ctl) and the replay
+ * tool (snapshots + in-process emulator) share it.
+ */
+import { Actor, createActor, fromPromise } from 'xstate';
+import { Subject } from 'rxjs';
+import { DEFAULT_PORT_TIMERS, PlugInput, PortTimers, ReportInput, RunOutput, UnplugInput, portMachine } from '../../machines/port';
+import { NicRunOutput, nicMachine } from '../../machines/nic';
+import { PermanentError } from '../../machines/errors';
+import { stateName } from '../../machines/state-name';
+import type { ListWatchEvent } from '../etcd/listwatch';
+import type { Logger } from '../log';
+import { keys, parseKey } from '../protocol/keys';
+import type { NicLayout } from '../protocol/layout';
+import { VhostObserved, observeVhost } from '../plan/observed';
+import { VhostDesired, foreignComponents, planLayout, planVhost } from '../plan/planner';
+import { describeCommand, SppCommand } from '../sppctl/commands';
+import type { VfStatus } from '../sppctl/wire';
+import { HostStore } from './host-state';
+import { HostFacts, PortIntent, intentOf, resolveConflicts } from './intent';
+import { EtcdWriter, SppCtlApi, isRejected, sppCtlFailure } from './ports';
+import { VfWorker } from './vf-worker';
+
+export interface ControllerOptions {
+  readonly host: string;
+  readonly sppctl: SppCtlApi;
+  readonly etcd: EtcdWriter;
+  readonly logger: Logger;
+  readonly portTimers?: PortTimers;
+  /** Periodic re-read of every vf status (default 30 s). */
+  readonly resyncIntervalMs?: number;
+  readonly nicBackoff?: { readonly baseMs: number; readonly maxMs: number };
+  /** Time source for history entries (injected so replays are deterministic). */
+  readonly now?: () => number;
+  /** Every spp-ctl command just before it is sent. */
+  readonly onCommand?: (cmd: SppCommand) => void;
+  /** Entries kept per port in its history. */
+  readonly historyLimit?: number;
+}
+
+export interface HistoryEntry {
+  readonly at: number;
+  readonly revision: number;
+  readonly what: string;
+  readonly state: string;
+  readonly commands?: readonly string[];
+  readonly error?: string;
+}
+
+export interface PortView {
+  readonly portId: string;
+  readonly state: string;
+  readonly intent: PortIntent;
+  readonly observed?: VhostObserved;
+  readonly lastError?: string;
+  readonly revision: number;
+  readonly history: readonly HistoryEntry[];
+}
+
+export interface NicView {
+  readonly secId: number;
+  readonly layout: NicLayout;
+  readonly state: string;
+  readonly lastError?: string;
+  readonly status?: VfStatus;
+}
+
+export interface ControllerView {
+  readonly host: string;
+  readonly revision: number;
+  readonly configuration: 'missing' | 'invalid' | 'valid';
+  readonly configurationErrors: readonly string[];
+  readonly nics: readonly NicView[];
+  readonly ports: readonly PortView[];
+}
+
+type PortActor = Actor<typeof portMachine>;
+type NicActor = Actor<typeof nicMachine>;
+
+interface PortRuntime {
+  readonly actor: PortActor;
+  lastIntentJson: string;
+  readonly history: HistoryEntry[];
+}
+
+interface NicRuntime {
+  readonly layout: NicLayout;
+  readonly worker: VfWorker;
+  readonly actor: NicActor;
+  /** Set by a build that found the vf different from the cached view: ports must re-plan. */
+  changed: boolean;
+}
+
+export class Controller {
+  readonly store: HostStore;
+  /** A notice whenever something visible changed (for the visualizer's live updates). */
+  readonly changes = new Subject<{ readonly portId?: string; readonly secId?: number }>();
+  private active: { raw: string; layout: readonly NicLayout[] } | undefined;
+  private readonly nics = new Map<number, NicRuntime>();
+  private readonly ports = new Map<string, PortRuntime>();
+  /** Ports whose `up` this process has put since it started. */
+  private readonly announced = new Set<string>();
+  /** vhost id -> port that wants it plugged, as of the last sync. */
+  private wanted = new Map<number, string>();
+  private lastConfigNote = '';
+  private stopping = false;
+  private readonly log: Logger;
+  private readonly now: () => number;
+
+  constructor(private readonly opts: ControllerOptions) {
+    this.store = new HostStore(opts.host);
+    this.log = opts.logger.child({ host: opts.host });
+    this.now = opts.now ?? Date.now;
+  }
+
+  /** Feeds one list-watch event. */
+  handle(ev: ListWatchEvent): void {
+    if (this.stopping) return;
+    switch (ev.type) {
+      case 'connection':
+        this.log.log(ev.connected ? 'info' : 'warn', ev.connected ? 'etcd connected' : 'etcd connection lost', { reason: ev.reason });
+        return;
+      case 'reset':
+        this.store.reset(ev.entries, ev.revision);
+        this.log.info('listed host keys', { revision: ev.revision, keys: [...this.store.entries()].length, reason: ev.reason });
+        this.sync();
+        return;
+      case 'put':
+      case 'delete':
+        if (!this.store.apply(ev)) return;
+        this.log.debug('etcd event', { revision: ev.revision, key: ev.key, event: ev.type, ...portFields(ev.key) });
+        this.sync();
+        return;
+    }
+  }
+
+  /** Re-derives everything from the store (level-triggered). */
+  private sync(): void {
+    this.syncConfiguration();
+    this.syncPorts();
+  }
+
+  private syncConfiguration(): void {
+    const view = this.store.configuration();
+    const key = keys.configuration(this.opts.host);
+    const note = view.state === 'valid' ? `valid:${view.raw}` : view.state === 'invalid' ? `invalid:${view.errors.join('|')}` : 'missing';
+    if (note === this.lastConfigNote) return;
+    this.lastConfigNote = note;
+    if (view.state === 'missing') {
+      if (this.active) this.log.warn('configuration deleted; keeping the running layout until it returns', { key });
+      else this.log.info('waiting for the host configuration', { key });
+      return;
+    }
+    if (view.state === 'invalid') {
+      for (const error of view.errors) this.log.error('invalid host configuration', { key, error, keeping: this.active ? 'running layout' : 'nothing' });
+      return;
+    }
+    for (const warning of view.warnings) this.log.warn('host configuration', { key, warning });
+    if (this.active?.raw === view.raw) return;
+    if (this.active) this.log.info('host configuration changed: rebuilding NICs', { key });
+    this.active = { raw: view.raw, layout: view.layout };
+    this.startNics(view.layout);
+    this.changes.next({});
+  }
+
+  private startNics(layout: readonly NicLayout[]): void {
+    for (const nic of this.nics.values()) nic.actor.stop();
+    this.nics.clear();
+    for (const nicLayout of layout) {
+      const worker = new VfWorker(nicLayout.secId, this.opts.sppctl, (cmd) => {
+        this.log.info('spp-ctl command', { secId: cmd.secId, command: describeCommand(cmd) });
+        this.opts.onCommand?.(cmd);
+      });
+      const runtime: NicRuntime = { layout: nicLayout, worker, actor: undefined as unknown as NicActor, changed: false };
+      const machine = nicMachine.provide({
+        actors: {
+          waitForVf: fromPromise(async () => this.waitForVf(nicLayout)),
+          build: fromPromise<NicRunOutput, { secId: number }>(async () => this.buildNic(runtime)),
+        },
+        actions: {
+          announceReady: () => {
+            worker.setReady(true);
+            if (runtime.changed) this.resyncPortsOf(nicLayout);
+            runtime.changed = false;
+          },
+          announceNotReady: (_, params) => worker.setReady(false, params.reason),
+        },
+      });
+      const actor = createActor(machine, {
+        input: {
+          secId: nicLayout.secId,
+          resyncIntervalMs: this.opts.resyncIntervalMs ?? 30_000,
+          ...(this.opts.nicBackoff ? { backoffBaseMs: this.opts.nicBackoff.baseMs, backoffMaxMs: this.opts.nicBackoff.maxMs } : {}),
+        },
+      });
+      (runtime as { actor: NicActor }).actor = actor;
+      let last = '';
+      actor.subscribe((snap) => {
+        const state = stateName(snap.value);
+        if (state === last) return;
+        last = state;
+        const fields = { secId: nicLayout.secId, nic: nicLayout.nic.pci_address, state, lastError: snap.context.lastError };
+        if (state === 'retryWait') this.log.warn('spp_vf not usable yet', fields);
+        else this.log.info('nic state', fields);
+        this.changes.next({ secId: nicLayout.secId });
+      });
+      this.nics.set(nicLayout.secId, runtime);
+      actor.start();
+    }
+  }
+
+  private async waitForVf(nic: NicLayout): Promise<void> {
+    const processes = await this.opts.sppctl.processes();
+    const found = processes.some((p) => p.type === 'vf' && 'client-id' in p && p['client-id'] === nic.secId);
+    if (!found) {
+      const listed = processes.map((p) => ('client-id' in p ? `${p.type}:${p['client-id']}` : p.type)).join(', ') || 'nothing';
+      throw new Error(`spp_vf ${nic.secId} (NIC ${nic.nic.pci_address}) is not connected to spp-ctl; GET /v1/processes lists ${listed}`);
+    }
+  }
+
+  /** Reads the vf, starts/attaches what the layout lacks, and clears vhosts no port wants. */
+  private async buildNic(runtime: NicRuntime): Promise<{ commands: string[] }> {
+    const { layout, worker } = runtime;
+    return worker.exclusive(async () => {
+      const before = worker.status;
+      const status = await worker.refresh().catch((err) => {
+        throw new Error(explainStatusFailure(layout.secId, err));
+      });
+      runtime.changed = before === undefined || JSON.stringify(before) !== JSON.stringify(status);
+      const foreign = foreignComponents(layout, status);
+      if (foreign.length > 0) this.log.warn('spp_vf runs components that are not in the layout; leaving them alone', { secId: layout.secId, components: foreign });
+      const plan = planLayout(layout, status, this.desiredOn(layout));
+      const done = await worker.execute(plan);
+      if (plan.length > 0) runtime.changed = true;
+      for (const v of layout.vhostIds) {
+        if (this.referenced(v)) continue;
+        const clear = planVhost(layout, v, undefined, await worker.currentStatus());
+        if (clear.length === 0) continue;
+        this.log.info('clearing a vhost no port wants', { secId: layout.secId, vhost: v });
+        try {
+          done.commands.push(...(await worker.execute(clear)).commands);
+        } catch (err) {
+          this.log.error('could not clear vhost', { secId: layout.secId, vhost: v, error: sppCtlFailure(err).message });
+        }
+      }
+      return done;
+    });
+  }
+
+  private desiredOn(nic: NicLayout): Map<number, VhostDesired> {
+    const out = new Map<number, VhostDesired>();
+    for (const p of this.ports.values()) {
+      const intent = p.actor.getSnapshot().context.intent;
+      if (intent.kind === 'plug' && intent.place.secId === nic.secId) out.set(intent.place.vhostId, intent.rule);
+    }
+    return out;
+  }
+
+  /** True when some port wants the vhost plugged or is unplugging it. */
+  private referenced(vhostId: number): boolean {
+    for (const p of this.ports.values()) {
+      const intent = p.actor.getSnapshot().context.intent;
+      if ((intent.kind === 'plug' || intent.kind === 'unplug') && intent.place?.vhostId === vhostId) return true;
+    }
+    return false;
+  }
+
+  private resyncPortsOf(nic: NicLayout): void {
+    for (const p of this.ports.values()) {
+      const intent = p.actor.getSnapshot().context.intent;
+      const secId = intent.kind === 'plug' || intent.kind === 'unplug' ? intent.place?.secId : undefined;
+      if (secId === nic.secId) p.actor.send({ type: 'RESYNC' });
+    }
+  }
+
+  private syncPorts(): void {
+    if (!this.active) return;
+    const facts: HostFacts = { host: this.opts.host, layout: this.active.layout, vhosts: this.store.vhosts() };
+    const ids = new Set([...this.store.portIds(), ...this.ports.keys()]);
+    const raw = new Map<string, PortIntent>();
+    for (const id of ids) raw.set(id, intentOf(this.store.portKeys(id), facts));
+    const intents = resolveConflicts(raw, facts);
+    const wanted = new Map<number, string>();
+    for (const [id, intent] of intents) {
+      if (intent.kind === 'plug') wanted.set(intent.place.vhostId, id);
+      this.deliver(id, intent);
+    }
+    for (const [vhostId, portId] of this.wanted) {
+      if (!wanted.has(vhostId) && !this.referenced(vhostId)) this.clearVhost(vhostId, portId);
+    }
+    this.wanted = wanted;
+  }
+
+  private deliver(portId: string, intent: PortIntent): void {
+    const json = JSON.stringify(intent);
+    const runtime = this.ports.get(portId);
+    const revision = this.store.revision;
+    const hasKeys = this.store.portIds().includes(portId);
+    if (!runtime) {
+      if (intent.kind === 'idle') return;
+      this.startPort(portId, intent, revision);
+      return;
+    }
+    if (runtime.lastIntentJson !== json) {
+      runtime.lastIntentJson = json;
+      this.note(runtime, revision, `desired: ${describeIntent(intent)}`);
+      runtime.actor.send({ type: 'DESIRED', intent, revision });
+    }
+    const state = stateName(runtime.actor.getSnapshot().value);
+    if (!hasKeys && (state === 'idle' || state === 'removed' || state.startsWith('failed'))) {
+      runtime.actor.stop();
+      this.ports.delete(portId);
+      this.announced.delete(portId);
+      this.changes.next({ portId });
+    }
+  }
+
+  /** A vhost that a port wanted and no port wants any more (keys deleted, input became invalid). */
+  private clearVhost(vhostId: number, formerPort: string): void {
+    const nic = this.active?.layout.find((n) => n.vhostIds.includes(vhostId));
+    const runtime = nic && this.nics.get(nic.secId);
+    if (!nic || !runtime?.worker.ready) return; // the next build clears it
+    void runtime.worker
+      .exclusive(async () => runtime.worker.execute(planVhost(nic, vhostId, undefined, await runtime.worker.currentStatus())))
+      .then(
+        (done) => done.commands.length > 0 && this.log.info('cleared vhost of a port that no longer wants it', { port: formerPort, vhost: vhostId }),
+        (err) => this.log.error('could not clear vhost', { port: formerPort, vhost: vhostId, error: sppCtlFailure(err).message }),
+      );
+  }
+
+  private startPort(portId: string, intent: PortIntent, revision: number): void {
+    const history: HistoryEntry[] = [];
+    const machine = portMachine.provide({
+      actors: {
+        plug: fromPromise<RunOutput, PlugInput>(async ({ input }) => this.plug(input)),
+        unplug: fromPromise<RunOutput, UnplugInput>(async ({ input }) => this.unplug(input)),
+        reportError: fromPromise<void, ReportInput>(async ({ input }) => this.reportError(input)),
+      },
+      actions: {
+        reassertUp: (_, params) => this.reassertUp(params.portId),
+      },
+    });
+    const actor = createActor(machine, {
+      input: { host: this.opts.host, portId, intent, revision, timers: this.opts.portTimers ?? DEFAULT_PORT_TIMERS },
+    });
+    const runtime: PortRuntime = { actor, lastIntentJson: JSON.stringify(intent), history };
+    this.ports.set(portId, runtime);
+    this.note(runtime, revision, `desired: ${describeIntent(intent)}`);
+    let last = '';
+    actor.subscribe({
+      next: (snap) => {
+        const state = stateName(snap.value);
+        if (state === last) return;
+        const from = last;
+        last = state;
+        const ctx = snap.context;
+        this.note(runtime, ctx.revision, `${from || 'start'} -> ${state}`, ctx.lastError);
+        const level = state.startsWith('failed') ? 'error' : state === 'backoff' ? 'warn' : 'info';
+        this.log.log(level, 'port state', {
+          port: portId,
+          vhost: vhostOf(ctx.intent),
+          revision: ctx.revision,
+          state,
+          from: from || undefined,
+          ...(ctx.lastError && (state === 'backoff' || state.startsWith('failed')) ? { error: ctx.lastError } : {}),
+        });
+        this.changes.next({ portId });
+      },
+      error: (err) => this.log.error('port machine crashed', { port: portId, error: String(err) }),
+    });
+    actor.start();
+  }
+
+  private note(runtime: PortRuntime, revision: number, what: string, error?: string, commands?: readonly string[]): void {
+    const state = stateName(runtime.actor.getSnapshot().value);
+    runtime.history.push({ at: this.now(), revision, what, state, ...(error ? { error } : {}), ...(commands ? { commands } : {}) });
+    const limit = this.opts.historyLimit ?? 100;
+    if (runtime.history.length > limit) runtime.history.splice(0, runtime.history.length - limit);
+  }
+
+  private nicFor(secId: number): NicRuntime {
+    const nic = this.nics.get(secId);
+    if (!nic) throw new Error(`no NIC with spp_vf id ${secId} in the configuration`);
+    return nic;
+  }
+
+  /** Applies the plan for one vhost; on a rejection re-reads the vf and tries the repaired plan once. */
+  private async applyVhost(nic: NicRuntime, vhostId: number, desired: VhostDesired | undefined, portId: string): Promise<{ commands: string[]; observed: VhostObserved }> {
+    const { worker, layout } = nic;
+    if (!worker.ready) throw new Error(`spp_vf ${layout.secId} is not ready: ${worker.notReadyReason ?? 'unknown'}`);
+    return worker.exclusive(async () => {
+      const commands: string[] = [];
+      for (let attempt = 1; ; attempt++) {
+        const plan = planVhost(layout, vhostId, desired, await worker.currentStatus());
+        try {
+          commands.push(...(await worker.execute(plan)).commands);
+          return { commands, observed: observeVhost(await worker.currentStatus(), vhostId) };
+        } catch (err) {
+          commands.push(...((err as { executed?: string[] }).executed ?? []));
+          const failure = sppCtlFailure(err);
+          if (!isRejected(err)) {
+            nic.actor.send({ type: 'RESYNC_NEEDED', reason: failure.message });
+            throw err;
+          }
+          if (attempt >= 2) {
+            throw new PermanentError(`spp-ctl rejected the plan for vhost ${vhostId} even after re-reading the vf status: ${failure.message}`);
+          }
+          this.log.warn('spp-ctl rejected a command; re-reading the vf status to plan a repair', { port: portId, vhost: vhostId, error: failure.message });
+          await worker.refresh();
+        }
+      }
+    });
+  }
+
+  private async plug(input: PlugInput): Promise<RunOutput> {
+    const { place, rule } = input.intent;
+    const nic = this.nicFor(place.secId);
+    const { commands, observed } = await this.applyVhost(nic, place.vhostId, rule, input.portId);
+    this.recordRun(input.portId, commands);
+    const status = this.store.get(keys.portStatus(input.host, input.portId))?.value;
+    if (commands.length > 0 || status !== 'up' || !this.announced.has(input.portId)) {
+      const written = await this.opts.etcd.putPortStatus({ host: input.host, portId: input.portId, value: 'up', whileAction: 'plug' });
+      if (written) this.announced.add(input.portId);
+      this.log.info(written ? 'port is up' : 'action is no longer plug; port_status not written', {
+        port: input.portId,
+        vhost: place.vhostId,
+        revision: input.revision,
+        mac: rule.mac,
+        ...(rule.vlan !== undefined ? { vlan: rule.vlan } : {}),
+        commands: commands.length,
+      });
+    }
+    return { observed, commands };
+  }
+
+  private async unplug(input: UnplugInput): Promise<RunOutput> {
+    const { place, rule } = input.intent;
+    let out: RunOutput = { commands: [] };
+    if (place && rule && !this.isWantedByOther(place.vhostId, input.portId)) {
+      const nic = this.nicFor(place.secId);
+      try {
+        out = await this.applyVhost(nic, place.vhostId, undefined, input.portId);
+      } catch (err) {
+        if (!(err instanceof PermanentError)) throw err;
+        // The driver waits for the keys to go; a vhost spp_vf will not clear
+        // is logged and left for the next resync, not held against the port.
+        this.log.error('could not clear the vhost in spp_vf; removing the port keys anyway', { port: input.portId, vhost: place.vhostId, error: err.message });
+      }
+      this.recordRun(input.portId, out.commands);
+    }
+    await this.opts.etcd.cleanupPort(input.host, input.portId, place?.vhostKey);
+    this.announced.delete(input.portId);
+    this.log.info('port unplugged', { port: input.portId, vhost: place?.vhostId, commands: out.commands.length });
+    return out;
+  }
+
+  private isWantedByOther(vhostId: number, portId: string): boolean {
+    const other = this.wanted.get(vhostId);
+    return other !== undefined && other !== portId;
+  }
+
+  private async reportError(input: ReportInput): Promise<void> {
+    const reason = input.reason.length > 400 ? `${input.reason.slice(0, 400)}...` : input.reason;
+    const written = await this.opts.etcd.putPortStatus({ host: input.host, portId: input.portId, value: `error: ${reason}`, whileAction: 'any' });
+    this.log.error('port failed', { port: input.portId, error: reason, reported: written ? 'port_status' : 'not written: no action key' });
+  }
+
+  private reassertUp(portId: string): void {
+    if (this.stopping) return;
+    this.opts.etcd
+      .putPortStatus({ host: this.opts.host, portId, value: 'up', whileAction: 'plug' })
+      .then((written) => this.log.debug('re-put port_status up', { port: portId, written }))
+      .catch((err) => this.log.debug('re-put port_status up failed', { port: portId, error: String(err) }));
+  }
+
+  private recordRun(portId: string, commands: readonly string[]): void {
+    const runtime = this.ports.get(portId);
+    if (runtime && commands.length > 0) this.note(runtime, this.store.revision, 'spp-ctl commands', undefined, commands);
+  }
+
+  view(): ControllerView {
+    const config = this.store.configuration();
+    return {
+      host: this.opts.host,
+      revision: this.store.revision,
+      configuration: config.state,
+      configurationErrors: config.state === 'invalid' ? config.errors : [],
+      nics: [...this.nics.values()].map((n) => {
+        const snap = n.actor.getSnapshot();
+        return {
+          secId: n.layout.secId,
+          layout: n.layout,
+          state: stateName(snap.value),
+          ...(snap.context.lastError ? { lastError: snap.context.lastError } : {}),
+          ...(n.worker.status ? { status: n.worker.status } : {}),
+        };
+      }),
+      ports: [...this.ports.entries()]
+        .sort(([a], [b]) => a.localeCompare(b))
+        .map(([portId, p]) => {
+          const snap = p.actor.getSnapshot();
+          const ctx = snap.context;
+          return {
+            portId,
+            state: stateName(snap.value),
+            intent: ctx.intent,
+            ...(ctx.observed ? { observed: ctx.observed } : {}),
+            ...(ctx.lastError ? { lastError: ctx.lastError } : {}),
+            revision: ctx.revision,
+            history: [...p.history],
+          };
+        }),
+    };
+  }
+
+  /** Port machine states by port id (tests, replay). */
+  portStates(): Record<string, string> {
+    return Object.fromEntries([...this.ports.entries()].map(([id, p]) => [id, stateName(p.actor.getSnapshot().value)]));
+  }
+
+  /** Resolves once no port is plugging/unplugging and every NIC is ready or retrying. */
+  async idle(timeoutMs = 10_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const busy = [...this.ports.values()].some((p) => /^(evaluating|plugging|unplugging)/.test(stateName(p.actor.getSnapshot().value)));
+      const nicsBusy = [...this.nics.values()].some((n) => /^(waitingForVf|building)$/.test(stateName(n.actor.getSnapshot().value)));
+      if (!busy && !nicsBusy) return;
+      if (Date.now() > deadline) throw new Error('controller still busy');
+      await new Promise((r) => setTimeout(r, 5));
+    }
+  }
+
+  /** Stops taking work, lets in-flight commands finish (bounded), stops every machine. */
+  async stop(graceMs = 1500): Promise<void> {
+    this.stopping = true;
+    const drains = [...this.nics.values()].map((n) => n.worker.exclusive(async () => undefined));
+    await Promise.race([Promise.allSettled(drains), new Promise((r) => setTimeout(r, graceMs).unref())]);
+    for (const p of this.ports.values()) p.actor.stop();
+    for (const n of this.nics.values()) n.actor.send({ type: 'STOP' });
+    for (const n of this.nics.values()) n.actor.stop();
+    this.changes.complete();
+  }
+}
+
+function vhostOf(intent: PortIntent): number | undefined {
+  return intent.kind === 'plug' || intent.kind === 'unplug' ? intent.place?.vhostId : undefined;
+}
+
+export function describeIntent(intent: PortIntent): string {
+  switch (intent.kind) {
+    case 'idle':
+      return `idle (${intent.note})`;
+    case 'plug':
+      return `plug vhost ${intent.place.vhostId} mac ${intent.rule.mac}${intent.rule.vlan !== undefined ? ` vlan ${intent.rule.vlan}` : ''}`;
+    case 'unplug':
+      return intent.place ? `unplug vhost ${intent.place.vhostId}` : 'unplug (no usable bind_port: keys only)';
+    case 'invalid':
+      return `invalid: ${intent.reason}`;
+  }
+}
+
+function portFields(key: string): Record<string, unknown> {
+  const p = parseKey(key);
+  if (!p) return {};
+  if (p.kind === 'vhost') return { vhost: p.vhostId };
+  if (p.kind === 'bind_port' || p.kind === 'action' || p.kind === 'port_status') return { port: p.portId };
+  return {};
+}
+
+/** What a failed status read most likely means, with what to do. */
+export function explainStatusFailure(secId: number, err: unknown): string {
+  const f = sppCtlFailure(err);
+  if (f.status === 500) {
+    return (
+      `GET /v1/vfs/${secId} answered 500: the real spp-ctl cannot return a vf status of 4096 bytes or more ` +
+      `(about 6 vhosts on one NIC); configure at most 5 vhosts per NIC (spp config build warns), or fix spp-ctl's recv buffer. (${f.message})`
+    );
+  }
+  if (f.status === 404) return `spp-ctl does not know spp_vf ${secId} (${f.message}); is the spp_vf process for this NIC running?`;
+  return `cannot read the status of spp_vf ${secId}: ${f.message}`;
+}

@@ -1,0 +1,129 @@
+/**
+ * The agent's view of etcd for one host: the key/value cache fed by the
+ * list-watch stream (client-go's informer store), and pure derivations from
+ * it. Nothing here performs I/O.
+ */
+import { keys, parseKey } from '../protocol/keys';
+import { Decoded, HostConfiguration, VhostOwner, decodeJson, decodeVhostOwner } from '../protocol/codecs';
+import { validateConfiguration } from '../protocol/mappings';
+import { NicLayout, hostLayout } from '../protocol/layout';
+
+export interface StoredValue {
+  readonly value: string;
+  readonly modRevision: number;
+}
+
+/** One change as the list-watch stream delivers it. */
+export type KeyEvent =
+  | { readonly type: 'put'; readonly key: string; readonly value: string; readonly revision: number }
+  | { readonly type: 'delete'; readonly key: string; readonly revision: number };
+
+/** Keys of one host, by full key. */
+export class HostStore {
+  private readonly kv = new Map<string, StoredValue>();
+  /** Highest revision applied (list revision or event). */
+  revision = 0;
+
+  constructor(readonly host: string) {}
+
+  /** Replaces everything with a listing at `revision` (start-up and relist after compaction). */
+  reset(entries: Iterable<[string, StoredValue]>, revision: number): void {
+    this.kv.clear();
+    for (const [k, v] of entries) if (this.owns(k)) this.kv.set(k, v);
+    this.revision = revision;
+  }
+
+  /** Applies a watch event; false when the key is not this host's. */
+  apply(ev: KeyEvent): boolean {
+    if (!this.owns(ev.key)) return false;
+    if (ev.type === 'put') this.kv.set(ev.key, { value: ev.value, modRevision: ev.revision });
+    else this.kv.delete(ev.key);
+    this.revision = Math.max(this.revision, ev.revision);
+    return true;
+  }
+
+  owns(key: string): boolean {
+    const p = parseKey(key);
+    return p !== undefined && p.host === this.host && p.kind !== 'agent';
+  }
+
+  get(key: string): StoredValue | undefined {
+    return this.kv.get(key);
+  }
+
+  entries(): IterableIterator<[string, StoredValue]> {
+    return this.kv.entries();
+  }
+
+  /** Every port id that has a bind_port, action or port_status key. */
+  portIds(): string[] {
+    const ids = new Set<string>();
+    for (const k of this.kv.keys()) {
+      const p = parseKey(k);
+      if (p && (p.kind === 'bind_port' || p.kind === 'action' || p.kind === 'port_status')) ids.add(p.portId);
+    }
+    return [...ids].sort();
+  }
+
+  portKeys(portId: string): PortKeys {
+    const get = (key: string): StoredValue | undefined => this.kv.get(key);
+    const bindPort = get(keys.bindPort(this.host, portId));
+    const action = get(keys.action(this.host, portId));
+    const portStatus = get(keys.portStatus(this.host, portId));
+    return {
+      host: this.host,
+      portId,
+      ...(bindPort ? { bindPort } : {}),
+      ...(action ? { action } : {}),
+      ...(portStatus ? { portStatus } : {}),
+    };
+  }
+
+  /** The vhost keys of the host: vhost id -> key, physical network and owner. */
+  vhosts(): Map<number, VhostKey> {
+    const out = new Map<number, VhostKey>();
+    for (const [k, v] of this.kv) {
+      const p = parseKey(k);
+      if (p?.kind === 'vhost') out.set(p.vhostId, { key: k, phys: p.phys, owner: decodeVhostOwner(k, v.value), modRevision: v.modRevision });
+    }
+    return out;
+  }
+
+  configuration(): ConfigurationView {
+    return readConfiguration(this.host, this.kv.get(keys.configuration(this.host))?.value);
+  }
+}
+
+export interface PortKeys {
+  readonly host: string;
+  readonly portId: string;
+  readonly bindPort?: StoredValue;
+  readonly action?: StoredValue;
+  readonly portStatus?: StoredValue;
+}
+
+export interface VhostKey {
+  readonly key: string;
+  readonly phys: string;
+  readonly owner: Decoded<VhostOwner>;
+  readonly modRevision: number;
+}
+
+export type ConfigurationView =
+  | { readonly state: 'missing' }
+  | { readonly state: 'invalid'; readonly errors: readonly string[] }
+  | { readonly state: 'valid'; readonly raw: string; readonly configuration: HostConfiguration; readonly layout: readonly NicLayout[]; readonly warnings: readonly string[] };
+
+/** Decodes and validates configuration/<host>; every problem is listed, naming the key and NIC. */
+export function readConfiguration(host: string, raw: string | undefined): ConfigurationView {
+  if (raw === undefined) return { state: 'missing' };
+  const key = keys.configuration(host);
+  const decoded = decodeJson(HostConfiguration, key, raw);
+  if (!decoded.ok) return { state: 'invalid', errors: [decoded.error] };
+  const label = (i: number): string => `${key}: NIC ${i} (${decoded.value[i]?.pci_address})`;
+  // The agent runs whatever the host was set up with; real-spp-ctl limits are
+  // the set-up tool's to enforce, so here they only warn.
+  const v = validateConfiguration(decoded.value, label, { beyondRealLimits: true });
+  if (v.errors.length > 0) return { state: 'invalid', errors: v.errors };
+  return { state: 'valid', raw, configuration: decoded.value, layout: hostLayout(decoded.value), warnings: v.warnings };
+}

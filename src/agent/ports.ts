@@ -1,0 +1,49 @@
+/**
+ * The I/O the agent's core needs, as interfaces: the daemon plugs in etcd3
+ * and the HTTP spp-ctl client, the replay tool an in-memory key space and
+ * the in-process emulator.
+ */
+import type { SppCommand } from '../sppctl/commands';
+import type { ProcessEntry, VfStatus } from '../sppctl/wire';
+
+export interface SppCtlApi {
+  processes(): Promise<ProcessEntry[]>;
+  vfStatus(secId: number): Promise<VfStatus>;
+  send(cmd: SppCommand): Promise<void>;
+}
+
+export interface PortStatusWrite {
+  readonly host: string;
+  readonly portId: string;
+  readonly value: string;
+  /** Only write while the action key holds this value ('plug'), or exists at all ('any'). */
+  readonly whileAction: 'plug' | 'any';
+}
+
+export interface EtcdWriter {
+  /** Conditional put of port_status; false when the condition did not hold (nothing written). */
+  putPortStatus(w: PortStatusWrite): Promise<boolean>;
+  /**
+   * The unplug cleanup, in ONE transaction: the vhost key back to `None` if
+   * it names the port, and the port's bind_port, action and port_status keys
+   * deleted.
+   */
+  cleanupPort(host: string, portId: string, vhostKey: string | undefined): Promise<void>;
+}
+
+/** What an spp-ctl failure means for the caller (duck-typed, so any client's errors fit). */
+export interface SppCtlFailure {
+  /** HTTP status; undefined when spp-ctl did not answer. */
+  readonly status?: number;
+  readonly message: string;
+}
+
+export function sppCtlFailure(err: unknown): SppCtlFailure {
+  const e = err as { status?: unknown; message?: unknown };
+  return { ...(typeof e?.status === 'number' ? { status: e.status } : {}), message: String(e?.message ?? err) };
+}
+
+/** 400 from spp-ctl: spp_vf rejected the command (`command error: ...`), so our view of it was wrong. */
+export function isRejected(err: unknown): boolean {
+  return sppCtlFailure(err).status === 400;
+}

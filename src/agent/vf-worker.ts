@@ -1,0 +1,84 @@
+/**
+ * One spp_vf as the agent drives it: a serial command queue (spp-ctl
+ * serialises per vf anyway, and plans must see each other's results), the
+ * cached status kept current from command results, and the ready gate the
+ * NIC machine opens once the layout is built.
+ */
+import type { SppCommand } from '../sppctl/commands';
+import { describeCommand } from '../sppctl/commands';
+import type { VfStatus } from '../sppctl/wire';
+import { applyCommand } from '../plan/observed';
+import type { SppCtlApi } from './ports';
+
+export interface Executed {
+  /** Commands that succeeded, in spp_vf text form. */
+  readonly commands: string[];
+}
+
+export class VfWorker {
+  private tail: Promise<unknown> = Promise.resolve();
+  private cached: VfStatus | undefined;
+  private readyState: { ready: true } | { ready: false; reason: string } = { ready: false, reason: 'layout not built yet' };
+
+  constructor(
+    readonly secId: number,
+    private readonly sppctl: SppCtlApi,
+    /** Called for every command before it is sent (logging, recording). */
+    private readonly onCommand: (cmd: SppCommand) => void = () => {},
+  ) {}
+
+  get ready(): boolean {
+    return this.readyState.ready;
+  }
+
+  get notReadyReason(): string | undefined {
+    return this.readyState.ready ? undefined : this.readyState.reason;
+  }
+
+  setReady(ready: boolean, reason = ''): void {
+    this.readyState = ready ? { ready: true } : { ready: false, reason };
+    if (!ready) this.cached = undefined;
+  }
+
+  /** The last known status, if any (no I/O). */
+  get status(): VfStatus | undefined {
+    return this.cached;
+  }
+
+  /** Runs `task` after every task queued before it. */
+  exclusive<T>(task: () => Promise<T>): Promise<T> {
+    const run = this.tail.then(task, task);
+    this.tail = run.catch(() => undefined);
+    return run;
+  }
+
+  /** The status, read from spp-ctl only when no current copy is held. */
+  async currentStatus(): Promise<VfStatus> {
+    if (!this.cached) this.cached = await this.sppctl.vfStatus(this.secId);
+    return this.cached;
+  }
+
+  async refresh(): Promise<VfStatus> {
+    this.cached = undefined;
+    return this.currentStatus();
+  }
+
+  /** Sends commands in order, stopping at the first failure; the cache follows every success. */
+  async execute(cmds: readonly SppCommand[]): Promise<Executed> {
+    const done: string[] = [];
+    for (const cmd of cmds) {
+      this.onCommand(cmd);
+      try {
+        await this.sppctl.send(cmd);
+      } catch (err) {
+        // what spp_vf holds now is unknown: read it again before the next plan
+        this.cached = undefined;
+        (err as { executed?: string[] }).executed = done;
+        throw err;
+      }
+      done.push(describeCommand(cmd));
+      if (this.cached) this.cached = applyCommand(this.cached, cmd);
+    }
+    return { commands: done };
+  }
+}

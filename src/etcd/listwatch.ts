@@ -1,0 +1,149 @@
+/**
+ * client-go's informer pattern over etcd3, as an RxJS stream: list the
+ * ranges at one revision, then watch each from the next revision; on a
+ * reconnect resume from the last revision seen, and on compaction (or any
+ * watch cancellation) list again. Consumers get `reset` (replace your
+ * cache), `put`/`delete` events and connection state changes.
+ */
+import { Observable } from 'rxjs';
+import type { Etcd3, Watcher } from 'etcd3';
+import type { KeyEvent, StoredValue } from '../agent/host-state';
+import { backoffMs } from '../../machines/errors';
+
+export interface WatchRanges {
+  readonly prefixes: readonly string[];
+  readonly keys: readonly string[];
+}
+
+export type ListWatchEvent =
+  | { readonly type: 'reset'; readonly revision: number; readonly entries: ReadonlyArray<[string, StoredValue]>; readonly reason: string }
+  | KeyEvent
+  | { readonly type: 'connection'; readonly connected: boolean; readonly reason: string };
+
+export interface ListWatchOptions {
+  readonly backoffBaseMs?: number;
+  readonly backoffMaxMs?: number;
+}
+
+export function listWatch(client: Etcd3, ranges: WatchRanges, options: ListWatchOptions = {}): Observable<ListWatchEvent> {
+  return new Observable<ListWatchEvent>((subscriber) => {
+    let closed = false;
+    let watchers: Watcher[] = [];
+    let attempt = 0;
+    let timer: NodeJS.Timeout | undefined;
+    let connected: boolean | undefined;
+
+    const setConnected = (value: boolean, reason: string): void => {
+      if (connected === value) return;
+      connected = value;
+      subscriber.next({ type: 'connection', connected: value, reason });
+    };
+
+    const teardown = async (): Promise<void> => {
+      const old = watchers;
+      watchers = [];
+      await Promise.allSettled(old.map((w) => w.cancel()));
+    };
+
+    const restart = (reason: string): void => {
+      if (closed || timer) return;
+      setConnected(false, reason);
+      void teardown();
+      attempt += 1;
+      timer = setTimeout(() => {
+        timer = undefined;
+        void run(`relist after: ${reason}`);
+      }, backoffMs(attempt, options.backoffBaseMs ?? 200, options.backoffMaxMs ?? 5000));
+    };
+
+    const run = async (reason: string): Promise<void> => {
+      try {
+        const { revision, entries } = await listAt(client, ranges);
+        if (closed) return;
+        subscriber.next({ type: 'reset', revision, entries, reason });
+        for (const range of [...ranges.prefixes.map((p) => ({ prefix: p })), ...ranges.keys.map((k) => ({ key: k }))]) {
+          const w = startWatcher(client, range, revision, (ev) => subscriber.next(ev), {
+            onConnected: () => {
+              attempt = 0;
+              setConnected(true, 'watching');
+            },
+            onDisconnected: (why) => setConnected(false, why),
+            onFatal: (why) => restart(why),
+          });
+          if (closed) {
+            await w.cancel();
+            return;
+          }
+          watchers.push(w);
+        }
+        setConnected(true, 'listed and watching');
+      } catch (err) {
+        restart(`list failed: ${(err as Error).message}`);
+      }
+    };
+
+    void run('start');
+    return () => {
+      closed = true;
+      if (timer) clearTimeout(timer);
+      void teardown();
+    };
+  });
+}
+
+/** Lists every range at one revision (the first answer's), so the snapshot is consistent. */
+async function listAt(client: Etcd3, ranges: WatchRanges): Promise<{ revision: number; entries: Array<[string, StoredValue]> }> {
+  const entries: Array<[string, StoredValue]> = [];
+  let revision: number | undefined;
+  const take = (res: { header?: { revision?: unknown } | null; kvs?: Array<{ key: Buffer; value: Buffer; mod_revision: unknown }> }): void => {
+    if (revision === undefined) revision = Number(res.header?.revision);
+    for (const kv of res.kvs ?? []) entries.push([kv.key.toString(), { value: kv.value.toString(), modRevision: Number(kv.mod_revision) }]);
+  };
+  for (const prefix of ranges.prefixes) {
+    const b = client.getAll().prefix(prefix);
+    take(await (revision === undefined ? b : b.revision(revision)).exec());
+  }
+  for (const key of ranges.keys) {
+    const b = client.get(key);
+    take(await (revision === undefined ? b : b.revision(revision)).exec());
+  }
+  return { revision: revision ?? 0, entries };
+}
+
+interface WatcherHooks {
+  onConnected(): void;
+  onDisconnected(reason: string): void;
+  onFatal(reason: string): void;
+}
+
+function startWatcher(
+  client: Etcd3,
+  range: { prefix: string } | { key: string },
+  listRevision: number,
+  emit: (ev: KeyEvent) => void,
+  hooks: WatcherHooks,
+): Watcher {
+  let last = listRevision;
+  const builder = 'prefix' in range ? client.watch().prefix(range.prefix) : client.watch().key(range.key);
+  const watcher = builder.startRevision(String(listRevision + 1)).watcher();
+  // etcd3 resumes a reconnecting watcher from the header revision of its
+  // last response, which can skip events it had not yet delivered; resume
+  // from the last event we actually saw instead.
+  watcher.on('connecting', (req) => {
+    (req as { start_revision?: string }).start_revision = String(last + 1);
+  });
+  watcher.on('connected', () => hooks.onConnected());
+  watcher.on('disconnected', (err: Error) => hooks.onDisconnected(`etcd watch disconnected: ${err.message}`));
+  watcher.on('error', (err: Error) => hooks.onFatal(`etcd watch cancelled (${err.message})`));
+  watcher.on('data', (res) => {
+    if (res.compact_revision && Number(res.compact_revision) > 0 && res.events.length === 0) return;
+    for (const ev of res.events) {
+      const revision = Number(ev.kv.mod_revision);
+      const key = ev.kv.key.toString();
+      if (ev.type === 'Delete') emit({ type: 'delete', key, revision });
+      else emit({ type: 'put', key, value: ev.kv.value.toString(), revision });
+      last = Math.max(last, revision);
+    }
+  });
+  return watcher;
+}
