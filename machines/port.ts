@@ -17,7 +17,7 @@ export interface PortTimers {
   readonly backoffMaxMs: number;
 }
 
-export const DEFAULT_PORT_TIMERS: PortTimers = { reassertMs: [50, 200, 750, 2000], backoffBaseMs: 500, backoffMaxMs: 30_000 };
+export const DEFAULT_PORT_TIMERS: PortTimers = { reassertMs: [50, 250, 1000, 3000], backoffBaseMs: 500, backoffMaxMs: 30_000 };
 
 export interface PortInput {
   readonly host: string;

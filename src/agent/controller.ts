@@ -451,9 +451,10 @@ export class Controller {
       }
       this.recordRun(input.portId, out.commands);
     }
-    await this.opts.etcd.cleanupPort(input.host, input.portId, place?.vhostKey);
+    const cleaned = await this.opts.etcd.cleanupPort(input.host, input.portId, place?.vhostKey);
     this.announced.delete(input.portId);
-    this.log.info('port unplugged', { port: input.portId, vhost: place?.vhostId, commands: out.commands.length });
+    if (cleaned) this.log.info('port unplugged', { port: input.portId, vhost: place?.vhostId, commands: out.commands.length });
+    else this.log.info('action changed during unplug; keys left for the new action', { port: input.portId, vhost: place?.vhostId });
     return out;
   }
 

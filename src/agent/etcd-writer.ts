@@ -14,23 +14,25 @@ export class Etcd3Writer implements EtcdWriter {
     return res.succeeded;
   }
 
-  async cleanupPort(host: string, portId: string, vhostKey: string | undefined): Promise<void> {
-    const deletes = [
+  async cleanupPort(host: string, portId: string, vhostKey: string | undefined): Promise<boolean> {
+    const action = keys.action(host, portId);
+    const deletes = (): Array<ReturnType<Etcd3['delete']>> => [
       this.client.delete().key(keys.bindPort(host, portId)),
-      this.client.delete().key(keys.action(host, portId)),
+      this.client.delete().key(action),
       this.client.delete().key(keys.portStatus(host, portId)),
     ];
-    if (vhostKey === undefined) {
-      // etcd3 builds transactions from a comparison; both branches delete
-      await this.client.if(keys.action(host, portId), 'Create', '>', 0).then(...deletes).else(...deletes).commit();
-      return;
+    // Only while the action is still unplug: a driver that flipped it back to
+    // plug meanwhile keeps its keys, and the port is plugged again.
+    if (vhostKey !== undefined) {
+      const res = await this.client
+        .if(action, 'Value', '==', 'unplug')
+        .and(vhostKey, 'Value', '==', portId)
+        .then(this.client.put(vhostKey).value(FREE_VHOST), ...deletes())
+        .commit();
+      if (res.succeeded) return true;
     }
-    // Another port may own the vhost by now (or set-up reset it): free it only
-    // if it is still ours, and remove this port's keys either way.
-    await this.client
-      .if(vhostKey, 'Value', '==', portId)
-      .then(this.client.put(vhostKey).value(FREE_VHOST), ...deletes)
-      .else(...deletes)
-      .commit();
+    // The vhost is not (or no longer) this port's: leave it, remove the port's keys.
+    const res = await this.client.if(action, 'Value', '==', 'unplug').then(...deletes()).commit();
+    return res.succeeded;
   }
 }

@@ -24,11 +24,12 @@ export interface EtcdWriter {
   /** Conditional put of port_status; false when the condition did not hold (nothing written). */
   putPortStatus(w: PortStatusWrite): Promise<boolean>;
   /**
-   * The unplug cleanup, in ONE transaction: the vhost key back to `None` if
-   * it names the port, and the port's bind_port, action and port_status keys
-   * deleted.
+   * The unplug cleanup, in ONE transaction, while the action is still
+   * `unplug`: the vhost key back to `None` (it must name the port) and the
+   * port's bind_port, action and port_status keys deleted. False when the
+   * action changed meanwhile (nothing was written).
    */
-  cleanupPort(host: string, portId: string, vhostKey: string | undefined): Promise<void>;
+  cleanupPort(host: string, portId: string, vhostKey: string | undefined): Promise<boolean>;
 }
 
 /** What an spp-ctl failure means for the caller (duck-typed, so any client's errors fit). */

@@ -1,0 +1,90 @@
+/**
+ * The compute-node daemon: wires etcd (list-watch, writes, liveness), the
+ * spp-ctl client and the controller together, and stops promptly.
+ */
+import type { Subscription } from 'rxjs';
+import { Actor, createActor } from 'xstate';
+import { agentMachine } from '../../machines/agent';
+import { stateName } from '../../machines/state-name';
+import { connectEtcd } from '../etcd/connect';
+import { listWatch, WatchRanges } from '../etcd/listwatch';
+import type { Logger } from '../log';
+import { keys, prefixes } from '../protocol/keys';
+import { Controller } from './controller';
+import { Etcd3Writer } from './etcd-writer';
+import { Liveness } from './liveness';
+import type { SppCtlApi } from './ports';
+import { Recorder } from './recorder';
+import type { AgentSettings } from './settings';
+
+export const AGENT_VERSION: string = require('../../../package.json').version;
+
+export interface AgentHandle {
+  readonly controller: Controller;
+  readonly agent: Actor<typeof agentMachine>;
+  /** Stops taking work, finishes the command in flight, revokes the lease. */
+  stop(): Promise<void>;
+}
+
+/** The keys one host's agent lists and watches. */
+export function hostRanges(host: string): WatchRanges {
+  return {
+    prefixes: [prefixes.vhostOfHost(host), prefixes.bindPortOfHost(host), prefixes.actionOfHost(host), prefixes.portStatusOfHost(host)],
+    keys: [keys.configuration(host)],
+  };
+}
+
+export function startAgent(settings: AgentSettings, deps: { logger: Logger; sppctl: SppCtlApi; recorder?: Recorder }): AgentHandle {
+  const { logger, sppctl, recorder } = deps;
+  const log = logger.child({ host: settings.host });
+  const client = connectEtcd({ ...settings.etcd, callTimeoutMs: 5000 });
+  const controller = new Controller({
+    host: settings.host,
+    sppctl,
+    etcd: new Etcd3Writer(client),
+    logger,
+    resyncIntervalMs: settings.resyncIntervalMs,
+    portTimers: { reassertMs: settings.reassertMs, backoffBaseMs: 500, backoffMaxMs: 30_000 },
+  });
+  const liveness = new Liveness(
+    client,
+    settings.host,
+    settings.leaseTtlSec,
+    { version: AGENT_VERSION, started_at: new Date().toISOString(), pid: process.pid },
+    log,
+  );
+  log.info('agent starting', { version: AGENT_VERSION, etcd: settings.etcd.endpoints, sppCtl: settings.sppCtlUrl, pid: process.pid });
+  recorder?.write({ kind: 'start', at: new Date().toISOString(), host: settings.host, version: AGENT_VERSION });
+  const agent = createActor(agentMachine, { input: { host: settings.host } });
+  let lastState = '';
+  agent.subscribe((snap) => {
+    const state = stateName(snap.value);
+    if (state !== lastState) log.info('agent state', { state, from: lastState || undefined, reason: snap.context.reason });
+    lastState = state;
+  });
+  agent.start();
+  liveness.start();
+  const configKey = keys.configuration(settings.host);
+  const subscription: Subscription = listWatch(client, hostRanges(settings.host)).subscribe((ev) => {
+    recorder?.write({ kind: 'etcd', at: new Date().toISOString(), event: ev });
+    controller.handle(ev);
+    if (ev.type === 'connection') agent.send(ev.connected ? { type: 'ETCD_UP' } : { type: 'ETCD_DOWN', reason: ev.reason });
+    else if (ev.type === 'reset' || ev.key === configKey) agent.send({ type: 'CONFIGURATION', state: controller.store.configuration().state });
+  });
+  let stopping: Promise<void> | undefined;
+  return {
+    controller,
+    agent,
+    stop: () =>
+      (stopping ??= (async () => {
+        agent.send({ type: 'STOP' });
+        subscription.unsubscribe();
+        await controller.stop();
+        await liveness.stop();
+        client.close();
+        await recorder?.close();
+        agent.send({ type: 'STOPPED' });
+        agent.stop();
+      })()),
+  };
+}

@@ -1,0 +1,63 @@
+/**
+ * Our extension /spp/openstack/agent/<host>: a key kept alive by an etcd
+ * lease while the agent runs, so the driver can refuse to bind to a dead
+ * host. Revoked on a graceful stop; expires by TTL after a crash.
+ */
+import type { Etcd3, Lease } from 'etcd3';
+import { keys } from '../protocol/keys';
+import type { AgentInfo } from '../protocol/codecs';
+import type { Logger } from '../log';
+
+export class Liveness {
+  private lease: Lease | undefined;
+  private stopped = false;
+  private retry: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly client: Etcd3,
+    private readonly host: string,
+    private readonly ttlSec: number,
+    private readonly info: AgentInfo,
+    private readonly log: Logger,
+  ) {}
+
+  /** Grants the lease and puts the key; on loss (etcd outage longer than the TTL) does it again. */
+  start(): void {
+    if (this.stopped) return;
+    const lease = this.client.lease(this.ttlSec, { autoKeepAlive: true });
+    this.lease = lease;
+    lease.on('lost', (err) => {
+      this.log.warn('liveness lease lost; granting a new one', { key: keys.agent(this.host), error: err.message });
+      this.again();
+    });
+    lease
+      .put(keys.agent(this.host))
+      .value(JSON.stringify(this.info))
+      .exec()
+      .then(() => this.log.info('liveness key written', { key: keys.agent(this.host), ttl: this.ttlSec }))
+      .catch((err: Error) => {
+        this.log.warn('cannot write the liveness key yet; retrying', { key: keys.agent(this.host), error: err.message });
+        this.again();
+      });
+  }
+
+  private again(): void {
+    if (this.stopped || this.retry) return;
+    const old = this.lease;
+    this.lease = undefined;
+    old?.release();
+    this.retry = setTimeout(() => {
+      this.retry = undefined;
+      this.start();
+    }, 1000);
+  }
+
+  /** Revokes the lease, deleting the key at once (bounded: etcd may be gone). */
+  async stop(timeoutMs = 1000): Promise<void> {
+    this.stopped = true;
+    if (this.retry) clearTimeout(this.retry);
+    const lease = this.lease;
+    if (!lease) return;
+    await Promise.race([lease.revoke().catch(() => undefined), new Promise((r) => setTimeout(r, timeoutMs).unref())]);
+  }
+}

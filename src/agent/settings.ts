@@ -1,0 +1,139 @@
+/**
+ * Agent settings from three sources, in increasing precedence: the ini file
+ * of the original agent, SPP_* environment variables, command-line flags.
+ */
+import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { DEFAULT_ETCD_ENDPOINT, EtcdConnectOptions, splitEndpoints } from '../etcd/connect';
+import { LOG_LEVELS, LogFormat, LogLevel } from '../log';
+import { DEFAULT_PORT_TIMERS } from '../../machines/port';
+import { parseIni } from './ini';
+
+export interface AgentSettings {
+  readonly host: string;
+  readonly etcd: EtcdConnectOptions;
+  readonly sppCtlUrl: string;
+  readonly sppCtlTimeoutMs: number;
+  readonly logLevel: LogLevel;
+  readonly logFormat: LogFormat;
+  readonly resyncIntervalMs: number;
+  /** Delays after a plug at which `up` is put again (driver race); empty: off. */
+  readonly reassertMs: readonly number[];
+  readonly leaseTtlSec: number;
+  readonly record?: string;
+  /** host:port of the read-only visualizer, off when undefined. */
+  readonly ui?: string;
+}
+
+/** Raw values by setting name, as each source gives them. */
+export type RawSettings = Partial<Record<keyof typeof SETTING_ENV, string>>;
+
+/** The environment variable of each setting. */
+export const SETTING_ENV = {
+  host: 'SPP_HOST',
+  etcdEndpoints: 'SPP_ETCD_ENDPOINTS',
+  etcdCaFile: 'SPP_ETCD_CA_FILE',
+  etcdCertFile: 'SPP_ETCD_CERT_FILE',
+  etcdKeyFile: 'SPP_ETCD_KEY_FILE',
+  etcdUser: 'SPP_ETCD_USER',
+  etcdPassword: 'SPP_ETCD_PASSWORD',
+  sppCtl: 'SPP_CTL_URL',
+  sppCtlTimeout: 'SPP_CTL_TIMEOUT',
+  logLevel: 'SPP_LOG_LEVEL',
+  logFormat: 'SPP_LOG_FORMAT',
+  resyncInterval: 'SPP_RESYNC_INTERVAL',
+  reassert: 'SPP_REASSERT_UP',
+  leaseTtl: 'SPP_LEASE_TTL',
+  record: 'SPP_RECORD',
+  ui: 'SPP_UI',
+} as const;
+
+export function fromEnv(env: NodeJS.ProcessEnv): RawSettings {
+  const out: RawSettings = {};
+  for (const [name, variable] of Object.entries(SETTING_ENV) as Array<[keyof RawSettings, string]>) {
+    const v = env[variable];
+    if (v !== undefined && v !== '') out[name] = v;
+  }
+  return out;
+}
+
+/** Reads the original agent's ini: [DEFAULT] host; [spp] etcd_host, etcd_port, api_ip_addr, api_port (+ our extensions). */
+export function fromIniFile(path: string): RawSettings {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new Error(`cannot read --config-file ${path}: ${(err as Error).message}`);
+  }
+  const ini = parseIni(text, path);
+  const d = ini['DEFAULT'] ?? {};
+  const spp = ini['spp'] ?? {};
+  const out: RawSettings = {};
+  if (d['host']) out.host = d['host'];
+  if (spp['etcd_host'] || spp['etcd_port']) out.etcdEndpoints = `${spp['etcd_host'] ?? '127.0.0.1'}:${spp['etcd_port'] ?? '2379'}`;
+  if (spp['etcd_endpoints']) out.etcdEndpoints = spp['etcd_endpoints'];
+  if (spp['api_ip_addr'] || spp['api_port']) out.sppCtl = `http://${spp['api_ip_addr'] ?? '127.0.0.1'}:${spp['api_port'] ?? '7777'}`;
+  const ext: Array<[keyof RawSettings, string]> = [
+    ['etcdCaFile', 'etcd_ca_file'],
+    ['etcdCertFile', 'etcd_cert_file'],
+    ['etcdKeyFile', 'etcd_key_file'],
+    ['etcdUser', 'etcd_user'],
+    ['etcdPassword', 'etcd_password'],
+    ['resyncInterval', 'resync_interval'],
+    ['reassert', 'reassert_up'],
+    ['leaseTtl', 'lease_ttl'],
+  ];
+  for (const [name, key] of ext) if (spp[key]) out[name] = spp[key];
+  return out;
+}
+
+/** Merges the sources (later wins) and checks every value, naming the setting and its source variable. */
+export function resolveSettings(...sources: RawSettings[]): AgentSettings {
+  const raw: RawSettings = Object.assign({}, ...sources);
+  const seconds = (name: keyof RawSettings, fallback: number, min: number): number => {
+    const v = raw[name];
+    if (v === undefined) return fallback;
+    const n = Number(v);
+    if (!Number.isFinite(n) || n < min) throw new Error(`${name} (${SETTING_ENV[name]}): expected a number of seconds >= ${min}, got ${JSON.stringify(v)}`);
+    return n;
+  };
+  const logLevel = (raw.logLevel ?? 'info') as LogLevel;
+  if (!LOG_LEVELS.includes(logLevel)) throw new Error(`log level (${SETTING_ENV.logLevel}): expected one of ${LOG_LEVELS.join(', ')}, got ${JSON.stringify(raw.logLevel)}`);
+  const logFormat = (raw.logFormat ?? 'json') as LogFormat;
+  if (logFormat !== 'json' && logFormat !== 'pretty') throw new Error(`log format (${SETTING_ENV.logFormat}): expected json or pretty, got ${JSON.stringify(raw.logFormat)}`);
+  const sppCtlUrl = (raw.sppCtl ?? 'http://127.0.0.1:7777').replace(/\/+$/, '');
+  if (!/^https?:\/\/[^/]+$/.test(sppCtlUrl)) throw new Error(`spp-ctl URL (${SETTING_ENV.sppCtl}): expected http://HOST:PORT, got ${JSON.stringify(raw.sppCtl)}`);
+  const host = raw.host ?? hostname().split('.')[0]!;
+  if (host === '' || host.includes('/')) throw new Error(`host (${SETTING_ENV.host}): must be non-empty and contain no '/', got ${JSON.stringify(host)}`);
+  return {
+    host,
+    etcd: {
+      endpoints: splitEndpoints(raw.etcdEndpoints ?? DEFAULT_ETCD_ENDPOINT),
+      ...(raw.etcdCaFile ? { caFile: raw.etcdCaFile } : {}),
+      ...(raw.etcdCertFile ? { certFile: raw.etcdCertFile } : {}),
+      ...(raw.etcdKeyFile ? { keyFile: raw.etcdKeyFile } : {}),
+      ...(raw.etcdUser ? { username: raw.etcdUser } : {}),
+      ...(raw.etcdPassword ? { password: raw.etcdPassword } : {}),
+    },
+    sppCtlUrl,
+    sppCtlTimeoutMs: seconds('sppCtlTimeout', 10, 0.1) * 1000,
+    logLevel,
+    logFormat,
+    resyncIntervalMs: seconds('resyncInterval', 30, 0.05) * 1000,
+    reassertMs: parseReassert(raw.reassert),
+    leaseTtlSec: Math.round(seconds('leaseTtl', 10, 2)),
+    ...(raw.record ? { record: raw.record } : {}),
+    ...(raw.ui ? { ui: raw.ui } : {}),
+  };
+}
+
+/** `off`, or comma-separated seconds after the plug, ascending (default 0.05,0.25,1,3). */
+export function parseReassert(value: string | undefined): number[] {
+  if (value === undefined) return [...DEFAULT_PORT_TIMERS.reassertMs];
+  if (value === 'off' || value === '') return [];
+  const ms = value.split(',').map((s) => Math.round(Number(s.trim()) * 1000));
+  if (ms.some((n, i) => !Number.isFinite(n) || n < 0 || (i > 0 && n < ms[i - 1]!))) {
+    throw new Error(`reassert schedule (${SETTING_ENV.reassert}): expected "off" or ascending seconds like 0.05,0.25,1,3, got ${JSON.stringify(value)}`);
+  }
+  return ms;
+}

@@ -1,0 +1,117 @@
+import { createLogger } from '../../log';
+import { startAgent } from '../../agent/daemon';
+import { RawSettings, fromEnv, fromIniFile, resolveSettings } from '../../agent/settings';
+import { Recorder } from '../../agent/recorder';
+import { SppCtlClient, httpTransport, SppCtlError } from '../../sppctl/client';
+import { CliCommand, OptionSpec, UsageError, Values, etcdOptions, str } from '../framework';
+
+const flag = (help: string, arg = 'VALUE'): OptionSpec => ({ type: 'string', arg, help });
+
+/** Flag name -> setting name. */
+const FLAGS: Record<string, keyof RawSettings> = {
+  host: 'host',
+  'etcd-endpoints': 'etcdEndpoints',
+  'etcd-ca-file': 'etcdCaFile',
+  'etcd-cert-file': 'etcdCertFile',
+  'etcd-key-file': 'etcdKeyFile',
+  'etcd-user': 'etcdUser',
+  'etcd-password': 'etcdPassword',
+  'spp-ctl': 'sppCtl',
+  'spp-ctl-timeout': 'sppCtlTimeout',
+  'resync-interval': 'resyncInterval',
+  'reassert-up': 'reassert',
+  'lease-ttl': 'leaseTtl',
+  record: 'record',
+  'log-level': 'logLevel',
+  'log-format': 'logFormat',
+  ui: 'ui',
+};
+
+function fromFlags(values: Values): RawSettings {
+  const out: RawSettings = {};
+  for (const [name, setting] of Object.entries(FLAGS)) {
+    const v = str(values, name);
+    if (v !== undefined) out[setting] = v;
+  }
+  return out;
+}
+
+export const agentCommand: CliCommand = {
+  path: ['agent'],
+  summary: 'run the compute-node agent: etcd -> spp-ctl reconciliation for one host',
+  description: [
+    'Settings come from --config-file (the original agent\'s ini: [DEFAULT] host,',
+    '[spp] etcd_host, etcd_port, api_ip_addr, api_port), then SPP_* environment',
+    'variables, then flags (flags win). See docs/operations.md for the full table.',
+    '',
+    'SIGTERM/SIGINT: finish the spp-ctl command in flight, revoke the liveness',
+    'lease, exit 0. A second signal exits at once.',
+  ].join('\n'),
+  options: {
+    host: flag('host name as neutron knows it (env SPP_HOST; default `hostname -s`)', 'HOST'),
+    ...etcdOptions,
+    'etcd-ca-file': flag('CA certificate for TLS to etcd (env SPP_ETCD_CA_FILE)', 'FILE'),
+    'etcd-cert-file': flag('client certificate for TLS to etcd (env SPP_ETCD_CERT_FILE)', 'FILE'),
+    'etcd-key-file': flag('client key for TLS to etcd (env SPP_ETCD_KEY_FILE)', 'FILE'),
+    'etcd-user': flag('etcd user (env SPP_ETCD_USER)', 'USER'),
+    'etcd-password': flag('etcd password (env SPP_ETCD_PASSWORD, preferred)', 'PASSWORD'),
+    'spp-ctl': flag('spp-ctl REST URL (env SPP_CTL_URL; default http://127.0.0.1:7777)', 'URL'),
+    'spp-ctl-timeout': flag('seconds before an spp-ctl request fails (env SPP_CTL_TIMEOUT; default 10)', 'SEC'),
+    'config-file': flag('neutron-style ini file of the original agent', 'FILE'),
+    'resync-interval': flag('seconds between re-reads of every spp_vf status (env SPP_RESYNC_INTERVAL; default 30)', 'SEC'),
+    'reassert-up': flag('seconds after a plug to put `up` again, or off (env SPP_REASSERT_UP; default 0.05,0.25,1,3)', 'LIST'),
+    'lease-ttl': flag('TTL of the liveness key in seconds (env SPP_LEASE_TTL; default 10)', 'SEC'),
+    record: flag('append every etcd event and spp-ctl exchange to FILE as JSON lines (env SPP_RECORD)', 'FILE'),
+    ui: flag('serve the read-only visualizer on HOST:PORT (env SPP_UI; off by default)', 'HOST:PORT'),
+    'log-level': flag('error|warn|info|debug (env SPP_LOG_LEVEL; default info)', 'LEVEL'),
+    'log-format': flag('json|pretty (env SPP_LOG_FORMAT; default json)', 'FORMAT'),
+  },
+  async run(values, _positionals, io) {
+    const file = str(values, 'config-file');
+    let settings;
+    try {
+      settings = resolveSettings(file ? fromIniFile(file) : {}, fromEnv(io.env), fromFlags(values));
+    } catch (err) {
+      throw new UsageError((err as Error).message);
+    }
+    const logger = createLogger({ level: settings.logLevel, format: settings.logFormat });
+    const recorder = settings.record ? new Recorder(settings.record) : undefined;
+    const sppctl = new SppCtlClient(httpTransport(settings.sppCtlUrl, { timeoutMs: settings.sppCtlTimeoutMs }), {
+      onExchange: recorder
+        ? (req, outcome, ms) =>
+            recorder.write({
+              kind: 'sppctl',
+              at: new Date().toISOString(),
+              method: req.method,
+              path: req.path,
+              ...(req.body !== undefined ? { body: req.body } : {}),
+              ...(outcome instanceof SppCtlError
+                ? { ...(outcome.status !== undefined ? { status: outcome.status } : {}), error: outcome.message }
+                : { status: outcome.status, response: outcome.body }),
+              ms,
+            })
+        : undefined,
+    });
+    const handle = startAgent(settings, { logger, sppctl, ...(recorder ? { recorder } : {}) });
+    return new Promise<number>((resolve) => {
+      let signals = 0;
+      const onSignal = (signal: NodeJS.Signals): void => {
+        signals += 1;
+        if (signals > 1) {
+          logger.warn('second signal: exiting now', { signal });
+          process.exit(1);
+        }
+        logger.info('signal received: stopping', { signal });
+        void handle.stop().then(() => {
+          process.off('SIGTERM', onSignal);
+          process.off('SIGINT', onSignal);
+          // grpc keeps sockets for a moment after close(); do not let that delay the exit
+          setTimeout(() => process.exit(0), 200).unref();
+          resolve(0);
+        });
+      };
+      process.on('SIGTERM', onSignal);
+      process.on('SIGINT', onSignal);
+    });
+  },
+};

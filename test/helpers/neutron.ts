@@ -1,0 +1,53 @@
+/**
+ * What the original Python mechanism driver writes, key by key, so agent
+ * tests exercise exactly the wire protocol neutron uses (the TypeScript
+ * driver client is tested separately).
+ */
+import type { Etcd3 } from 'etcd3';
+import { keys } from '../../src/protocol/keys';
+import { pythonJson } from '../../src/protocol/codecs';
+
+export interface PyPort {
+  readonly portId: string;
+  readonly vhostId: number;
+  readonly phys: string;
+  readonly mac: string;
+  readonly vlan?: number;
+}
+
+/** Claim (compare-and-swap None -> port), bind_port, then action = plug: the driver's order. */
+export async function pyBind(client: Etcd3, host: string, p: PyPort): Promise<void> {
+  const vhostKey = keys.vhost(host, p.phys, p.vhostId);
+  const claimed = await client.if(vhostKey, 'Value', '==', 'None').then(client.put(vhostKey).value(p.portId)).commit();
+  if (!claimed.succeeded) throw new Error(`vhost ${vhostKey} is not free`);
+  const bind: Record<string, unknown> = { vhost_id: p.vhostId, mac_address: p.mac };
+  if (p.vlan !== undefined) bind['vlan_id'] = p.vlan;
+  await client.put(keys.bindPort(host, p.portId)).value(pythonJson(bind));
+  await client.put(keys.action(host, p.portId)).value('plug');
+}
+
+export async function pyUnbind(client: Etcd3, host: string, portId: string): Promise<void> {
+  await client.put(keys.action(host, portId)).value('unplug');
+}
+
+/** Polls until `check` holds for the value of `key` (undefined when absent). */
+export async function waitForValue(
+  client: Etcd3,
+  key: string,
+  check: (value: string | undefined) => boolean,
+  timeoutMs = 10_000,
+): Promise<string | undefined> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = (await client.get(key).string()) ?? undefined;
+    if (check(v)) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${key} (last value ${JSON.stringify(v)})`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+export const waitUp = (client: Etcd3, host: string, portId: string, timeoutMs?: number): Promise<string | undefined> =>
+  waitForValue(client, keys.portStatus(host, portId), (v) => v === 'up', timeoutMs);
+
+export const waitGone = (client: Etcd3, host: string, portId: string, timeoutMs?: number): Promise<string | undefined> =>
+  waitForValue(client, keys.action(host, portId), (v) => v === undefined, timeoutMs);

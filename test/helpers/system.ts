@@ -1,0 +1,170 @@
+/**
+ * A whole compute node on loopback for integration tests: a real etcd, the
+ * spp-ctl emulator over HTTP, the host set up, and the agent (in-process,
+ * or as a child process for SIGKILL tests).
+ */
+import { ChildProcess, spawn } from 'node:child_process';
+import { Writable } from 'node:stream';
+import { join } from 'node:path';
+import type { ExecutionContext } from 'ava';
+import { Etcd3 } from 'etcd3';
+import { LocalEtcd } from '../../src/localetcd/etcd-server';
+import { startEmulatorServer, EmulatorServer, EmulatorOptions } from '../../src/sppctl/emulator';
+import { SppCtlClient, httpTransport } from '../../src/sppctl/client';
+import { parseMappings } from '../../src/protocol/mappings';
+import type { HostConfiguration } from '../../src/protocol/codecs';
+import { AgentHandle, startAgent } from '../../src/agent/daemon';
+import { AgentSettings, resolveSettings, RawSettings } from '../../src/agent/settings';
+import { createLogger } from '../../src/log';
+import { buildHost } from '../../src/setup/build';
+import { keys } from '../../src/protocol/keys';
+
+export const SEED_MAPPINGS = '00:04.0#phys1#2#0xfe,00:05.0#phys2#2#0xfc02';
+const BIN = join(__dirname, '..', '..', '..', 'bin', 'spp.js');
+
+export interface SystemOptions {
+  readonly host?: string;
+  readonly mappings?: string;
+  readonly emulator?: EmulatorOptions;
+  /** Start the agent in-process right away (default true). */
+  readonly agent?: boolean;
+  readonly settings?: RawSettings;
+  /** Set up the host in etcd (default true). */
+  readonly setup?: boolean;
+}
+
+export class System {
+  agent: AgentHandle | undefined;
+  child: ChildProcess | undefined;
+  /** Every log record of in-process agents, parsed. */
+  readonly logs: Array<Record<string, unknown>> = [];
+  /** stdout+stderr of child agents. */
+  childOutput = '';
+
+  constructor(
+    readonly etcd: LocalEtcd,
+    readonly client: Etcd3,
+    readonly sim: EmulatorServer,
+    readonly host: string,
+    readonly configuration: HostConfiguration,
+    private readonly baseSettings: RawSettings,
+  ) {}
+
+  settings(extra: RawSettings = {}): AgentSettings {
+    return resolveSettings({
+      host: this.host,
+      etcdEndpoints: this.etcd.endpoints.join(','),
+      sppCtl: this.sim.url,
+      logLevel: 'debug',
+      resyncInterval: '30',
+      ...this.baseSettings,
+      ...extra,
+    });
+  }
+
+  startAgent(extra: RawSettings = {}): AgentHandle {
+    const settings = this.settings(extra);
+    const stream = new Writable({
+      write: (chunk: Buffer, _enc, cb) => {
+        for (const line of chunk.toString().split('\n')) if (line.trim()) this.logs.push(JSON.parse(line) as Record<string, unknown>);
+        cb();
+      },
+    });
+    const logger = createLogger({ level: 'debug', format: 'json', stream });
+    const sppctl = new SppCtlClient(httpTransport(this.sim.url, { timeoutMs: settings.sppCtlTimeoutMs }));
+    this.agent = startAgent(settings, { logger, sppctl });
+    return this.agent;
+  }
+
+  async stopAgent(): Promise<void> {
+    await this.agent?.stop();
+    this.agent = undefined;
+  }
+
+  /** Starts `spp agent` as a child process (for SIGKILL). */
+  spawnAgent(extra: string[] = []): ChildProcess {
+    const child = spawn(
+      process.execPath,
+      [BIN, 'agent', '--host', this.host, '--etcd-endpoints', this.etcd.endpoints.join(','), '--spp-ctl', this.sim.url, '--log-level', 'debug', ...extra],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    child.stdout?.on('data', (d: Buffer) => (this.childOutput += d.toString()));
+    child.stderr?.on('data', (d: Buffer) => (this.childOutput += d.toString()));
+    this.child = child;
+    return child;
+  }
+
+  async killChild(signal: NodeJS.Signals = 'SIGKILL'): Promise<number | null> {
+    const child = this.child;
+    this.child = undefined;
+    if (!child || child.exitCode !== null) return child?.exitCode ?? null;
+    return new Promise((resolve) => {
+      child.once('exit', (code) => resolve(code));
+      child.kill(signal);
+    });
+  }
+
+  /** Mutating requests (not GET) the emulator saw, as `METHOD path body`. */
+  mutations(): string[] {
+    return this.sim.emulator
+      .log()
+      .filter((e) => e.method !== 'GET')
+      .map((e) => `${e.method} ${e.path} ${e.body ?? ''}`.trim());
+  }
+
+  /** Every /spp key with its value. */
+  async keys(): Promise<Record<string, string>> {
+    const all = await this.client.getAll().prefix('/spp/').strings();
+    delete all[keys.agent(this.host)];
+    return Object.fromEntries(Object.entries(all).sort(([a], [b]) => a.localeCompare(b)));
+  }
+
+  async close(): Promise<void> {
+    await this.killChild();
+    await this.stopAgent();
+    await this.sim.close();
+    this.client.close();
+    await this.etcd.stop();
+  }
+}
+
+export async function startSystem(t: ExecutionContext, opts: SystemOptions = {}): Promise<System> {
+  const host = opts.host ?? 'spp4';
+  const parsed = parseMappings(opts.mappings ?? SEED_MAPPINGS, { beyondRealLimits: true });
+  if (!parsed.configuration) throw new Error(parsed.errors.join('; '));
+  const etcd = await LocalEtcd.start();
+  const client = new Etcd3({ hosts: etcd.endpoints.map((e) => `http://${e}`) });
+  const sim = await startEmulatorServer({ listen: { host: '127.0.0.1', port: 0 }, mappings: parsed.configuration, ...opts.emulator });
+  const system = new System(etcd, client, sim, host, parsed.configuration, opts.settings ?? {});
+  t.teardown(() => system.close());
+  if (opts.setup !== false) await buildHost(client, host, parsed.configuration);
+  if (opts.agent !== false) system.startAgent();
+  return system;
+}
+
+/** Polls `check` until it returns true (or a value), failing with `what` after `timeoutMs`. */
+export async function until<T>(check: () => T | Promise<T>, what: string, timeoutMs = 10_000): Promise<Exclude<T, false | undefined | null>> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await check();
+    if (v !== false && v !== undefined && v !== null) return v as Exclude<T, false | undefined | null>;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** Waits until every NIC of the in-process agent is ready. */
+export function nicsReady(system: System, timeoutMs = 10_000): Promise<true> {
+  return until(() => {
+    const nics = system.agent?.controller.view().nics ?? [];
+    return nics.length === system.configuration.length && nics.every((n) => n.state === 'ready');
+  }, 'every NIC ready', timeoutMs);
+}
+
+/** Mutating requests as {method, path, body} with parsed bodies. */
+export function requests(system: System): Array<{ method: string; path: string; body?: unknown }> {
+  return system.sim.emulator
+    .log()
+    .filter((e) => e.method !== 'GET')
+    .map((e) => ({ method: e.method, path: e.path, ...(e.body ? { body: JSON.parse(e.body) as unknown } : {}) }));
+}
