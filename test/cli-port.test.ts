@@ -1,5 +1,5 @@
 import anyTest, { ExecutionContext, TestFn } from 'ava';
-import { AddressInfo, createServer } from 'node:net';
+import { AddressInfo, Socket, createServer } from 'node:net';
 import { main } from '../src/cli/main';
 import { Io } from '../src/cli/framework';
 import { freePort } from '../src/localetcd/ports';
@@ -140,9 +140,16 @@ test('an unreachable etcd fails with exit 1 and a message naming the endpoints',
 });
 
 test('an etcd endpoint that accepts connections but never answers fails within the probe deadline', async (t) => {
-  const silent = createServer((socket) => socket.on('data', () => undefined));
+  const sockets: Socket[] = [];
+  const silent = createServer((socket) => {
+    sockets.push(socket);
+    socket.on('data', () => undefined);
+  });
   await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
-  t.teardown(() => silent.close());
+  t.teardown(() => {
+    for (const s of sockets) s.destroy();
+    silent.close();
+  });
   const endpoint = `127.0.0.1:${(silent.address() as AddressInfo).port}`;
   const run = await spp(['port', 'list', '--etcd-endpoints', endpoint]);
   t.is(run.code, 1);
