@@ -122,6 +122,8 @@ test('port bind: bad input and missing options are usage errors (exit 2) and wri
   const missing = await spp(['port', 'bind', '--host', 'c6', '--mac', MAC, '--phys', 'phys1', ...etcdArgs(t)]);
   t.is(missing.code, 2);
   t.regex(missing.err, /--port-id is required/);
+  const unreachable = await spp(['port', 'bind', '--host', 'c6', '--port-id', PORT, '--mac', 'nope', '--phys', 'phys1', '--etcd-endpoints', `127.0.0.1:${await freePort()}`]);
+  t.is(unreachable.code, 2, 'bad input is reported as such even when etcd is down');
   t.false(await t.context.client.get(keys.bindPort('c6', PORT)).exists());
   t.is(await t.context.client.get(keys.vhost('c6', 'phys1', 0)).string(), 'None');
 });

@@ -23,7 +23,7 @@ export interface PortRow {
   readonly errors: Partial<Record<PortField, string>>;
 }
 
-interface VhostSlot {
+interface VhostKeyOwner {
   readonly key: string;
   readonly phys: string;
   readonly owner: string;
@@ -37,7 +37,7 @@ interface Raw {
 
 /** Builds the rows from a listing of keys under /spp/openstack/ (pure). */
 export function portRows(listing: Readonly<Record<string, string>>, host?: string): PortRow[] {
-  const vhosts = new Map<string, Map<number, VhostSlot>>();
+  const vhosts = new Map<string, Map<number, VhostKeyOwner>>();
   const ports = new Map<string, Map<string, Raw>>();
   const portOf = (h: string, p: string): Raw => {
     const byHost = ports.get(h) ?? new Map<string, Raw>();
@@ -51,7 +51,7 @@ export function portRows(listing: Readonly<Record<string, string>>, host?: strin
     if (!k || (host !== undefined && k.host !== host)) continue;
     switch (k.kind) {
       case 'vhost': {
-        const byId = vhosts.get(k.host) ?? new Map<number, VhostSlot>();
+        const byId = vhosts.get(k.host) ?? new Map<number, VhostKeyOwner>();
         vhosts.set(k.host, byId);
         byId.set(k.vhostId, { key, phys: k.phys, owner: value });
         const owner = decodeVhostOwner(key, value);
@@ -84,7 +84,7 @@ export function portRows(listing: Readonly<Record<string, string>>, host?: strin
   );
 }
 
-function row(host: string, portId: string, raw: Raw, vhosts: ReadonlyMap<number, VhostSlot>): PortRow {
+function row(host: string, portId: string, raw: Raw, vhosts: ReadonlyMap<number, VhostKeyOwner>): PortRow {
   const errors: Partial<Record<PortField, string>> = {};
   let bind: BindPort | undefined;
   if (raw.bindPort) {

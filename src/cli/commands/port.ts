@@ -4,7 +4,16 @@
  */
 import type { Etcd3 } from 'etcd3';
 import { connectEtcd, splitEndpoints } from '../../etcd/connect';
-import { BindError, UnbindError, bindPort, formatPortTable, listPorts, unbindPort } from '../../driver';
+import {
+  BindError,
+  UnbindError,
+  bindInputProblem,
+  bindPort,
+  formatPortTable,
+  listPorts,
+  unbindInputProblem,
+  unbindPort,
+} from '../../driver';
 import { CliCommand, Io, OptionSpec, UsageError, Values, choice, etcdOptions, formatOption, int, num, str } from '../framework';
 
 /** How long an unreachable etcd may take to say so. */
@@ -58,6 +67,9 @@ export const portBindCommand: CliCommand = {
       timeoutMs: timeoutMs(values),
       skipLivenessCheck: values['skip-liveness-check'] === true,
     };
+    // Bad input is a usage error even when etcd is down.
+    const problem = bindInputProblem(request);
+    if (problem !== undefined) throw new UsageError(`invalid bind request: ${problem}`);
     return withEtcd(this, values, io, async (client) => {
       const result = await bindPort(client, request);
       io.out(`${JSON.stringify(result, null, 2)}\n`);
@@ -92,6 +104,8 @@ export const portUnbindCommand: CliCommand = {
       wait: values.wait === true,
       timeoutMs: timeoutMs(values),
     };
+    const problem = unbindInputProblem(request);
+    if (problem !== undefined) throw new UsageError(`invalid unbind request: ${problem}`);
     const format = choice(values, 'format', ['text', 'json'] as const);
     return withEtcd(this, values, io, async (client) => {
       const result = await unbindPort(client, request);
