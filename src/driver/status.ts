@@ -76,7 +76,7 @@ export function waitForPortStatus(client: Etcd3, opts: WaitForPortStatusOptions)
         // Belt and braces next to the watch: the value may already be there.
         await checkCurrent();
       })
-      .catch((err: Error) => finish(err));
+      .catch((err: Error) => checkCurrent().then(() => finish(err), finish));
   });
 }
 
