@@ -1,0 +1,173 @@
+/**
+ * `spp port bind|unbind|list`: the mechanism driver's half of the protocol
+ * for operators and tests, binding ports exactly as neutron does.
+ */
+import type { Etcd3 } from 'etcd3';
+import { connectEtcd, splitEndpoints } from '../../etcd/connect';
+import {
+  BindError,
+  UnbindError,
+  bindInputProblem,
+  bindPort,
+  formatPortTable,
+  listPorts,
+  unbindInputProblem,
+  unbindPort,
+} from '../../driver';
+import { CliCommand, Io, OptionSpec, UsageError, Values, choice, etcdOptions, formatOption, int, num, str } from '../framework';
+
+/** How long an unreachable etcd may take to say so. */
+const ETCD_PROBE_MS = 3000;
+
+const hostOption: Record<string, OptionSpec> = {
+  host: { type: 'string', arg: 'HOST', help: 'compute node host name, as neutron knows it (required)' },
+};
+const portIdOption: Record<string, OptionSpec> = {
+  'port-id': { type: 'string', arg: 'UUID', help: 'neutron port id (required)' },
+};
+const timeoutOption: Record<string, OptionSpec> = {
+  timeout: { type: 'string', arg: 'SECONDS', help: 'how long to wait for the agent (default 20, as the original driver)' },
+};
+
+export const portBindCommand: CliCommand = {
+  path: ['port', 'bind'],
+  summary: 'bind a neutron port on an SPP host as the mechanism driver does, and wait for the agent',
+  description: [
+    'Claims the first free vhost of the physical network (compare-and-swap None -> port id),',
+    'writes bind_port and action = plug, and waits for port_status = up. Prints the binding',
+    '(vif type, vif details, vhost id) as JSON on stdout.',
+    '',
+    'Exit codes: 0 bound; 1 not bound (unknown host, agent down, unknown physical network,',
+    'already bound, no free vhost, agent error, timeout, etcd unreachable); 2 bad usage or input.',
+    '',
+    'example: spp port bind --host spp4 --port-id 6160c9da-b2d5-4236-8413-7d646e5c0ae2 \\',
+    '           --mac fa:16:3e:a0:da:db --phys phys1 --vlan 100',
+  ].join('\n'),
+  options: {
+    ...hostOption,
+    ...portIdOption,
+    mac: { type: 'string', arg: 'MAC', help: 'MAC address of the port, e.g. fa:16:3e:a0:da:db (required)' },
+    phys: { type: 'string', arg: 'NAME', help: 'physical network of the segment, e.g. phys1 (required)' },
+    vlan: { type: 'string', arg: 'ID', help: 'segmentation id of a VLAN segment (1-4094); omit for flat' },
+    ...timeoutOption,
+    'skip-liveness-check': {
+      type: 'boolean',
+      help: 'bind even without the agent liveness key (for hosts running the original Python agent)',
+    },
+    ...etcdOptions,
+  },
+  async run(values, _positionals, io) {
+    const vlan = values.vlan === undefined ? undefined : int(values, 'vlan', 0);
+    const request = {
+      host: str(values, 'host', true),
+      portId: str(values, 'port-id', true),
+      mac: str(values, 'mac', true),
+      physicalNetwork: str(values, 'phys', true),
+      vlanId: vlan,
+      timeoutMs: timeoutMs(values),
+      skipLivenessCheck: values['skip-liveness-check'] === true,
+    };
+    // Bad input is a usage error even when etcd is down.
+    const problem = bindInputProblem(request);
+    if (problem !== undefined) throw new UsageError(`invalid bind request: ${problem}`);
+    return withEtcd(this, values, io, async (client) => {
+      const result = await bindPort(client, request);
+      io.out(`${JSON.stringify(result, null, 2)}\n`);
+      return 0;
+    });
+  },
+};
+
+export const portUnbindCommand: CliCommand = {
+  path: ['port', 'unbind'],
+  summary: 'unbind a port: set its action to unplug so the agent releases the vhost',
+  description: [
+    'A port without an action key has nothing to unbind: that is reported and exits 0, as',
+    'unbinding an unbound port is not an error in neutron. With --wait, waits until the agent',
+    'has removed the port\'s bind_port, action and port_status keys.',
+    '',
+    'Exit codes: 0 unplug requested, unbound, or nothing to unbind; 1 timeout or etcd',
+    'unreachable; 2 bad usage.',
+  ].join('\n'),
+  options: {
+    ...hostOption,
+    ...portIdOption,
+    wait: { type: 'boolean', help: 'wait until the agent has cleaned up the port' },
+    ...timeoutOption,
+    ...formatOption,
+    ...etcdOptions,
+  },
+  async run(values, _positionals, io) {
+    const request = {
+      host: str(values, 'host', true),
+      portId: str(values, 'port-id', true),
+      wait: values.wait === true,
+      timeoutMs: timeoutMs(values),
+    };
+    const problem = unbindInputProblem(request);
+    if (problem !== undefined) throw new UsageError(`invalid unbind request: ${problem}`);
+    const format = choice(values, 'format', ['text', 'json'] as const);
+    return withEtcd(this, values, io, async (client) => {
+      const result = await unbindPort(client, request);
+      io.out(format === 'json' ? `${JSON.stringify(result, null, 2)}\n` : `${result.message}\n`);
+      return 0;
+    });
+  },
+};
+
+export const portListCommand: CliCommand = {
+  path: ['port', 'list'],
+  summary: 'list bound ports: host, vhost, physical network, MAC, VLAN, action, status',
+  description: 'Values that cannot be decoded are reported per field; no port is left out.',
+  options: {
+    host: { type: 'string', arg: 'HOST', help: 'only ports of this host' },
+    ...formatOption,
+    ...etcdOptions,
+  },
+  async run(values, _positionals, io) {
+    const host = str(values, 'host');
+    const format = choice(values, 'format', ['text', 'json'] as const);
+    return withEtcd(this, values, io, async (client) => {
+      const rows = await listPorts(client, host);
+      io.out(format === 'json' ? `${JSON.stringify(rows, null, 2)}\n` : formatPortTable(rows));
+      return 0;
+    });
+  },
+};
+
+/** The commands of this file, registered in main.ts. */
+export const portCommands: readonly CliCommand[] = [portBindCommand, portUnbindCommand, portListCommand];
+
+function timeoutMs(values: Values): number | undefined {
+  return values.timeout === undefined ? undefined : num(values, 'timeout', 0) * 1000;
+}
+
+/**
+ * Connects, proves etcd answers within a few seconds (etcd3 would otherwise
+ * keep retrying), runs `body`, and turns every failure into one stderr line.
+ */
+async function withEtcd(cmd: CliCommand, values: Values, io: Io, body: (client: Etcd3) => Promise<number>): Promise<number> {
+  const endpoints = splitEndpoints(str(values, 'etcd-endpoints') ?? io.env.SPP_ETCD_ENDPOINTS);
+  const name = `spp ${cmd.path.join(' ')}`;
+  const client = connectEtcd({ endpoints });
+  try {
+    try {
+      await client.maintenance.status({ deadline: Date.now() + ETCD_PROBE_MS });
+    } catch (err) {
+      io.err(`${name}: cannot reach etcd at ${endpoints.join(',')}: ${(err as Error).message}\n`);
+      return 1;
+    }
+    return await body(client);
+  } catch (err) {
+    if ((err instanceof BindError || err instanceof UnbindError) && err.code === 'invalid_input') throw new UsageError(err.message);
+    if (err instanceof BindError || err instanceof UnbindError) {
+      io.err(`${name}: ${err.message}\n`);
+      return 1;
+    }
+    if (err instanceof UsageError) throw err;
+    io.err(`${name}: etcd at ${endpoints.join(',')} failed: ${(err as Error).message}\n`);
+    return 1;
+  } finally {
+    client.close();
+  }
+}

@@ -1,0 +1,41 @@
+/**
+ * What the driver must know about a host before it may bind a port there:
+ * that it is an SPP host, that its agent is alive, and which physical
+ * networks it serves.
+ */
+import type { Etcd3 } from 'etcd3';
+import { HostConfiguration, decodeJson } from '../protocol/codecs';
+import { keys } from '../protocol/keys';
+import { BindError } from './errors';
+
+/** Reads configuration/<host>; missing or unreadable means "not an SPP host". */
+export async function readHostConfiguration(client: Etcd3, host: string): Promise<HostConfiguration> {
+  const key = keys.configuration(host);
+  const raw = await client.get(key).string();
+  if (raw === null) throw new BindError('unknown_host', `unknown host ${host}: ${key} is missing, so ${host} is not an SPP host`);
+  const decoded = decodeJson(HostConfiguration, key, raw);
+  if (!decoded.ok) throw new BindError('unknown_host', `host ${host} cannot be used: its configuration is invalid: ${decoded.error}`);
+  return decoded.value;
+}
+
+/** Refuses a host whose agent keeps no liveness key (extension; see docs/driver-client.md). */
+export async function checkAgentAlive(client: Etcd3, host: string): Promise<void> {
+  const key = keys.agent(host);
+  if (await client.get(key).exists()) return;
+  throw new BindError(
+    'agent_down',
+    `agent down on ${host}: ${key} is missing (our agent keeps it alive with an etcd lease while it runs). ` +
+      `If ${host} runs the original Python agent, which keeps no liveness key, use --skip-liveness-check ` +
+      `(library: skipLivenessCheck).`,
+  );
+}
+
+/** The NIC serving `phys`, or an error listing the networks the host does serve. */
+export function requirePhysicalNetwork(host: string, config: HostConfiguration, phys: string): void {
+  if (config.some((nic) => nic.physical_network === phys)) return;
+  const served = [...new Set(config.map((nic) => nic.physical_network))];
+  throw new BindError(
+    'unknown_physical_network',
+    `physical network ${phys} is not served by host ${host}; its physical networks are: ${served.join(', ')}`,
+  );
+}
