@@ -56,11 +56,13 @@ export function validateConfiguration(
   };
   const coreOwner = new Map<number, number>();
   const pciOwner = new Map<string, number>();
+  const masters: { index: number; core: number }[] = [];
   let firstVhost = 0;
   nics.forEach((nic, i) => {
     const where = label(i);
     const bits = coreMaskBits(nic.core_mask);
-    const pci = nic.pci_address.toLowerCase();
+    // 00:04.0 and 0000:00:04.0 name the same device (domain 0 is implied).
+    const pci = nic.pci_address.toLowerCase().replace(/^0000:/, '');
     const samePci = pciOwner.get(pci);
     if (samePci !== undefined) errors.push(`${where}: PCI address ${nic.pci_address} is already used by ${label(samePci)}`);
     else pciOwner.set(pci, i);
@@ -86,6 +88,7 @@ export function validateConfiguration(
       for (const [other, cores] of shared) {
         errors.push(`${where}: core mask ${nic.core_mask} occupies core(s) ${cores.join(',')} already occupied by ${label(other)}`);
       }
+      masters.push({ index: i, core: bits.master });
     }
     if (nic.num_vhost > MAX_VHOSTS_PER_NIC) {
       limit(`${where}: ${nic.num_vhost} vhosts; the spp_vf core allocation serves at most ${MAX_VHOSTS_PER_NIC} per NIC`);
@@ -104,6 +107,14 @@ export function validateConfiguration(
     }
     firstVhost = lastVhost + 1;
   });
+  // A master core may be shared with other masters, but a busy-polling component on it starves the
+  // process's command loop; it works, so it is a warning.
+  for (const m of masters) {
+    const owner = coreOwner.get(m.core);
+    if (owner !== undefined && owner !== m.index) {
+      warnings.push(`${label(m.index)}: master core ${m.core} is occupied by a component of ${label(owner)}; choose a master core no spp_vf occupies`);
+    }
+  }
   return { errors, warnings };
 }
 
@@ -129,7 +140,8 @@ export function parseMappings(text: string, options: ValidationOptions = {}): Pa
       return;
     }
     const [pci, phys, num, mask] = fields as [string, string, string, string];
-    const numVhost = /^[0-9]+$/.test(num) ? Number(num) : NaN;
+    // Integers (also negative ones) become numbers so the codec reports the range; anything else stays text.
+    const numVhost = /^-?[0-9]+$/.test(num) ? Number(num) : NaN;
     const candidate = { pci_address: pci, physical_network: phys, num_vhost: Number.isNaN(numVhost) ? num : numVhost, core_mask: mask };
     const decoded = decodeValue(NicConfig, label(i), candidate);
     if (!decoded.ok) {
