@@ -1,7 +1,16 @@
+import { configBuild } from './commands/config-build';
+import { configDestroy } from './commands/config-destroy';
+import { configShow } from './commands/config-show';
+import { status } from './commands/status';
 import { CliCommand, Io, UsageError, commandHelp, findCommand, parseCommandArgs, topHelp } from './framework';
 
 /** Every command of the `spp` binary. Add a command: one import, one entry. */
-const commands: CliCommand[] = [];
+const commands: CliCommand[] = [
+  configBuild,
+  configDestroy,
+  configShow,
+  status,
+];
 
 export async function main(argv: string[], io: Io = defaultIo()): Promise<number> {
   if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') {
