@@ -7,8 +7,16 @@ import { ClientClosedError, ClientRuntimeError, Etcd3, EtcdError, GRPCGenericErr
 import { connectEtcd, splitEndpoints } from '../../etcd/connect';
 import { Io, UsageError, Values, str } from '../framework';
 
-/** Per-call deadline of CLI commands. */
-export const CLI_CALL_TIMEOUT_MS = 5000;
+/** Per-call deadline of CLI commands (etcd3 retries a call that times out, hence also a total budget). */
+export const CLI_CALL_TIMEOUT_MS = 2000;
+/** Budget for a whole command's etcd work: its few calls take milliseconds on a healthy cluster. */
+export const CLI_TOTAL_TIMEOUT_MS = 5000;
+
+class NoAnswer extends Error {
+  constructor() {
+    super(`DEADLINE_EXCEEDED: no answer within ${CLI_TOTAL_TIMEOUT_MS / 1000} s`);
+  }
+}
 
 export function endpointsOf(values: Values, io: Io): string[] {
   const raw = str(values, 'etcd-endpoints') ?? (io.env.SPP_ETCD_ENDPOINTS || undefined);
@@ -23,6 +31,7 @@ function isEtcdFailure(err: unknown): err is Error {
     err instanceof ClientRuntimeError ||
     err instanceof ClientClosedError ||
     err instanceof EtcdError ||
+    err instanceof NoAnswer ||
     (err instanceof Error && /UNAVAILABLE|DEADLINE_EXCEEDED|ECONNREFUSED/.test(err.message))
   );
 }
@@ -35,18 +44,21 @@ function isEtcdFailure(err: unknown): err is Error {
 export async function withEtcdClient(values: Values, io: Io, body: (client: Etcd3) => Promise<number>): Promise<number> {
   const endpoints = endpointsOf(values, io);
   const client = connectEtcd({ endpoints, callTimeoutMs: CLI_CALL_TIMEOUT_MS });
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new NoAnswer()), CLI_TOTAL_TIMEOUT_MS);
+  });
   try {
-    return await body(client);
+    return await Promise.race([body(client), deadline]);
   } catch (err) {
     if (!isEtcdFailure(err)) throw err;
-    const deadline = /DEADLINE_EXCEEDED/i.test(err.message) || err.name.includes('Deadline');
     io.err(
-      `spp: cannot use etcd at ${endpoints.join(',')}` +
-        `${deadline ? ` (no answer within ${CLI_CALL_TIMEOUT_MS / 1000} s)` : ''}: ${err.message.split('\n')[0]!.replace(/\s*Resolution note:.*$/, '')}\n` +
+      `spp: cannot use etcd at ${endpoints.join(',')}: ${err.message.split('\n')[0]!.replace(/\s*Resolution note:.*$/, '')}\n` +
         'Check --etcd-endpoints (or SPP_ETCD_ENDPOINTS) and that etcd is running.\n',
     );
     return 1;
   } finally {
+    clearTimeout(timer);
     client.close();
   }
 }
