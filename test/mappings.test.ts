@@ -128,6 +128,13 @@ test('every error of every entry is reported at once', (t) => {
   t.true(errors[0]!.startsWith('NIC entry 1 '));
   t.true(errors[1]!.startsWith('NIC entry 2 '));
   t.true(errors[2]!.startsWith('NIC entry 3 '));
+  // Entries that parse are still checked against each other when another entry does not.
+  t.deepEqual(errorsOf('00:04.0#phys1#2#0x1e,00:05.0#phys2#x#0xfc02,00:04.0#phys3#2#0xfc000'), [
+    'NIC entry 1 "00:04.0#phys1#2#0x1e": core mask 0x1e has 3 occupied core(s) [2,3,4] besides master core 1; 2 vhost(s) need exactly 6 (2 forwarders per vhost + classifier + merger)',
+    'NIC entry 2 "00:05.0#phys2#x#0xfc02": field num_vhost: must be a positive integer, got "x"',
+    'NIC entry 3 "00:04.0#phys3#2#0xfc000": PCI address 00:04.0 is already used by NIC entry 1 "00:04.0#phys1#2#0x1e"',
+    'NIC entry 3 "00:04.0#phys3#2#0xfc000": core mask 0xfc000 has 5 occupied core(s) [15,16,17,18,19] besides master core 14; 2 vhost(s) need exactly 6 (2 forwarders per vhost + classifier + merger)',
+  ]);
 });
 
 test('limits of the real spp-ctl: more than 5 vhosts per NIC is a warning', (t) => {

@@ -132,6 +132,8 @@ export function parseMappings(text: string, options: ValidationOptions = {}): Pa
   const label = (i: number): string => `NIC entry ${i + 1} ${JSON.stringify(entries[i])}`;
   const errors: string[] = [];
   const nics: NicConfig[] = [];
+  /** Entry index of each parsed NIC. */
+  const entryOf: number[] = [];
   if (text.trim() === '') return { errors: ['mappings are empty: expected <pci>#<physical_network>#<num_vhost>#<core_mask>,...'], warnings: [] };
   entries.forEach((entry, i) => {
     const fields = entry.split('#');
@@ -149,10 +151,14 @@ export function parseMappings(text: string, options: ValidationOptions = {}): Pa
       return;
     }
     nics.push(decoded.value);
+    entryOf.push(i);
   });
-  if (errors.length > 0) return { errors, warnings: [] };
-  const semantic = validateConfiguration(nics, label, options);
-  return semantic.errors.length > 0 ? semantic : { ...semantic, configuration: nics };
+  // The entries that parsed are still checked together, so one run reports every problem. Leaving bad
+  // entries out only lowers later vhost ids, so the port-number check cannot report a false error.
+  const semantic = validateConfiguration(nics, (j) => label(entryOf[j]!), options);
+  const entryNumber = (msg: string): number => Number(/^NIC entry ([0-9]+) /.exec(msg)?.[1] ?? 0);
+  const all = [...errors, ...semantic.errors].sort((a, b) => entryNumber(a) - entryNumber(b));
+  return all.length > 0 ? { errors: all, warnings: semantic.warnings } : { ...semantic, configuration: nics };
 }
 
 /** Formats a configuration back into DPDK_PORT_MAPPINGS form. */
