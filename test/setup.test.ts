@@ -223,3 +223,9 @@ test('readHostView reads one host at one revision', async (t) => {
   t.deepEqual(host.ports[0]!.problems, []);
   t.is(host.layout?.length, 2);
 });
+
+test('a transaction larger than etcd accepts is refused before it is sent', async (t) => {
+  const guards = Array.from({ length: 129 }, (_, i) => ({ key: `/spp/x/${i}`, modRevision: '0' }));
+  const err = await t.throwsAsync(commitGuarded(t.context.client, guards, [{ kind: 'delete', key: '/spp/x/0' }]), { instanceOf: SetupRefused });
+  t.deepEqual(err!.problems, ['it needs 129 comparisons and 1 writes; etcd accepts at most 128 of each (--max-txn-ops)']);
+});

@@ -4,6 +4,7 @@
  * decision was made ('0': the key still does not exist).
  */
 import { Etcd3 } from 'etcd3';
+import { SetupRefused } from './errors';
 
 export interface Guard {
   readonly key: string;
@@ -26,10 +27,9 @@ export async function commitGuarded(client: Etcd3, guards: readonly Guard[], ops
   if (ops.length === 0) return true;
   if (guards.length === 0) throw new Error('internal: a guarded write needs at least one guard');
   if (guards.length > MAX_TXN_OPS || ops.length > MAX_TXN_OPS) {
-    throw new Error(
-      `the change needs ${guards.length} comparisons and ${ops.length} writes in one transaction; ` +
-        `etcd accepts at most ${MAX_TXN_OPS} of each (--max-txn-ops)`,
-    );
+    throw new SetupRefused('change too large for one etcd transaction', [
+      `it needs ${guards.length} comparisons and ${ops.length} writes; etcd accepts at most ${MAX_TXN_OPS} of each (--max-txn-ops)`,
+    ]);
   }
   const [first, ...rest] = guards;
   let txn = client.if(first!.key, 'Mod', '==', first!.modRevision);
