@@ -143,6 +143,22 @@ test.serial('config show prints the configuration, layout per NIC and vhost usag
   t.is(view.host, 's1');
   t.deepEqual(view.layout[0].components[4], { name: 'classifier', type: 'classifier_mac', core: 6, rx: ['phy:0'], tx: ['ring:0', 'ring:2'] });
 
+  await t.context.client
+    .put(keys.configuration('s2'))
+    .value('[{"pci_address": "00:04.0", "physical_network": "phys1", "num_vhost": 2, "core_mask": "0x1e"}]');
+  const broken = await runCli(['config', 'show', '--host', 's2', ...endpoints(t)]);
+  t.is(broken.code, 1);
+  t.is(
+    broken.err,
+    'spp config show: /spp/openstack/configuration/s2: NIC 0 (00:04.0): core mask 0x1e has 3 occupied core(s) [2,3,4] besides master core 1; ' +
+      '2 vhost(s) need exactly 6 (2 forwarders per vhost + classifier + merger)\n' +
+      'spp config show: /spp/openstack/configuration/s2: NIC 0 (00:04.0): core mask 0x1e has fewer than the 6 occupied cores its layout needs\n',
+  );
+  await t.context.client.put(keys.configuration('s3')).value('[{"pci_address": 1}]');
+  const undecodable = await runCli(['config', 'show', '--host', 's3', ...endpoints(t)]);
+  t.is(undecodable.code, 1);
+  t.true(undecodable.err.startsWith('spp config show: /spp/openstack/configuration/s3: field 0.pci_address: expected PCI address, got 1'));
+
   const missing = await runCli(['config', 'show', '--host', 'nohost', ...endpoints(t)]);
   t.is(missing.code, 1);
   t.is(missing.err, 'spp config show: host nohost has no configuration (/spp/openstack/configuration/nohost does not exist)\n');

@@ -39,7 +39,10 @@ export const configShow: CliCommand = {
         io.err(`spp config show: ${view.configuration.error}\n`);
         return 1;
       }
-      return 0;
+      // A configuration that decodes can still break the agent (core counts, overlaps): that is a failure too.
+      const invalid = [...(view.validation?.errors ?? []), ...(view.layoutError ? [view.layoutError] : [])];
+      for (const e of invalid) io.err(`spp config show: ${view.configuration.key}: ${e}\n`);
+      return invalid.length > 0 ? 1 : 0;
     });
   },
 };
