@@ -1,9 +1,19 @@
+import { configBuild } from './commands/config-build';
+import { configDestroy } from './commands/config-destroy';
+import { configShow } from './commands/config-show';
+import { status } from './commands/status';
 import { CliCommand, Io, UsageError, commandHelp, findCommand, parseCommandArgs, topHelp } from './framework';
 import { portCommands } from './commands/port';
+import { agentCommand } from './commands/agent';
 
 /** Every command of the `spp` binary. Add a command: one import, one entry. */
 const commands: CliCommand[] = [
+  configBuild,
+  configDestroy,
+  configShow,
+  status,
   ...portCommands,
+  agentCommand,
 ];
 
 export async function main(argv: string[], io: Io = defaultIo()): Promise<number> {

@@ -41,7 +41,8 @@ export function connectEtcd(opts: EtcdConnectOptions): Etcd3 {
         }
       : {}),
     ...(opts.username ? { auth: { username: opts.username, password: opts.password ?? '' } } : {}),
-    ...(opts.callTimeoutMs ? { defaultCallOptions: () => ({ deadline: Date.now() + opts.callTimeoutMs! }) } : {}),
+    // Watches and lease keep-alives are long-lived streams: a deadline would cut them.
+    ...(opts.callTimeoutMs ? { defaultCallOptions: (ctx) => (ctx.isStream ? {} : { deadline: Date.now() + opts.callTimeoutMs! }) } : {}),
   };
   return new Etcd3(options);
 }

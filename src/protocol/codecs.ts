@@ -21,11 +21,55 @@ function refine<A>(base: t.Type<A, unknown, unknown>, name: string, check: (a: A
   );
 }
 
-/** A JSON integer (not a numeric string: Python's json.dumps writes numbers). */
-export const Integer = refine(t.number, 'integer', (n) => (Number.isSafeInteger(n) ? undefined : `must be an integer, got ${n}`));
+/**
+ * A JSON integer in [min, max] (not a numeric string: Python's json.dumps
+ * writes numbers). One message per value, naming the accepted range.
+ */
+function integerCodec(name: string, min?: number, max?: number): t.Type<number, number, unknown> {
+  const what =
+    min !== undefined && max !== undefined
+      ? `an integer ${min}-${max}`
+      : min === 1
+        ? 'a positive integer'
+        : min === 0
+          ? 'a non-negative integer'
+          : 'an integer';
+  const problem = (u: unknown): string | undefined => {
+    if (u === undefined) return 'is missing';
+    if (typeof u !== 'number' || !Number.isSafeInteger(u)) return `must be ${what}, got ${preview(u)}`;
+    if ((min !== undefined && u < min) || (max !== undefined && u > max)) return `must be ${what}, got ${u}`;
+    return undefined;
+  };
+  return new t.Type<number, number, unknown>(
+    name,
+    (u): u is number => problem(u) === undefined,
+    (u, c) => {
+      const why = problem(u);
+      return why === undefined ? t.success(u as number) : t.failure(u, c, why);
+    },
+    t.identity,
+  );
+}
 
-export const NonNegativeInt = refine(Integer, 'non-negative integer', (n) => (n >= 0 ? undefined : `must be >= 0, got ${n}`));
-export const PositiveInt = refine(Integer, 'positive integer', (n) => (n >= 1 ? undefined : `must be >= 1, got ${n}`));
+/** Accepts only a JSON object (not an array or null) before checking its fields, so the message says so. */
+function jsonObject<A, O>(inner: t.Type<A, O, unknown>, shape: string): t.Type<A, O, unknown> {
+  return new t.Type<A, O, unknown>(
+    inner.name,
+    inner.is,
+    (u, c) => {
+      if (typeof u !== 'object' || u === null || Array.isArray(u)) return t.failure(u, c, `must be a JSON object ${shape}, got ${preview(u)}`);
+      // The inner codec reports fields relative to this entry, as if it were the root.
+      const last = c[c.length - 1];
+      const innerContext: t.Context = last ? [...c.slice(0, -1), { ...last, type: inner }] : c;
+      return inner.validate(u, innerContext);
+    },
+    inner.encode,
+  );
+}
+
+export const Integer = integerCodec('integer');
+export const NonNegativeInt = integerCodec('non-negative integer', 0);
+export const PositiveInt = integerCodec('positive integer', 1);
 
 const MAC_RE = /^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$/;
 
@@ -45,8 +89,14 @@ export const MacAddress = refine(t.string, 'MAC address', macProblem);
 
 export const VLAN_MIN = 1;
 export const VLAN_MAX = 4094;
-export const VlanId = refine(Integer, 'VLAN id', (n) =>
-  n >= VLAN_MIN && n <= VLAN_MAX ? undefined : `VLAN id must be ${VLAN_MIN}-${VLAN_MAX}, got ${n}`,
+export const VlanId = integerCodec('VLAN id', VLAN_MIN, VLAN_MAX);
+
+/** vlan_id of bind_port: a VLAN id, or null (read as absent), with one message for both. */
+const OptionalVlanId = new t.Type<number | null, number | null, unknown>(
+  'VLAN id or null',
+  (u): u is number | null => u === null || VlanId.is(u),
+  (u, c) => (u === null ? t.success(null) : VlanId.validate(u, c)),
+  t.identity,
 );
 
 const PCI_RE = /^([0-9a-fA-F]{4}:)?[0-9a-fA-F]{2}:[0-9a-fA-F]{2}\.[0-7]$/;
@@ -65,32 +115,51 @@ export const PhysicalNetwork = refine(t.string, 'physical network', (s) =>
 );
 
 /** One NIC given to SPP, as stored in configuration/<host>. */
-export const NicConfig = t.type({
-  pci_address: PciAddress,
-  physical_network: PhysicalNetwork,
-  num_vhost: PositiveInt,
-  core_mask: CoreMask,
-});
+export const NicConfig = jsonObject(
+  t.type({
+    pci_address: PciAddress,
+    physical_network: PhysicalNetwork,
+    num_vhost: PositiveInt,
+    core_mask: CoreMask,
+  }),
+  '{"pci_address", "physical_network", "num_vhost", "core_mask"}',
+);
 export type NicConfig = t.TypeOf<typeof NicConfig>;
 
-export const HostConfiguration = refine(t.array(NicConfig), 'configuration', (a) =>
-  a.length > 0 ? undefined : 'must list at least one NIC',
+const NicArray = t.array(NicConfig);
+export const HostConfiguration = refine(
+  new t.Type<NicConfig[], unknown, unknown>(
+    NicArray.name,
+    NicArray.is,
+    (u, c) => (Array.isArray(u) ? NicArray.validate(u, c) : t.failure(u, c, `must be a JSON array of NIC objects, got ${preview(u)}`)),
+    NicArray.encode,
+  ),
+  'configuration',
+  (a) => (a.length > 0 ? undefined : 'must list at least one NIC'),
 );
 export type HostConfiguration = t.TypeOf<typeof HostConfiguration>;
 
 /** bind_port/<host>/<port>: vlan_id is present only for VLAN networks; null is read as absent. */
-export const BindPort = t.intersection([
-  t.type({ vhost_id: NonNegativeInt, mac_address: MacAddress }),
-  t.partial({ vlan_id: t.union([VlanId, t.null]) }),
-]);
+export const BindPort = jsonObject(
+  t.intersection([t.type({ vhost_id: NonNegativeInt, mac_address: MacAddress }), t.partial({ vlan_id: OptionalVlanId })]),
+  '{"vhost_id": N, "mac_address": "..."[, "vlan_id": V]}',
+);
 export type BindPort = t.TypeOf<typeof BindPort>;
 
-export const Action = t.keyof({ plug: null, unplug: null });
+const ActionWords = t.keyof({ plug: null, unplug: null });
+export const Action = new t.Type<t.TypeOf<typeof ActionWords>, string, unknown>(
+  'action',
+  ActionWords.is,
+  (u, c) => (ActionWords.is(u) ? t.success(u) : t.failure(u, c, `must be "plug" or "unplug", got ${preview(u)}`)),
+  t.identity,
+);
 export type Action = t.TypeOf<typeof Action>;
 
 /** port_status: `up`, or our fail-fast extension `error: <reason>`. */
 export const PortStatus = refine(t.string, 'port status', (s) =>
-  s === 'up' || s.startsWith('error: ') ? undefined : `must be "up" or "error: <reason>", got ${JSON.stringify(s)}`,
+  s === 'up' || (s.startsWith('error: ') && s.slice('error: '.length).trim() !== '')
+    ? undefined
+    : `must be "up" or "error: <reason>", got ${preview(s)}`,
 );
 export type PortStatus = t.TypeOf<typeof PortStatus>;
 
@@ -166,6 +235,11 @@ export function decodeVhostOwner(key: string, raw: string): Decoded<VhostOwner> 
   if (raw === FREE_VHOST) return { ok: true, value: { free: true } };
   if (raw.length === 0 || /\s/.test(raw) || raw.includes('/')) {
     return { ok: false, error: `${key}: must be "None" or a port id, got ${preview(raw)}` };
+  }
+  // Writers that use JSON null or Python's None repr in another case mean "free", but the driver only
+  // recognises the exact text None, so such a vhost would never be claimed again.
+  if (raw === 'null' || raw.toLowerCase() === 'none') {
+    return { ok: false, error: `${key}: must be "None" (exactly) or a port id, got ${preview(raw)}` };
   }
   return { ok: true, value: { free: false, portId: raw } };
 }

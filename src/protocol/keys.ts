@@ -21,10 +21,16 @@ function segment(what: string, value: string): string {
   return value;
 }
 
+/** A vhost id that parseKey would not read back must never become a key. */
+function vhostSegment(vhostId: number): string {
+  if (!Number.isSafeInteger(vhostId) || vhostId < 0) throw new Error(`invalid vhost id ${vhostId}: must be an integer >= 0`);
+  return String(vhostId);
+}
+
 export const keys = {
   configuration: (host: string): string => `${ROOT}configuration/${segment('host', host)}`,
   vhost: (host: string, phys: string, vhostId: number): string =>
-    `${ROOT}vhost/${segment('host', host)}/${segment('physical network', phys)}/${vhostId}`,
+    `${ROOT}vhost/${segment('host', host)}/${segment('physical network', phys)}/${vhostSegment(vhostId)}`,
   bindPort: (host: string, portId: string): string => `${ROOT}bind_port/${segment('host', host)}/${segment('port id', portId)}`,
   action: (host: string, portId: string): string => `${ROOT}action/${segment('host', host)}/${segment('port id', portId)}`,
   portStatus: (host: string, portId: string): string =>

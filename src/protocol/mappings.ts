@@ -56,11 +56,13 @@ export function validateConfiguration(
   };
   const coreOwner = new Map<number, number>();
   const pciOwner = new Map<string, number>();
+  const masters: { index: number; core: number }[] = [];
   let firstVhost = 0;
   nics.forEach((nic, i) => {
     const where = label(i);
     const bits = coreMaskBits(nic.core_mask);
-    const pci = nic.pci_address.toLowerCase();
+    // 00:04.0 and 0000:00:04.0 name the same device (domain 0 is implied).
+    const pci = nic.pci_address.toLowerCase().replace(/^0000:/, '');
     const samePci = pciOwner.get(pci);
     if (samePci !== undefined) errors.push(`${where}: PCI address ${nic.pci_address} is already used by ${label(samePci)}`);
     else pciOwner.set(pci, i);
@@ -86,6 +88,7 @@ export function validateConfiguration(
       for (const [other, cores] of shared) {
         errors.push(`${where}: core mask ${nic.core_mask} occupies core(s) ${cores.join(',')} already occupied by ${label(other)}`);
       }
+      masters.push({ index: i, core: bits.master });
     }
     if (nic.num_vhost > MAX_VHOSTS_PER_NIC) {
       limit(`${where}: ${nic.num_vhost} vhosts; the spp_vf core allocation serves at most ${MAX_VHOSTS_PER_NIC} per NIC`);
@@ -104,6 +107,14 @@ export function validateConfiguration(
     }
     firstVhost = lastVhost + 1;
   });
+  // A master core may be shared with other masters, but a busy-polling component on it starves the
+  // process's command loop; it works, so it is a warning.
+  for (const m of masters) {
+    const owner = coreOwner.get(m.core);
+    if (owner !== undefined && owner !== m.index) {
+      warnings.push(`${label(m.index)}: master core ${m.core} is occupied by a component of ${label(owner)}; choose a master core no spp_vf occupies`);
+    }
+  }
   return { errors, warnings };
 }
 
@@ -121,6 +132,8 @@ export function parseMappings(text: string, options: ValidationOptions = {}): Pa
   const label = (i: number): string => `NIC entry ${i + 1} ${JSON.stringify(entries[i])}`;
   const errors: string[] = [];
   const nics: NicConfig[] = [];
+  /** Entry index of each parsed NIC. */
+  const entryOf: number[] = [];
   if (text.trim() === '') return { errors: ['mappings are empty: expected <pci>#<physical_network>#<num_vhost>#<core_mask>,...'], warnings: [] };
   entries.forEach((entry, i) => {
     const fields = entry.split('#');
@@ -129,7 +142,8 @@ export function parseMappings(text: string, options: ValidationOptions = {}): Pa
       return;
     }
     const [pci, phys, num, mask] = fields as [string, string, string, string];
-    const numVhost = /^[0-9]+$/.test(num) ? Number(num) : NaN;
+    // Integers (also negative ones) become numbers so the codec reports the range; anything else stays text.
+    const numVhost = /^-?[0-9]+$/.test(num) ? Number(num) : NaN;
     const candidate = { pci_address: pci, physical_network: phys, num_vhost: Number.isNaN(numVhost) ? num : numVhost, core_mask: mask };
     const decoded = decodeValue(NicConfig, label(i), candidate);
     if (!decoded.ok) {
@@ -137,10 +151,14 @@ export function parseMappings(text: string, options: ValidationOptions = {}): Pa
       return;
     }
     nics.push(decoded.value);
+    entryOf.push(i);
   });
-  if (errors.length > 0) return { errors, warnings: [] };
-  const semantic = validateConfiguration(nics, label, options);
-  return semantic.errors.length > 0 ? semantic : { ...semantic, configuration: nics };
+  // The entries that parsed are still checked together, so one run reports every problem. Leaving bad
+  // entries out only lowers later vhost ids, so the port-number check cannot report a false error.
+  const semantic = validateConfiguration(nics, (j) => label(entryOf[j]!), options);
+  const entryNumber = (msg: string): number => Number(/^NIC entry ([0-9]+) /.exec(msg)?.[1] ?? 0);
+  const all = [...errors, ...semantic.errors].sort((a, b) => entryNumber(a) - entryNumber(b));
+  return all.length > 0 ? { errors: all, warnings: semantic.warnings } : { ...semantic, configuration: nics };
 }
 
 /** Formats a configuration back into DPDK_PORT_MAPPINGS form. */

@@ -1,0 +1,45 @@
+import { destroyHost } from '../../setup/destroy';
+import { SetupConflict, SetupRefused } from '../../setup/errors';
+import { CliCommand, UsageError, etcdOptions, str } from '../framework';
+import { withEtcdClient } from './etcd-session';
+
+export const configDestroy: CliCommand = {
+  path: ['config', 'destroy'],
+  summary: "remove a compute host: its configuration and every vhost, bind_port, action and port_status key",
+  description: [
+    'Deletes /spp/openstack/configuration/<host> and every key under vhost/<host>/,',
+    'bind_port/<host>/, action/<host>/ and port_status/<host>/ in one transaction.',
+    'Other hosts and the agent liveness key agent/<host> are not touched.',
+    'Refused while ports are bound (a claimed vhost, a bind_port or an action key),',
+    'naming them, unless --force.',
+    '',
+    'example:',
+    '  spp config destroy --host spp4',
+    '',
+    'exit status: 0 removed (or nothing to remove), 1 refused / etcd error, 2 usage error.',
+  ].join('\n'),
+  options: {
+    host: { type: 'string', arg: 'HOST', help: 'compute host name (required)' },
+    force: { type: 'boolean', help: 'remove the host even while ports are bound' },
+    ...etcdOptions,
+  },
+  async run(values, _positionals, io) {
+    const host = str(values, 'host', true);
+    if (host.includes('/')) throw new UsageError(`--host ${JSON.stringify(host)} must not contain '/'`);
+    return withEtcdClient(values, io, async (client) => {
+      try {
+        const r = await destroyHost(client, host, { force: values.force === true });
+        for (const p of r.forcedPorts) io.err(`warning: removed although bound (--force): ${p}\n`);
+        if (r.deleted.length === 0) io.out(`host ${host}: no keys; nothing to remove\n`);
+        else io.out(`host ${host}: removed ${r.deleted.length} key(s)\n${r.deleted.map((k) => `deleted ${k}\n`).join('')}`);
+        return 0;
+      } catch (err) {
+        if (err instanceof SetupRefused || err instanceof SetupConflict) {
+          io.err(`spp config destroy: ${err.message}\nnothing removed\n`);
+          return 1;
+        }
+        throw err;
+      }
+    });
+  },
+};
