@@ -26,6 +26,14 @@ export async function main(argv: string[], io: Io = defaultIo()): Promise<number
     return 0;
   }
   const found = findCommand(commands, argv);
+  const words = argv.filter((a) => !a.startsWith('-'));
+  const group = commands.filter((c) => c.path.length > 1 && c.path[0] === words[0]);
+  if (!found && group.length > 0) {
+    // `spp config` or `spp config --help`: list the group's commands
+    const help = argv.includes('--help') || argv.includes('-h');
+    (help ? io.out : io.err)(topHelp(group));
+    return help ? 0 : 2;
+  }
   if (!found) {
     io.err(`spp: unknown command ${JSON.stringify(argv.filter((a) => !a.startsWith('-')).join(' '))}\n\n${topHelp(commands)}`);
     return 2;
