@@ -1,7 +1,8 @@
 import { CliCommand, Io, UsageError, commandHelp, findCommand, parseCommandArgs, topHelp } from './framework';
+import { simCommand } from './commands/sim';
 
 /** Every command of the `spp` binary. Add a command: one import, one entry. */
-const commands: CliCommand[] = [];
+const commands: CliCommand[] = [simCommand];
 
 export async function main(argv: string[], io: Io = defaultIo()): Promise<number> {
   if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') {
