@@ -102,6 +102,8 @@ export const simCommand: CliCommand = {
     const log = createLogger({ level: level as LogLevel, format, defaultMeta: { component: 'spp-sim' } });
     const rings = values.rings === undefined ? undefined : int(values, 'rings', 0, 0);
     const phyPorts = values['phy-ports'] === undefined ? undefined : int(values, 'phy-ports', 1, 0);
+    const pollIntervalMs = num(values, 'poll-interval', 0);
+    const latencyMs = num(values, 'latency', 0);
 
     let server;
     try {
@@ -112,8 +114,8 @@ export const simCommand: CliCommand = {
         ...(rings !== undefined ? { rings } : {}),
         ...(phyPorts !== undefined ? { phyPorts } : {}),
         lenient: values.lenient === true,
-        pollIntervalMs: num(values, 'poll-interval', 0),
-        latencyMs: num(values, 'latency', 0),
+        pollIntervalMs,
+        latencyMs,
         onRequest: (method, path, status, ms) => log.debug('request', { method, path, status, ms }),
       });
     } catch (err) {
