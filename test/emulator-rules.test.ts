@@ -338,6 +338,7 @@ test('the seed layout gives exactly the status of spec section 5, one line with 
   t.is(a.body, pyDumps(SECTION5_STATUS));
   t.false(a.body.includes('\n'));
   t.true(a.body.startsWith('{"client-id": 1, "ports": ["phy:0", "vhost:0"'));
+  t.deepEqual(sim.emulator.vf(1).status(), SECTION5_STATUS as never);
 });
 
 test('spp_vf raw status reply has its own spacing and is about 1.8 KB for the seed layout', async (t) => {

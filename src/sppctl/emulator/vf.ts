@@ -22,6 +22,7 @@ import {
   portName,
   successReply,
 } from './textproto';
+import type { VfStatus } from '../wire';
 
 export const COMPONENT_SLOTS = 128;
 /** SPP_PORT_ABILITY_MAX */
@@ -353,6 +354,17 @@ export class SppVf {
         const entries = [...byVlan.get(vid)!.values()];
         return [...entries.filter((e) => e.mac === DEFAULT_MAC), ...entries.filter((e) => e.mac !== DEFAULT_MAC)];
       });
+  }
+
+  /** The status as spp-ctl returns it for `GET /v1/vfs/<id>` (spec section 5). */
+  status(): VfStatus {
+    const info = this.info() as unknown as { phy: number[]; vhost: number[]; ring: number[]; core: VfStatus['components']; classifier_table: VfStatus['classifier_table'] };
+    return {
+      'client-id': this.secId,
+      ports: [...info.phy.map((n) => `phy:${n}`), ...info.vhost.map((n) => `vhost:${n}`), ...info.ring.map((n) => `ring:${n}`)],
+      components: info.core,
+      classifier_table: info.classifier_table,
+    };
   }
 
   /** spp_vf's `info` object (spec section 5), from the worker-side copy. */
