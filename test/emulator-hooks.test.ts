@@ -219,3 +219,22 @@ test('vfs derived from mappings: one per NIC, client id = index + 1, rings = 2 x
   await steps(t, sim.url, [start('f', 2, 'forward'), attach('f', 'ring:7', 'rx')]);
   t.deepEqual(await call(sim.url, ...(attach('f', 'ring:8', 'tx').slice(0, 3) as [string, string, unknown])).then((a) => a.body), 'command error: error occur');
 });
+
+test('a hung vf does not block another vf; processes is empty without primary and vfs', async (t) => {
+  const emu = createEmulator({ vfs: [{ secId: 1, coreMask: '0x1fe' }, { secId: 2, coreMask: '0xfe00' }] });
+  t.teardown(() => emu.close());
+  let answered = false;
+  const hung = emu.handle({ method: 'POST', path: '/v1/vfs/1/components', body: '{"name": "m", "core": 1, "type": "forward"}' }).then((r) => {
+    answered = true;
+    return r;
+  });
+  t.is((await emu.handle({ method: 'GET', path: '/v1/vfs/2' })).status, 200);
+  t.false(answered);
+  t.true(emu.vf(1).isHung);
+  emu.restartVf(1);
+  t.deepEqual(await hung, { status: 500, contentType: 'text/plain', body: 'Internal Server Error' });
+
+  const empty = createEmulator({ vfs: [{ secId: 1, coreMask: '0x1fe', appearAfterMs: 60_000 }], primary: false });
+  t.teardown(() => empty.close());
+  t.deepEqual(await empty.handle({ method: 'GET', path: '/v1/processes' }), { status: 200, contentType: 'application/json', body: '[]' });
+});
