@@ -238,3 +238,18 @@ test('a hung vf does not block another vf; processes is empty without primary an
   t.teardown(() => empty.close());
   t.deepEqual(await empty.handle({ method: 'GET', path: '/v1/processes' }), { status: 200, contentType: 'application/json', body: '[]' });
 });
+
+test('overflowDesync: after a 4096+ byte status, replies to that vf are read off by one until restart', async (t) => {
+  const sim = await useSim(t, { ...fromMappings(nicWith(6)), overflowDesync: true });
+  await buildLayout(t, sim.url, nicWith(6));
+  t.is((await call(sim.url, 'GET', '/v1/vfs/1')).status, 500);
+  // the unread rest of the status is not JSON
+  t.is((await call(sim.url, 'DELETE', '/v1/vfs/1/components/nothing')).status, 500);
+  // this command fails in spp_vf, but spp-ctl reads the success of the previous one
+  t.is((await call(sim.url, ...(start('x', 0, 'forward').slice(0, 3) as [string, string, unknown]))).status, 204);
+  // and the status read gets that error reply
+  t.deepEqual(await call(sim.url, 'GET', '/v1/vfs/1').then((a) => [a.status, a.body]), [400, 'command error: error occur']);
+  await call(sim.url, 'POST', '/_sim/vfs/1/restart');
+  t.is((await call(sim.url, 'GET', '/v1/vfs/1')).status, 200);
+  t.deepEqual(await call(sim.url, ...(start('x', 0, 'forward').slice(0, 3) as [string, string, unknown])).then((a) => [a.status, a.body]), [400, 'command error: error occur']);
+});

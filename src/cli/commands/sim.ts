@@ -61,6 +61,10 @@ export const simCommand: CliCommand = {
     mappings: { type: 'string', arg: 'MAPPINGS', help: 'DPDK_PORT_MAPPINGS <pci>#<phys>#<num_vhost>#<core_mask>,... (env DPDK_PORT_MAPPINGS)' },
     vf: { type: 'string', multiple: true, arg: 'ID:COREMASK', help: 'an spp_vf with this client id and core mask (repeatable; instead of --mappings)' },
     lenient: { type: 'boolean', help: 'intended behaviour instead of the observed bugs (400 invalid key, no 4096-byte limit, no hang)' },
+    'overflow-desync': {
+      type: 'boolean',
+      help: 'after a reply of 4096+ bytes, read later replies to that vf off by one, as the real spp-ctl does (until restart)',
+    },
     'poll-interval': { type: 'string', arg: 'MS', help: 'spp_vf main-loop period: each command is answered at the next tick (real: 1000; default 0)' },
     latency: { type: 'string', arg: 'MS', help: 'added latency per request (default 0)' },
     rings: { type: 'string', arg: 'N', help: 'rings the primary created (default 2 x total vhosts of the mappings, else 32)' },
@@ -114,6 +118,7 @@ export const simCommand: CliCommand = {
         ...(rings !== undefined ? { rings } : {}),
         ...(phyPorts !== undefined ? { phyPorts } : {}),
         lenient: values.lenient === true,
+        overflowDesync: values['overflow-desync'] === true,
         pollIntervalMs,
         latencyMs,
         onRequest: (method, path, status, ms) => log.debug('request', { method, path, status, ms }),

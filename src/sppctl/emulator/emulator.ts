@@ -6,7 +6,7 @@
  */
 import type { HostConfiguration } from '../../protocol/codecs';
 import { coreMaskBits } from '../../protocol/mappings';
-import { ExchangeResult, RestRequest, RestResponse, SppCtlBackend, createRestHandler } from './restapi';
+import { ExchangeResult, RECV_SIZE, RestRequest, RestResponse, SppCtlBackend, createRestHandler } from './restapi';
 import { SppVf } from './vf';
 
 export interface VfSpec {
@@ -36,6 +36,13 @@ export interface EmulatorOptions {
   readonly statusLimit?: boolean;
   /** Default !lenient. */
   readonly wedgeOnMissingRing?: boolean;
+  /**
+   * With the status limit: keep the unread rest of a reply of 4096+ bytes in
+   * the "socket", so that later replies to that vf are read off by one as by
+   * the real spp-ctl (until the vf restarts). Default false: only that one
+   * request fails.
+   */
+  readonly overflowDesync?: boolean;
   /** spp_vf's main-loop period: a command is answered at the vf's next tick. 0 = at once. */
   readonly pollIntervalMs?: number;
   /** Added to every request. */
@@ -90,12 +97,16 @@ class VfChannel {
   private epoch = 0;
   private waiting = new Set<(r: ExchangeResult) => void>();
   private downUntil = 0;
+  /** Reply bytes spp-ctl has not read (only with `desync`). */
+  private unread = Buffer.alloc(0);
   readonly startedAt: number;
 
   constructor(
     readonly vf: SppVf,
     private readonly pollMs: () => number,
     private readonly now: () => number,
+    /** Model spp-ctl's single recv(4096) on a byte stream (see EmulatorOptions.overflowDesync). */
+    private readonly desync = false,
   ) {
     this.startedAt = now();
   }
@@ -115,17 +126,33 @@ class VfChannel {
         const poll = this.pollMs();
         if (poll > 0) await sleep(poll - ((this.now() - this.startedAt) % poll));
         if (epoch !== this.epoch) return;
+        // Bytes left in the socket are what recv returns, before spp_vf answers this command.
+        const stale = this.desync && this.unread.length > 0 ? this.take() : undefined;
         const raw = this.vf.reply(command);
+        if (this.desync && raw !== undefined) this.unread = Buffer.concat([this.unread, Buffer.from(raw, 'utf8')]);
+        if (stale) return done(stale);
         // No reply: the request (and every later one, queued behind it) waits until a restart.
-        if (raw !== undefined) done({ kind: 'reply', raw });
+        if (raw !== undefined) done(this.desync ? this.take() : { kind: 'reply', raw });
       });
     });
     this.tail = result;
     return result;
   }
 
+  /** One recv(RECV_SIZE); bytes that are not UTF-8 make spp-ctl's decode raise (500). */
+  private take(): ExchangeResult {
+    const chunk = this.unread.subarray(0, RECV_SIZE);
+    this.unread = this.unread.subarray(chunk.length);
+    try {
+      return { kind: 'reply', raw: new TextDecoder('utf-8', { fatal: true }).decode(chunk) };
+    } catch {
+      return { kind: 'lost' };
+    }
+  }
+
   /** spp_vf restarts: pending requests lose their connection, the state is fresh. */
   restart(downMs: number): void {
+    this.unread = Buffer.alloc(0);
     this.epoch++;
     for (const resolve of [...this.waiting]) resolve({ kind: 'lost' });
     this.waiting.clear();
@@ -190,7 +217,8 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
       lenient,
       wedgeOnMissingRing: options.wedgeOnMissingRing ?? !lenient,
     });
-    const slot: VfSlot = { channel: new VfChannel(vf, () => options.pollIntervalMs ?? 0, now), connected: false, order: 0 };
+    const desync = options.overflowDesync === true && (options.statusLimit ?? !lenient);
+    const slot: VfSlot = { channel: new VfChannel(vf, () => options.pollIntervalMs ?? 0, now, desync), connected: false, order: 0 };
     slots.set(spec.secId, slot);
     if (spec.appearAfterMs && spec.appearAfterMs > 0) {
       slot.timer = setTimeout(() => connect(slot), spec.appearAfterMs);
