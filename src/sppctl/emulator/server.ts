@@ -62,6 +62,7 @@ export function simHook(emulator: Emulator, method: string, path: string, body: 
       for (const k of ['path', 'method'] as const) if (b[k] !== undefined && typeof b[k] !== 'string') throw new Error(`${k} must be a string`);
       if (typeof b.path === 'string') new RegExp(b.path);
       const count = optNumber(b, 'count');
+      if (count !== undefined && (!Number.isInteger(count) || count < 1)) throw new Error(`count must be an integer >= 1, got ${count}`);
       emulator.addFault({ ...(b as FaultSpec), ...(count !== undefined ? { count } : {}) });
       return { status: 204, body: '' };
     }
