@@ -261,14 +261,12 @@ function decodeClassifier(words: string[], ctx: DecodeContext): Decoded {
 // Reply encoding, with spp_vf's spacing: `{ "results": [ { "result": "success" } ] }`.
 // Strings are written raw, as spp_vf's sprintf does (no escaping).
 
-export type Raw = { readonly raw: string };
-export type SppJson = number | string | Raw | readonly SppJson[] | { readonly [k: string]: SppJson };
+export type SppJson = number | string | readonly SppJson[] | { readonly [k: string]: SppJson };
 
 export function encodeSpp(v: SppJson): string {
   if (typeof v === 'number') return String(v);
   if (typeof v === 'string') return `"${v}"`;
   if (Array.isArray(v)) return v.length === 0 ? '[  ]' : `[ ${v.map(encodeSpp).join(', ')} ]`;
-  if ('raw' in (v as object) && typeof (v as Raw).raw === 'string') return (v as Raw).raw;
   const entries = Object.entries(v as Record<string, SppJson>);
   return entries.length === 0 ? '{  }' : `{ ${entries.map(([k, x]) => `"${k}": ${encodeSpp(x)}`).join(', ')} }`;
 }
