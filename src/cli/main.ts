@@ -5,6 +5,7 @@ import { status } from './commands/status';
 import { CliCommand, Io, UsageError, commandHelp, findCommand, parseCommandArgs, topHelp } from './framework';
 import { portCommands } from './commands/port';
 import { agentCommand } from './commands/agent';
+import { simCommand } from './commands/sim';
 
 /** Every command of the `spp` binary. Add a command: one import, one entry. */
 const commands: CliCommand[] = [
@@ -14,6 +15,7 @@ const commands: CliCommand[] = [
   status,
   ...portCommands,
   agentCommand,
+  simCommand,
 ];
 
 export async function main(argv: string[], io: Io = defaultIo()): Promise<number> {

@@ -1,0 +1,261 @@
+/**
+ * spp-ctl's REST layer for spp_vf (spec sections 2 and 3) as a request
+ * handler without sockets: bottle's routing and error texts, spp-ctl's body
+ * checks in their order, the text command it builds and how it maps spp_vf's
+ * reply to an HTTP answer.
+ */
+import { PyValue, pyInt, pyIsStr, pyJsonDumps, pyJsonLoads, pyPercentD, pyRepr, pyStr, pyTruthy } from './pyjson';
+
+export interface RestRequest {
+  readonly method: string;
+  /** Raw (percent-encoded) path; a query string is ignored. */
+  readonly path: string;
+  readonly body?: string | undefined;
+}
+
+export interface RestResponse {
+  readonly status: number;
+  readonly contentType?: string;
+  readonly body: string;
+}
+
+/** What spp-ctl's socket to one spp_vf gives back for a command. */
+export type ExchangeResult = { readonly kind: 'reply'; readonly raw: string } | { readonly kind: 'lost' };
+
+/** The processes spp-ctl knows and the command channel to each vf. */
+export interface SppCtlBackend {
+  /** `GET /v1/processes` entries, in connection order. */
+  processes(): readonly Record<string, unknown>[];
+  hasVf(secId: number): boolean;
+  exchange(secId: number, command: string): Promise<ExchangeResult>;
+}
+
+export interface RestOptions {
+  /** Intended behaviour: 400 `invalid key(..)` instead of the 500 of the KeyInvalid bug. */
+  readonly lenient?: boolean;
+  /** spp-ctl reads a reply with one recv(4096): a reply that fills it gives a 500. Default: !lenient. */
+  readonly statusLimit?: boolean;
+}
+
+/** spp-ctl's MSG_SIZE. */
+export const RECV_SIZE = 4096;
+
+const text = (status: number, body: string): RestResponse => ({ status, contentType: 'text/plain', body });
+const json = (data: unknown): RestResponse => ({ status: 200, contentType: 'application/json', body: pyJsonDumps(data) });
+const NO_CONTENT: RestResponse = { status: 204, body: '' };
+const INTERNAL = (): RestResponse => text(500, 'Internal Server Error');
+const notFound = (rest: string): RestResponse => text(404, `Not found: ${pyRepr({ k: 'str', v: rest })}`);
+const METHOD_NOT_ALLOWED = (): RestResponse => text(405, 'Method not allowed.');
+
+/** A Python exception inside a handler: bottle answers 500. */
+class PyError extends Error {}
+/** spp-ctl's KeyRequired / KeyInvalid. */
+class KeyRequired extends Error {
+  constructor(readonly key: string) {
+    super(`key(${key}) required.`);
+  }
+}
+class KeyInvalid extends Error {
+  constructor(
+    readonly key: string,
+    readonly value: PyValue,
+  ) {
+    super(`invalid key(${key}): ${pyStr(value)}.`);
+  }
+}
+
+type Route = { re: RegExp; method: string; run: (m: RegExpExecArray, req: RestRequest) => Promise<RestResponse> };
+
+export function createRestHandler(backend: SppCtlBackend, options: RestOptions = {}): (req: RestRequest) => Promise<RestResponse> {
+  const lenient = options.lenient ?? false;
+  const statusLimit = options.statusLimit ?? !lenient;
+
+  const secId = (m: RegExpExecArray): { id: bigint; n: number } => {
+    const id = BigInt(m[1]!);
+    return { id, n: Number(id) };
+  };
+  const known = (id: { id: bigint; n: number }): RestResponse | undefined =>
+    Number.isSafeInteger(id.n) && backend.hasVf(id.n) ? undefined : text(404, `sec_id ${id.id} not found.`);
+
+  /** Sends a command; the spp_vf reply's results[0] decides 204 or 400. */
+  const command = async (n: number, cmd: string, onSuccess: (reply: Record<string, unknown>) => RestResponse = () => NO_CONTENT): Promise<RestResponse> => {
+    const res = await backend.exchange(n, cmd);
+    if (res.kind === 'lost') return INTERNAL();
+    if (statusLimit && Buffer.byteLength(res.raw, 'utf8') >= RECV_SIZE) return INTERNAL();
+    let reply: Record<string, unknown>;
+    try {
+      reply = JSON.parse(res.raw) as Record<string, unknown>;
+      const first = (reply.results as Record<string, unknown>[])[0]!;
+      if (first.result === 'error') return text(400, `command error: ${String((first.error_details as Record<string, unknown>).message)}`);
+      return onSuccess(reply);
+    } catch {
+      return INTERNAL();
+    }
+  };
+
+  const body = (req: RestRequest): Map<string, PyValue> => {
+    let parsed: PyValue;
+    try {
+      parsed = pyJsonLoads(req.body ?? '');
+    } catch {
+      throw new PyError('bad JSON');
+    }
+    if (parsed.k !== 'dict') throw new PyError('body is not an object');
+    return parsed.v;
+  };
+  const required = (b: Map<string, PyValue>, keys: string[]): void => {
+    for (const k of keys) if (!b.has(k)) throw new KeyRequired(k);
+  };
+  const oneOf = (b: Map<string, PyValue>, key: string, allowed: string[]): string => {
+    const v = b.get(key)!;
+    if (!pyIsStr(v, ...allowed)) throw new KeyInvalid(key, v);
+    return (v as { v: string }).v;
+  };
+  const checkPort = (b: Map<string, PyValue>): string => {
+    const v = b.get('port')!;
+    const parts = v.k === 'str' ? v.v.split(':') : [];
+    const ok = parts.length === 2 && ['phy', 'vhost', 'ring', 'pcap', 'nullpmd'].includes(parts[0]!) && pyInt({ k: 'str', v: parts[1]! }) !== undefined;
+    if (!ok) throw new KeyInvalid('port', v);
+    return (v as { v: string }).v;
+  };
+
+  const componentStart = async (n: number, req: RestRequest): Promise<RestResponse> => {
+    const b = body(req);
+    required(b, ['name', 'core', 'type']);
+    const name = b.get('name')!;
+    if (name.k !== 'str') throw new KeyInvalid('name', name);
+    const core = b.get('core')!;
+    if (core.k !== 'int' && core.k !== 'bool') throw new KeyInvalid('core', core);
+    const type = oneOf(b, 'type', ['forward', 'merge', 'classifier_mac']);
+    return command(n, `component start ${name.v} ${pyStr(core)} ${type}`);
+  };
+
+  const ports = async (n: number, name: string, req: RestRequest): Promise<RestResponse> => {
+    const b = body(req);
+    required(b, ['action', 'port', 'dir']);
+    const action = oneOf(b, 'action', ['attach', 'detach']);
+    const dir = oneOf(b, 'dir', ['rx', 'tx']);
+    const port = checkPort(b);
+    if (action === 'detach') return command(n, `port del ${port} ${dir} ${name}`);
+    const vlan = b.get('vlan');
+    let suffix = '';
+    if (vlan !== undefined && pyTruthy(vlan)) {
+      if (vlan.k !== 'dict') throw new KeyInvalid('vlan', vlan);
+      const op = vlan.v.get('operation');
+      if (!pyIsStr(op, 'none', 'add', 'del')) throw new KeyInvalid('vlan', vlan);
+      const operation = (op as { v: string }).v;
+      if (operation === 'add') {
+        const id = vlan.v.get('id');
+        const pcp = vlan.v.get('pcp');
+        if (id === undefined || pcp === undefined || pyInt(id) === undefined || pyInt(pcp) === undefined) throw new KeyInvalid('vlan', vlan);
+        // '%d' % "100" raises TypeError although int("100") passed validation.
+        const idText = pyPercentD(id);
+        const pcpText = pyPercentD(pcp);
+        if (idText === undefined || pcpText === undefined) throw new PyError('%d format: a number is required');
+        suffix = ` add_vlantag ${idText} ${pcpText}`;
+      } else if (operation === 'del') {
+        suffix = ' del_vlantag';
+      }
+    }
+    return command(n, `port add ${port} ${dir} ${name}${suffix}`);
+  };
+
+  const classifier = async (n: number, req: RestRequest): Promise<RestResponse> => {
+    const b = body(req);
+    required(b, ['action', 'type', 'port', 'mac_address']);
+    const action = oneOf(b, 'action', ['add', 'del']);
+    const type = oneOf(b, 'type', ['mac', 'vlan']);
+    const port = checkPort(b);
+    const mac = b.get('mac_address')!;
+    if (!netaddrEui(mac)) throw new KeyInvalid('mac_address', mac);
+    if (type === 'mac') return command(n, `classifier_table ${action} mac ${pyStr(mac)} ${port}`);
+    const vlan = b.get('vlan') ?? { k: 'none' };
+    if (pyInt(vlan) === undefined) throw new KeyInvalid('vlan', vlan);
+    return command(n, `classifier_table ${action} vlan ${pyStr(vlan)} ${pyStr(mac)} ${port}`);
+  };
+
+  const guarded =
+    (f: (m: RegExpExecArray, req: RestRequest, n: number) => Promise<RestResponse>) =>
+    async (m: RegExpExecArray, req: RestRequest): Promise<RestResponse> => {
+      const id = secId(m);
+      const missing = known(id);
+      if (missing) return missing;
+      return f(m, req, id.n);
+    };
+
+  const vfRoutes: Route[] = [
+    { re: /^\/(-?[0-9]+)$/, method: 'GET', run: guarded((_m, _r, n) => command(n, 'status', (reply) => json(reshapeStatus(reply)))) },
+    { re: /^\/(-?[0-9]+)\/components$/, method: 'POST', run: guarded((_m, req, n) => componentStart(n, req)) },
+    { re: /^\/(-?[0-9]+)\/components\/([^/]+)$/, method: 'DELETE', run: guarded((m, _r, n) => command(n, `component stop ${m[2]!}`)) },
+    { re: /^\/(-?[0-9]+)\/components\/([^/]+)\/ports$/, method: 'PUT', run: guarded((m, req, n) => ports(n, m[2]!, req)) },
+    { re: /^\/(-?[0-9]+)\/classifier_table$/, method: 'PUT', run: guarded((_m, req, n) => classifier(n, req)) },
+  ];
+  const v1Routes: Route[] = [{ re: /^\/processes$/, method: 'GET', run: async () => json(backend.processes()) }];
+
+  const dispatch = async (routes: Route[], path: string, req: RestRequest): Promise<RestResponse> => {
+    const method = req.method === 'HEAD' ? 'GET' : req.method;
+    let matched = false;
+    for (const r of routes) {
+      const m = r.re.exec(path);
+      if (!m) continue;
+      matched = true;
+      if (r.method === method) return r.run(m, req);
+    }
+    return matched ? METHOD_NOT_ALLOWED() : notFound(path);
+  };
+
+  return async (req: RestRequest): Promise<RestResponse> => {
+    const rawPath = req.path.split('?')[0]!;
+    let path: string;
+    try {
+      path = decodeURIComponent(rawPath);
+    } catch {
+      path = rawPath;
+    }
+    try {
+      // spp-ctl mounts its v1 app at /v1 and the vf app at /vfs inside it; a
+      // mounted bottle app sees (and reports in its 404) only the rest of the path.
+      if (path === '/v1' || path.startsWith('/v1/')) {
+        const v1 = path.slice(3) || '/';
+        if (v1.startsWith('/vfs/')) return await dispatch(vfRoutes, v1.slice(4), req);
+        return await dispatch(v1Routes, v1, req);
+      }
+      return notFound(path);
+    } catch (err) {
+      if (err instanceof KeyRequired) return text(400, err.message);
+      if (err instanceof KeyInvalid) return lenient ? text(400, err.message) : INTERNAL();
+      return INTERNAL();
+    }
+  };
+}
+
+/** spp-ctl's reshaping of spp_vf's `info` (spec section 5). */
+function reshapeStatus(reply: Record<string, unknown>): Record<string, unknown> {
+  const info = reply.info as Record<string, unknown>;
+  const list = (k: string): unknown[] => info[k] as unknown[];
+  return {
+    'client-id': info['client-id'],
+    ports: [...list('phy').map((n) => `phy:${n}`), ...list('vhost').map((n) => `vhost:${n}`), ...list('ring').map((n) => `ring:${n}`)],
+    components: info.core,
+    classifier_table: info.classifier_table,
+  };
+}
+
+const EUI_FORMATS: RegExp[] = [
+  ...[':', '-'].map((s) => new RegExp(`^${Array(6).fill('[0-9a-f]{1,2}').join(s)}$`, 'i')),
+  ...[':', '-', '\\.'].map((s) => new RegExp(`^${Array(3).fill('[0-9a-f]{1,4}').join(s)}$`, 'i')),
+  ...[':', '-'].map((s) => new RegExp(`^${Array(2).fill('[0-9a-f]{5,6}').join(s)}$`, 'i')),
+  /^[0-9a-f]{11,12}$/i,
+  // EUI-64 forms, which netaddr.EUI also accepts.
+  ...[':', '-'].map((s) => new RegExp(`^${Array(8).fill('[0-9a-f]{1,2}').join(s)}$`, 'i')),
+  ...[':', '-', '\\.'].map((s) => new RegExp(`^${Array(4).fill('[0-9a-f]{1,4}').join(s)}$`, 'i')),
+  /^[0-9a-f]{16}$/i,
+];
+
+/** Whether `netaddr.EUI(value)` accepts the value (MAC text forms or an integer). */
+export function netaddrEui(v: PyValue): boolean {
+  if (v.k === 'str') return EUI_FORMATS.some((re) => re.test(v.v));
+  if (v.k === 'int') return v.v >= 0n && v.v < 1n << 64n;
+  if (v.k === 'bool') return true;
+  return false;
+}

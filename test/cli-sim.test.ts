@@ -1,0 +1,71 @@
+/**
+ * `spp sim`: usage errors exit 2 naming the option; the server prints its URL
+ * and vfs, serves spp-ctl's API and exits 0 on SIGTERM.
+ */
+import test from 'ava';
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { main } from '../src/cli/main';
+
+const BIN = path.resolve(__dirname, '../../bin/spp.js');
+
+async function runMain(argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const code = await main(argv, { out: (s) => (out += s), err: (s) => (err += s), env: {} });
+  return { code, out, err };
+}
+
+const usage: [string[], RegExp][] = [
+  [['sim'], /give --mappings .* or at least one --vf ID:COREMASK/],
+  [['sim', '--vf', '1'], /--vf must be ID:COREMASK/],
+  [['sim', '--vf', '1:0xzz'], /not a hex core mask/],
+  [['sim', '--vf', '1:0x1'], /only the master core/],
+  [['sim', '--vf', '1:0x1fe', '--vf', '1:0xfe00'], /client id 1 is given twice/],
+  [['sim', '--listen', 'nowhere', '--vf', '1:0x1fe'], /--listen must be HOST:PORT/],
+  [['sim', '--mappings', '00:04.0#phys1#2'], /--mappings: NIC entry 1/],
+  [['sim', '--vf', '1:0x1fe', '--appear-after', '2:100'], /there is no vf 2/],
+  [['sim', '--vf', '1:0x1fe', '--poll-interval', 'soon'], /--poll-interval must be a number/],
+];
+
+for (const [argv, message] of usage) {
+  test(`spp ${argv.join(' ')}: usage error, exit 2`, async (t) => {
+    const r = await runMain(argv);
+    t.is(r.code, 2);
+    t.regex(r.err, message);
+  });
+}
+
+test('spp sim --help describes the command', async (t) => {
+  const r = await runMain(['sim', '--help']);
+  t.is(r.code, 0);
+  t.regex(r.out, /spp-ctl emulator/);
+  t.regex(r.out, /--lenient/);
+});
+
+test('spp sim serves until SIGTERM and exits 0', async (t) => {
+  const child = spawn(process.execPath, [BIN, 'sim', '--listen', '127.0.0.1:0', '--mappings', '00:04.0#phys1#2#0xfe', '--log-level', 'debug'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  t.teardown(() => {
+    if (child.exitCode === null) child.kill('SIGKILL');
+  });
+  let out = '';
+  let err = '';
+  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+  const url = await new Promise<string>((resolve, reject) => {
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
+      if (m && out.includes('serving')) resolve(m[1]!);
+    });
+    child.once('exit', () => reject(new Error(`exited early: ${out} ${err}`)));
+  });
+  t.regex(out, /serving vf 1 \(core mask 0xfe\)/);
+  const res = await fetch(`${url}/v1/processes`);
+  t.is(await res.text(), '[{"type": "primary"}, {"type": "vf", "client-id": 1}]');
+  const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  child.kill('SIGTERM');
+  t.is(await exit, 0);
+  t.regex(err, /request.*\/v1\/processes/);
+});
