@@ -118,7 +118,7 @@ test('port bind: bad input and missing options are usage errors (exit 2) and wri
   t.regex(badMac.err, /mac: "nope" is not a MAC address/);
   const badVlan = await spp(['port', 'bind', '--host', 'c6', '--port-id', PORT, '--mac', MAC, '--phys', 'phys1', '--vlan', '5000', ...etcdArgs(t)]);
   t.is(badVlan.code, 2);
-  t.regex(badVlan.err, /VLAN id must be 1-4094, got 5000/);
+  t.regex(badVlan.err, /vlan: must be an integer 1-4094, got 5000/);
   const missing = await spp(['port', 'bind', '--host', 'c6', '--mac', MAC, '--phys', 'phys1', ...etcdArgs(t)]);
   t.is(missing.code, 2);
   t.regex(missing.err, /--port-id is required/);

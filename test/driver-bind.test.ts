@@ -205,8 +205,8 @@ test('invalid MAC, VLAN, port id and timeout are rejected before anything is wri
   const cases: [Partial<typeof base> & { vlanId?: number; timeoutMs?: number }, RegExp][] = [
     [{ mac: 'fa:16:3e:a0:da' }, /mac: "fa:16:3e:a0:da" is not a MAC address/],
     [{ mac: '01:00:5e:00:00:01' }, /multicast/],
-    [{ vlanId: 4095 }, /vlan: VLAN id must be 1-4094, got 4095/],
-    [{ vlanId: 0 }, /VLAN id must be 1-4094, got 0/],
+    [{ vlanId: 4095 }, /vlan: must be an integer 1-4094, got 4095/],
+    [{ vlanId: 0 }, /must be an integer 1-4094, got 0/],
     [{ portId: 'None' }, /free-vhost marker/],
     [{ portId: 'a/b' }, /invalid port id "a\/b"/],
     [{ physicalNetwork: 'has space' }, /not a physical network name/],

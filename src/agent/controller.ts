@@ -77,6 +77,14 @@ export interface ControllerView {
   readonly ports: readonly PortView[];
 }
 
+/** One step of a replay (or a snapshot of a live agent): what the visualizer's slider shows. */
+export interface ViewFrame {
+  readonly revision: number;
+  /** What happened at this step, e.g. `put /spp/openstack/action/spp4/P = plug`. */
+  readonly label: string;
+  readonly view: ControllerView;
+}
+
 type PortActor = Actor<typeof portMachine>;
 type NicActor = Actor<typeof nicMachine>;
 
