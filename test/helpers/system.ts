@@ -18,6 +18,7 @@ import { AgentSettings, resolveSettings, RawSettings } from '../../src/agent/set
 import { createLogger } from '../../src/log';
 import { buildHost } from '../../src/setup/build';
 import { keys } from '../../src/protocol/keys';
+import type { VfStatus } from '../../src/sppctl/wire';
 
 export const SEED_MAPPINGS = '00:04.0#phys1#2#0xfe,00:05.0#phys2#2#0xfc02';
 const BIN = join(__dirname, '..', '..', '..', 'bin', 'spp.js');
@@ -44,10 +45,11 @@ export class System {
   constructor(
     readonly etcd: LocalEtcd,
     readonly client: Etcd3,
-    readonly sim: EmulatorServer,
+    public sim: EmulatorServer,
     readonly host: string,
     readonly configuration: HostConfiguration,
     private readonly baseSettings: RawSettings,
+    private readonly emulatorOptions: EmulatorOptions = {},
   ) {}
 
   settings(extra: RawSettings = {}): AgentSettings {
@@ -112,6 +114,25 @@ export class System {
       .map((e) => `${e.method} ${e.path} ${e.body ?? ''}`.trim());
   }
 
+  /** GET /v1/vfs/<id> from the emulator over HTTP. */
+  async vfStatus(secId: number): Promise<VfStatus> {
+    const res = await fetch(`${this.sim.url}/v1/vfs/${secId}`);
+    if (res.status !== 200) throw new Error(`GET /v1/vfs/${secId}: ${res.status} ${await res.text()}`);
+    return (await res.json()) as VfStatus;
+  }
+
+  async vfStatuses(): Promise<VfStatus[]> {
+    return Promise.all(this.configuration.map((_, i) => this.vfStatus(i + 1)));
+  }
+
+  /** Stops the emulator and starts a fresh one (empty vfs) on the same port: an spp-ctl + spp_vf restart. */
+  async restartSim(downMs = 500): Promise<void> {
+    const port = this.sim.port;
+    await this.sim.close();
+    await new Promise((r) => setTimeout(r, downMs));
+    this.sim = await startEmulatorServer({ listen: { host: '127.0.0.1', port }, mappings: this.configuration, ...this.emulatorOptions });
+  }
+
   /** Every /spp key with its value. */
   async keys(): Promise<Record<string, string>> {
     const all = await this.client.getAll().prefix('/spp/').strings();
@@ -135,7 +156,7 @@ export async function startSystem(t: ExecutionContext, opts: SystemOptions = {})
   const etcd = await LocalEtcd.start();
   const client = new Etcd3({ hosts: etcd.endpoints.map((e) => `http://${e}`) });
   const sim = await startEmulatorServer({ listen: { host: '127.0.0.1', port: 0 }, mappings: parsed.configuration, ...opts.emulator });
-  const system = new System(etcd, client, sim, host, parsed.configuration, opts.settings ?? {});
+  const system = new System(etcd, client, sim, host, parsed.configuration, opts.settings ?? {}, opts.emulator ?? {});
   t.teardown(() => system.close());
   if (opts.setup !== false) await buildHost(client, host, parsed.configuration);
   if (opts.agent !== false) system.startAgent();

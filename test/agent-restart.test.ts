@@ -1,0 +1,107 @@
+import test from 'ava';
+import { keys } from '../src/protocol/keys';
+import { pyBind, pyUnbind, waitGone, waitUp } from './helpers/neutron';
+import { requests, startSystem, until } from './helpers/system';
+
+const PORTS = [
+  { portId: 'c0000000-0000-0000-0000-000000000000', vhostId: 0, phys: 'phys1', mac: 'fa:16:3e:00:00:10' },
+  { portId: 'c0000000-0000-0000-0000-000000000001', vhostId: 1, phys: 'phys1', mac: 'fa:16:3e:00:00:11', vlan: 101 },
+  { portId: 'c0000000-0000-0000-0000-000000000002', vhostId: 2, phys: 'phys2', mac: 'fa:16:3e:00:00:12' },
+  { portId: 'c0000000-0000-0000-0000-000000000003', vhostId: 3, phys: 'phys2', mac: 'fa:16:3e:00:00:13', vlan: 103 },
+];
+
+test('SIGKILL and restart with 4 ports (2 flat, 2 VLAN): no mutating request, ports re-announced up; an action changed while down is handled', async (t) => {
+  const s = await startSystem(t, { agent: false });
+  s.spawnAgent();
+  for (const p of PORTS) await pyBind(s.client, s.host, p);
+  for (const p of PORTS) await waitUp(s.client, s.host, p.portId);
+  const statusBefore = await s.vfStatuses();
+
+  // 1: nothing changed while the agent was dead
+  await s.killChild('SIGKILL');
+  s.sim.emulator.clearLog();
+  const killedAt = Number((await s.client.get(keys.agent(s.host)).exec()).header.revision);
+  s.spawnAgent();
+  for (const p of PORTS) {
+    await until(async () => {
+      const res = await s.client.get(keys.portStatus(s.host, p.portId)).exec();
+      const kv = res.kvs[0];
+      return kv !== undefined && kv.value.toString() === 'up' && Number(kv.mod_revision) > killedAt;
+    }, `port_status of ${p.portId} re-put after the restart`);
+  }
+  t.deepEqual(requests(s), [], 'a restart on an unchanged host sends no mutating request');
+  t.deepEqual(await s.vfStatuses(), statusBefore);
+
+  // 2: port 3 (VLAN) was unbound while the agent was dead
+  await s.killChild('SIGKILL');
+  s.sim.emulator.clearLog();
+  await pyUnbind(s.client, s.host, PORTS[3]!.portId);
+  s.spawnAgent();
+  await waitGone(s.client, s.host, PORTS[3]!.portId);
+  const after = requests(s);
+  t.is(after.length, 5, `the VLAN unplug and nothing else: ${JSON.stringify(after)}`);
+  t.deepEqual(after[4], {
+    method: 'PUT',
+    path: '/v1/vfs/2/classifier_table',
+    body: { action: 'del', type: 'vlan', mac_address: 'fa:16:3e:00:00:13', port: 'ring:6', vlan: 103 },
+  });
+  for (const p of PORTS.slice(0, 3)) t.is(await s.client.get(keys.portStatus(s.host, p.portId)).string(), 'up');
+  t.is(await s.client.get(keys.vhost(s.host, 'phys2', 3)).string(), 'None');
+});
+
+test('SIGTERM: the agent exits 0 within 2 s and its liveness key is gone at once', async (t) => {
+  const s = await startSystem(t, { agent: false });
+  const child = s.spawnAgent();
+  await until(async () => (await s.client.get(keys.agent(s.host)).string()) !== null, 'liveness key');
+  await pyBind(s.client, s.host, PORTS[0]!);
+  await waitUp(s.client, s.host, PORTS[0]!.portId);
+  const started = Date.now();
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  child.kill('SIGTERM');
+  const code = await exited;
+  const took = Date.now() - started;
+  t.is(code, 0, s.childOutput.slice(-2000));
+  t.true(took < 2000, `exit took ${took} ms`);
+  t.is(await s.client.get(keys.agent(s.host)).string(), null, 'lease revoked, key deleted');
+});
+
+test('the agent keeps working across an etcd restart', async (t) => {
+  const s = await startSystem(t);
+  await pyBind(s.client, s.host, PORTS[0]!);
+  await waitUp(s.client, s.host, PORTS[0]!.portId);
+  await s.etcd.stopMember('m0');
+  await new Promise((r) => setTimeout(r, 1500));
+  await s.etcd.startMember('m0');
+  await pyBind(s.client, s.host, PORTS[2]!);
+  await waitUp(s.client, s.host, PORTS[2]!.portId, 20_000);
+  await pyUnbind(s.client, s.host, PORTS[0]!.portId);
+  await waitGone(s.client, s.host, PORTS[0]!.portId, 20_000);
+  t.deepEqual((await s.vfStatus(2)).classifier_table, [{ type: 'mac', value: 'FA:16:3E:00:00:12', port: 'ring:4' }]);
+  t.deepEqual((await s.vfStatus(1)).classifier_table, []);
+});
+
+test('an spp_vf restart is noticed by the periodic resync: layout rebuilt, plugged ports re-applied and still up', async (t) => {
+  const s = await startSystem(t, { settings: { resyncInterval: '0.3' } });
+  await pyBind(s.client, s.host, PORTS[0]!);
+  await pyBind(s.client, s.host, PORTS[1]!);
+  await waitUp(s.client, s.host, PORTS[0]!.portId);
+  await waitUp(s.client, s.host, PORTS[1]!.portId);
+  const before = await s.vfStatus(1);
+  s.sim.emulator.restartVf(1);
+  t.deepEqual((await s.vfStatus(1)).classifier_table, [], 'the restart lost the table');
+  await until(async () => JSON.stringify(await s.vfStatus(1)) === JSON.stringify(before), 'vf 1 rebuilt as before', 10_000);
+  t.is(await s.client.get(keys.portStatus(s.host, PORTS[0]!.portId)).string(), 'up');
+  t.is(await s.client.get(keys.portStatus(s.host, PORTS[1]!.portId)).string(), 'up');
+});
+
+test('an spp-ctl restart (the server gone, then back empty) is survived the same way', async (t) => {
+  const s = await startSystem(t, { settings: { resyncInterval: '0.3', sppCtlTimeout: '1' } });
+  await pyBind(s.client, s.host, PORTS[2]!);
+  await waitUp(s.client, s.host, PORTS[2]!.portId);
+  const before = await s.vfStatus(2);
+  await s.restartSim();
+  await until(async () => JSON.stringify(await s.vfStatus(2).catch(() => undefined)) === JSON.stringify(before), 'vf 2 rebuilt', 15_000);
+  await pyBind(s.client, s.host, PORTS[0]!);
+  await waitUp(s.client, s.host, PORTS[0]!.portId);
+  t.deepEqual((await s.vfStatus(1)).classifier_table, [{ type: 'mac', value: 'FA:16:3E:00:00:10', port: 'ring:0' }]);
+});
