@@ -261,6 +261,8 @@ export const portMachine = setup({
           { guard: 'intentUnchanged', actions: assign({ revision: ({ event }) => event.revision }) },
           { target: 'evaluating', actions: assign({ intent: ({ event }) => event.intent, revision: ({ event }) => event.revision, attempts: 0 }) },
         ],
+        // spp_vf changed under us (restart, rebuild): a rejection may not hold any more; bad input still does
+        RESYNC: { guard: ({ context }) => context.intent.kind !== 'invalid', target: 'evaluating' },
       },
     },
     removed: {

@@ -75,7 +75,7 @@ const MAC_RE = /^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$/;
 
 /** Why a MAC address cannot be put in the classifier table, or undefined when it can. */
 export function macProblem(mac: string): string | undefined {
-  if (!MAC_RE.test(mac)) return `${JSON.stringify(mac)} is not a MAC address (six colon-separated hex bytes, e.g. fa:16:3e:a0:da:db)`;
+  if (!MAC_RE.test(mac)) return `${preview(mac)} is not a MAC address (six colon-separated hex bytes, e.g. fa:16:3e:a0:da:db)`;
   const n = mac.toLowerCase();
   // spp_vf treats MAC 0 as "no entry" (the add silently does nothing) and
   // 00:00:00:00:00:01 as its default-route marker, so neither can name a port.
@@ -101,17 +101,17 @@ const OptionalVlanId = new t.Type<number | null, number | null, unknown>(
 
 const PCI_RE = /^([0-9a-fA-F]{4}:)?[0-9a-fA-F]{2}:[0-9a-fA-F]{2}\.[0-7]$/;
 export const PciAddress = refine(t.string, 'PCI address', (s) =>
-  PCI_RE.test(s) ? undefined : `${JSON.stringify(s)} is not a PCI address (BB:DD.F or DDDD:BB:DD.F, e.g. 00:04.0)`,
+  PCI_RE.test(s) ? undefined : `${preview(s)} is not a PCI address (BB:DD.F or DDDD:BB:DD.F, e.g. 00:04.0)`,
 );
 
 const CORE_MASK_RE = /^(0[xX])?[0-9a-fA-F]+$/;
 export const CoreMask = refine(t.string, 'core mask', (s) =>
-  CORE_MASK_RE.test(s) ? undefined : `${JSON.stringify(s)} is not a hex core mask (e.g. 0xfe)`,
+  CORE_MASK_RE.test(s) ? undefined : `${preview(s)} is not a hex core mask (e.g. 0xfe)`,
 );
 
 const NAME_RE = /^[^/\s]+$/;
 export const PhysicalNetwork = refine(t.string, 'physical network', (s) =>
-  NAME_RE.test(s) ? undefined : `${JSON.stringify(s)} is not a physical network name (non-empty, no '/' or spaces)`,
+  NAME_RE.test(s) ? undefined : `${preview(s)} is not a physical network name (non-empty, no '/' or spaces)`,
 );
 
 /** One NIC given to SPP, as stored in configuration/<host>. */
