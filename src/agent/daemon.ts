@@ -22,6 +22,8 @@ export const AGENT_VERSION: string = require('../../../package.json').version;
 export interface AgentHandle {
   readonly controller: Controller;
   readonly agent: Actor<typeof agentMachine>;
+  /** The visualizer's URL once it listens (with --ui). */
+  readonly uiUrl?: Promise<string>;
   /** Stops taking work, finishes the command in flight, revokes the lease. */
   stop(): Promise<void>;
 }

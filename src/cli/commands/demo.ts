@@ -1,0 +1,44 @@
+import { startDemo } from '../../demo/demo';
+import { CliCommand, str } from '../framework';
+
+export const demoCommand: CliCommand = {
+  path: ['demo'],
+  summary: 'run everything locally: etcd, the spp-ctl emulator, the agent, two bound ports',
+  description: [
+    'Starts a real etcd on a free loopback port with a temp data dir, the spp-ctl',
+    'emulator, sets up the host, starts the agent (and the visualizer), binds one',
+    'flat and one VLAN port as neutron would, prints the status, and keeps running',
+    'until Ctrl-C, then stops everything it started. Needs the `etcd` binary',
+    '(Debian package etcd-server; `npm run demo` installs it when missing).',
+  ].join('\n'),
+  options: {
+    host: { type: 'string', arg: 'HOST', default: 'demo', help: 'host name (default demo)' },
+    mappings: {
+      type: 'string',
+      arg: 'MAPPINGS',
+      default: '00:04.0#phys1#2#0xfe,00:05.0#phys2#2#0xfc02',
+      help: 'DPDK_PORT_MAPPINGS of the demo host (default: the seed\'s two NICs)',
+    },
+    ui: { type: 'string', arg: 'HOST:PORT', default: '127.0.0.1:7780', help: 'visualizer address, or "off" (default 127.0.0.1:7780)' },
+  },
+  async run(values, _positionals, io) {
+    const ui = str(values, 'ui', true);
+    // listen before starting anything: a Ctrl-C during start-up must still stop what started
+    const interrupted = new Promise<void>((resolve) => {
+      const done = (): void => {
+        process.off('SIGINT', done);
+        process.off('SIGTERM', done);
+        resolve();
+      };
+      process.on('SIGINT', done);
+      process.on('SIGTERM', done);
+    });
+    const demo = await startDemo({ host: str(values, 'host', true), mappings: str(values, 'mappings', true), ...(ui !== 'off' ? { ui } : {}), out: io.out });
+    await interrupted;
+    io.out('stopping...\n');
+    await demo.stop();
+    io.out('stopped.\n');
+    setTimeout(() => process.exit(0), 200).unref();
+    return 0;
+  },
+};

@@ -1,0 +1,105 @@
+/**
+ * The whole system on one machine: a local etcd (temp dir, loopback), the
+ * spp-ctl emulator, host set-up, the agent, and two ports bound the way
+ * neutron binds them. For trying things out and for showing them.
+ */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createWriteStream } from 'node:fs';
+import { Etcd3 } from 'etcd3';
+import { LocalEtcd } from '../localetcd/etcd-server';
+import { startEmulatorServer, EmulatorServer } from '../sppctl/emulator';
+import { SppCtlClient, httpTransport } from '../sppctl/client';
+import { parseMappings } from '../protocol/mappings';
+import { buildHost } from '../setup/build';
+import { readHostView } from '../setup/view';
+import { renderStatus } from '../cli/commands/host-view-text';
+import { bindPort, BindResult } from '../driver';
+import { AgentHandle, startAgent } from '../agent/daemon';
+import { resolveSettings } from '../agent/settings';
+import { createLogger } from '../log';
+
+export interface DemoOptions {
+  readonly host: string;
+  readonly mappings: string;
+  /** Visualizer address, or undefined for none. */
+  readonly ui?: string;
+  readonly out: (text: string) => void;
+}
+
+export interface RunningDemo {
+  readonly etcdEndpoint: string;
+  readonly sppCtlUrl: string;
+  readonly agentLog: string;
+  readonly bindings: readonly BindResult[];
+  stop(): Promise<void>;
+}
+
+export const DEMO_PORTS = [
+  { portId: '11111111-1111-4111-8111-111111111111', mac: 'fa:16:3e:00:00:01', physicalNetwork: 'phys1' },
+  { portId: '22222222-2222-4222-8222-222222222222', mac: 'fa:16:3e:00:00:02', physicalNetwork: 'phys2', vlanId: 100 },
+] as const;
+
+export async function startDemo(opts: DemoOptions): Promise<RunningDemo> {
+  const say = (line: string): void => opts.out(`${line}\n`);
+  const parsed = parseMappings(opts.mappings);
+  if (!parsed.configuration) throw new Error(`invalid --mappings:\n  ${parsed.errors.join('\n  ')}`);
+  const dir = mkdtempSync(join(tmpdir(), 'spp-demo-'));
+  const stops: Array<() => Promise<void>> = [];
+  const stop = async (): Promise<void> => {
+    for (const s of stops.reverse()) await s().catch(() => undefined);
+  };
+  try {
+    const etcd = await LocalEtcd.start(1, { baseDir: dir });
+    stops.push(() => etcd.stop());
+    say(`etcd         ${etcd.endpoint} (data in ${dir})`);
+    const client = new Etcd3({ hosts: `http://${etcd.endpoint}` });
+    stops.push(async () => client.close());
+
+    const sim: EmulatorServer = await startEmulatorServer({ listen: { host: '127.0.0.1', port: 0 }, mappings: parsed.configuration });
+    stops.push(() => sim.close());
+    say(`spp-ctl      ${sim.url} (emulator, vfs ${sim.emulator.secIds().join(', ')})`);
+
+    await buildHost(client, opts.host, parsed.configuration);
+    say(`host         ${opts.host}: ${opts.mappings}`);
+
+    const agentLog = join(dir, 'agent.log');
+    const settings = resolveSettings({
+      host: opts.host,
+      etcdEndpoints: etcd.endpoint,
+      sppCtl: sim.url,
+      logFormat: 'pretty',
+      ...(opts.ui ? { ui: opts.ui } : {}),
+    });
+    const logStream = createWriteStream(agentLog, { flags: 'a' });
+    const logger = createLogger({ level: 'info', format: 'pretty', stream: logStream });
+    const agent: AgentHandle = startAgent(settings, { logger, sppctl: new SppCtlClient(httpTransport(sim.url)) });
+    stops.push(async () => {
+      await agent.stop();
+      await new Promise((r) => logStream.end(r));
+    });
+    say(`agent        running in this process; log: ${agentLog}`);
+    if (agent.uiUrl) say(`visualizer   ${await agent.uiUrl}`);
+
+    const bindings: BindResult[] = [];
+    for (const p of DEMO_PORTS) {
+      const result = await bindPort(client, { host: opts.host, ...p, timeoutMs: 20_000 });
+      bindings.push(result);
+      say(`bound        ${p.portId} on ${p.physicalNetwork}${'vlanId' in p ? ` vlan ${p.vlanId}` : ''}: ${JSON.stringify(result)}`);
+    }
+    say('ports up');
+    say('');
+    say(renderStatus(await readHostView(client, opts.host)).trimEnd());
+    say('');
+    say('Try:');
+    say(`  spp status --etcd-endpoints ${etcd.endpoint}`);
+    say(`  spp port bind --etcd-endpoints ${etcd.endpoint} --host ${opts.host} --port-id p3 --mac fa:16:3e:00:00:03 --phys phys1`);
+    say(`  curl -s ${sim.url}/v1/vfs/1`);
+    say('Ctrl-C stops everything.');
+    return { etcdEndpoint: etcd.endpoint, sppCtlUrl: sim.url, agentLog, bindings, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
