@@ -358,6 +358,7 @@ export class Controller {
     this.ports.set(portId, runtime);
     this.note(runtime, revision, `desired: ${describeIntent(intent)}`);
     let last = '';
+    let lastBackoffError: string | undefined;
     actor.subscribe({
       next: (snap) => {
         const state = stateName(snap.value);
@@ -366,7 +367,13 @@ export class Controller {
         last = state;
         const ctx = snap.context;
         this.note(runtime, ctx.revision, `${from || 'start'} -> ${state}`, ctx.lastError);
-        const level = state.startsWith('failed') ? 'error' : state === 'backoff' ? 'warn' : 'info';
+        // A retry loop shows as backoff -> evaluating -> plugging -> backoff:
+        // log the loop once per distinct error, the rest at debug.
+        const repeated = state === 'backoff' && ctx.lastError === lastBackoffError;
+        if (state === 'backoff') lastBackoffError = ctx.lastError;
+        else if (state !== 'evaluating' && state !== 'plugging' && state !== 'unplugging') lastBackoffError = undefined;
+        const quiet = repeated || state === 'evaluating' || (lastBackoffError !== undefined && (state === 'plugging' || state === 'unplugging'));
+        const level = quiet ? 'debug' : state.startsWith('failed') ? 'error' : state === 'backoff' ? 'warn' : 'info';
         this.log.log(level, 'port state', {
           port: portId,
           vhost: vhostOf(ctx.intent),
