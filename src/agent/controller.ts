@@ -209,10 +209,13 @@ export class Controller {
       actor.subscribe((snap) => {
         const state = stateName(snap.value);
         if (state === last) return;
+        const from = last;
         last = state;
         const fields = { secId: nicLayout.secId, nic: nicLayout.nic.pci_address, state, lastError: snap.context.lastError };
+        // the periodic resync (ready -> building -> ready, nothing sent) is routine
+        const routine = (from === 'ready' && state === 'building') || (from === 'building' && state === 'ready' && snap.context.lastCommands.length === 0 && snap.context.lastError === undefined);
         if (state === 'retryWait') this.log.warn('spp_vf not usable yet', fields);
-        else this.log.info('nic state', fields);
+        else this.log.log(routine ? 'debug' : 'info', 'nic state', { ...fields, commands: snap.context.lastCommands.length });
         this.changes.next({ secId: nicLayout.secId });
       });
       this.nics.set(nicLayout.secId, runtime);
@@ -237,7 +240,9 @@ export class Controller {
       const status = await worker.refresh().catch((err) => {
         throw new Error(explainStatusFailure(layout.secId, err));
       });
-      runtime.changed = before === undefined || JSON.stringify(before) !== JSON.stringify(status);
+      // What ports care about is their vhost's entry and VLAN settings; the
+      // cached copy may differ from spp_vf's own in order alone.
+      runtime.changed = before === undefined || layout.vhostIds.some((v) => JSON.stringify(observeVhost(before, v)) !== JSON.stringify(observeVhost(status, v)));
       const foreign = foreignComponents(layout, status);
       if (foreign.length > 0) this.log.warn('spp_vf runs components that are not in the layout; leaving them alone', { secId: layout.secId, components: foreign });
       const plan = planLayout(layout, status, this.desiredOn(layout));
