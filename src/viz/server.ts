@@ -143,13 +143,3 @@ function json(res: ServerResponse, status: number, body: unknown): void {
   res.end(JSON.stringify(body));
 }
 
-/** Parses `--ui`: `HOST:PORT`, `[v6]:PORT` or a bare `PORT` (loopback). */
-export function parseListen(value: string, what = '--ui'): { host: string; port: number } {
-  const m = /^(?:(\[[^\]]+\]|[^:]+):)?([0-9]+)$/.exec(value.trim());
-  const port = m ? Number(m[2]) : NaN;
-  if (!m || !Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new Error(`${what}: expected HOST:PORT (e.g. 127.0.0.1:8080) or PORT, got ${JSON.stringify(value)}`);
-  }
-  const host = m[1] ? m[1].replace(/^\[|\]$/g, '') : '127.0.0.1';
-  return { host, port };
-}
