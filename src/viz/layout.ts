@@ -71,6 +71,7 @@ export function layoutGraph(graph: MachineGraph): GraphLayout {
   const layer = layers(ids, graph.initial ? topLevelOf(graph.initial) : ids[0], [...pairs.values()]);
   const columns: string[][] = [];
   for (const id of ids) (columns[layer.get(id)!] ??= []).push(id);
+  orderColumns(columns, [...pairs.values()]);
 
   const sizes = new Map<string, { w: number; h: number; kids: Array<{ id: string; label: string; depth: number }>; invoke: string[] }>();
   for (const s of tops) {
@@ -83,11 +84,13 @@ export function layoutGraph(graph: MachineGraph): GraphLayout {
   }
   const boxes: Box[] = [];
   let x = MARGIN;
-  let height = 0;
+  const columnHeight = (column: readonly string[]): number => column.reduce((sum, id) => sum + sizes.get(id)!.h, 0) + ROW_GAP * (column.length - 1);
+  const tallest = Math.max(0, ...columns.filter(Boolean).map(columnHeight));
   for (const column of columns) {
     if (!column) continue;
     const colW = Math.max(...column.map((id) => sizes.get(id)!.w));
-    let y = MARGIN;
+    // Columns are centred on the tallest one, so edges fan out evenly instead of all leaving downwards.
+    let y = MARGIN + (tallest - columnHeight(column)) / 2;
     for (const id of column) {
       const size = sizes.get(id)!;
       const top = y + LINE_H + PAD + size.invoke.length * LINE_H;
@@ -109,13 +112,74 @@ export function layoutGraph(graph: MachineGraph): GraphLayout {
       });
       y += size.h + ROW_GAP;
     }
-    height = Math.max(height, y - ROW_GAP + MARGIN);
     x += colW + COL_GAP;
   }
   const byId = new Map(boxes.map((b) => [b.id, b]));
-  const edges = [...pairs.values()].map((p) => edgeBetween(byId.get(p.from)!, byId.get(p.to)!, p.labels, pairs.has(`${p.to}\u0000${p.from}`)));
-  const labelBottom = Math.max(0, ...edges.map((e) => e.labelY + e.labels.length * 12));
-  return { width: x - COL_GAP + MARGIN, height: Math.max(height, labelBottom + MARGIN), boxes, edges, fromAnyState };
+  const top = Math.min(...boxes.map((b) => b.y));
+  const bottom = Math.max(...boxes.map((b) => b.y + b.h));
+  const middle = (top + bottom) / 2;
+  const around = { above: 0, below: 0 };
+  const edges = [...pairs.values()].map((p) => {
+    const from = byId.get(p.from)!;
+    const to = byId.get(p.to)!;
+    // An edge back over a whole column would cut through it: it goes round the outside instead.
+    if (layer.get(p.from)! - layer.get(p.to)! >= 2) {
+      const side = from.y + from.h / 2 <= middle ? 'above' : 'below';
+      const edge = edgeAround(from, to, p.labels, side, side === 'above' ? top : bottom, around[side]);
+      around[side] += 22 + 12 * p.labels.length;
+      return edge;
+    }
+    return edgeBetween(from, to, p.labels, pairs.has(`${p.to}\u0000${p.from}`));
+  });
+  return fit(boxes, edges, fromAnyState);
+}
+
+/**
+ * Orders each column by the mean row of its neighbours in the column before
+ * (the barycentre heuristic, one sweep): fewer crossings, stable otherwise.
+ */
+function orderColumns(columns: string[][], edges: ReadonlyArray<{ from: string; to: string }>): void {
+  for (let c = 1; c < columns.length; c++) {
+    const prev = columns[c - 1];
+    const column = columns[c];
+    if (!prev || !column) continue;
+    const rank = new Map(prev.map((id, i) => [id, i]));
+    const weight = new Map<string, number>();
+    column.forEach((id, i) => {
+      const near = edges.filter((e) => (e.to === id && rank.has(e.from)) || (e.from === id && rank.has(e.to))).map((e) => rank.get(e.to === id ? e.from : e.to)!);
+      weight.set(id, near.length > 0 ? near.reduce((a, b) => a + b, 0) / near.length : i);
+    });
+    const original = new Map(column.map((id, i) => [id, i]));
+    column.sort((a, b) => weight.get(a)! - weight.get(b)! || original.get(a)! - original.get(b)!);
+  }
+}
+
+/** Moves everything so that boxes, curves and labels all lie inside the margins. */
+function fit(boxes: readonly Box[], edges: readonly Edge[], fromAnyState: readonly string[]): GraphLayout {
+  const xs: number[] = [];
+  const ys: number[] = [];
+  for (const b of boxes) xs.push(b.x, b.x + b.w), ys.push(b.y, b.y + b.h);
+  for (const e of edges) {
+    const nums = e.path.match(/-?[0-9.]+/g)?.map(Number) ?? [];
+    for (let i = 0; i + 1 < nums.length; i += 2) xs.push(nums[i]!), ys.push(nums[i + 1]!);
+    const longest = Math.max(...e.labels.map((l) => l.length));
+    // labels are centred on their point
+    xs.push(e.labelX - longest * 3, e.labelX + longest * 3);
+    ys.push(e.labelY - 10, e.labelY + (e.labels.length - 1) * 12 + 4);
+  }
+  const dx = MARGIN - Math.min(...xs);
+  const dy = MARGIN - Math.min(...ys);
+  const shiftPath = (path: string): string => {
+    let i = 0;
+    return path.replace(/-?[0-9.]+/g, (n) => String(r(Number(n) + (i++ % 2 === 0 ? dx : dy))));
+  };
+  return {
+    width: Math.ceil(Math.max(...xs) + dx + MARGIN),
+    height: Math.ceil(Math.max(...ys) + dy + MARGIN),
+    boxes: boxes.map((b) => ({ ...b, x: r(b.x + dx), y: r(b.y + dy), children: b.children.map((c) => ({ ...c, x: r(c.x + dx), y: r(c.y + dy) })) })),
+    edges: edges.map((e) => ({ ...e, path: shiftPath(e.path), labelX: r(e.labelX + dx), labelY: r(e.labelY + dy) })),
+    fromAnyState,
+  };
 }
 
 /** Columns by breadth-first distance from the initial state; unreachable states go last. */
@@ -175,6 +239,26 @@ function edgeBetween(a: Box, b: Box, labels: readonly string[], bidirectional: b
     path: `M ${r(p0.x)} ${r(p0.y)} Q ${r(c.x)} ${r(c.y)} ${r(p1.x)} ${r(p1.y)}`,
     labelX: r(mid.x),
     labelY: r(mid.y),
+  };
+}
+
+/** A curve leaving `a` and entering `b` on the same side (top or bottom), bulging past every box on that side. */
+function edgeAround(a: Box, b: Box, labels: readonly string[], side: 'above' | 'below', edgeY: number, offset: number): Edge {
+  const sign = side === 'above' ? -1 : 1;
+  const ay = side === 'above' ? a.y : a.y + a.h;
+  const by = side === 'above' ? b.y : b.y + b.h;
+  const ax = a.x + a.w / 2;
+  const bx = b.x + b.w / 2 + Math.min(b.w / 3, offset / 3);
+  const apex = edgeY + sign * (34 + offset);
+  // A cubic with both control points at `ctrl` peaks at 3/4 of the way to it.
+  const ctrl = apex + (apex - (ay + by) / 2) / 3;
+  return {
+    from: a.id,
+    to: b.id,
+    labels,
+    path: `M ${r(ax)} ${r(ay)} C ${r(ax)} ${r(ctrl)}, ${r(bx)} ${r(ctrl)}, ${r(bx)} ${r(by)}`,
+    labelX: r((ax + bx) / 2),
+    labelY: r(side === 'above' ? apex - 4 - 12 * (labels.length - 1) : apex + 12),
   };
 }
 

@@ -77,6 +77,11 @@ export async function startVizServer(options: VizServerOptions): Promise<VizServ
       return;
     }
     const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+    if (path === '/favicon.ico') {
+      res.writeHead(204);
+      res.end();
+      return;
+    }
     const asset = ASSETS[path];
     if (asset) {
       const body = await readFile(join(STATIC_DIR, asset.file));
