@@ -125,7 +125,7 @@ function diagram(name, current) {
         })
         .join('');
       const inv = b.invoke.map((t, i) => `<text x="${b.x + 8}" y="${b.y + 36 + i * 16}" class="invoke">${esc(t)}</text>`).join('');
-      return `<g class="box${on}" data-state="${esc(b.id)}"><rect x="${b.x}" y="${b.y}" width="${b.w}" height="${b.h}" rx="8"></rect>
+      return `<g class="box${on}" data-state="${esc(b.id)}"><rect class="frame" x="${b.x}" y="${b.y}" width="${b.w}" height="${b.h}" rx="8"></rect>
         <text x="${b.x + 8}" y="${b.y + 18}" class="label">${esc(b.id)}</text>${inv}${kids}</g>`;
     })
     .join('');
