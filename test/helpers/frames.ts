@@ -53,8 +53,21 @@ class EchoWriter implements EtcdWriter {
   }
 }
 
-/** Set-up, a flat plug of FRAME_PORT on vhost 1, and its unplug: one frame per step. */
-export async function buildFrames(): Promise<ViewFrame[]> {
+/** What neutron writes, in order: [key, value] puts. */
+export type Steps = ReadonlyArray<readonly [string, string]>;
+
+/** A flat plug of FRAME_PORT on vhost 1 (claim, bind_port, plug) and its unplug. */
+export function plugUnplugSteps(): Steps {
+  return [
+    [keys.vhost(FRAME_HOST, 'phys1', 1), FRAME_PORT],
+    [keys.bindPort(FRAME_HOST, FRAME_PORT), '{"vhost_id": 1, "mac_address": "fa:16:3e:00:00:0c"}'],
+    [keys.action(FRAME_HOST, FRAME_PORT), 'plug'],
+    [keys.action(FRAME_HOST, FRAME_PORT), 'unplug'],
+  ];
+}
+
+/** The host set up, then one frame per step (and per write of the agent's that the step caused). */
+export async function buildFrames(steps: Steps = plugUnplugSteps()): Promise<ViewFrame[]> {
   const parsed = parseMappings(SEED_MAPPINGS, { beyondRealLimits: true });
   if (!parsed.configuration) throw new Error(parsed.errors.join('; '));
   const configuration = parsed.configuration;
@@ -76,6 +89,8 @@ export async function buildFrames(): Promise<ViewFrame[]> {
   const feed = async (events: readonly ListWatchEvent[], label: string): Promise<void> => {
     for (const ev of events) controller.handle(ev);
     await controller.idle();
+    // idle() does not count a failed port still reporting its error; the writer answers at once, so one macrotask settles it
+    await new Promise((resolve) => setImmediate(resolve));
     frames.push({ revision: controller.store.revision, label, view: controller.view() });
     // What the controller wrote comes back through the watch, as from etcd; one frame per transaction.
     while (writer.queued.length > 0) {
@@ -96,11 +111,7 @@ export async function buildFrames(): Promise<ViewFrame[]> {
   ];
   for (const [k, v] of setup) kv.set(k, v.value);
   await feed([{ type: 'reset', revision, entries: setup, reason: 'start' }], 'list: host set up, no ports');
-  const slot = vhostSlots(FRAME_HOST, configuration).find((s) => s.vhostId === 1)!;
-  await put(slot.key, FRAME_PORT);
-  await put(keys.bindPort(FRAME_HOST, FRAME_PORT), '{"vhost_id": 1, "mac_address": "fa:16:3e:00:00:0c"}');
-  await put(keys.action(FRAME_HOST, FRAME_PORT), 'plug');
-  await put(keys.action(FRAME_HOST, FRAME_PORT), 'unplug');
+  for (const [key, value] of steps) await put(key, value);
   await controller.stop();
   return frames;
 }
