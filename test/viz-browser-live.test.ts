@@ -68,6 +68,11 @@ test('live: a port plugged through etcd turns plugged on the open page, without 
   t.is(await page.locator('#revision').innerText(), revision);
   await screenshot(page, 'viz-live-plugged');
   t.deepEqual(errors, [], 'no script errors on the page');
+
+  // stopping the agent closes the page's server; the open page says so
+  await s.stopAgent();
+  await t.throwsAsync(fetch(new URL('/api/view', viz.url)));
+  await page.waitForSelector('#connection.down');
 });
 
 test('live: a port with an invalid MAC shows its failure reason', async (t) => {
