@@ -60,6 +60,8 @@ test('live: a port plugged through etcd turns plugged on the open page, without 
   t.is(await card.locator('svg.machine .box.current').getAttribute('data-state'), 'plugged');
   t.is(await card.locator('svg.machine rect.child.current').count(), 1, 'only the current child state is highlighted');
   t.false(await page.locator('#replay').isVisible(), 'no replay slider on a live agent');
+  t.is(await page.locator('#agent-state .state').getAttribute('data-state'), 'running');
+  t.is(await page.locator('svg.machine[data-machine="agent"] .box.current').getAttribute('data-state'), 'running');
   t.regex(await card.locator('table.history').innerText(), /classifier_table add vlan 200 fa:16:3e:00:00:0d/i);
   t.regex(await page.locator('.nic[data-sec-id="2"] li[data-vhost="2"]').innerText(), new RegExp(port));
   await s.agent!.controller.idle();

@@ -2,7 +2,7 @@
  * The compute-node daemon: wires etcd (list-watch, writes, liveness), the
  * spp-ctl client and the controller together, and stops promptly.
  */
-import type { Subscription } from 'rxjs';
+import { Subject, Subscription, merge } from 'rxjs';
 import { Actor, createActor } from 'xstate';
 import { agentMachine } from '../../machines/agent';
 import { stateName } from '../../machines/state-name';
@@ -60,10 +60,14 @@ export function startAgent(settings: AgentSettings, deps: { logger: Logger; sppc
   log.info('agent starting', { version: AGENT_VERSION, etcd: settings.etcd.endpoints, sppCtl: settings.sppCtlUrl, pid: process.pid });
   recorder?.write({ kind: 'start', at: new Date().toISOString(), host: settings.host, version: AGENT_VERSION });
   const agent = createActor(agentMachine, { input: { host: settings.host } });
+  const agentChanges = new Subject<void>();
   let lastState = '';
   agent.subscribe((snap) => {
     const state = stateName(snap.value);
-    if (state !== lastState) log.info('agent state', { state, from: lastState || undefined, reason: snap.context.reason });
+    if (state !== lastState) {
+      log.info('agent state', { state, from: lastState || undefined, reason: snap.context.reason });
+      agentChanges.next();
+    }
     lastState = state;
   });
   agent.start();
@@ -77,7 +81,15 @@ export function startAgent(settings: AgentSettings, deps: { logger: Logger; sppc
   });
   // The page is auxiliary: if it cannot listen the agent logs why and keeps working.
   const viz = settings.ui
-    ? startVizServer({ listen: parseListen(settings.ui), source: { kind: 'live', view: () => controller.view(), changes: controller.changes } }).then(
+    ? startVizServer({
+        listen: parseListen(settings.ui),
+        source: {
+          kind: 'live',
+          view: () => controller.view(),
+          changes: merge(controller.changes, agentChanges),
+          agentState: () => stateName(agent.getSnapshot().value),
+        },
+      }).then(
         (server) => {
           log.info('visualizer listening (read-only)', { url: server.url });
           return server;

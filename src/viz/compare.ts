@@ -18,6 +18,8 @@ export interface CompareRow {
 /** A view as the page receives it: the controller's view plus the comparison of every port. */
 export interface PageView extends ControllerView {
   readonly compare: Readonly<Record<string, readonly CompareRow[]>>;
+  /** The agent machine's state, when serving a running agent. */
+  readonly agentState?: string;
 }
 
 export function comparePort(port: PortView): CompareRow[] {

@@ -10,12 +10,18 @@ import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { Observable, Subscription } from 'rxjs';
 import type { ControllerView, ViewFrame } from '../agent/controller';
-import { pageView } from './compare';
+import { PageView, pageView } from './compare';
 import { agentMachineGraphs } from './machine-graph';
 import { layoutGraph } from './layout';
 
 export type VizSource =
-  | { readonly kind: 'live'; view(): ControllerView; readonly changes: Observable<unknown> }
+  | {
+      readonly kind: 'live';
+      view(): ControllerView;
+      readonly changes: Observable<unknown>;
+      /** The agent machine's state, for the page's agent diagram (a bare controller has none). */
+      agentState?(): string;
+    }
   | { readonly kind: 'frames'; readonly frames: readonly ViewFrame[] };
 
 export interface VizServerOptions {
@@ -56,7 +62,7 @@ export async function startVizServer(options: VizServerOptions): Promise<VizServ
     pending = undefined;
     if (source.kind !== 'live' || streams.size === 0) return;
     lastPush = Date.now();
-    const data = `data: ${JSON.stringify(pageView(source.view()))}\n\n`;
+    const data = `data: ${JSON.stringify(livePage())}\n\n`;
     for (const res of streams) res.write(data);
   };
   /** Leading and trailing edge: the first change shows at once, a burst ends with its last state. */
@@ -67,8 +73,16 @@ export async function startVizServer(options: VizServerOptions): Promise<VizServ
   };
   if (source.kind === 'live') subscription = source.changes.subscribe({ next: schedule });
 
-  const currentView = (): ControllerView | undefined =>
-    source.kind === 'live' ? source.view() : source.frames[source.frames.length - 1]?.view;
+  const livePage = (): PageView => {
+    if (source.kind !== 'live') throw new Error('not a live source');
+    const agent = source.agentState?.();
+    return { ...pageView(source.view()), ...(agent ? { agentState: agent } : {}) };
+  };
+  const currentView = (): PageView | undefined => {
+    if (source.kind === 'live') return livePage();
+    const last = source.frames[source.frames.length - 1];
+    return last ? pageView(last.view) : undefined;
+  };
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     if (req.method !== 'GET') {
@@ -94,7 +108,7 @@ export async function startVizServer(options: VizServerOptions): Promise<VizServ
         return json(res, 200, { source: source.kind, frames: source.kind === 'frames' ? source.frames.length : 0 });
       case '/api/view': {
         const view = currentView();
-        return view ? json(res, 200, pageView(view)) : json(res, 404, { error: 'the replay has no frames' });
+        return view ? json(res, 200, view) : json(res, 404, { error: 'the replay has no frames' });
       }
       case '/api/machines':
         return json(res, 200, { machines });
@@ -104,7 +118,7 @@ export async function startVizServer(options: VizServerOptions): Promise<VizServ
       case '/api/events': {
         if (source.kind !== 'live') return json(res, 404, { error: 'a replay has no live updates: see /api/frames' });
         res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive' });
-        res.write(`retry: 1000\ndata: ${JSON.stringify(pageView(source.view()))}\n\n`);
+        res.write(`retry: 1000\ndata: ${JSON.stringify(livePage())}\n\n`);
         streams.add(res);
         req.on('close', () => streams.delete(res));
         return;

@@ -145,7 +145,7 @@ function render() {
   const v = state.view;
   if (!v) return;
   $('host').textContent = v.host;
-  $('summary').innerHTML = `etcd revision <b id="revision">${esc(v.revision)}</b> · configuration <span class="state ${v.configuration === 'valid' ? 'ok' : 'bad'}">${esc(v.configuration)}</span> · ${v.nics.length} NICs · ${v.ports.length} ports`;
+  $('summary').innerHTML = `${v.agentState ? `agent <span id="agent-state">${badge(v.agentState)}</span> · ` : ''}etcd revision <b id="revision">${esc(v.revision)}</b> · configuration <span class="state ${v.configuration === 'valid' ? 'ok' : 'bad'}">${esc(v.configuration)}</span> · ${v.nics.length} NICs · ${v.ports.length} ports`;
   $('config').innerHTML = v.configurationErrors.length
     ? `<div class="error">configuration invalid:<ul>${v.configurationErrors.map((e) => `<li>${esc(e)}</li>`).join('')}</ul></div>`
     : v.configuration === 'missing'
@@ -154,7 +154,7 @@ function render() {
   $('nics').innerHTML = v.nics.map((n) => renderNic(n, v.ports)).join('') || '<p class="missing">no NICs</p>';
   $('ports').innerHTML = v.ports.map((p) => renderPort(p, v.compare && v.compare[p.portId])).join('') || '<p class="missing">no ports</p>';
   $('machines').innerHTML = Object.keys(state.machines)
-    .map((name) => `<article class="card"><h3>${esc(name)} machine</h3><div class="diagram">${diagram(name, undefined)}</div></article>`)
+    .map((name) => `<article class="card"><h3>${esc(name)} machine</h3><div class="diagram">${diagram(name, name === 'agent' ? v.agentState : undefined)}</div></article>`)
     .join('');
 }
 
