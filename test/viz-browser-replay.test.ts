@@ -61,3 +61,32 @@ test('replay: the slider moves the port through its states, frame by frame', asy
   await screenshot(page, 'viz-replay-start');
   t.deepEqual(errors, []);
 });
+
+test('replay: a vf that holds another MAC than the port wants shows the row highlighted', async (t) => {
+  const plugged = frames.find((f) => stateAt(f)?.startsWith('plugged'))!;
+  // what a resync would observe after someone changed the classifier table by hand
+  const drifted: ViewFrame = {
+    revision: plugged.revision,
+    label: 'classifier entry changed outside the agent',
+    view: {
+      ...plugged.view,
+      ports: plugged.view.ports.map((p) => (p.portId === FRAME_PORT ? { ...p, observed: { ...p.observed, rule: { mac: 'fa:16:3e:99:99:99' } } } : p)),
+    },
+  };
+  const server = await startVizServer({ listen: { port: 0 }, source: { kind: 'frames', frames: [plugged, drifted] } });
+  t.teardown(() => server.close());
+  const page = await browser.newPage();
+  t.teardown(() => page.close());
+  await page.goto(server.url);
+  const card = page.locator(`[data-port-id="${FRAME_PORT}"]`);
+  await card.waitFor();
+  t.is(await card.locator('table.compare tr.differs').count(), 0);
+  await page.locator('#next').click();
+  await page.waitForSelector('table.compare tr.differs');
+  const row = card.locator('table.compare tr.differs');
+  t.is(await row.count(), 1);
+  t.regex(await row.innerText(), /classifier rule\s+mac fa:16:3e:00:00:0c\s+mac fa:16:3e:99:99:99\s+≠/);
+  const background = await row.locator('td').first().evaluate((el) => getComputedStyle(el).backgroundColor);
+  t.not(background, 'rgba(0, 0, 0, 0)', 'the differing row is coloured');
+  await screenshot(page, 'viz-replay-drift');
+});
