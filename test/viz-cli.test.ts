@@ -58,3 +58,8 @@ test('spp machines export: usage errors exit 2 naming the option; --help exits 0
   t.regex(help.out, /usage: spp machines export/);
   t.regex(help.out, /--format mermaid\|dot\|json/);
 });
+
+test('docs/visualizer.md shows the port machine exactly as spp machines export prints it today', (t) => {
+  const doc = readFileSync(join(__dirname, '..', '..', 'docs', 'visualizer.md'), 'utf8');
+  t.true(doc.includes(`\`\`\`mermaid\n${toMermaid(machineGraph(portMachine))}\`\`\``), 'regenerate with: spp machines export --format mermaid --machine port');
+});

@@ -134,12 +134,12 @@ function checkMermaid(text: string, graph: MachineGraph): string[] {
     const line = raw.trim();
     let m: RegExpExecArray | null;
     if (line.startsWith('%%')) continue;
-    if ((m = /^state "([^"]+)" as ([A-Za-z_][\w]*)$/.exec(line))) declared.add(m[2]!);
+    if ((m = /^state "((?:[^"#:;]|#[0-9]+;)+)" as ([A-Za-z_][\w]*)$/.exec(line))) declared.add(m[2]!);
     else if ((m = /^state ([A-Za-z_][\w]*) \{$/.exec(line))) {
       declared.add(m[1]!);
       depth++;
     } else if (line === '}') depth--;
-    else if ((m = /^(\[\*\]|[A-Za-z_][\w]*) --> (\[\*\]|[A-Za-z_][\w]*)(?: : ([^;#]+))?$/.exec(line))) {
+    else if ((m = /^(\[\*\]|[A-Za-z_][\w]*) --> (\[\*\]|[A-Za-z_][\w]*)(?: : ((?:[^;#:\n]|#[0-9]+;)+))?$/.exec(line))) {
       used.push(m[1]!, m[2]!);
       if (m[3] !== undefined) edges++;
     } else problems.push(`unrecognised line ${JSON.stringify(line)}`);
@@ -214,6 +214,21 @@ for (const [name, graph] of Object.entries(agentMachineGraphs())) {
     }
   });
 }
+
+test('mermaid labels carry :, ; # and quotes as entity codes (its lexer ends a label at : and ;)', (t) => {
+  const graph: MachineGraph = {
+    id: 'm',
+    initial: 'a',
+    states: [
+      { id: 'a', key: 'a', type: 'atomic', entry: [], exit: [], invoke: [] },
+      { id: 'b', key: 'b', type: 'atomic', entry: [], exit: [], invoke: [] },
+    ],
+    transitions: [{ source: 'a', kind: 'event', event: 'GO', guard: "x: 1; y # 'z' \"q\"", targets: ['b'], reenter: false, actions: [] }],
+  };
+  const text = toMermaid(graph);
+  t.true(text.includes('a --> b : GO [x#58; 1#59; y #35; \'z\' #34;q#34;]'), text);
+  t.deepEqual(checkMermaid(text, graph), []);
+});
 
 test('the format checkers above reject broken output (so their passing means something)', (t) => {
   const g = machineGraph(portMachine);

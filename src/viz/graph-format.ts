@@ -22,8 +22,15 @@ export function formatGraph(graph: MachineGraph, format: GraphFormat): string {
 }
 
 const mermaidId = (path: string): string => (path === '' ? ANY : path.replace(/\./g, '_'));
-/** Mermaid ends a statement at `;` and reads `#` as an entity start; neither matters in a label. */
-const mermaidText = (s: string): string => s.replace(/[;#]/g, ' ').replace(/\s+/g, ' ').trim();
+/**
+ * Mermaid's state-diagram lexer ends a label at `:` or `;` and reads `#` as
+ * an entity start, so those (and quotes) are written as its entity codes.
+ */
+const mermaidText = (s: string): string =>
+  s
+    .replace(/\s+/g, ' ')
+    .trim()
+    .replace(/[#:;"]/g, (c) => `#${c.charCodeAt(0)};`);
 
 export function toMermaid(graph: MachineGraph): string {
   const lines: string[] = ['stateDiagram-v2', `  %% machine ${graph.id}, extracted from its definition`];
