@@ -2,7 +2,7 @@
  * The compute-node daemon: wires etcd (list-watch, writes, liveness), the
  * spp-ctl client and the controller together, and stops promptly.
  */
-import type { Subscription } from 'rxjs';
+import { Subject, Subscription, merge } from 'rxjs';
 import { Actor, createActor } from 'xstate';
 import { agentMachine } from '../../machines/agent';
 import { stateName } from '../../machines/state-name';
@@ -16,14 +16,16 @@ import { Liveness } from './liveness';
 import type { SppCtlApi } from './ports';
 import { Recorder } from './recorder';
 import type { AgentSettings } from './settings';
+import { startVizServer, VizServer } from '../viz/server';
+import { parseListen } from '../viz/listen';
 
 export const AGENT_VERSION: string = require('../../../package.json').version;
 
 export interface AgentHandle {
   readonly controller: Controller;
   readonly agent: Actor<typeof agentMachine>;
-  /** The visualizer's URL once it listens (with --ui). */
-  readonly uiUrl?: Promise<string>;
+  /** The visualizer (settings.ui), once listening; undefined when off or when it could not listen. */
+  readonly viz?: Promise<VizServer | undefined>;
   /** Stops taking work, finishes the command in flight, revokes the lease. */
   stop(): Promise<void>;
 }
@@ -58,10 +60,14 @@ export function startAgent(settings: AgentSettings, deps: { logger: Logger; sppc
   log.info('agent starting', { version: AGENT_VERSION, etcd: settings.etcd.endpoints, sppCtl: settings.sppCtlUrl, pid: process.pid });
   recorder?.write({ kind: 'start', at: new Date().toISOString(), host: settings.host, version: AGENT_VERSION });
   const agent = createActor(agentMachine, { input: { host: settings.host } });
+  const agentChanges = new Subject<void>();
   let lastState = '';
   agent.subscribe((snap) => {
     const state = stateName(snap.value);
-    if (state !== lastState) log.info('agent state', { state, from: lastState || undefined, reason: snap.context.reason });
+    if (state !== lastState) {
+      log.info('agent state', { state, from: lastState || undefined, reason: snap.context.reason });
+      agentChanges.next();
+    }
     lastState = state;
   });
   agent.start();
@@ -73,13 +79,36 @@ export function startAgent(settings: AgentSettings, deps: { logger: Logger; sppc
     if (ev.type === 'connection') agent.send(ev.connected ? { type: 'ETCD_UP' } : { type: 'ETCD_DOWN', reason: ev.reason });
     else if (ev.type === 'reset' || ev.key === configKey) agent.send({ type: 'CONFIGURATION', state: controller.store.configuration().state });
   });
+  // The page is auxiliary: if it cannot listen the agent logs why and keeps working.
+  const viz = settings.ui
+    ? startVizServer({
+        listen: parseListen(settings.ui),
+        source: {
+          kind: 'live',
+          view: () => controller.view(),
+          changes: merge(controller.changes, agentChanges),
+          agentState: () => stateName(agent.getSnapshot().value),
+        },
+      }).then(
+        (server) => {
+          log.info('visualizer listening (read-only)', { url: server.url });
+          return server;
+        },
+        (err: unknown) => {
+          log.error('visualizer could not listen; running without it', { ui: settings.ui, error: err instanceof Error ? err.message : String(err) });
+          return undefined;
+        },
+      )
+    : undefined;
   let stopping: Promise<void> | undefined;
   return {
     controller,
     agent,
+    ...(viz ? { viz } : {}),
     stop: () =>
       (stopping ??= (async () => {
         agent.send({ type: 'STOP' });
+        await (await viz)?.close();
         subscription.unsubscribe();
         await controller.stop();
         await liveness.stop();

@@ -8,6 +8,7 @@ import { DEFAULT_ETCD_ENDPOINT, EtcdConnectOptions, splitEndpoints } from '../et
 import { LOG_LEVELS, LogFormat, LogLevel } from '../log';
 import { DEFAULT_PORT_TIMERS } from '../../machines/port';
 import { parseIni } from './ini';
+import { parseListen } from '../viz/listen';
 
 export interface AgentSettings {
   readonly host: string;
@@ -103,6 +104,7 @@ export function resolveSettings(...sources: RawSettings[]): AgentSettings {
   if (logFormat !== 'json' && logFormat !== 'pretty') throw new Error(`log format (${SETTING_ENV.logFormat}): expected json or pretty, got ${JSON.stringify(raw.logFormat)}`);
   const sppCtlUrl = (raw.sppCtl ?? 'http://127.0.0.1:7777').replace(/\/+$/, '');
   if (!/^https?:\/\/[^/]+$/.test(sppCtlUrl)) throw new Error(`spp-ctl URL (${SETTING_ENV.sppCtl}): expected http://HOST:PORT, got ${JSON.stringify(raw.sppCtl)}`);
+  if (raw.ui !== undefined) parseListen(raw.ui, `visualizer address (--ui, ${SETTING_ENV.ui})`);
   const host = raw.host ?? hostname().split('.')[0]!;
   if (host === '' || host.includes('/')) throw new Error(`host (${SETTING_ENV.host}): must be non-empty and contain no '/', got ${JSON.stringify(host)}`);
   return {

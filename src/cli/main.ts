@@ -7,6 +7,7 @@ import { portCommands } from './commands/port';
 import { agentCommand } from './commands/agent';
 import { simCommand } from './commands/sim';
 import { demoCommand } from './commands/demo';
+import { machinesExport } from './commands/machines';
 
 /** Every command of the `spp` binary. Add a command: one import, one entry. */
 const commands: CliCommand[] = [
@@ -17,6 +18,7 @@ const commands: CliCommand[] = [
   ...portCommands,
   agentCommand,
   simCommand,
+  machinesExport,
   demoCommand,
 ];
 

@@ -80,7 +80,8 @@ export async function startDemo(opts: DemoOptions): Promise<RunningDemo> {
       await new Promise((r) => logStream.end(r));
     });
     say(`agent        running in this process; log: ${agentLog}`);
-    if (agent.uiUrl) say(`visualizer   ${await agent.uiUrl}`);
+    const viz = await agent.viz;
+    if (viz) say(`visualizer   ${viz.url}`);
 
     const bindings: BindResult[] = [];
     for (const p of DEMO_PORTS) {

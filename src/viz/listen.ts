@@ -1,0 +1,12 @@
+/** The visualizer's listen address, as `--ui` / SPP_UI give it. */
+
+/** Parses `HOST:PORT`, `[v6]:PORT` or a bare `PORT` (loopback, the default: the page shows every port's state). */
+export function parseListen(value: string, what = '--ui'): { host: string; port: number } {
+  const m = /^(?:(\[[^\]]+\]|[^:]+):)?([0-9]+)$/.exec(value.trim());
+  const port = m ? Number(m[2]) : NaN;
+  if (!m || !Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new Error(`${what}: expected HOST:PORT (e.g. 127.0.0.1:8080) or PORT, got ${JSON.stringify(value)}`);
+  }
+  const host = m[1] ? m[1].replace(/^\[|\]$/g, '') : '127.0.0.1';
+  return { host, port };
+}

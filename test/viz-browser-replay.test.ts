@@ -1,0 +1,92 @@
+/**
+ * The visualizer in real headless Chromium over replay frames (built by
+ * driving a Controller by hand): the slider steps through the revisions.
+ */
+import test from 'ava';
+import type { ViewFrame } from '../src/agent/controller';
+import { startVizServer } from '../src/viz/server';
+import { Browser, launchBrowser, screenshot } from './helpers/browser';
+import { FRAME_PORT, buildFrames } from './helpers/frames';
+
+let browser: Browser;
+let frames: ViewFrame[] = [];
+test.before(async () => {
+  [browser, frames] = await Promise.all([launchBrowser(), buildFrames()]);
+});
+test.after.always(async () => {
+  await browser?.close();
+});
+
+const stateAt = (frame: ViewFrame): string | undefined => frame.view.ports.find((p) => p.portId === FRAME_PORT)?.state;
+
+test('replay: the slider moves the port through its states, frame by frame', async (t) => {
+  const server = await startVizServer({ listen: { port: 0 }, source: { kind: 'frames', frames } });
+  t.teardown(() => server.close());
+  const page = await browser.newPage();
+  t.teardown(() => page.close());
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  await page.goto(server.url);
+  await page.waitForSelector('#frame-label');
+  t.true(await page.locator('#replay').isVisible());
+  t.is(await page.locator('#frame').getAttribute('max'), String(frames.length - 1));
+
+  const plugged = frames.findIndex((f) => stateAt(f)?.startsWith('plugged'));
+  const removed = frames.findIndex((f) => stateAt(f) === 'removed');
+  t.true(plugged > 0 && removed > plugged, 'the frames plug, then remove the port');
+
+  const card = page.locator(`[data-port-id="${FRAME_PORT}"]`);
+  t.is(await card.count(), 0, 'frame 1: no port yet');
+  t.regex(await page.locator('#frame-label').innerText(), new RegExp(`^frame 1/${frames.length} · revision ${frames[0]!.revision} · list: host set up`));
+
+  await page.locator('#frame').fill(String(plugged));
+  await page.waitForSelector(`[data-port-id="${FRAME_PORT}"] .port-state .state[data-state^="plugged"]`);
+  t.regex(await page.locator('#frame-label').innerText(), new RegExp(`revision ${frames[plugged]!.revision} · put /spp/openstack/action/spp4/${FRAME_PORT} = plug`));
+  t.is(await card.locator('svg.machine .box.current').getAttribute('data-state'), 'plugged');
+  t.is(await page.locator('#revision').innerText(), String(frames[plugged]!.revision));
+  await screenshot(page, 'viz-replay-plugged');
+
+  await page.locator('#frame').fill(String(removed));
+  await page.waitForSelector(`[data-port-id="${FRAME_PORT}"] .port-state .state[data-state="removed"]`);
+  t.is(await card.locator('svg.machine .box.current').getAttribute('data-state'), 'removed');
+
+  // the step buttons move one frame
+  await page.locator('#prev').click();
+  t.is(await page.locator('#frame').inputValue(), String(removed - 1));
+  t.is(await page.locator(`[data-port-id="${FRAME_PORT}"] .port-state .state`).getAttribute('data-state'), stateAt(frames[removed - 1]!) ?? null);
+
+  await page.locator('#frame').fill('0');
+  await page.waitForFunction(() => document.querySelectorAll('[data-port-id]').length === 0);
+  t.is(await card.count(), 0, 'back at frame 1 the port is gone again');
+  await screenshot(page, 'viz-replay-start');
+  t.deepEqual(errors, []);
+});
+
+test('replay: a vf that holds another MAC than the port wants shows the row highlighted', async (t) => {
+  const plugged = frames.find((f) => stateAt(f)?.startsWith('plugged'))!;
+  // what a resync would observe after someone changed the classifier table by hand
+  const drifted: ViewFrame = {
+    revision: plugged.revision,
+    label: 'classifier entry changed outside the agent',
+    view: {
+      ...plugged.view,
+      ports: plugged.view.ports.map((p) => (p.portId === FRAME_PORT ? { ...p, observed: { ...p.observed, rule: { mac: 'fa:16:3e:99:99:99' } } } : p)),
+    },
+  };
+  const server = await startVizServer({ listen: { port: 0 }, source: { kind: 'frames', frames: [plugged, drifted] } });
+  t.teardown(() => server.close());
+  const page = await browser.newPage();
+  t.teardown(() => page.close());
+  await page.goto(server.url);
+  const card = page.locator(`[data-port-id="${FRAME_PORT}"]`);
+  await card.waitFor();
+  t.is(await card.locator('table.compare tr.differs').count(), 0);
+  await page.locator('#next').click();
+  await page.waitForSelector('table.compare tr.differs');
+  const row = card.locator('table.compare tr.differs');
+  t.is(await row.count(), 1);
+  t.regex(await row.innerText(), /classifier rule\s+mac fa:16:3e:00:00:0c\s+mac fa:16:3e:99:99:99\s+≠/);
+  const background = await row.locator('td').first().evaluate((el) => getComputedStyle(el).backgroundColor);
+  t.not(background, 'rgba(0, 0, 0, 0)', 'the differing row is coloured');
+  await screenshot(page, 'viz-replay-drift');
+});
