@@ -63,7 +63,7 @@ test('an unplugging port wants its vhost cleared; idle, invalid and unobserved p
   t.deepEqual(comparePort(port({ intent: { kind: 'idle', note: 'no action' } })), []);
   t.deepEqual(comparePort(port({ intent: { kind: 'invalid', reason: 'bad' } })), []);
   t.deepEqual(comparePort(port({})), [], 'nothing observed yet');
-  const view = pageView({ host: 'spp4', revision: 7, configuration: 'valid', configurationErrors: [], nics: [], ports: [port({})] });
+  const view = pageView({ host: 'spp4', vhosts: [], revision: 7, configuration: 'valid', configurationErrors: [], nics: [], ports: [port({})] });
   t.deepEqual(Object.keys(view.compare), ['p1']);
   t.is(view.revision, 7);
 });

@@ -69,7 +69,7 @@ test('read-only: every method but GET answers 405', async (t) => {
 });
 
 function minimalView(revision: number): ControllerView {
-  return { host: 'spp4', revision, configuration: 'missing', configurationErrors: [], nics: [], ports: [] };
+  return { host: 'spp4', vhosts: [], revision, configuration: 'missing', configurationErrors: [], nics: [], ports: [] };
 }
 
 /** Reads Server-Sent Events `data:` payloads as they arrive. */

@@ -68,8 +68,18 @@ export interface NicView {
   readonly status?: VfStatus;
 }
 
+export interface VhostClaim {
+  readonly vhostId: number;
+  readonly phys: string;
+  /** The port id the vhost key names; undefined when free; `error` when the value is not valid. */
+  readonly owner?: string;
+  readonly error?: string;
+}
+
 export interface ControllerView {
   readonly host: string;
+  /** The vhost keys: who claims each vhost. */
+  readonly vhosts: readonly VhostClaim[];
   readonly revision: number;
   readonly configuration: 'missing' | 'invalid' | 'valid';
   readonly configurationErrors: readonly string[];
@@ -114,6 +124,7 @@ export class Controller {
   /** vhost id -> port that wants it plugged, as of the last sync. */
   private wanted = new Map<number, string>();
   private lastConfigNote = '';
+  private syncScheduled = false;
   private stopping = false;
   private readonly log: Logger;
   private readonly now: () => number;
@@ -134,15 +145,29 @@ export class Controller {
       case 'reset':
         this.store.reset(ev.entries, ev.revision);
         this.log.info('listed host keys', { revision: ev.revision, keys: [...this.store.entries()].length, reason: ev.reason });
-        this.sync();
+        this.scheduleSync();
         return;
       case 'put':
       case 'delete':
         if (!this.store.apply(ev)) return;
         this.log.debug('etcd event', { revision: ev.revision, key: ev.key, event: ev.type, ...portFields(ev.key) });
-        this.sync();
+        this.scheduleSync();
         return;
     }
+  }
+
+  /**
+   * The events of one etcd revision (a transaction: bind_port, action and
+   * port_status deleted together) arrive in one burst: derive once, after
+   * all of them, so a port never sees a half-applied transaction.
+   */
+  private scheduleSync(): void {
+    if (this.syncScheduled) return;
+    this.syncScheduled = true;
+    queueMicrotask(() => {
+      this.syncScheduled = false;
+      if (!this.stopping) this.sync();
+    });
   }
 
   /** Re-derives everything from the store (level-triggered). */
@@ -388,6 +413,8 @@ export class Controller {
           ...(ctx.lastError && (state === 'backoff' || state.startsWith('failed')) ? { error: ctx.lastError } : {}),
         });
         this.changes.next({ portId });
+        // a port whose keys are all gone is forgotten once its machine is at rest
+        if (state === 'idle' || state === 'removed') this.scheduleSync();
       },
       error: (err) => this.log.error('port machine crashed', { port: portId, error: String(err) }),
     });
@@ -506,6 +533,13 @@ export class Controller {
     const config = this.store.configuration();
     return {
       host: this.opts.host,
+      vhosts: [...this.store.vhosts().entries()]
+        .sort(([a], [b]) => a - b)
+        .map(([vhostId, v]) => ({
+          vhostId,
+          phys: v.phys,
+          ...(v.owner.ok ? (v.owner.value.free ? {} : { owner: v.owner.value.portId }) : { error: v.owner.error }),
+        })),
       revision: this.store.revision,
       configuration: config.state,
       configurationErrors: config.state === 'invalid' ? config.errors : [],
@@ -546,7 +580,8 @@ export class Controller {
   async idle(timeoutMs = 10_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      const busy = [...this.ports.values()].some((p) => /^(evaluating|plugging|unplugging)/.test(stateName(p.actor.getSnapshot().value)));
+      const busy =
+        this.syncScheduled || [...this.ports.values()].some((p) => /^(evaluating|plugging|unplugging|failed\.reporting$)/.test(stateName(p.actor.getSnapshot().value)));
       const nicsBusy = [...this.nics.values()].some((n) => /^(waitingForVf|building)$/.test(stateName(n.actor.getSnapshot().value)));
       if (!busy && !nicsBusy) return;
       if (Date.now() > deadline) throw new Error('controller still busy');

@@ -42,7 +42,7 @@ function vlanText(v) {
   return v.operation === 'add' ? ` (vlan add ${v.id})` : v.operation === 'del' ? ' (vlan del)' : '';
 }
 
-function renderNic(nic, ports) {
+function renderNic(nic, ports, claims) {
   const layout = nic.layout;
   const observed = new Map();
   for (const c of nic.status ? nic.status.components : []) if (c.type !== 'unuse') observed.set(c.name, c);
@@ -59,8 +59,16 @@ function renderNic(nic, ports) {
   const vhosts = layout.vhostIds
     .map((v) => {
       const users = ports.filter((p) => vhostOf(p)?.vhostId === v);
-      const who = users.length ? users.map((p) => `<a href="#port-${esc(p.portId)}">${esc(p.portId)}</a> ${badge(p.state)}`).join('; ') : '<span class="free">free</span>';
-      return `<li data-vhost="${v}">vhost:${v} → ${who}</li>`;
+      const claim = (claims || []).find((c) => c.vhostId === v);
+      const key = claim
+        ? claim.error
+          ? ` <span class="error">vhost key: ${esc(claim.error)}</span>`
+          : claim.owner
+            ? ` <span class="claim">claimed by ${esc(claim.owner)}</span>`
+            : ' <span class="free">key: None</span>'
+        : ' <span class="missing">no vhost key</span>';
+      const who = users.length ? users.map((p) => `<a href="#port-${esc(p.portId)}">${esc(p.portId)}</a> ${badge(p.state)}`).join('; ') : '<span class="free">no port</span>';
+      return `<li data-vhost="${v}">vhost:${v} → ${who};${key}</li>`;
     })
     .join('');
   const entries = nic.status ? nic.status.classifier_table.map((e) => `<li>${esc(e.type)} ${esc(e.value)} → ${esc(e.port)}</li>`).join('') : '';
@@ -151,7 +159,7 @@ function render() {
     : v.configuration === 'missing'
       ? '<p class="error">no host configuration in etcd yet</p>'
       : '';
-  $('nics').innerHTML = v.nics.map((n) => renderNic(n, v.ports)).join('') || '<p class="missing">no NICs</p>';
+  $('nics').innerHTML = v.nics.map((n) => renderNic(n, v.ports, v.vhosts)).join('') || '<p class="missing">no NICs</p>';
   $('ports').innerHTML = v.ports.map((p) => renderPort(p, v.compare && v.compare[p.portId])).join('') || '<p class="missing">no ports</p>';
   $('machines').innerHTML = Object.keys(state.machines)
     .map((name) => `<article class="card"><h3>${esc(name)} machine</h3><div class="diagram">${diagram(name, name === 'agent' ? v.agentState : undefined)}</div></article>`)
