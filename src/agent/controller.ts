@@ -39,6 +39,10 @@ export interface ControllerOptions {
   readonly onCommand?: (cmd: SppCommand) => void;
   /** Entries kept per port in its history. */
   readonly historyLimit?: number;
+  /** Every port history entry as it is made (the replay's --step trace; ports vanish from view() once removed). */
+  readonly onHistory?: (portId: string, entry: HistoryEntry) => void;
+  /** Every NIC machine state change. */
+  readonly onNicState?: (secId: number, state: string, lastError?: string) => void;
 }
 
 export interface HistoryEntry {
@@ -89,6 +93,7 @@ type PortActor = Actor<typeof portMachine>;
 type NicActor = Actor<typeof nicMachine>;
 
 interface PortRuntime {
+  readonly portId: string;
   readonly actor: PortActor;
   lastIntentJson: string;
   readonly history: HistoryEntry[];
@@ -211,6 +216,7 @@ export class Controller {
         if (state === last) return;
         last = state;
         const fields = { secId: nicLayout.secId, nic: nicLayout.nic.pci_address, state, lastError: snap.context.lastError };
+        this.opts.onNicState?.(nicLayout.secId, state, snap.context.lastError);
         if (state === 'retryWait') this.log.warn('spp_vf not usable yet', fields);
         else this.log.info('nic state', fields);
         this.changes.next({ secId: nicLayout.secId });
@@ -354,7 +360,7 @@ export class Controller {
     const actor = createActor(machine, {
       input: { host: this.opts.host, portId, intent, revision, timers: this.opts.portTimers ?? DEFAULT_PORT_TIMERS },
     });
-    const runtime: PortRuntime = { actor, lastIntentJson: JSON.stringify(intent), history };
+    const runtime: PortRuntime = { portId, actor, lastIntentJson: JSON.stringify(intent), history };
     this.ports.set(portId, runtime);
     this.note(runtime, revision, `desired: ${describeIntent(intent)}`);
     let last = '';
@@ -384,7 +390,9 @@ export class Controller {
 
   private note(runtime: PortRuntime, revision: number, what: string, error?: string, commands?: readonly string[]): void {
     const state = stateName(runtime.actor.getSnapshot().value);
-    runtime.history.push({ at: this.now(), revision, what, state, ...(error ? { error } : {}), ...(commands ? { commands } : {}) });
+    const entry: HistoryEntry = { at: this.now(), revision, what, state, ...(error ? { error } : {}), ...(commands ? { commands } : {}) };
+    runtime.history.push(entry);
+    this.opts.onHistory?.(runtime.portId, entry);
     const limit = this.opts.historyLimit ?? 100;
     if (runtime.history.length > limit) runtime.history.splice(0, runtime.history.length - limit);
   }
