@@ -312,7 +312,6 @@ export class Controller {
     const json = JSON.stringify(intent);
     const runtime = this.ports.get(portId);
     const revision = this.store.revision;
-    const hasKeys = this.store.portIds().includes(portId);
     if (!runtime) {
       if (intent.kind === 'idle') return;
       this.startPort(portId, intent, revision);
@@ -323,13 +322,26 @@ export class Controller {
       this.note(runtime, revision, `desired: ${describeIntent(intent)}`);
       runtime.actor.send({ type: 'DESIRED', intent, revision });
     }
+    this.forgetIfGone(portId);
+  }
+
+  /** Drops the machine of a port whose keys are all gone once it has nothing left to do. */
+  private forgetIfGone(portId: string): void {
+    const runtime = this.ports.get(portId);
+    if (!runtime || this.hasKeys(portId)) return;
     const state = stateName(runtime.actor.getSnapshot().value);
-    if (!hasKeys && (state === 'idle' || state === 'removed' || state.startsWith('failed'))) {
+    if (state === 'idle' || state === 'removed' || state.startsWith('failed')) {
       runtime.actor.stop();
       this.ports.delete(portId);
       this.announced.delete(portId);
       this.changes.next({ portId });
     }
+  }
+
+  /** O(1), unlike store.portIds(): deliver() runs for every port on every event. */
+  private hasKeys(portId: string): boolean {
+    const k = this.store.portKeys(portId);
+    return k.bindPort !== undefined || k.action !== undefined || k.portStatus !== undefined;
   }
 
   /** A vhost that a port wanted and no port wants any more (keys deleted, input became invalid). */
@@ -372,6 +384,8 @@ export class Controller {
         last = state;
         const ctx = snap.context;
         this.note(runtime, ctx.revision, `${from || 'start'} -> ${state}`, ctx.lastError);
+        // keys deleted while the machine was busy: no later event would drop it
+        if (state === 'idle' || state === 'removed') queueMicrotask(() => this.forgetIfGone(portId));
         const level = state.startsWith('failed') ? 'error' : state === 'backoff' ? 'warn' : 'info';
         this.log.log(level, 'port state', {
           port: portId,

@@ -6,6 +6,7 @@ import { CliCommand, Io, UsageError, commandHelp, findCommand, parseCommandArgs,
 import { portCommands } from './commands/port';
 import { agentCommand } from './commands/agent';
 import { simCommand } from './commands/sim';
+import { replayCommand } from './commands/replay';
 
 /** Every command of the `spp` binary. Add a command: one import, one entry. */
 const commands: CliCommand[] = [
@@ -16,6 +17,7 @@ const commands: CliCommand[] = [
   ...portCommands,
   agentCommand,
   simCommand,
+  replayCommand,
 ];
 
 export async function main(argv: string[], io: Io = defaultIo()): Promise<number> {
