@@ -140,7 +140,7 @@ export async function replay(inputs: readonly ReplayInput[], options: ReplayOpti
       reports.set(h, await replayHost(h, stepsOf(h), plan.recorded.get(h), options, progress));
     }
   };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(options.concurrency ?? 8, hostNames.length)) }, worker));
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(options.concurrency ?? 16, hostNames.length)) }, worker));
 
   const hosts = hostNames.map((h) => reports.get(h)!);
   const hostless = options.host === undefined ? checkInvariants(plan.hostless) : [];

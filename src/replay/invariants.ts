@@ -56,8 +56,10 @@ export function checkHost(h: HostView): Violation[] {
   } else if (!config.ok) {
     add('invalid-configuration', config.error, [configKey]);
   } else {
-    for (const e of h.validation?.errors ?? []) add('invalid-configuration', `${configKey}: ${e}`, [configKey]);
-    if (h.layoutError) add('invalid-configuration', `${configKey}: ${h.layoutError}`, [configKey]);
+    const errors = h.validation?.errors ?? [];
+    for (const e of errors) add('invalid-configuration', `${configKey}: ${e}`, [configKey]);
+    // a layout that cannot be built restates a validation error; only say it when nothing else did
+    if (h.layoutError && errors.length === 0) add('invalid-configuration', `${configKey}: ${h.layoutError}`, [configKey]);
   }
   for (const s of h.strayKeys) add('stray-key', `${s.key}: ${s.error}`, [s.key]);
 
