@@ -199,6 +199,7 @@ async function replayHost(
   let trace: string[] = [];
   let tracing = options.step === true;
   const lastSeen = new Map<string, { state: string; revision: number }>();
+  const nicStates = new Map<number, string>();
   const controller = new Controller({
     host,
     sppctl,
@@ -218,13 +219,22 @@ async function replayHost(
       lastSeen.set(portId, { state: entry.state, revision: entry.revision });
       if (tracing && !entry.commands) trace.push(`port ${portId}: ${entry.what}${entry.error ? ` (${entry.error})` : ''}`);
     },
-    ...(options.step ? { onNicState: (secId: number, state: string, lastError?: string) => tracing && trace.push(`nic vf ${secId}: ${state}${lastError ? ` (${lastError})` : ''}`) } : {}),
+    onNicState: (secId, state, lastError) => {
+      nicStates.set(secId, state);
+      if (tracing) trace.push(`nic vf ${secId}: ${state}${lastError ? ` (${lastError})` : ''}`);
+    },
   });
+  // Everything the agent does here is promise work (the emulator has no latency
+  // and no poll interval), so a turn of the event loop lets it run; the hooks
+  // tell whether a machine is still mid-run without controller.idle()'s 5 ms polling.
+  const busy = (): boolean =>
+    [...lastSeen.values()].some((p) => /^(evaluating|plugging|unplugging)/.test(p.state)) ||
+    [...nicStates.values()].some((s) => s === 'waitingForVf' || s === 'building');
   let written = 0;
   const settle = async (): Promise<void> => {
     for (let round = 0; ; round++) {
+      for (let turns = 0; turns < 100 && (turns === 0 || busy()); turns++) await new Promise((r) => setImmediate(r));
       await controller.idle(600_000);
-      await new Promise((r) => setImmediate(r));
       if (options.step) {
         for (const w of writer.log.slice(written)) trace.push(`agent: ${w.what}${w.events.length > 0 ? ` (revision ${w.events[0]!.revision})` : ''}`);
         written = writer.log.length;
