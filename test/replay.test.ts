@@ -315,3 +315,21 @@ test('a generated snapshot of 2,000 keys replays with exit 0', async (t) => {
   const states = new Set(report.hosts.flatMap((h) => h.ports.map((p) => p.state)));
   t.deepEqual([...states].sort(), ['plugged.steady', 'removed']);
 });
+
+test('frames: one controller view per step for the visualizer; concurrency does not change the report', async (t) => {
+  const inputs = [parseInput(readFileSync(FRESH, 'utf8'), 'fresh.txt'), parseInput(readFileSync(ONE_PLUGGED, 'utf8'), 'one.txt')];
+  const report = await replay(inputs, { frames: true });
+  const host = report.hosts[0]!;
+  const frames = host.frames!;
+  t.is(frames.length, host.steps);
+  t.deepEqual(frames.map((f) => f.label.split(' ')[0]), ['list', ...frames.slice(1).map(() => 'put')]);
+  t.deepEqual(frames[0]!.view.ports, []);
+  const last = frames[frames.length - 1]!.view;
+  t.deepEqual(last.ports.map((p) => [p.portId, p.state]), [[PORT, 'plugged.steady']]);
+  t.true(frames.every((f, i) => i === 0 || f.revision > frames[i - 1]!.revision), 'revisions increase');
+  t.is(host.frames === undefined, false);
+  t.is((await replay(inputs)).hosts[0]!.frames, undefined, 'frames only when asked for');
+
+  const gen = [parseInput(generateSnapshot({ keys: 800, seed: 3 }), 'gen.txt')];
+  t.deepEqual(await replay(gen, { concurrency: 1 }), await replay(gen, { concurrency: 16 }));
+});

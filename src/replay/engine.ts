@@ -262,7 +262,8 @@ async function replayHost(
       trace = [];
       controller.handle(ev);
       await settle();
-      if (options.frames) frames.push({ revision: controller.store.revision, label: step.label, view: controller.view() });
+      // the step's own revision: the agent's writes during the step may have gone past it (view.revision)
+      if (options.frames) frames.push({ revision: step.revision, label: step.label, view: controller.view() });
       if (options.step) stepReports.push({ revision: step.revision, label: step.label, trace });
       progress();
     }

@@ -104,7 +104,8 @@ export function planSteps(inputs: readonly ReplayInput[]): StepPlan {
         continue;
       }
       const puts = [...next.values()].filter((kv) => state.get(kv.key) !== kv.value);
-      puts.sort((a, b) => (a.modRevision ?? 0) - (b.modRevision ?? 0) || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+      // without revisions, the order the driver writes in: claim, bind_port, action (then the agent's status)
+      puts.sort((a, b) => (a.modRevision ?? 0) - (b.modRevision ?? 0) || writeRank(a.key) - writeRank(b.key) || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
       for (const kv of puts) keyEvent({ type: 'put', key: kv.key, value: kv.value, revision: Math.max(revision + 1, kv.modRevision ?? 0) }, input.source, false);
       const gone = [...state.keys()].filter((k) => !next.has(k)).sort();
       for (const key of gone) keyEvent({ type: 'delete', key, revision: Math.max(revision + 1, input.revision ?? 0) }, input.source, false);
@@ -152,6 +153,13 @@ export function planSteps(inputs: readonly ReplayInput[]): StepPlan {
   const hostless: Record<string, string> = {};
   for (const [k, v] of state) if (ownerHost(k) === undefined) hostless[k] = v;
   return { hosts, hostless, recorded };
+}
+
+const WRITE_ORDER = ['configuration', 'vhost', 'bind_port', 'action', 'port_status', 'agent'];
+
+function writeRank(key: string): number {
+  const kind = parseKey(key)?.kind;
+  return kind === undefined ? WRITE_ORDER.length : WRITE_ORDER.indexOf(kind);
 }
 
 function safeJson(text: string): unknown {
