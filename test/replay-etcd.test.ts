@@ -108,6 +108,19 @@ test("a real agent's --record log replays to the same spp-ctl requests the agent
   const text = await runCli(['replay', log]);
   t.regex(text.out, /recorded requests: the replay sent the same \d+ mutating requests as the agent/);
 
+  // --until-revision: up to the first plug, the recorded requests up to there match too
+  const plugAt = readFileSync(log, 'utf8')
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .map((l) => JSON.parse(l) as { kind: string; event?: { type: string; key?: string; value?: string; revision: number } })
+    .find((e) => e.kind === 'etcd' && e.event?.type === 'put' && e.event.key === `/spp/openstack/action/spp4/${PORT}` && e.event.value === 'plug')!.event!.revision;
+  const early = JSON.parse((await runCli(['replay', log, '--until-revision', String(plugAt), '--format', 'json'])).out) as ReplayReport;
+  t.deepEqual(early.hosts[0]!.recorded!.differences, []);
+  t.deepEqual(
+    early.hosts[0]!.commands.filter((c) => c.includes('classifier_table')),
+    [`vf 1: classifier_table add mac ${MAC} ring:0`],
+  );
+
   // a log whose agent sent something else: the difference is printed
   const lines = readFileSync(log, 'utf8').split('\n');
   const edited = lines.map((l) => (l.includes('"action":"add","type":"mac"') ? l.replace(MAC, 'fa:16:3e:ff:ff:ff') : l)).join('\n');

@@ -174,6 +174,7 @@ async function replayHost(
   options: ReplayOptions,
   progress: () => void,
 ): Promise<HostReport> {
+  const until = options.untilRevision;
   const configuration = configurationOf(host, steps);
   const emulator = createEmulator({ mappings: configuration ?? [], lenient: true, now: () => 0 });
   const sppctl = new SppCtlClient(inProcessTransport(emulator), { now: () => 0 });
@@ -299,7 +300,7 @@ async function replayHost(
       nics,
       ports,
       commands,
-      ...(recorded ? { recorded: compareRequests(recorded.requests, requests) } : {}),
+      ...(recorded ? { recorded: compareRequests(recorded.requests.filter((r) => until === undefined || r.revision <= until).map((r) => r.request), requests) } : {}),
       invariants: hostView ? checkHost(hostView) : [],
       ...(options.step ? { trace: stepReports } : {}),
       ...(options.frames ? { frames } : {}),

@@ -27,8 +27,8 @@ export interface HostStep {
 
 /** What an agent's event log recorded of its spp-ctl side. */
 export interface RecordedSppCtl {
-  /** Mutating requests the agent sent, in order. */
-  readonly requests: HttpRequest[];
+  /** Mutating requests the agent sent, in order, each with the last etcd revision the agent had seen. */
+  readonly requests: Array<{ readonly request: HttpRequest; readonly revision: number }>;
   /** The first status each vf answered: the vf's state before the agent acted. */
   readonly firstStatus: Map<number, VfStatus>;
 }
@@ -129,7 +129,8 @@ export function planSteps(inputs: readonly ReplayInput[]): StepPlan {
             if (isRight(decoded)) rec.firstStatus.set(Number(vf[1]), decoded.right);
           }
         } else {
-          rec.requests.push({ method: entry.method as HttpRequest['method'], path: entry.path, ...(entry.body !== undefined ? { body: entry.body as never } : {}) });
+          const request: HttpRequest = { method: entry.method as HttpRequest['method'], path: entry.path, ...(entry.body !== undefined ? { body: entry.body as never } : {}) };
+          rec.requests.push({ request, revision });
         }
         continue;
       }
