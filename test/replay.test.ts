@@ -211,7 +211,10 @@ test('the agent sees its own writes: an unplugging port is cleaned up and its vh
   const host = report.hosts[0]!;
   t.deepEqual(host.ports.map((p) => [p.portId, p.state]), [[P1, 'removed']]);
   const trace = host.trace!.flatMap((s) => s.trace);
-  t.true(trace.includes(`agent: unplug cleanup of ${P1} (revision 2)`), trace.join('\n'));
+  t.true(
+    trace.includes(`agent: unplug cleanup of ${P1}: put ${V}phys1/1 = None, delete ${B}${P1}, delete ${A}${P1} (revision 2)`),
+    trace.join('\n'),
+  );
   t.true(report.ok);
 });
 
@@ -222,7 +225,7 @@ test('two snapshots: --step prints each step with its transitions, --until-revis
   t.regex(full.out, /\[\d+\] put \/spp\/openstack\/action\/spp4\/6160c9da-b2d5-4236-8413-7d646e5c0ae2 = plug\n/);
   t.regex(full.out, /port 6160c9da-b2d5-4236-8413-7d646e5c0ae2: plugging -> plugged\.steady/);
   t.regex(full.out, /nic vf 1: ready/);
-  t.regex(full.out, /agent: put port_status = up/);
+  t.regex(full.out, /agent: put \/spp\/openstack\/port_status\/spp4\/6160c9da-b2d5-4236-8413-7d646e5c0ae2 = up \(revision \d+\)/);
   t.regex(full.out, /6160c9da-b2d5-4236-8413-7d646e5c0ae2 {2}plugged\.steady {2}vhost 0/);
 
   const json = JSON.parse((await runCli(['replay', FRESH, ONE_PLUGGED, '--format', 'json', '--step'])).out) as ReplayReport;

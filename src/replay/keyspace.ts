@@ -61,7 +61,8 @@ export class KeySpaceWriter implements EtcdWriter {
       this.log.push({ what: `port_status ${JSON.stringify(w.value)} not written: action is ${action ?? 'absent'}`, events: [] });
       return false;
     }
-    this.commit(`put port_status = ${w.value}`, [{ type: 'put', key: keys.portStatus(w.host, w.portId), value: w.value }]);
+    const key = keys.portStatus(w.host, w.portId);
+    this.commit(`put ${key} = ${w.value}`, [{ type: 'put', key, value: w.value }]);
     return true;
   }
 
@@ -76,7 +77,7 @@ export class KeySpaceWriter implements EtcdWriter {
     for (const key of [keys.bindPort(host, portId), action, keys.portStatus(host, portId)]) {
       if (this.space.get(key) !== undefined) ops.push({ type: 'delete', key });
     }
-    this.commit(`unplug cleanup of ${portId}`, ops);
+    this.commit(`unplug cleanup of ${portId}: ${ops.map((op) => (op.type === 'put' ? `put ${op.key} = ${op.value}` : `delete ${op.key}`)).join(', ')}`, ops);
     return true;
   }
 
