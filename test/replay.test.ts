@@ -9,7 +9,7 @@ import { mkdtempSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli } from './helpers/cli';
-import { parseInput, replay } from '../src/replay';
+import { checkInvariants, parseInput, replay } from '../src/replay';
 import type { ReplayReport } from '../src/replay';
 import { generateSnapshot } from '../src/replay/generate';
 import { hostLayout } from '../src/protocol/layout';
@@ -335,4 +335,24 @@ test('frames: one controller view per step for the visualizer; concurrency does 
 
   const gen = [parseInput(generateSnapshot({ keys: 800, seed: 3 }), 'gen.txt')];
   t.deepEqual(await replay(gen, { concurrency: 1 }), await replay(gen, { concurrency: 16 }));
+});
+
+test('checkInvariants is a pure function of a key/value map: the seed holds, stray keys are named', (t) => {
+  const seed = Object.fromEntries(
+    readFileSync(ONE_PLUGGED, 'utf8')
+      .trimEnd()
+      .split('\n')
+      .flatMap((line, i, all) => (i % 2 === 0 ? [[line, all[i + 1]!]] : [])),
+  ) as Record<string, string>;
+  t.deepEqual(checkInvariants(seed), []);
+  const broken = { ...seed, '/spp/openstack/vhost/spp4/phys1/x': 'None', '/spp/other': 'x' };
+  const found = checkInvariants(broken);
+  t.deepEqual(
+    found.map((v) => [v.host, v.code, v.keys]),
+    [
+      [undefined, 'stray-key', ['/spp/other']],
+      ['spp4', 'stray-key', ['/spp/openstack/vhost/spp4/phys1/x']],
+    ],
+  );
+  t.deepEqual(checkInvariants(broken, 'spp4').map((v) => v.code), ['stray-key']);
 });
