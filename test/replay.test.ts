@@ -356,3 +356,8 @@ test('checkInvariants is a pure function of a key/value map: the seed holds, str
   );
   t.deepEqual(checkInvariants(broken, 'spp4').map((v) => v.code), ['stray-key']);
 });
+
+test('a port whose keys give the agent nothing to do is listed with the reason', async (t) => {
+  const report = await replay([parseInput(seedWith({ [`${A}${P1}`]: 'plug' }), 'waiting.txt')]);
+  t.deepEqual(report.hosts[0]!.ports, [{ portId: P1, state: 'no machine', desired: 'idle (action plug without bind_port, waiting for bind_port)' }]);
+});

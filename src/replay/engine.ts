@@ -7,7 +7,7 @@
  */
 import { Controller, ViewFrame, describeIntent } from '../agent/controller';
 import { readConfiguration } from '../agent/host-state';
-import type { PortIntent } from '../agent/intent';
+import { PortIntent, intentOf } from '../agent/intent';
 import { Logger, silentLogger } from '../log';
 import type { VhostObserved } from '../plan/observed';
 import { keys } from '../protocol/keys';
@@ -59,7 +59,10 @@ export interface NicReport {
 
 export interface PortReport {
   readonly portId: string;
-  /** Final port machine state; `removed` for a port whose keys the replay saw deleted. */
+  /**
+   * Final port machine state; `removed` for a port whose keys the replay saw
+   * deleted, `no machine` for one whose keys give the agent nothing to do.
+   */
   readonly state: string;
   readonly vhostId?: number;
   readonly desired: string;
@@ -285,9 +288,18 @@ async function replayHost(
       ...(p.observed ? { observed: describeObserved(p.observed) } : {}),
       ...(p.lastError ? { lastError: p.lastError } : {}),
     }));
+    const running = new Set(view.ports.map((p) => p.portId));
     for (const [portId, last] of lastSeen) {
-      if (view.ports.some((p) => p.portId === portId)) continue;
+      if (running.has(portId)) continue;
       ports.push({ portId, state: 'removed', desired: `keys deleted (last state ${last.state} at revision ${last.revision})` });
+    }
+    // ports whose keys give the agent nothing to do never get a machine; list them with the reason
+    const config = controller.store.configuration();
+    const facts = { host, layout: config.state === 'valid' ? config.layout : [], vhosts: controller.store.vhosts() };
+    const listed = new Set(ports.map((p) => p.portId));
+    for (const portId of controller.store.portIds()) {
+      if (listed.has(portId)) continue;
+      ports.push({ portId, state: 'no machine', desired: describeIntent(intentOf(controller.store.portKeys(portId), facts)) });
     }
     ports.sort((a, b) => (a.portId < b.portId ? -1 : a.portId > b.portId ? 1 : 0));
     const hostView = groupHostViews(input.values(), host).hosts[0];
