@@ -280,6 +280,11 @@ test('unreadable input exits 2 naming the file and line', async (t) => {
   const tr = await runCli(['replay', truncated]);
   t.is(tr.code, 2);
   t.regex(tr.err, /truncated\.txt:5: key \/spp\/openstack\/configuration\/spp4 has no value line/);
+  const json = join(dir, 'cut.json');
+  writeFileSync(json, '{"header":{"cluster_id":1,"revision":9},"kvs":[{"key":"L3Nw');
+  const cut = await runCli(['replay', json]);
+  t.is(cut.code, 2);
+  t.regex(cut.err, /cut\.json:1: not valid etcdctl -w json output \(truncated\?\)/);
   t.is((await runCli(['replay'])).code, 2);
   t.is((await runCli(['replay', ONE_PLUGGED, '--host', 'nohost'])).code, 2);
 });

@@ -46,6 +46,13 @@ export function parseInput(text: string, source: string): ReplayInput {
   if (first.trimStart().startsWith('{')) {
     const whole = tryJson(text);
     if (isObject(whole) && 'header' in whole) return parseEtcdctlJson(whole, source);
+    if (whole === undefined && /^\s*\{\s*"header"/.test(text)) {
+      try {
+        JSON.parse(text);
+      } catch (err) {
+        throw new InputError(`${source}:1: not valid etcdctl -w json output (truncated?): ${(err as Error).message}`);
+      }
+    }
     return parseEventLog(text, source);
   }
   return parseEtcdctlText(text, source);
