@@ -39,6 +39,10 @@ export interface ControllerOptions {
   readonly onCommand?: (cmd: SppCommand) => void;
   /** Entries kept per port in its history. */
   readonly historyLimit?: number;
+  /** Every port history entry as it is made (the replay's --step trace; ports vanish from view() once removed). */
+  readonly onHistory?: (portId: string, entry: HistoryEntry) => void;
+  /** Every NIC machine state change. */
+  readonly onNicState?: (secId: number, state: string, lastError?: string) => void;
 }
 
 export interface HistoryEntry {
@@ -99,6 +103,7 @@ type PortActor = Actor<typeof portMachine>;
 type NicActor = Actor<typeof nicMachine>;
 
 interface PortRuntime {
+  readonly portId: string;
   readonly actor: PortActor;
   lastIntentJson: string;
   readonly history: HistoryEntry[];
@@ -239,6 +244,7 @@ export class Controller {
         const fields = { secId: nicLayout.secId, nic: nicLayout.nic.pci_address, state, lastError: snap.context.lastError };
         // the periodic resync (ready -> building -> ready, nothing sent) is routine
         const routine = (from === 'ready' && state === 'building') || (from === 'building' && state === 'ready' && snap.context.lastCommands.length === 0 && snap.context.lastError === undefined);
+        this.opts.onNicState?.(nicLayout.secId, state, snap.context.lastError);
         if (state === 'retryWait') this.log.warn('spp_vf not usable yet', fields);
         else this.log.log(routine ? 'debug' : 'info', 'nic state', { ...fields, commands: snap.context.lastCommands.length });
         this.changes.next({ secId: nicLayout.secId });
@@ -317,15 +323,14 @@ export class Controller {
   private syncPorts(): void {
     if (!this.active) return;
     const facts: HostFacts = { host: this.opts.host, layout: this.active.layout, vhosts: this.store.vhosts() };
-    const withKeys = new Set(this.store.portIds());
-    const ids = new Set([...withKeys, ...this.ports.keys()]);
+    const ids = new Set([...this.store.portIds(), ...this.ports.keys()]);
     const raw = new Map<string, PortIntent>();
     for (const id of ids) raw.set(id, intentOf(this.store.portKeys(id), facts));
     const intents = resolveConflicts(raw, facts);
     const wanted = new Map<number, string>();
     for (const [id, intent] of intents) {
       if (intent.kind === 'plug') wanted.set(intent.place.vhostId, id);
-      this.deliver(id, intent, withKeys.has(id));
+      this.deliver(id, intent);
     }
     for (const [vhostId, portId] of this.wanted) {
       if (!wanted.has(vhostId) && !this.referenced(vhostId)) this.clearVhost(vhostId, portId);
@@ -333,7 +338,7 @@ export class Controller {
     this.wanted = wanted;
   }
 
-  private deliver(portId: string, intent: PortIntent, hasKeys: boolean): void {
+  private deliver(portId: string, intent: PortIntent): void {
     const json = JSON.stringify(intent);
     const runtime = this.ports.get(portId);
     const revision = this.store.revision;
@@ -347,13 +352,26 @@ export class Controller {
       this.note(runtime, revision, `desired: ${describeIntent(intent)}`);
       runtime.actor.send({ type: 'DESIRED', intent, revision });
     }
+    this.forgetIfGone(portId);
+  }
+
+  /** Drops the machine of a port whose keys are all gone once it has nothing left to do. */
+  private forgetIfGone(portId: string): void {
+    const runtime = this.ports.get(portId);
+    if (!runtime || this.hasKeys(portId)) return;
     const state = stateName(runtime.actor.getSnapshot().value);
-    if (!hasKeys && (state === 'idle' || state === 'removed' || state.startsWith('failed'))) {
+    if (state === 'idle' || state === 'removed' || state.startsWith('failed')) {
       runtime.actor.stop();
       this.ports.delete(portId);
       this.announced.delete(portId);
       this.changes.next({ portId });
     }
+  }
+
+  /** O(1), unlike store.portIds(): deliver() runs for every port on every event. */
+  private hasKeys(portId: string): boolean {
+    const k = this.store.portKeys(portId);
+    return k.bindPort !== undefined || k.action !== undefined || k.portStatus !== undefined;
   }
 
   /** A vhost that a port wanted and no port wants any more (keys deleted, input became invalid). */
@@ -384,7 +402,7 @@ export class Controller {
     const actor = createActor(machine, {
       input: { host: this.opts.host, portId, intent, revision, timers: this.opts.portTimers ?? DEFAULT_PORT_TIMERS },
     });
-    const runtime: PortRuntime = { actor, lastIntentJson: JSON.stringify(intent), history };
+    const runtime: PortRuntime = { portId, actor, lastIntentJson: JSON.stringify(intent), history };
     this.ports.set(portId, runtime);
     this.note(runtime, revision, `desired: ${describeIntent(intent)}`);
     let last = '';
@@ -423,7 +441,9 @@ export class Controller {
 
   private note(runtime: PortRuntime, revision: number, what: string, error?: string, commands?: readonly string[]): void {
     const state = stateName(runtime.actor.getSnapshot().value);
-    runtime.history.push({ at: this.now(), revision, what, state, ...(error ? { error } : {}), ...(commands ? { commands } : {}) });
+    const entry: HistoryEntry = { at: this.now(), revision, what, state, ...(error ? { error } : {}), ...(commands ? { commands } : {}) };
+    runtime.history.push(entry);
+    this.opts.onHistory?.(runtime.portId, entry);
     const limit = this.opts.historyLimit ?? 100;
     if (runtime.history.length > limit) runtime.history.splice(0, runtime.history.length - limit);
   }

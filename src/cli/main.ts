@@ -8,6 +8,8 @@ import { agentCommand } from './commands/agent';
 import { simCommand } from './commands/sim';
 import { demoCommand } from './commands/demo';
 import { machinesExport } from './commands/machines';
+import { replayCommand } from './commands/replay';
+import { vizCommand } from './commands/viz';
 
 /** Every command of the `spp` binary. Add a command: one import, one entry. */
 const commands: CliCommand[] = [
@@ -18,6 +20,8 @@ const commands: CliCommand[] = [
   ...portCommands,
   agentCommand,
   simCommand,
+  replayCommand,
+  vizCommand,
   machinesExport,
   demoCommand,
 ];

@@ -1,0 +1,62 @@
+import { InputError, readInput, replay, ReplayInput } from '../../replay';
+import { parseListen } from '../../viz/listen';
+import { startVizServer } from '../../viz/server';
+import { CliCommand, UsageError, str } from '../framework';
+
+export const vizCommand: CliCommand = {
+  path: ['viz'],
+  summary: 'serve the visualizer over a replay: step through an etcd snapshot or an agent event log',
+  positionals: '--replay INPUT...',
+  description: [
+    'Replays INPUT (any input `spp replay` reads) with the agent\'s own machines and',
+    'serves the same page a running agent serves with --ui, with a slider over the',
+    'replay\'s steps. For a live agent use `spp agent --ui 127.0.0.1:PORT` instead.',
+    '',
+    'examples:',
+    '  spp viz --replay before.txt after.txt --host spp4',
+    '  spp viz --replay agent.jsonl --listen 127.0.0.1:8080',
+  ].join('\n'),
+  options: {
+    replay: { type: 'boolean', help: 'the positional INPUT files are replayed (required: the only source besides a live agent)' },
+    host: { type: 'string', arg: 'HOST', help: 'the host to show when the input has several (default: the first)' },
+    listen: { type: 'string', arg: 'HOST:PORT', default: '127.0.0.1:7781', help: 'where to serve the page (default 127.0.0.1:7781)' },
+  },
+  async run(values, positionals, io) {
+    if (values['replay'] !== true || positionals.length === 0) throw new UsageError('give --replay and at least one INPUT file');
+    let listen: { host: string; port: number };
+    try {
+      listen = parseListen(str(values, 'listen', true), '--listen');
+    } catch (err) {
+      throw new UsageError((err as Error).message);
+    }
+    const host = str(values, 'host');
+    let inputs: ReplayInput[];
+    try {
+      inputs = [];
+      for (const p of positionals) inputs.push(await readInput(p));
+    } catch (err) {
+      io.err(`spp viz: ${(err as Error).message}\n`);
+      return err instanceof InputError ? 2 : 1;
+    }
+    const report = await replay(inputs, { ...(host !== undefined ? { host } : {}), frames: true });
+    const shown = report.hosts[0];
+    if (!shown) {
+      io.err(`spp viz: no host${host ? ` ${host}` : ''} in the input\n`);
+      return 1;
+    }
+    if (report.hosts.length > 1) io.err(`spp viz: the input has ${report.hosts.length} hosts; showing ${shown.host} (choose with --host)\n`);
+    const server = await startVizServer({ listen, source: { kind: 'frames', frames: [...(shown.frames ?? [])] } });
+    io.out(`visualizer ${server.url} (host ${shown.host}, ${shown.frames?.length ?? 0} steps); Ctrl-C stops\n`);
+    await new Promise<void>((resolve) => {
+      const done = (): void => {
+        process.off('SIGINT', done);
+        process.off('SIGTERM', done);
+        resolve();
+      };
+      process.on('SIGINT', done);
+      process.on('SIGTERM', done);
+    });
+    await server.close();
+    return 0;
+  },
+};

@@ -1,0 +1,405 @@
+/**
+ * The replay: runs the agent's own Controller (machines and planner) over the
+ * steps of the inputs, one host at a time per Controller, against the
+ * in-process spp-ctl emulator and an in-memory key space, and reports what
+ * the agent did and which protocol invariants do not hold. No clock, no
+ * sockets: the same inputs give the same report.
+ */
+import { Controller, ViewFrame, describeIntent } from '../agent/controller';
+import { readConfiguration } from '../agent/host-state';
+import { PortIntent, intentOf } from '../agent/intent';
+import { Logger, silentLogger } from '../log';
+import type { VhostObserved } from '../plan/observed';
+import { keys } from '../protocol/keys';
+import { HttpRequest, describeCommand, toRequest } from '../sppctl/commands';
+import { SppCtlClient, inProcessTransport } from '../sppctl/client';
+import { createEmulator } from '../sppctl/emulator';
+import type { VfStatus, VlanSetting } from '../sppctl/wire';
+import { groupHostViews } from '../setup/view';
+import { InputError, ReplayInput } from './input';
+import { Violation, checkHost, checkInvariants } from './invariants';
+import { KeySpace, KeySpaceWriter } from './keyspace';
+import { commandsForStatus } from './observed';
+import { HostStep, RecordedSppCtl, planSteps } from './steps';
+
+export interface ReplayOptions {
+  /** Only this host (default: every host found in the inputs). */
+  readonly host?: string;
+  /** vf id -> status the emulated vfs start in (default: empty, as after a reboot). Needs exactly one host. */
+  readonly observed?: ReadonlyMap<number, VfStatus>;
+  /** Stop after the last step at or below this revision. */
+  readonly untilRevision?: number;
+  /** Keep the controller's view after every step (the visualizer's slider). */
+  readonly frames?: boolean;
+  /** Keep a trace per step: agent writes, spp-ctl commands, machine transitions. */
+  readonly step?: boolean;
+  /** Called after every step of every host. */
+  readonly onProgress?: (done: number, total: number) => void;
+  /** Hosts replayed at once (default 8). Does not change the report. */
+  readonly concurrency?: number;
+  /** The controllers' logger (default silent). */
+  readonly logger?: Logger;
+}
+
+export interface InputSummary {
+  readonly source: string;
+  readonly format: ReplayInput['format'];
+  /** Keys of a snapshot, entries of an event log. */
+  readonly size: number;
+}
+
+export interface NicReport {
+  readonly secId: number;
+  readonly pciAddress: string;
+  readonly physicalNetwork: string;
+  readonly vhostIds: readonly number[];
+  readonly state: string;
+  readonly lastError?: string;
+}
+
+export interface PortReport {
+  readonly portId: string;
+  /**
+   * Final port machine state; `removed` for a port whose keys the replay saw
+   * deleted, `no machine` for one whose keys give the agent nothing to do.
+   */
+  readonly state: string;
+  readonly vhostId?: number;
+  readonly desired: string;
+  readonly observed?: string;
+  readonly lastError?: string;
+}
+
+export interface StepReport {
+  readonly revision: number;
+  readonly label: string;
+  /** What the step caused, in order: agent writes, spp-ctl commands, NIC and port transitions. */
+  readonly trace: readonly string[];
+}
+
+export interface RecordedComparison {
+  readonly recorded: number;
+  readonly replayed: number;
+  /** Empty when the replay sent exactly what the agent sent. */
+  readonly differences: readonly string[];
+}
+
+export interface HostReport {
+  readonly host: string;
+  readonly revision: number;
+  readonly steps: number;
+  readonly configuration: 'missing' | 'invalid' | 'valid';
+  readonly configurationErrors: readonly string[];
+  readonly nics: readonly NicReport[];
+  readonly ports: readonly PortReport[];
+  /** spp-ctl commands in the order the agent sent them (spp_vf text form). */
+  readonly commands: readonly string[];
+  /** Event logs only: the replay's requests against the recorded ones. */
+  readonly recorded?: RecordedComparison;
+  readonly invariants: readonly Violation[];
+  readonly trace?: readonly StepReport[];
+  readonly frames?: readonly ViewFrame[];
+}
+
+export interface ReplayReport {
+  readonly inputs: readonly InputSummary[];
+  /** How the spp-ctl side was emulated. */
+  readonly observed: string;
+  readonly hosts: readonly HostReport[];
+  /** Invariants of keys that belong to no host. */
+  readonly invariants: readonly Violation[];
+  /** Every invariant holds. */
+  readonly ok: boolean;
+}
+
+/** setTimeout's ceiling: a longer delay would fire at once. */
+const NEVER_MS = 2 ** 31 - 1;
+const SETTLE_ROUNDS = 10_000;
+
+export async function replay(inputs: readonly ReplayInput[], options: ReplayOptions = {}): Promise<ReplayReport> {
+  const plan = planSteps(inputs);
+  let hostNames = [...plan.hosts.keys()].sort();
+  if (options.host !== undefined) {
+    if (!plan.hosts.has(options.host)) throw new InputError(`host ${options.host} has no keys in the input (hosts found: ${hostNames.join(', ') || 'none'})`);
+    hostNames = [options.host];
+  }
+  if (options.observed && hostNames.length !== 1) {
+    throw new InputError(`vf statuses (--observed) describe one host, but the input has ${hostNames.length} (${hostNames.join(', ')}); choose one with --host`);
+  }
+  const until = options.untilRevision;
+  const stepsOf = (h: string): HostStep[] => {
+    const all = plan.hosts.get(h) ?? [];
+    const stop = until === undefined ? -1 : all.findIndex((s) => s.revision > until);
+    return stop < 0 ? all : all.slice(0, stop);
+  };
+  const total = hostNames.reduce((n, h) => n + stepsOf(h).length, 0);
+  let done = 0;
+  const progress = (): void => options.onProgress?.(++done, total);
+
+  const reports = new Map<string, HostReport>();
+  const queue = [...hostNames];
+  const worker = async (): Promise<void> => {
+    for (let h = queue.shift(); h !== undefined; h = queue.shift()) {
+      reports.set(h, await replayHost(h, stepsOf(h), plan.recorded.get(h), options, progress));
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(options.concurrency ?? 16, hostNames.length)) }, worker));
+
+  const hosts = hostNames.map((h) => reports.get(h)!);
+  const hostless = options.host === undefined ? checkInvariants(plan.hostless) : [];
+  return {
+    inputs: inputs.map((i) => ({ source: i.source, format: i.format, size: i.kind === 'snapshot' ? i.kvs.length : i.entries.length })),
+    observed: options.observed
+      ? `the vfs start in the given status (${[...options.observed.keys()].map((id) => `vf ${id}`).join(', ')}), emulated in-process in lenient mode`
+      : 'every spp_vf starts empty (as after a host reboot) unless an event log recorded its status; emulated in-process in lenient mode (intended spp-ctl behaviour, no 4096-byte status limit)',
+    hosts,
+    invariants: hostless,
+    ok: hostless.length === 0 && hosts.every((h) => h.invariants.length === 0),
+  };
+}
+
+/** The first valid configuration the host's steps carry: the emulator's vfs follow it. */
+function configurationOf(host: string, steps: readonly HostStep[]) {
+  const key = keys.configuration(host);
+  for (const s of steps) {
+    const raw = s.event.type === 'reset' ? s.event.entries.find(([k]) => k === key)?.[1].value : s.event.type === 'put' && s.event.key === key ? s.event.value : undefined;
+    if (raw === undefined) continue;
+    const view = readConfiguration(host, raw);
+    if (view.state === 'valid') return view.configuration;
+  }
+  return undefined;
+}
+
+async function replayHost(
+  host: string,
+  steps: readonly HostStep[],
+  recorded: RecordedSppCtl | undefined,
+  options: ReplayOptions,
+  progress: () => void,
+): Promise<HostReport> {
+  const until = options.untilRevision;
+  const configuration = configurationOf(host, steps);
+  const emulator = createEmulator({ mappings: configuration ?? [], lenient: true, now: () => 0 });
+  const sppctl = new SppCtlClient(inProcessTransport(emulator), { now: () => 0 });
+  const preset = options.observed ?? recorded?.firstStatus;
+  for (const [secId, status] of [...(preset ?? new Map<number, VfStatus>())].sort(([a], [b]) => a - b)) {
+    if (!emulator.secIds().includes(secId)) {
+      throw new InputError(`vf status for vf ${secId}: host ${host}'s configuration has no such spp_vf (it has ${emulator.secIds().map((i) => `vf ${i}`).join(', ') || 'none'})`);
+    }
+    for (const cmd of commandsForStatus(status)) {
+      await sppctl.send(cmd).catch((err: Error) => {
+        throw new InputError(`vf status for vf ${secId} cannot be set up in the emulator: ${describeCommand(cmd)}: ${err.message}`);
+      });
+    }
+  }
+
+  const space = new KeySpace();
+  const input = new KeySpace();
+  const writer = new KeySpaceWriter(space);
+  // An event log already holds the watch events of the agent's own writes.
+  const feedback = !steps.some((s) => s.logged);
+  const commands: string[] = [];
+  const requests: HttpRequest[] = [];
+  let trace: string[] = [];
+  let tracing = options.step === true;
+  const lastSeen = new Map<string, { state: string; revision: number }>();
+  const nicStates = new Map<number, string>();
+  const controller = new Controller({
+    host,
+    sppctl,
+    etcd: writer,
+    logger: options.logger ?? silentLogger(),
+    portTimers: { reassertMs: [], backoffBaseMs: 500, backoffMaxMs: 30_000 },
+    resyncIntervalMs: NEVER_MS,
+    nicBackoff: { baseMs: 250, maxMs: 10_000 },
+    now: () => 0,
+    onCommand: (cmd) => {
+      const text = describeCommand(cmd);
+      commands.push(text);
+      if (recorded) requests.push(toRequest(cmd));
+      if (tracing) trace.push(text);
+    },
+    onHistory: (portId, entry) => {
+      lastSeen.set(portId, { state: entry.state, revision: entry.revision });
+      if (tracing && !entry.commands) trace.push(`port ${portId}: ${entry.what}${entry.error ? ` (${entry.error})` : ''}`);
+    },
+    onNicState: (secId, state, lastError) => {
+      nicStates.set(secId, state);
+      if (tracing) trace.push(`nic vf ${secId}: ${state}${lastError ? ` (${lastError})` : ''}`);
+    },
+  });
+  // Everything the agent does here is promise work (the emulator has no latency
+  // and no poll interval), so a turn of the event loop lets it run; the hooks
+  // tell whether a machine is still mid-run without controller.idle()'s 5 ms polling.
+  const busy = (): boolean =>
+    [...lastSeen.values()].some((p) => /^(evaluating|plugging|unplugging)/.test(p.state)) ||
+    [...nicStates.values()].some((s) => s === 'waitingForVf' || s === 'building');
+  let written = 0;
+  const settle = async (): Promise<void> => {
+    for (let round = 0; ; round++) {
+      for (let turns = 0; turns < 100 && (turns === 0 || busy()); turns++) await new Promise((r) => setImmediate(r));
+      await controller.idle(600_000);
+      if (options.step) {
+        for (const w of writer.log.slice(written)) trace.push(`agent: ${w.what}${w.events.length > 0 ? ` (revision ${w.events[0]!.revision})` : ''}`);
+        written = writer.log.length;
+      }
+      const pending = writer.pending;
+      writer.pending = [];
+      if (!feedback || pending.length === 0) return;
+      if (round >= SETTLE_ROUNDS) throw new Error(`host ${host}: the agent keeps writing after ${SETTLE_ROUNDS} rounds of its own events`);
+      for (const ev of pending) controller.handle(ev);
+    }
+  };
+
+  const frames: ViewFrame[] = [];
+  const stepReports: StepReport[] = [];
+  try {
+    for (const step of steps) {
+      const ev = step.event;
+      if (ev.type === 'reset') {
+        space.reset(ev.entries, ev.revision);
+        input.reset(ev.entries, ev.revision);
+      } else {
+        space.apply(ev);
+        input.apply(ev);
+      }
+      trace = [];
+      controller.handle(ev);
+      await settle();
+      // the step's own revision: the agent's writes during the step may have gone past it (view.revision)
+      if (options.frames) frames.push({ revision: step.revision, label: step.label, view: controller.view() });
+      if (options.step) stepReports.push({ revision: step.revision, label: step.label, trace });
+      progress();
+    }
+    const view = controller.view();
+    const nics: NicReport[] = view.nics.map((n) => ({
+      secId: n.secId,
+      pciAddress: n.layout.nic.pci_address,
+      physicalNetwork: n.layout.nic.physical_network,
+      vhostIds: n.layout.vhostIds,
+      state: n.state,
+      ...(n.lastError ? { lastError: n.lastError } : {}),
+    }));
+    const ports: PortReport[] = view.ports.map((p) => ({
+      portId: p.portId,
+      state: p.state,
+      ...vhostOf(p.intent),
+      desired: describeIntent(p.intent),
+      ...(p.observed ? { observed: describeObserved(p.observed) } : {}),
+      ...(p.lastError ? { lastError: p.lastError } : {}),
+    }));
+    const running = new Set(view.ports.map((p) => p.portId));
+    for (const [portId, last] of lastSeen) {
+      if (running.has(portId)) continue;
+      ports.push({ portId, state: 'removed', desired: `keys deleted (last state ${last.state} at revision ${last.revision})` });
+    }
+    // ports whose keys give the agent nothing to do never get a machine; list them with the reason
+    const config = controller.store.configuration();
+    const facts = { host, layout: config.state === 'valid' ? config.layout : [], vhosts: controller.store.vhosts() };
+    const listed = new Set(ports.map((p) => p.portId));
+    for (const portId of controller.store.portIds()) {
+      if (listed.has(portId)) continue;
+      ports.push({ portId, state: 'no machine', desired: describeIntent(intentOf(controller.store.portKeys(portId), facts)) });
+    }
+    ports.sort((a, b) => (a.portId < b.portId ? -1 : a.portId > b.portId ? 1 : 0));
+    const hostView = groupHostViews(input.values(), host).hosts[0];
+    return {
+      host,
+      revision: view.revision,
+      steps: steps.length,
+      configuration: view.configuration,
+      configurationErrors: view.configurationErrors,
+      nics,
+      ports,
+      commands,
+      ...(recorded ? { recorded: compareRequests(recorded.requests.filter((r) => until === undefined || r.revision <= until).map((r) => r.request), requests) } : {}),
+      invariants: hostView ? checkHost(hostView) : [],
+      ...(options.step ? { trace: stepReports } : {}),
+      ...(options.frames ? { frames } : {}),
+    };
+  } finally {
+    tracing = false;
+    await controller.stop(100);
+    emulator.close();
+  }
+}
+
+function vhostOf(intent: PortIntent): { vhostId?: number } {
+  if (intent.kind === 'plug') return { vhostId: intent.place.vhostId };
+  if (intent.kind === 'unplug' && intent.place) return { vhostId: intent.place.vhostId };
+  return {};
+}
+
+function describeVlan(what: string, v: VlanSetting | undefined): string {
+  if (v === undefined) return `${what} not attached`;
+  return v.operation === 'none' ? '' : `${what} ${v.operation === 'add' ? `add_vlantag ${v.id}` : 'del_vlantag'}`;
+}
+
+/** What spp_vf holds for the port's vhost after the agent's last run. */
+export function describeObserved(o: VhostObserved): string {
+  const parts = [o.rule ? `classifier mac ${o.rule.mac}${o.rule.vlan !== undefined ? ` vlan ${o.rule.vlan}` : ''}` : 'no classifier entry'];
+  for (const [what, v] of [['vhost rx', o.fromVm], ['ring tx', o.toVm]] as const) {
+    const d = describeVlan(what, v);
+    if (d) parts.push(d);
+  }
+  return parts.join(', ');
+}
+
+function canonical(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(canonical);
+  if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, x]) => [k, canonical(x)]));
+  return v;
+}
+
+export function requestText(r: HttpRequest): string {
+  return `${r.method} ${r.path}${r.body !== undefined ? ` ${JSON.stringify(canonical(r.body))}` : ''}`;
+}
+
+/**
+ * The recorded and the replayed requests, vf by vf (each vf's commands are
+ * ordered; how two vfs' commands interleave depends on timing, not on the
+ * agent's decisions), as a line diff (longest common subsequence).
+ */
+export function compareRequests(recorded: readonly HttpRequest[], replayed: readonly HttpRequest[]): RecordedComparison {
+  const byVf = (list: readonly HttpRequest[]): Map<string, string[]> => {
+    const out = new Map<string, string[]>();
+    for (const r of list) {
+      const vf = /^\/v1\/vfs\/([^/]+)/.exec(r.path)?.[1] ?? '?';
+      out.set(vf, [...(out.get(vf) ?? []), requestText(r)]);
+    }
+    return out;
+  };
+  const a = byVf(recorded);
+  const b = byVf(replayed);
+  const vfs = [...new Set([...a.keys(), ...b.keys()])].sort((x, y) => Number(x) - Number(y) || (x < y ? -1 : 1));
+  const differences = vfs.flatMap((vf) => diffLines(a.get(vf) ?? [], b.get(vf) ?? []).map((d) => `vf ${vf} ${d}`));
+  return { recorded: recorded.length, replayed: replayed.length, differences };
+}
+
+function diffLines(a: readonly string[], b: readonly string[]): string[] {
+  const differences: string[] = [];
+  if (a.length * b.length > 25_000_000) {
+    // too long for a full diff: compare position by position
+    for (let i = 0; i < Math.max(a.length, b.length); i++) {
+      if (a[i] !== b[i]) differences.push(`#${i + 1}: recorded ${a[i] ?? '(nothing)'}, replay ${b[i] ?? '(nothing)'}`);
+    }
+    return differences;
+  }
+  const lcs: number[][] = Array.from({ length: a.length + 1 }, () => new Array<number>(b.length + 1).fill(0));
+  for (let i = a.length - 1; i >= 0; i--) for (let j = b.length - 1; j >= 0; j--) lcs[i]![j] = a[i] === b[j] ? lcs[i + 1]![j + 1]! + 1 : Math.max(lcs[i + 1]![j]!, lcs[i]![j + 1]!);
+  let i = 0;
+  let j = 0;
+  while (i < a.length || j < b.length) {
+    if (i < a.length && j < b.length && a[i] === b[j]) {
+      i++;
+      j++;
+    } else if (j < b.length && (i >= a.length || lcs[i]![j + 1]! >= lcs[i + 1]![j]!)) {
+      differences.push(`replay only (#${j + 1}): ${b[j]}`);
+      j++;
+    } else {
+      differences.push(`recorded only (#${i + 1}): ${a[i]}`);
+      i++;
+    }
+  }
+  return differences;
+}

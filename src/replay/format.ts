@@ -1,0 +1,73 @@
+/**
+ * The replay report as text for a terminal: per host the NIC layout, each
+ * port's final state (desired and observed), the spp-ctl commands in order,
+ * and the invariants that do not hold. No timestamps: the same report always
+ * prints the same bytes.
+ */
+import type { HostReport, ReplayReport, StepReport } from './engine';
+import type { Violation } from './invariants';
+
+export function formatReport(report: ReplayReport, opts: { step?: boolean } = {}): string {
+  const out: string[] = [];
+  for (const i of report.inputs) out.push(`input: ${i.source} (${i.format}, ${i.size} ${i.format === 'event-log' ? 'entries' : 'keys'})`);
+  out.push(`observed: ${report.observed}`);
+  for (const h of report.hosts) {
+    out.push('');
+    out.push(...formatHost(h, opts.step === true));
+  }
+  if (report.invariants.length > 0) {
+    out.push('', 'keys that belong to no host:');
+    out.push(...formatViolations(report.invariants));
+  }
+  out.push('');
+  const broken = report.invariants.length + report.hosts.reduce((n, h) => n + h.invariants.length, 0);
+  out.push(report.ok ? `all invariants hold (${report.hosts.length} host${report.hosts.length === 1 ? '' : 's'})` : `${broken} invariant violation${broken === 1 ? '' : 's'}`);
+  return `${out.join('\n')}\n`;
+}
+
+function formatHost(h: HostReport, step: boolean): string[] {
+  const out = [`host ${h.host}: ${h.steps} step${h.steps === 1 ? '' : 's'}, revision ${h.revision}, configuration ${h.configuration}`];
+  for (const e of h.configurationErrors) out.push(`  configuration error: ${e}`);
+  if (step && h.trace) {
+    out.push('  steps:');
+    for (const s of h.trace) out.push(...formatStep(s));
+  }
+  out.push('  NICs:');
+  if (h.nics.length === 0) out.push('    (none)');
+  for (const n of h.nics) {
+    out.push(`    vf ${n.secId}  ${n.pciAddress}  ${n.physicalNetwork}  vhosts ${n.vhostIds.join(',')}  ${n.state}${n.lastError ? `  (${n.lastError})` : ''}`);
+  }
+  out.push('  ports:');
+  if (h.ports.length === 0) out.push('    (none)');
+  for (const p of h.ports) {
+    out.push(`    ${p.portId}  ${p.state}${p.vhostId !== undefined ? `  vhost ${p.vhostId}` : ''}`);
+    out.push(`      desired:  ${p.desired}`);
+    if (p.observed !== undefined) out.push(`      observed: ${p.observed}`);
+    if (p.lastError !== undefined) out.push(`      error:    ${p.lastError}`);
+  }
+  out.push(`  spp-ctl commands (${h.commands.length}):`);
+  for (const c of h.commands) out.push(`    ${c}`);
+  if (h.recorded) {
+    const r = h.recorded;
+    out.push(
+      r.differences.length === 0
+        ? `  recorded requests: the replay sent the same ${r.replayed} mutating requests as the agent`
+        : `  recorded requests: the agent sent ${r.recorded}, the replay ${r.replayed}; ${r.differences.length} difference${r.differences.length === 1 ? '' : 's'}:`,
+    );
+    for (const d of r.differences) out.push(`    ${d}`);
+  }
+  if (h.invariants.length === 0) out.push('  invariants: all hold');
+  else {
+    out.push(`  invariants that do not hold (${h.invariants.length}):`);
+    out.push(...formatViolations(h.invariants));
+  }
+  return out;
+}
+
+function formatStep(s: StepReport): string[] {
+  return [`    [${s.revision}] ${s.label}`, ...s.trace.map((t) => `        ${t}`)];
+}
+
+function formatViolations(list: readonly Violation[]): string[] {
+  return list.flatMap((v) => [`    ${v.code}: ${v.message}`, `      keys: ${v.keys.join(' ')}`]);
+}

@@ -1,0 +1,172 @@
+/**
+ * Turns replay inputs into one ordered list of steps per host: the first
+ * snapshot is a listing (`reset`), each later snapshot the puts and deletes
+ * that lead from the previous state to it, and an event log its recorded
+ * list-watch events. Inputs without revisions get increasing synthetic ones.
+ * Pure.
+ */
+import type { StoredValue } from '../agent/host-state';
+import type { ListWatchEvent } from '../etcd/listwatch';
+import { ROOT, parseKey } from '../protocol/keys';
+import type { HttpRequest } from '../sppctl/commands';
+import { VfStatus } from '../sppctl/wire';
+import { isRight } from 'fp-ts/lib/Either';
+import type { ReplayInput } from './input';
+
+export type StepEvent = Extract<ListWatchEvent, { type: 'reset' | 'put' | 'delete' }>;
+
+export interface HostStep {
+  readonly revision: number;
+  /** What happened, e.g. `put /spp/openstack/action/spp4/P = plug`. */
+  readonly label: string;
+  readonly source: string;
+  readonly event: StepEvent;
+  /** From an agent's event log, which also holds the events of that agent's own writes. */
+  readonly logged: boolean;
+}
+
+/** What an agent's event log recorded of its spp-ctl side. */
+export interface RecordedSppCtl {
+  /** Mutating requests the agent sent, in order, each with the last etcd revision the agent had seen. */
+  readonly requests: Array<{ readonly request: HttpRequest; readonly revision: number }>;
+  /** The first status each vf answered: the vf's state before the agent acted. */
+  readonly firstStatus: Map<number, VfStatus>;
+}
+
+export interface StepPlan {
+  readonly hosts: Map<string, HostStep[]>;
+  /** Keys under /spp/ that belong to no host, as of the last input. */
+  readonly hostless: Record<string, string>;
+  readonly recorded: Map<string, RecordedSppCtl>;
+}
+
+const KINDS = new Set(['configuration', 'vhost', 'bind_port', 'action', 'port_status', 'agent']);
+
+/** The host a key belongs to, also for malformed keys under a host's prefix (so checks can report them there). */
+export function ownerHost(key: string): string | undefined {
+  const parsed = parseKey(key);
+  if (parsed) return parsed.host;
+  if (!key.startsWith(ROOT)) return undefined;
+  const [kind, host] = key.slice(ROOT.length).split('/');
+  return kind && host && KINDS.has(kind) ? host : undefined;
+}
+
+function clip(value: string, max = 160): string {
+  return value.length > max ? `${value.slice(0, max)}...` : value;
+}
+
+export function labelOf(ev: StepEvent, source: string): string {
+  if (ev.type === 'reset') return `list of ${ev.entries.length} keys at revision ${ev.revision} (${source})`;
+  return ev.type === 'put' ? `put ${ev.key} = ${clip(ev.value)}` : `delete ${ev.key}`;
+}
+
+export function planSteps(inputs: readonly ReplayInput[]): StepPlan {
+  const hosts = new Map<string, HostStep[]>();
+  const recorded = new Map<string, RecordedSppCtl>();
+  const state = new Map<string, string>();
+  let revision = 0;
+  const stepsOf = (host: string): HostStep[] => {
+    let s = hosts.get(host);
+    if (!s) hosts.set(host, (s = []));
+    return s;
+  };
+  const push = (host: string | undefined, ev: StepEvent, source: string, logged: boolean): void => {
+    if (host === undefined) return;
+    stepsOf(host).push({ revision: ev.revision, label: labelOf(ev, source), source, event: ev, logged });
+  };
+  const keyEvent = (ev: Extract<StepEvent, { type: 'put' | 'delete' }>, source: string, logged: boolean): void => {
+    if (ev.type === 'put') state.set(ev.key, ev.value);
+    else state.delete(ev.key);
+    revision = Math.max(revision, ev.revision);
+    push(ownerHost(ev.key), ev, source, logged);
+  };
+  let listed = false;
+  for (const input of inputs) {
+    if (input.kind === 'snapshot') {
+      const next = new Map(input.kvs.map((kv) => [kv.key, kv]));
+      if (!listed) {
+        // the first listing: every host starts from it (hosts with no keys yet start empty)
+        const at = input.revision ?? revision + 1;
+        revision = Math.max(revision, at);
+        const byHost = new Map<string, Array<[string, StoredValue]>>();
+        for (const kv of input.kvs) {
+          state.set(kv.key, kv.value);
+          const h = ownerHost(kv.key);
+          if (h === undefined) continue;
+          const list = byHost.get(h) ?? [];
+          list.push([kv.key, { value: kv.value, modRevision: kv.modRevision ?? at }]);
+          byHost.set(h, list);
+        }
+        for (const [h, entries] of [...byHost].sort(([a], [b]) => (a < b ? -1 : 1))) {
+          push(h, { type: 'reset', revision: at, entries, reason: `snapshot ${input.source}` }, input.source, false);
+        }
+        listed = true;
+        continue;
+      }
+      const puts = [...next.values()].filter((kv) => state.get(kv.key) !== kv.value);
+      // without revisions, the order the driver writes in: claim, bind_port, action (then the agent's status)
+      puts.sort((a, b) => (a.modRevision ?? 0) - (b.modRevision ?? 0) || writeRank(a.key) - writeRank(b.key) || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+      for (const kv of puts) keyEvent({ type: 'put', key: kv.key, value: kv.value, revision: Math.max(revision + 1, kv.modRevision ?? 0) }, input.source, false);
+      const gone = [...state.keys()].filter((k) => !next.has(k)).sort();
+      for (const key of gone) keyEvent({ type: 'delete', key, revision: Math.max(revision + 1, input.revision ?? 0) }, input.source, false);
+      continue;
+    }
+    let host: string | undefined;
+    for (const entry of input.entries) {
+      if (entry.kind === 'start') {
+        host = entry.host;
+        stepsOf(host);
+        if (!recorded.has(host)) recorded.set(host, { requests: [], firstStatus: new Map<number, VfStatus>() });
+        continue;
+      }
+      if (entry.kind === 'sppctl') {
+        const rec = host === undefined ? undefined : recorded.get(host);
+        if (!rec) continue;
+        const vf = /^\/v1\/vfs\/(\d+)$/.exec(entry.path);
+        if (entry.method === 'GET') {
+          if (vf && entry.status === 200 && entry.response !== undefined && !rec.firstStatus.has(Number(vf[1]))) {
+            const decoded = VfStatus.decode(safeJson(entry.response));
+            if (isRight(decoded)) rec.firstStatus.set(Number(vf[1]), decoded.right);
+          }
+        } else {
+          const request: HttpRequest = { method: entry.method as HttpRequest['method'], path: entry.path, ...(entry.body !== undefined ? { body: entry.body as never } : {}) };
+          rec.requests.push({ request, revision });
+        }
+        continue;
+      }
+      if (entry.kind !== 'etcd') continue;
+      const ev = entry.event;
+      if (ev.type === 'connection') continue;
+      if (ev.type === 'reset') {
+        // an agent lists only its own host's keys
+        const h = host ?? ev.entries.map(([k]) => ownerHost(k)).find((x) => x !== undefined);
+        if (h === undefined) continue;
+        for (const k of [...state.keys()]) if (ownerHost(k) === h) state.delete(k);
+        for (const [k, v] of ev.entries) state.set(k, v.value);
+        revision = Math.max(revision, ev.revision);
+        listed = true;
+        push(h, ev, input.source, true);
+        continue;
+      }
+      keyEvent(ev, input.source, true);
+    }
+  }
+  const hostless: Record<string, string> = {};
+  for (const [k, v] of state) if (ownerHost(k) === undefined) hostless[k] = v;
+  return { hosts, hostless, recorded };
+}
+
+const WRITE_ORDER = ['configuration', 'vhost', 'bind_port', 'action', 'port_status', 'agent'];
+
+function writeRank(key: string): number {
+  const kind = parseKey(key)?.kind;
+  return kind === undefined ? WRITE_ORDER.length : WRITE_ORDER.indexOf(kind);
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
