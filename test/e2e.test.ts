@@ -86,7 +86,7 @@ test('the demo reaches "ports up" and exits cleanly on SIGINT, stopping what it 
   t.teardown(() => {
     if (child.exitCode === null) child.kill('SIGKILL');
   });
-  await until(() => out.includes('ports up'), 'ports up', 30_000);
+  await until(() => out.includes('ports up'), 'ports up', 60_000);
   const endpoint = /etcd\s+(127\.0\.0\.1:\d+)/.exec(out)?.[1];
   t.truthy(endpoint, out);
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));

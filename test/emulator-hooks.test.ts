@@ -48,10 +48,10 @@ test('restart with downMs: the vf answers 500 until it is back', async (t) => {
 });
 
 test('a vf that connects late: absent from /v1/processes and 404 until it appears', async (t) => {
-  const sim = await useSim(t, { vfs: [{ secId: 1, coreMask: '0x1fe' }, { secId: 2, coreMask: '0xfe00', appearAfterMs: 300 }] });
+  const sim = await useSim(t, { vfs: [{ secId: 1, coreMask: '0x1fe' }, { secId: 2, coreMask: '0xfe00', appearAfterMs: 1500 }] });
   t.is((await call(sim.url, 'GET', '/v1/processes')).body, '[{"type": "primary"}, {"type": "vf", "client-id": 1}]');
   t.deepEqual(await call(sim.url, 'GET', '/v1/vfs/2').then((a) => [a.status, a.body]), [404, 'sec_id 2 not found.']);
-  for (let i = 0; i < 100 && (await call(sim.url, 'GET', '/v1/vfs/2')).status === 404; i++) await new Promise((r) => setTimeout(r, 20));
+  for (let i = 0; i < 400 && (await call(sim.url, 'GET', '/v1/vfs/2')).status === 404; i++) await new Promise((r) => setTimeout(r, 20));
   t.is((await call(sim.url, 'GET', '/v1/processes')).body, '[{"type": "primary"}, {"type": "vf", "client-id": 1}, {"type": "vf", "client-id": 2}]');
   t.is((await call(sim.url, 'GET', '/v1/vfs/2')).status, 200);
 });
