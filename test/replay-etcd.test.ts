@@ -15,10 +15,10 @@ import { pyBind, pyUnbind, waitGone, waitUp } from './helpers/neutron';
 import { nicsReady, requests, startSystem } from './helpers/system';
 import type { ReplayReport } from '../src/replay';
 import { requestText } from '../src/replay';
-import { Recorder } from '../src/agent/recorder';
+import { Recorder, recordExchanges } from '../src/agent/recorder';
 import { startAgent } from '../src/agent/daemon';
 import { createLogger } from '../src/log';
-import { SppCtlClient, SppCtlError, httpTransport } from '../src/sppctl/client';
+import { SppCtlClient, httpTransport } from '../src/sppctl/client';
 
 const FIXTURES = join(__dirname, '..', '..', '..', 'shared', 'fixtures');
 const PORT = '6160c9da-b2d5-4236-8413-7d646e5c0ae2';
@@ -60,20 +60,7 @@ test("a real agent's --record log replays to the same spp-ctl requests the agent
   const recorder = new Recorder(log);
   // the same recording as `spp agent --record` (src/cli/commands/agent.ts)
   const settings = s.settings();
-  const sppctl = new SppCtlClient(httpTransport(settings.sppCtlUrl), {
-    onExchange: (req, outcome, ms) =>
-      recorder.write({
-        kind: 'sppctl',
-        at: new Date().toISOString(),
-        method: req.method,
-        path: req.path,
-        ...(req.body !== undefined ? { body: req.body } : {}),
-        ...(outcome instanceof SppCtlError
-          ? { ...(outcome.status !== undefined ? { status: outcome.status } : {}), error: outcome.message }
-          : { status: outcome.status, response: outcome.body }),
-        ms,
-      }),
-  });
+  const sppctl = new SppCtlClient(httpTransport(settings.sppCtlUrl), { onExchange: recordExchanges(recorder) });
   s.agent = startAgent(settings, { logger: createLogger({ level: 'error', format: 'json' }), sppctl, recorder });
   await nicsReady(s);
   await pyBind(s.client, s.host, { portId: PORT, vhostId: 0, phys: 'phys1', mac: MAC });

@@ -4,7 +4,8 @@
  */
 import { createWriteStream, WriteStream } from 'node:fs';
 import type { ListWatchEvent } from '../etcd/listwatch';
-import type { SppCommand } from '../sppctl/commands';
+import type { SppCommand, HttpRequest } from '../sppctl/commands';
+import { ExchangeOutcome, SppCtlError } from '../sppctl/client';
 
 export type RecordEntry =
   | { readonly kind: 'start'; readonly at: string; readonly host: string; readonly version: string }
@@ -33,4 +34,20 @@ export class Recorder {
   close(): Promise<void> {
     return new Promise((resolve) => this.out.end(resolve));
   }
+}
+
+/** The spp-ctl client's `onExchange` hook that records every exchange. */
+export function recordExchanges(recorder: Recorder): (req: HttpRequest, outcome: ExchangeOutcome, ms: number) => void {
+  return (req, outcome, ms) =>
+    recorder.write({
+      kind: 'sppctl',
+      at: new Date().toISOString(),
+      method: req.method,
+      path: req.path,
+      ...(req.body !== undefined ? { body: req.body } : {}),
+      ...(outcome instanceof SppCtlError
+        ? { ...(outcome.status !== undefined ? { status: outcome.status } : {}), error: outcome.message }
+        : { status: outcome.status, response: outcome.body }),
+      ms,
+    });
 }

@@ -1,8 +1,8 @@
 import { createLogger } from '../../log';
 import { startAgent } from '../../agent/daemon';
 import { RawSettings, fromEnv, fromIniFile, resolveSettings } from '../../agent/settings';
-import { Recorder } from '../../agent/recorder';
-import { SppCtlClient, httpTransport, SppCtlError } from '../../sppctl/client';
+import { Recorder, recordExchanges } from '../../agent/recorder';
+import { SppCtlClient, httpTransport } from '../../sppctl/client';
 import { CliCommand, OptionSpec, UsageError, Values, etcdOptions, str } from '../framework';
 
 const flag = (help: string, arg = 'VALUE'): OptionSpec => ({ type: 'string', arg, help });
@@ -77,20 +77,7 @@ export const agentCommand: CliCommand = {
     const logger = createLogger({ level: settings.logLevel, format: settings.logFormat });
     const recorder = settings.record ? new Recorder(settings.record) : undefined;
     const sppctl = new SppCtlClient(httpTransport(settings.sppCtlUrl, { timeoutMs: settings.sppCtlTimeoutMs }), {
-      onExchange: recorder
-        ? (req, outcome, ms) =>
-            recorder.write({
-              kind: 'sppctl',
-              at: new Date().toISOString(),
-              method: req.method,
-              path: req.path,
-              ...(req.body !== undefined ? { body: req.body } : {}),
-              ...(outcome instanceof SppCtlError
-                ? { ...(outcome.status !== undefined ? { status: outcome.status } : {}), error: outcome.message }
-                : { status: outcome.status, response: outcome.body }),
-              ms,
-            })
-        : undefined,
+      ...(recorder ? { onExchange: recordExchanges(recorder) } : {}),
     });
     const handle = startAgent(settings, { logger, sppctl, ...(recorder ? { recorder } : {}) });
     return new Promise<number>((resolve) => {

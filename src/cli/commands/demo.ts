@@ -1,5 +1,6 @@
 import { startDemo } from '../../demo/demo';
 import { CliCommand, str } from '../framework';
+import { untilSignal } from '../signals';
 
 export const demoCommand: CliCommand = {
   path: ['demo'],
@@ -24,15 +25,7 @@ export const demoCommand: CliCommand = {
   async run(values, _positionals, io) {
     const ui = str(values, 'ui', true);
     // listen before starting anything: a Ctrl-C during start-up must still stop what started
-    const interrupted = new Promise<void>((resolve) => {
-      const done = (): void => {
-        process.off('SIGINT', done);
-        process.off('SIGTERM', done);
-        resolve();
-      };
-      process.on('SIGINT', done);
-      process.on('SIGTERM', done);
-    });
+    const interrupted = untilSignal();
     const demo = await startDemo({ host: str(values, 'host', true), mappings: str(values, 'mappings', true), ...(ui !== 'off' ? { ui } : {}), out: io.out });
     await interrupted;
     io.out('stopping...\n');

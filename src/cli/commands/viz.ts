@@ -2,6 +2,7 @@ import { InputError, readInput, replay, ReplayInput } from '../../replay';
 import { parseListen } from '../../viz/listen';
 import { startVizServer } from '../../viz/server';
 import { CliCommand, UsageError, str } from '../framework';
+import { untilSignal } from '../signals';
 
 export const vizCommand: CliCommand = {
   path: ['viz'],
@@ -47,15 +48,7 @@ export const vizCommand: CliCommand = {
     if (report.hosts.length > 1) io.err(`spp viz: the input has ${report.hosts.length} hosts; showing ${shown.host} (choose with --host)\n`);
     const server = await startVizServer({ listen, source: { kind: 'frames', frames: [...(shown.frames ?? [])] } });
     io.out(`visualizer ${server.url} (host ${shown.host}, ${shown.frames?.length ?? 0} steps); Ctrl-C stops\n`);
-    await new Promise<void>((resolve) => {
-      const done = (): void => {
-        process.off('SIGINT', done);
-        process.off('SIGTERM', done);
-        resolve();
-      };
-      process.on('SIGINT', done);
-      process.on('SIGTERM', done);
-    });
+    await untilSignal();
     await server.close();
     return 0;
   },
