@@ -19,6 +19,7 @@ import { bindPort, BindResult } from '../driver';
 import { AgentHandle, startAgent } from '../agent/daemon';
 import { resolveSettings } from '../agent/settings';
 import { createLogger } from '../log';
+import { keys } from '../protocol/keys';
 
 export interface DemoOptions {
   readonly host: string;
@@ -75,14 +76,18 @@ export async function startDemo(opts: DemoOptions): Promise<RunningDemo> {
     const logStream = createWriteStream(agentLog, { flags: 'a' });
     const logger = createLogger({ level: 'info', format: 'pretty', stream: logStream });
     const agent: AgentHandle = startAgent(settings, { logger, sppctl: new SppCtlClient(httpTransport(sim.url)) });
-    stops.push(async () => {
-      await agent.stop();
-      await new Promise((r) => logStream.end(r));
-    });
+    // the log file stays open until the process exits: late records of stopping machines must not fail
+    stops.push(() => agent.stop());
     say(`agent        running in this process; log: ${agentLog}`);
     const viz = await agent.viz;
     if (viz) say(`visualizer   ${viz.url}`);
 
+    // neutron refuses to bind to a host whose agent is not alive: wait for its liveness key
+    const deadline = Date.now() + 15_000;
+    while ((await client.get(keys.agent(opts.host)).string()) === null) {
+      if (Date.now() > deadline) throw new Error(`the agent did not come up within 15 s; see ${agentLog}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
     const bindings: BindResult[] = [];
     for (const p of DEMO_PORTS) {
       const result = await bindPort(client, { host: opts.host, ...p, timeoutMs: 20_000 });
