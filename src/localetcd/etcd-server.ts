@@ -93,7 +93,7 @@ export class LocalEtcd {
     proc.stderr?.on('data', forward);
     proc.on('error', (err) => {
       const code = (err as NodeJS.ErrnoException).code;
-      onLog?.(m.name, code === 'ENOENT' ? 'etcd binary not found: install Debian package etcd-server (scripts/ensure-etcd.sh)' : String(err));
+      onLog?.(m.name, code === 'ENOENT' ? 'etcd binary not found: install Debian package etcd-server (scripts/ensure-deps.sh)' : String(err));
     });
     this.procs.set(m.name, proc);
   }
