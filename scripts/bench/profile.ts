@@ -1,0 +1,51 @@
+/** Reads a V8 .cpuprofile (node --cpu-prof) and ranks functions by self time. */
+import { readFileSync } from 'node:fs';
+import { relative } from 'node:path';
+
+interface ProfileNode {
+  readonly id: number;
+  readonly callFrame: { readonly functionName: string; readonly url: string; readonly lineNumber: number };
+}
+
+interface CpuProfile {
+  readonly nodes: readonly ProfileNode[];
+  readonly samples: readonly number[];
+  readonly timeDeltas: readonly number[];
+}
+
+export interface HotSpot {
+  /** `name (file:line)`; V8's own entries are in parentheses, e.g. `(garbage collector)`. */
+  readonly where: string;
+  readonly selfMs: number;
+  readonly percent: number;
+}
+
+/** Self time per function (summed over its call sites), largest first. */
+export function hotSpots(profile: CpuProfile, root = process.cwd(), top = 15): { totalMs: number; spots: HotSpot[] } {
+  const byNode = new Map(profile.nodes.map((n) => [n.id, n]));
+  const self = new Map<string, number>();
+  let total = 0;
+  profile.samples.forEach((id, i) => {
+    // timeDeltas[i] is the time before sample i: charge it to that sample's function
+    const us = profile.timeDeltas[i] ?? 0;
+    total += us;
+    const f = byNode.get(id)?.callFrame;
+    if (!f) return;
+    const file = f.url ? relative(root, f.url.replace(/^file:\/\//, '')) : '';
+    const where = `${f.functionName || '(anonymous)'}${file ? ` (${file}:${f.lineNumber + 1})` : ''}`;
+    self.set(where, (self.get(where) ?? 0) + us);
+  });
+  const spots = [...self.entries()]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, top)
+    .map(([where, us]) => ({ where, selfMs: us / 1000, percent: total > 0 ? (100 * us) / total : 0 }));
+  return { totalMs: total / 1000, spots };
+}
+
+export function readCpuProfile(path: string): CpuProfile {
+  const p = JSON.parse(readFileSync(path, 'utf8')) as Partial<CpuProfile>;
+  if (!Array.isArray(p.nodes) || !Array.isArray(p.samples) || !Array.isArray(p.timeDeltas)) {
+    throw new Error(`${path}: not a V8 cpuprofile (needs nodes, samples and timeDeltas)`);
+  }
+  return p as CpuProfile;
+}
