@@ -89,8 +89,13 @@ export class HostStore {
     return out;
   }
 
+  /** The last configuration read, by raw value: every event asks, and decoding + validating + laying out each time showed in profiles. */
+  private lastConfiguration: { raw: string | undefined; view: ConfigurationView } | undefined;
+
   configuration(): ConfigurationView {
-    return readConfiguration(this.host, this.kv.get(keys.configuration(this.host))?.value);
+    const raw = this.kv.get(keys.configuration(this.host))?.value;
+    if (this.lastConfiguration?.raw !== raw || !this.lastConfiguration) this.lastConfiguration = { raw, view: readConfiguration(this.host, raw) };
+    return this.lastConfiguration.view;
   }
 }
 
