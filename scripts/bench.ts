@@ -163,6 +163,8 @@ async function main(argv: string[]): Promise<number> {
       const burstP50 = report.samples(`burst.${ports}_ports.all_up`, 'ms', burst.allUp, { note: `${nics} NICs x ${vhosts} vhosts, emulator lenient; action = plug put for every port at once -> the last port_status up seen` }).median;
       report.value(`burst.${ports}_ports.sppctl_requests_per_port`, 'requests', median(burst.requestsPerPort));
       report.value(`burst.${ports}_ports.mutating_requests_per_port`, 'requests', median(burst.mutationsPerPort));
+      report.value(`burst.${ports}_ports.agent_cpu`, 'ms', mean(burst.agentCpuMs), 'CPU of the agent child per burst, mean over the bursts (/proc ticks of 10 ms)');
+      report.value(`burst.${ports}_ports.bench_cpu`, 'ms', mean(burst.benchCpuMs), 'CPU of the bench process (emulator, watcher, driver writes) per burst, mean');
       const busiest = Math.max(...burst.busiestVfRequests);
       const bound = sppctlBound(busiest, fastRequest, 0) + etcdFloor(floor);
       report.goal(
@@ -232,6 +234,10 @@ async function main(argv: string[]): Promise<number> {
   report.note(`agent: child process \`node bin/spp.js agent --log-level info\`; ${quick ? 'quick' : 'full'} run took ${((Date.now() - started) / 1000).toFixed(0)} s`);
   process.stdout.write(report.render());
   return 0;
+}
+
+function mean(xs: readonly number[]): number {
+  return xs.reduce((a, b) => a + b, 0) / xs.length;
 }
 
 function median(xs: readonly number[]): number {

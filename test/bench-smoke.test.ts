@@ -42,6 +42,7 @@ test('floor, single plugs, burst, restart and memory give finite numbers of the 
   t.true(burst.allUp.every(isTime));
   t.deepEqual(burst.mutationsPerPort, [1]);
   t.deepEqual(burst.busiestVfRequests, [1], 'one port per vf');
+  t.true([...burst.agentCpuMs, ...burst.benchCpuMs].every(isTime));
 
   const restart = await measureRestart(host, 1);
   t.is(restart.ports, 2);

@@ -16,6 +16,8 @@ import type { HostConfiguration } from '../../src/protocol/codecs';
 import { ROOT } from '../../src/protocol/keys';
 import { buildHost } from '../../src/setup/build';
 
+/** USER_HZ: /proc times are in these ticks per second (100 on every Linux build that matters). */
+const CLOCK_TICKS = 100;
 const BIN = join(__dirname, '..', '..', '..', 'bin', 'spp.js');
 
 /** DPDK_PORT_MAPPINGS for `nics` NICs of `vhosts` vhosts each, every NIC on cores of its own. */
@@ -246,6 +248,16 @@ export class BenchHost {
     const m = /^VmRSS:\s+([0-9]+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
     if (!m) throw new Error(`no VmRSS in /proc/${pid}/status`);
     return Number(m[1]);
+  }
+
+  /** CPU time (user + system) the agent child has used, in ms (clock-tick resolution, 10 ms on Linux). */
+  cpuMs(): number {
+    const pid = this.child?.pid;
+    if (pid === undefined) throw new Error('no agent child running');
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // fields after the parenthesised command name, which may itself contain spaces
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
   }
 
   async killAgent(signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {

@@ -126,6 +126,10 @@ export interface BurstSamples {
   readonly mutationsPerPort: number[];
   /** The most requests one vf had to serve in a burst (spp-ctl serialises per vf). */
   readonly busiestVfRequests: number[];
+  /** CPU the agent child used per burst (ms, 10 ms resolution). */
+  readonly agentCpuMs: number[];
+  /** CPU the bench process (watcher, driver writes, emulator) used per burst (ms). */
+  readonly benchCpuMs: number[];
   readonly ports: number;
 }
 
@@ -161,11 +165,16 @@ export async function unplugAll(host: BenchHost, ports: readonly BenchPort[]): P
 
 /** Every vhost of the host plugged at once, `runs` times (unplugged in between). */
 export async function measureBurst(host: BenchHost, runs: number): Promise<BurstSamples> {
-  const out: BurstSamples = { allUp: [], requestsPerPort: [], mutationsPerPort: [], busiestVfRequests: [], ports: host.vhostSlots().length };
+  const out: BurstSamples = { allUp: [], requestsPerPort: [], mutationsPerPort: [], busiestVfRequests: [], agentCpuMs: [], benchCpuMs: [], ports: host.vhostSlots().length };
   for (let i = 0; i < runs; i++) {
     const ports = await bindAll(host);
     host.sim.emulator.clearLog();
+    const agentCpu = host.cpuMs();
+    const benchCpu = process.cpuUsage();
     out.allUp.push(await plugAll(host, ports));
+    const used = process.cpuUsage(benchCpu);
+    out.benchCpuMs.push((used.user + used.system) / 1000);
+    out.agentCpuMs.push(host.cpuMs() - agentCpu);
     const log = host.sim.emulator.log();
     out.requestsPerPort.push(log.length / ports.length);
     out.mutationsPerPort.push(log.filter((e) => e.method !== 'GET').length / ports.length);
