@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CliCommand, UsageError, commandHelp, int, parseCommandArgs, str } from '../src/cli/framework';
 import { BenchEnv, BenchHost } from './bench/harness';
-import { measureBurst, measureFloor, measurePlugs, measureRestart, settledRssKb, unplugAll } from './bench/measure';
+import { measureBurst, measureFloor, measurePlugs, measureProcessStart, measureRestart, settledRssKb, unplugAll } from './bench/measure';
 import { hotSpots, readCpuProfile } from './bench/profile';
 import { benchReplay } from './bench/replay';
 import { Report } from './bench/report';
@@ -52,10 +52,11 @@ interface Counts {
   burst: number;
   burstSlow: number;
   restart: number;
+  processStart: number;
 }
 
-const FULL: Counts = { floor: 200, floorSlow: 12, plug: 100, vlan: 50, plugSlow: 12, vlanSlow: 4, burst: 10, burstSlow: 2, restart: 10 };
-const QUICK: Counts = { floor: 30, floorSlow: 3, plug: 10, vlan: 5, plugSlow: 3, vlanSlow: 1, burst: 3, burstSlow: 1, restart: 3 };
+const FULL: Counts = { floor: 200, floorSlow: 30, plug: 100, vlan: 50, plugSlow: 25, vlanSlow: 5, burst: 10, burstSlow: 3, restart: 20, processStart: 10 };
+const QUICK: Counts = { floor: 30, floorSlow: 3, plug: 10, vlan: 5, plugSlow: 3, vlanSlow: 1, burst: 3, burstSlow: 1, restart: 3, processStart: 3 };
 
 /** Time spp-ctl alone needs for `n` requests to one vf, back to back: each after the first waits a whole poll period. */
 function sppctlBound(n: number, requestMs: number, pollMs: number): number {
@@ -106,6 +107,7 @@ async function main(argv: string[]): Promise<number> {
     const slowRequest = median(slowFloorSamples.sppctlRequest);
     const fastRequest = median(floor.sppctlRequest);
     const etcdFloor = (s: typeof floor): number => median(s.watchPut) + median(s.etcdPut);
+    report.samples('floor.process_start', 'ms', await measureProcessStart(n.processStart), { note: 'spawn -> exit of `node bin/spp.js agent --help`: Node start-up and the CLI modules, no etcd, no spp-ctl' });
 
     // single ports, on a host shaped like the seed (2 NICs x 2 vhosts)
     progress(`single plugs: ${n.plug} flat, ${n.vlan} VLAN; then ${n.plugSlow} flat, ${n.vlanSlow} VLAN at ${REAL_POLL_MS} ms poll`);

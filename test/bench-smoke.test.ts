@@ -5,7 +5,7 @@
  */
 import test from 'ava';
 import { BenchEnv, BenchHost, benchMappings } from '../scripts/bench/harness';
-import { measureBurst, measureFloor, measurePlugs, measureRestart, settledRssKb } from '../scripts/bench/measure';
+import { measureBurst, measureFloor, measurePlugs, measureProcessStart, measureRestart, settledRssKb } from '../scripts/bench/measure';
 import { hotSpots } from '../scripts/bench/profile';
 import { countSnapshotKeys } from '../scripts/bench/replay';
 import { Report } from '../scripts/bench/report';
@@ -44,9 +44,10 @@ test('floor, single plugs, burst, restart and memory give finite numbers of the 
   t.deepEqual(burst.busiestVfRequests, [1], 'one port per vf');
   t.true([...burst.agentCpuMs, ...burst.benchCpuMs].every(isTime));
 
-  const restart = await measureRestart(host, 1);
+  const restart = await measureRestart(host, 1, 0);
   t.is(restart.ports, 2);
   t.true([...restart.fromSpawn, ...restart.fromStart].every(isTime));
+  t.true((await measureProcessStart(1)).every(isTime));
   t.deepEqual(restart.mutations, [0], 'a restart on an unchanged host sends no mutating request');
   t.true((await settledRssKb(host, 0)) > 0);
 });

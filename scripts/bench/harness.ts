@@ -18,7 +18,7 @@ import { buildHost } from '../../src/setup/build';
 
 /** USER_HZ: /proc times are in these ticks per second (100 on every Linux build that matters). */
 const CLOCK_TICKS = 100;
-const BIN = join(__dirname, '..', '..', '..', 'bin', 'spp.js');
+export const BIN = join(__dirname, '..', '..', '..', 'bin', 'spp.js');
 
 /** DPDK_PORT_MAPPINGS for `nics` NICs of `vhosts` vhosts each, every NIC on cores of its own. */
 export function benchMappings(nics: number, vhosts: number): string {

@@ -3,6 +3,7 @@
  * returns raw samples in ms (or counts); summarising and judging them is the
  * report's job.
  */
+import { spawn } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 import { keys } from '../../src/protocol/keys';
 import { hostLayout } from '../../src/protocol/layout';
@@ -10,7 +11,7 @@ import { parseMappings } from '../../src/protocol/mappings';
 import { planLayout } from '../../src/plan/planner';
 import { SppCtlClient, httpTransport } from '../../src/sppctl/client';
 import { startEmulatorServer } from '../../src/sppctl/emulator';
-import { BenchEnv, BenchHost, KeyWatch, benchMappings } from './harness';
+import { BIN, BenchEnv, BenchHost, KeyWatch, benchMappings } from './harness';
 import { BenchPort, claimAndBind, newPort, setAction } from './neutron';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -201,12 +202,14 @@ export interface RestartSamples {
 }
 
 /** With every vhost plugged: SIGKILL the agent, start it again, time until all ports are announced up again. */
-export async function measureRestart(host: BenchHost, runs: number): Promise<RestartSamples & { plugged: BenchPort[] }> {
+export async function measureRestart(host: BenchHost, runs: number, settleMs = 1000): Promise<RestartSamples & { plugged: BenchPort[] }> {
   const ports = await bindAll(host);
   await plugAll(host, ports);
   const out: RestartSamples = { fromSpawn: [], fromStart: [], mutations: [], ports: ports.length };
   const { watch } = host.env;
   for (let i = 0; i < runs; i++) {
+    // a node dies in its steady state: let the last start-up and its up re-puts (reassert timers) finish first
+    await sleep(settleMs);
     await host.killAgent('SIGKILL');
     host.sim.emulator.clearLog();
     const from = watch.events.length;
@@ -231,4 +234,23 @@ export async function measureRestart(host: BenchHost, runs: number): Promise<Res
 export async function settledRssKb(host: BenchHost, pauseMs = 1000): Promise<number> {
   await sleep(pauseMs);
   return host.rssKb();
+}
+
+/**
+ * The floor of a restart's own: spawn -> exit of `node bin/spp.js agent
+ * --help`, i.e. Node's start-up and loading the CLI (the agent's modules load
+ * only when it runs, so this is a lower bound).
+ */
+export async function measureProcessStart(runs: number): Promise<number[]> {
+  const out: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const t0 = performance.now();
+    await new Promise<void>((resolve, reject) => {
+      const child = spawn(process.execPath, [BIN, 'agent', '--help'], { stdio: 'ignore' });
+      child.once('error', reject);
+      child.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`spp agent --help exited ${code}`))));
+    });
+    out.push(performance.now() - t0);
+  }
+  return out;
 }
