@@ -42,6 +42,35 @@ export function hotSpots(profile: CpuProfile, root = process.cwd(), top = 15): {
   return { totalMs: total / 1000, spots };
 }
 
+/** Where code comes from: an npm package, a file of ours, Node's internals, or V8 itself. */
+export function origin(url: string, functionName: string): string {
+  if (!url) return functionName.startsWith('(') ? functionName : '(native)';
+  const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url);
+  if (pkg) return `npm ${pkg[1]}`;
+  if (url.startsWith('node:')) return 'node internals';
+  const ours = /\/dist\/(.+)$/.exec(url);
+  return ours ? ours[1]! : url;
+}
+
+/** Self time per origin (package, file), largest first: which layer the CPU goes to. */
+export function hotOrigins(profile: CpuProfile, top = 12): HotSpot[] {
+  const byNode = new Map(profile.nodes.map((n) => [n.id, n]));
+  const self = new Map<string, number>();
+  let total = 0;
+  profile.samples.forEach((id, i) => {
+    const us = profile.timeDeltas[i] ?? 0;
+    total += us;
+    const f = byNode.get(id)?.callFrame;
+    if (!f) return;
+    const where = origin(f.url, f.functionName);
+    self.set(where, (self.get(where) ?? 0) + us);
+  });
+  return [...self.entries()]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, top)
+    .map(([where, us]) => ({ where, selfMs: us / 1000, percent: total > 0 ? (100 * us) / total : 0 }));
+}
+
 export function readCpuProfile(path: string): CpuProfile {
   const p = JSON.parse(readFileSync(path, 'utf8')) as Partial<CpuProfile>;
   if (!Array.isArray(p.nodes) || !Array.isArray(p.samples) || !Array.isArray(p.timeDeltas)) {
