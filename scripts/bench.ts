@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { CliCommand, UsageError, commandHelp, int, parseCommandArgs, str } from '../src/cli/framework';
 import { BenchEnv, BenchHost } from './bench/harness';
 import { measureBurst, measureFloor, measurePlugs, measureProcessStart, measureRestart, settledRssKb, unplugAll } from './bench/measure';
-import { hotOrigins, hotSpots, readCpuProfile } from './bench/profile';
+import { byLayer, hotOrigins, hotSpots, readCpuProfile } from './bench/profile';
 import { benchReplay } from './bench/replay';
 import { Report } from './bench/report';
 
@@ -191,6 +191,9 @@ async function main(argv: string[]): Promise<number> {
           const { totalMs, spots } = hotSpots(profile, join(__dirname, '..', '..'));
           const lines = [`profile of the agent over ${PROFILE_BURSTS} bursts of ${ports} ports (${totalMs.toFixed(0)} ms sampled, start-up included): ${join(profileDir, file)}`, 'top functions by self time:'];
           for (const s of spots) lines.push(`  ${s.selfMs.toFixed(1).padStart(8)} ms ${s.percent.toFixed(1).padStart(5)}%  ${s.where}`);
+          const { busyMs, layers } = byLayer(profile);
+          lines.push(`busy time by layer (${busyMs.toFixed(0)} ms busy, idle excluded):`);
+          for (const s of layers) lines.push(`  ${s.selfMs.toFixed(1).padStart(8)} ms ${s.percent.toFixed(1).padStart(5)}%  ${s.where}`);
           lines.push('self time by origin:');
           for (const s of hotOrigins(profile)) lines.push(`  ${s.selfMs.toFixed(1).padStart(8)} ms ${s.percent.toFixed(1).padStart(5)}%  ${s.where}`);
           process.stdout.write(`${lines.join('\n')}\n\n`);

@@ -6,7 +6,7 @@
 import test from 'ava';
 import { BenchEnv, BenchHost, benchMappings } from '../scripts/bench/harness';
 import { measureBurst, measureFloor, measurePlugs, measureProcessStart, measureRestart, settledRssKb } from '../scripts/bench/measure';
-import { hotSpots } from '../scripts/bench/profile';
+import { byLayer, hotSpots } from '../scripts/bench/profile';
 import { countSnapshotKeys } from '../scripts/bench/replay';
 import { Report } from '../scripts/bench/report';
 import { percentile, summarize } from '../scripts/bench/stats';
@@ -101,6 +101,31 @@ test('profile: self time per function, largest first, V8 entries kept', (t) => {
   t.is(totalMs, 5);
   t.deepEqual(spots[0], { where: 'parseKey (dist/src/protocol/keys.js:10)', selfMs: 4, percent: 80 });
   t.is(spots[1]!.where, '(garbage collector)');
+});
+
+test('profile: busy time by layer goes to the innermost frame of a known layer', (t) => {
+  const frame = (functionName: string, url = ''): { functionName: string; url: string; lineNumber: number } => ({ functionName, url, lineNumber: 0 });
+  const profile = {
+    nodes: [
+      { id: 1, callFrame: frame('(root)'), children: [2, 5] },
+      { id: 2, callFrame: frame('handle', '/r/dist/src/agent/controller.js'), children: [3] },
+      { id: 3, callFrame: frame('log', '/r/node_modules/winston/lib/winston/logger.js'), children: [4] },
+      { id: 4, callFrame: frame('writev', 'node:internal/stream_base_commons') },
+      { id: 5, callFrame: frame('(idle)') },
+    ],
+    samples: [4, 2, 5, 1],
+    timeDeltas: [3000, 1000, 5000, 1000],
+  };
+  const { busyMs, layers } = byLayer(profile);
+  t.is(busyMs, 5);
+  t.deepEqual(
+    layers.map((l) => [l.where, l.selfMs]),
+    [
+      ['logging (winston)', 3],
+      ['agent code (controller, store, planner, codecs)', 1],
+      ['other', 1],
+    ],
+  );
 });
 
 test('replay hook: keys of an etcdctl text snapshot', (t) => {
