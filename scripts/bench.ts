@@ -27,11 +27,11 @@ const command: CliCommand = {
   description: [
     'The agent runs as a child process (node bin/spp.js agent), so its CPU and memory are its own.',
     'Output: a table, then `BENCH {json}` lines (one per figure), then `GOAL pass|fail` lines.',
-    'A full run takes about 4 minutes on 2 cores; --quick about 1.',
+    'A full run takes about 3.5 minutes on 2 cores; --quick about 40 s. See docs/performance.md.',
   ].join('\n'),
   options: {
-    quick: { type: 'boolean', help: 'few runs of everything (about a minute)' },
-    profile: { type: 'boolean', help: 'run the burst agent under node --cpu-prof; print the top functions by self time and keep the .cpuprofile' },
+    quick: { type: 'boolean', help: 'few runs of everything (about 40 s)' },
+    profile: { type: 'boolean', help: 'also run a separate agent under node --cpu-prof over 40 bursts; print its top functions and layers by time, keep the .cpuprofile' },
     'burst-nics': { type: 'string', arg: 'N', help: 'NICs of the burst/restart host (default 4)' },
     'burst-vhosts': { type: 'string', arg: 'N', help: 'vhosts per NIC of the burst/restart host (default 4: 16 vhosts is the most a host can have, see docs/performance.md)' },
     'replay-keys': { type: 'string', arg: 'N', help: 'keys of the generated replay snapshot (default 100000)' },
