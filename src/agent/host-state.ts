@@ -3,7 +3,7 @@
  * list-watch stream (client-go's informer store), and pure derivations from
  * it. Nothing here performs I/O.
  */
-import { keys, parseKey } from '../protocol/keys';
+import { ParsedKey, keys, parseKey } from '../protocol/keys';
 import { Decoded, HostConfiguration, VhostOwner, decodeJson, decodeVhostOwner } from '../protocol/codecs';
 import { validateConfiguration } from '../protocol/mappings';
 import { NicLayout, hostLayout } from '../protocol/layout';
@@ -21,6 +21,8 @@ export type KeyEvent =
 /** Keys of one host, by full key. */
 export class HostStore {
   private readonly kv = new Map<string, StoredValue>();
+  /** Each stored key parsed once: portIds() and vhosts() run on every event, and re-parsing every key showed in profiles. */
+  private readonly parsed = new Map<string, ParsedKey>();
   /** Highest revision applied (list revision or event). */
   revision = 0;
 
@@ -29,15 +31,19 @@ export class HostStore {
   /** Replaces everything with a listing at `revision` (start-up and relist after compaction). */
   reset(entries: Iterable<[string, StoredValue]>, revision: number): void {
     this.kv.clear();
-    for (const [k, v] of entries) if (this.owns(k)) this.kv.set(k, v);
+    this.parsed.clear();
+    for (const [k, v] of entries) this.store(k, v);
     this.revision = revision;
   }
 
   /** Applies a watch event; false when the key is not this host's. */
   apply(ev: KeyEvent): boolean {
     if (!this.owns(ev.key)) return false;
-    if (ev.type === 'put') this.kv.set(ev.key, { value: ev.value, modRevision: ev.revision });
-    else this.kv.delete(ev.key);
+    if (ev.type === 'put') this.store(ev.key, { value: ev.value, modRevision: ev.revision });
+    else {
+      this.kv.delete(ev.key);
+      this.parsed.delete(ev.key);
+    }
     this.revision = Math.max(this.revision, ev.revision);
     return true;
   }
@@ -45,6 +51,13 @@ export class HostStore {
   owns(key: string): boolean {
     const p = parseKey(key);
     return p !== undefined && p.host === this.host && p.kind !== 'agent';
+  }
+
+  private store(key: string, value: StoredValue): void {
+    const p = parseKey(key);
+    if (p === undefined || p.host !== this.host || p.kind === 'agent') return;
+    this.kv.set(key, value);
+    this.parsed.set(key, p);
   }
 
   get(key: string): StoredValue | undefined {
@@ -58,9 +71,8 @@ export class HostStore {
   /** Every port id that has a bind_port, action or port_status key. */
   portIds(): string[] {
     const ids = new Set<string>();
-    for (const k of this.kv.keys()) {
-      const p = parseKey(k);
-      if (p && (p.kind === 'bind_port' || p.kind === 'action' || p.kind === 'port_status')) ids.add(p.portId);
+    for (const p of this.parsed.values()) {
+      if (p.kind === 'bind_port' || p.kind === 'action' || p.kind === 'port_status') ids.add(p.portId);
     }
     return [...ids].sort();
   }
@@ -83,14 +95,19 @@ export class HostStore {
   vhosts(): Map<number, VhostKey> {
     const out = new Map<number, VhostKey>();
     for (const [k, v] of this.kv) {
-      const p = parseKey(k);
+      const p = this.parsed.get(k);
       if (p?.kind === 'vhost') out.set(p.vhostId, { key: k, phys: p.phys, owner: decodeVhostOwner(k, v.value), modRevision: v.modRevision });
     }
     return out;
   }
 
+  /** The last configuration read, by raw value: every event asks, and decoding + validating + laying out each time showed in profiles. */
+  private lastConfiguration: { raw: string | undefined; view: ConfigurationView } | undefined;
+
   configuration(): ConfigurationView {
-    return readConfiguration(this.host, this.kv.get(keys.configuration(this.host))?.value);
+    const raw = this.kv.get(keys.configuration(this.host))?.value;
+    if (this.lastConfiguration?.raw !== raw || !this.lastConfiguration) this.lastConfiguration = { raw, view: readConfiguration(this.host, raw) };
+    return this.lastConfiguration.view;
   }
 }
 

@@ -1,0 +1,276 @@
+/**
+ * `npm run bench`: how fast a VM's port comes up and how fast a node
+ * recovers, next to the floor that etcd and spp-ctl impose. See
+ * docs/performance.md for the figures and how to read them.
+ *
+ * stdout: a table, then one `BENCH {"name","value","unit"}` line per figure,
+ * then one `GOAL pass|fail` line per goal. Progress goes to stderr. The exit
+ * code is 0 whatever the goals say (1 only when the bench itself breaks).
+ */
+import { mkdtempSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CliCommand, UsageError, commandHelp, int, parseCommandArgs, str } from '../src/cli/framework';
+import { BenchEnv, BenchHost } from './bench/harness';
+import { measureBurst, measureFloor, measurePlugs, measureProcessStart, measureRestart, settledRssKb, unplugAll } from './bench/measure';
+import { byLayer, hotOrigins, hotSpots, readCpuProfile } from './bench/profile';
+import { benchReplay } from './bench/replay';
+import { Report } from './bench/report';
+
+const REAL_POLL_MS = 1000;
+/** Bursts the profiled agent runs (--profile). */
+const PROFILE_BURSTS = 40;
+
+const command: CliCommand = {
+  path: ['bench'],
+  summary: 'measure plug/unplug latency, burst, restart recovery, memory and replay against a real etcd and the spp-ctl emulator',
+  description: [
+    'The agent runs as a child process (node bin/spp.js agent), so its CPU and memory are its own.',
+    'Output: a table, then `BENCH {json}` lines (one per figure), then `GOAL pass|fail` lines.',
+    'A full run takes about 3.5 minutes on 2 cores; --quick about 40 s. See docs/performance.md.',
+  ].join('\n'),
+  options: {
+    quick: { type: 'boolean', help: 'few runs of everything (about 40 s)' },
+    profile: { type: 'boolean', help: 'also run a separate agent under node --cpu-prof over 40 bursts; print its top functions and layers by time, keep the .cpuprofile' },
+    'burst-nics': { type: 'string', arg: 'N', help: 'NICs of the burst/restart host (default 4)' },
+    'burst-vhosts': { type: 'string', arg: 'N', help: 'vhosts per NIC of the burst/restart host (default 4: 16 vhosts is the most a host can have, see docs/performance.md)' },
+    'replay-keys': { type: 'string', arg: 'N', help: 'keys of the generated replay snapshot (default 100000)' },
+    'replay-snapshot': { type: 'string', arg: 'FILE', help: 'replay this etcdctl text snapshot instead of generating one' },
+  },
+  run: async () => 0,
+};
+
+const progress = (msg: string): void => {
+  process.stderr.write(`bench: ${msg}\n`);
+};
+
+interface Counts {
+  floor: number;
+  floorSlow: number;
+  plug: number;
+  vlan: number;
+  plugSlow: number;
+  vlanSlow: number;
+  burst: number;
+  burstSlow: number;
+  restart: number;
+  processStart: number;
+}
+
+const FULL: Counts = { floor: 200, floorSlow: 30, plug: 100, vlan: 50, plugSlow: 25, vlanSlow: 5, burst: 10, burstSlow: 3, restart: 20, processStart: 10 };
+const QUICK: Counts = { floor: 30, floorSlow: 3, plug: 10, vlan: 5, plugSlow: 3, vlanSlow: 1, burst: 3, burstSlow: 1, restart: 3, processStart: 3 };
+
+/** Time spp-ctl alone needs for `n` requests to one vf, back to back: each after the first waits a whole poll period. */
+function sppctlBound(n: number, requestMs: number, pollMs: number): number {
+  return pollMs > 0 ? requestMs + (n - 1) * pollMs : n * requestMs;
+}
+
+async function main(argv: string[]): Promise<number> {
+  let values;
+  try {
+    values = parseCommandArgs(command, argv).values;
+  } catch (err) {
+    if (!(err instanceof UsageError)) throw err;
+    process.stderr.write(`bench: ${err.message}\nrun with --help for the options\n`);
+    return 2;
+  }
+  if (values.help) {
+    process.stdout.write(commandHelp(command).replace('usage: spp bench', 'usage: npm run bench --'));
+    return 0;
+  }
+  let nics: number;
+  let vhosts: number;
+  let replayKeys: number;
+  try {
+    nics = int(values, 'burst-nics', 4, 1);
+    vhosts = int(values, 'burst-vhosts', 4, 1);
+    replayKeys = int(values, 'replay-keys', 100_000, 1);
+  } catch (err) {
+    process.stderr.write(`bench: ${(err as Error).message}\n`);
+    return 2;
+  }
+  const quick = values.quick === true;
+  const n = quick ? QUICK : FULL;
+  const report = new Report();
+  const started = Date.now();
+
+  progress('starting etcd');
+  const env = await BenchEnv.start();
+  try {
+    progress(`floor (${n.floor} runs, then ${n.floorSlow} at ${REAL_POLL_MS} ms poll)`);
+    const floor = await measureFloor(env, n.floor);
+    report.samples('floor.watch_put', 'ms', floor.watchPut);
+    report.samples('floor.sppctl_request', 'ms', floor.sppctlRequest);
+    report.samples('floor.etcd_put', 'ms', floor.etcdPut);
+    const plugFloor = report.samples('floor.plug', 'ms', floor.plugFloor, { note: 'put seen by a watcher + one spp-ctl request + one etcd put, summed per run' }).median;
+    const slowFloorSamples = await measureFloor(env, n.floorSlow, REAL_POLL_MS);
+    report.samples('floor.sppctl_request.poll1000', 'ms', slowFloorSamples.sppctlRequest, { note: 'sent at a random phase of the vf poll period' });
+    const slowFloor = report.samples('floor.plug.poll1000', 'ms', slowFloorSamples.plugFloor).median;
+    const slowRequest = median(slowFloorSamples.sppctlRequest);
+    if (slowRequest < REAL_POLL_MS / 20) {
+      // the poll period is changed through the emulator's live options object; an emulator that copies its options ignores it
+      report.note(`the emulator did not apply the ${REAL_POLL_MS} ms poll period set after start (median request ${slowRequest.toFixed(1)} ms): the poll1000 figures are not paced`);
+    }
+    const fastRequest = median(floor.sppctlRequest);
+    const etcdFloor = (s: typeof floor): number => median(s.watchPut) + median(s.etcdPut);
+    report.samples('floor.process_start', 'ms', await measureProcessStart(n.processStart), { note: 'spawn -> exit of `node bin/spp.js agent --help`: Node start-up and the CLI modules, no etcd, no spp-ctl' });
+
+    // single ports, on a host shaped like the seed (2 NICs x 2 vhosts)
+    progress(`single plugs: ${n.plug} flat, ${n.vlan} VLAN; then ${n.plugSlow} flat, ${n.vlanSlow} VLAN at ${REAL_POLL_MS} ms poll`);
+    const single = await BenchHost.start(env, { nics: 2, vhosts: 2, label: 'single' });
+    try {
+      await single.spawnAgent();
+      const flat = await measurePlugs(single, n.plug);
+      const flatP50 = report.samples('plug.flat', 'ms', flat.plug, { floor: plugFloor }).median;
+      report.samples('unplug.flat', 'ms', flat.unplug, { floor: plugFloor, note: 'action = unplug put -> the port keys deleted, seen by a watcher' });
+      const vlan = await measurePlugs(single, n.vlan, { vlan: true });
+      const vlanP50 = report.samples('plug.vlan', 'ms', vlan.plug, { floor: plugFloor, note: `${median(vlan.requestsPerPlug)} spp-ctl requests per VLAN plug against the floor's one` }).median;
+      report.samples('unplug.vlan', 'ms', vlan.unplug, { floor: plugFloor });
+      report.value('plug.flat.sppctl_requests', 'requests', median(flat.requestsPerPlug));
+      report.value('plug.vlan.sppctl_requests', 'requests', median(vlan.requestsPerPlug));
+
+      single.setPollInterval(REAL_POLL_MS);
+      const flatSlow = await measurePlugs(single, n.plugSlow, { pollIntervalMs: REAL_POLL_MS });
+      const flatSlowP50 = report.samples('plug.flat.poll1000', 'ms', flatSlow.plug, { floor: slowFloor }).median;
+      report.samples('unplug.flat.poll1000', 'ms', flatSlow.unplug, { floor: slowFloor });
+      const vlanSlow = await measurePlugs(single, n.vlanSlow, { vlan: true, pollIntervalMs: REAL_POLL_MS });
+      const vlanSlowP50 = report.samples('plug.vlan.poll1000', 'ms', vlanSlow.plug, { floor: slowFloor }).median;
+      report.samples('unplug.vlan.poll1000', 'ms', vlanSlow.unplug, { floor: slowFloor });
+
+      report.goal('plug.flat p50 within 2x the floor', flatP50 <= 2 * plugFloor, `${flatP50.toFixed(2)} ms vs floor ${plugFloor.toFixed(2)} ms (${(flatP50 / plugFloor).toFixed(2)}x)`);
+      report.goal(
+        'plug.flat.poll1000 p50 within 2x the floor',
+        flatSlowP50 <= 2 * slowFloor,
+        `${flatSlowP50.toFixed(0)} ms vs floor ${slowFloor.toFixed(0)} ms (${(flatSlowP50 / slowFloor).toFixed(2)}x)`,
+      );
+      const vlanFloor = etcdFloor(floor) + median(vlan.requestsPerPlug) * fastRequest;
+      report.goal(
+        'plug.vlan p50 within 2x the floor',
+        vlanP50 <= 2 * plugFloor,
+        `${vlanP50.toFixed(2)} ms vs floor ${plugFloor.toFixed(2)} ms (${(vlanP50 / plugFloor).toFixed(2)}x; against a floor of its own ${median(vlan.requestsPerPlug)} requests, ${vlanFloor.toFixed(2)} ms: ${(vlanP50 / vlanFloor).toFixed(2)}x)`,
+      );
+      const vlanSlowFloor = etcdFloor(slowFloorSamples) + sppctlBound(median(vlan.requestsPerPlug), slowRequest, REAL_POLL_MS);
+      report.goal(
+        'plug.vlan.poll1000 p50 within 2x the floor',
+        vlanSlowP50 <= 2 * slowFloor,
+        `${vlanSlowP50.toFixed(0)} ms vs floor ${slowFloor.toFixed(0)} ms (${(vlanSlowP50 / slowFloor).toFixed(2)}x; against its own ${median(vlan.requestsPerPlug)} paced requests, ${vlanSlowFloor.toFixed(0)} ms: ${(vlanSlowP50 / vlanSlowFloor).toFixed(2)}x)`,
+      );
+    } finally {
+      await single.close();
+    }
+
+    // many ports on one host
+    progress(`burst host ${nics} NICs x ${vhosts} vhosts: ${n.burst} bursts, ${n.burstSlow} at ${REAL_POLL_MS} ms poll, ${n.restart} restarts`);
+    const burstHost = await BenchHost.start(env, { nics, vhosts, lenient: true, label: 'burst' });
+    const profileDir = values.profile ? mkdtempSync(join(tmpdir(), 'spp-bench-prof-')) : undefined;
+    try {
+      await burstHost.spawnAgent();
+      const ports = burstHost.vhostSlots().length;
+      report.value('memory.agent_rss.idle', 'KiB', await settledRssKb(burstHost), `${nics} NICs, no port`);
+      const burst = await measureBurst(burstHost, n.burst);
+      const burstP50 = report.samples(`burst.${ports}_ports.all_up`, 'ms', burst.allUp, { note: `${nics} NICs x ${vhosts} vhosts, emulator lenient; action = plug put for every port at once -> the last port_status up seen` }).median;
+      report.value(`burst.${ports}_ports.sppctl_requests_per_port`, 'requests', median(burst.requestsPerPort));
+      report.value(`burst.${ports}_ports.mutating_requests_per_port`, 'requests', median(burst.mutationsPerPort));
+      report.value(`burst.${ports}_ports.agent_cpu`, 'ms', mean(burst.agentCpuMs), 'CPU of the agent child per burst, mean over the bursts (/proc ticks of 10 ms)');
+      report.value(`burst.${ports}_ports.bench_cpu`, 'ms', mean(burst.benchCpuMs), 'CPU of the bench process (emulator, watcher, driver writes) per burst, mean');
+      const busiest = Math.max(...burst.busiestVfRequests);
+      const bound = sppctlBound(busiest, fastRequest, 0) + etcdFloor(floor);
+      report.goal(
+        'burst limited by spp-ctl, not by the agent (default poll)',
+        burstP50 <= 2 * bound,
+        `${burstP50.toFixed(1)} ms vs ${bound.toFixed(1)} ms for spp-ctl to serve the busiest vf's ${busiest} requests plus one etcd round (${(burstP50 / bound).toFixed(2)}x; pass within 2x)`,
+      );
+
+      if (profileDir) {
+        // a separate agent under the profiler, so the figures above stay unprofiled; many bursts so that start-up is a small share
+        progress(`profile: ${PROFILE_BURSTS} bursts under node --cpu-prof`);
+        await burstHost.killAgent('SIGKILL');
+        await burstHost.spawnAgent({ cpuProfileDir: profileDir });
+        await measureBurst(burstHost, PROFILE_BURSTS);
+        await burstHost.killAgent('SIGTERM');
+        const file = readdirSync(profileDir).find((f) => f.endsWith('.cpuprofile'));
+        if (!file) report.note(`--profile: no .cpuprofile was written in ${profileDir}`);
+        else {
+          const profile = readCpuProfile(join(profileDir, file));
+          const { totalMs, spots } = hotSpots(profile, join(__dirname, '..', '..'));
+          const lines = [`profile of the agent over ${PROFILE_BURSTS} bursts of ${ports} ports (${totalMs.toFixed(0)} ms sampled, start-up included): ${join(profileDir, file)}`, 'top functions by self time:'];
+          for (const s of spots) lines.push(`  ${s.selfMs.toFixed(1).padStart(8)} ms ${s.percent.toFixed(1).padStart(5)}%  ${s.where}`);
+          const { busyMs, layers } = byLayer(profile);
+          lines.push(`busy time by layer (${busyMs.toFixed(0)} ms busy, idle excluded):`);
+          for (const s of layers) lines.push(`  ${s.selfMs.toFixed(1).padStart(8)} ms ${s.percent.toFixed(1).padStart(5)}%  ${s.where}`);
+          lines.push('self time by origin:');
+          for (const s of hotOrigins(profile)) lines.push(`  ${s.selfMs.toFixed(1).padStart(8)} ms ${s.percent.toFixed(1).padStart(5)}%  ${s.where}`);
+          process.stdout.write(`${lines.join('\n')}\n\n`);
+        }
+        await burstHost.spawnAgent();
+      }
+
+      burstHost.setPollInterval(REAL_POLL_MS);
+      const slow = await measureBurst(burstHost, n.burstSlow);
+      const slowP50 = report.samples(`burst.${ports}_ports.all_up.poll1000`, 'ms', slow.allUp).median;
+      burstHost.setPollInterval(0);
+      const slowBusiest = Math.max(...slow.busiestVfRequests);
+      const slowBound = sppctlBound(slowBusiest, slowRequest, REAL_POLL_MS) + etcdFloor(slowFloorSamples);
+      report.goal(
+        'burst limited by spp-ctl, not by the agent (poll 1000 ms)',
+        slowP50 <= 2 * slowBound,
+        `${slowP50.toFixed(0)} ms vs ${slowBound.toFixed(0)} ms for spp-ctl to serve the busiest vf's ${slowBusiest} paced requests plus one etcd round (${(slowP50 / slowBound).toFixed(2)}x; pass within 2x)`,
+      );
+
+      const restart = await measureRestart(burstHost, n.restart);
+      report.value(`memory.agent_rss.${ports}_ports`, 'KiB', await settledRssKb(burstHost), `after a restart with ${ports} ports plugged`);
+      const fromSpawn = report.samples(`restart.${ports}_ports.from_spawn`, 'ms', restart.fromSpawn, { note: 'SIGKILL, then spawn -> every port_status up put again, seen by a watcher (includes Node start-up)' }).median;
+      report.samples(`restart.${ports}_ports.from_first_log`, 'ms', restart.fromStart, { note: 'the new agent\'s first log line -> all up (without Node start-up and module loading)' });
+      const mutations = Math.max(...restart.mutations);
+      report.value(`restart.${ports}_ports.mutating_requests`, 'requests', mutations, 'the most over all restarts');
+      report.goal(
+        `restart recovery under 1 s for ${ports} ports with zero mutating requests`,
+        fromSpawn < 1000 && mutations === 0,
+        `${fromSpawn.toFixed(0)} ms from spawn (p50), ${mutations} mutating requests`,
+      );
+      await unplugAll(burstHost, restart.plugged);
+    } finally {
+      await burstHost.close();
+    }
+
+    progress('replay');
+    const replaySnapshot = str(values, 'replay-snapshot');
+    const replay = await benchReplay({ keys: replayKeys, ...(replaySnapshot ? { snapshot: replaySnapshot } : {}) });
+    if ('skipped' in replay) {
+      report.note(`replay skipped: ${replay.skipped}`);
+      report.goal('replay over 100,000 keys/s', false, `not measured: ${replay.skipped}`);
+    } else {
+      report.value('replay.keys', 'keys', replay.keys);
+      report.value('replay.time', 'ms', replay.ms);
+      report.value('replay.keys_per_s', 'keys/s', replay.keysPerSec);
+      report.value('replay.peak_rss', 'KiB', replay.peakRssKb);
+      report.goal('replay over 100,000 keys/s', replay.keysPerSec > 100_000, `${replay.keysPerSec.toFixed(0)} keys/s over ${replay.keys} keys`);
+    }
+  } finally {
+    await env.close();
+  }
+  report.note(`agent: child process \`node bin/spp.js agent --log-level info\`; ${quick ? 'quick' : 'full'} run took ${((Date.now() - started) / 1000).toFixed(0)} s`);
+  process.stdout.write(report.render());
+  return 0;
+}
+
+function mean(xs: readonly number[]): number {
+  return xs.reduce((a, b) => a + b, 0) / xs.length;
+}
+
+function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.ceil(s.length / 2) - 1]!;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+    // etcd3's grpc channel can hold the loop open for a moment after close()
+    setTimeout(() => process.exit(code), 200).unref();
+  },
+  (err: unknown) => {
+    process.stderr.write(`bench: ${(err as Error).stack ?? String(err)}\n`);
+    process.exit(1);
+  },
+);

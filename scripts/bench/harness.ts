@@ -1,0 +1,277 @@
+/**
+ * A compute node for measurements: one real etcd shared by every scenario
+ * (each scenario is its own host name), an spp-ctl emulator per host, and the
+ * agent as a child process (`node bin/spp.js agent`) so that its CPU and
+ * memory are its own and it can be SIGKILLed.
+ */
+import { ChildProcess, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { Etcd3, IKeyValue, Watcher } from 'etcd3';
+import { LocalEtcd } from '../../src/localetcd/etcd-server';
+import { startEmulatorServer, EmulatorServer } from '../../src/sppctl/emulator';
+import { parseMappings } from '../../src/protocol/mappings';
+import type { HostConfiguration } from '../../src/protocol/codecs';
+import { ROOT } from '../../src/protocol/keys';
+import { buildHost } from '../../src/setup/build';
+
+/** USER_HZ: /proc times are in these ticks per second (100 on every Linux build that matters). */
+const CLOCK_TICKS = 100;
+export const BIN = join(__dirname, '..', '..', '..', 'bin', 'spp.js');
+
+/** DPDK_PORT_MAPPINGS for `nics` NICs of `vhosts` vhosts each, every NIC on cores of its own. */
+export function benchMappings(nics: number, vhosts: number): string {
+  const perNic = 2 * vhosts + 3; // master + 2 forwarders per vhost + classifier + merger
+  return Array.from({ length: nics }, (_, i) => {
+    const first = 1 + i * perNic;
+    const mask = ((1n << BigInt(perNic)) - 1n) << BigInt(first);
+    const pci = `00:${(4 + i).toString(16).padStart(2, '0')}.0`;
+    return `${pci}#phys${i + 1}#${vhosts}#0x${mask.toString(16)}`;
+  }).join(',');
+}
+
+export interface KeyEvent {
+  readonly type: 'put' | 'delete';
+  readonly key: string;
+  readonly value: string;
+  /** performance.now() when the watcher delivered it. */
+  readonly at: number;
+}
+
+/**
+ * Every event under the protocol root as the bench process's watcher sees
+ * it, with waiters: "seen by a watcher" is the moment neutron would learn it.
+ */
+export class KeyWatch {
+  readonly events: KeyEvent[] = [];
+  private waiters: Array<{ test: (e: KeyEvent) => boolean; resolve: (e: KeyEvent) => void }> = [];
+
+  private constructor(private readonly watcher: Watcher) {
+    const push = (type: 'put' | 'delete', kv: IKeyValue): void => {
+      const e: KeyEvent = { type, key: kv.key.toString(), value: kv.value.toString(), at: performance.now() };
+      this.events.push(e);
+      this.waiters = this.waiters.filter((w) => (w.test(e) ? (w.resolve(e), false) : true));
+    };
+    watcher.on('put', (kv) => push('put', kv));
+    watcher.on('delete', (kv) => push('delete', kv));
+  }
+
+  static async start(client: Etcd3, prefix = ROOT): Promise<KeyWatch> {
+    return new KeyWatch(await client.watch().prefix(prefix).create());
+  }
+
+  /** The first event from index `from` on (default: only future ones) that passes `test`. */
+  next(test: (e: KeyEvent) => boolean, what: string, timeoutMs = 30_000, from = this.events.length): Promise<KeyEvent> {
+    const seen = this.events.slice(from).find(test);
+    if (seen) return Promise.resolve(seen);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.waiters = this.waiters.filter((w) => w.resolve !== done);
+        reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}`));
+      }, timeoutMs);
+      const done = (e: KeyEvent): void => {
+        clearTimeout(timer);
+        resolve(e);
+      };
+      this.waiters.push({ test, resolve: done });
+    });
+  }
+
+  /** Forgets past events (long runs). */
+  clear(): void {
+    this.events.length = 0;
+  }
+
+  async close(): Promise<void> {
+    await this.watcher.cancel();
+  }
+}
+
+/** One etcd for the whole run. */
+export class BenchEnv {
+  private hosts = 0;
+  private constructor(
+    readonly etcd: LocalEtcd,
+    readonly client: Etcd3,
+    readonly watch: KeyWatch,
+  ) {}
+
+  static async start(): Promise<BenchEnv> {
+    const etcd = await LocalEtcd.start();
+    const client = new Etcd3({ hosts: etcd.endpoints.map((e) => `http://${e}`) });
+    return new BenchEnv(etcd, client, await KeyWatch.start(client));
+  }
+
+  /** A fresh host name, so scenarios never see each other's keys. */
+  hostName(label: string): string {
+    return `bench${++this.hosts}-${label}`;
+  }
+
+  async close(): Promise<void> {
+    await this.watch.close();
+    this.client.close();
+    await this.etcd.stop();
+  }
+}
+
+export interface HostOptions {
+  readonly nics: number;
+  readonly vhosts: number;
+  /** Needed beyond 5 vhosts per NIC (status of 4096+ bytes). */
+  readonly lenient?: boolean;
+  readonly pollIntervalMs?: number;
+  readonly label: string;
+}
+
+export interface LogLine {
+  readonly at: number;
+  readonly record: Record<string, unknown>;
+}
+
+/** Emulator options the bench changes while the host runs; the emulator reads pollIntervalMs at every command. */
+interface LiveSimOptions {
+  pollIntervalMs: number;
+}
+
+export class BenchHost {
+  child: ChildProcess | undefined;
+  /** The agent's log records (stderr JSON lines) with their arrival time. */
+  logs: LogLine[] = [];
+  private logWaiters: Array<{ test: (r: Record<string, unknown>) => boolean; resolve: (l: LogLine) => void }> = [];
+
+  private constructor(
+    readonly env: BenchEnv,
+    readonly host: string,
+    readonly configuration: HostConfiguration,
+    readonly sim: EmulatorServer,
+    private readonly live: LiveSimOptions,
+  ) {}
+
+  static async start(env: BenchEnv, opts: HostOptions): Promise<BenchHost> {
+    const parsed = parseMappings(benchMappings(opts.nics, opts.vhosts), { beyondRealLimits: true });
+    if (!parsed.configuration) throw new Error(`bench host ${opts.nics} NICs x ${opts.vhosts} vhosts: ${parsed.errors.join('; ')}`);
+    const live: LiveSimOptions = { pollIntervalMs: opts.pollIntervalMs ?? 0 };
+    // the options object is kept by the emulator, so the live poll interval can change between phases
+    const simOptions = Object.assign(live, { listen: { host: '127.0.0.1', port: 0 }, mappings: parsed.configuration, lenient: opts.lenient ?? false });
+    const sim = await startEmulatorServer(simOptions);
+    const host = env.hostName(opts.label);
+    await buildHost(env.client, host, parsed.configuration, { beyondRealLimits: true });
+    return new BenchHost(env, host, parsed.configuration, sim, live);
+  }
+
+  /** Every vhost of the host as (phys, vhost id), in layout order. */
+  vhostSlots(): Array<{ phys: string; vhostId: number; secId: number }> {
+    let next = 0;
+    return this.configuration.flatMap((nic, i) => Array.from({ length: nic.num_vhost }, () => ({ phys: nic.physical_network, vhostId: next++, secId: i + 1 })));
+  }
+
+  setPollInterval(ms: number): void {
+    this.live.pollIntervalMs = ms;
+  }
+
+  /** Mutating spp-ctl requests in the emulator's log since the last clear. */
+  mutations(): number {
+    return this.sim.emulator.log().filter((e) => e.method !== 'GET').length;
+  }
+
+  requests(): number {
+    return this.sim.emulator.log().length;
+  }
+
+  /**
+   * Starts `spp agent` for this host and resolves once every NIC is ready.
+   * `cpuProfileDir`: run it under `node --cpu-prof` (the profile is written at a clean exit).
+   */
+  async spawnAgent(opts: { cpuProfileDir?: string; timeoutMs?: number } = {}): Promise<{ spawnedAt: number; readyAt: number }> {
+    if (this.child) throw new Error('an agent is already running for this host');
+    this.logs = [];
+    const nodeArgs = opts.cpuProfileDir ? ['--cpu-prof', '--cpu-prof-dir', opts.cpuProfileDir] : [];
+    const args = [...nodeArgs, BIN, 'agent', '--host', this.host, '--etcd-endpoints', this.env.etcd.endpoints.join(','), '--spp-ctl', this.sim.url, '--log-level', 'info'];
+    const spawnedAt = performance.now();
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    this.child = child;
+    let rest = '';
+    child.stderr!.on('data', (d: Buffer) => {
+      const at = performance.now();
+      const lines = (rest + d.toString()).split('\n');
+      rest = lines.pop()!;
+      for (const line of lines) {
+        if (!line.trim()) continue;
+        let record: Record<string, unknown>;
+        try {
+          record = JSON.parse(line) as Record<string, unknown>;
+        } catch {
+          record = { message: line };
+        }
+        const l = { at, record };
+        this.logs.push(l);
+        this.logWaiters = this.logWaiters.filter((w) => (w.test(record) ? (w.resolve(l), false) : true));
+      }
+    });
+    const ready = this.configuration.map((_, i) => this.waitLog((r) => r['message'] === 'nic state' && r['secId'] === i + 1 && r['state'] === 'ready', opts.timeoutMs));
+    const exited = new Promise<never>((_, reject) =>
+      child.once('exit', (code, signal) => reject(new Error(`agent exited (${code ?? signal}) before its NICs were ready: ${this.tail()}`))),
+    );
+    const lines = await Promise.race([Promise.all(ready), exited]);
+    exited.catch(() => undefined);
+    return { spawnedAt, readyAt: Math.max(...lines.map((l) => l.at)) };
+  }
+
+  /** The first agent log record (past or future, this process) that passes `test`. */
+  waitLog(test: (r: Record<string, unknown>) => boolean, timeoutMs = 60_000): Promise<LogLine> {
+    const seen = this.logs.find((l) => test(l.record));
+    if (seen) return Promise.resolve(seen);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`timed out after ${timeoutMs} ms waiting for an agent log line; last lines: ${this.tail()}`)), timeoutMs);
+      this.logWaiters.push({
+        test,
+        resolve: (l) => {
+          clearTimeout(timer);
+          resolve(l);
+        },
+      });
+    });
+  }
+
+  private tail(): string {
+    return this.logs
+      .slice(-5)
+      .map((l) => JSON.stringify(l.record))
+      .join('\n');
+  }
+
+  /** VmRSS of the agent child in KiB. */
+  rssKb(): number {
+    const pid = this.child?.pid;
+    if (pid === undefined) throw new Error('no agent child running');
+    const m = /^VmRSS:\s+([0-9]+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    if (!m) throw new Error(`no VmRSS in /proc/${pid}/status`);
+    return Number(m[1]);
+  }
+
+  /** CPU time (user + system) the agent child has used, in ms (clock-tick resolution, 10 ms on Linux). */
+  cpuMs(): number {
+    const pid = this.child?.pid;
+    if (pid === undefined) throw new Error('no agent child running');
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // fields after the parenthesised command name, which may itself contain spaces
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
+  }
+
+  async killAgent(signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+    const child = this.child;
+    this.child = undefined;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    await new Promise<void>((resolve) => {
+      child.once('exit', () => resolve());
+      child.kill(signal);
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.killAgent();
+    await this.sim.close();
+  }
+}

@@ -1,0 +1,103 @@
+/**
+ * The replay benchmark hook. The replay tool (`src/replay`) and the snapshot
+ * generator (`scripts/gen-snapshot.ts`) are written in parallel with the
+ * bench, so both are found at run time: when either is missing the figure is
+ * skipped with a note instead of failing the build.
+ *
+ * The replay runs in a child process (this file, run directly) so that its
+ * peak memory is its own and not the bench's.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+
+const DIST = join(__dirname, '..', '..');
+export const REPLAY_MODULE = join(DIST, 'src', 'replay', 'index.js');
+export const GEN_SNAPSHOT = join(DIST, 'scripts', 'gen-snapshot.js');
+
+export type ReplayBench =
+  | { readonly skipped: string }
+  | { readonly keys: number; readonly ms: number; readonly keysPerSec: number; readonly peakRssKb: number };
+
+interface ReplayApi {
+  readInput(path: string): Promise<unknown>;
+  replay(inputs: unknown[], options: Record<string, unknown>): Promise<unknown>;
+}
+
+function run(args: string[], timeoutMs: number): Promise<{ code: number | null; out: string; err: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ code, out, err });
+    });
+  });
+}
+
+/** Protocol keys in an `etcdctl get --prefix /spp` text snapshot (key lines alternate with value lines). */
+export function countSnapshotKeys(text: string): number {
+  const lines = text.split('\n');
+  let n = 0;
+  for (let i = 0; i + 1 < lines.length; i += 2) if (lines[i]!.startsWith('/')) n++;
+  return n;
+}
+
+/**
+ * Times `replay()` over a snapshot of `keys` keys from gen-snapshot (or the
+ * given snapshot file): keys/s and the replay process's peak RSS.
+ */
+export async function benchReplay(opts: { keys?: number; snapshot?: string; timeoutMs?: number } = {}): Promise<ReplayBench> {
+  if (!existsSync(REPLAY_MODULE)) return { skipped: `the replay tool is not built (${REPLAY_MODULE} is absent)` };
+  const wanted = opts.keys ?? 100_000;
+  let dir: string | undefined;
+  let file = opts.snapshot;
+  try {
+    if (file === undefined) {
+      if (!existsSync(GEN_SNAPSHOT)) return { skipped: `the snapshot generator is not built (${GEN_SNAPSHOT} is absent)` };
+      dir = mkdtempSync(join(tmpdir(), 'spp-bench-replay-'));
+      file = join(dir, 'snapshot.txt');
+      const gen = await run([GEN_SNAPSHOT, '--keys', String(wanted), '--out', file], 120_000);
+      if (gen.code !== 0 || !existsSync(file)) {
+        return { skipped: `gen-snapshot --keys ${wanted} --out FILE failed (exit ${gen.code}): ${(gen.err || gen.out).trim().slice(0, 300)}` };
+      }
+    }
+    const child = await run([__filename, file], opts.timeoutMs ?? 180_000);
+    const line = child.out.trim().split('\n').pop() ?? '';
+    if (child.code !== 0 || !line.startsWith('{')) return { skipped: `replay failed (exit ${child.code}): ${(child.err || child.out).trim().slice(0, 300)}` };
+    const r = JSON.parse(line) as { keys: number; ms: number; peakRssKb: number };
+    return { ...r, keysPerSec: r.keys / (r.ms / 1000) };
+  } finally {
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Child side: read + replay one snapshot, print {keys, ms, peakRssKb}. */
+async function child(file: string): Promise<void> {
+  const api = require(REPLAY_MODULE) as Partial<ReplayApi>;
+  if (typeof api.readInput !== 'function' || typeof api.replay !== 'function') {
+    throw new Error(`${REPLAY_MODULE} does not export readInput(path) and replay(inputs, options)`);
+  }
+  const keys = countSnapshotKeys(readFileSync(file, 'utf8'));
+  const t0 = performance.now();
+  const input = await api.readInput(file);
+  await api.replay([input], {});
+  const ms = performance.now() - t0;
+  process.stdout.write(`${JSON.stringify({ keys, ms, peakRssKb: process.resourceUsage().maxRSS })}\n`);
+}
+
+if (require.main === module) {
+  child(process.argv[2]!).then(
+    () => process.exit(0),
+    (err: unknown) => {
+      process.stderr.write(`${(err as Error).stack ?? String(err)}\n`);
+      process.exit(1);
+    },
+  );
+}

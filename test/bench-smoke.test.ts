@@ -1,0 +1,134 @@
+/**
+ * The bench library with tiny counts against a real etcd, the emulator and
+ * the agent as a child process: every measurement returns well-formed
+ * numbers. No timing thresholds: the figures are the bench's business.
+ */
+import test from 'ava';
+import { BenchEnv, BenchHost, benchMappings } from '../scripts/bench/harness';
+import { measureBurst, measureFloor, measurePlugs, measureProcessStart, measureRestart, settledRssKb } from '../scripts/bench/measure';
+import { byLayer, hotSpots } from '../scripts/bench/profile';
+import { countSnapshotKeys } from '../scripts/bench/replay';
+import { Report } from '../scripts/bench/report';
+import { percentile, summarize } from '../scripts/bench/stats';
+import { parseMappings } from '../src/protocol/mappings';
+
+const isTime = (v: unknown): boolean => typeof v === 'number' && Number.isFinite(v) && v >= 0;
+
+test('floor, single plugs, burst, restart and memory give finite numbers of the asked counts', async (t) => {
+  const env = await BenchEnv.start();
+  t.teardown(() => env.close());
+
+  const floor = await measureFloor(env, 3);
+  for (const k of ['watchPut', 'sppctlRequest', 'etcdPut', 'plugFloor'] as const) {
+    t.is(floor[k].length, 3, k);
+    t.true(floor[k].every(isTime), `${k}: ${floor[k].join(', ')}`);
+  }
+  floor.plugFloor.forEach((sum, i) => t.is(sum, floor.watchPut[i]! + floor.sppctlRequest[i]! + floor.etcdPut[i]!));
+
+  const host = await BenchHost.start(env, { nics: 2, vhosts: 1, label: 'smoke' });
+  t.teardown(() => host.close());
+  await host.spawnAgent();
+  t.true(host.rssKb() > 0);
+
+  const flat = await measurePlugs(host, 3);
+  t.is(flat.plug.length, 3);
+  t.true([...flat.plug, ...flat.unplug].every(isTime));
+  t.deepEqual(flat.requestsPerPlug, [1, 1, 1], 'a flat plug is one classifier_table request');
+  const vlan = await measurePlugs(host, 1, { vlan: true });
+  t.deepEqual(vlan.requestsPerPlug, [5], 'a VLAN plug is two re-attaches (detach + attach each) and the vlan entry');
+
+  const burst = await measureBurst(host, 1);
+  t.is(burst.ports, 2);
+  t.true(burst.allUp.every(isTime));
+  t.deepEqual(burst.mutationsPerPort, [1]);
+  t.deepEqual(burst.busiestVfRequests, [1], 'one port per vf');
+  t.true([...burst.agentCpuMs, ...burst.benchCpuMs].every(isTime));
+
+  const restart = await measureRestart(host, 1, 0);
+  t.is(restart.ports, 2);
+  t.true([...restart.fromSpawn, ...restart.fromStart].every(isTime));
+  t.true((await measureProcessStart(1)).every(isTime));
+  t.deepEqual(restart.mutations, [0], 'a restart on an unchanged host sends no mutating request');
+  t.true((await settledRssKb(host, 0)) > 0);
+});
+
+test('bench hosts: every NIC on cores of its own, valid beyond the real limits only where they are exceeded', (t) => {
+  t.is(benchMappings(2, 1), '00:04.0#phys1#1#0x3e,00:05.0#phys2#1#0x7c0');
+  t.deepEqual(parseMappings(benchMappings(4, 4)).errors, []);
+  // 4 NICs x 16 vhosts need 140 cores and ring numbers up to 127: no valid host, whatever the limits
+  t.true(parseMappings(benchMappings(4, 16), { beyondRealLimits: true }).errors.length > 0);
+});
+
+test('stats: nearest-rank percentiles', (t) => {
+  t.is(percentile([1, 2, 3, 4], 50), 2);
+  t.is(percentile([1, 2, 3, 4], 99), 4);
+  t.deepEqual(summarize([3, 1, 2]), { n: 3, median: 2, p99: 3, min: 1, max: 3 });
+  t.throws(() => summarize([]), { message: /no samples/ });
+});
+
+test('report: a table row and BENCH lines of {name, value, unit} per figure, GOAL lines', (t) => {
+  const r = new Report();
+  r.samples('plug.flat', 'ms', [4, 5, 6], { floor: 2.5 });
+  r.value('memory.agent_rss.idle', 'KiB', 1234);
+  r.goal('plug within 2x', true, '5 ms vs 2.5 ms');
+  const out = r.render();
+  const bench = out
+    .split('\n')
+    .filter((l) => l.startsWith('BENCH '))
+    .map((l) => JSON.parse(l.slice(6)) as unknown);
+  t.deepEqual(bench, [
+    { name: 'plug.flat.p50', value: 5, unit: 'ms' },
+    { name: 'plug.flat.p99', value: 6, unit: 'ms' },
+    { name: 'plug.flat.p50_x_floor', value: 2, unit: 'x' },
+    { name: 'memory.agent_rss.idle', value: 1234, unit: 'KiB' },
+  ]);
+  t.regex(out, /^plug\.flat\s+3\s+5\.00\s+6\.00\s+ms\s+2\.00x$/m);
+  t.regex(out, /^GOAL pass plug within 2x: 5 ms vs 2\.5 ms$/m);
+});
+
+test('profile: self time per function, largest first, V8 entries kept', (t) => {
+  const frame = (functionName: string, url = ''): { functionName: string; url: string; lineNumber: number } => ({ functionName, url, lineNumber: 9 });
+  const profile = {
+    nodes: [
+      { id: 1, callFrame: frame('(root)') },
+      { id: 2, callFrame: frame('parseKey', '/repo/dist/src/protocol/keys.js') },
+      { id: 3, callFrame: frame('(garbage collector)') },
+    ],
+    samples: [2, 3, 2, 2],
+    timeDeltas: [1000, 1000, 2000, 1000],
+  };
+  const { totalMs, spots } = hotSpots(profile, '/repo');
+  t.is(totalMs, 5);
+  t.deepEqual(spots[0], { where: 'parseKey (dist/src/protocol/keys.js:10)', selfMs: 4, percent: 80 });
+  t.is(spots[1]!.where, '(garbage collector)');
+});
+
+test('profile: busy time by layer goes to the innermost frame of a known layer', (t) => {
+  const frame = (functionName: string, url = ''): { functionName: string; url: string; lineNumber: number } => ({ functionName, url, lineNumber: 0 });
+  const profile = {
+    nodes: [
+      { id: 1, callFrame: frame('(root)'), children: [2, 5] },
+      { id: 2, callFrame: frame('handle', '/r/dist/src/agent/controller.js'), children: [3] },
+      { id: 3, callFrame: frame('log', '/r/node_modules/winston/lib/winston/logger.js'), children: [4] },
+      { id: 4, callFrame: frame('writev', 'node:internal/stream_base_commons') },
+      { id: 5, callFrame: frame('(idle)') },
+    ],
+    samples: [4, 2, 5, 1],
+    timeDeltas: [3000, 1000, 5000, 1000],
+  };
+  const { busyMs, layers } = byLayer(profile);
+  t.is(busyMs, 5);
+  t.deepEqual(
+    layers.map((l) => [l.where, l.selfMs]),
+    [
+      ['logging (winston)', 3],
+      ['agent code (controller, store, planner, codecs)', 1],
+      ['other', 1],
+    ],
+  );
+});
+
+test('replay hook: keys of an etcdctl text snapshot', (t) => {
+  t.is(countSnapshotKeys('/spp/openstack/a\n1\n/spp/openstack/b\n{"x": 1}\n'), 2);
+  t.is(countSnapshotKeys(''), 0);
+});
