@@ -323,15 +323,14 @@ export class Controller {
   private syncPorts(): void {
     if (!this.active) return;
     const facts: HostFacts = { host: this.opts.host, layout: this.active.layout, vhosts: this.store.vhosts() };
-    const withKeys = new Set(this.store.portIds());
-    const ids = new Set([...withKeys, ...this.ports.keys()]);
+    const ids = new Set([...this.store.portIds(), ...this.ports.keys()]);
     const raw = new Map<string, PortIntent>();
     for (const id of ids) raw.set(id, intentOf(this.store.portKeys(id), facts));
     const intents = resolveConflicts(raw, facts);
     const wanted = new Map<number, string>();
     for (const [id, intent] of intents) {
       if (intent.kind === 'plug') wanted.set(intent.place.vhostId, id);
-      this.deliver(id, intent, withKeys.has(id));
+      this.deliver(id, intent);
     }
     for (const [vhostId, portId] of this.wanted) {
       if (!wanted.has(vhostId) && !this.referenced(vhostId)) this.clearVhost(vhostId, portId);
@@ -339,8 +338,7 @@ export class Controller {
     this.wanted = wanted;
   }
 
-  /** `hasKeys`: the port still has keys in the store (computed once per sync: per port it made every event O(ports x keys)). */
-  private deliver(portId: string, intent: PortIntent, hasKeys: boolean): void {
+  private deliver(portId: string, intent: PortIntent): void {
     const json = JSON.stringify(intent);
     const runtime = this.ports.get(portId);
     const revision = this.store.revision;
