@@ -236,6 +236,7 @@ export class Controller {
       });
       (runtime as { actor: NicActor }).actor = actor;
       let last = '';
+      let resyncing = false;
       actor.subscribe((snap) => {
         const state = stateName(snap.value);
         if (state === last) return;
@@ -243,7 +244,8 @@ export class Controller {
         last = state;
         const fields = { secId: nicLayout.secId, nic: nicLayout.nic.pci_address, state, lastError: snap.context.lastError };
         // the periodic resync (ready -> building -> ready, nothing sent) is routine
-        const routine = (from === 'ready' && state === 'building') || (from === 'building' && state === 'ready' && snap.context.lastCommands.length === 0 && snap.context.lastError === undefined);
+        if (state === 'building') resyncing = from === 'ready';
+        const routine = resyncing && (state === 'building' || (state === 'ready' && snap.context.lastCommands.length === 0));
         this.opts.onNicState?.(nicLayout.secId, state, snap.context.lastError);
         if (state === 'retryWait') this.log.warn('spp_vf not usable yet', fields);
         else this.log.log(routine ? 'debug' : 'info', 'nic state', { ...fields, commands: snap.context.lastCommands.length });
