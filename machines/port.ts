@@ -105,6 +105,8 @@ export const portMachine = setup({
     intentUnchanged: ({ context, event }) =>
       event.type === 'DESIRED' && JSON.stringify(event.intent) === JSON.stringify(context.applied ?? context.intent),
     moreReasserts: ({ context }) => context.reassertIndex < context.timers.reassertMs.length,
+    /** The failure came from spp_vf, not from the port's keys: a rebuilt vf may accept the plan. */
+    notBadInput: ({ context }) => context.intent.kind !== 'invalid',
   },
   delays: {
     backoff: ({ context }) => backoffMs(context.attempts, context.timers.backoffBaseMs, context.timers.backoffMaxMs),
@@ -262,7 +264,7 @@ export const portMachine = setup({
           { target: 'evaluating', actions: assign({ intent: ({ event }) => event.intent, revision: ({ event }) => event.revision, attempts: 0 }) },
         ],
         // spp_vf changed under us (restart, rebuild): a rejection may not hold any more; bad input still does
-        RESYNC: { guard: ({ context }) => context.intent.kind !== 'invalid', target: 'evaluating' },
+        RESYNC: { guard: 'notBadInput', target: 'evaluating' },
       },
     },
     removed: {
