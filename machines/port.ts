@@ -5,7 +5,7 @@
  * writes) comes in as injected actors and actions, so the daemon, the replay
  * tool and the visualizer run this very definition.
  */
-import { assign, fromPromise, not, setup } from 'xstate';
+import { assign, fromPromise, setup } from 'xstate';
 import type { PortIntent } from '../src/agent/intent';
 import type { VhostObserved } from '../src/plan/observed';
 import { backoffMs, classify } from './errors';
@@ -187,7 +187,7 @@ export const portMachine = setup({
       initial: 'reasserting',
       states: {
         reasserting: {
-          always: { guard: not('moreReasserts'), target: 'steady' },
+          always: { guard: ({ context }) => context.reassertIndex >= context.timers.reassertMs.length, target: 'steady' },
           after: {
             reassert: {
               target: 'reasserting',
