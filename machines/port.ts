@@ -104,7 +104,6 @@ export const portMachine = setup({
     /** A repeated event: the intent equals what is applied (or already reported). */
     intentUnchanged: ({ context, event }) =>
       event.type === 'DESIRED' && JSON.stringify(event.intent) === JSON.stringify(context.applied ?? context.intent),
-    moreReasserts: ({ context }) => context.reassertIndex < context.timers.reassertMs.length,
     /** The failure came from spp_vf, not from the port's keys: a rebuilt vf may accept the plan. */
     notBadInput: ({ context }) => context.intent.kind !== 'invalid',
   },
