@@ -1,0 +1,116 @@
+/**
+ * One active agent per host: an etcd lease lock on
+ * /spp/openstack/agent-lock/<host>, taken before the agent lists, watches or
+ * talks to spp-ctl. A second agent for the same host stands by and takes
+ * over once the holder's lease expires (at most the TTL after it died).
+ */
+import type { Etcd3, Lease } from 'etcd3';
+import type { Logger } from '../log';
+import { ROOT } from '../protocol/keys';
+
+export const lockKey = (host: string): string => `${ROOT}agent-lock/${host}`;
+
+export interface LeaderLockOptions {
+  readonly client: Etcd3;
+  readonly host: string;
+  readonly ttlSec: number;
+  /** The lock key's value, for operators (who holds it). */
+  readonly holder: string;
+  readonly log: Logger;
+  /** The lock was lost and another agent holds it now: this one must stop working. */
+  readonly onLost: (reason: string) => void;
+  /** Delay between attempts while standing by or while etcd is unreachable. */
+  readonly pollMs?: number;
+}
+
+export class LeaderLock {
+  private lease: Lease | undefined;
+  private stopped = false;
+  private timer: NodeJS.Timeout | undefined;
+  private wake: (() => void) | undefined;
+  private announcedStandby = false;
+
+  constructor(private readonly opts: LeaderLockOptions) {}
+
+  get key(): string {
+    return lockKey(this.opts.host);
+  }
+
+  /** Resolves once this process holds the lock; false when stopped before that. */
+  async acquire(): Promise<boolean> {
+    while (!this.stopped) {
+      const outcome = await this.tryOnce().catch((err: Error) => `error: ${err.message}`);
+      if (outcome === 'held') return !this.stopped;
+      if (outcome === 'taken') {
+        if (!this.announcedStandby) this.opts.log.info(`another agent holds the lock for host ${this.opts.host}; standing by`, { key: this.key });
+        this.announcedStandby = true;
+      } else {
+        this.opts.log.warn('cannot take the agent lock yet; retrying', { key: this.key, error: outcome });
+      }
+      await this.sleep(this.opts.pollMs ?? 250);
+    }
+    return false;
+  }
+
+  /** One attempt: the key is created with our lease only if nobody has it. */
+  private async tryOnce(): Promise<'held' | 'taken'> {
+    const { client } = this.opts;
+    // A cheap read first, so a standby does not grant a lease per poll.
+    if ((await client.get(this.key).exec()).kvs.length > 0) return 'taken';
+    const lease = client.lease(this.opts.ttlSec, { autoKeepAlive: true });
+    let res;
+    try {
+      const id = await lease.grant();
+      res = await client.if(this.key, 'Create', '==', 0).then(client.put(this.key).value(this.opts.holder).lease(id)).commit();
+    } catch (err) {
+      lease.release();
+      throw err;
+    }
+    if (!res.succeeded || this.stopped) {
+      await lease.revoke().catch(() => undefined);
+      return 'taken';
+    }
+    this.lease = lease;
+    lease.on('lost', (err: Error) => void this.relock(err.message));
+    this.opts.log.info('agent lock taken', { key: this.key, ttl: this.opts.ttlSec });
+    return 'held';
+  }
+
+  /**
+   * The lease expired (etcd unreachable for longer than the TTL). If nobody
+   * took the key meanwhile, take it again and carry on; if another agent did,
+   * this one is no longer allowed to act.
+   */
+  private async relock(why: string): Promise<void> {
+    if (this.stopped) return;
+    this.lease = undefined;
+    this.opts.log.warn('agent lock lease lost; taking the lock again', { key: this.key, error: why });
+    while (!this.stopped) {
+      const outcome = await this.tryOnce().catch((err: Error) => `error: ${err.message}`);
+      if (outcome === 'held') return;
+      if (outcome === 'taken') {
+        this.opts.onLost(`another agent took the lock ${this.key} while this one was cut off from etcd`);
+        return;
+      }
+      await this.sleep(this.opts.pollMs ?? 250);
+    }
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      this.wake = resolve;
+      this.timer = setTimeout(resolve, ms);
+    });
+  }
+
+  /** Stops waiting and releases the lock (revokes the lease), bounded since etcd may be gone. */
+  async release(timeoutMs = 1000): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.wake?.();
+    const lease = this.lease;
+    this.lease = undefined;
+    if (!lease) return;
+    await Promise.race([lease.revoke().catch(() => undefined), new Promise((r) => setTimeout(r, timeoutMs).unref())]);
+  }
+}
