@@ -242,7 +242,13 @@ export class Controller {
       if (foreign.length > 0) this.log.warn('spp_vf runs components that are not in the layout; leaving them alone', { secId: layout.secId, components: foreign });
       const plan = planLayout(layout, status, this.desiredOn(layout));
       const done = await worker.execute(plan);
-      if (plan.length > 0) runtime.changed = true;
+      if (plan.length > 0) {
+        runtime.changed = true;
+        // spp_vf keeps the classifier entry of a detached port hidden and shows
+        // it again once the port is re-attached, which the cached status cannot
+        // predict (an unplug cut short between detach and delete): read it.
+        await worker.refresh();
+      }
       for (const v of layout.vhostIds) {
         if (this.referenced(v)) continue;
         const clear = planVhost(layout, v, undefined, await worker.currentStatus());
