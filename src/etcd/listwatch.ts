@@ -134,7 +134,7 @@ function startWatcher(
   });
   watcher.on('connected', () => hooks.onConnected());
   watcher.on('disconnected', (err: Error) => hooks.onDisconnected(`etcd watch disconnected: ${err.message}`));
-  watcher.on('error', (err: Error) => hooks.onFatal(`etcd watch cancelled (${err.message})`));
+  watcher.on('error', (err: Error) => void explainCancel(client, last + 1, err).then((why) => hooks.onFatal(why)));
   watcher.on('data', (res) => {
     if (res.compact_revision && Number(res.compact_revision) > 0 && res.events.length === 0) return;
     for (const ev of res.events) {
@@ -146,4 +146,19 @@ function startWatcher(
     }
   });
   return watcher;
+}
+
+/**
+ * etcd cancels a watch whose start revision was compacted with an empty
+ * cancel reason (the compact revision is in a field etcd3 does not pass on):
+ * a read at that revision tells whether compaction was the cause.
+ */
+async function explainCancel(client: Etcd3, revision: number, err: Error): Promise<string> {
+  try {
+    await client.get('/').revision(revision).exec();
+  } catch (probe) {
+    const message = (probe as Error).message;
+    if (/compacted/.test(message)) return `etcd watch cancelled: revision ${revision} was compacted (${message})`;
+  }
+  return `etcd watch cancelled (${err.message})`;
 }
