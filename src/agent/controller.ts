@@ -233,7 +233,10 @@ export class Controller {
   private async buildNic(runtime: NicRuntime): Promise<{ commands: string[] }> {
     const { layout, worker } = runtime;
     return worker.exclusive(async () => {
-      const before = worker.status;
+      // Compared with the last status known, not the cache: a failed command
+      // drops the cache, and treating that as "spp_vf changed" would send every
+      // port in backoff straight back to a plan that fails again (a storm).
+      const before = worker.lastKnown;
       const status = await worker.refresh().catch((err) => {
         throw new Error(explainStatusFailure(layout.secId, err));
       });
