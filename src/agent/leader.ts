@@ -4,9 +4,10 @@
  * talks to spp-ctl. A second agent for the same host stands by and takes
  * over once the holder's lease expires (at most the TTL after it died).
  */
-import type { Etcd3, Lease } from 'etcd3';
+import type { Etcd3 } from 'etcd3';
 import type { Logger } from '../log';
 import { ROOT } from '../protocol/keys';
+import { KeptLease } from './kept-lease';
 
 export const lockKey = (host: string): string => `${ROOT}agent-lock/${host}`;
 
@@ -24,7 +25,7 @@ export interface LeaderLockOptions {
 }
 
 export class LeaderLock {
-  private lease: Lease | undefined;
+  private lease: KeptLease | undefined;
   private stopped = false;
   private timer: NodeJS.Timeout | undefined;
   private wake: (() => void) | undefined;
@@ -56,12 +57,18 @@ export class LeaderLock {
   private async tryOnce(): Promise<'held' | 'taken'> {
     const { client } = this.opts;
     // A cheap read first, so a standby does not grant a lease per poll.
-    if ((await client.get(this.key).exec()).kvs.length > 0) return 'taken';
-    const lease = client.lease(this.opts.ttlSec, { autoKeepAlive: true });
+    const current = (await client.get(this.key).exec()).kvs[0]?.value.toString();
+    if (current !== undefined && current !== this.opts.holder) return 'taken';
+    // Our own key, still there under a lease we gave up on (etcd extends
+    // leases across a leader election): move it to the new lease.
+    const free = current === undefined ? client.if(this.key, 'Create', '==', 0) : client.if(this.key, 'Value', '==', this.opts.holder);
+    const lease = new KeptLease(client, this.opts.ttlSec, (err) => {
+      if (this.lease === lease) void this.relock(err.message);
+    });
     let res;
     try {
-      const id = await lease.grant();
-      res = await client.if(this.key, 'Create', '==', 0).then(client.put(this.key).value(this.opts.holder).lease(id)).commit();
+      const id = await lease.lease.grant();
+      res = await free.then(client.put(this.key).value(this.opts.holder).lease(id)).commit();
     } catch (err) {
       lease.release();
       throw err;
@@ -71,7 +78,6 @@ export class LeaderLock {
       return 'taken';
     }
     this.lease = lease;
-    lease.on('lost', (err: Error) => void this.relock(err.message));
     this.opts.log.info('agent lock taken', { key: this.key, ttl: this.opts.ttlSec });
     return 'held';
   }
@@ -110,7 +116,6 @@ export class LeaderLock {
     this.wake?.();
     const lease = this.lease;
     this.lease = undefined;
-    if (!lease) return;
-    await Promise.race([lease.revoke().catch(() => undefined), new Promise((r) => setTimeout(r, timeoutMs).unref())]);
+    await lease?.revoke(timeoutMs);
   }
 }
