@@ -269,7 +269,10 @@ export class Controller {
   private async buildNic(runtime: NicRuntime): Promise<{ commands: string[] }> {
     const { layout, worker } = runtime;
     return worker.exclusive(async () => {
-      const before = worker.status;
+      // Compared with the last status known, not the cache: a failed command
+      // drops the cache, and treating that as "spp_vf changed" would send every
+      // port in backoff straight back to a plan that fails again (a storm).
+      const before = worker.lastKnown;
       const status = await worker.refresh().catch((err) => {
         throw new Error(explainStatusFailure(layout.secId, err));
       });
@@ -280,7 +283,13 @@ export class Controller {
       if (foreign.length > 0) this.log.warn('spp_vf runs components that are not in the layout; leaving them alone', { secId: layout.secId, components: foreign });
       const plan = planLayout(layout, status, this.desiredOn(layout));
       const done = await worker.execute(plan);
-      if (plan.length > 0) runtime.changed = true;
+      if (plan.length > 0) {
+        runtime.changed = true;
+        // spp_vf keeps the classifier entry of a detached port hidden and shows
+        // it again once the port is re-attached, which the cached status cannot
+        // predict (an unplug cut short between detach and delete): read it.
+        await worker.refresh();
+      }
       for (const v of layout.vhostIds) {
         if (this.referenced(v)) continue;
         const clear = planVhost(layout, v, undefined, await worker.currentStatus());

@@ -11,7 +11,8 @@ import { listWatch, WatchRanges } from '../etcd/listwatch';
 import type { Logger } from '../log';
 import { keys, prefixes } from '../protocol/keys';
 import { Controller } from './controller';
-import { Etcd3Writer } from './etcd-writer';
+import { Etcd3Writer, testExitAfterWrites } from './etcd-writer';
+import { LeaderLock, holderValue } from './leader';
 import { Liveness } from './liveness';
 import type { SppCtlApi } from './ports';
 import { Recorder } from './recorder';
@@ -38,14 +39,22 @@ export function hostRanges(host: string): WatchRanges {
   };
 }
 
-export function startAgent(settings: AgentSettings, deps: { logger: Logger; sppctl: SppCtlApi; recorder?: Recorder }): AgentHandle {
+export interface AgentDeps {
+  readonly logger: Logger;
+  readonly sppctl: SppCtlApi;
+  readonly recorder?: Recorder;
+  /** The agent stopped itself (it lost its host lock to another agent); the process should exit non-zero. */
+  readonly onFatal?: (reason: string) => void;
+}
+
+export function startAgent(settings: AgentSettings, deps: AgentDeps): AgentHandle {
   const { logger, sppctl, recorder } = deps;
   const log = logger.child({ host: settings.host });
   const client = connectEtcd({ ...settings.etcd, callTimeoutMs: 5000 });
   const controller = new Controller({
     host: settings.host,
     sppctl,
-    etcd: new Etcd3Writer(client),
+    etcd: new Etcd3Writer(client, testExitAfterWrites(process.env)),
     logger,
     resyncIntervalMs: settings.resyncIntervalMs,
     portTimers: { reassertMs: settings.reassertMs, backoffBaseMs: 500, backoffMaxMs: 30_000 },
@@ -71,14 +80,8 @@ export function startAgent(settings: AgentSettings, deps: { logger: Logger; sppc
     lastState = state;
   });
   agent.start();
-  liveness.start();
   const configKey = keys.configuration(settings.host);
-  const subscription: Subscription = listWatch(client, hostRanges(settings.host)).subscribe((ev) => {
-    recorder?.write({ kind: 'etcd', at: new Date().toISOString(), event: ev });
-    controller.handle(ev);
-    if (ev.type === 'connection') agent.send(ev.connected ? { type: 'ETCD_UP' } : { type: 'ETCD_DOWN', reason: ev.reason });
-    else if (ev.type === 'reset' || ev.key === configKey) agent.send({ type: 'CONFIGURATION', state: controller.store.configuration().state });
-  });
+  let subscription: Subscription | undefined;
   // The page is auxiliary: if it cannot listen the agent logs why and keeps working.
   const viz = settings.ui
     ? startVizServer({
@@ -101,7 +104,30 @@ export function startAgent(settings: AgentSettings, deps: { logger: Logger; sppc
       )
     : undefined;
   let stopping: Promise<void> | undefined;
-  return {
+  const lock = new LeaderLock({
+    client,
+    host: settings.host,
+    ttlSec: settings.leaseTtlSec,
+    holder: holderValue(AGENT_VERSION, new Date().toISOString()),
+    log,
+    onLost: (reason) => {
+      log.error('agent lock lost: stopping', { reason });
+      void handle.stop().then(() => deps.onFatal?.(reason));
+    },
+  });
+  // Nothing is listed, watched or sent to spp-ctl before this process holds
+  // the host's lock: a second agent for the host stands by here.
+  void lock.acquire().then((held) => {
+    if (!held || stopping) return;
+    liveness.start();
+    subscription = listWatch(client, hostRanges(settings.host)).subscribe((ev) => {
+      recorder?.write({ kind: 'etcd', at: new Date().toISOString(), event: ev });
+      controller.handle(ev);
+      if (ev.type === 'connection') agent.send(ev.connected ? { type: 'ETCD_UP' } : { type: 'ETCD_DOWN', reason: ev.reason });
+      else if (ev.type === 'reset' || ev.key === configKey) agent.send({ type: 'CONFIGURATION', state: controller.store.configuration().state });
+    });
+  });
+  const handle: AgentHandle = {
     controller,
     agent,
     ...(viz ? { viz } : {}),
@@ -109,13 +135,15 @@ export function startAgent(settings: AgentSettings, deps: { logger: Logger; sppc
       (stopping ??= (async () => {
         agent.send({ type: 'STOP' });
         await (await viz)?.close();
-        subscription.unsubscribe();
+        subscription?.unsubscribe();
         await controller.stop();
         await liveness.stop();
+        await lock.release();
         client.close();
         await recorder?.close();
         agent.send({ type: 'STOPPED' });
         agent.stop();
       })()),
   };
+  return handle;
 }

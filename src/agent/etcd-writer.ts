@@ -4,14 +4,42 @@ import { FREE_VHOST } from '../protocol/codecs';
 import { keys } from '../protocol/keys';
 import type { EtcdWriter, PortStatusWrite } from './ports';
 
+/**
+ * Test hook (docs/reliability.md): SPP_TEST_EXIT_AFTER_ETCD_WRITES=k kills
+ * the process with SIGKILL right after its k-th acknowledged write, so the
+ * crash-point tests can stop the agent between any two of its etcd writes.
+ */
+export function testExitAfterWrites(env: NodeJS.ProcessEnv): { afterWrite?: () => void } {
+  const raw = env['SPP_TEST_EXIT_AFTER_ETCD_WRITES'];
+  if (raw === undefined || raw === '') return {};
+  const k = Number(raw);
+  if (!Number.isInteger(k) || k < 1) throw new Error(`SPP_TEST_EXIT_AFTER_ETCD_WRITES: expected an integer >= 1, got ${JSON.stringify(raw)}`);
+  let writes = 0;
+  return {
+    afterWrite: () => {
+      writes += 1;
+      if (writes >= k) process.kill(process.pid, 'SIGKILL');
+    },
+  };
+}
+
 export class Etcd3Writer implements EtcdWriter {
-  constructor(private readonly client: Etcd3) {}
+  constructor(
+    private readonly client: Etcd3,
+    private readonly hooks: { afterWrite?: () => void } = {},
+  ) {}
+
+  /** Counts a write etcd acknowledged (a transaction whose condition held). */
+  private acked(succeeded: boolean): boolean {
+    if (succeeded) this.hooks.afterWrite?.();
+    return succeeded;
+  }
 
   async putPortStatus(w: PortStatusWrite): Promise<boolean> {
     const action = keys.action(w.host, w.portId);
     const cond = w.whileAction === 'plug' ? this.client.if(action, 'Value', '==', 'plug') : this.client.if(action, 'Create', '>', 0);
     const res = await cond.then(this.client.put(keys.portStatus(w.host, w.portId)).value(w.value)).commit();
-    return res.succeeded;
+    return this.acked(res.succeeded);
   }
 
   async cleanupPort(host: string, portId: string, vhostKey: string | undefined): Promise<boolean> {
@@ -29,10 +57,10 @@ export class Etcd3Writer implements EtcdWriter {
         .and(vhostKey, 'Value', '==', portId)
         .then(this.client.put(vhostKey).value(FREE_VHOST), ...deletes())
         .commit();
-      if (res.succeeded) return true;
+      if (res.succeeded) return this.acked(true);
     }
     // The vhost is not (or no longer) this port's: leave it, remove the port's keys.
     const res = await this.client.if(action, 'Value', '==', 'unplug').then(...deletes()).commit();
-    return res.succeeded;
+    return this.acked(res.succeeded);
   }
 }

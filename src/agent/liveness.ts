@@ -3,13 +3,14 @@
  * lease while the agent runs, so the driver can refuse to bind to a dead
  * host. Revoked on a graceful stop; expires by TTL after a crash.
  */
-import type { Etcd3, Lease } from 'etcd3';
+import type { Etcd3 } from 'etcd3';
+import { KeptLease } from './kept-lease';
 import { keys } from '../protocol/keys';
 import type { AgentInfo } from '../protocol/codecs';
 import type { Logger } from '../log';
 
 export class Liveness {
-  private lease: Lease | undefined;
+  private lease: KeptLease | undefined;
   private stopped = false;
   private retry: NodeJS.Timeout | undefined;
 
@@ -24,13 +25,12 @@ export class Liveness {
   /** Grants the lease and puts the key; on loss (etcd outage longer than the TTL) does it again. */
   start(): void {
     if (this.stopped) return;
-    const lease = this.client.lease(this.ttlSec, { autoKeepAlive: true });
-    this.lease = lease;
-    lease.on('lost', (err) => {
+    const lease = new KeptLease(this.client, this.ttlSec, (err) => {
       this.log.warn('liveness lease lost; granting a new one', { key: keys.agent(this.host), error: err.message });
       this.again();
     });
-    lease
+    this.lease = lease;
+    lease.lease
       .put(keys.agent(this.host))
       .value(JSON.stringify(this.info))
       .exec()
@@ -56,8 +56,6 @@ export class Liveness {
   async stop(timeoutMs = 1000): Promise<void> {
     this.stopped = true;
     if (this.retry) clearTimeout(this.retry);
-    const lease = this.lease;
-    if (!lease) return;
-    await Promise.race([lease.revoke().catch(() => undefined), new Promise((r) => setTimeout(r, timeoutMs).unref())]);
+    await this.lease?.revoke(timeoutMs);
   }
 }

@@ -18,6 +18,8 @@ export interface Executed {
 export class VfWorker {
   private tail: Promise<unknown> = Promise.resolve();
   private cached: VfStatus | undefined;
+  /** The last status known, kept when the cache is dropped: what "changed" is measured against. */
+  private known: VfStatus | undefined;
   private readyState: { ready: true } | { ready: false; reason: string } = { ready: false, reason: 'layout not built yet' };
 
   constructor(
@@ -40,6 +42,11 @@ export class VfWorker {
     if (!ready) this.cached = undefined;
   }
 
+  /** The last status read or derived, even after the cache was dropped as unsure (no I/O). */
+  get lastKnown(): VfStatus | undefined {
+    return this.known;
+  }
+
   /** The last known status, if any (no I/O). */
   get status(): VfStatus | undefined {
     return this.cached;
@@ -54,7 +61,7 @@ export class VfWorker {
 
   /** The status, read from spp-ctl only when no current copy is held. */
   async currentStatus(): Promise<VfStatus> {
-    if (!this.cached) this.cached = await this.sppctl.vfStatus(this.secId);
+    if (!this.cached) this.known = this.cached = await this.sppctl.vfStatus(this.secId);
     return this.cached;
   }
 
@@ -77,7 +84,7 @@ export class VfWorker {
         throw err;
       }
       done.push(describeCommand(cmd));
-      if (this.cached) this.cached = applyCommand(this.cached, cmd);
+      if (this.cached) this.known = this.cached = applyCommand(this.cached, cmd);
     }
     return { commands: done };
   }

@@ -1,6 +1,7 @@
 /**
  * client-go's informer pattern over etcd3, as an RxJS stream: list the
- * ranges at one revision, then watch each from the next revision; on a
+ * ranges at one revision, then watch them (one watcher on their common
+ * prefix, so events keep etcd's revision order) from the next revision; on a
  * reconnect resume from the last revision seen, and on compaction (or any
  * watch cancellation) list again. Consumers get `reset` (replace your
  * cache), `put`/`delete` events and connection state changes.
@@ -61,8 +62,15 @@ export function listWatch(client: Etcd3, ranges: WatchRanges, options: ListWatch
         const { revision, entries } = await listAt(client, ranges);
         if (closed) return;
         subscriber.next({ type: 'reset', revision, entries, reason });
-        for (const range of [...ranges.prefixes.map((p) => ({ prefix: p })), ...ranges.keys.map((k) => ({ key: k }))]) {
-          const w = startWatcher(client, range, revision, (ev) => subscriber.next(ev), {
+        // ONE watcher over the ranges' common prefix, filtered here: etcd orders
+        // events within a watcher only, and a port's keys live under different
+        // prefixes (vhost claim, bind_port, action), so per-range watchers
+        // catching up after a list can deliver a later `unplug` before the
+        // earlier bind_port and claim of the same port.
+        const covering = commonPrefix(ranges);
+        const wanted = (key: string): boolean => ranges.keys.includes(key) || ranges.prefixes.some((p) => key.startsWith(p));
+        {
+          const w = startWatcher(client, { prefix: covering }, revision, (ev) => wanted(ev.key) && subscriber.next(ev), {
             onConnected: () => {
               attempt = 0;
               setConnected(true, 'watching');
@@ -89,6 +97,19 @@ export function listWatch(client: Etcd3, ranges: WatchRanges, options: ListWatch
       void teardown();
     };
   });
+}
+
+/** The longest prefix shared by every range of `ranges`. */
+export function commonPrefix(ranges: WatchRanges): string {
+  const all = [...ranges.prefixes, ...ranges.keys];
+  if (all.length === 0) throw new Error('listWatch needs at least one prefix or key');
+  let prefix = all[0]!;
+  for (const s of all) {
+    let i = 0;
+    while (i < prefix.length && i < s.length && prefix[i] === s[i]) i++;
+    prefix = prefix.slice(0, i);
+  }
+  return prefix;
 }
 
 /** Lists every range at one revision (the first answer's), so the snapshot is consistent. */
@@ -120,7 +141,7 @@ function startWatcher(
   client: Etcd3,
   range: { prefix: string } | { key: string },
   listRevision: number,
-  emit: (ev: KeyEvent) => void,
+  emit: (ev: KeyEvent) => unknown,
   hooks: WatcherHooks,
 ): Watcher {
   let last = listRevision;
@@ -134,7 +155,7 @@ function startWatcher(
   });
   watcher.on('connected', () => hooks.onConnected());
   watcher.on('disconnected', (err: Error) => hooks.onDisconnected(`etcd watch disconnected: ${err.message}`));
-  watcher.on('error', (err: Error) => hooks.onFatal(`etcd watch cancelled (${err.message})`));
+  watcher.on('error', (err: Error) => void explainCancel(client, last + 1, err).then((why) => hooks.onFatal(why)));
   watcher.on('data', (res) => {
     if (res.compact_revision && Number(res.compact_revision) > 0 && res.events.length === 0) return;
     for (const ev of res.events) {
@@ -146,4 +167,19 @@ function startWatcher(
     }
   });
   return watcher;
+}
+
+/**
+ * etcd cancels a watch whose start revision was compacted with an empty
+ * cancel reason (the compact revision is in a field etcd3 does not pass on):
+ * a read at that revision tells whether compaction was the cause.
+ */
+async function explainCancel(client: Etcd3, revision: number, err: Error): Promise<string> {
+  try {
+    await client.get('/').revision(revision).exec();
+  } catch (probe) {
+    const message = (probe as Error).message;
+    if (/compacted/.test(message)) return `etcd watch cancelled: revision ${revision} was compacted (${message})`;
+  }
+  return `etcd watch cancelled (${err.message})`;
 }

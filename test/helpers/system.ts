@@ -10,6 +10,7 @@ import type { ExecutionContext } from 'ava';
 import { Etcd3 } from 'etcd3';
 import { LocalEtcd } from '../../src/localetcd/etcd-server';
 import { startEmulatorServer, EmulatorServer, EmulatorOptions } from '../../src/sppctl/emulator';
+import type { ServerOptions } from '../../src/sppctl/emulator/server';
 import { SppCtlClient, httpTransport } from '../../src/sppctl/client';
 import { parseMappings } from '../../src/protocol/mappings';
 import type { HostConfiguration } from '../../src/protocol/codecs';
@@ -18,6 +19,7 @@ import { AgentSettings, resolveSettings, RawSettings } from '../../src/agent/set
 import { createLogger } from '../../src/log';
 import { buildHost } from '../../src/setup/build';
 import { keys } from '../../src/protocol/keys';
+import { lockKey } from '../../src/agent/leader';
 import type { VfStatus } from '../../src/sppctl/wire';
 
 export const SEED_MAPPINGS = '00:04.0#phys1#2#0xfe,00:05.0#phys2#2#0xfc02';
@@ -26,12 +28,14 @@ const BIN = join(__dirname, '..', '..', '..', 'bin', 'spp.js');
 export interface SystemOptions {
   readonly host?: string;
   readonly mappings?: string;
-  readonly emulator?: EmulatorOptions;
+  readonly emulator?: Omit<ServerOptions, 'listen'>;
   /** Start the agent in-process right away (default true). */
   readonly agent?: boolean;
   readonly settings?: RawSettings;
   /** Set up the host in etcd (default true). */
   readonly setup?: boolean;
+  /** etcd cluster size (default 1). */
+  readonly etcdMembers?: number;
 }
 
 export class System {
@@ -83,12 +87,17 @@ export class System {
     this.agent = undefined;
   }
 
-  /** Starts `spp agent` as a child process (for SIGKILL). */
-  spawnAgent(extra: string[] = []): ChildProcess {
+  /**
+   * Starts `spp agent` as a child process (for SIGKILL). The host lock's TTL
+   * is 2 s unless `extra` sets --lease-ttl: a restart after SIGKILL waits for
+   * the dead agent's lock to expire.
+   */
+  spawnAgent(extra: string[] = [], env: NodeJS.ProcessEnv = {}): ChildProcess {
+    const ttl = extra.includes('--lease-ttl') ? [] : ['--lease-ttl', '2'];
     const child = spawn(
       process.execPath,
-      [BIN, 'agent', '--host', this.host, '--etcd-endpoints', this.etcd.endpoints.join(','), '--spp-ctl', this.sim.url, '--log-level', 'debug', ...extra],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
+      [BIN, 'agent', '--host', this.host, '--etcd-endpoints', this.etcd.endpoints.join(','), '--spp-ctl', this.sim.url, '--log-level', 'debug', ...ttl, ...extra],
+      { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } },
     );
     child.stdout?.on('data', (d: Buffer) => (this.childOutput += d.toString()));
     child.stderr?.on('data', (d: Buffer) => (this.childOutput += d.toString()));
@@ -137,6 +146,7 @@ export class System {
   async keys(): Promise<Record<string, string>> {
     const all = await this.client.getAll().prefix('/spp/').strings();
     delete all[keys.agent(this.host)];
+    delete all[lockKey(this.host)];
     return Object.fromEntries(Object.entries(all).sort(([a], [b]) => a.localeCompare(b)));
   }
 
@@ -153,7 +163,7 @@ export async function startSystem(t: ExecutionContext, opts: SystemOptions = {})
   const host = opts.host ?? 'spp4';
   const parsed = parseMappings(opts.mappings ?? SEED_MAPPINGS, { beyondRealLimits: true });
   if (!parsed.configuration) throw new Error(parsed.errors.join('; '));
-  const etcd = await LocalEtcd.start();
+  const etcd = await LocalEtcd.start(opts.etcdMembers ?? 1);
   const client = new Etcd3({ hosts: etcd.endpoints.map((e) => `http://${e}`) });
   const sim = await startEmulatorServer({ listen: { host: '127.0.0.1', port: 0 }, mappings: parsed.configuration, ...opts.emulator });
   const system = new System(etcd, client, sim, host, parsed.configuration, opts.settings ?? {}, opts.emulator ?? {});

@@ -46,6 +46,11 @@ export const agentCommand: CliCommand = {
     '',
     'SIGTERM/SIGINT: finish the spp-ctl command in flight, revoke the liveness',
     'lease, exit 0. A second signal exits at once.',
+    '',
+    'One agent per host is active: it holds the etcd lease lock',
+    '/spp/openstack/agent-lock/<host> (TTL --lease-ttl). A second agent started',
+    'for the host stands by and takes over when the first one is gone. An agent',
+    'that finds the lock taken by another after an etcd outage exits 1.',
   ].join('\n'),
   options: {
     host: flag('host name as neutron knows it (env SPP_HOST; default `hostname -s`)', 'HOST'),
@@ -60,7 +65,7 @@ export const agentCommand: CliCommand = {
     'config-file': flag('neutron-style ini file of the original agent', 'FILE'),
     'resync-interval': flag('seconds between re-reads of every spp_vf status (env SPP_RESYNC_INTERVAL; default 30)', 'SEC'),
     'reassert-up': flag('seconds after a plug to put `up` again, or off (env SPP_REASSERT_UP; default 0.05,0.25,1,3)', 'LIST'),
-    'lease-ttl': flag('TTL of the liveness key in seconds (env SPP_LEASE_TTL; default 10)', 'SEC'),
+    'lease-ttl': flag('TTL in seconds of the liveness key and of the host lock a standby agent waits on (env SPP_LEASE_TTL; default 10)', 'SEC'),
     record: flag('append every etcd event and spp-ctl exchange to FILE as JSON lines (env SPP_RECORD)', 'FILE'),
     ui: flag('serve the read-only visualizer on HOST:PORT (env SPP_UI; off by default)', 'HOST:PORT'),
     'log-level': flag('error|warn|info|debug (env SPP_LOG_LEVEL; default info)', 'LEVEL'),
@@ -79,8 +84,14 @@ export const agentCommand: CliCommand = {
     const sppctl = new SppCtlClient(httpTransport(settings.sppCtlUrl, { timeoutMs: settings.sppCtlTimeoutMs }), {
       ...(recorder ? { onExchange: recordExchanges(recorder) } : {}),
     });
-    const handle = startAgent(settings, { logger, sppctl, ...(recorder ? { recorder } : {}) });
+    let fatal: ((reason: string) => void) | undefined;
+    const handle = startAgent(settings, { logger, sppctl, ...(recorder ? { recorder } : {}), onFatal: (reason) => fatal?.(reason) });
     return new Promise<number>((resolve) => {
+      fatal = (reason) => {
+        io.err(`spp agent: ${reason}`);
+        setTimeout(() => process.exit(1), 200).unref();
+        resolve(1);
+      };
       let signals = 0;
       const onSignal = (signal: NodeJS.Signals): void => {
         signals += 1;
