@@ -92,3 +92,19 @@ test('a graceful stop (SIGTERM) hands over at once: the lock is released, not le
   await pyBind(s.client, s.host, P0);
   await waitUp(s.client, s.host, P0.portId);
 });
+
+test('an agent restarted after a SIGKILL on the same node takes its dead predecessor\'s lock at once, not after the TTL', async (t) => {
+  const s = await startSystem(t, { agent: false });
+  const first = s.spawnAgent(['--lease-ttl', '30']);
+  await until(async () => (await pidIn(s, lockKey(s.host))) === first.pid, 'the first agent holds the lock');
+  await pyBind(s.client, s.host, P0);
+  await waitUp(s.client, s.host, P0.portId);
+  await s.killChild('SIGKILL');
+  const started = Date.now();
+  const second = s.spawnAgent(['--lease-ttl', '30']);
+  await until(async () => (await pidIn(s, lockKey(s.host))) === second.pid, 'the restarted agent holds the lock', 10_000);
+  t.true(Date.now() - started < 10_000, 'well within the 30 s TTL');
+  t.regex(s.childOutput, /the previous agent on this node is gone; taking its lock without waiting for its lease/);
+  await pyUnbind(s.client, s.host, P0.portId);
+  await waitGone(s.client, s.host, P0.portId);
+});
