@@ -136,11 +136,13 @@ export async function replay(inputs: readonly ReplayInput[], options: ReplayOpti
   let done = 0;
   const progress = (): void => options.onProgress?.(++done, total);
 
+  // one for every host: building a winston logger per host showed in profiles
+  const logger = options.logger ?? silentLogger();
   const reports = new Map<string, HostReport>();
   const queue = [...hostNames];
   const worker = async (): Promise<void> => {
     for (let h = queue.shift(); h !== undefined; h = queue.shift()) {
-      reports.set(h, await replayHost(h, stepsOf(h), plan.recorded.get(h), options, progress));
+      reports.set(h, await replayHost(h, stepsOf(h), plan.recorded.get(h), { ...options, logger }, progress));
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(options.concurrency ?? 16, hostNames.length)) }, worker));
