@@ -19,7 +19,7 @@ import { VhostObserved, observeVhost } from '../plan/observed';
 import { VhostDesired, foreignComponents, planLayout, planVhost } from '../plan/planner';
 import { describeCommand, SppCommand } from '../sppctl/commands';
 import type { VfStatus } from '../sppctl/wire';
-import { HostStore } from './host-state';
+import { HostStore, StoredValue } from './host-state';
 import { HostFacts, PortIntent, intentOf, resolveConflicts } from './intent';
 import { EtcdWriter, SppCtlApi, isRejected, sppCtlFailure } from './ports';
 import { VfWorker } from './vf-worker';
@@ -155,7 +155,18 @@ interface PortRuntime {
   readonly portId: string;
   readonly actor: PortActor;
   lastIntentJson: string;
+  /** The intent object last delivered: the same object needs no JSON comparison. */
+  lastIntent: PortIntent;
   readonly history: HistoryEntry[];
+}
+
+interface MemoIntent {
+  readonly bindPort: StoredValue | undefined;
+  readonly action: StoredValue | undefined;
+  readonly portStatus: StoredValue | undefined;
+  readonly vhosts: HostFacts['vhosts'];
+  readonly layout: HostFacts['layout'];
+  readonly intent: PortIntent;
 }
 
 interface NicRuntime {
@@ -178,6 +189,12 @@ export class Controller {
   /** vhost id -> port that wants it plugged, as of the last sync. */
   private wanted = new Map<number, string>();
   private lastConfigNote = '';
+  /**
+   * Each port's intent with what it was derived from: intentOf is pure, and
+   * a store value is replaced (not mutated) by a put, so the same inputs by
+   * identity give the same intent without decoding bind_port again.
+   */
+  private intentMemo = new Map<string, MemoIntent>();
   private syncScheduled = false;
   /** idle() callers waiting for the machines to settle (woken by state changes, not by polling). */
   private idleWaiters: Array<() => void> = [];
@@ -377,7 +394,22 @@ export class Controller {
     const facts: HostFacts = { host: this.opts.host, layout: this.active.layout, vhosts: this.store.vhosts() };
     const ids = new Set([...this.store.portIds(), ...this.ports.keys()]);
     const raw = new Map<string, PortIntent>();
-    for (const id of ids) raw.set(id, intentOf(this.store.portKeys(id), facts));
+    const memo = new Map<string, MemoIntent>();
+    for (const id of ids) {
+      const keys = this.store.portKeys(id);
+      const last = this.intentMemo.get(id);
+      const same =
+        last !== undefined &&
+        last.bindPort === keys.bindPort &&
+        last.action === keys.action &&
+        last.portStatus === keys.portStatus &&
+        last.vhosts === facts.vhosts &&
+        last.layout === facts.layout;
+      const intent = same ? last.intent : intentOf(keys, facts);
+      memo.set(id, same ? last : { bindPort: keys.bindPort, action: keys.action, portStatus: keys.portStatus, vhosts: facts.vhosts, layout: facts.layout, intent });
+      raw.set(id, intent);
+    }
+    this.intentMemo = memo;
     const intents = resolveConflicts(raw, facts);
     const wanted = new Map<number, string>();
     for (const [id, intent] of intents) {
@@ -391,7 +423,6 @@ export class Controller {
   }
 
   private deliver(portId: string, intent: PortIntent): void {
-    const json = JSON.stringify(intent);
     const runtime = this.ports.get(portId);
     const revision = this.store.revision;
     if (!runtime) {
@@ -399,6 +430,12 @@ export class Controller {
       this.startPort(portId, intent, revision);
       return;
     }
+    if (runtime.lastIntent === intent) {
+      this.forgetIfGone(portId);
+      return;
+    }
+    runtime.lastIntent = intent;
+    const json = JSON.stringify(intent);
     if (runtime.lastIntentJson !== json) {
       runtime.lastIntentJson = json;
       this.note(runtime, revision, `desired: ${describeIntent(intent)}`);
@@ -450,7 +487,7 @@ export class Controller {
       reportError: async (input) => this.reportError(input),
       reassertUp: (id) => this.reassertUp(id),
     } satisfies PortHooks);
-    const runtime: PortRuntime = { portId, actor, lastIntentJson: JSON.stringify(intent), history };
+    const runtime: PortRuntime = { portId, actor, lastIntentJson: JSON.stringify(intent), lastIntent: intent, history };
     this.ports.set(portId, runtime);
     this.note(runtime, revision, `desired: ${describeIntent(intent)}`);
     let last = '';

@@ -25,6 +25,13 @@ export class HostStore {
   private readonly parsed = new Map<string, ParsedKey>();
   /** Highest revision applied (list revision or event). */
   revision = 0;
+  /**
+   * vhosts() and portIds() as last derived; dropped when a key of their kind
+   * changes. The controller asks for both on every event, and rebuilding them
+   * (decoding every vhost value) grew with the host's keys.
+   */
+  private vhostCache: ReadonlyMap<number, VhostKey> | undefined;
+  private portIdCache: readonly string[] | undefined;
 
   constructor(readonly host: string) {}
 
@@ -32,6 +39,8 @@ export class HostStore {
   reset(entries: Iterable<[string, StoredValue]>, revision: number): void {
     this.kv.clear();
     this.parsed.clear();
+    this.vhostCache = undefined;
+    this.portIdCache = undefined;
     for (const [k, v] of entries) this.store(k, v);
     this.revision = revision;
   }
@@ -41,6 +50,7 @@ export class HostStore {
     if (!this.owns(ev.key)) return false;
     if (ev.type === 'put') this.store(ev.key, { value: ev.value, modRevision: ev.revision });
     else {
+      this.dropCaches(this.parsed.get(ev.key));
       this.kv.delete(ev.key);
       this.parsed.delete(ev.key);
     }
@@ -58,6 +68,12 @@ export class HostStore {
     if (p === undefined || p.host !== this.host || p.kind === 'agent') return;
     this.kv.set(key, value);
     this.parsed.set(key, p);
+    this.dropCaches(p);
+  }
+
+  private dropCaches(p: ParsedKey | undefined): void {
+    if (p?.kind === 'vhost') this.vhostCache = undefined;
+    else if (p?.kind === 'bind_port' || p?.kind === 'action' || p?.kind === 'port_status') this.portIdCache = undefined;
   }
 
   get(key: string): StoredValue | undefined {
@@ -69,12 +85,14 @@ export class HostStore {
   }
 
   /** Every port id that has a bind_port, action or port_status key. */
-  portIds(): string[] {
+  portIds(): readonly string[] {
+    if (this.portIdCache) return this.portIdCache;
     const ids = new Set<string>();
     for (const p of this.parsed.values()) {
       if (p.kind === 'bind_port' || p.kind === 'action' || p.kind === 'port_status') ids.add(p.portId);
     }
-    return [...ids].sort();
+    this.portIdCache = [...ids].sort();
+    return this.portIdCache;
   }
 
   portKeys(portId: string): PortKeys {
@@ -91,13 +109,15 @@ export class HostStore {
     };
   }
 
-  /** The vhost keys of the host: vhost id -> key, physical network and owner. */
-  vhosts(): Map<number, VhostKey> {
+  /** The vhost keys of the host: vhost id -> key, physical network and owner. The same map until a vhost key changes. */
+  vhosts(): ReadonlyMap<number, VhostKey> {
+    if (this.vhostCache) return this.vhostCache;
     const out = new Map<number, VhostKey>();
     for (const [k, v] of this.kv) {
       const p = this.parsed.get(k);
       if (p?.kind === 'vhost') out.set(p.vhostId, { key: k, phys: p.phys, owner: decodeVhostOwner(k, v.value), modRevision: v.modRevision });
     }
+    this.vhostCache = out;
     return out;
   }
 
