@@ -457,10 +457,8 @@ export class Controller {
     }
   }
 
-  /** O(1), unlike store.portIds(): deliver() runs for every port on every event. */
   private hasKeys(portId: string): boolean {
-    const k = this.store.portKeys(portId);
-    return k.bindPort !== undefined || k.action !== undefined || k.portStatus !== undefined;
+    return this.store.hasPortKeys(portId);
   }
 
   /** A vhost that a port wanted and no port wants any more (keys deleted, input became invalid). */

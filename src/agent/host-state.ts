@@ -32,6 +32,8 @@ export class HostStore {
    */
   private vhostCache: ReadonlyMap<number, VhostKey> | undefined;
   private portIdCache: readonly string[] | undefined;
+  /** portId -> its keys, kept as keys come and go: portKeys() runs for every port on every event. */
+  private readonly byPort = new Map<string, PortKeys>();
 
   constructor(readonly host: string) {}
 
@@ -41,6 +43,7 @@ export class HostStore {
     this.parsed.clear();
     this.vhostCache = undefined;
     this.portIdCache = undefined;
+    this.byPort.clear();
     for (const [k, v] of entries) this.store(k, v);
     this.revision = revision;
   }
@@ -50,9 +53,11 @@ export class HostStore {
     if (!this.owns(ev.key)) return false;
     if (ev.type === 'put') this.store(ev.key, { value: ev.value, modRevision: ev.revision });
     else {
-      this.dropCaches(this.parsed.get(ev.key));
+      const p = this.parsed.get(ev.key);
       this.kv.delete(ev.key);
       this.parsed.delete(ev.key);
+      this.dropCaches(p);
+      this.indexPort(p, undefined);
     }
     this.revision = Math.max(this.revision, ev.revision);
     return true;
@@ -69,6 +74,27 @@ export class HostStore {
     this.kv.set(key, value);
     this.parsed.set(key, p);
     this.dropCaches(p);
+    this.indexPort(p, value);
+  }
+
+  private indexPort(p: ParsedKey | undefined, value: StoredValue | undefined): void {
+    if (p?.kind !== 'bind_port' && p?.kind !== 'action' && p?.kind !== 'port_status') return;
+    const old = this.byPort.get(p.portId);
+    const field = p.kind === 'bind_port' ? 'bindPort' : p.kind === 'action' ? 'action' : 'portStatus';
+    const bindPort = field === 'bindPort' ? value : old?.bindPort;
+    const action = field === 'action' ? value : old?.action;
+    const portStatus = field === 'portStatus' ? value : old?.portStatus;
+    if (!bindPort && !action && !portStatus) {
+      this.byPort.delete(p.portId);
+      return;
+    }
+    this.byPort.set(p.portId, {
+      host: this.host,
+      portId: p.portId,
+      ...(bindPort ? { bindPort } : {}),
+      ...(action ? { action } : {}),
+      ...(portStatus ? { portStatus } : {}),
+    });
   }
 
   private dropCaches(p: ParsedKey | undefined): void {
@@ -86,27 +112,18 @@ export class HostStore {
 
   /** Every port id that has a bind_port, action or port_status key. */
   portIds(): readonly string[] {
-    if (this.portIdCache) return this.portIdCache;
-    const ids = new Set<string>();
-    for (const p of this.parsed.values()) {
-      if (p.kind === 'bind_port' || p.kind === 'action' || p.kind === 'port_status') ids.add(p.portId);
-    }
-    this.portIdCache = [...ids].sort();
+    this.portIdCache ??= [...this.byPort.keys()].sort();
     return this.portIdCache;
   }
 
+  /** The port's keys; the same object until one of them changes. */
   portKeys(portId: string): PortKeys {
-    const get = (key: string): StoredValue | undefined => this.kv.get(key);
-    const bindPort = get(keys.bindPort(this.host, portId));
-    const action = get(keys.action(this.host, portId));
-    const portStatus = get(keys.portStatus(this.host, portId));
-    return {
-      host: this.host,
-      portId,
-      ...(bindPort ? { bindPort } : {}),
-      ...(action ? { action } : {}),
-      ...(portStatus ? { portStatus } : {}),
-    };
+    return this.byPort.get(portId) ?? { host: this.host, portId };
+  }
+
+  /** True when the port has any of its keys. */
+  hasPortKeys(portId: string): boolean {
+    return this.byPort.has(portId);
   }
 
   /** The vhost keys of the host: vhost id -> key, physical network and owner. The same map until a vhost key changes. */
