@@ -232,7 +232,7 @@ async function replayHost(
   });
   // Everything the agent does here is promise work (the emulator has no latency
   // and no poll interval), so a turn of the event loop lets it run; the hooks
-  // tell whether a machine is still mid-run without controller.idle()'s 5 ms polling.
+  // tell whether a machine is still mid-run; controller.idle() then confirms it settled.
   const busy = (): boolean =>
     [...lastSeen.values()].some((p) => /^(evaluating|plugging|unplugging)/.test(p.state)) ||
     [...nicStates.values()].some((s) => s === 'waitingForVf' || s === 'building');
