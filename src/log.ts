@@ -27,22 +27,52 @@ const pretty = winston.format.printf((info) => {
   return `${String(timestamp)} ${String(level).toUpperCase().padEnd(5)} ${String(message)}${fields ? `  ${fields}` : ''}`;
 });
 
+/**
+ * winston runs the logger's format (timestamp, JSON) on every record and
+ * only then lets each transport drop the records below its level: a debug
+ * record at --log-level info cost as much as a written one. This checks the
+ * level first, by the same rule (isLevelEnabled: the logger's and its
+ * transports' levels), so a dropped record costs a comparison. Child loggers
+ * inherit the check (they are prototype children of the root).
+ */
+function skipDisabled(logger: winston.Logger): winston.Logger {
+  type Method = (this: winston.Logger, ...args: unknown[]) => winston.Logger;
+  const target = logger as unknown as Record<string, Method>;
+  for (const level of Object.keys(logger.levels)) {
+    const write = target[level];
+    if (typeof write !== 'function') continue;
+    target[level] = function (this: winston.Logger, ...args: unknown[]) {
+      if (this.silent || !this.isLevelEnabled(level)) return this;
+      return write.apply(this, args);
+    };
+  }
+  const log = target['log']!;
+  target['log'] = function (this: winston.Logger, ...args: unknown[]) {
+    const level = args[0];
+    if (typeof level === 'string' && (this.silent || !this.isLevelEnabled(level))) return this;
+    return log.apply(this, args);
+  };
+  return logger;
+}
+
 export function createLogger(opts: LoggerOptions = {}): winston.Logger {
   const format =
     opts.format === 'pretty'
       ? winston.format.combine(winston.format.timestamp(), pretty)
       : winston.format.combine(winston.format.timestamp(), winston.format.json());
-  return winston.createLogger({
-    level: opts.level ?? 'info',
-    format,
-    defaultMeta: opts.defaultMeta,
-    transports: [new winston.transports.Stream({ stream: opts.stream ?? process.stderr })],
-  });
+  return skipDisabled(
+    winston.createLogger({
+      level: opts.level ?? 'info',
+      format,
+      defaultMeta: opts.defaultMeta,
+      transports: [new winston.transports.Stream({ stream: opts.stream ?? process.stderr })],
+    }),
+  );
 }
 
 /** A logger that drops everything (library use, tests that do not look at logs). */
 export function silentLogger(): winston.Logger {
-  return winston.createLogger({ silent: true, transports: [new winston.transports.Console({ silent: true })] });
+  return skipDisabled(winston.createLogger({ silent: true, transports: [new winston.transports.Console({ silent: true })] }));
 }
 
 export type Logger = winston.Logger;

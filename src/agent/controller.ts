@@ -19,7 +19,7 @@ import { VhostObserved, observeVhost } from '../plan/observed';
 import { VhostDesired, foreignComponents, planLayout, planVhost } from '../plan/planner';
 import { describeCommand, SppCommand } from '../sppctl/commands';
 import type { VfStatus } from '../sppctl/wire';
-import { HostStore } from './host-state';
+import { HostStore, StoredValue } from './host-state';
 import { HostFacts, PortIntent, intentOf, resolveConflicts } from './intent';
 import { EtcdWriter, SppCtlApi, isRejected, sppCtlFailure } from './ports';
 import { VfWorker } from './vf-worker';
@@ -99,14 +99,74 @@ export interface ViewFrame {
   readonly view: ControllerView;
 }
 
-type PortActor = Actor<typeof portMachine>;
-type NicActor = Actor<typeof nicMachine>;
+/** What a port machine's actors and actions call: the controller, for one port. */
+interface PortHooks {
+  plug(input: PlugInput): Promise<RunOutput>;
+  unplug(input: UnplugInput): Promise<RunOutput>;
+  reportError(input: ReportInput): Promise<void>;
+  reassertUp(portId: string): void;
+}
+
+/** What a NIC machine's actors and actions call: the controller, for one spp_vf. */
+interface NicHooks {
+  waitForVf(): Promise<void>;
+  build(): Promise<NicRunOutput>;
+  announceReady(): void;
+  announceNotReady(reason: string): void;
+}
+
+// machine.provide() builds a new machine (xstate re-parses and re-indexes the
+// whole config): once per port and NIC it was the replay's largest cost. The
+// machines are provided once; their implementations find the controller
+// through the actor system of the root actor they run in (one per port/NIC).
+const hooksOf = new WeakMap<object, PortHooks | NicHooks>();
+function hooks<H extends PortHooks | NicHooks>(system: object): H {
+  const h = hooksOf.get(system);
+  if (!h) throw new Error('machine started outside a Controller');
+  return h as H;
+}
+
+const providedPortMachine = portMachine.provide({
+  actors: {
+    plug: fromPromise<RunOutput, PlugInput>(async ({ input, system }) => hooks<PortHooks>(system).plug(input)),
+    unplug: fromPromise<RunOutput, UnplugInput>(async ({ input, system }) => hooks<PortHooks>(system).unplug(input)),
+    reportError: fromPromise<void, ReportInput>(async ({ input, system }) => hooks<PortHooks>(system).reportError(input)),
+  },
+  actions: {
+    reassertUp: ({ system }, params) => hooks<PortHooks>(system).reassertUp(params.portId),
+  },
+});
+
+const providedNicMachine = nicMachine.provide({
+  actors: {
+    waitForVf: fromPromise(async ({ system }) => hooks<NicHooks>(system).waitForVf()),
+    build: fromPromise<NicRunOutput, { secId: number }>(async ({ system }) => hooks<NicHooks>(system).build()),
+  },
+  actions: {
+    announceReady: ({ system }) => hooks<NicHooks>(system).announceReady(),
+    announceNotReady: ({ system }, params) => hooks<NicHooks>(system).announceNotReady(params.reason),
+  },
+});
+
+type PortActor = Actor<typeof providedPortMachine>;
+type NicActor = Actor<typeof providedNicMachine>;
 
 interface PortRuntime {
   readonly portId: string;
   readonly actor: PortActor;
   lastIntentJson: string;
+  /** The intent object last delivered: the same object needs no JSON comparison. */
+  lastIntent: PortIntent;
   readonly history: HistoryEntry[];
+}
+
+interface MemoIntent {
+  readonly bindPort: StoredValue | undefined;
+  readonly action: StoredValue | undefined;
+  readonly portStatus: StoredValue | undefined;
+  readonly vhosts: HostFacts['vhosts'];
+  readonly layout: HostFacts['layout'];
+  readonly intent: PortIntent;
 }
 
 interface NicRuntime {
@@ -129,7 +189,16 @@ export class Controller {
   /** vhost id -> port that wants it plugged, as of the last sync. */
   private wanted = new Map<number, string>();
   private lastConfigNote = '';
+  /**
+   * Each port's intent with what it was derived from: intentOf is pure, and
+   * a store value is replaced (not mutated) by a put, so the same inputs by
+   * identity give the same intent without decoding bind_port again.
+   */
+  private intentMemo = new Map<string, MemoIntent>();
   private syncScheduled = false;
+  /** idle() callers waiting for the machines to settle (woken by state changes, not by polling). */
+  private idleWaiters: Array<() => void> = [];
+  private idleCheckQueued = false;
   private stopping = false;
   private readonly log: Logger;
   private readonly now: () => number;
@@ -172,6 +241,7 @@ export class Controller {
     queueMicrotask(() => {
       this.syncScheduled = false;
       if (!this.stopping) this.sync();
+      this.maybeIdle();
     });
   }
 
@@ -213,27 +283,23 @@ export class Controller {
         this.opts.onCommand?.(cmd);
       });
       const runtime: NicRuntime = { layout: nicLayout, worker, actor: undefined as unknown as NicActor, changed: false };
-      const machine = nicMachine.provide({
-        actors: {
-          waitForVf: fromPromise(async () => this.waitForVf(nicLayout)),
-          build: fromPromise<NicRunOutput, { secId: number }>(async () => this.buildNic(runtime)),
-        },
-        actions: {
-          announceReady: () => {
-            worker.setReady(true);
-            if (runtime.changed) this.resyncPortsOf(nicLayout);
-            runtime.changed = false;
-          },
-          announceNotReady: (_, params) => worker.setReady(false, params.reason),
-        },
-      });
-      const actor = createActor(machine, {
+      const actor = createActor(providedNicMachine, {
         input: {
           secId: nicLayout.secId,
           resyncIntervalMs: this.opts.resyncIntervalMs ?? 30_000,
           ...(this.opts.nicBackoff ? { backoffBaseMs: this.opts.nicBackoff.baseMs, backoffMaxMs: this.opts.nicBackoff.maxMs } : {}),
         },
       });
+      hooksOf.set(actor.system, {
+        waitForVf: async () => this.waitForVf(nicLayout),
+        build: async () => this.buildNic(runtime),
+        announceReady: () => {
+          worker.setReady(true);
+          if (runtime.changed) this.resyncPortsOf(nicLayout);
+          runtime.changed = false;
+        },
+        announceNotReady: (reason) => worker.setReady(false, reason),
+      } satisfies NicHooks);
       (runtime as { actor: NicActor }).actor = actor;
       let last = '';
       let resyncing = false;
@@ -250,6 +316,7 @@ export class Controller {
         if (state === 'retryWait') this.log.warn('spp_vf not usable yet', fields);
         else this.log.log(routine ? 'debug' : 'info', 'nic state', { ...fields, commands: snap.context.lastCommands.length });
         this.changes.next({ secId: nicLayout.secId });
+        this.maybeIdle();
       });
       this.nics.set(nicLayout.secId, runtime);
       actor.start();
@@ -336,7 +403,22 @@ export class Controller {
     const facts: HostFacts = { host: this.opts.host, layout: this.active.layout, vhosts: this.store.vhosts() };
     const ids = new Set([...this.store.portIds(), ...this.ports.keys()]);
     const raw = new Map<string, PortIntent>();
-    for (const id of ids) raw.set(id, intentOf(this.store.portKeys(id), facts));
+    const memo = new Map<string, MemoIntent>();
+    for (const id of ids) {
+      const keys = this.store.portKeys(id);
+      const last = this.intentMemo.get(id);
+      const same =
+        last !== undefined &&
+        last.bindPort === keys.bindPort &&
+        last.action === keys.action &&
+        last.portStatus === keys.portStatus &&
+        last.vhosts === facts.vhosts &&
+        last.layout === facts.layout;
+      const intent = same ? last.intent : intentOf(keys, facts);
+      memo.set(id, same ? last : { bindPort: keys.bindPort, action: keys.action, portStatus: keys.portStatus, vhosts: facts.vhosts, layout: facts.layout, intent });
+      raw.set(id, intent);
+    }
+    this.intentMemo = memo;
     const intents = resolveConflicts(raw, facts);
     const wanted = new Map<number, string>();
     for (const [id, intent] of intents) {
@@ -350,7 +432,6 @@ export class Controller {
   }
 
   private deliver(portId: string, intent: PortIntent): void {
-    const json = JSON.stringify(intent);
     const runtime = this.ports.get(portId);
     const revision = this.store.revision;
     if (!runtime) {
@@ -358,6 +439,12 @@ export class Controller {
       this.startPort(portId, intent, revision);
       return;
     }
+    if (runtime.lastIntent === intent) {
+      this.forgetIfGone(portId);
+      return;
+    }
+    runtime.lastIntent = intent;
+    const json = JSON.stringify(intent);
     if (runtime.lastIntentJson !== json) {
       runtime.lastIntentJson = json;
       this.note(runtime, revision, `desired: ${describeIntent(intent)}`);
@@ -379,10 +466,8 @@ export class Controller {
     }
   }
 
-  /** O(1), unlike store.portIds(): deliver() runs for every port on every event. */
   private hasKeys(portId: string): boolean {
-    const k = this.store.portKeys(portId);
-    return k.bindPort !== undefined || k.action !== undefined || k.portStatus !== undefined;
+    return this.store.hasPortKeys(portId);
   }
 
   /** A vhost that a port wanted and no port wants any more (keys deleted, input became invalid). */
@@ -400,20 +485,16 @@ export class Controller {
 
   private startPort(portId: string, intent: PortIntent, revision: number): void {
     const history: HistoryEntry[] = [];
-    const machine = portMachine.provide({
-      actors: {
-        plug: fromPromise<RunOutput, PlugInput>(async ({ input }) => this.plug(input)),
-        unplug: fromPromise<RunOutput, UnplugInput>(async ({ input }) => this.unplug(input)),
-        reportError: fromPromise<void, ReportInput>(async ({ input }) => this.reportError(input)),
-      },
-      actions: {
-        reassertUp: (_, params) => this.reassertUp(params.portId),
-      },
-    });
-    const actor = createActor(machine, {
+    const actor = createActor(providedPortMachine, {
       input: { host: this.opts.host, portId, intent, revision, timers: this.opts.portTimers ?? DEFAULT_PORT_TIMERS },
     });
-    const runtime: PortRuntime = { portId, actor, lastIntentJson: JSON.stringify(intent), history };
+    hooksOf.set(actor.system, {
+      plug: async (input) => this.plug(input),
+      unplug: async (input) => this.unplug(input),
+      reportError: async (input) => this.reportError(input),
+      reassertUp: (id) => this.reassertUp(id),
+    } satisfies PortHooks);
+    const runtime: PortRuntime = { portId, actor, lastIntentJson: JSON.stringify(intent), lastIntent: intent, history };
     this.ports.set(portId, runtime);
     this.note(runtime, revision, `desired: ${describeIntent(intent)}`);
     let last = '';
@@ -444,6 +525,7 @@ export class Controller {
         this.changes.next({ portId });
         // a port whose keys are all gone is forgotten once its machine is at rest
         if (state === 'idle' || state === 'removed') this.scheduleSync();
+        this.maybeIdle();
       },
       error: (err) => this.log.error('port machine crashed', { port: portId, error: String(err) }),
     });
@@ -607,17 +689,46 @@ export class Controller {
     return Object.fromEntries([...this.ports.entries()].map(([id, p]) => [id, stateName(p.actor.getSnapshot().value)]));
   }
 
+  private busy(): boolean {
+    if (this.syncScheduled) return true;
+    for (const p of this.ports.values()) if (BUSY_PORT.test(stateName(p.actor.getSnapshot().value))) return true;
+    for (const n of this.nics.values()) if (BUSY_NIC.test(stateName(n.actor.getSnapshot().value))) return true;
+    return false;
+  }
+
+  /**
+   * Called on every machine state change and after every sync: when idle()
+   * waits and nothing looks busy, checks again once the microtasks queued
+   * meanwhile have run (a state that is at rest for an instant, between a
+   * transition and the work it queued, does not count as settled).
+   */
+  private maybeIdle(): void {
+    if (this.idleWaiters.length === 0 || this.idleCheckQueued || this.busy()) return;
+    this.idleCheckQueued = true;
+    setImmediate(() => {
+      this.idleCheckQueued = false;
+      if (this.busy()) return;
+      const waiters = this.idleWaiters;
+      this.idleWaiters = [];
+      for (const w of waiters) w();
+    });
+  }
+
   /** Resolves once no port is plugging/unplugging and every NIC is ready or retrying. */
   async idle(timeoutMs = 10_000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const busy =
-        this.syncScheduled || [...this.ports.values()].some((p) => /^(evaluating|plugging|unplugging|failed\.reporting$)/.test(stateName(p.actor.getSnapshot().value)));
-      const nicsBusy = [...this.nics.values()].some((n) => /^(waitingForVf|building)$/.test(stateName(n.actor.getSnapshot().value)));
-      if (!busy && !nicsBusy) return;
-      if (Date.now() > deadline) throw new Error('controller still busy');
-      await new Promise((r) => setTimeout(r, 5));
-    }
+    if (!this.busy()) return;
+    await new Promise<void>((resolve, reject) => {
+      const waiter = (): void => {
+        clearTimeout(timer);
+        resolve();
+      };
+      const timer = setTimeout(() => {
+        this.idleWaiters = this.idleWaiters.filter((w) => w !== waiter);
+        reject(new Error('controller still busy'));
+      }, timeoutMs);
+      this.idleWaiters.push(waiter);
+      this.maybeIdle();
+    });
   }
 
   /** Stops taking work, lets in-flight commands finish (bounded), stops every machine. */
@@ -631,6 +742,9 @@ export class Controller {
     this.changes.complete();
   }
 }
+
+const BUSY_PORT = /^(evaluating|plugging|unplugging|failed\.reporting$)/;
+const BUSY_NIC = /^(waitingForVf|building)$/;
 
 function vhostOf(intent: PortIntent): number | undefined {
   return intent.kind === 'plug' || intent.kind === 'unplug' ? intent.place?.vhostId : undefined;

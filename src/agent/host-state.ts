@@ -25,6 +25,15 @@ export class HostStore {
   private readonly parsed = new Map<string, ParsedKey>();
   /** Highest revision applied (list revision or event). */
   revision = 0;
+  /**
+   * vhosts() and portIds() as last derived; dropped when a key of their kind
+   * changes. The controller asks for both on every event, and rebuilding them
+   * (decoding every vhost value) grew with the host's keys.
+   */
+  private vhostCache: ReadonlyMap<number, VhostKey> | undefined;
+  private portIdCache: readonly string[] | undefined;
+  /** portId -> its keys, kept as keys come and go: portKeys() runs for every port on every event. */
+  private readonly byPort = new Map<string, PortKeys>();
 
   constructor(readonly host: string) {}
 
@@ -32,6 +41,9 @@ export class HostStore {
   reset(entries: Iterable<[string, StoredValue]>, revision: number): void {
     this.kv.clear();
     this.parsed.clear();
+    this.vhostCache = undefined;
+    this.portIdCache = undefined;
+    this.byPort.clear();
     for (const [k, v] of entries) this.store(k, v);
     this.revision = revision;
   }
@@ -41,8 +53,11 @@ export class HostStore {
     if (!this.owns(ev.key)) return false;
     if (ev.type === 'put') this.store(ev.key, { value: ev.value, modRevision: ev.revision });
     else {
+      const p = this.parsed.get(ev.key);
       this.kv.delete(ev.key);
       this.parsed.delete(ev.key);
+      this.dropCaches(p);
+      this.indexPort(p, undefined);
     }
     this.revision = Math.max(this.revision, ev.revision);
     return true;
@@ -58,6 +73,33 @@ export class HostStore {
     if (p === undefined || p.host !== this.host || p.kind === 'agent') return;
     this.kv.set(key, value);
     this.parsed.set(key, p);
+    this.dropCaches(p);
+    this.indexPort(p, value);
+  }
+
+  private indexPort(p: ParsedKey | undefined, value: StoredValue | undefined): void {
+    if (p?.kind !== 'bind_port' && p?.kind !== 'action' && p?.kind !== 'port_status') return;
+    const old = this.byPort.get(p.portId);
+    const field = p.kind === 'bind_port' ? 'bindPort' : p.kind === 'action' ? 'action' : 'portStatus';
+    const bindPort = field === 'bindPort' ? value : old?.bindPort;
+    const action = field === 'action' ? value : old?.action;
+    const portStatus = field === 'portStatus' ? value : old?.portStatus;
+    if (!bindPort && !action && !portStatus) {
+      this.byPort.delete(p.portId);
+      return;
+    }
+    this.byPort.set(p.portId, {
+      host: this.host,
+      portId: p.portId,
+      ...(bindPort ? { bindPort } : {}),
+      ...(action ? { action } : {}),
+      ...(portStatus ? { portStatus } : {}),
+    });
+  }
+
+  private dropCaches(p: ParsedKey | undefined): void {
+    if (p?.kind === 'vhost') this.vhostCache = undefined;
+    else if (p?.kind === 'bind_port' || p?.kind === 'action' || p?.kind === 'port_status') this.portIdCache = undefined;
   }
 
   get(key: string): StoredValue | undefined {
@@ -69,35 +111,30 @@ export class HostStore {
   }
 
   /** Every port id that has a bind_port, action or port_status key. */
-  portIds(): string[] {
-    const ids = new Set<string>();
-    for (const p of this.parsed.values()) {
-      if (p.kind === 'bind_port' || p.kind === 'action' || p.kind === 'port_status') ids.add(p.portId);
-    }
-    return [...ids].sort();
+  portIds(): readonly string[] {
+    this.portIdCache ??= [...this.byPort.keys()].sort();
+    return this.portIdCache;
   }
 
+  /** The port's keys; the same object until one of them changes. */
   portKeys(portId: string): PortKeys {
-    const get = (key: string): StoredValue | undefined => this.kv.get(key);
-    const bindPort = get(keys.bindPort(this.host, portId));
-    const action = get(keys.action(this.host, portId));
-    const portStatus = get(keys.portStatus(this.host, portId));
-    return {
-      host: this.host,
-      portId,
-      ...(bindPort ? { bindPort } : {}),
-      ...(action ? { action } : {}),
-      ...(portStatus ? { portStatus } : {}),
-    };
+    return this.byPort.get(portId) ?? { host: this.host, portId };
   }
 
-  /** The vhost keys of the host: vhost id -> key, physical network and owner. */
-  vhosts(): Map<number, VhostKey> {
+  /** True when the port has any of its keys. */
+  hasPortKeys(portId: string): boolean {
+    return this.byPort.has(portId);
+  }
+
+  /** The vhost keys of the host: vhost id -> key, physical network and owner. The same map until a vhost key changes. */
+  vhosts(): ReadonlyMap<number, VhostKey> {
+    if (this.vhostCache) return this.vhostCache;
     const out = new Map<number, VhostKey>();
     for (const [k, v] of this.kv) {
       const p = this.parsed.get(k);
       if (p?.kind === 'vhost') out.set(p.vhostId, { key: k, phys: p.phys, owner: decodeVhostOwner(k, v.value), modRevision: v.modRevision });
     }
+    this.vhostCache = out;
     return out;
   }
 

@@ -72,11 +72,11 @@ function portSortKey(port: string): [number, number] {
 
 function withPort(ports: readonly string[], port: string): string[] {
   if (ports.includes(port)) return [...ports];
-  return [...ports, port].sort((a, b) => {
-    const [ta, na] = portSortKey(a);
-    const [tb, nb] = portSortKey(b);
-    return ta - tb || na - nb;
-  });
+  // keys computed once per port, not twice per comparison (a status holds dozens of ports)
+  return [...ports, port]
+    .map((p) => ({ p, k: portSortKey(p) }))
+    .sort((a, b) => a.k[0] - b.k[0] || a.k[1] - b.k[1])
+    .map((x) => x.p);
 }
 
 function updateComponent(status: VfStatus, name: string, f: (c: RunningComponent) => RunningComponent): VfStatus {

@@ -136,11 +136,13 @@ export async function replay(inputs: readonly ReplayInput[], options: ReplayOpti
   let done = 0;
   const progress = (): void => options.onProgress?.(++done, total);
 
+  // one for every host: building a winston logger per host showed in profiles
+  const logger = options.logger ?? silentLogger();
   const reports = new Map<string, HostReport>();
   const queue = [...hostNames];
   const worker = async (): Promise<void> => {
     for (let h = queue.shift(); h !== undefined; h = queue.shift()) {
-      reports.set(h, await replayHost(h, stepsOf(h), plan.recorded.get(h), options, progress));
+      reports.set(h, await replayHost(h, stepsOf(h), plan.recorded.get(h), { ...options, logger }, progress));
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(options.concurrency ?? 16, hostNames.length)) }, worker));
@@ -230,7 +232,7 @@ async function replayHost(
   });
   // Everything the agent does here is promise work (the emulator has no latency
   // and no poll interval), so a turn of the event loop lets it run; the hooks
-  // tell whether a machine is still mid-run without controller.idle()'s 5 ms polling.
+  // tell whether a machine is still mid-run; controller.idle() then confirms it settled.
   const busy = (): boolean =>
     [...lastSeen.values()].some((p) => /^(evaluating|plugging|unplugging)/.test(p.state)) ||
     [...nicStates.values()].some((s) => s === 'waitingForVf' || s === 'building');
