@@ -3,17 +3,9 @@
  * `action = plug` put (the moment neutron asks for the port), as the Python
  * driver orders them: claim the vhost, bind_port, then action.
  */
-import type { Etcd3 } from 'etcd3';
-import { keys } from '../../src/protocol/keys';
-import { pythonJson } from '../../src/protocol/codecs';
+import { OriginalPort, claimAndBind, setAction } from '../../src/driver/original-writes';
 
-export interface BenchPort {
-  readonly portId: string;
-  readonly phys: string;
-  readonly vhostId: number;
-  readonly mac: string;
-  readonly vlan?: number;
-}
+export type BenchPort = OriginalPort;
 
 let serial = 0;
 
@@ -25,15 +17,4 @@ export function newPort(phys: string, vhostId: number, vlan?: number): BenchPort
   return { portId: `be0c0000-0000-4000-8000-${hex}`, phys, vhostId, mac, ...(vlan !== undefined ? { vlan } : {}) };
 }
 
-export async function claimAndBind(client: Etcd3, host: string, p: BenchPort): Promise<void> {
-  const vhostKey = keys.vhost(host, p.phys, p.vhostId);
-  const claimed = await client.if(vhostKey, 'Value', '==', 'None').then(client.put(vhostKey).value(p.portId)).commit();
-  if (!claimed.succeeded) throw new Error(`vhost ${vhostKey} is not free`);
-  const bind: Record<string, unknown> = { vhost_id: p.vhostId, mac_address: p.mac };
-  if (p.vlan !== undefined) bind['vlan_id'] = p.vlan;
-  await client.put(keys.bindPort(host, p.portId)).value(pythonJson(bind));
-}
-
-export async function setAction(client: Etcd3, host: string, portId: string, action: 'plug' | 'unplug'): Promise<void> {
-  await client.put(keys.action(host, portId)).value(action);
-}
+export { claimAndBind, setAction };

@@ -5,29 +5,18 @@
  */
 import type { Etcd3 } from 'etcd3';
 import { keys } from '../../src/protocol/keys';
-import { pythonJson } from '../../src/protocol/codecs';
+import { OriginalPort, claimAndBind, setAction } from '../../src/driver/original-writes';
 
-export interface PyPort {
-  readonly portId: string;
-  readonly vhostId: number;
-  readonly phys: string;
-  readonly mac: string;
-  readonly vlan?: number;
-}
+export type PyPort = OriginalPort;
 
 /** Claim (compare-and-swap None -> port), bind_port, then action = plug: the driver's order. */
 export async function pyBind(client: Etcd3, host: string, p: PyPort): Promise<void> {
-  const vhostKey = keys.vhost(host, p.phys, p.vhostId);
-  const claimed = await client.if(vhostKey, 'Value', '==', 'None').then(client.put(vhostKey).value(p.portId)).commit();
-  if (!claimed.succeeded) throw new Error(`vhost ${vhostKey} is not free`);
-  const bind: Record<string, unknown> = { vhost_id: p.vhostId, mac_address: p.mac };
-  if (p.vlan !== undefined) bind['vlan_id'] = p.vlan;
-  await client.put(keys.bindPort(host, p.portId)).value(pythonJson(bind));
-  await client.put(keys.action(host, p.portId)).value('plug');
+  await claimAndBind(client, host, p);
+  await setAction(client, host, p.portId, 'plug');
 }
 
 export async function pyUnbind(client: Etcd3, host: string, portId: string): Promise<void> {
-  await client.put(keys.action(host, portId)).value('unplug');
+  await setAction(client, host, portId, 'unplug');
 }
 
 /** Polls until `check` holds for the value of `key` (undefined when absent). */
