@@ -35,16 +35,41 @@ export class LocalEtcd {
     private readonly options: EtcdServerOptions,
   ) {}
 
-  /** Starts a cluster of `size` members and waits until it answers. */
+  /**
+   * Starts a cluster of `size` members and waits until it answers. A free
+   * port can be taken by another process between our probe and etcd's bind
+   * (parallel test workers): a member that exits at start-up is retried on
+   * new ports.
+   */
   static async start(size = 1, options: EtcdServerOptions = {}): Promise<LocalEtcd> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await LocalEtcd.startOnce(size, options);
+      } catch (err) {
+        if (attempt >= 3 || !/exited with code/.test((err as Error).message)) throw err;
+      }
+    }
+  }
+
+  private static async startOnce(size: number, options: EtcdServerOptions): Promise<LocalEtcd> {
     const root = mkdtempSync(join(options.baseDir ?? tmpdir(), 'spp-etcd-'));
+    const taken = new Set<number>();
+    const port = async (): Promise<number> => {
+      for (;;) {
+        const p = await freePort();
+        if (!taken.has(p)) {
+          taken.add(p);
+          return p;
+        }
+      }
+    };
     const members: EtcdMember[] = [];
     for (let i = 0; i < size; i++) {
       const name = `m${i}`;
       members.push({
         name,
-        clientUrl: `http://127.0.0.1:${await freePort()}`,
-        peerUrl: `http://127.0.0.1:${await freePort()}`,
+        clientUrl: `http://127.0.0.1:${await port()}`,
+        peerUrl: `http://127.0.0.1:${await port()}`,
         dataDir: join(root, name),
       });
     }
