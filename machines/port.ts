@@ -73,6 +73,11 @@ export interface ReportInput {
   readonly reason: string;
 }
 
+/** The error of an actor's error event (guards and actions see the machine's event union). */
+function errorOf(event: unknown): unknown {
+  return (event as { error?: unknown }).error;
+}
+
 function notProvided(name: string): never {
   throw new Error(`port machine: actor ${name} was not provided`);
 }
@@ -94,13 +99,21 @@ export const portMachine = setup({
   actions: {
     /** Puts port_status = up again if the action is still plug (the original driver may have missed it). */
     reassertUp: (_: unknown, _params: { host: string; portId: string }) => {},
+    /** A run failed for good: keep why. */
+    recordFailure: assign({ lastError: ({ event }) => classify(errorOf(event)).message }),
+    /** A run failed and will be retried: keep why and count the attempt (the backoff grows with it). */
+    recordRetry: assign({ lastError: ({ event }) => classify(errorOf(event)).message, attempts: ({ context }) => context.attempts + 1 }),
+    /** Desired state changed while a run is in flight: take it, and evaluate again when the run ends. */
+    deferDesired: assign(({ event }) =>
+      event.type === 'DESIRED' ? { intent: event.intent, revision: event.revision, dirty: true } : { dirty: true },
+    ),
   },
   guards: {
     isInvalid: ({ context }) => context.intent.kind === 'invalid',
     isPlug: ({ context }) => context.intent.kind === 'plug',
     isUnplug: ({ context }) => context.intent.kind === 'unplug',
     isDirty: ({ context }) => context.dirty,
-    isPermanent: ({ event }) => classify((event as { error?: unknown }).error).permanent,
+    isPermanent: ({ event }) => classify(errorOf(event)).permanent,
     /** A repeated event: the intent equals what is applied (or already reported). */
     intentUnchanged: ({ context, event }) =>
       event.type === 'DESIRED' && JSON.stringify(event.intent) === JSON.stringify(context.applied ?? context.intent),
@@ -170,17 +183,11 @@ export const portMachine = setup({
           },
         ],
         onError: [
-          { guard: 'isPermanent', target: 'failed', actions: assign({ lastError: ({ event }) => classify(event.error).message }) },
-          {
-            target: 'backoff',
-            actions: assign({ lastError: ({ event }) => classify(event.error).message, attempts: ({ context }) => context.attempts + 1 }),
-          },
+          { guard: 'isPermanent', target: 'failed', actions: 'recordFailure' },
+          { target: 'backoff', actions: 'recordRetry' },
         ],
       },
-      on: {
-        DESIRED: { actions: assign({ intent: ({ event }) => event.intent, revision: ({ event }) => event.revision, dirty: true }) },
-        RESYNC: { actions: assign({ dirty: true }) },
-      },
+      on: { DESIRED: { actions: 'deferDesired' }, RESYNC: { actions: 'deferDesired' } },
     },
     plugged: {
       initial: 'reasserting',
@@ -217,17 +224,11 @@ export const portMachine = setup({
           { target: 'removed', actions: assign({ applied: undefined, observed: ({ event }) => event.output.observed, attempts: 0, lastError: undefined }) },
         ],
         onError: [
-          { guard: 'isPermanent', target: 'failed', actions: assign({ lastError: ({ event }) => classify(event.error).message }) },
-          {
-            target: 'backoff',
-            actions: assign({ lastError: ({ event }) => classify(event.error).message, attempts: ({ context }) => context.attempts + 1 }),
-          },
+          { guard: 'isPermanent', target: 'failed', actions: 'recordFailure' },
+          { target: 'backoff', actions: 'recordRetry' },
         ],
       },
-      on: {
-        DESIRED: { actions: assign({ intent: ({ event }) => event.intent, revision: ({ event }) => event.revision, dirty: true }) },
-        RESYNC: { actions: assign({ dirty: true }) },
-      },
+      on: { DESIRED: { actions: 'deferDesired' }, RESYNC: { actions: 'deferDesired' } },
     },
     backoff: {
       after: { backoff: 'evaluating' },
