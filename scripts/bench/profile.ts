@@ -21,26 +21,36 @@ export interface HotSpot {
   readonly percent: number;
 }
 
-/** Self time per function (summed over its call sites), largest first. */
-export function hotSpots(profile: CpuProfile, root = process.cwd(), top = 15): { totalMs: number; spots: HotSpot[] } {
+/** Sums each sample's time (timeDeltas[i] is the time before sample i) under the key its function maps to; largest first. */
+function selfTime(profile: CpuProfile, keyOf: (f: CpuProfile['nodes'][number]['callFrame']) => string, top: number): { totalMs: number; spots: HotSpot[] } {
   const byNode = new Map(profile.nodes.map((n) => [n.id, n]));
   const self = new Map<string, number>();
   let total = 0;
   profile.samples.forEach((id, i) => {
-    // timeDeltas[i] is the time before sample i: charge it to that sample's function
     const us = profile.timeDeltas[i] ?? 0;
     total += us;
     const f = byNode.get(id)?.callFrame;
     if (!f) return;
-    const file = f.url ? relative(root, f.url.replace(/^file:\/\//, '')) : '';
-    const where = `${f.functionName || '(anonymous)'}${file ? ` (${file}:${f.lineNumber + 1})` : ''}`;
-    self.set(where, (self.get(where) ?? 0) + us);
+    const key = keyOf(f);
+    self.set(key, (self.get(key) ?? 0) + us);
   });
   const spots = [...self.entries()]
-    .sort((a, b) => b[1] - a[1])
+    .sort((x, y) => y[1] - x[1])
     .slice(0, top)
     .map(([where, us]) => ({ where, selfMs: us / 1000, percent: total > 0 ? (100 * us) / total : 0 }));
   return { totalMs: total / 1000, spots };
+}
+
+/** Self time per function (summed over its call sites), largest first. */
+export function hotSpots(profile: CpuProfile, root = process.cwd(), top = 15): { totalMs: number; spots: HotSpot[] } {
+  return selfTime(
+    profile,
+    (f) => {
+      const file = f.url ? relative(root, f.url.replace(/^file:\/\//, '')) : '';
+      return `${f.functionName || '(anonymous)'}${file ? ` (${file}:${f.lineNumber + 1})` : ''}`;
+    },
+    top,
+  );
 }
 
 /** Where code comes from: an npm package, a file of ours, Node's internals, or V8 itself. */
@@ -55,21 +65,7 @@ export function origin(url: string, functionName: string): string {
 
 /** Self time per origin (package, file), largest first: which layer the CPU goes to. */
 export function hotOrigins(profile: CpuProfile, top = 12): HotSpot[] {
-  const byNode = new Map(profile.nodes.map((n) => [n.id, n]));
-  const self = new Map<string, number>();
-  let total = 0;
-  profile.samples.forEach((id, i) => {
-    const us = profile.timeDeltas[i] ?? 0;
-    total += us;
-    const f = byNode.get(id)?.callFrame;
-    if (!f) return;
-    const where = origin(f.url, f.functionName);
-    self.set(where, (self.get(where) ?? 0) + us);
-  });
-  return [...self.entries()]
-    .sort((a, b) => b[1] - a[1])
-    .slice(0, top)
-    .map(([where, us]) => ({ where, selfMs: us / 1000, percent: total > 0 ? (100 * us) / total : 0 }));
+  return selfTime(profile, (f) => origin(f.url, f.functionName), top).spots;
 }
 
 /** The agent's layers, by the file a frame comes from; the first match from the leaf up owns a sample. */
