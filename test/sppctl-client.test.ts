@@ -11,7 +11,6 @@ import {
   SppCtlTransport,
   httpTransport,
   inProcessTransport,
-  isStatusReadFailure,
 } from '../src/sppctl/client';
 import { createEmulator, startEmulatorServer } from '../src/sppctl/emulator';
 import { SECTION5_STATUS } from './helpers/emulator';
@@ -167,18 +166,6 @@ test('onExchange sees every request with its response or error', async (t) => {
   await client.processes();
   await client.vfStatus(3).catch(() => undefined);
   t.deepEqual(seen, ['GET /v1/processes 200 true', 'GET /v1/vfs/3 404 true']);
-});
-
-test('isStatusReadFailure recognises a 500 on GET /v1/vfs/<id> only', async (t) => {
-  const emu = createEmulator(OPTIONS);
-  emu.addFault({ path: '^/v1/vfs/1$' });
-  const client = new SppCtlClient(inProcessTransport(emu));
-  const err = await errorOf(client.vfStatus(1));
-  t.true(isStatusReadFailure(err));
-  emu.addFault({});
-  t.false(isStatusReadFailure(await errorOf(client.send({ op: 'component_stop', secId: 1, name: 'x' }))));
-  t.false(isStatusReadFailure(await errorOf(client.vfStatus(9))));
-  t.false(isStatusReadFailure(new Error('x')));
 });
 
 test('in-process transport with timeoutMs gives up on a hung vf', async (t) => {

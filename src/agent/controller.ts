@@ -684,11 +684,6 @@ export class Controller {
     };
   }
 
-  /** Port machine states by port id (tests, replay). */
-  portStates(): Record<string, string> {
-    return Object.fromEntries([...this.ports.entries()].map(([id, p]) => [id, stateName(p.actor.getSnapshot().value)]));
-  }
-
   private busy(): boolean {
     if (this.syncScheduled) return true;
     for (const p of this.ports.values()) if (BUSY_PORT.test(stateName(p.actor.getSnapshot().value))) return true;

@@ -192,15 +192,3 @@ export class SppCtlClient {
     await this.request(toRequest(cmd));
   }
 }
-
-/**
- * A 500 on `GET /v1/vfs/<id>`: with a real spp-ctl most likely its 4096-byte
- * reply limit (a status that large cannot be read), so the agent logs that cause.
- */
-export function isStatusReadFailure(err: unknown): boolean {
-  return err instanceof SppCtlError && err.kind === 'http' && err.status === 500 && err.request.method === 'GET' && /^\/v1\/vfs\/-?\d+$/.test(err.request.path);
-}
-
-export const STATUS_READ_FAILURE_HINT =
-  'spp-ctl answered 500 to a status read: a real spp-ctl cannot read a spp_vf status of 4096 bytes or more ' +
-  '(about 5-6 vhosts per NIC); use fewer vhosts per NIC';
