@@ -2,12 +2,13 @@
  * The compute-node daemon: wires etcd (list-watch, writes, liveness), the
  * spp-ctl client and the controller together, and stops promptly.
  */
-import { Subject, Subscription, merge } from 'rxjs';
+import { Observable, Subject, Subscription, merge } from 'rxjs';
+import type { Etcd3 } from 'etcd3';
 import { Actor, createActor } from 'xstate';
 import { agentMachine } from '../../machines/agent';
 import { stateName } from '../../machines/state-name';
 import { connectEtcd } from '../etcd/connect';
-import { listWatch, WatchRanges } from '../etcd/listwatch';
+import { ListWatchEvent, listWatch, WatchRanges } from '../etcd/listwatch';
 import type { Logger } from '../log';
 import { keys, prefixes } from '../protocol/keys';
 import { Controller } from './controller';
@@ -45,12 +46,25 @@ export interface AgentDeps {
   readonly recorder?: Recorder;
   /** The agent stopped itself (it lost its host lock to another agent); the process should exit non-zero. */
   readonly onFatal?: (reason: string) => void;
+  /**
+   * For scale tests that serve several hosts in one process
+   * (scripts/bench/multi-agent.ts): an etcd client shared by the agents,
+   * used instead of one of the agent's own, and left open by stop(). The
+   * production daemon leaves it unset.
+   */
+  readonly client?: Etcd3;
+  /**
+   * Where the host's keys come from once the lock is held; default a
+   * list-watch of the agent's own. Scale tests pass one shared list-watch
+   * demultiplexed by host (src/etcd/shared-listwatch.ts).
+   */
+  readonly watch?: (ranges: WatchRanges) => Observable<ListWatchEvent>;
 }
 
 export function startAgent(settings: AgentSettings, deps: AgentDeps): AgentHandle {
   const { logger, sppctl, recorder } = deps;
   const log = logger.child({ host: settings.host });
-  const client = connectEtcd({ ...settings.etcd, callTimeoutMs: 5000 });
+  const client = deps.client ?? connectEtcd({ ...settings.etcd, callTimeoutMs: 5000 });
   const controller = new Controller({
     host: settings.host,
     sppctl,
@@ -120,7 +134,8 @@ export function startAgent(settings: AgentSettings, deps: AgentDeps): AgentHandl
   void lock.acquire().then((held) => {
     if (!held || stopping) return;
     liveness.start();
-    subscription = listWatch(client, hostRanges(settings.host)).subscribe((ev) => {
+    const ranges = hostRanges(settings.host);
+    subscription = (deps.watch ? deps.watch(ranges) : listWatch(client, ranges)).subscribe((ev) => {
       recorder?.write({ kind: 'etcd', at: new Date().toISOString(), event: ev });
       controller.handle(ev);
       if (ev.type === 'connection') agent.send(ev.connected ? { type: 'ETCD_UP' } : { type: 'ETCD_DOWN', reason: ev.reason });
@@ -139,7 +154,7 @@ export function startAgent(settings: AgentSettings, deps: AgentDeps): AgentHandl
         await controller.stop();
         await liveness.stop();
         await lock.release();
-        client.close();
+        if (!deps.client) client.close();
         await recorder?.close();
         agent.send({ type: 'STOPPED' });
         agent.stop();
