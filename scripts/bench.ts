@@ -10,14 +10,19 @@
 import { mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CliCommand, UsageError, commandHelp, int, parseCommandArgs, str } from '../src/cli/framework';
+import { CliCommand, UsageError, choice, commandHelp, int, parseCommandArgs, str } from '../src/cli/framework';
 import { BenchEnv, BenchHost } from './bench/harness';
-import { measureBurst, measureFloor, measurePlugs, measureProcessStart, measureRestart, settledRssKb, unplugAll } from './bench/measure';
+import { measureBurst, measureFloor, measurePlugs, measureProcessStart, measureRestart, measureScale, settledRssKb, unplugAll } from './bench/measure';
+import { WATCH_MODES } from './bench/multi-agent';
 import { byLayer, hotOrigins, hotSpots, readCpuProfile } from './bench/profile';
 import { benchReplay } from './bench/replay';
 import { Report } from './bench/report';
 
 const REAL_POLL_MS = 1000;
+/** Hosts of the multi-agent scenario: 63 x 16 vhosts = 1,008 ports, the fewest full hosts for 1,000. */
+const SCALE_HOSTS = 63;
+const SCALE_NICS = 4;
+const SCALE_VHOSTS = 4;
 /** Bursts the profiled agent runs (--profile). */
 const PROFILE_BURSTS = 40;
 
@@ -34,6 +39,8 @@ const command: CliCommand = {
     profile: { type: 'boolean', help: 'also run a separate agent under node --cpu-prof over 40 bursts; print its top functions and layers by time, keep the .cpuprofile' },
     'burst-nics': { type: 'string', arg: 'N', help: 'NICs of the burst/restart host (default 4)' },
     'burst-vhosts': { type: 'string', arg: 'N', help: 'vhosts per NIC of the burst/restart host (default 4: 16 vhosts is the most a host can have, see docs/performance.md)' },
+    'scale-hosts': { type: 'string', arg: 'N', help: 'hosts of 4 NICs x 4 vhosts served by one multi-agent process (default 63: 1,008 ports; 0 skips the scenario)' },
+    'scale-watch': { type: 'string', arg: 'shared|own', default: 'shared', help: 'the multi-agent\'s list-watch: one shared by every host (default), or one per host as the daemon has' },
     'replay-keys': { type: 'string', arg: 'N', help: 'keys of the generated replay snapshot (default 100000)' },
     'replay-snapshot': { type: 'string', arg: 'FILE', help: 'replay this etcdctl text snapshot instead of generating one' },
   },
@@ -81,10 +88,14 @@ async function main(argv: string[]): Promise<number> {
   let nics: number;
   let vhosts: number;
   let replayKeys: number;
+  let scaleHosts: number;
+  let scaleWatch: (typeof WATCH_MODES)[number];
   try {
     nics = int(values, 'burst-nics', 4, 1);
     vhosts = int(values, 'burst-vhosts', 4, 1);
     replayKeys = int(values, 'replay-keys', 100_000, 1);
+    scaleHosts = int(values, 'scale-hosts', SCALE_HOSTS, 0);
+    scaleWatch = choice(values, 'scale-watch', WATCH_MODES);
   } catch (err) {
     process.stderr.write(`bench: ${(err as Error).message}\n`);
     return 2;
@@ -233,6 +244,29 @@ async function main(argv: string[]): Promise<number> {
       await burstHost.close();
     }
 
+    if (scaleHosts > 0) {
+      const ports = scaleHosts * SCALE_NICS * SCALE_VHOSTS;
+      progress(`multi-agent: ${scaleHosts} hosts x ${SCALE_NICS * SCALE_VHOSTS} ports (${ports}) in one process, ${scaleWatch} list-watch`);
+      const scale = await measureScale(env, { hosts: scaleHosts, nics: SCALE_NICS, vhosts: SCALE_VHOSTS, watch: scaleWatch });
+      const label = scale.ports >= 1000 ? '1000_ports' : `${scale.ports}_ports`;
+      const shape = `${scale.hosts} hosts x ${SCALE_NICS} NICs x ${SCALE_VHOSTS} vhosts = ${scale.ports} ports, one process, ${scaleWatch} list-watch`;
+      report.value('multi_agent.ready', 'ms', scale.readyMs, `spawn -> every NIC of the ${scale.hosts} hosts ready`);
+      report.value('memory.multi_agent_rss.idle', 'KiB', scale.idleRssKb, `${shape}; every NIC ready, no port; after a full GC, once the RSS settled`);
+      report.value(`memory.multi_agent_rss.${label}`, 'KiB', scale.pluggedRssKb, `the same with all ${scale.ports} ports up`);
+      report.value('memory.multi_agent_rss.per_port', 'KiB', (scale.pluggedRssKb - scale.idleRssKb) / scale.ports, `(${label} - idle) / ${scale.ports}`);
+      report.value('memory.multi_agent_heap.idle', 'KiB', scale.idleHeapKb, 'V8 heap in use after a full GC (steadier than the RSS)');
+      report.value(`memory.multi_agent_heap.${label}`, 'KiB', scale.pluggedHeapKb);
+      report.value('memory.multi_agent_heap.per_port', 'KiB', (scale.pluggedHeapKb - scale.idleHeapKb) / scale.ports);
+      report.value(`multi_agent.${label}.all_up`, 'ms', scale.allUpMs, `every vhost of every host claimed and bound, then action = plug for all ${scale.ports} at once -> the last port_status up seen`);
+      report.value(`multi_agent.${label}.agent_cpu`, 'ms', scale.agentCpuMs, 'CPU of the multi-agent child over the plugs');
+      report.value(`multi_agent.${label}.etcd_cpu`, 'ms', scale.etcdCpuMs, 'CPU of etcd over the plugs (watch fan-out included)');
+      report.value(`multi_agent.${label}.bench_cpu`, 'ms', scale.benchCpuMs, 'CPU of the bench process (the emulators, watcher, driver writes) over the plugs');
+      report.value(`multi_agent.${label}.settle_cpu`, 'ms', scale.settleCpuMs, `CPU of the multi-agent child over the ${scale.settleMs / 1000} s after all were up (each port's up re-puts, lease keep-alives)`);
+      if (scale.requests !== scale.ports) report.note(`multi-agent: ${scale.requests} spp-ctl requests for ${scale.ports} flat plugs (one each expected)`);
+      if (scale.exitCode !== 0) report.note(`multi-agent: exited ${scale.exitCode} after SIGTERM (0 expected: every agent stopped cleanly)`);
+      if (scale.warnings.length > 0) report.note(`multi-agent: ${scale.warnings.length} warning/error records, the first: ${scale.warnings[0]}`);
+    }
+
     progress('replay');
     const replaySnapshot = str(values, 'replay-snapshot');
     const replay = await benchReplay({ keys: replayKeys, ...(replaySnapshot ? { snapshot: replaySnapshot } : {}) });
@@ -249,7 +283,7 @@ async function main(argv: string[]): Promise<number> {
   } finally {
     await env.close();
   }
-  report.note(`agent: child process \`node bin/spp.js agent --log-level info\`; ${quick ? 'quick' : 'full'} run took ${((Date.now() - started) / 1000).toFixed(0)} s`);
+  report.note(`agent: child process \`node bin/spp.js agent --log-level info\`; multi-agent: child process \`node --expose-gc dist/scripts/bench/multi-agent.js\` at warn; ${quick ? 'quick' : 'full'} run took ${((Date.now() - started) / 1000).toFixed(0)} s`);
   process.stdout.write(report.render());
   return 0;
 }

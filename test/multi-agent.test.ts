@@ -15,6 +15,8 @@ import { lockKey } from '../src/agent/leader';
 import { ListWatchEvent } from '../src/etcd/listwatch';
 import { SharedListWatch } from '../src/etcd/shared-listwatch';
 import { parseHostArg } from '../scripts/bench/multi-agent';
+import { BenchEnv } from '../scripts/bench/harness';
+import { measureScale } from '../scripts/bench/measure';
 import { keys, ROOT } from '../src/protocol/keys';
 import { parseMappings } from '../src/protocol/mappings';
 import { buildHost } from '../src/setup/build';
@@ -177,6 +179,17 @@ test('shared list-watch: a late subscriber gets a reset of its own keys from the
   const yDelete = firstValueFrom(shared.watch(hostRanges('sw-y')).pipe(filter((e) => e.type === 'delete')));
   await client.delete().key(keys.action('sw-y', 'p1'));
   t.like(await yDelete, { type: 'delete', key: keys.action('sw-y', 'p1') });
+});
+
+test('the bench scenario: every port of every host up through one runner, memory read after a GC, clean exit', async (t) => {
+  // an etcd of its own: the bench watches the whole protocol root
+  const env = await BenchEnv.start();
+  t.teardown(() => env.close());
+  const r = await measureScale(env, { hosts: 2, nics: 2, vhosts: 1, watch: 'shared', settleMs: 0, memoryIntervalMs: 20 });
+  t.like(r, { hosts: 2, ports: 4, requests: 4, exitCode: 0, warnings: [] });
+  for (const v of [r.idleRssKb, r.pluggedRssKb, r.idleHeapKb, r.pluggedHeapKb, r.readyMs, r.allUpMs]) t.true(Number.isFinite(v) && v > 0, String(v));
+  t.true(r.idleHeapKb < r.idleRssKb, 'the V8 heap is a part of the RSS');
+  for (const v of [r.agentCpuMs, r.etcdCpuMs, r.benchCpuMs, r.settleCpuMs]) t.true(Number.isFinite(v) && v >= 0, String(v));
 });
 
 async function waitForEvent(check: () => boolean, timeoutMs = 10_000): Promise<void> {

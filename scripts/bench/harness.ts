@@ -5,7 +5,8 @@
  * memory are its own and it can be SIGKILLed.
  */
 import { ChildProcess, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Etcd3, IKeyValue, Watcher } from 'etcd3';
@@ -15,10 +16,45 @@ import { parseMappings } from '../../src/protocol/mappings';
 import type { HostConfiguration } from '../../src/protocol/codecs';
 import { ROOT } from '../../src/protocol/keys';
 import { buildHost } from '../../src/setup/build';
+// the runner is spawned, never loaded here; importing its types also makes tsc compile it (tsconfig includes scripts/*.ts only)
+import type { HostEntry, WatchMode } from './multi-agent';
 
 /** USER_HZ: /proc times are in these ticks per second (100 on every Linux build that matters). */
 const CLOCK_TICKS = 100;
 export const BIN = join(__dirname, '..', '..', '..', 'bin', 'spp.js');
+
+/** VmRSS of process `pid` in KiB. */
+export function procRssKb(pid: number): number {
+  const m = /^VmRSS:\s+([0-9]+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  if (!m) throw new Error(`no VmRSS in /proc/${pid}/status`);
+  return Number(m[1]);
+}
+
+/** CPU time (user + system) process `pid` has used, in ms (clock-tick resolution, 10 ms on Linux). */
+export function procCpuMs(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // fields after the parenthesised command name, which may itself contain spaces
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
+}
+
+/** Pids of this process's children named `comm` (e.g. the etcd that LocalEtcd started), from /proc. */
+export function childPids(comm: string): number[] {
+  const out: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^[0-9]+$/.test(entry)) continue;
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+    } catch {
+      continue; // exited meanwhile
+    }
+    const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+    const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    if (name === comm && ppid === process.pid) out.push(Number(entry));
+  }
+  return out;
+}
 
 /** DPDK_PORT_MAPPINGS for `nics` NICs of `vhosts` vhosts each, every NIC on cores of its own. */
 export function benchMappings(nics: number, vhosts: number): string {
@@ -245,19 +281,14 @@ export class BenchHost {
   rssKb(): number {
     const pid = this.child?.pid;
     if (pid === undefined) throw new Error('no agent child running');
-    const m = /^VmRSS:\s+([0-9]+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    if (!m) throw new Error(`no VmRSS in /proc/${pid}/status`);
-    return Number(m[1]);
+    return procRssKb(pid);
   }
 
   /** CPU time (user + system) the agent child has used, in ms (clock-tick resolution, 10 ms on Linux). */
   cpuMs(): number {
     const pid = this.child?.pid;
     if (pid === undefined) throw new Error('no agent child running');
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // fields after the parenthesised command name, which may itself contain spaces
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
+    return procCpuMs(pid);
   }
 
   async killAgent(signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
@@ -273,5 +304,113 @@ export class BenchHost {
   async close(): Promise<void> {
     await this.killAgent();
     await this.sim.close();
+  }
+}
+
+/** The scale runner, compiled next to this file. */
+export const MULTI_AGENT = join(__dirname, 'multi-agent.js');
+
+/**
+ * `scripts/bench/multi-agent.ts` as a child process serving several bench
+ * hosts at once: one process, one etcd client, one agent per host.
+ */
+export class MultiAgentChild {
+  private stdout = '';
+  private stderr = '';
+
+  private constructor(
+    readonly child: ChildProcess,
+    /** Spawn -> the READY line (every NIC of every host ready), ms. */
+    readonly readyMs: number,
+  ) {}
+
+  static async spawn(env: BenchEnv, hosts: readonly BenchHost[], opts: { watch: WatchMode; timeoutMs?: number }): Promise<MultiAgentChild> {
+    const entries: HostEntry[] = hosts.map((h) => ({ host: h.host, sppCtl: h.sim.url }));
+    const file = join(mkdtempSync(join(tmpdir(), 'spp-bench-multi-')), 'hosts.json');
+    writeFileSync(file, JSON.stringify(entries));
+    const timeoutSec = String(Math.ceil((opts.timeoutMs ?? 120_000) / 1000));
+    const t0 = performance.now();
+    const child = spawn(process.execPath, ['--expose-gc', MULTI_AGENT, '--etcd-endpoints', env.etcd.endpoints.join(','), '--hosts-file', file, '--watch', opts.watch, '--ready-timeout', timeoutSec], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    let err = '';
+    child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+    const readyAt = await new Promise<number>((resolve, reject) => {
+      child.stdout!.on('data', (d: Buffer) => {
+        out += d.toString();
+        if (/^READY /m.test(out)) resolve(performance.now());
+      });
+      child.once('exit', (code, signal) => reject(new Error(`multi-agent exited (${code ?? signal}) before it was ready: ${err.slice(-2000)}`)));
+    });
+    rmSync(file, { force: true });
+    const m = new MultiAgentChild(child, readyAt - t0);
+    m.stdout = out;
+    m.stderr = err;
+    child.stdout!.on('data', (d: Buffer) => (m.stdout += d.toString()));
+    child.stderr!.on('data', (d: Buffer) => (m.stderr += d.toString()));
+    return m;
+  }
+
+  rssKb(): number {
+    return procRssKb(this.child.pid!);
+  }
+
+  /**
+   * V8 shrinks its heap a step per full collection and gives the pages back
+   * to the OS a moment later, and an idle runner never collects on its own
+   * (its RSS stays at the start-up peak, about twice the settled figure for
+   * 63 hosts). So: collect, wait `intervalMs`, read the RSS, and again until
+   * the RSS moves by less than 2 % (at most `tries` collections).
+   */
+  async settledMemory(intervalMs = 1000, tries = 10): Promise<{ rssKb: number; heapUsedKb: number; collections: number }> {
+    let previous: number | undefined;
+    for (let i = 1; ; i++) {
+      const { heapUsedKb } = await this.collectedMemory();
+      await new Promise((r) => setTimeout(r, intervalMs));
+      const rssKb = this.rssKb();
+      if (i >= tries || (previous !== undefined && Math.abs(rssKb - previous) < 0.02 * previous)) return { rssKb, heapUsedKb, collections: i };
+      previous = rssKb;
+    }
+  }
+
+  /** Asks the runner for a full garbage collection; then its VmRSS and its V8 heap in use, KiB. */
+  async collectedMemory(timeoutMs = 10_000): Promise<{ rssKb: number; heapUsedKb: number }> {
+    const from = this.stdout.length;
+    const deadline = performance.now() + timeoutMs;
+    this.child.kill('SIGUSR2');
+    for (;;) {
+      const line = /^MEMORY (.*)$/m.exec(this.stdout.slice(from));
+      if (line) {
+        const m = JSON.parse(line[1]!) as { gc: boolean; heapUsedKb: number };
+        if (!m.gc) throw new Error('multi-agent runs without --expose-gc: its memory would include uncollected garbage');
+        return { rssKb: this.rssKb(), heapUsedKb: m.heapUsedKb };
+      }
+      if (performance.now() > deadline || this.child.exitCode !== null) throw new Error(`no MEMORY line from multi-agent: ${this.stderr.slice(-2000)}`);
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  }
+
+  cpuMs(): number {
+    return procCpuMs(this.child.pid!);
+  }
+
+  /** Log records at warn and above the agents wrote (stderr), for the report. */
+  warnings(): string[] {
+    return this.stderr.split('\n').filter((l) => l.trim() !== '');
+  }
+
+  /** SIGTERM; resolves with the exit code (0 after a clean stop of every agent). */
+  async stop(timeoutMs = 30_000): Promise<number | null> {
+    const child = this.child;
+    if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+      child.once('exit', (code) => {
+        clearTimeout(timer);
+        resolve(code);
+      });
+      child.kill('SIGTERM');
+    });
   }
 }

@@ -11,7 +11,8 @@ import { parseMappings } from '../../src/protocol/mappings';
 import { planLayout } from '../../src/plan/planner';
 import { SppCtlClient, httpTransport } from '../../src/sppctl/client';
 import { startEmulatorServer } from '../../src/sppctl/emulator';
-import { BIN, BenchEnv, BenchHost, KeyWatch, benchMappings } from './harness';
+import { BIN, BenchEnv, BenchHost, KeyWatch, MultiAgentChild, benchMappings, childPids, procCpuMs } from './harness';
+import type { WatchMode } from './multi-agent';
 import { BenchPort, claimAndBind, newPort, setAction } from './neutron';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -253,4 +254,118 @@ export async function measureProcessStart(runs: number): Promise<number[]> {
     out.push(performance.now() - t0);
   }
   return out;
+}
+
+/** CPU used so far by the etcd members this process started, ms. */
+function etcdCpuMs(): number {
+  return childPids('etcd').reduce((sum, pid) => sum + procCpuMs(pid), 0);
+}
+
+export interface ScaleOptions {
+  readonly hosts: number;
+  readonly nics: number;
+  readonly vhosts: number;
+  readonly watch: WatchMode;
+  /** Pause after the plugs before the memory reading: the agents' `up` re-puts (the last 3 s after a plug) are done. */
+  readonly settleMs?: number;
+  /** Pause between a full GC and the RSS reading (V8 unmaps freed pages a moment after the collection). */
+  readonly memoryIntervalMs?: number;
+}
+
+export interface ScaleSamples {
+  readonly hosts: number;
+  readonly ports: number;
+  /** Spawn of the runner -> every NIC of every host ready. */
+  readonly readyMs: number;
+  /** VmRSS of the runner with every NIC ready and no port, after a full GC, KiB. */
+  readonly idleRssKb: number;
+  /** VmRSS of the runner with every port up, after a full GC, KiB. */
+  readonly pluggedRssKb: number;
+  /** V8 heap in use after a full GC, idle and with every port up, KiB. */
+  readonly idleHeapKb: number;
+  readonly pluggedHeapKb: number;
+  /** First `action = plug` put -> the last `port_status = up` seen. */
+  readonly allUpMs: number;
+  /** CPU of the runner from the first plug to the last up (ms, 10 ms resolution). */
+  readonly agentCpuMs: number;
+  /** CPU of etcd (every member) and of the bench process (emulators, watcher, driver writes) over the same span. */
+  readonly etcdCpuMs: number;
+  readonly benchCpuMs: number;
+  /** CPU of the runner while idle for `settleMs` with every port up (lease keep-alives, reassert re-puts). */
+  readonly settleCpuMs: number;
+  readonly settleMs: number;
+  /** spp-ctl requests over all emulators during the plugs. */
+  readonly requests: number;
+  /** The runner's exit code after SIGTERM (0: every agent stopped cleanly). */
+  readonly exitCode: number | null;
+  /** Log records (warn and above) the runner wrote. */
+  readonly warnings: string[];
+}
+
+/**
+ * `hosts` hosts of `nics` x `vhosts` served by one multi-agent process:
+ * its RSS with every NIC ready, then every vhost of every host claimed,
+ * bound and plugged at once as the Python driver does, its RSS again once
+ * all are up.
+ */
+export async function measureScale(env: BenchEnv, opts: ScaleOptions): Promise<ScaleSamples> {
+  const settleMs = opts.settleMs ?? 3500;
+  const hosts: BenchHost[] = [];
+  let runner: MultiAgentChild | undefined;
+  try {
+    const started = await Promise.allSettled(Array.from({ length: opts.hosts }, () => BenchHost.start(env, { nics: opts.nics, vhosts: opts.vhosts, lenient: true, label: 'scale' })));
+    for (const r of started) if (r.status === 'fulfilled') hosts.push(r.value);
+    const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
+    runner = await MultiAgentChild.spawn(env, hosts, { watch: opts.watch });
+    const idle = await runner.settledMemory(opts.memoryIntervalMs);
+
+    const ports = hosts.map((h) => ({ host: h, ports: h.vhostSlots().map((s) => newPort(s.phys, s.vhostId)) }));
+    await Promise.all(ports.flatMap(({ host, ports }) => ports.map((p) => claimAndBind(env.client, host.host, p))));
+    for (const h of hosts) h.sim.emulator.clearLog();
+    const ups = ports.flatMap(({ host, ports }) =>
+      ports.map((p) => {
+        const key = keys.portStatus(host.host, p.portId);
+        return env.watch.next((e) => e.type === 'put' && e.key === key && e.value === 'up', `port_status up of ${p.portId}`, 120_000);
+      }),
+    );
+    const cpu0 = runner.cpuMs();
+    const etcdCpu0 = etcdCpuMs();
+    const benchCpu0 = process.cpuUsage();
+    const t0 = performance.now();
+    await Promise.all(ports.flatMap(({ host, ports }) => ports.map((p) => setAction(env.client, host.host, p.portId, 'plug'))));
+    const seen = await Promise.all(ups);
+    const allUpMs = Math.max(...seen.map((e) => e.at)) - t0;
+    const agentCpuMs = runner.cpuMs() - cpu0;
+    const etcdCpu = etcdCpuMs() - etcdCpu0;
+    const benchCpu = process.cpuUsage(benchCpu0);
+    const requests = hosts.reduce((n, h) => n + h.requests(), 0);
+    env.watch.clear();
+    const cpu1 = runner.cpuMs();
+    await sleep(settleMs);
+    const settleCpuMs = runner.cpuMs() - cpu1;
+    const plugged = await runner.settledMemory(opts.memoryIntervalMs);
+    const exitCode = await runner.stop();
+    return {
+      hosts: opts.hosts,
+      ports: seen.length,
+      readyMs: runner.readyMs,
+      idleRssKb: idle.rssKb,
+      pluggedRssKb: plugged.rssKb,
+      idleHeapKb: idle.heapUsedKb,
+      pluggedHeapKb: plugged.heapUsedKb,
+      allUpMs,
+      agentCpuMs,
+      etcdCpuMs: etcdCpu,
+      benchCpuMs: (benchCpu.user + benchCpu.system) / 1000,
+      settleCpuMs,
+      settleMs,
+      requests,
+      exitCode,
+      warnings: runner.warnings(),
+    };
+  } finally {
+    await runner?.stop();
+    await Promise.all(hosts.map((h) => h.close()));
+  }
 }

@@ -8,7 +8,8 @@
  *   node dist/scripts/bench/multi-agent.js --etcd-endpoints 127.0.0.1:2379 \
  *     --host node1=http://127.0.0.1:7777 --host node2=http://127.0.0.1:7778
  * stdout: one `READY {"hosts":N,"nics":M,"ms":T}` line once every NIC of
- * every host is ready, one `STOPPED {...}` line after SIGTERM/SIGINT.
+ * every host is ready, one `STOPPED {...}` line after SIGTERM/SIGINT, and
+ * on SIGUSR2 a `MEMORY {...}` line (after a full GC under --expose-gc).
  * Logs (warn and above by default) go to stderr as JSON lines.
  */
 import { readFileSync } from 'node:fs';
@@ -141,7 +142,8 @@ const command: CliCommand = {
   summary: 'run the agents of several hosts in one process on one etcd client (scale tests only; the real agent serves one host)',
   description: [
     'Hosts come from --host NAME=URL (repeatable) and/or --hosts-file FILE (JSON: [{"host": NAME, "sppCtl": URL}, ...]).',
-    'stdout: `READY {"hosts","nics","ms"}` once every NIC of every host is ready; `STOPPED {"hosts"}` after SIGTERM or SIGINT.',
+    'stdout: `READY {"hosts","nics","ms"}` once every NIC of every host is ready; `STOPPED {"hosts"}` after SIGTERM or SIGINT;',
+    '`MEMORY {"gc","rssKb","heapUsedKb"}` on SIGUSR2, after a full garbage collection when node runs with --expose-gc.',
     'Exit status: 0 after a clean stop, 1 when the hosts do not get ready or an agent fails to start, 2 on a usage error.',
   ].join('\n'),
   options: {
@@ -194,6 +196,14 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(`multi-agent: ${(err as Error).message}\n`);
     return 1;
   }
+  // the bench reads memory after a full collection, so that the figures are live data and not garbage not yet collected
+  const reportMemory = (): void => {
+    const gc = (globalThis as { gc?: () => void }).gc;
+    gc?.();
+    const m = process.memoryUsage();
+    process.stdout.write(`MEMORY ${JSON.stringify({ gc: gc !== undefined, rssKb: Math.round(m.rss / 1024), heapUsedKb: Math.round(m.heapUsed / 1024), heapTotalKb: Math.round(m.heapTotal / 1024), externalKb: Math.round(m.external / 1024) })}\n`);
+  };
+  process.on('SIGUSR2', reportMemory);
   const signalled = new Promise<NodeJS.Signals>((resolve) => {
     process.once('SIGTERM', resolve);
     process.once('SIGINT', resolve);
