@@ -32,10 +32,10 @@ const command: CliCommand = {
   description: [
     'The agent runs as a child process (node bin/spp.js agent), so its CPU and memory are its own.',
     'Output: a table, then `BENCH {json}` lines (one per figure), then `GOAL pass|fail` lines.',
-    'A full run takes about 3.5 minutes on 2 cores; --quick about 40 s. See docs/performance.md.',
+    'A full run takes about 4 minutes on 2 cores; --quick about 85 s (25 s of it the 63-host multi-agent scenario). See docs/performance.md.',
   ].join('\n'),
   options: {
-    quick: { type: 'boolean', help: 'few runs of everything (about 40 s)' },
+    quick: { type: 'boolean', help: 'few runs of everything (about 85 s)' },
     profile: { type: 'boolean', help: 'also run a separate agent under node --cpu-prof over 40 bursts; print its top functions and layers by time, keep the .cpuprofile' },
     'burst-nics': { type: 'string', arg: 'N', help: 'NICs of the burst/restart host (default 4)' },
     'burst-vhosts': { type: 'string', arg: 'N', help: 'vhosts per NIC of the burst/restart host (default 4: 16 vhosts is the most a host can have, see docs/performance.md)' },
@@ -251,7 +251,7 @@ async function main(argv: string[]): Promise<number> {
       const label = scale.ports >= 1000 ? '1000_ports' : `${scale.ports}_ports`;
       const shape = `${scale.hosts} hosts x ${SCALE_NICS} NICs x ${SCALE_VHOSTS} vhosts = ${scale.ports} ports, one process, ${scaleWatch} list-watch`;
       report.value('multi_agent.ready', 'ms', scale.readyMs, `spawn -> every NIC of the ${scale.hosts} hosts ready`);
-      report.value('memory.multi_agent_rss.idle', 'KiB', scale.idleRssKb, `${shape}; every NIC ready, no port; after a full GC, once the RSS settled`);
+      report.value('memory.multi_agent_rss.idle', 'KiB', scale.idleRssKb, `${shape}; every NIC ready, no port; read after full GCs until it moved < 2 %`);
       report.value(`memory.multi_agent_rss.${label}`, 'KiB', scale.pluggedRssKb, `the same with all ${scale.ports} ports up`);
       report.value('memory.multi_agent_rss.per_port', 'KiB', (scale.pluggedRssKb - scale.idleRssKb) / scale.ports, `(${label} - idle) / ${scale.ports}`);
       report.value('memory.multi_agent_heap.idle', 'KiB', scale.idleHeapKb, 'V8 heap in use after a full GC (steadier than the RSS)');
