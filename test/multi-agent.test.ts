@@ -10,7 +10,11 @@ import { firstValueFrom, filter, take, toArray } from 'rxjs';
 import { EtcdContext, useEtcd } from './helpers/etcd';
 import { pyBind, waitForValue, waitUp } from './helpers/neutron';
 import { SEED_MAPPINGS } from './helpers/system';
-import { hostRanges } from '../src/agent/daemon';
+import { hostRanges, startAgent } from '../src/agent/daemon';
+import { resolveSettings } from '../src/agent/settings';
+import { connectEtcd } from '../src/etcd/connect';
+import { silentLogger } from '../src/log';
+import { SppCtlClient, httpTransport } from '../src/sppctl/client';
 import { lockKey } from '../src/agent/leader';
 import { ListWatchEvent } from '../src/etcd/listwatch';
 import { SharedListWatch } from '../src/etcd/shared-listwatch';
@@ -131,6 +135,31 @@ for (const watch of ['shared', 'own'] as const) {
     }
   });
 }
+
+test('in process: stopping one agent of a shared client leaves the client open and the other agent working', async (t) => {
+  const { client, etcd } = t.context;
+  const hosts = ['shared-client-a', 'shared-client-b'];
+  const sims = await startHosts(t, hosts);
+  const shared = connectEtcd({ endpoints: etcd.endpoints });
+  t.teardown(() => shared.close());
+  const agents = hosts.map((host, i) =>
+    startAgent(resolveSettings({ host, etcdEndpoints: etcd.endpoints.join(','), sppCtl: sims[i]!.url, leaseTtl: '5' }), {
+      logger: silentLogger(),
+      sppctl: new SppCtlClient(httpTransport(sims[i]!.url, { timeoutMs: 5000 })),
+      client: shared,
+    }),
+  );
+  t.teardown(() => Promise.all(agents.map((a) => a.stop())));
+  const a = { portId: 'c0000000-0000-4000-8000-00000000000a', vhostId: 0, phys: 'phys1', mac: 'fa:16:3e:00:0a:00' };
+  await pyBind(client, hosts[0]!, a);
+  await waitUp(client, hosts[0]!, a.portId);
+  await agents[0]!.stop();
+  t.is(await client.get(keys.agent(hosts[0]!)).string(), null, 'the stopped agent revoked its liveness key');
+  const b = { portId: 'c0000000-0000-4000-8000-00000000000b', vhostId: 1, phys: 'phys1', mac: 'fa:16:3e:00:0b:01' };
+  await pyBind(client, hosts[1]!, b);
+  await waitUp(client, hosts[1]!, b.portId);
+  t.not(await shared.get(keys.agent(hosts[1]!)).string(), null, 'the shared client still answers');
+});
 
 test('usage errors exit 2 naming the problem; --help exits 0', async (t) => {
   t.deepEqual(parseHostArg('n1=http://127.0.0.1:7777'), { host: 'n1', sppCtl: 'http://127.0.0.1:7777' });

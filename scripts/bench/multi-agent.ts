@@ -143,7 +143,7 @@ const command: CliCommand = {
   description: [
     'Hosts come from --host NAME=URL (repeatable) and/or --hosts-file FILE (JSON: [{"host": NAME, "sppCtl": URL}, ...]).',
     'stdout: `READY {"hosts","nics","ms"}` once every NIC of every host is ready; `STOPPED {"hosts"}` after SIGTERM or SIGINT;',
-    '`MEMORY {"gc","rssKb","heapUsedKb"}` on SIGUSR2, after a full garbage collection when node runs with --expose-gc.',
+    '`MEMORY {"gc","rssKb","heapUsedKb","heapTotalKb","externalKb"}` on SIGUSR2, after a full garbage collection when node runs with --expose-gc.',
     'Exit status: 0 after a clean stop, 1 when the hosts do not get ready or an agent fails to start, 2 on a usage error.',
   ].join('\n'),
   options: {
