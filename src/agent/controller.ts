@@ -600,7 +600,7 @@ export class Controller {
     if (commands.length > 0 || status !== 'up' || !this.announced.has(input.portId)) {
       const written = await this.opts.etcd.putPortStatus({ host: input.host, portId: input.portId, value: 'up', whileAction: 'plug' });
       if (written) this.announced.add(input.portId);
-      this.outcomeLogged(input.portId, 'up');
+      this.markOutcomeLogged(input.portId, 'up');
       this.log.info(written ? 'port is up' : 'action is no longer plug; port_status not written', {
         port: input.portId,
         vhost: place.vhostId,
@@ -630,13 +630,13 @@ export class Controller {
     }
     const cleaned = await this.opts.etcd.cleanupPort(input.host, input.portId, place?.vhostKey);
     this.announced.delete(input.portId);
-    this.outcomeLogged(input.portId, 'unplugged');
+    this.markOutcomeLogged(input.portId, 'unplugged');
     if (cleaned) this.log.info('port unplugged', { port: input.portId, vhost: place?.vhostId, revision: input.revision, commands: out.commands.length });
     else this.log.info('action changed during unplug; keys left for the new action', { port: input.portId, vhost: place?.vhostId, revision: input.revision });
     return out;
   }
 
-  private outcomeLogged(portId: string, outcome: 'up' | 'unplugged'): void {
+  private markOutcomeLogged(portId: string, outcome: 'up' | 'unplugged'): void {
     const runtime = this.ports.get(portId);
     if (runtime) runtime.outcomeLogged = outcome;
   }
