@@ -66,6 +66,8 @@ export interface UnplugInput {
   readonly host: string;
   readonly portId: string;
   readonly intent: Extract<PortIntent, { kind: 'unplug' }>;
+  /** The etcd revision the unplug was decided at (for the log). */
+  readonly revision: number;
 }
 export interface ReportInput {
   readonly host: string;
@@ -218,7 +220,12 @@ export const portMachine = setup({
     unplugging: {
       invoke: {
         src: 'unplug',
-        input: ({ context }) => ({ host: context.host, portId: context.portId, intent: context.intent as Extract<PortIntent, { kind: 'unplug' }> }),
+        input: ({ context }) => ({
+          host: context.host,
+          portId: context.portId,
+          intent: context.intent as Extract<PortIntent, { kind: 'unplug' }>,
+          revision: context.revision,
+        }),
         onDone: [
           { guard: 'isDirty', target: 'evaluating', actions: assign({ applied: undefined, attempts: 0, lastError: undefined }) },
           { target: 'removed', actions: assign({ applied: undefined, observed: ({ event }) => event.output.observed, attempts: 0, lastError: undefined }) },

@@ -71,7 +71,7 @@ export function hotOrigins(profile: CpuProfile, top = 12): HotSpot[] {
 /** The agent's layers, by the file a frame comes from; the first match from the leaf up owns a sample. */
 export const LAYERS: ReadonlyArray<readonly [string, RegExp]> = [
   ['logging (winston)', /\/node_modules\/(winston|logform|safe-stable-stringify|winston-transport|readable-stream)\//],
-  ['spp-ctl HTTP client (fetch)', /undici/],
+  ['spp-ctl HTTP client (node:http)', /undici|node:_http_|\/dist\/src\/sppctl\/(client|http-exchange)\.js$/],
   ['etcd client (etcd3, grpc, protobuf)', /\/node_modules\/(etcd3|@grpc|protobufjs|@protobufjs)\//],
   ['state machines (xstate)', /\/node_modules\/xstate\//],
   ['agent code (controller, store, planner, codecs)', /\/dist\/(src|machines)\//],

@@ -158,12 +158,17 @@ interface PortRuntime {
   /** The intent object last delivered: the same object needs no JSON comparison. */
   lastIntent: PortIntent;
   readonly history: HistoryEntry[];
+  /**
+   * The run that just ended logged its outcome (`port is up`, `port
+   * unplugged`): the transition it causes says the same, so it goes to debug.
+   */
+  outcomeLogged: 'up' | 'unplugged' | undefined;
 }
 
+/** What intentOf reads of a port: not port_status, whose puts (the agent's own, echoed by the watch) need no new intent. */
 interface MemoIntent {
   readonly bindPort: StoredValue | undefined;
   readonly action: StoredValue | undefined;
-  readonly portStatus: StoredValue | undefined;
   readonly vhosts: HostFacts['vhosts'];
   readonly layout: HostFacts['layout'];
   readonly intent: PortIntent;
@@ -224,7 +229,8 @@ export class Controller {
       case 'put':
       case 'delete':
         if (!this.store.apply(ev)) return;
-        this.log.debug('etcd event', { revision: ev.revision, key: ev.key, event: ev.type, ...portFields(ev.key) });
+        // built only when it is written: one per event, the agent's own port_status puts included
+        if (this.log.isLevelEnabled('debug')) this.log.debug('etcd event', { revision: ev.revision, key: ev.key, event: ev.type, ...portFields(ev.key) });
         this.scheduleSync();
         return;
     }
@@ -411,11 +417,10 @@ export class Controller {
         last !== undefined &&
         last.bindPort === keys.bindPort &&
         last.action === keys.action &&
-        last.portStatus === keys.portStatus &&
         last.vhosts === facts.vhosts &&
         last.layout === facts.layout;
       const intent = same ? last.intent : intentOf(keys, facts);
-      memo.set(id, same ? last : { bindPort: keys.bindPort, action: keys.action, portStatus: keys.portStatus, vhosts: facts.vhosts, layout: facts.layout, intent });
+      memo.set(id, same ? last : { bindPort: keys.bindPort, action: keys.action, vhosts: facts.vhosts, layout: facts.layout, intent });
       raw.set(id, intent);
     }
     this.intentMemo = memo;
@@ -494,7 +499,7 @@ export class Controller {
       reportError: async (input) => this.reportError(input),
       reassertUp: (id) => this.reassertUp(id),
     } satisfies PortHooks);
-    const runtime: PortRuntime = { portId, actor, lastIntentJson: JSON.stringify(intent), lastIntent: intent, history };
+    const runtime: PortRuntime = { portId, actor, lastIntentJson: JSON.stringify(intent), lastIntent: intent, history, outcomeLogged: undefined };
     this.ports.set(portId, runtime);
     this.note(runtime, revision, `desired: ${describeIntent(intent)}`);
     let last = '';
@@ -512,7 +517,18 @@ export class Controller {
         const repeated = state === 'backoff' && ctx.lastError === lastBackoffError;
         if (state === 'backoff') lastBackoffError = ctx.lastError;
         else if (state !== 'evaluating' && state !== 'plugging' && state !== 'unplugging') lastBackoffError = undefined;
-        const quiet = repeated || state === 'evaluating' || (lastBackoffError !== undefined && (state === 'plugging' || state === 'unplugging'));
+        // plugging -> plugged after `port is up`, unplugging -> removed (or
+        // idle, the keys being gone already) after `port unplugged`, and
+        // removed -> idle: the line before already said it
+        const outcome = runtime.outcomeLogged;
+        runtime.outcomeLogged = undefined;
+        const said = outcome === 'up' ? state.startsWith('plugged') : outcome === 'unplugged' && (state === 'removed' || state === 'idle');
+        const quiet =
+          repeated ||
+          said ||
+          state === 'evaluating' ||
+          (state === 'idle' && from === 'removed') ||
+          (lastBackoffError !== undefined && (state === 'plugging' || state === 'unplugging'));
         const level = quiet ? 'debug' : state.startsWith('failed') ? 'error' : state === 'backoff' ? 'warn' : 'info';
         this.log.log(level, 'port state', {
           port: portId,
@@ -584,6 +600,7 @@ export class Controller {
     if (commands.length > 0 || status !== 'up' || !this.announced.has(input.portId)) {
       const written = await this.opts.etcd.putPortStatus({ host: input.host, portId: input.portId, value: 'up', whileAction: 'plug' });
       if (written) this.announced.add(input.portId);
+      this.markOutcomeLogged(input.portId, 'up');
       this.log.info(written ? 'port is up' : 'action is no longer plug; port_status not written', {
         port: input.portId,
         vhost: place.vhostId,
@@ -613,9 +630,15 @@ export class Controller {
     }
     const cleaned = await this.opts.etcd.cleanupPort(input.host, input.portId, place?.vhostKey);
     this.announced.delete(input.portId);
-    if (cleaned) this.log.info('port unplugged', { port: input.portId, vhost: place?.vhostId, commands: out.commands.length });
-    else this.log.info('action changed during unplug; keys left for the new action', { port: input.portId, vhost: place?.vhostId });
+    this.markOutcomeLogged(input.portId, 'unplugged');
+    if (cleaned) this.log.info('port unplugged', { port: input.portId, vhost: place?.vhostId, revision: input.revision, commands: out.commands.length });
+    else this.log.info('action changed during unplug; keys left for the new action', { port: input.portId, vhost: place?.vhostId, revision: input.revision });
     return out;
+  }
+
+  private markOutcomeLogged(portId: string, outcome: 'up' | 'unplugged'): void {
+    const runtime = this.ports.get(portId);
+    if (runtime) runtime.outcomeLogged = outcome;
   }
 
   private isWantedByOther(vhostId: number, portId: string): boolean {

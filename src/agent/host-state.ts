@@ -50,8 +50,9 @@ export class HostStore {
 
   /** Applies a watch event; false when the key is not this host's. */
   apply(ev: KeyEvent): boolean {
-    if (!this.owns(ev.key)) return false;
-    if (ev.type === 'put') this.store(ev.key, { value: ev.value, modRevision: ev.revision });
+    const parsed = this.ownParse(ev.key);
+    if (parsed === undefined) return false;
+    if (ev.type === 'put') this.store(ev.key, { value: ev.value, modRevision: ev.revision }, parsed);
     else {
       const p = this.parsed.get(ev.key);
       this.kv.delete(ev.key);
@@ -64,13 +65,19 @@ export class HostStore {
   }
 
   owns(key: string): boolean {
-    const p = parseKey(key);
-    return p !== undefined && p.host === this.host && p.kind !== 'agent';
+    return this.ownParse(key) !== undefined;
   }
 
-  private store(key: string, value: StoredValue): void {
+  /** The key parsed, when it is one of this host's (the agent's liveness key is not). */
+  private ownParse(key: string): ParsedKey | undefined {
     const p = parseKey(key);
-    if (p === undefined || p.host !== this.host || p.kind === 'agent') return;
+    return p !== undefined && p.host === this.host && p.kind !== 'agent' ? p : undefined;
+  }
+
+  /** `parsed`: the key's parse when the caller has it (every watch event is parsed once). */
+  private store(key: string, value: StoredValue, parsed?: ParsedKey): void {
+    const p = parsed ?? this.ownParse(key);
+    if (p === undefined) return;
     this.kv.set(key, value);
     this.parsed.set(key, p);
     this.dropCaches(p);

@@ -1,12 +1,13 @@
 /**
  * The typed spp-ctl REST client the agent uses. The transport is pluggable:
- * HTTP (global fetch) for a real or emulated spp-ctl, or in process for the
+ * HTTP (node:http, kept-alive connections) for a real or emulated spp-ctl, or in process for the
  * emulator without sockets (replay, fast tests). Every failure is an
  * SppCtlError that carries spp-ctl's own text.
  */
 import * as t from 'io-ts';
 import { isLeft } from 'fp-ts/lib/Either';
 import { HttpRequest, SppCommand, toRequest } from './commands';
+import { ExchangeTimeout, keepAliveHttp } from './http-exchange';
 import { ProcessEntry, Processes, VfStatus } from './wire';
 
 export interface HttpResponse {
@@ -49,32 +50,27 @@ function truncate(s: string, max = 300): string {
 export interface HttpTransportOptions {
   /** Per request; the real spp_vf can take a second per command. Default 10000. */
   readonly timeoutMs?: number;
+  /** Kept-alive connections to spp-ctl (the agent uses one per spp_vf at most). Default 16. */
+  readonly maxSockets?: number;
 }
 
-export function httpTransport(baseUrl: string, opts: HttpTransportOptions = {}): SppCtlTransport {
+/** An HTTP transport that keeps its connections open; `close()` drops the idle ones. */
+export type HttpTransport = SppCtlTransport & { close(): void };
+
+export function httpTransport(baseUrl: string, opts: HttpTransportOptions = {}): HttpTransport {
   const base = baseUrl.replace(/\/+$/, '');
   const timeoutMs = opts.timeoutMs ?? 10_000;
-  return async (req) => {
-    let res: Response;
-    let body: string;
+  const http = keepAliveHttp(new URL(base).protocol, opts.maxSockets !== undefined ? { maxSockets: opts.maxSockets } : {});
+  const transport = async (req: HttpRequest): Promise<HttpResponse> => {
     try {
-      res = await fetch(base + req.path, {
-        method: req.method,
-        signal: AbortSignal.timeout(timeoutMs),
-        ...(req.body !== undefined ? { body: JSON.stringify(req.body), headers: { 'Content-Type': 'application/json' } } : {}),
-      });
-      body = await res.text();
+      return await http.exchange({ method: req.method, url: new URL(base + req.path), timeoutMs, ...(req.body !== undefined ? { json: JSON.stringify(req.body) } : {}) });
     } catch (err) {
-      const e = err as Error & { cause?: Error & { code?: string } };
-      if (e.name === 'TimeoutError' || e.name === 'AbortError') {
-        throw new SppCtlError('timeout', req, undefined, `no answer from ${base} within ${timeoutMs} ms`);
-      }
-      const cause = e.cause ? `${e.cause.code ?? e.cause.name}: ${e.cause.message}` : e.message;
-      throw new SppCtlError('unreachable', req, undefined, `cannot reach spp-ctl at ${base} (${cause})`);
+      if (err instanceof ExchangeTimeout) throw new SppCtlError('timeout', req, undefined, `no answer from ${base} within ${timeoutMs} ms`);
+      const e = err as Error & { code?: string };
+      throw new SppCtlError('unreachable', req, undefined, `cannot reach spp-ctl at ${base} (${e.code ?? e.name}: ${e.message})`);
     }
-    const contentType = res.headers.get('content-type');
-    return { status: res.status, body, ...(contentType ? { contentType } : {}) };
   };
+  return Object.assign(transport, { close: () => http.close() });
 }
 
 /** The emulator's in-process handler (structural, so the client does not depend on the emulator). */
