@@ -21,6 +21,8 @@ import { Violation, checkHost, checkInvariants } from './invariants';
 import { KeySpace, KeySpaceWriter } from './keyspace';
 import { commandsForStatus } from './observed';
 import { HostStep, RecordedSppCtl, planSteps } from './steps';
+import { replayInWorkers, shareHosts } from './pool';
+import { availableParallelism } from 'node:os';
 
 export interface ReplayOptions {
   /** Only this host (default: every host found in the inputs). */
@@ -35,8 +37,15 @@ export interface ReplayOptions {
   readonly step?: boolean;
   /** Called after every step of every host. */
   readonly onProgress?: (done: number, total: number) => void;
-  /** Hosts replayed at once (default 8). Does not change the report. */
+  /** Hosts replayed at once in each thread (default 16). Does not change the report. */
   readonly concurrency?: number;
+  /**
+   * Threads to replay on (default os.availableParallelism()): hosts are shared
+   * out to worker threads; 1 replays in this thread. Does not change the
+   * report. A `logger` forces 1 (it cannot cross a thread); with workers,
+   * onProgress is called as their counts arrive (`done` may jump by several steps).
+   */
+  readonly jobs?: number;
   /** The controllers' logger (default silent). */
   readonly logger?: Logger;
 }
@@ -117,6 +126,8 @@ const NEVER_MS = 2 ** 31 - 1;
 const SETTLE_ROUNDS = 10_000;
 
 export async function replay(inputs: readonly ReplayInput[], options: ReplayOptions = {}): Promise<ReplayReport> {
+  const jobs = options.jobs ?? availableParallelism();
+  if (!Number.isInteger(jobs) || jobs < 1) throw new InputError(`jobs must be a whole number of at least 1, not ${jobs}`);
   const plan = planSteps(inputs);
   let hostNames = [...plan.hosts.keys()].sort();
   if (options.host !== undefined) {
@@ -127,25 +138,26 @@ export async function replay(inputs: readonly ReplayInput[], options: ReplayOpti
     throw new InputError(`vf statuses (--observed) describe one host, but the input has ${hostNames.length} (${hostNames.join(', ')}); choose one with --host`);
   }
   const until = options.untilRevision;
-  const stepsOf = (h: string): HostStep[] => {
-    const all = plan.hosts.get(h) ?? [];
+  const work: HostJob[] = hostNames.map((host) => {
+    const all = plan.hosts.get(host) ?? [];
     const stop = until === undefined ? -1 : all.findIndex((s) => s.revision > until);
-    return stop < 0 ? all : all.slice(0, stop);
-  };
-  const total = hostNames.reduce((n, h) => n + stepsOf(h).length, 0);
+    const recorded = plan.recorded.get(host);
+    return { host, steps: stop < 0 ? all : all.slice(0, stop), ...(recorded ? { recorded } : {}) };
+  });
+  const total = work.reduce((n, w) => n + w.steps.length, 0);
   let done = 0;
-  const progress = (): void => options.onProgress?.(++done, total);
-
-  // one for every host: building a winston logger per host showed in profiles
-  const logger = options.logger ?? silentLogger();
-  const reports = new Map<string, HostReport>();
-  const queue = [...hostNames];
-  const worker = async (): Promise<void> => {
-    for (let h = queue.shift(); h !== undefined; h = queue.shift()) {
-      reports.set(h, await replayHost(h, stepsOf(h), plan.recorded.get(h), { ...options, logger }, progress));
-    }
+  const progress = (steps: number): void => {
+    if (!options.onProgress) return;
+    done += steps;
+    options.onProgress(done, total);
   };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(options.concurrency ?? 16, hostNames.length)) }, worker));
+
+  // a logger cannot cross a thread: the caller gets its records only from an in-thread replay
+  const workers = options.logger ? 1 : Math.min(jobs, work.length);
+  const reports =
+    workers <= 1
+      ? await replayHosts(work, { ...options, logger: options.logger ?? silentLogger() }, () => progress(1))
+      : await replayInWorkers(shareHosts(work, workers), workerOptions(options), options.onProgress ? progress : undefined);
 
   const hosts = hostNames.map((h) => reports.get(h)!);
   const hostless = options.host === undefined ? checkInvariants(plan.hostless) : [];
@@ -158,6 +170,45 @@ export async function replay(inputs: readonly ReplayInput[], options: ReplayOpti
     invariants: hostless,
     ok: hostless.length === 0 && hosts.every((h) => h.invariants.length === 0),
   };
+}
+
+/** One host's share of the replay: its steps (already cut at untilRevision) and what its event log recorded. */
+export interface HostJob {
+  readonly host: string;
+  readonly steps: readonly HostStep[];
+  readonly recorded?: RecordedSppCtl;
+}
+
+/** The options a worker thread can take: plain data, no callbacks. */
+export type WorkerReplayOptions = Pick<ReplayOptions, 'observed' | 'untilRevision' | 'frames' | 'step' | 'concurrency'>;
+
+function workerOptions(o: ReplayOptions): WorkerReplayOptions {
+  const { observed, untilRevision, frames, step, concurrency } = o;
+  return { observed, untilRevision, frames, step, concurrency };
+}
+
+/**
+ * Replays hosts in this thread, `concurrency` at a time (each host is its own
+ * Controller and emulator; interleaving them only changes the order reports
+ * arrive in, not their content).
+ */
+export async function replayHosts(
+  work: readonly HostJob[],
+  options: ReplayOptions & { readonly logger: Logger },
+  progress: () => void,
+  onReport?: (report: HostReport) => void,
+): Promise<Map<string, HostReport>> {
+  const reports = new Map<string, HostReport>();
+  let next = 0;
+  const run = async (): Promise<void> => {
+    for (let w = work[next++]; w !== undefined; w = work[next++]) {
+      const report = await replayHost(w.host, w.steps, w.recorded, options, progress);
+      reports.set(w.host, report);
+      onReport?.(report);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(options.concurrency ?? 16, work.length)) }, run));
+  return reports;
 }
 
 /** The first valid configuration the host's steps carry: the emulator's vfs follow it. */
