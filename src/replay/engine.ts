@@ -232,7 +232,7 @@ async function replayHost(
 ): Promise<HostReport> {
   const until = options.untilRevision;
   const configuration = configurationOf(host, steps);
-  const emulator = createEmulator({ mappings: configuration ?? [], lenient: true, now: () => 0 });
+  const emulator = createEmulator({ mappings: configuration ?? [], lenient: true, now: () => 0, log: false });
   const sppctl = new SppCtlClient(inProcessTransport(emulator), { now: () => 0 });
   const preset = options.observed ?? recorded?.firstStatus;
   for (const [secId, status] of [...(preset ?? new Map<number, VfStatus>())].sort(([a], [b]) => a - b)) {

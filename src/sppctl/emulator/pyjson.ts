@@ -268,7 +268,11 @@ export function toPy(x: unknown): PyValue {
   return { k: 'dict', v: new Map(Object.entries(x as Record<string, unknown>).map(([k, v]) => [k, toPy(v)])) };
 }
 
+/** Characters json.dumps writes as they are (printable ASCII but `"` and `\\`). */
+const PLAIN = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
+
 function dumpStr(s: string): string {
+  if (PLAIN.test(s)) return `"${s}"`;
   let out = '"';
   for (let i = 0; i < s.length; i++) {
     const ch = s[i]!;
