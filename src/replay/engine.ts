@@ -124,6 +124,8 @@ export interface ReplayReport {
 /** setTimeout's ceiling: a longer delay would fire at once. */
 const NEVER_MS = 2 ** 31 - 1;
 const SETTLE_ROUNDS = 10_000;
+/** Port machine states in which a run is still going on. */
+const RUNNING_PORT = /^(evaluating|plugging|unplugging)/;
 
 export async function replay(inputs: readonly ReplayInput[], options: ReplayOptions = {}): Promise<ReplayReport> {
   const jobs = options.jobs ?? availableParallelism();
@@ -284,9 +286,11 @@ async function replayHost(
   // Everything the agent does here is promise work (the emulator has no latency
   // and no poll interval), so a turn of the event loop lets it run; the hooks
   // tell whether a machine is still mid-run; controller.idle() then confirms it settled.
-  const busy = (): boolean =>
-    [...lastSeen.values()].some((p) => /^(evaluating|plugging|unplugging)/.test(p.state)) ||
-    [...nicStates.values()].some((s) => s === 'waitingForVf' || s === 'building');
+  const busy = (): boolean => {
+    for (const p of lastSeen.values()) if (RUNNING_PORT.test(p.state)) return true;
+    for (const s of nicStates.values()) if (s === 'waitingForVf' || s === 'building') return true;
+    return false;
+  };
   let written = 0;
   const settle = async (): Promise<void> => {
     for (let round = 0; ; round++) {

@@ -49,7 +49,7 @@ export function shareHosts(work: readonly HostJob[], n: number): HostJob[][] {
 }
 
 /** Young generation per worker: the replay allocates many short-lived objects (see docs/performance.md). */
-const YOUNG_GENERATION_MB = Number(process.env['YG'] ?? 64);
+const YOUNG_GENERATION_MB = 64;
 
 /** Replays each share on a worker thread of its own; resolves when all are done, rejects on the first failure. */
 export function replayInWorkers(shares: readonly HostJob[][], options: WorkerReplayOptions, progress?: (steps: number) => void): Promise<Map<string, HostReport>> {
@@ -65,7 +65,7 @@ export function replayInWorkers(shares: readonly HostJob[][], options: WorkerRep
       reject(err);
     };
     for (const work of shares) {
-      const worker = new Worker(join(__dirname, 'worker.js'), YOUNG_GENERATION_MB > 0 ? { resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB } } : {});
+      const worker = new Worker(join(__dirname, 'worker.js'), { resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB } });
       workers.push(worker);
       let finished = false;
       worker.on('message', (m: WorkerMessage) => {
