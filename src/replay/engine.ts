@@ -21,7 +21,7 @@ import { Violation, checkHost, checkInvariants } from './invariants';
 import { KeySpace, KeySpaceWriter } from './keyspace';
 import { commandsForStatus } from './observed';
 import { HostStep, RecordedSppCtl, planSteps } from './steps';
-import { replayInWorkers, shareHosts } from './pool';
+import { hostWeight, replayInWorkers, shareHosts } from './pool';
 import { availableParallelism } from 'node:os';
 
 export interface ReplayOptions {
@@ -40,8 +40,10 @@ export interface ReplayOptions {
   /** Hosts replayed at once in each thread (default 16). Does not change the report. */
   readonly concurrency?: number;
   /**
-   * Threads to replay on (default os.availableParallelism()): hosts are shared
-   * out to worker threads; 1 replays in this thread. Does not change the
+   * Threads to replay on, this one included: hosts are shared out to this
+   * thread and jobs - 1 worker threads; 1 replays in this thread only. Default:
+   * os.availableParallelism(), but one thread per 10,000 keys and steps at
+   * most (a worker's start-up costs about a second of CPU). Does not change the
    * report. A `logger` forces 1 (it cannot cross a thread); with workers,
    * onProgress is called as their counts arrive (`done` may jump by several steps).
    */
@@ -124,6 +126,8 @@ export interface ReplayReport {
 /** setTimeout's ceiling: a longer delay would fire at once. */
 const NEVER_MS = 2 ** 31 - 1;
 const SETTLE_ROUNDS = 10_000;
+/** Keys + steps per thread below which another thread costs more than it saves (docs/performance.md). */
+const WEIGHT_PER_THREAD = 10_000;
 /** Port machine states in which a run is still going on. */
 const RUNNING_PORT = /^(evaluating|plugging|unplugging)/;
 
@@ -154,12 +158,33 @@ export async function replay(inputs: readonly ReplayInput[], options: ReplayOpti
     options.onProgress(done, total);
   };
 
-  // a logger cannot cross a thread: the caller gets its records only from an in-thread replay
-  const workers = options.logger ? 1 : Math.min(jobs, work.length);
-  const reports =
-    workers <= 1
-      ? await replayHosts(work, { ...options, logger: options.logger ?? silentLogger() }, () => progress(1))
-      : await replayInWorkers(shareHosts(work, workers), workerOptions(options), options.onProgress ? progress : undefined);
+  // A worker costs an isolate, module loading and a cold JIT (about a second of CPU):
+  // by default a thread is added per WEIGHT_PER_THREAD of work only; an explicit `jobs` is taken as given.
+  // A logger cannot cross a thread: the caller gets its records only from an in-thread replay.
+  const wanted = options.jobs === undefined ? Math.min(jobs, Math.ceil(work.reduce((n, w) => n + hostWeight(w), 0) / WEIGHT_PER_THREAD)) : jobs;
+  const threads = options.logger ? 1 : Math.min(wanted, work.length);
+  const inThread = { ...options, logger: options.logger ?? silentLogger() };
+  let reports: Map<string, HostReport>;
+  if (threads <= 1) {
+    reports = await replayHosts(work, inThread, () => progress(1));
+  } else {
+    // this thread replays the first share itself, the workers the others
+    const [own, ...others] = shareHosts(work, threads);
+    // whichever side fails first stops the other
+    const stopWorkers = new AbortController();
+    const stopOwn = new AbortController();
+    const [mine, theirs] = await Promise.all([
+      replayHosts(own!, inThread, () => progress(1), undefined, stopOwn.signal).catch((err: unknown) => {
+        stopWorkers.abort();
+        throw err;
+      }),
+      replayInWorkers(others, workerOptions(options), options.onProgress ? progress : undefined, stopWorkers.signal).catch((err: unknown) => {
+        stopOwn.abort();
+        throw err;
+      }),
+    ]);
+    reports = new Map([...mine, ...theirs]);
+  }
 
   const hosts = hostNames.map((h) => reports.get(h)!);
   const hostless = options.host === undefined ? checkInvariants(plan.hostless) : [];
@@ -199,11 +224,13 @@ export async function replayHosts(
   options: ReplayOptions & { readonly logger: Logger },
   progress: () => void,
   onReport?: (report: HostReport) => void,
+  /** No more hosts are started once it is aborted (the replay failed elsewhere). */
+  stop?: AbortSignal,
 ): Promise<Map<string, HostReport>> {
   const reports = new Map<string, HostReport>();
   let next = 0;
   const run = async (): Promise<void> => {
-    for (let w = work[next++]; w !== undefined; w = work[next++]) {
+    for (let w = work[next++]; w !== undefined && !stop?.aborted; w = work[next++]) {
       const report = await replayHost(w.host, w.steps, w.recorded, options, progress);
       reports.set(w.host, report);
       onReport?.(report);

@@ -1,7 +1,8 @@
 /**
  * The replay across cores: hosts are independent (each has its own Controller,
  * emulator and key space), so worker threads (`worker.ts`) each replay a fixed
- * share of them and send their HostReports back. The share depends only on
+ * share of them and send their HostReports back (the engine replays one share
+ * in its own thread). The share depends only on
  * the hosts' steps, never on timing, and the engine puts the reports back in
  * host order, so the report is the same for any number of workers.
  */
@@ -26,7 +27,7 @@ export type WorkerMessage =
   | { readonly type: 'error'; readonly message: string; readonly input: boolean };
 
 /** How much replaying a host costs, roughly: its keys and its steps. */
-function weight(job: HostJob): number {
+export function hostWeight(job: HostJob): number {
   return job.steps.reduce((n, s) => n + 1 + (s.event.type === 'reset' ? s.event.entries.length : 0), 0);
 }
 
@@ -36,7 +37,7 @@ function weight(job: HostJob): number {
  * host-name order. Deterministic: the same hosts give the same shares.
  */
 export function shareHosts(work: readonly HostJob[], n: number): HostJob[][] {
-  const weighed = work.map((job) => ({ job, w: weight(job) }));
+  const weighed = work.map((job) => ({ job, w: hostWeight(job) }));
   weighed.sort((a, b) => b.w - a.w || (a.job.host < b.job.host ? -1 : a.job.host > b.job.host ? 1 : 0));
   const shares = Array.from({ length: n }, () => ({ load: 0, jobs: [] as HostJob[] }));
   for (const { job, w } of weighed) {
@@ -51,8 +52,17 @@ export function shareHosts(work: readonly HostJob[], n: number): HostJob[][] {
 /** Young generation per worker: the replay allocates many short-lived objects (see docs/performance.md). */
 const YOUNG_GENERATION_MB = 64;
 
-/** Replays each share on a worker thread of its own; resolves when all are done, rejects on the first failure. */
-export function replayInWorkers(shares: readonly HostJob[][], options: WorkerReplayOptions, progress?: (steps: number) => void): Promise<Map<string, HostReport>> {
+/**
+ * Replays each share on a worker thread of its own; resolves when all are
+ * done, rejects on the first failure. `stop` ends the workers (when the
+ * caller's own share failed).
+ */
+export function replayInWorkers(
+  shares: readonly HostJob[][],
+  options: WorkerReplayOptions,
+  progress?: (steps: number) => void,
+  stop?: AbortSignal,
+): Promise<Map<string, HostReport>> {
   const reports = new Map<string, HostReport>();
   const workers: Worker[] = [];
   return new Promise<Map<string, HostReport>>((resolve, reject) => {
@@ -64,6 +74,7 @@ export function replayInWorkers(shares: readonly HostJob[][], options: WorkerRep
       for (const w of workers) void w.terminate();
       reject(err);
     };
+    stop?.addEventListener('abort', () => fail(new Error('replay workers stopped')), { once: true });
     for (const work of shares) {
       const worker = new Worker(join(__dirname, 'worker.js'), { resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB } });
       workers.push(worker);
