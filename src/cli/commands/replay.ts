@@ -43,7 +43,7 @@ export const replayCommand: CliCommand = {
     ...formatOption,
     'until-revision': { type: 'string', arg: 'R', help: 'stop after the last step at or below etcd revision R' },
     step: { type: 'boolean', help: 'print every step and the writes, commands and machine transitions it caused' },
-    jobs: { type: 'string', arg: 'N', help: `replay on N threads, hosts shared out among them (default: the CPUs, here ${availableParallelism()}; 1: in this thread); the report is the same for any N` },
+    jobs: { type: 'string', arg: 'N', help: `replay on N threads, hosts shared out among them (default: one per CPU, here ${availableParallelism()}, and per 10,000 keys; 1: no worker threads); the report is the same for any N` },
   },
   async run(values, positionals, io) {
     if (positionals.length === 0) throw new UsageError('give at least one INPUT file (an etcdctl snapshot or an agent event log)');
