@@ -88,6 +88,43 @@ test('an error in a worker rejects the replay with its message and kind', async 
   t.regex(err!.message, /vf status for vf 9: host spp4's configuration has no such spp_vf/);
 });
 
+/** An agent event log of host `host` listing the seed's keys, and optionally a first vf status the agent read. */
+function eventLog(host: string, status?: { secId: number; body: unknown }): ReplayInput {
+  const seed = parseInput(readFileSync(ONE_PLUGGED, 'utf8'), 'one.txt');
+  if (seed.kind !== 'snapshot') throw new Error('the seed fixture is a snapshot');
+  const entries = seed.kvs.map((kv): [string, { value: string; modRevision: number }] => [kv.key.replace('/spp4', `/${host}`), { value: kv.value, modRevision: 1 }]);
+  return {
+    kind: 'events',
+    source: `${host}.jsonl`,
+    format: 'event-log',
+    entries: [
+      { kind: 'start', at: '', host, version: 'test' },
+      ...(status ? [{ kind: 'sppctl' as const, at: '', method: 'GET', path: `/v1/vfs/${status.secId}`, status: 200, response: JSON.stringify(status.body), ms: 0 }] : []),
+      { kind: 'etcd', at: '', event: { type: 'reset', revision: 2, entries, reason: 'list' } },
+    ],
+  };
+}
+
+test('a failing host fails the replay with the same error whichever thread replays it', async (t) => {
+  const bad = { secId: 9, body: { 'client-id': 9, ports: [], components: [], classifier_table: [] } };
+  // equal weights: a-host is the first share (this thread), b-host goes to the worker; the bad one is each in turn
+  for (const inputs of [
+    [eventLog('a-host', bad), eventLog('b-host')],
+    [eventLog('a-host'), eventLog('b-host', bad)],
+  ]) {
+    const messages: string[] = [];
+    for (const jobs of [1, 2]) {
+      const err = await t.throwsAsync(replay(inputs, { jobs }), { instanceOf: InputError });
+      messages.push(err!.message);
+    }
+    t.regex(messages[0]!, /vf status for vf 9: host [ab]-host's configuration has no such spp_vf/);
+    t.is(messages[1], messages[0]);
+  }
+  const good = await replay([eventLog('a-host'), eventLog('b-host')], { jobs: 2 });
+  t.deepEqual(good.hosts.map((h) => h.host), ['a-host', 'b-host']);
+  t.is(JSON.stringify(good), JSON.stringify(await replay([eventLog('a-host'), eventLog('b-host')], { jobs: 1 })));
+});
+
 test('spp replay --jobs: validated, and the output does not depend on it', async (t) => {
   const file = join(mkdtempSync(join(tmpdir(), 'spp-replay-jobs-')), 'gen.txt');
   writeFileSync(file, generateSnapshot({ keys: 600, seed: 7 }));
