@@ -21,7 +21,7 @@ import { Violation, checkHost, checkInvariants } from './invariants';
 import { KeySpace, KeySpaceWriter } from './keyspace';
 import { commandsForStatus } from './observed';
 import { HostStep, RecordedSppCtl, planSteps } from './steps';
-import { hostWeight, replayInWorkers, shareHosts } from './pool';
+import { hostWeight, replayInWorkers, shareHosts, workerScript } from './pool';
 import { availableParallelism } from 'node:os';
 
 export interface ReplayOptions {
@@ -162,7 +162,7 @@ export async function replay(inputs: readonly ReplayInput[], options: ReplayOpti
   // by default a thread is added per WEIGHT_PER_THREAD of work only; an explicit `jobs` is taken as given.
   // A logger cannot cross a thread: the caller gets its records only from an in-thread replay.
   const wanted = options.jobs === undefined ? Math.min(jobs, Math.ceil(work.reduce((n, w) => n + hostWeight(w), 0) / WEIGHT_PER_THREAD)) : jobs;
-  const threads = options.logger ? 1 : Math.min(wanted, work.length);
+  const threads = options.logger || workerScript() === undefined ? 1 : Math.min(wanted, work.length);
   const inThread = { ...options, logger: options.logger ?? silentLogger() };
   let reports: Map<string, HostReport>;
   if (threads <= 1) {

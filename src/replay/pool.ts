@@ -7,6 +7,7 @@
  * host order, so the report is the same for any number of workers.
  */
 import { Worker } from 'node:worker_threads';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { HostJob, HostReport, WorkerReplayOptions } from './engine';
 import { InputError } from './input';
@@ -49,6 +50,16 @@ export function shareHosts(work: readonly HostJob[], n: number): HostJob[][] {
   return shares.filter((s) => s.jobs.length > 0).map((s) => s.jobs.sort((a, b) => (a.host < b.host ? -1 : a.host > b.host ? 1 : 0)));
 }
 
+/**
+ * The compiled worker script next to this module; undefined when this module
+ * runs from TypeScript sources (e.g. under a TS loader), where the replay
+ * stays in one thread.
+ */
+export function workerScript(): string | undefined {
+  const path = join(__dirname, 'worker.js');
+  return existsSync(path) ? path : undefined;
+}
+
 /** Young generation per worker: the replay allocates many short-lived objects (see docs/performance.md). */
 const YOUNG_GENERATION_MB = 64;
 
@@ -63,6 +74,8 @@ export function replayInWorkers(
   progress?: (steps: number) => void,
   stop?: AbortSignal,
 ): Promise<Map<string, HostReport>> {
+  const script = workerScript();
+  if (script === undefined) return Promise.reject(new Error(`the replay's worker script ${join(__dirname, 'worker.js')} is not built (run tsc)`));
   const reports = new Map<string, HostReport>();
   const workers: Worker[] = [];
   return new Promise<Map<string, HostReport>>((resolve, reject) => {
@@ -76,7 +89,7 @@ export function replayInWorkers(
     };
     stop?.addEventListener('abort', () => fail(new Error('replay workers stopped')), { once: true });
     for (const work of shares) {
-      const worker = new Worker(join(__dirname, 'worker.js'), { resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB } });
+      const worker = new Worker(script, { resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB } });
       workers.push(worker);
       let finished = false;
       worker.on('message', (m: WorkerMessage) => {
