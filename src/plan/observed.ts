@@ -65,9 +65,17 @@ export function sameVlan(a: VlanSetting, b: VlanSetting): boolean {
 
 const PORT_TYPE_ORDER = ['phy', 'vhost', 'ring'];
 
-function portSortKey(port: string): [number, number] {
-  const [type, n] = port.split(':');
-  return [PORT_TYPE_ORDER.indexOf(type ?? ''), Number(n)];
+/** Port names are few (phy/vhost/ring and a number) and sorted on every attach: their keys are kept, up to a bound. */
+const sortKeys = new Map<string, readonly [number, number]>();
+
+function portSortKey(port: string): readonly [number, number] {
+  let key = sortKeys.get(port);
+  if (key === undefined) {
+    const [type, n] = port.split(':');
+    key = [PORT_TYPE_ORDER.indexOf(type ?? ''), Number(n)];
+    if (sortKeys.size < 4096) sortKeys.set(port, key);
+  }
+  return key;
 }
 
 function withPort(ports: readonly string[], port: string): string[] {

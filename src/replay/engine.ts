@@ -21,6 +21,8 @@ import { Violation, checkHost, checkInvariants } from './invariants';
 import { KeySpace, KeySpaceWriter } from './keyspace';
 import { commandsForStatus } from './observed';
 import { HostStep, RecordedSppCtl, planSteps } from './steps';
+import { hostWeight, replayInWorkers, shareHosts, workerScript } from './pool';
+import { availableParallelism } from 'node:os';
 
 export interface ReplayOptions {
   /** Only this host (default: every host found in the inputs). */
@@ -35,8 +37,17 @@ export interface ReplayOptions {
   readonly step?: boolean;
   /** Called after every step of every host. */
   readonly onProgress?: (done: number, total: number) => void;
-  /** Hosts replayed at once (default 8). Does not change the report. */
+  /** Hosts replayed at once in each thread (default 16). Does not change the report. */
   readonly concurrency?: number;
+  /**
+   * Threads to replay on, this one included: hosts are shared out to this
+   * thread and jobs - 1 worker threads; 1 replays in this thread only. Default:
+   * os.availableParallelism(), but one thread per 10,000 keys and steps at
+   * most (a worker's start-up costs about a second of CPU). Does not change the
+   * report. A `logger` forces 1 (it cannot cross a thread); with workers,
+   * onProgress is called as their counts arrive (`done` may jump by several steps).
+   */
+  readonly jobs?: number;
   /** The controllers' logger (default silent). */
   readonly logger?: Logger;
 }
@@ -115,8 +126,14 @@ export interface ReplayReport {
 /** setTimeout's ceiling: a longer delay would fire at once. */
 const NEVER_MS = 2 ** 31 - 1;
 const SETTLE_ROUNDS = 10_000;
+/** Keys + steps per thread below which another thread costs more than it saves (docs/performance.md). */
+const WEIGHT_PER_THREAD = 10_000;
+/** Port machine states in which a run is still going on. */
+const RUNNING_PORT = /^(evaluating|plugging|unplugging)/;
 
 export async function replay(inputs: readonly ReplayInput[], options: ReplayOptions = {}): Promise<ReplayReport> {
+  const jobs = options.jobs ?? availableParallelism();
+  if (!Number.isInteger(jobs) || jobs < 1) throw new InputError(`jobs must be a whole number of at least 1, not ${jobs}`);
   const plan = planSteps(inputs);
   let hostNames = [...plan.hosts.keys()].sort();
   if (options.host !== undefined) {
@@ -127,25 +144,47 @@ export async function replay(inputs: readonly ReplayInput[], options: ReplayOpti
     throw new InputError(`vf statuses (--observed) describe one host, but the input has ${hostNames.length} (${hostNames.join(', ')}); choose one with --host`);
   }
   const until = options.untilRevision;
-  const stepsOf = (h: string): HostStep[] => {
-    const all = plan.hosts.get(h) ?? [];
+  const work: HostJob[] = hostNames.map((host) => {
+    const all = plan.hosts.get(host) ?? [];
     const stop = until === undefined ? -1 : all.findIndex((s) => s.revision > until);
-    return stop < 0 ? all : all.slice(0, stop);
-  };
-  const total = hostNames.reduce((n, h) => n + stepsOf(h).length, 0);
+    const recorded = plan.recorded.get(host);
+    return { host, steps: stop < 0 ? all : all.slice(0, stop), ...(recorded ? { recorded } : {}) };
+  });
+  const total = work.reduce((n, w) => n + w.steps.length, 0);
   let done = 0;
-  const progress = (): void => options.onProgress?.(++done, total);
-
-  // one for every host: building a winston logger per host showed in profiles
-  const logger = options.logger ?? silentLogger();
-  const reports = new Map<string, HostReport>();
-  const queue = [...hostNames];
-  const worker = async (): Promise<void> => {
-    for (let h = queue.shift(); h !== undefined; h = queue.shift()) {
-      reports.set(h, await replayHost(h, stepsOf(h), plan.recorded.get(h), { ...options, logger }, progress));
-    }
+  const progress = (steps: number): void => {
+    if (!options.onProgress) return;
+    done += steps;
+    options.onProgress(done, total);
   };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(options.concurrency ?? 16, hostNames.length)) }, worker));
+
+  // A worker costs an isolate, module loading and a cold JIT (about a second of CPU):
+  // by default a thread is added per WEIGHT_PER_THREAD of work only; an explicit `jobs` is taken as given.
+  // A logger cannot cross a thread: the caller gets its records only from an in-thread replay.
+  const wanted = options.jobs === undefined ? Math.min(jobs, Math.ceil(work.reduce((n, w) => n + hostWeight(w), 0) / WEIGHT_PER_THREAD)) : jobs;
+  const threads = options.logger || workerScript() === undefined ? 1 : Math.min(wanted, work.length);
+  const inThread = { ...options, logger: options.logger ?? silentLogger() };
+  let reports: Map<string, HostReport>;
+  if (threads <= 1) {
+    reports = await replayHosts(work, inThread, () => progress(1));
+  } else {
+    // this thread replays the first share itself, the workers the others
+    const [own, ...others] = shareHosts(work, threads);
+    // whichever side fails first stops the other
+    const stopWorkers = new AbortController();
+    const stopOwn = new AbortController();
+    const [mine, theirs] = await Promise.all([
+      replayHosts(own!, inThread, () => progress(1), undefined, stopOwn.signal).catch((err: unknown) => {
+        stopWorkers.abort();
+        throw err;
+      }),
+      replayInWorkers(others, workerOptions(options), options.onProgress ? progress : undefined, stopWorkers.signal).catch((err: unknown) => {
+        stopOwn.abort();
+        throw err;
+      }),
+    ]);
+    reports = new Map([...mine, ...theirs]);
+  }
 
   const hosts = hostNames.map((h) => reports.get(h)!);
   const hostless = options.host === undefined ? checkInvariants(plan.hostless) : [];
@@ -158,6 +197,47 @@ export async function replay(inputs: readonly ReplayInput[], options: ReplayOpti
     invariants: hostless,
     ok: hostless.length === 0 && hosts.every((h) => h.invariants.length === 0),
   };
+}
+
+/** One host's share of the replay: its steps (already cut at untilRevision) and what its event log recorded. */
+export interface HostJob {
+  readonly host: string;
+  readonly steps: readonly HostStep[];
+  readonly recorded?: RecordedSppCtl;
+}
+
+/** The options a worker thread can take: plain data, no callbacks. */
+export type WorkerReplayOptions = Pick<ReplayOptions, 'observed' | 'untilRevision' | 'frames' | 'step' | 'concurrency'>;
+
+function workerOptions(o: ReplayOptions): WorkerReplayOptions {
+  const { observed, untilRevision, frames, step, concurrency } = o;
+  return { observed, untilRevision, frames, step, concurrency };
+}
+
+/**
+ * Replays hosts in this thread, `concurrency` at a time (each host is its own
+ * Controller and emulator; interleaving them only changes the order reports
+ * arrive in, not their content).
+ */
+export async function replayHosts(
+  work: readonly HostJob[],
+  options: ReplayOptions & { readonly logger: Logger },
+  progress: () => void,
+  onReport?: (report: HostReport) => void,
+  /** No more hosts are started once it is aborted (the replay failed elsewhere). */
+  stop?: AbortSignal,
+): Promise<Map<string, HostReport>> {
+  const reports = new Map<string, HostReport>();
+  let next = 0;
+  const run = async (): Promise<void> => {
+    for (let w = work[next++]; w !== undefined && !stop?.aborted; w = work[next++]) {
+      const report = await replayHost(w.host, w.steps, w.recorded, options, progress);
+      reports.set(w.host, report);
+      onReport?.(report);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(options.concurrency ?? 16, work.length)) }, run));
+  return reports;
 }
 
 /** The first valid configuration the host's steps carry: the emulator's vfs follow it. */
@@ -181,7 +261,7 @@ async function replayHost(
 ): Promise<HostReport> {
   const until = options.untilRevision;
   const configuration = configurationOf(host, steps);
-  const emulator = createEmulator({ mappings: configuration ?? [], lenient: true, now: () => 0 });
+  const emulator = createEmulator({ mappings: configuration ?? [], lenient: true, now: () => 0, log: false });
   const sppctl = new SppCtlClient(inProcessTransport(emulator), { now: () => 0 });
   const preset = options.observed ?? recorded?.firstStatus;
   for (const [secId, status] of [...(preset ?? new Map<number, VfStatus>())].sort(([a], [b]) => a - b)) {
@@ -233,9 +313,11 @@ async function replayHost(
   // Everything the agent does here is promise work (the emulator has no latency
   // and no poll interval), so a turn of the event loop lets it run; the hooks
   // tell whether a machine is still mid-run; controller.idle() then confirms it settled.
-  const busy = (): boolean =>
-    [...lastSeen.values()].some((p) => /^(evaluating|plugging|unplugging)/.test(p.state)) ||
-    [...nicStates.values()].some((s) => s === 'waitingForVf' || s === 'building');
+  const busy = (): boolean => {
+    for (const p of lastSeen.values()) if (RUNNING_PORT.test(p.state)) return true;
+    for (const s of nicStates.values()) if (s === 'waitingForVf' || s === 'building') return true;
+    return false;
+  };
   let written = 0;
   const settle = async (): Promise<void> => {
     for (let round = 0; ; round++) {

@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { InputError, ReplayInput, readInput } from '../../replay/input';
 import { ReplayOptions, replay } from '../../replay/engine';
 import { formatReport } from '../../replay/format';
@@ -42,6 +43,7 @@ export const replayCommand: CliCommand = {
     ...formatOption,
     'until-revision': { type: 'string', arg: 'R', help: 'stop after the last step at or below etcd revision R' },
     step: { type: 'boolean', help: 'print every step and the writes, commands and machine transitions it caused' },
+    jobs: { type: 'string', arg: 'N', help: `replay on N threads, hosts shared out among them (default: one per CPU, here ${availableParallelism()}, and per 10,000 keys; 1: no worker threads); the report is the same for any N` },
   },
   async run(values, positionals, io) {
     if (positionals.length === 0) throw new UsageError('give at least one INPUT file (an etcdctl snapshot or an agent event log)');
@@ -50,6 +52,7 @@ export const replayCommand: CliCommand = {
     if (host?.includes('/')) throw new UsageError(`--host ${JSON.stringify(host)} must not contain '/'`);
     const until = values['until-revision'] === undefined ? undefined : int(values, 'until-revision', 0, 0);
     const step = values['step'] === true;
+    const jobs = values['jobs'] === undefined ? undefined : int(values, 'jobs', 1, 1);
     const observedPath = str(values, 'observed');
     const fail = (err: unknown): number => {
       io.err(`spp replay: ${(err as Error).message}\n`);
@@ -68,6 +71,7 @@ export const replayCommand: CliCommand = {
         ...(observed ? { observed } : {}),
         ...(until !== undefined ? { untilRevision: until } : {}),
         step,
+        ...(jobs !== undefined ? { jobs } : {}),
         ...(bar ? { onProgress: (done: number, total: number) => bar.update(done, total) } : {}),
       };
       const report = await replay(inputs, options).finally(() => bar?.done());

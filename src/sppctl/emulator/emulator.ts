@@ -49,6 +49,8 @@ export interface EmulatorOptions {
   readonly latencyMs?: number;
   /** Clock for poll ticks (default Date.now). */
   readonly now?: () => number;
+  /** Keep the request log (default true). The replay never reads it, and it holds every answer. */
+  readonly log?: boolean;
 }
 
 export interface LogEntry {
@@ -248,11 +250,13 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
     ...(options.statusLimit !== undefined ? { statusLimit: options.statusLimit } : {}),
   });
 
+  const keepLog = options.log ?? true;
   const faults: ActiveFault[] = [];
   let entries: LogEntry[] = [];
   let seq = 0;
 
   const takeFault = (req: RestRequest, when: 'before' | 'after'): ActiveFault | undefined => {
+    if (faults.length === 0) return undefined;
     const path = req.path.split('?')[0]!;
     const f = faults.find((x) => x.when === when && (!x.path || x.path.test(path)) && (!x.method || x.method === req.method));
     if (!f) return undefined;
@@ -272,7 +276,7 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
     lenient,
     async handle(req) {
       const entry: LogEntry = { seq: ++seq, method: req.method, path: req.path, body: req.body ?? null, status: null, response: null };
-      entries.push(entry);
+      if (keepLog) entries.push(entry);
       if (latency > 0) await sleep(latency);
       const finish = (res: RestResponse): RestResponse => {
         entry.status = res.status;

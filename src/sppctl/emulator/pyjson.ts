@@ -16,11 +16,23 @@ export type PyValue =
 
 export class PyJsonError extends Error {}
 
+// Built once: every request body goes through pyJsonLoads. The values are never mutated.
+const LITERALS: ReadonlyArray<readonly [string, PyValue]> = [
+  ['true', { k: 'bool', v: true }],
+  ['false', { k: 'bool', v: false }],
+  ['null', { k: 'none' }],
+  ['NaN', { k: 'float', v: NaN }],
+  ['Infinity', { k: 'float', v: Infinity }],
+  ['-Infinity', { k: 'float', v: -Infinity }],
+];
+const NUMBER = /(-?(?:0|[1-9][0-9]*))(\.[0-9]+)?([eE][-+]?[0-9]+)?/y;
+const SIMPLE_ESCAPES: Readonly<Record<string, string>> = { '"': '"', '\\': '\\', '/': '/', b: '\b', f: '\f', n: '\n', r: '\r', t: '\t' };
+
 /** Python's json.loads: throws PyJsonError where Python raises ValueError. */
 export function pyJsonLoads(text: string): PyValue {
   let i = 0;
   const ws = (): void => {
-    while (i < text.length && ' \t\n\r'.includes(text[i]!)) i++;
+    for (let c = text.charCodeAt(i); c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d; c = text.charCodeAt(++i));
   };
   const fail = (what: string): never => {
     throw new PyJsonError(`${what} at char ${i}`);
@@ -79,20 +91,14 @@ export function pyJsonLoads(text: string): PyValue {
       }
     }
     if (c === '"') return { k: 'str', v: string() };
-    for (const [word, v] of [
-      ['true', { k: 'bool', v: true }],
-      ['false', { k: 'bool', v: false }],
-      ['null', { k: 'none' }],
-      ['NaN', { k: 'float', v: NaN }],
-      ['Infinity', { k: 'float', v: Infinity }],
-      ['-Infinity', { k: 'float', v: -Infinity }],
-    ] as const) {
+    for (const [word, v] of LITERALS) {
       if (text.startsWith(word, i)) {
         i += word.length;
         return v;
       }
     }
-    const m = /^(-?(?:0|[1-9][0-9]*))(\.[0-9]+)?([eE][-+]?[0-9]+)?/.exec(text.slice(i));
+    NUMBER.lastIndex = i;
+    const m = NUMBER.exec(text);
     if (!m) return fail('Expecting value');
     i += m[0].length;
     return m[2] === undefined && m[3] === undefined ? { k: 'int', v: BigInt(m[1]!) } : { k: 'float', v: Number(m[0]) };
@@ -101,33 +107,36 @@ export function pyJsonLoads(text: string): PyValue {
     const start = i;
     i++;
     let out = '';
+    // plain characters are copied a run at a time
+    let run = i;
     for (;;) {
       if (i >= text.length) {
         i = start;
         fail('Unterminated string starting');
       }
-      const ch = text[i]!;
-      if (ch === '"') {
+      const c = text.charCodeAt(i);
+      if (c === 0x22) {
+        out += text.slice(run, i);
         i++;
         return out;
       }
-      if (ch.charCodeAt(0) < 0x20) fail('Invalid control character');
-      if (ch === '\\') {
-        const e = text[i + 1];
-        const simple: Record<string, string> = { '"': '"', '\\': '\\', '/': '/', b: '\b', f: '\f', n: '\n', r: '\r', t: '\t' };
-        if (e !== undefined && simple[e] !== undefined) {
-          out += simple[e];
-          i += 2;
-        } else if (e === 'u' && /^[0-9a-fA-F]{4}$/.test(text.slice(i + 2, i + 6))) {
-          out += String.fromCharCode(parseInt(text.slice(i + 2, i + 6), 16));
-          i += 6;
-        } else {
-          fail('Invalid \\escape');
-        }
+      if (c < 0x20) fail('Invalid control character');
+      if (c !== 0x5c) {
+        i++;
         continue;
       }
-      out += ch;
-      i++;
+      out += text.slice(run, i);
+      const e = text[i + 1];
+      if (e !== undefined && Object.prototype.hasOwnProperty.call(SIMPLE_ESCAPES, e)) {
+        out += SIMPLE_ESCAPES[e];
+        i += 2;
+      } else if (e === 'u' && /^[0-9a-fA-F]{4}$/.test(text.slice(i + 2, i + 6))) {
+        out += String.fromCharCode(parseInt(text.slice(i + 2, i + 6), 16));
+        i += 6;
+      } else {
+        fail('Invalid \\escape');
+      }
+      run = i;
     }
   };
   const v = value();
@@ -268,7 +277,11 @@ export function toPy(x: unknown): PyValue {
   return { k: 'dict', v: new Map(Object.entries(x as Record<string, unknown>).map(([k, v]) => [k, toPy(v)])) };
 }
 
+/** Characters json.dumps writes as they are (printable ASCII but `"` and `\\`). */
+const PLAIN = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
+
 function dumpStr(s: string): string {
+  if (PLAIN.test(s)) return `"${s}"`;
   let out = '"';
   for (let i = 0; i < s.length; i++) {
     const ch = s[i]!;

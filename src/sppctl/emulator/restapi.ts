@@ -4,6 +4,7 @@
  * checks in their order, the text command it builds and how it maps spp_vf's
  * reply to an HTTP answer.
  */
+import { SUCCESS_REPLY } from './textproto';
 import { PyValue, pyInt, pyIsStr, pyJsonDumps, pyJsonLoads, pyPercentD, pyRepr, pyStr, pyTruthy } from './pyjson';
 
 export interface RestRequest {
@@ -78,16 +79,18 @@ export function createRestHandler(backend: SppCtlBackend, options: RestOptions =
     Number.isSafeInteger(id.n) && backend.hasVf(id.n) ? undefined : text(404, `sec_id ${id.id} not found.`);
 
   /** Sends a command; the spp_vf reply's results[0] decides 204 or 400. */
-  const command = async (n: number, cmd: string, onSuccess: (reply: Record<string, unknown>) => RestResponse = () => NO_CONTENT): Promise<RestResponse> => {
+  const command = async (n: number, cmd: string, onSuccess?: (reply: Record<string, unknown>) => RestResponse): Promise<RestResponse> => {
     const res = await backend.exchange(n, cmd);
     if (res.kind === 'lost') return INTERNAL();
+    // the common answer, short of the status limit: what parsing it would conclude
+    if (onSuccess === undefined && res.raw === SUCCESS_REPLY) return NO_CONTENT;
     if (statusLimit && Buffer.byteLength(res.raw, 'utf8') >= RECV_SIZE) return INTERNAL();
     let reply: Record<string, unknown>;
     try {
       reply = JSON.parse(res.raw) as Record<string, unknown>;
       const first = (reply.results as Record<string, unknown>[])[0]!;
       if (first.result === 'error') return text(400, `command error: ${String((first.error_details as Record<string, unknown>).message)}`);
-      return onSuccess(reply);
+      return onSuccess ? onSuccess(reply) : NO_CONTENT;
     } catch {
       return INTERNAL();
     }
@@ -205,12 +208,15 @@ export function createRestHandler(backend: SppCtlBackend, options: RestOptions =
   };
 
   return async (req: RestRequest): Promise<RestResponse> => {
-    const rawPath = req.path.split('?')[0]!;
-    let path: string;
-    try {
-      path = decodeURIComponent(rawPath);
-    } catch {
-      path = rawPath;
+    const query = req.path.indexOf('?');
+    const rawPath = query < 0 ? req.path : req.path.slice(0, query);
+    let path = rawPath;
+    if (rawPath.includes('%')) {
+      try {
+        path = decodeURIComponent(rawPath);
+      } catch {
+        path = rawPath;
+      }
     }
     try {
       // spp-ctl mounts its v1 app at /v1 and the vf app at /vfs inside it; a

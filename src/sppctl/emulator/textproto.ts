@@ -266,13 +266,23 @@ export type SppJson = number | string | readonly SppJson[] | { readonly [k: stri
 export function encodeSpp(v: SppJson): string {
   if (typeof v === 'number') return String(v);
   if (typeof v === 'string') return `"${v}"`;
-  if (Array.isArray(v)) return v.length === 0 ? '[  ]' : `[ ${v.map(encodeSpp).join(', ')} ]`;
-  const entries = Object.entries(v as Record<string, SppJson>);
-  return entries.length === 0 ? '{  }' : `{ ${entries.map(([k, x]) => `"${k}": ${encodeSpp(x)}`).join(', ')} }`;
+  // loops rather than map/join: a status is thousands of values, encoded on every GET
+  let out = '';
+  if (Array.isArray(v)) {
+    for (const x of v as readonly SppJson[]) out += out === '' ? `[ ${encodeSpp(x)}` : `, ${encodeSpp(x)}`;
+    return out === '' ? '[  ]' : `${out} ]`;
+  }
+  const o = v as { readonly [k: string]: SppJson };
+  for (const k in o) out += `${out === '' ? '{ ' : ', '}"${k}": ${encodeSpp(o[k]!)}`;
+  return out === '' ? '{  }' : `${out} }`;
 }
 
+/** The reply of every command that succeeded without data (most of them): encoded once. */
+export const SUCCESS_REPLY = encodeSpp({ results: [{ result: 'success' }] });
+
 export function successReply(extra: Record<string, SppJson> = {}): string {
-  return encodeSpp({ results: [{ result: 'success' }], ...extra });
+  for (const _ in extra) return encodeSpp({ results: [{ result: 'success' }], ...extra });
+  return SUCCESS_REPLY;
 }
 
 export function errorReply(message: string): string {

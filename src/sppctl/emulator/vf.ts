@@ -20,6 +20,7 @@ import {
   errorReply,
   formatMac,
   portName,
+  SUCCESS_REPLY,
   successReply,
 } from './textproto';
 import type { VfStatus } from '../wire';
@@ -82,6 +83,7 @@ interface Pushed {
 }
 
 const EMPTY_VID = VLAN_ID_MAX;
+const ERROR_OCCUR = errorReply('error occur');
 
 export class SppVf {
   readonly secId: number;
@@ -148,7 +150,10 @@ export class SppVf {
       const slot = this.cores.get(core)?.[0];
       return slot === undefined ? undefined : this.components[slot]?.type;
     },
-    portInUse: (p, dir) => this.components.some((c) => c?.[dir].includes(portName(p))),
+    portInUse: (p, dir) => {
+      const name = portName(p);
+      return this.components.some((c) => c?.[dir].includes(name));
+    },
     portAdded: (p) => this.ports.get(portName(p))?.added === true,
     portIdentity: (p) => {
       const s = this.ports.get(portName(p));
@@ -190,7 +195,7 @@ export class SppVf {
   }
 
   private result(ok: boolean): string {
-    return ok ? successReply() : errorReply('error occur');
+    return ok ? SUCCESS_REPLY : ERROR_OCCUR;
   }
 
   private componentStart(name: string, core: number, type: ComponentType): string | undefined {
