@@ -5,7 +5,7 @@
  * where they come from, so the daemon (etcd3 + HTTP spp-ctl) and the replay
  * tool (snapshots + in-process emulator) share it.
  */
-import { Actor, createActor, fromPromise } from 'xstate';
+import { Actor, createActor } from 'xstate';
 import { Subject } from 'rxjs';
 import { DEFAULT_PORT_TIMERS, PlugInput, PortTimers, ReportInput, RunOutput, UnplugInput, portMachine } from '../../machines/port';
 import { NicRunOutput, nicMachine } from '../../machines/nic';
@@ -22,6 +22,7 @@ import type { VfStatus } from '../sppctl/wire';
 import { HostStore, StoredValue } from './host-state';
 import { HostFacts, PortIntent, intentOf, resolveConflicts } from './intent';
 import { EtcdWriter, SppCtlApi, isRejected, sppCtlFailure } from './ports';
+import { lazySignalPromise } from './promise-actor';
 import { VfWorker } from './vf-worker';
 
 export interface ControllerOptions {
@@ -128,9 +129,9 @@ function hooks<H extends PortHooks | NicHooks>(system: object): H {
 
 const providedPortMachine = portMachine.provide({
   actors: {
-    plug: fromPromise<RunOutput, PlugInput>(async ({ input, system }) => hooks<PortHooks>(system).plug(input)),
-    unplug: fromPromise<RunOutput, UnplugInput>(async ({ input, system }) => hooks<PortHooks>(system).unplug(input)),
-    reportError: fromPromise<void, ReportInput>(async ({ input, system }) => hooks<PortHooks>(system).reportError(input)),
+    plug: lazySignalPromise<RunOutput, PlugInput>(async ({ input, system }) => hooks<PortHooks>(system).plug(input)),
+    unplug: lazySignalPromise<RunOutput, UnplugInput>(async ({ input, system }) => hooks<PortHooks>(system).unplug(input)),
+    reportError: lazySignalPromise<void, ReportInput>(async ({ input, system }) => hooks<PortHooks>(system).reportError(input)),
   },
   actions: {
     reassertUp: ({ system }, params) => hooks<PortHooks>(system).reassertUp(params.portId),
@@ -139,8 +140,8 @@ const providedPortMachine = portMachine.provide({
 
 const providedNicMachine = nicMachine.provide({
   actors: {
-    waitForVf: fromPromise(async ({ system }) => hooks<NicHooks>(system).waitForVf()),
-    build: fromPromise<NicRunOutput, { secId: number }>(async ({ system }) => hooks<NicHooks>(system).build()),
+    waitForVf: lazySignalPromise(async ({ system }) => hooks<NicHooks>(system).waitForVf()),
+    build: lazySignalPromise<NicRunOutput, { secId: number }>(async ({ system }) => hooks<NicHooks>(system).build()),
   },
   actions: {
     announceReady: ({ system }) => hooks<NicHooks>(system).announceReady(),
