@@ -17,7 +17,7 @@ import { keys, parseKey } from '../protocol/keys';
 import type { NicLayout } from '../protocol/layout';
 import { VhostObserved, observeVhost } from '../plan/observed';
 import { VhostDesired, foreignComponents, planLayout, planVhost } from '../plan/planner';
-import { describeCommand, SppCommand } from '../sppctl/commands';
+import type { SppCommand } from '../sppctl/commands';
 import type { VfStatus } from '../sppctl/wire';
 import { HostStore, StoredValue } from './host-state';
 import { HostFacts, PortIntent, intentOf, resolveConflicts } from './intent';
@@ -36,8 +36,8 @@ export interface ControllerOptions {
   readonly nicBackoff?: { readonly baseMs: number; readonly maxMs: number };
   /** Time source for history entries (injected so replays are deterministic). */
   readonly now?: () => number;
-  /** Every spp-ctl command just before it is sent. */
-  readonly onCommand?: (cmd: SppCommand) => void;
+  /** Every spp-ctl command just before it is sent, with its spp_vf text form (describeCommand). */
+  readonly onCommand?: (cmd: SppCommand, text: string) => void;
   /** Entries kept per port in its history. */
   readonly historyLimit?: number;
   /** Every port history entry as it is made (the replay's --step trace; ports vanish from view() once removed). */
@@ -285,9 +285,9 @@ export class Controller {
     for (const nic of this.nics.values()) nic.actor.stop();
     this.nics.clear();
     for (const nicLayout of layout) {
-      const worker = new VfWorker(nicLayout.secId, this.opts.sppctl, (cmd) => {
-        this.log.info('spp-ctl command', { secId: cmd.secId, command: describeCommand(cmd) });
-        this.opts.onCommand?.(cmd);
+      const worker = new VfWorker(nicLayout.secId, this.opts.sppctl, (cmd, text) => {
+        this.log.info('spp-ctl command', { secId: cmd.secId, command: text });
+        this.opts.onCommand?.(cmd, text);
       });
       const runtime: NicRuntime = { layout: nicLayout, worker, actor: undefined as unknown as NicActor, changed: false };
       const actor = createActor(providedNicMachine, {

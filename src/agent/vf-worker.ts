@@ -25,8 +25,8 @@ export class VfWorker {
   constructor(
     readonly secId: number,
     private readonly sppctl: SppCtlApi,
-    /** Called for every command before it is sent (logging, recording). */
-    private readonly onCommand: (cmd: SppCommand) => void = () => {},
+    /** Called for every command before it is sent (logging, recording), with its text form. */
+    private readonly onCommand: (cmd: SppCommand, text: string) => void = () => {},
   ) {}
 
   get ready(): boolean {
@@ -74,7 +74,9 @@ export class VfWorker {
   async execute(cmds: readonly SppCommand[]): Promise<Executed> {
     const done: string[] = [];
     for (const cmd of cmds) {
-      this.onCommand(cmd);
+      // described once: the log, the replay's command list and the result share it
+      const text = describeCommand(cmd);
+      this.onCommand(cmd, text);
       try {
         await this.sppctl.send(cmd);
       } catch (err) {
@@ -83,7 +85,7 @@ export class VfWorker {
         (err as { executed?: string[] }).executed = done;
         throw err;
       }
-      done.push(describeCommand(cmd));
+      done.push(text);
       if (this.cached) this.known = this.cached = applyCommand(this.cached, cmd);
     }
     return { commands: done };

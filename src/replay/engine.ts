@@ -295,8 +295,7 @@ async function replayHost(
     resyncIntervalMs: NEVER_MS,
     nicBackoff: { baseMs: 250, maxMs: 10_000 },
     now: () => 0,
-    onCommand: (cmd) => {
-      const text = describeCommand(cmd);
+    onCommand: (cmd, text) => {
       commands.push(text);
       if (recorded) requests.push(toRequest(cmd));
       if (tracing) trace.push(text);
