@@ -17,9 +17,17 @@ export interface Executed {
 
 export class VfWorker {
   private tail: Promise<unknown> = Promise.resolve();
-  private cached: VfStatus | undefined;
-  /** The last status known, kept when the cache is dropped: what "changed" is measured against. */
+  /**
+   * The last status known, kept when the cache is dropped: what "changed" is
+   * measured against. Commands that succeeded since are in `applied`, folded
+   * in (applyCommand) only when someone reads the status: a NIC build sends
+   * dozens of commands and then reads the vf again, and copying the status
+   * after each of them was quadratic work that the re-read threw away.
+   */
   private known: VfStatus | undefined;
+  private applied: SppCommand[] = [];
+  /** Whether `known` (with `applied`) is a current copy of the vf. */
+  private cacheValid = false;
   private readyState: { ready: true } | { ready: false; reason: string } = { ready: false, reason: 'layout not built yet' };
 
   constructor(
@@ -39,17 +47,27 @@ export class VfWorker {
 
   setReady(ready: boolean, reason = ''): void {
     this.readyState = ready ? { ready: true } : { ready: false, reason };
-    if (!ready) this.cached = undefined;
+    if (!ready) this.cacheValid = false;
   }
 
   /** The last status read or derived, even after the cache was dropped as unsure (no I/O). */
   get lastKnown(): VfStatus | undefined {
-    return this.known;
+    return this.derived();
   }
 
   /** The last known status, if any (no I/O). */
   get status(): VfStatus | undefined {
-    return this.cached;
+    return this.cacheValid ? this.derived() : undefined;
+  }
+
+  private derived(): VfStatus | undefined {
+    if (this.applied.length > 0) {
+      let status = this.known;
+      for (const cmd of this.applied) if (status !== undefined) status = applyCommand(status, cmd);
+      this.known = status;
+      this.applied = [];
+    }
+    return this.known;
   }
 
   /** Runs `task` after every task queued before it. */
@@ -61,12 +79,17 @@ export class VfWorker {
 
   /** The status, read from spp-ctl only when no current copy is held. */
   async currentStatus(): Promise<VfStatus> {
-    if (!this.cached) this.known = this.cached = await this.sppctl.vfStatus(this.secId);
-    return this.cached;
+    if (!this.cacheValid) {
+      const read = await this.sppctl.vfStatus(this.secId);
+      this.known = read;
+      this.applied = [];
+      this.cacheValid = true;
+    }
+    return this.derived()!;
   }
 
   async refresh(): Promise<VfStatus> {
-    this.cached = undefined;
+    this.cacheValid = false;
     return this.currentStatus();
   }
 
@@ -81,12 +104,12 @@ export class VfWorker {
         await this.sppctl.send(cmd);
       } catch (err) {
         // what spp_vf holds now is unknown: read it again before the next plan
-        this.cached = undefined;
+        this.cacheValid = false;
         (err as { executed?: string[] }).executed = done;
         throw err;
       }
       done.push(text);
-      if (this.cached) this.known = this.cached = applyCommand(this.cached, cmd);
+      if (this.cacheValid) this.applied.push(cmd);
     }
     return { commands: done };
   }

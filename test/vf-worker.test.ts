@@ -1,0 +1,87 @@
+/**
+ * VfWorker's status cache: it follows every successful command as
+ * applyCommand would one command at a time (folded in when read), drops the
+ * cache on a failure while keeping what was known, and a re-read replaces it.
+ */
+import test from 'ava';
+import { VfWorker } from '../src/agent/vf-worker';
+import type { SppCtlApi } from '../src/agent/ports';
+import { applyCommand, emptyStatus } from '../src/plan/observed';
+import type { SppCommand } from '../src/sppctl/commands';
+import type { VfStatus } from '../src/sppctl/wire';
+
+const start = (name: string, core: number): SppCommand => ({ op: 'component_start', secId: 1, name, core, type: 'forward' });
+const attach = (component: string, port: string): SppCommand => ({ op: 'port_attach', secId: 1, component, port, dir: 'rx' });
+const fresh = (): VfStatus => emptyStatus(1, [2, 3, 4], ['phy:0']);
+
+/** An spp-ctl that answers statuses from a list and fails the commands named. */
+function fakeSppCtl(statuses: VfStatus[], failing: readonly SppCommand[] = []): SppCtlApi & { reads: number; sent: SppCommand[] } {
+  const api = {
+    reads: 0,
+    sent: [] as SppCommand[],
+    processes: async () => [],
+    vfStatus: async () => {
+      api.reads++;
+      const s = statuses.shift();
+      if (!s) throw new Error('no status left');
+      return s;
+    },
+    send: async (cmd: SppCommand) => {
+      api.sent.push(cmd);
+      if (failing.includes(cmd)) throw Object.assign(new Error('command error'), { status: 400 });
+    },
+  };
+  return api;
+}
+
+test('the cached status follows each successful command, in order, without reading the vf again', async (t) => {
+  const api = fakeSppCtl([fresh()]);
+  const worker = new VfWorker(1, api);
+  const texts: string[] = [];
+  const w = new VfWorker(1, api, (_cmd, text) => texts.push(text));
+  t.is(w.status, undefined);
+  const before = await w.currentStatus();
+  const cmds = [start('forward_0_rx', 3), start('forward_0_tx', 2), attach('forward_0_rx', 'vhost:0'), attach('forward_0_tx', 'ring:1')];
+  const done = await w.execute(cmds);
+  t.deepEqual(done.commands, texts);
+  t.is(texts[0], 'vf 1: component start forward_0_rx 3 forward');
+  const expected = cmds.reduce(applyCommand, before);
+  t.deepEqual(w.status, expected);
+  t.deepEqual(await w.currentStatus(), expected);
+  t.deepEqual(w.lastKnown, expected);
+  t.is(api.reads, 1);
+  t.is(worker.status, undefined, 'a worker that never read has no status');
+});
+
+test('a failed command drops the cache but keeps what the successes before it made known; a re-read replaces both', async (t) => {
+  const failing = attach('forward_0_rx', 'vhost:0');
+  const reread = { ...fresh(), ports: ['phy:0', 'vhost:0'] };
+  const api = fakeSppCtl([fresh(), reread], [failing]);
+  const w = new VfWorker(1, api);
+  const before = await w.currentStatus();
+  const err = await t.throwsAsync(w.execute([start('forward_0_rx', 3), failing, start('forward_0_tx', 2)]));
+  t.deepEqual((err as { executed?: string[] }).executed, ['vf 1: component start forward_0_rx 3 forward']);
+  t.is(api.sent.length, 2, 'nothing is sent after the failure');
+  t.is(w.status, undefined);
+  t.deepEqual(w.lastKnown, applyCommand(before, start('forward_0_rx', 3)));
+  // without a cache, successes are not folded into what is known
+  await w.execute([start('forward_0_tx', 2)]);
+  t.deepEqual(w.lastKnown, applyCommand(before, start('forward_0_rx', 3)));
+  t.deepEqual(await w.currentStatus(), reread);
+  t.deepEqual(w.lastKnown, reread);
+  t.is(api.reads, 2);
+});
+
+test('not ready drops the cache; refresh reads again', async (t) => {
+  const second = { ...fresh(), ports: ['phy:0', 'ring:0'] };
+  const api = fakeSppCtl([fresh(), second, fresh()]);
+  const w = new VfWorker(1, api);
+  await w.currentStatus();
+  await w.execute([start('forward_0_rx', 3)]);
+  w.setReady(false, 'resync');
+  t.is(w.status, undefined);
+  t.is(w.notReadyReason, 'resync');
+  t.deepEqual(await w.currentStatus(), second);
+  t.deepEqual(await w.refresh(), fresh());
+  t.is(api.reads, 3);
+});
