@@ -130,4 +130,11 @@ test('Python json and repr details', (t) => {
   t.is(pyFloatRepr(0.00001), '1e-05');
   t.is(pyFloatRepr(2.5), '2.5');
   t.is(pyJsonDumps({ a: [1, 'é'], b: { c: null } }), '{"a": [1, "\\u00e9"], "b": {"c": null}}');
+  // json.dumps(json.loads('{"a": [], "b": {}, "c": [1, [2.5, {"d": false}]], "e": true, "f": "q\\"\\\\"}'))
+  t.is(
+    pyJsonDumps({ a: [], b: {}, c: [1, [2.5, { d: false }]], e: true, f: 'q"\\' }),
+    '{"a": [], "b": {}, "c": [1, [2.5, {"d": false}]], "e": true, "f": "q\\"\\\\"}',
+  );
+  t.is(pyJsonDumps([]), '[]');
+  t.is(pyJsonDumps({}), '{}');
 });

@@ -309,8 +309,18 @@ export function pyJsonDumps(x: unknown): string {
   if (typeof x === 'boolean') return x ? 'true' : 'false';
   if (typeof x === 'number') return Number.isInteger(x) ? String(x) : pyFloatRepr(x).replace('inf', 'Infinity').replace('nan', 'NaN');
   if (typeof x === 'string') return dumpStr(x);
-  if (Array.isArray(x)) return `[${x.map(pyJsonDumps).join(', ')}]`;
-  return `{${Object.entries(x as Record<string, unknown>)
-    .map(([k, v]) => `${dumpStr(k)}: ${pyJsonDumps(v)}`)
-    .join(', ')}}`;
+  // loops rather than map/join/entries: every status answer is dumped (about 2 KB, hundreds of values)
+  if (Array.isArray(x)) {
+    if (x.length === 0) return '[]';
+    let out = `[${pyJsonDumps(x[0])}`;
+    for (let i = 1; i < x.length; i++) out += `, ${pyJsonDumps(x[i])}`;
+    return `${out}]`;
+  }
+  const o = x as Record<string, unknown>;
+  // Object.keys: the order Object.entries gives (integer-like keys first, then insertion order)
+  const ks = Object.keys(o);
+  if (ks.length === 0) return '{}';
+  let out = '{';
+  for (let i = 0; i < ks.length; i++) out += `${i === 0 ? '' : ', '}${dumpStr(ks[i]!)}: ${pyJsonDumps(o[ks[i]!])}`;
+  return `${out}}`;
 }
