@@ -104,19 +104,69 @@ export function cStrto(word: string, unsigned: boolean, base0 = true): bigint | 
 const toCInt = (v: bigint): number => Number(BigInt.asIntN(32, v));
 const toCUint = (v: bigint): number => Number(BigInt.asUintN(32, v));
 
+/**
+ * The words the agent sends: `0` or a decimal of up to 9 digits without
+ * sign, spaces or leading zero, which strtol base 0 reads as the plain number
+ * (and an int holds). Undefined for anything else, which goes through cStrto.
+ */
+function plainDecimal(word: string, from = 0): number | undefined {
+  const len = word.length - from;
+  if (len <= 0 || len > 9 || (len > 1 && word.charCodeAt(from) === 0x30)) return undefined;
+  let n = 0;
+  for (let i = from; i < word.length; i++) {
+    const c = word.charCodeAt(i);
+    if (c < 0x30 || c > 0x39) return undefined;
+    n = n * 10 + (c - 0x30);
+  }
+  return n;
+}
+
 function intInRange(word: string, min: number, max: number): number | undefined {
-  const v = cStrto(word, false);
-  if (v === undefined) return undefined;
-  const n = toCInt(v);
+  let n = plainDecimal(word);
+  if (n === undefined) {
+    const v = cStrto(word, false);
+    if (v === undefined) return undefined;
+    n = toCInt(v);
+  }
   return n >= min && n <= max ? n : undefined;
 }
 
+const PORT_PREFIXES: ReadonlyArray<readonly [string, PortType]> = [
+  ['ring:', 'ring'],
+  ['vhost:', 'vhost'],
+  ['phy:', 'phy'],
+];
+
 /** `phy:N`, `vhost:N`, `ring:N` (case-sensitive, strtol base 0, C int). */
 export function parsePortWord(word: string): PortRef | undefined {
+  for (const [prefix, type] of PORT_PREFIXES) {
+    if (!word.startsWith(prefix)) continue;
+    const n = plainDecimal(word, prefix.length);
+    if (n !== undefined) return { type, n };
+    break;
+  }
   const m = /^(phy|vhost|ring):(.*)$/s.exec(word);
   if (!m) return undefined;
   const v = cStrto(m[2]!, false);
   return v === undefined ? undefined : { type: m[1] as PortType, n: toCInt(v) };
+}
+
+const hexDigit = (c: number): number => (c >= 0x30 && c <= 0x39 ? c - 0x30 : c >= 0x41 && c <= 0x46 ? c - 0x37 : c >= 0x61 && c <= 0x66 ? c - 0x57 : -1);
+
+/** `hh:hh:hh:hh:hh:hh` with two hex digits per field (what the agent sends) as parseMac reads it; undefined for any other form. */
+function canonicalMac(text: string): bigint | undefined {
+  if (text.length !== 17) return undefined;
+  let mac = 0;
+  for (let f = 0; f < 6; f++) {
+    const at = f * 3;
+    if (f > 0 && text.charCodeAt(at - 1) !== 0x3a) return undefined;
+    const hi = hexDigit(text.charCodeAt(at));
+    const lo = hexDigit(text.charCodeAt(at + 1));
+    if (hi < 0 || lo < 0) return undefined;
+    // below 2^48: exact in a double
+    mac += (hi * 16 + lo) * 2 ** (8 * f);
+  }
+  return BigInt(mac);
 }
 
 /**
@@ -126,6 +176,8 @@ export function parsePortWord(word: string): PortRef | undefined {
  * that makes the int64 negative, is an error (undefined).
  */
 export function parseMac(text: string): bigint | undefined {
+  const canonical = canonicalMac(text);
+  if (canonical !== undefined) return canonical;
   let mac = 0n;
   let count = 0;
   for (const field of text.split(':').filter((f) => f !== '')) {
@@ -158,7 +210,8 @@ const COMMAND_WORDS: Record<string, [number, number]> = {
 };
 
 export function splitWords(text: string): string[] {
-  return text.split(' ').filter((w) => w !== '');
+  const words = text.split(' ');
+  return words.includes('') ? words.filter((w) => w !== '') : words;
 }
 
 /** Decodes one command text the way spp_vf's command_dec.c does. */
