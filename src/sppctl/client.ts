@@ -164,6 +164,10 @@ export class SppCtlClient {
     } catch {
       throw new SppCtlError('invalid', req, res.status, res.body, `${res.status} body is not JSON: ${truncate(res.body, 120)}`);
     }
+    // A structural codec (no member transforms: its encode is the identity) decodes a value that
+    // passes its `is` to that value itself; `is` builds no error contexts, where decode
+    // tries each union member in turn (every running component first fails as an idle core).
+    if (codec.encode === t.identity && codec.is(data)) return data;
     const decoded = codec.decode(data);
     if (isLeft(decoded)) {
       throw new SppCtlError('invalid', req, res.status, res.body, `unexpected ${codec.name} from spp-ctl: ${describeDecodeErrors(decoded.left)}`);
