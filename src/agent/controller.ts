@@ -530,7 +530,10 @@ export class Controller {
           state === 'evaluating' ||
           (state === 'idle' && from === 'removed') ||
           (lastBackoffError !== undefined && (state === 'plugging' || state === 'unplugging'));
-        const level = quiet ? 'debug' : state.startsWith('failed') ? 'error' : state === 'backoff' ? 'warn' : 'info';
+        // waiting for a NIC still being built is how every start of the agent
+        // with plugged ports begins, and the NIC's own lines explain it
+        const waitingForNic = state === 'backoff' && ctx.lastError !== undefined && NOT_READY.test(ctx.lastError);
+        const level = quiet ? 'debug' : state.startsWith('failed') ? 'error' : state === 'backoff' && !waitingForNic ? 'warn' : 'info';
         this.log.log(level, 'port state', {
           port: portId,
           vhost: vhostOf(ctx.intent),
@@ -567,7 +570,7 @@ export class Controller {
   /** Applies the plan for one vhost; on a rejection re-reads the vf and tries the repaired plan once. */
   private async applyVhost(nic: NicRuntime, vhostId: number, desired: VhostDesired | undefined, portId: string): Promise<{ commands: string[]; observed: VhostObserved }> {
     const { worker, layout } = nic;
-    if (!worker.ready) throw withoutStack(`spp_vf ${layout.secId} is not ready: ${worker.notReadyReason ?? 'unknown'}`);
+    if (!worker.ready) throw withoutStack(notReady(layout.secId, worker.notReadyReason ?? 'unknown'));
     return worker.exclusive(async () => {
       const commands: string[] = [];
       for (let attempt = 1; ; attempt++) {
@@ -761,6 +764,9 @@ export class Controller {
     this.changes.complete();
   }
 }
+
+const notReady = (secId: number, reason: string): string => `spp_vf ${secId} is not ready: ${reason}`;
+const NOT_READY = /^spp_vf \d+ is not ready: /;
 
 /**
  * An error the agent expects in normal operation and reports by its message
