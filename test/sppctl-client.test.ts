@@ -13,7 +13,7 @@ import {
   inProcessTransport,
 } from '../src/sppctl/client';
 import { createEmulator, startEmulatorServer } from '../src/sppctl/emulator';
-import { SECTION5_STATUS } from './helpers/emulator';
+import { SECTION5_STATUS, errorOf } from './helpers/emulator';
 
 const SEED: SppCommand[] = [
   ...(
@@ -53,16 +53,6 @@ async function httpClient(t: import('ava').ExecutionContext, onExchange?: (req: 
   const server = await startEmulatorServer({ listen: { host: '127.0.0.1', port: 0 }, ...OPTIONS });
   t.teardown(() => server.close());
   return new SppCtlClient(httpTransport(server.url, { timeoutMs: 2000 }), onExchange ? { onExchange } : {});
-}
-
-async function errorOf(p: Promise<unknown>): Promise<SppCtlError> {
-  try {
-    await p;
-  } catch (err) {
-    if (err instanceof SppCtlError) return err;
-    throw err;
-  }
-  throw new Error('expected an SppCtlError');
 }
 
 test('processes, vfStatus and send over HTTP build the section 5 status', async (t) => {

@@ -6,7 +6,8 @@
 import test, { ExecutionContext } from 'ava';
 import * as http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { SppCtlClient, SppCtlError, httpTransport } from '../src/sppctl/client';
+import { SppCtlClient, httpTransport } from '../src/sppctl/client';
+import { errorOf } from './helpers/emulator';
 
 /** What the server does with the n-th request (0-based) it reads, on whichever connection. */
 type Script = (n: number, req: http.IncomingMessage, res: http.ServerResponse, body: string) => void;
@@ -57,16 +58,6 @@ function client(t: ExecutionContext, url: string, timeoutMs = 2000): SppCtlClien
 }
 
 const classifierAdd = { op: 'classifier_add', secId: 1, mac: 'fa:16:3e:00:00:01', port: 'ring:0' } as const;
-
-async function errorOf(p: Promise<unknown>): Promise<SppCtlError> {
-  try {
-    await p;
-  } catch (err) {
-    if (err instanceof SppCtlError) return err;
-    throw err;
-  }
-  throw new Error('expected an SppCtlError');
-}
 
 test('sequential requests share one kept-alive connection', async (t) => {
   const server = await scripted(t, (n, req, res) => {

@@ -2,6 +2,7 @@
  * Helpers for tests against the spp-ctl emulator over real HTTP on loopback.
  */
 import type { ExecutionContext } from 'ava';
+import { SppCtlError } from '../../src/sppctl/client';
 import { EmulatorOptions, EmulatorServer, startEmulatorServer } from '../../src/sppctl/emulator';
 
 export interface Answer {
@@ -97,4 +98,15 @@ function p(port: string): unknown {
 /** Python's json.dumps of plain data (separators ", " and ": "), for expected bodies. */
 export function pyDumps(x: unknown): string {
   return JSON.stringify(x).replace(/("(?:[^"\\]|\\.)*")|([,:])/g, (_m, str: string | undefined, sep: string | undefined) => str ?? `${sep} `);
+}
+
+/** The SppCtlError a client call fails with (anything else fails the test). */
+export async function errorOf(p: Promise<unknown>): Promise<SppCtlError> {
+  try {
+    await p;
+  } catch (err) {
+    if (err instanceof SppCtlError) return err;
+    throw err;
+  }
+  throw new Error('expected an SppCtlError');
 }
