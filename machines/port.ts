@@ -54,7 +54,7 @@ export interface PlugInput {
   readonly host: string;
   readonly portId: string;
   readonly intent: Extract<PortIntent, { kind: 'plug' }>;
-  /** True after a resync or a restart: the status is (re)put even if nothing changed. */
+  /** The etcd revision the plug was decided at (for the log and the history). */
   readonly revision: number;
 }
 export interface RunOutput {

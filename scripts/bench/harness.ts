@@ -16,7 +16,7 @@ import { parseMappings } from '../../src/protocol/mappings';
 import type { HostConfiguration } from '../../src/protocol/codecs';
 import { ROOT } from '../../src/protocol/keys';
 import { buildHost } from '../../src/setup/build';
-// the runner is spawned, never loaded here; importing its types also makes tsc compile it (tsconfig includes scripts/*.ts only)
+// the runner is spawned, never loaded here
 import type { HostEntry, WatchMode } from './multi-agent';
 
 /** USER_HZ: /proc times are in these ticks per second (100 on every Linux build that matters). */
