@@ -25,6 +25,8 @@ export interface PortInput {
   readonly intent: PortIntent;
   readonly revision: number;
   readonly timers?: PortTimers;
+  /** Whether the spp_vf of the intent's vhost is built and usable (default true). */
+  readonly nicReady?: boolean;
 }
 
 export interface PortContext {
@@ -43,12 +45,17 @@ export interface PortContext {
   readonly revision: number;
   readonly reassertIndex: number;
   readonly timers: PortTimers;
+  /** Observed: the spp_vf of the intent's vhost is built and usable. */
+  readonly nicReady: boolean;
 }
 
 export type PortEvent =
-  | { readonly type: 'DESIRED'; readonly intent: PortIntent; readonly revision: number }
+  /** `nicReady`: whether the new intent's spp_vf is usable (unchanged when absent). */
+  | { readonly type: 'DESIRED'; readonly intent: PortIntent; readonly revision: number; readonly nicReady?: boolean }
   /** The vf was rebuilt or re-read: the observed side may have changed. */
-  | { readonly type: 'RESYNC' };
+  | { readonly type: 'RESYNC' }
+  /** The spp_vf of the port's vhost became usable, or stopped being usable. */
+  | { readonly type: 'NIC_STATE'; readonly ready: boolean };
 
 export interface PlugInput {
   readonly host: string;
@@ -105,16 +112,28 @@ export const portMachine = setup({
     recordFailure: assign({ lastError: ({ event }) => classify(errorOf(event)).message }),
     /** A run failed and will be retried: keep why and count the attempt (the backoff grows with it). */
     recordRetry: assign({ lastError: ({ event }) => classify(errorOf(event)).message, attempts: ({ context }) => context.attempts + 1 }),
-    /** Desired state changed while a run is in flight: take it, and evaluate again when the run ends. */
-    deferDesired: assign(({ event }) =>
-      event.type === 'DESIRED' ? { intent: event.intent, revision: event.revision, dirty: true } : { dirty: true },
+    /** Desired state changed: take it. */
+    takeDesired: assign(({ context, event }) =>
+      event.type === 'DESIRED' ? { intent: event.intent, revision: event.revision, nicReady: event.nicReady ?? context.nicReady } : {},
     ),
+    /** Desired state changed while a run is in flight: take it, and evaluate again when the run ends. */
+    deferDesired: assign(({ context, event }) =>
+      event.type === 'DESIRED' ? { intent: event.intent, revision: event.revision, nicReady: event.nicReady ?? context.nicReady, dirty: true } : { dirty: true },
+    ),
+    takeNicState: assign({ nicReady: ({ context, event }) => (event.type === 'NIC_STATE' ? event.ready : context.nicReady) }),
   },
   guards: {
     isInvalid: ({ context }) => context.intent.kind === 'invalid',
     isPlug: ({ context }) => context.intent.kind === 'plug',
     isUnplug: ({ context }) => context.intent.kind === 'unplug',
     isDirty: ({ context }) => context.dirty,
+    /**
+     * The port's vhost is on an spp_vf that is not built or not usable yet:
+     * every agent start meets it. The port waits for NIC_STATE instead of
+     * failing a run and backing off.
+     */
+    nicNotReady: ({ context }) =>
+      !context.nicReady && (context.intent.kind === 'plug' || (context.intent.kind === 'unplug' && context.intent.place !== undefined)),
     isPermanent: ({ event }) => classify(errorOf(event)).permanent,
     /** A repeated event: the intent equals what is applied (or already reported). */
     intentUnchanged: ({ context, event }) =>
@@ -141,13 +160,17 @@ export const portMachine = setup({
     revision: input.revision,
     reassertIndex: 0,
     timers: input.timers ?? DEFAULT_PORT_TIMERS,
+    nicReady: input.nicReady ?? true,
   }),
+  // the NIC's state is kept in whatever state the port is in; only a waiting port acts on it
+  on: { NIC_STATE: { actions: 'takeNicState' } },
   initial: 'evaluating',
   states: {
     evaluating: {
       entry: assign({ dirty: false }),
       always: [
         { guard: 'isInvalid', target: 'failed' },
+        { guard: 'nicNotReady', target: 'waitingForNic' },
         { guard: 'isPlug', target: 'plugging' },
         { guard: 'isUnplug', target: 'unplugging' },
         { target: 'idle' },
@@ -155,7 +178,14 @@ export const portMachine = setup({
     },
     idle: {
       on: {
-        DESIRED: { target: 'evaluating', actions: assign({ intent: ({ event }) => event.intent, revision: ({ event }) => event.revision }) },
+        DESIRED: { target: 'evaluating', actions: 'takeDesired' },
+      },
+    },
+    waitingForNic: {
+      on: {
+        NIC_STATE: { target: 'evaluating', actions: 'takeNicState' },
+        RESYNC: 'evaluating',
+        DESIRED: { target: 'evaluating', actions: 'takeDesired' },
       },
     },
     plugging: {
@@ -212,7 +242,7 @@ export const portMachine = setup({
       on: {
         DESIRED: [
           { guard: 'intentUnchanged', actions: assign({ revision: ({ event }) => event.revision }) },
-          { target: 'evaluating', actions: assign({ intent: ({ event }) => event.intent, revision: ({ event }) => event.revision }) },
+          { target: 'evaluating', actions: 'takeDesired' },
         ],
         RESYNC: { target: 'evaluating' },
       },
@@ -242,7 +272,7 @@ export const portMachine = setup({
       on: {
         DESIRED: [
           { guard: 'intentUnchanged', actions: assign({ revision: ({ event }) => event.revision }) },
-          { target: 'evaluating', actions: assign({ intent: ({ event }) => event.intent, revision: ({ event }) => event.revision }) },
+          { target: 'evaluating', actions: 'takeDesired' },
         ],
         RESYNC: { target: 'evaluating' },
       },
@@ -268,7 +298,7 @@ export const portMachine = setup({
       on: {
         DESIRED: [
           { guard: 'intentUnchanged', actions: assign({ revision: ({ event }) => event.revision }) },
-          { target: 'evaluating', actions: assign({ intent: ({ event }) => event.intent, revision: ({ event }) => event.revision, attempts: 0 }) },
+          { target: 'evaluating', actions: ['takeDesired', assign({ attempts: 0 })] },
         ],
         // spp_vf changed under us (restart, rebuild): a rejection may not hold any more; bad input still does
         RESYNC: { guard: 'notBadInput', target: 'evaluating' },
@@ -276,7 +306,7 @@ export const portMachine = setup({
     },
     removed: {
       on: {
-        DESIRED: { target: 'evaluating', actions: assign({ intent: ({ event }) => event.intent, revision: ({ event }) => event.revision }) },
+        DESIRED: { target: 'evaluating', actions: 'takeDesired' },
       },
     },
   },

@@ -84,3 +84,24 @@ test('desired changes during a run are applied after it (level-triggered), and u
   await waitFor(actor, (s) => stateName(s.value).startsWith('plugged'));
   t.is(calls.length, 3, 're-plug after unplug');
 });
+
+test('a port whose NIC is not ready waits for it: no run until NIC_STATE ready, a new intent keeps waiting', async (t) => {
+  const { machine, calls } = harness();
+  const actor = createActor(machine, { input: { host: 'h', portId: 'p', intent: plug, revision: 1, timers, nicReady: false } }).start();
+  t.is(stateName(actor.getSnapshot().value), 'waitingForNic');
+  actor.send({ type: 'DESIRED', intent: { ...plug, rule: { mac: 'fa:16:3e:00:00:02' } }, revision: 2, nicReady: false });
+  actor.send({ type: 'RESYNC' });
+  actor.send({ type: 'NIC_STATE', ready: false });
+  t.is(stateName(actor.getSnapshot().value), 'waitingForNic');
+  t.deepEqual(calls, [], 'nothing sent to a NIC that is not built');
+  actor.send({ type: 'NIC_STATE', ready: true });
+  await waitFor(actor, (s) => stateName(s.value) === 'plugged.steady');
+  t.deepEqual(calls, ['plug fa:16:3e:00:00:02', 'reassert', 'reassert'], 'one run, with the latest intent');
+  // the NIC going away later is kept, and acted on at the next evaluation
+  actor.send({ type: 'NIC_STATE', ready: false });
+  t.is(stateName(actor.getSnapshot().value), 'plugged.steady');
+  actor.send({ type: 'DESIRED', intent: unplug, revision: 3 });
+  t.is(stateName(actor.getSnapshot().value), 'waitingForNic', 'an unplug waits for the NIC too');
+  actor.send({ type: 'DESIRED', intent: { kind: 'idle', note: 'no action' }, revision: 4, nicReady: true });
+  t.is(stateName(actor.getSnapshot().value), 'idle');
+});

@@ -302,10 +302,13 @@ export class Controller {
         build: async () => this.buildNic(runtime),
         announceReady: () => {
           worker.setReady(true);
-          if (runtime.changed) this.resyncPortsOf(nicLayout);
+          this.nicStateToPorts(nicLayout.secId, true, runtime.changed);
           runtime.changed = false;
         },
-        announceNotReady: (reason) => worker.setReady(false, reason),
+        announceNotReady: (reason) => {
+          worker.setReady(false, reason);
+          this.nicStateToPorts(nicLayout.secId, false, false);
+        },
       } satisfies NicHooks);
       (runtime as { actor: NicActor }).actor = actor;
       let last = '';
@@ -326,6 +329,8 @@ export class Controller {
         this.maybeIdle();
       });
       this.nics.set(nicLayout.secId, runtime);
+      // a new layout: the ports on this spp_vf wait until it is built again
+      this.nicStateToPorts(nicLayout.secId, false, false);
       actor.start();
     }
   }
@@ -397,12 +402,25 @@ export class Controller {
     return false;
   }
 
-  private resyncPortsOf(nic: NicLayout): void {
+  /**
+   * Tells the ports on this NIC that it became usable or not. A NIC rebuilt
+   * with changes also sends RESYNC to the ports that were running, not to
+   * those that waited for it: their first run is still to come.
+   */
+  private nicStateToPorts(secId: number, ready: boolean, changed: boolean): void {
     for (const p of this.ports.values()) {
-      const intent = p.actor.getSnapshot().context.intent;
-      const secId = intent.kind === 'plug' || intent.kind === 'unplug' ? intent.place?.secId : undefined;
-      if (secId === nic.secId) p.actor.send({ type: 'RESYNC' });
+      const snap = p.actor.getSnapshot();
+      if (secIdOf(snap.context.intent) !== secId) continue;
+      const waiting = snap.value === 'waitingForNic';
+      p.actor.send({ type: 'NIC_STATE', ready });
+      if (ready && changed && !waiting) p.actor.send({ type: 'RESYNC' });
     }
+  }
+
+  /** Whether the spp_vf of the intent's vhost is usable (true when the intent needs none). */
+  private nicReadyFor(intent: PortIntent): boolean {
+    const secId = secIdOf(intent);
+    return secId === undefined || this.nics.get(secId)?.worker.ready === true;
   }
 
   private syncPorts(): void {
@@ -454,7 +472,7 @@ export class Controller {
     if (runtime.lastIntentJson !== json) {
       runtime.lastIntentJson = json;
       this.note(runtime, revision, `desired: ${describeIntent(intent)}`);
-      runtime.actor.send({ type: 'DESIRED', intent, revision });
+      runtime.actor.send({ type: 'DESIRED', intent, revision, nicReady: this.nicReadyFor(intent) });
     }
     this.forgetIfGone(portId);
   }
@@ -492,7 +510,7 @@ export class Controller {
   private startPort(portId: string, intent: PortIntent, revision: number): void {
     const history: HistoryEntry[] = [];
     const actor = createActor(providedPortMachine, {
-      input: { host: this.opts.host, portId, intent, revision, timers: this.opts.portTimers ?? DEFAULT_PORT_TIMERS },
+      input: { host: this.opts.host, portId, intent, revision, timers: this.opts.portTimers ?? DEFAULT_PORT_TIMERS, nicReady: this.nicReadyFor(intent) },
     });
     hooksOf.set(actor.system, {
       plug: async (input) => this.plug(input),
@@ -530,10 +548,7 @@ export class Controller {
           state === 'evaluating' ||
           (state === 'idle' && from === 'removed') ||
           (lastBackoffError !== undefined && (state === 'plugging' || state === 'unplugging'));
-        // waiting for a NIC still being built is how every start of the agent
-        // with plugged ports begins, and the NIC's own lines explain it
-        const waitingForNic = state === 'backoff' && ctx.lastError !== undefined && NOT_READY.test(ctx.lastError);
-        const level = quiet ? 'debug' : state.startsWith('failed') ? 'error' : state === 'backoff' && !waitingForNic ? 'warn' : 'info';
+        const level = quiet ? 'debug' : state.startsWith('failed') ? 'error' : state === 'backoff' ? 'warn' : 'info';
         this.log.log(level, 'port state', {
           port: portId,
           vhost: vhostOf(ctx.intent),
@@ -570,7 +585,8 @@ export class Controller {
   /** Applies the plan for one vhost; on a rejection re-reads the vf and tries the repaired plan once. */
   private async applyVhost(nic: NicRuntime, vhostId: number, desired: VhostDesired | undefined, portId: string): Promise<{ commands: string[]; observed: VhostObserved }> {
     const { worker, layout } = nic;
-    if (!worker.ready) throw withoutStack(notReady(layout.secId, worker.notReadyReason ?? 'unknown'));
+    // the port machine waits for its NIC; this is a NIC that stopped being usable since
+    if (!worker.ready) throw new Error(`spp_vf ${layout.secId} is not ready: ${worker.notReadyReason ?? 'unknown'}`);
     return worker.exclusive(async () => {
       const commands: string[] = [];
       for (let attempt = 1; ; attempt++) {
@@ -765,22 +781,9 @@ export class Controller {
   }
 }
 
-const notReady = (secId: number, reason: string): string => `spp_vf ${secId} is not ready: ${reason}`;
-const NOT_READY = /^spp_vf \d+ is not ready: /;
-
-/**
- * An error the agent expects in normal operation and reports by its message
- * alone: every port that starts before its NIC is built gets one. Capturing
- * its stack (ten frames of xstate) was 1-2 % of a replay's CPU.
- */
-function withoutStack(message: string): Error {
-  const limit = Error.stackTraceLimit;
-  Error.stackTraceLimit = 0;
-  try {
-    return new Error(message);
-  } finally {
-    Error.stackTraceLimit = limit;
-  }
+/** The spp_vf a port's intent needs, if any. */
+function secIdOf(intent: PortIntent): number | undefined {
+  return intent.kind === 'plug' || intent.kind === 'unplug' ? intent.place?.secId : undefined;
 }
 
 const BUSY_PORT = /^(evaluating|plugging|unplugging|failed\.reporting$)/;
