@@ -1,30 +1,18 @@
 /**
- * The replay benchmark hook. The replay tool (`src/replay`) and the snapshot
- * generator (`scripts/gen-snapshot.ts`) are written in parallel with the
- * bench, so both are found at run time: when either is missing the figure is
- * skipped with a note instead of failing the build.
- *
- * The replay runs in a child process (this file, run directly) so that its
- * peak memory is its own and not the bench's.
+ * The replay benchmark: `replay()` over a generated snapshot (or a given
+ * one), in a child process (this file, run directly) so that its peak
+ * memory is its own and not the bench's.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-
-const DIST = join(__dirname, '..', '..');
-export const REPLAY_MODULE = join(DIST, 'src', 'replay', 'index.js');
-export const GEN_SNAPSHOT = join(DIST, 'scripts', 'gen-snapshot.js');
+import { generateSnapshot, readInput, replay } from '../../src/replay';
 
 export type ReplayBench =
-  | { readonly skipped: string }
+  | { readonly failed: string }
   | { readonly keys: number; readonly ms: number; readonly keysPerSec: number; readonly peakRssKb: number };
-
-interface ReplayApi {
-  readInput(path: string): Promise<unknown>;
-  replay(inputs: unknown[], options: Record<string, unknown>): Promise<unknown>;
-}
 
 function run(args: string[], timeoutMs: number): Promise<{ code: number | null; out: string; err: string }> {
   return new Promise((resolve) => {
@@ -54,23 +42,17 @@ export function countSnapshotKeys(text: string): number {
  * given snapshot file): keys/s and the replay process's peak RSS.
  */
 export async function benchReplay(opts: { keys?: number; snapshot?: string; timeoutMs?: number } = {}): Promise<ReplayBench> {
-  if (!existsSync(REPLAY_MODULE)) return { skipped: `the replay tool is not built (${REPLAY_MODULE} is absent)` };
-  const wanted = opts.keys ?? 100_000;
   let dir: string | undefined;
   let file = opts.snapshot;
   try {
     if (file === undefined) {
-      if (!existsSync(GEN_SNAPSHOT)) return { skipped: `the snapshot generator is not built (${GEN_SNAPSHOT} is absent)` };
       dir = mkdtempSync(join(tmpdir(), 'spp-bench-replay-'));
       file = join(dir, 'snapshot.txt');
-      const gen = await run([GEN_SNAPSHOT, '--keys', String(wanted), '--out', file], 120_000);
-      if (gen.code !== 0 || !existsSync(file)) {
-        return { skipped: `gen-snapshot --keys ${wanted} --out FILE failed (exit ${gen.code}): ${(gen.err || gen.out).trim().slice(0, 300)}` };
-      }
+      writeFileSync(file, generateSnapshot({ keys: opts.keys ?? 100_000 }));
     }
     const child = await run([__filename, file], opts.timeoutMs ?? 180_000);
     const line = child.out.trim().split('\n').pop() ?? '';
-    if (child.code !== 0 || !line.startsWith('{')) return { skipped: `replay failed (exit ${child.code}): ${(child.err || child.out).trim().slice(0, 300)}` };
+    if (child.code !== 0 || !line.startsWith('{')) return { failed: `exit ${child.code}): ${(child.err || child.out).trim().slice(0, 300)}` };
     const r = JSON.parse(line) as { keys: number; ms: number; peakRssKb: number };
     return { ...r, keysPerSec: r.keys / (r.ms / 1000) };
   } finally {
@@ -80,14 +62,9 @@ export async function benchReplay(opts: { keys?: number; snapshot?: string; time
 
 /** Child side: read + replay one snapshot, print {keys, ms, peakRssKb}. */
 async function child(file: string): Promise<void> {
-  const api = require(REPLAY_MODULE) as Partial<ReplayApi>;
-  if (typeof api.readInput !== 'function' || typeof api.replay !== 'function') {
-    throw new Error(`${REPLAY_MODULE} does not export readInput(path) and replay(inputs, options)`);
-  }
   const keys = countSnapshotKeys(readFileSync(file, 'utf8'));
   const t0 = performance.now();
-  const input = await api.readInput(file);
-  await api.replay([input], {});
+  await replay([await readInput(file)], {});
   const ms = performance.now() - t0;
   process.stdout.write(`${JSON.stringify({ keys, ms, peakRssKb: process.resourceUsage().maxRSS })}\n`);
 }
