@@ -52,7 +52,7 @@ export async function benchReplay(opts: { keys?: number; snapshot?: string; time
     }
     const child = await run([__filename, file], opts.timeoutMs ?? 180_000);
     const line = child.out.trim().split('\n').pop() ?? '';
-    if (child.code !== 0 || !line.startsWith('{')) return { failed: `exit ${child.code}): ${(child.err || child.out).trim().slice(0, 300)}` };
+    if (child.code !== 0 || !line.startsWith('{')) return { failed: `exit ${child.code}: ${(child.err || child.out).trim().slice(0, 300)}` };
     const r = JSON.parse(line) as { keys: number; ms: number; peakRssKb: number };
     return { ...r, keysPerSec: r.keys / (r.ms / 1000) };
   } finally {
