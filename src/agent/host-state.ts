@@ -64,10 +64,6 @@ export class HostStore {
     return true;
   }
 
-  owns(key: string): boolean {
-    return this.ownParse(key) !== undefined;
-  }
-
   /** The key parsed, when it is one of this host's (the agent's liveness key is not). */
   private ownParse(key: string): ParsedKey | undefined {
     const p = parseKey(key);
