@@ -1,0 +1,62 @@
+import test from 'ava';
+import { join } from 'node:path';
+import { ImportGraph, checkLayers, readGraph } from '../scripts/check-layers';
+
+const root = join(__dirname, '..', '..');
+const kinds = (graph: ImportGraph): string[] => checkLayers(graph).map((v) => v.kind);
+
+test('layers: the pure core may import itself, the protocol layer, the spp-ctl data types and xstate', (t) => {
+  const graph = new Map([
+    ['machines/port.ts', ['xstate', './errors', '../src/protocol/keys', '../src/sppctl/commands', '../src/plan/planner']],
+    ['machines/errors.ts', []],
+    ['src/plan/planner.ts', ['../sppctl/wire', '../protocol/layout']],
+    ['src/protocol/keys.ts', ['io-ts']],
+    ['src/protocol/layout.ts', []],
+    ['src/sppctl/commands.ts', []],
+    ['src/sppctl/wire.ts', []],
+  ]);
+  t.deepEqual(checkLayers(graph), []);
+});
+
+test('layers: the core importing an adapter, a service or another package is refused', (t) => {
+  const graph = new Map([
+    ['machines/port.ts', ['../src/agent/intent', 'rxjs']],
+    ['src/plan/planner.ts', ['../sppctl/client', 'node:fs']],
+    ['src/agent/intent.ts', []],
+    ['src/sppctl/client.ts', []],
+  ]);
+  const found = checkLayers(graph);
+  t.deepEqual(found.map((v) => v.kind), ['core-import', 'core-import', 'core-import', 'core-import']);
+  t.regex(found[0]!.message, /machines\/port\.ts imports \.\.\/src\/agent\/intent/);
+});
+
+test('layers: an import of a higher layer is refused, one of a lower layer is not', (t) => {
+  const graph = new Map([
+    ['src/agent/daemon.ts', ['../viz/server', '../etcd/listwatch']],
+    ['src/viz/server.ts', ['../agent/daemon']],
+    ['src/etcd/listwatch.ts', []],
+  ]);
+  const found = checkLayers(graph);
+  t.deepEqual(found.map((v) => v.kind), ['upward', 'cycle']);
+  t.regex(found[0]!.message, /src\/agent\/daemon\.ts \(services\) imports src\/viz\/server\.ts \(tools/);
+});
+
+test('layers: an import cycle within one layer is found, and a module outside every layer is named', (t) => {
+  t.deepEqual(
+    kinds(
+      new Map([
+        ['src/replay/engine.ts', ['./pool']],
+        ['src/replay/pool.ts', ['./engine']],
+        ['src/newthing/x.ts', []],
+      ]),
+    ),
+    ['unlayered', 'cycle'],
+  );
+});
+
+test('layers: the tree itself is read (every product module, with its imports)', (t) => {
+  const graph = readGraph(root);
+  t.true(graph.has('machines/port.ts'));
+  t.true(graph.has('src/plan/planner.ts'));
+  t.true((graph.get('src/plan/planner.ts') ?? []).length > 0);
+});
