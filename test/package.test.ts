@@ -163,6 +163,8 @@ test('npm pack: the tarball installs into an empty prefix and the installed spp 
       t.true(paths.includes(dep) || paths.includes(`${dep}.js`) || paths.includes(`${dep}/index.js`) || dep === 'package.json', `${p} requires ${dep}, which is not in the tarball`);
     }
   }
+  const scripts = Object.keys((PKG as { scripts?: Record<string, string> }).scripts ?? {});
+  t.deepEqual(scripts.filter((s) => ['preinstall', 'install', 'postinstall', 'prepare'].includes(s)), [], 'an install from the tarball runs no script (a build would need typescript)');
   t.is(PKG.license, 'Apache-2.0');
   t.regex(await readFile(join(ROOT, 'LICENSE'), 'utf8'), /Apache License\s+Version 2\.0, January 2004/);
   const tarball = join(work, pack.filename);
