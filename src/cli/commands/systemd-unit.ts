@@ -54,6 +54,9 @@ export const systemdUnitCommand: CliCommand = {
     const logLevel = str(values, 'log-level');
     const logFormat = str(values, 'log-format', true);
     const sppCtl = str(values, 'spp-ctl', true);
+    const user = str(values, 'user');
+    const group = str(values, 'group');
+    if (group && !user) throw new UsageError('--group needs --user (a transient account has its own group)');
     try {
       // the agent's own checks, so that a unit that cannot start is never written
       resolveSettings({ host, sppCtl, logFormat, ...(ui ? { ui } : {}), ...(etcdEndpoints ? { etcdEndpoints } : {}), ...(logLevel ? { logLevel } : {}) });
@@ -82,15 +85,14 @@ export const systemdUnitCommand: CliCommand = {
       logFormat,
       agentArgs: positionals,
       docs: join(__dirname, '..', '..', '..', '..', 'docs', 'operations.md'),
-      ...(str(values, 'user') ? { user: str(values, 'user')! } : {}),
-      ...(str(values, 'group') ? { group: str(values, 'group')! } : {}),
+      ...(user ? { user } : {}),
+      ...(group ? { group } : {}),
       ...(ui ? { ui } : {}),
       ...(etcdEndpoints ? { etcdEndpoints } : {}),
       ...(logLevel ? { logLevel } : {}),
       ...(paths['config-file'] ? { configFile: paths['config-file'] } : {}),
       ...(paths.record ? { record: paths.record } : {}),
     };
-    if (options.group && !options.user) throw new UsageError('--group needs --user (a transient account has its own group)');
     try {
       parseCommandArgs(agentCommand, agentArgv(options).slice(1));
     } catch (err) {
