@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 'use strict';
-// The CLI is written in TypeScript and compiled by `npm run build` (run by
-// `npm install`/`npm ci` through the `prepare` script) into dist/.
+// The CLI is written in TypeScript and compiled into dist/ by `npm run build`
+// in a checkout (and by `npm pack`, whose tarball carries dist/: an install
+// from it compiles nothing).
 let main;
 try {
   ({ main } = require('../dist/src/cli/main.js'));

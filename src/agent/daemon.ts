@@ -20,8 +20,9 @@ import { Recorder } from './recorder';
 import type { AgentSettings } from './settings';
 import { startVizServer, VizServer } from '../viz/server';
 import { parseListen } from '../viz/listen';
+import { VERSION } from '../version';
 
-export const AGENT_VERSION: string = require('../../../package.json').version;
+export const AGENT_VERSION: string = VERSION;
 
 export interface AgentHandle {
   readonly controller: Controller;

@@ -84,7 +84,7 @@ export function topHelp(commands: readonly CliCommand[]): string {
     'commands:',
     ...commands.map((c) => `  ${c.path.join(' ').padEnd(width)} ${c.summary}`),
     '',
-    'Run `spp <command> --help` for the options of a command.',
+    'Run `spp <command> --help` for the options of a command, `spp --version` for the version.',
     '',
   ].join('\n');
 }

@@ -2,9 +2,11 @@ import { configBuild } from './commands/config-build';
 import { configDestroy } from './commands/config-destroy';
 import { configShow } from './commands/config-show';
 import { status } from './commands/status';
+import { VERSION } from '../version';
 import { CliCommand, Io, UsageError, commandHelp, findCommand, parseCommandArgs, topHelp } from './framework';
 import { portCommands } from './commands/port';
 import { agentCommand } from './commands/agent';
+import { systemdUnitCommand } from './commands/systemd-unit';
 import { simCommand } from './commands/sim';
 import { demoCommand } from './commands/demo';
 import { machinesExport } from './commands/machines';
@@ -19,6 +21,7 @@ const commands: CliCommand[] = [
   status,
   ...portCommands,
   agentCommand,
+  systemdUnitCommand,
   simCommand,
   replayCommand,
   vizCommand,
@@ -32,7 +35,7 @@ export async function main(argv: string[], io: Io = defaultIo()): Promise<number
     return argv.length === 0 ? 2 : 0;
   }
   if (argv[0] === '--version') {
-    io.out(`${require('../../../package.json').version}\n`);
+    io.out(`${VERSION}\n`);
     return 0;
   }
   const found = findCommand(commands, argv);

@@ -5,7 +5,7 @@
  * can never change what the agent does.
  */
 import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
-import { readFile } from 'node:fs/promises';
+import { access, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { Observable, Subscription } from 'rxjs';
@@ -37,7 +37,11 @@ export interface VizServer {
   close(): Promise<void>;
 }
 
-/** Where the page's files live: the source tree, since tsc copies no assets. */
+/**
+ * Where the page's files live: src/viz/static/ beside dist/ (tsc copies no
+ * assets), in a checkout and in the installed package alike (package.json's
+ * `files` ships the folder).
+ */
 export const STATIC_DIR = join(__dirname, '..', '..', '..', 'src', 'viz', 'static');
 
 const ASSETS: Record<string, { file: string; type: string }> = {
@@ -49,6 +53,9 @@ const ASSETS: Record<string, { file: string; type: string }> = {
 
 export async function startVizServer(options: VizServerOptions): Promise<VizServer> {
   const { source } = options;
+  await access(join(STATIC_DIR, 'index.html')).catch(() => {
+    throw new Error(`the visualizer's page is missing: ${join(STATIC_DIR, 'index.html')} (a package built without src/viz/static/?)`);
+  });
   const host = options.listen.host ?? '127.0.0.1';
   const minGapMs = 1000 / (options.maxUpdatesPerSecond ?? 10);
   // The machine definitions do not change while the process runs.
