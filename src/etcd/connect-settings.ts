@@ -75,7 +75,7 @@ export type EtcdRawSettings = Partial<Record<EtcdSettingName, string>>;
 /** How a setting is named in messages: its flag and its variable. */
 export function settingLabel(name: EtcdSettingName): string {
   const spec: EtcdSettingSpec = ETCD_SETTINGS[name];
-  return spec.flag ? `--${spec.flag} (${spec.env})` : spec.env;
+  return spec.flag ? `--${spec.flag} / ${spec.env}` : spec.env;
 }
 
 export function etcdSettingsFromEnv(env: NodeJS.ProcessEnv): EtcdRawSettings {

@@ -60,7 +60,8 @@ const firstLine = (err: Error): string => err.message.split('\n')[0]!.replace(/\
 export function describeEtcdFailure(err: Error, conn: EtcdConnectOptions, reached: boolean): string {
   const at = `etcd at ${conn.endpoints.join(',')}`;
   const who = conn.username !== undefined ? `user ${conn.username}` : 'no user';
-  const passwordHint = `Check ${settingLabel('user')} and the password (${ETCD_SETTINGS.password.env} or ${settingLabel('passwordFile')}).`;
+  const password = `${ETCD_SETTINGS.password.env} or ${settingLabel('passwordFile')}`;
+  const passwordHint = `Check ${settingLabel('user')} and the password in ${password}.`;
   if (err instanceof EtcdAuthenticationFailedError) {
     return `${at} refused the login of ${who}: wrong user name or password (${firstLine(err)}).\n${passwordHint}\n`;
   }
@@ -68,7 +69,7 @@ export function describeEtcdFailure(err: Error, conn: EtcdConnectOptions, reache
     return `${at} rejected the auth token of ${who} (${firstLine(err)}).\n${passwordHint}\n`;
   }
   if (/user name is empty/.test(err.message) || (err instanceof EtcdPermissionDeniedError && conn.username === undefined)) {
-    return `${at} has authentication enabled and no user was given (${firstLine(err)}).\nGive ${settingLabel('user')} and its password (${ETCD_SETTINGS.password.env} or ${settingLabel('passwordFile')}).\n`;
+    return `${at} has authentication enabled and no user was given (${firstLine(err)}).\nGive ${settingLabel('user')} and its password in ${password}.\n`;
   }
   if (err instanceof EtcdPermissionDeniedError) {
     return `${at}: permission denied for ${who} (${firstLine(err)}).\nIts etcd roles lack a grant this command needs; \`spp etcd roles --help\` lists what each role grants.\n`;
