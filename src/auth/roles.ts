@@ -6,7 +6,8 @@
  * spp4's role does not reach spp40's keys. Pure: the I/O is in ./apply.ts.
  */
 import { lockKey } from '../agent/leader';
-import { ROOT, keys, prefixes } from '../protocol/keys';
+import { keys, prefixes } from '../protocol/keys';
+import { VIEW_PREFIX } from '../setup/view';
 
 /** etcdctl's names of etcd's permission types. */
 export type PermissionType = 'read' | 'write' | 'readwrite';
@@ -72,7 +73,7 @@ export function setupRole(): RoleSpec {
     name: SETUP_ROLE,
     purpose: 'host set-up: spp config build|destroy|show and spp status, for every host',
     grants: [
-      under('read', ROOT, 'config destroy checks the whole tree for bound ports in one snapshot; status shows it'),
+      under('read', VIEW_PREFIX, 'status and config show read the whole tree, config destroy checks it for bound ports'),
       under('readwrite', prefixes.configuration, 'config build writes configuration/<host>; destroy deletes it'),
       under('readwrite', prefixes.vhost, 'config build creates free vhosts and deletes unused ones'),
       under('write', prefixes.bindPort, "config destroy deletes a host's port keys"),
