@@ -1,8 +1,8 @@
 import anyTest, { TestFn } from 'ava';
 import { spawnSync } from 'node:child_process';
 import { Etcd3, Range } from 'etcd3';
-import { agentRole, driverRole, setupRole } from '../src/auth/roles';
-import { describeRange } from '../src/auth/apply';
+import { agentRole, driverRole, setupRole } from '../src/setup/roles';
+import { describeRange } from '../src/setup/roles-apply';
 import { ROOT, keys, prefixes } from '../src/protocol/keys';
 import { runCli } from './helpers/cli';
 import { FakeAgentPeer } from './helpers/fake-agent-peer';

@@ -1,5 +1,5 @@
-import { applyRole, applyUser } from '../../auth/apply';
-import { RoleSpec, agentRole, driverRole, etcdctlScript, setupRole } from '../../auth/roles';
+import { applyRole, applyUser } from '../../setup/roles-apply';
+import { RoleSpec, agentRole, driverRole, etcdctlScript, setupRole } from '../../setup/roles';
 import { readSecretFile } from '../../etcd/connect-settings';
 import { CliCommand, UsageError, choice, formatOption, str } from '../framework';
 import { etcdOptions } from '../etcd-options';

@@ -3,11 +3,11 @@
  * host, the mechanism driver (neutron-server) and host set-up read and
  * write, derived from the key builders of src/protocol/keys.ts. Exact keys
  * are granted as single keys and ranges as prefixes ending in '/', so host
- * spp4's role does not reach spp40's keys. Pure: the I/O is in ./apply.ts.
+ * spp4's role does not reach spp40's keys. Pure: the I/O is in ./roles-apply.ts.
  */
 import { lockKey } from '../agent/leader';
 import { keys, prefixes } from '../protocol/keys';
-import { VIEW_PREFIX } from '../setup/view';
+import { VIEW_PREFIX } from './view';
 
 /** etcdctl's names of etcd's permission types. */
 export type PermissionType = 'read' | 'write' | 'readwrite';
