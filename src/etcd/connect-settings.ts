@@ -24,7 +24,7 @@ export const ETCD_SETTINGS = {
     env: 'SPP_ETCD_ENDPOINTS',
     ini: 'etcd_endpoints',
     arg: 'LIST',
-    help: `comma-separated etcd endpoints host:port or https://host:port (default ${DEFAULT_ETCD_ENDPOINT})`,
+    help: `comma-separated etcd endpoints host:port or https://host:port; default ${DEFAULT_ETCD_ENDPOINT}`,
   },
   caFile: {
     flag: 'etcd-ca-file',
@@ -59,7 +59,7 @@ export const ETCD_SETTINGS = {
     env: 'SPP_ETCD_PASSWORD_FILE',
     ini: 'etcd_password_file',
     arg: 'FILE',
-    help: "file holding the etcd user's password (its first line; wins over SPP_ETCD_PASSWORD)",
+    help: "file holding the etcd user's password in its first line; wins over SPP_ETCD_PASSWORD",
   },
   password: {
     env: 'SPP_ETCD_PASSWORD',
