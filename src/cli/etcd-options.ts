@@ -14,7 +14,7 @@ export const etcdOptions: Record<string, OptionSpec> = Object.fromEntries(
 );
 
 /** The settings given as flags, by setting name. */
-export function etcdSettingsFromFlags(values: Values): EtcdRawSettings {
+function etcdSettingsFromFlags(values: Values): EtcdRawSettings {
   const out: EtcdRawSettings = {};
   for (const [name, spec] of specs) {
     const v = spec.flag ? str(values, spec.flag) : undefined;
