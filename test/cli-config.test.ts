@@ -225,8 +225,8 @@ test.serial('an unreachable etcd gives a message naming the endpoints, exit 1', 
   const port = await freePort();
   const r = await runCli(['status', '--etcd-endpoints', `127.0.0.1:${port}`]);
   t.is(r.code, 1);
-  t.true(r.err.startsWith(`spp: cannot use etcd at 127.0.0.1:${port}: `), r.err);
-  t.true(r.err.includes('Check --etcd-endpoints (or SPP_ETCD_ENDPOINTS) and that etcd is running.'));
+  t.true(r.err.startsWith(`spp status: cannot reach etcd at 127.0.0.1:${port}: `), r.err);
+  t.true(r.err.includes('Check --etcd-endpoints / SPP_ETCD_ENDPOINTS and that etcd is running.'));
   t.false(r.err.includes('    at '), 'no stack trace');
 });
 
@@ -241,7 +241,7 @@ test.serial('an etcd that accepts connections but never answers fails at the cal
   const { port } = silent.address() as import('node:net').AddressInfo;
   const r = await runCli(['config', 'build', '--host', 'h', '--mappings', SEED, '--etcd-endpoints', `127.0.0.1:${port}`]);
   t.is(r.code, 1);
-  t.true(r.err.startsWith(`spp: cannot use etcd at 127.0.0.1:${port}`), r.err);
+  t.true(r.err.startsWith(`spp config build: cannot reach etcd at 127.0.0.1:${port}`), r.err);
 });
 
 test('the compiled binary runs: node bin/spp.js --help', (t) => {

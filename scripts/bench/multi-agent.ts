@@ -18,7 +18,8 @@ import * as t from 'io-ts';
 import { isLeft } from 'fp-ts/Either';
 import { PathReporter } from 'io-ts/PathReporter';
 import type { Etcd3 } from 'etcd3';
-import { CliCommand, UsageError, choice, commandHelp, etcdOptions, parseCommandArgs, str } from '../../src/cli/framework';
+import { CliCommand, UsageError, choice, commandHelp, parseCommandArgs, str } from '../../src/cli/framework';
+import { etcdOptions } from '../../src/cli/etcd-options';
 import { AgentHandle, startAgent } from '../../src/agent/daemon';
 import { resolveSettings } from '../../src/agent/settings';
 import { connectEtcd, splitEndpoints } from '../../src/etcd/connect';
@@ -147,7 +148,7 @@ const command: CliCommand = {
     'Exit status: 0 after a clean stop, 1 when the hosts do not get ready or an agent fails to start, 2 on a usage error.',
   ].join('\n'),
   options: {
-    ...etcdOptions,
+    'etcd-endpoints': etcdOptions['etcd-endpoints']!,
     host: { type: 'string', multiple: true, arg: 'NAME=URL', help: 'a host to serve and the URL of its spp-ctl (repeatable)' },
     'hosts-file': { type: 'string', arg: 'FILE', help: 'JSON list of {"host", "sppCtl"} to serve' },
     watch: { type: 'string', arg: 'shared|own', default: 'shared', help: 'one list-watch shared by every host (default), or one per host as the daemon has' },

@@ -4,7 +4,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { DEFAULT_ETCD_ENDPOINT, EtcdConnectOptions, splitEndpoints } from '../etcd/connect';
+import { EtcdConnectOptions } from '../etcd/connect';
+import { ETCD_SETTINGS, resolveEtcdSettings } from '../etcd/connect-settings';
 import { LOG_LEVELS, LogFormat, LogLevel } from '../log';
 import { DEFAULT_PORT_TIMERS } from '../../machines/port';
 import { parseIni } from './ini';
@@ -32,12 +33,13 @@ export type RawSettings = Partial<Record<keyof typeof SETTING_ENV, string>>;
 /** The environment variable of each setting. */
 export const SETTING_ENV = {
   host: 'SPP_HOST',
-  etcdEndpoints: 'SPP_ETCD_ENDPOINTS',
-  etcdCaFile: 'SPP_ETCD_CA_FILE',
-  etcdCertFile: 'SPP_ETCD_CERT_FILE',
-  etcdKeyFile: 'SPP_ETCD_KEY_FILE',
-  etcdUser: 'SPP_ETCD_USER',
-  etcdPassword: 'SPP_ETCD_PASSWORD',
+  etcdEndpoints: ETCD_SETTINGS.endpoints.env,
+  etcdCaFile: ETCD_SETTINGS.caFile.env,
+  etcdCertFile: ETCD_SETTINGS.certFile.env,
+  etcdKeyFile: ETCD_SETTINGS.keyFile.env,
+  etcdUser: ETCD_SETTINGS.user.env,
+  etcdPassword: ETCD_SETTINGS.password.env,
+  etcdPasswordFile: ETCD_SETTINGS.passwordFile.env,
   sppCtl: 'SPP_CTL_URL',
   sppCtlTimeout: 'SPP_CTL_TIMEOUT',
   logLevel: 'SPP_LOG_LEVEL',
@@ -72,14 +74,15 @@ export function fromIniFile(path: string): RawSettings {
   const out: RawSettings = {};
   if (d['host']) out.host = d['host'];
   if (spp['etcd_host'] || spp['etcd_port']) out.etcdEndpoints = `${spp['etcd_host'] ?? '127.0.0.1'}:${spp['etcd_port'] ?? '2379'}`;
-  if (spp['etcd_endpoints']) out.etcdEndpoints = spp['etcd_endpoints'];
+  if (spp[ETCD_SETTINGS.endpoints.ini]) out.etcdEndpoints = spp[ETCD_SETTINGS.endpoints.ini];
   if (spp['api_ip_addr'] || spp['api_port']) out.sppCtl = `http://${spp['api_ip_addr'] ?? '127.0.0.1'}:${spp['api_port'] ?? '7777'}`;
   const ext: Array<[keyof RawSettings, string]> = [
-    ['etcdCaFile', 'etcd_ca_file'],
-    ['etcdCertFile', 'etcd_cert_file'],
-    ['etcdKeyFile', 'etcd_key_file'],
-    ['etcdUser', 'etcd_user'],
-    ['etcdPassword', 'etcd_password'],
+    ['etcdCaFile', ETCD_SETTINGS.caFile.ini],
+    ['etcdCertFile', ETCD_SETTINGS.certFile.ini],
+    ['etcdKeyFile', ETCD_SETTINGS.keyFile.ini],
+    ['etcdUser', ETCD_SETTINGS.user.ini],
+    ['etcdPassword', ETCD_SETTINGS.password.ini],
+    ['etcdPasswordFile', ETCD_SETTINGS.passwordFile.ini],
     ['resyncInterval', 'resync_interval'],
     ['reassert', 'reassert_up'],
     ['leaseTtl', 'lease_ttl'],
@@ -109,14 +112,15 @@ export function resolveSettings(...sources: RawSettings[]): AgentSettings {
   if (host === '' || host.includes('/')) throw new Error(`host (${SETTING_ENV.host}): must be non-empty and contain no '/', got ${JSON.stringify(host)}`);
   return {
     host,
-    etcd: {
-      endpoints: splitEndpoints(raw.etcdEndpoints ?? DEFAULT_ETCD_ENDPOINT),
-      ...(raw.etcdCaFile ? { caFile: raw.etcdCaFile } : {}),
-      ...(raw.etcdCertFile ? { certFile: raw.etcdCertFile } : {}),
-      ...(raw.etcdKeyFile ? { keyFile: raw.etcdKeyFile } : {}),
-      ...(raw.etcdUser ? { username: raw.etcdUser } : {}),
-      ...(raw.etcdPassword ? { password: raw.etcdPassword } : {}),
-    },
+    etcd: resolveEtcdSettings({
+      ...(raw.etcdEndpoints !== undefined ? { endpoints: raw.etcdEndpoints } : {}),
+      ...(raw.etcdCaFile !== undefined ? { caFile: raw.etcdCaFile } : {}),
+      ...(raw.etcdCertFile !== undefined ? { certFile: raw.etcdCertFile } : {}),
+      ...(raw.etcdKeyFile !== undefined ? { keyFile: raw.etcdKeyFile } : {}),
+      ...(raw.etcdUser !== undefined ? { user: raw.etcdUser } : {}),
+      ...(raw.etcdPassword !== undefined ? { password: raw.etcdPassword } : {}),
+      ...(raw.etcdPasswordFile !== undefined ? { passwordFile: raw.etcdPasswordFile } : {}),
+    }),
     sppCtlUrl,
     sppCtlTimeoutMs: seconds('sppCtlTimeout', 10, 0.1) * 1000,
     logLevel,

@@ -43,14 +43,6 @@ export const globalOptions: Record<string, OptionSpec> = {
   help: { type: 'boolean', short: 'h', help: 'show this help' },
 };
 
-export const etcdOptions: Record<string, OptionSpec> = {
-  'etcd-endpoints': {
-    type: 'string',
-    arg: 'LIST',
-    help: 'comma-separated etcd endpoints host:port (env SPP_ETCD_ENDPOINTS; default 127.0.0.1:2379)',
-  },
-};
-
 export const formatOption: Record<string, OptionSpec> = {
   format: { type: 'string', arg: 'text|json', default: 'text', help: 'output format (default text)' },
 };

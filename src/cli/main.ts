@@ -12,6 +12,7 @@ import { demoCommand } from './commands/demo';
 import { machinesExport } from './commands/machines';
 import { replayCommand } from './commands/replay';
 import { vizCommand } from './commands/viz';
+import { etcdRolesCommand } from './commands/etcd-roles';
 
 /** Every command of the `spp` binary. Add a command: one import, one entry. */
 const commands: CliCommand[] = [
@@ -20,6 +21,7 @@ const commands: CliCommand[] = [
   configShow,
   status,
   ...portCommands,
+  etcdRolesCommand,
   agentCommand,
   systemdUnitCommand,
   simCommand,

@@ -1,9 +1,9 @@
 /**
  * Every port the driver has handed to agents, read from one consistent
- * snapshot of /spp/openstack/. A value that does not decode is reported on
+ * snapshot of the port keys. A value that does not decode is reported on
  * its field; the port is still listed.
  */
-import type { Etcd3 } from 'etcd3';
+import { Etcd3, Range } from 'etcd3';
 import { Action, BindPort, PortStatus, decodeJson, decodeText, decodeVhostOwner, vlanOf } from '../protocol/codecs';
 import { parseKey, prefixes } from '../protocol/keys';
 
@@ -131,9 +131,20 @@ function row(host: string, portId: string, raw: Raw, vhosts: ReadonlyMap<number,
   };
 }
 
+/** The ranges the rows are made of: what the driver's etcd role may read (not the whole tree). */
+export function portRanges(host?: string): string[] {
+  return host === undefined
+    ? [prefixes.vhost, prefixes.bindPort, prefixes.action, prefixes.portStatus]
+    : [prefixes.vhostOfHost(host), prefixes.bindPortOfHost(host), prefixes.actionOfHost(host), prefixes.portStatusOfHost(host)];
+}
+
 /** Lists every port, or those of one host, from one snapshot. */
 export async function listPorts(client: Etcd3, host?: string): Promise<PortRow[]> {
-  // One range read is one revision, so the fields of a row never come from
-  // different moments; the whole tree is small (a few keys per port).
-  return portRows(await client.getAll().prefix(prefixes.all).strings(), host);
+  // The ranges are read in one transaction, so at one revision: the fields
+  // of a row never come from different moments.
+  const ranges = portRanges(host).map((p) => Range.prefix(p));
+  const res = await client.kv.txn({ success: ranges.map((r) => ({ request_range: { key: r.start, range_end: r.end } })) });
+  const listing: Record<string, string> = {};
+  for (const op of res.responses) for (const kv of op.response_range.kvs) listing[kv.key.toString()] = kv.value.toString();
+  return portRows(listing, host);
 }

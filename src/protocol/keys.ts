@@ -48,6 +48,11 @@ export const prefixes = {
   actionOfHost: (host: string): string => `${ROOT}action/${segment('host', host)}/`,
   portStatusOfHost: (host: string): string => `${ROOT}port_status/${segment('host', host)}/`,
   agent: `${ROOT}agent/`,
+  /** The same kinds for every host, e.g. for etcd roles and listings across hosts. */
+  vhost: `${ROOT}vhost/`,
+  bindPort: `${ROOT}bind_port/`,
+  action: `${ROOT}action/`,
+  portStatus: `${ROOT}port_status/`,
 } as const;
 
 /** Every prefix (or exact key) holding a key that belongs to `host`. */

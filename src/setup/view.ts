@@ -224,9 +224,12 @@ function hostView(host: string, a: HostAcc): HostView {
 }
 
 /** Reads everything under /spp/ at one revision and groups it; `host` keeps only that host. */
+/** What `spp status` and `config show` read: all of /spp/, so that stray keys beside the protocol's show too. */
+export const VIEW_PREFIX = '/spp/';
+
 export async function readHostView(client: Etcd3, host?: string): Promise<SppView> {
   if (host !== undefined) keys.configuration(host); // rejects a host name that cannot be a key segment
-  const snapshot = await readSnapshot(client, '/spp/');
+  const snapshot = await readSnapshot(client, VIEW_PREFIX);
   return { ...groupHostViews(snapshotValues(snapshot), host), revision: snapshot.revision };
 }
 

@@ -3,7 +3,8 @@ import { startAgent } from '../../agent/daemon';
 import { RawSettings, fromEnv, fromIniFile, resolveSettings } from '../../agent/settings';
 import { Recorder, recordExchanges } from '../../agent/recorder';
 import { SppCtlClient, httpTransport } from '../../sppctl/client';
-import { CliCommand, OptionSpec, UsageError, Values, etcdOptions, str } from '../framework';
+import { CliCommand, OptionSpec, UsageError, Values, str } from '../framework';
+import { etcdOptions } from '../etcd-options';
 
 const flag = (help: string, arg = 'VALUE'): OptionSpec => ({ type: 'string', arg, help });
 
@@ -16,6 +17,7 @@ const FLAGS: Record<string, keyof RawSettings> = {
   'etcd-key-file': 'etcdKeyFile',
   'etcd-user': 'etcdUser',
   'etcd-password': 'etcdPassword',
+  'etcd-password-file': 'etcdPasswordFile',
   'spp-ctl': 'sppCtl',
   'spp-ctl-timeout': 'sppCtlTimeout',
   'resync-interval': 'resyncInterval',
@@ -55,11 +57,7 @@ export const agentCommand: CliCommand = {
   options: {
     host: flag('host name as neutron knows it (env SPP_HOST; default `hostname -s`)', 'HOST'),
     ...etcdOptions,
-    'etcd-ca-file': flag('CA certificate for TLS to etcd (env SPP_ETCD_CA_FILE)', 'FILE'),
-    'etcd-cert-file': flag('client certificate for TLS to etcd (env SPP_ETCD_CERT_FILE)', 'FILE'),
-    'etcd-key-file': flag('client key for TLS to etcd (env SPP_ETCD_KEY_FILE)', 'FILE'),
-    'etcd-user': flag('etcd user (env SPP_ETCD_USER)', 'USER'),
-    'etcd-password': flag('etcd password (env SPP_ETCD_PASSWORD, preferred)', 'PASSWORD'),
+    'etcd-password': flag('etcd password; visible to every local user in `ps`: prefer SPP_ETCD_PASSWORD or --etcd-password-file', 'PASSWORD'),
     'spp-ctl': flag('spp-ctl REST URL (env SPP_CTL_URL; default http://127.0.0.1:7777)', 'URL'),
     'spp-ctl-timeout': flag('seconds before an spp-ctl request fails (env SPP_CTL_TIMEOUT; default 10)', 'SEC'),
     'config-file': flag('neutron-style ini file of the original agent', 'FILE'),

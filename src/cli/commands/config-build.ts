@@ -1,7 +1,8 @@
 import { formatMappings, parseMappings } from '../../protocol/mappings';
 import { buildHost } from '../../setup/build';
 import { SetupConflict, SetupRefused } from '../../setup/errors';
-import { CliCommand, UsageError, etcdOptions, str } from '../framework';
+import { CliCommand, UsageError, str } from '../framework';
+import { etcdOptions } from '../etcd-options';
 import { withEtcdClient } from './etcd-session';
 
 export const configBuild: CliCommand = {
@@ -47,7 +48,7 @@ export const configBuild: CliCommand = {
       return 1;
     }
     const configuration = parsed.configuration;
-    return withEtcdClient(values, io, async (client) => {
+    return withEtcdClient(this, values, io, async (client) => {
       try {
         const r = await buildHost(client, host, configuration, { force: values.force === true, beyondRealLimits: lenient });
         for (const w of r.warnings) io.err(`warning: ${w}\n`);

@@ -1,6 +1,7 @@
 import { destroyHost } from '../../setup/destroy';
 import { SetupConflict, SetupRefused } from '../../setup/errors';
-import { CliCommand, UsageError, etcdOptions, str } from '../framework';
+import { CliCommand, UsageError, str } from '../framework';
+import { etcdOptions } from '../etcd-options';
 import { withEtcdClient } from './etcd-session';
 
 export const configDestroy: CliCommand = {
@@ -26,7 +27,7 @@ export const configDestroy: CliCommand = {
   async run(values, _positionals, io) {
     const host = str(values, 'host', true);
     if (host.includes('/')) throw new UsageError(`--host ${JSON.stringify(host)} must not contain '/'`);
-    return withEtcdClient(values, io, async (client) => {
+    return withEtcdClient(this, values, io, async (client) => {
       try {
         const r = await destroyHost(client, host, { force: values.force === true });
         for (const p of r.forcedPorts) io.err(`warning: removed although bound (--force): ${p}\n`);

@@ -1,6 +1,7 @@
 import { keys } from '../../protocol/keys';
 import { readHostView } from '../../setup/view';
-import { CliCommand, UsageError, choice, etcdOptions, formatOption, str } from '../framework';
+import { CliCommand, UsageError, choice, formatOption, str } from '../framework';
+import { etcdOptions } from '../etcd-options';
 import { withEtcdClient } from './etcd-session';
 import { renderConfigShow } from './host-view-text';
 
@@ -27,7 +28,7 @@ export const configShow: CliCommand = {
     const host = str(values, 'host', true);
     if (host.includes('/')) throw new UsageError(`--host ${JSON.stringify(host)} must not contain '/'`);
     const format = choice(values, 'format', ['text', 'json'] as const);
-    return withEtcdClient(values, io, async (client) => {
+    return withEtcdClient(this, values, io, async (client) => {
       const view = (await readHostView(client, host)).hosts[0];
       if (!view?.configuration) {
         io.err(`spp config show: host ${host} has no configuration (${keys.configuration(host)} does not exist)\n`);

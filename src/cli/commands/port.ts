@@ -2,8 +2,6 @@
  * `spp port bind|unbind|list`: the mechanism driver's half of the protocol
  * for operators and tests, binding ports exactly as neutron does.
  */
-import type { Etcd3 } from 'etcd3';
-import { connectEtcd, splitEndpoints } from '../../etcd/connect';
 import {
   BindError,
   UnbindError,
@@ -14,10 +12,9 @@ import {
   unbindInputProblem,
   unbindPort,
 } from '../../driver';
-import { CliCommand, Io, OptionSpec, UsageError, Values, choice, etcdOptions, formatOption, int, num, str } from '../framework';
-
-/** How long an unreachable etcd may take to say so. */
-const ETCD_PROBE_MS = 3000;
+import { CliCommand, Io, OptionSpec, UsageError, Values, choice, formatOption, int, num, str } from '../framework';
+import { etcdOptions } from '../etcd-options';
+import { withEtcdClient } from './etcd-session';
 
 const hostOption: Record<string, OptionSpec> = {
   host: { type: 'string', arg: 'HOST', help: 'compute node host name, as neutron knows it (required)' },
@@ -70,7 +67,7 @@ export const portBindCommand: CliCommand = {
     // Bad input is a usage error even when etcd is down.
     const problem = bindInputProblem(request);
     if (problem !== undefined) throw new UsageError(`invalid bind request: ${problem}`);
-    return withEtcd(this, values, io, async (client) => {
+    return withDriverErrors(this, values, io, async (client) => {
       const result = await bindPort(client, request);
       io.out(`${JSON.stringify(result, null, 2)}\n`);
       return 0;
@@ -107,7 +104,7 @@ export const portUnbindCommand: CliCommand = {
     const problem = unbindInputProblem(request);
     if (problem !== undefined) throw new UsageError(`invalid unbind request: ${problem}`);
     const format = choice(values, 'format', ['text', 'json'] as const);
-    return withEtcd(this, values, io, async (client) => {
+    return withDriverErrors(this, values, io, async (client) => {
       const result = await unbindPort(client, request);
       io.out(format === 'json' ? `${JSON.stringify(result, null, 2)}\n` : `${result.message}\n`);
       return 0;
@@ -127,7 +124,7 @@ export const portListCommand: CliCommand = {
   async run(values, _positionals, io) {
     const host = str(values, 'host');
     const format = choice(values, 'format', ['text', 'json'] as const);
-    return withEtcd(this, values, io, async (client) => {
+    return withEtcdClient(this, values, io, async (client) => {
       const rows = await listPorts(client, host);
       io.out(format === 'json' ? `${JSON.stringify(rows, null, 2)}\n` : formatPortTable(rows));
       return 0;
@@ -143,31 +140,25 @@ function timeoutMs(values: Values): number | undefined {
 }
 
 /**
- * Connects, proves etcd answers within a few seconds (etcd3 would otherwise
- * keep retrying), runs `body`, and turns every failure into one stderr line.
+ * The etcd session of bind and unbind: no overall budget (they wait for the
+ * agent up to --timeout), and the driver's own errors as one stderr line.
  */
-async function withEtcd(cmd: CliCommand, values: Values, io: Io, body: (client: Etcd3) => Promise<number>): Promise<number> {
-  const endpoints = splitEndpoints(str(values, 'etcd-endpoints') ?? io.env.SPP_ETCD_ENDPOINTS);
+function withDriverErrors(cmd: CliCommand, values: Values, io: Io, body: Parameters<typeof withEtcdClient>[3]): Promise<number> {
   const name = `spp ${cmd.path.join(' ')}`;
-  const client = connectEtcd({ endpoints });
-  try {
-    try {
-      await client.maintenance.status({ deadline: Date.now() + ETCD_PROBE_MS });
-    } catch (err) {
-      io.err(`${name}: cannot reach etcd at ${endpoints.join(',')}: ${(err as Error).message}\n`);
-      return 1;
-    }
-    return await body(client);
-  } catch (err) {
-    if ((err instanceof BindError || err instanceof UnbindError) && err.code === 'invalid_input') throw new UsageError(err.message);
-    if (err instanceof BindError || err instanceof UnbindError) {
-      io.err(`${name}: ${err.message}\n`);
-      return 1;
-    }
-    if (err instanceof UsageError) throw err;
-    io.err(`${name}: etcd at ${endpoints.join(',')} failed: ${(err as Error).message}\n`);
-    return 1;
-  } finally {
-    client.close();
-  }
+  return withEtcdClient(
+    cmd,
+    values,
+    io,
+    async (client) => {
+      try {
+        return await body(client);
+      } catch (err) {
+        if (!(err instanceof BindError || err instanceof UnbindError)) throw err;
+        if (err.code === 'invalid_input') throw new UsageError(err.message);
+        io.err(`${name}: ${err.message}\n`);
+        return 1;
+      }
+    },
+    { budgetMs: false },
+  );
 }

@@ -1,5 +1,6 @@
 import { readHostView } from '../../setup/view';
-import { CliCommand, UsageError, choice, etcdOptions, formatOption, str } from '../framework';
+import { CliCommand, UsageError, choice, formatOption, str } from '../framework';
+import { etcdOptions } from '../etcd-options';
 import { withEtcdClient } from './etcd-session';
 import { renderStatus } from './host-view-text';
 
@@ -27,7 +28,7 @@ export const status: CliCommand = {
     const host = str(values, 'host');
     if (host?.includes('/')) throw new UsageError(`--host ${JSON.stringify(host)} must not contain '/'`);
     const format = choice(values, 'format', ['text', 'json'] as const);
-    return withEtcdClient(values, io, async (client) => {
+    return withEtcdClient(this, values, io, async (client) => {
       const view = await readHostView(client, host);
       io.out(format === 'json' ? `${JSON.stringify(view, null, 2)}\n` : renderStatus(view));
       if (host !== undefined && view.hosts.length === 0) {

@@ -1,0 +1,52 @@
+import test from 'ava';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fromEnv, fromIniFile, resolveSettings } from '../src/agent/settings';
+import { resolveEtcdSettings } from '../src/etcd/connect-settings';
+import { etcdConnectOptions } from '../src/cli/etcd-options';
+import { UsageError } from '../src/cli/framework';
+
+function tempDir(t: { teardown: (f: () => void) => void }): string {
+  const dir = mkdtempSync(join(tmpdir(), 'spp-settings-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+test('a password file gives its first line; it wins over SPP_ETCD_PASSWORD; an empty or missing file is an error naming it', (t) => {
+  const dir = tempDir(t);
+  writeFileSync(join(dir, 'pw'), 'Secret-1\r\nignored\n');
+  writeFileSync(join(dir, 'empty'), '\n');
+  t.deepEqual(resolveEtcdSettings({ user: 'u', passwordFile: join(dir, 'pw'), password: 'env-pw' }), { endpoints: ['127.0.0.1:2379'], username: 'u', password: 'Secret-1' });
+  t.throws(() => resolveEtcdSettings({ user: 'u', passwordFile: join(dir, 'empty') }), { message: /etcd password file \(--etcd-password-file \/ SPP_ETCD_PASSWORD_FILE\) .*empty is empty/ });
+  t.throws(() => resolveEtcdSettings({ user: 'u', passwordFile: join(dir, 'none') }), { message: /cannot read .*none: ENOENT/ });
+  t.throws(() => resolveEtcdSettings({ user: 'u' }), { message: /etcd user u .* needs a password/ });
+  t.throws(() => resolveEtcdSettings({ keyFile: 'k' }), { message: /go together/ });
+  t.throws(() => resolveEtcdSettings({ endpoints: ' , ' }), { message: /lists no endpoint/ });
+});
+
+test('the CLI takes flags over SPP_ETCD_* variables, and reports a setting that does not work as a usage error', (t) => {
+  const dir = tempDir(t);
+  writeFileSync(join(dir, 'pw'), 'from-file\n');
+  const env = { SPP_ETCD_ENDPOINTS: '10.0.0.1:2379', SPP_ETCD_USER: 'env-user', SPP_ETCD_PASSWORD: 'from-env', SPP_ETCD_CA_FILE: '/ca.pem' };
+  t.deepEqual(etcdConnectOptions({}, env), { endpoints: ['10.0.0.1:2379'], caFile: '/ca.pem', username: 'env-user', password: 'from-env' });
+  t.deepEqual(etcdConnectOptions({ 'etcd-endpoints': 'a:1,b:2', 'etcd-user': 'flag-user', 'etcd-password-file': join(dir, 'pw') }, env), {
+    endpoints: ['a:1', 'b:2'],
+    caFile: '/ca.pem',
+    username: 'flag-user',
+    password: 'from-file',
+  });
+  t.throws(() => etcdConnectOptions({ 'etcd-user': 'u' }, {}), { instanceOf: UsageError });
+});
+
+test('the agent reads the etcd user and password file from its ini and SPP_ETCD_PASSWORD_FILE; --etcd-password still works', (t) => {
+  const dir = tempDir(t);
+  writeFileSync(join(dir, 'pw'), 'ini-secret\n');
+  writeFileSync(join(dir, 'agent.ini'), `[DEFAULT]\nhost = spp4\n\n[spp]\netcd_host = 10.0.0.5\netcd_user = agent-spp4\netcd_password_file = ${join(dir, 'pw')}\netcd_ca_file = /etc/spp/ca.pem\n`);
+  const fromIni = resolveSettings(fromIniFile(join(dir, 'agent.ini')));
+  t.deepEqual(fromIni.etcd, { endpoints: ['10.0.0.5:2379'], caFile: '/etc/spp/ca.pem', username: 'agent-spp4', password: 'ini-secret' });
+  const fromEnvVars = resolveSettings({ host: 'spp4' }, fromEnv({ SPP_ETCD_USER: 'a', SPP_ETCD_PASSWORD_FILE: join(dir, 'pw') }));
+  t.is(fromEnvVars.etcd.password, 'ini-secret');
+  t.is(resolveSettings({ host: 'spp4', etcdUser: 'a', etcdPassword: 'legacy-flag' }).etcd.password, 'legacy-flag');
+  t.throws(() => resolveSettings({ host: 'spp4', etcdUser: 'a' }), { message: /needs a password/ });
+});
