@@ -1,5 +1,5 @@
 import { availableParallelism } from 'node:os';
-import { InputError, ReplayInput, readInput } from '../../replay/input';
+import { InputError, ReplayInput, inputSize, readInput } from '../../replay/input';
 import { ReplayOptions, replay } from '../../replay/engine';
 import { formatReport } from '../../replay/format';
 import { readObserved } from '../../replay/observed';
@@ -64,7 +64,7 @@ export const replayCommand: CliCommand = {
       inputs = [];
       for (const p of positionals) inputs.push(await readInput(p));
       const observed = observedPath === undefined ? undefined : await readObserved(observedPath);
-      const size = inputs.reduce((n, i) => n + (i.kind === 'snapshot' ? i.kvs.length : i.entries.length), 0);
+      const size = inputs.reduce((n, i) => n + inputSize(i), 0);
       const bar = process.stderr.isTTY && size >= 5000 ? new ProgressBar((s) => process.stderr.write(s)) : undefined;
       options = {
         ...(host !== undefined ? { host } : {}),
