@@ -51,6 +51,8 @@ export interface ReplayOptions {
   readonly jobs?: number;
   /** The controllers' logger (default silent). */
   readonly logger?: Logger;
+  /** Where options.observed was read (a live spp-ctl's URL), for the report. */
+  readonly observedFrom?: string;
   /** Keep every mutating spp-ctl request of each host (HostReport.requests). */
   readonly requests?: boolean;
 }
@@ -192,15 +194,22 @@ export async function replay(inputs: readonly ReplayInput[], options: ReplayOpti
   }
 
   const hosts = hostNames.map((h) => reports.get(h)!);
-  const hostless = options.host === undefined ? checkInvariants(plan.hostless) : [];
+  return assembleReport(inputs, hosts, options.host === undefined ? plan.hostless : {}, options);
+}
+
+/** The whole report from the hosts' reports; `hostless`: the keys that belong to no host, checked here. */
+export function assembleReport(inputs: readonly ReplayInput[], hosts: readonly HostReport[], hostless: Record<string, string>, options: ReplayOptions): ReplayReport {
+  const invariants = checkInvariants(hostless);
   return {
     inputs: inputs.map((i) => ({ source: i.source, format: i.format, size: inputSize(i) })),
-    observed: options.observed
-      ? `the vfs start in the given status (${[...options.observed.keys()].map((id) => `vf ${id}`).join(', ')}), emulated in-process in lenient mode`
-      : 'every spp_vf starts empty (as after a host reboot) unless an event log recorded its status; emulated in-process in lenient mode (intended spp-ctl behaviour, no 4096-byte status limit)',
+    observed: options.observedFrom
+      ? `the vfs start as ${options.observedFrom} reports them now (read with GET only; nothing is sent to it); emulated in-process in lenient mode`
+      : options.observed
+        ? `the vfs start in the given status (${[...options.observed.keys()].map((id) => `vf ${id}`).join(', ')}), emulated in-process in lenient mode`
+        : 'every spp_vf starts empty (as after a host reboot) unless an event log recorded its status; emulated in-process in lenient mode (intended spp-ctl behaviour, no 4096-byte status limit)',
     hosts,
-    invariants: hostless,
-    ok: hostless.length === 0 && hosts.every((h) => h.invariants.length === 0),
+    invariants,
+    ok: invariants.length === 0 && hosts.every((h) => h.invariants.length === 0),
   };
 }
 

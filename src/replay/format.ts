@@ -71,3 +71,8 @@ function formatStep(s: StepReport): string[] {
 function formatViolations(list: readonly Violation[]): string[] {
   return list.flatMap((v) => [`    ${v.code}: ${v.message}`, `      keys: ${v.keys.join(' ')}`]);
 }
+
+/** One step of `spp replay --follow`, as it happens. */
+export function formatFollowedStep(s: StepReport & { readonly host: string }): string {
+  return `${[`[${s.revision}] host ${s.host}: ${s.label}`, ...s.trace.map((t) => `    ${t}`)].join('\n')}\n`;
+}

@@ -1,10 +1,14 @@
 import { availableParallelism } from 'node:os';
-import { InputError, ReplayInput, inputSize, readInput } from '../../replay/input';
+import { InputError, inputSize } from '../../replay/input';
+import type { HistoryRead } from '../../replay/etcd-history';
+import { FollowReplay } from '../../replay/follow';
+import { untilSignal } from '../signals';
+import { OpenedSources, openSources, sourceOptions } from './replay-sources';
 import { ReplayOptions, replay } from '../../replay/engine';
-import { formatReport } from '../../replay/format';
+import { formatFollowedStep, formatReport } from '../../replay/format';
 import { readObserved } from '../../replay/observed';
 import { ProgressBar } from '../../replay/progress';
-import { CliCommand, UsageError, choice, formatOption, int, str } from '../framework';
+import { CliCommand, Io, UsageError, choice, formatOption, int, str } from '../framework';
 
 export const replayCommand: CliCommand = {
   path: ['replay'],
@@ -44,41 +48,95 @@ export const replayCommand: CliCommand = {
     'until-revision': { type: 'string', arg: 'R', help: 'stop after the last step at or below etcd revision R' },
     step: { type: 'boolean', help: 'print every step and the writes, commands and machine transitions it caused' },
     jobs: { type: 'string', arg: 'N', help: `replay on N threads, hosts shared out among them (default: one per CPU, here ${availableParallelism()}, and per 10,000 keys; 1: no worker threads); the report is the same for any N` },
+    ...sourceOptions,
+    follow: { type: 'boolean', help: 'with --etcd-endpoints: after the history, keep following etcd and print each new step as it happens (a shadow agent: nothing is sent); Ctrl-C ends it' },
   },
   async run(values, positionals, io) {
-    if (positionals.length === 0) throw new UsageError('give at least one INPUT file (an etcdctl snapshot or an agent event log)');
     const format = choice(values, 'format', ['text', 'json'] as const);
     const host = str(values, 'host');
     if (host?.includes('/')) throw new UsageError(`--host ${JSON.stringify(host)} must not contain '/'`);
     const until = values['until-revision'] === undefined ? undefined : int(values, 'until-revision', 0, 0);
     const step = values['step'] === true;
+    const follow = values['follow'] === true;
     const jobs = values['jobs'] === undefined ? undefined : int(values, 'jobs', 1, 1);
     const observedPath = str(values, 'observed');
+    if (observedPath !== undefined && values['spp-ctl'] !== undefined) throw new UsageError('--observed and --spp-ctl both say what the vfs start in: give one');
     const fail = (err: unknown): number => {
       io.err(`spp replay: ${(err as Error).message}\n`);
       return err instanceof InputError ? 2 : 1;
     };
-    let inputs: ReplayInput[];
-    let options: ReplayOptions;
+    let sources: OpenedSources;
     try {
-      inputs = [];
-      for (const p of positionals) inputs.push(await readInput(p));
-      const observed = observedPath === undefined ? undefined : await readObserved(observedPath);
+      sources = await openSources(values, positionals, io, { follow });
+    } catch (err) {
+      if (err instanceof UsageError) throw err;
+      return fail(err);
+    }
+    try {
+      const inputs = sources.inputs;
+      const observed = sources.observed?.statuses ?? (observedPath === undefined ? undefined : await readObserved(observedPath));
       const size = inputs.reduce((n, i) => n + inputSize(i), 0);
       const bar = process.stderr.isTTY && size >= 5000 ? new ProgressBar((s) => process.stderr.write(s)) : undefined;
-      options = {
+      const options: ReplayOptions = {
         ...(host !== undefined ? { host } : {}),
         ...(observed ? { observed } : {}),
+        ...(sources.observed ? { observedFrom: sources.observed.from } : {}),
         ...(until !== undefined ? { untilRevision: until } : {}),
         step,
         ...(jobs !== undefined ? { jobs } : {}),
         ...(bar ? { onProgress: (done: number, total: number) => bar.update(done, total) } : {}),
       };
+      if (sources.history) return await followHistory(sources.history, options, format, io);
       const report = await replay(inputs, options).finally(() => bar?.done());
       io.out(format === 'json' ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report, { step }));
       return report.ok ? 0 : 1;
     } catch (err) {
       return fail(err);
+    } finally {
+      await sources.close();
     }
   },
 };
+
+/**
+ * The shadow agent: the history's report, then each new step as etcd makes
+ * it (text: the step and what it caused; json: one JSON line per step),
+ * until Ctrl-C or a failed watch; then the final report.
+ */
+async function followHistory(history: HistoryRead, options: ReplayOptions, format: 'text' | 'json', io: Io): Promise<number> {
+  const f = await FollowReplay.start(history.input, { ...options, step: true });
+  try {
+    const first = f.report();
+    io.out(format === 'json' ? `${JSON.stringify(first)}\n` : formatReport(first, { step: options.step === true }));
+    const last = Math.max(history.head, ...history.input.events.map((e) => e.revision));
+    if (format === 'text') io.out(`following ${history.input.source} after revision ${last} (a shadow agent: nothing is sent to spp-ctl or etcd); Ctrl-C ends\n`);
+    let failed: Error | undefined;
+    const ended = new Promise<void>((resolve) => {
+      void untilSignal().then(() => resolve());
+      history.follow(
+        (events) =>
+          void f.feed(events).then(
+            (steps) => {
+              for (const s of steps) io.out(format === 'json' ? `${JSON.stringify(s)}\n` : formatFollowedStep(s));
+            },
+            (err: Error) => {
+              failed = err;
+              resolve();
+            },
+          ),
+        (err) => {
+          failed = err;
+          resolve();
+        },
+      );
+    });
+    await ended;
+    await history.close();
+    const report = f.report();
+    if (failed) io.err(`spp replay: following stopped: ${failed.message}\n`);
+    io.out(format === 'json' ? `${JSON.stringify(report)}\n` : `\nstopped following; the hosts now:\n${formatReport(report)}`);
+    return failed ? 1 : report.ok ? 0 : 1;
+  } finally {
+    await f.close();
+  }
+}
