@@ -203,3 +203,26 @@ test('--spp-ctl plans exactly the removal of a stale classifier entry and its re
   t.deepEqual([...new Set(log.map((e) => e.method))], ['GET'], 'no mutating request reached spp-ctl');
   t.deepEqual((await s.vfStatus(1)).classifier_table.map((e) => e.value), ['FA:16:3E:99:99:99'], 'spp-ctl is unchanged');
 });
+
+test('spp viz --replay --etcd-endpoints: the slider runs over the revisions of the history', async (t) => {
+  const s = await startSystem(t);
+  await nicsReady(s);
+  await pyBind(s.client, s.host, { portId: A, vhostId: 0, phys: 'phys1', mac: MAC_A });
+  await waitUp(s.client, s.host, A);
+  await s.stopAgent();
+  const plugAt = Number((await s.client.get(keys.action(s.host, A)).exec()).kvs[0]!.mod_revision);
+  const child = spawn(process.execPath, [BIN, 'viz', '--replay', '--etcd-endpoints', s.etcd.endpoints.join(','), '--host', 'spp4', '--listen', '127.0.0.1:0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  t.teardown(() => void (child.exitCode === null && child.kill('SIGKILL')));
+  const out = lines(child);
+  const url = await until(() => /visualizer (http:\/\/127\.0\.0\.1:\d+)/.exec(out.text())?.[1], 'the URL', 20_000);
+  const { frames } = (await (await fetch(`${url}/api/frames`)).json()) as { frames: Array<{ revision: number; label: string; view: { ports: Array<{ portId: string; state: string }> } }> };
+  const revisions = frames.map((f) => f.revision);
+  t.deepEqual(revisions, [...revisions].sort((a, b) => a - b), 'one frame per revision, in order');
+  const plug = frames.find((f) => f.revision === plugAt)!;
+  t.regex(plug.label, new RegExp(`put /spp/openstack/action/spp4/${A} = plug`));
+  t.is(plug.view.ports.find((p) => p.portId === A)?.state.split('.')[0], 'plugged');
+  t.is(frames[0]!.view.ports.length, 0, 'before the plug there is no port');
+  const code = new Promise<number | null>((resolve) => child.once('exit', resolve));
+  child.kill('SIGINT');
+  t.is(await code, 0);
+});
