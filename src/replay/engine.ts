@@ -336,6 +336,8 @@ export async function openHost(
   let trace: string[] = [];
   let tracing = options.step === true;
   const lastSeen = new Map<string, { state: string; revision: number }>();
+  // ports mid-run, kept apart from lastSeen: a long history has seen thousands of ports
+  const runningPorts = new Set<string>();
   const nicStates = new Map<number, string>();
   let stepCount = 0;
   const controller = new Controller({
@@ -357,6 +359,8 @@ export async function openHost(
     },
     onHistory: (portId, entry) => {
       lastSeen.set(portId, { state: entry.state, revision: entry.revision });
+      if (RUNNING_PORT.test(entry.state)) runningPorts.add(portId);
+      else runningPorts.delete(portId);
       if (tracing && !entry.commands) trace.push(`port ${portId}: ${entry.what}${entry.error ? ` (${entry.error})` : ''}`);
     },
     onNicState: (secId, state, lastError) => {
@@ -368,7 +372,7 @@ export async function openHost(
   // and no poll interval), so a turn of the event loop lets it run; the hooks
   // tell whether a machine is still mid-run; controller.idle() then confirms it settled.
   const busy = (): boolean => {
-    for (const p of lastSeen.values()) if (RUNNING_PORT.test(p.state)) return true;
+    if (runningPorts.size > 0) return true;
     for (const s of nicStates.values()) if (s === 'waitingForVf' || s === 'building') return true;
     return false;
   };
