@@ -87,7 +87,8 @@ export async function openSources(values: Values, positionals: readonly string[]
         cleanups.unshift(() => history!.close());
       } catch (err) {
         if (err instanceof InputError || err instanceof UsageError) throw err;
-        throw new SourceError(`cannot use etcd at ${where}: ${(err as Error).message.split('\n')[0]}`);
+        const why = (err as Error).message.split('\n')[0]!.replace(/\s*Resolution note:.*$/, '');
+        throw new SourceError(`cannot use etcd at ${where}: ${why}\nCheck --etcd-endpoints and that etcd is running.`);
       }
     };
     if (live) {
