@@ -60,8 +60,10 @@ export interface ReplayOptions {
 export interface InputSummary {
   readonly source: string;
   readonly format: ReplayInput['format'];
-  /** Keys of a snapshot, entries of an event log. */
+  /** Keys of a snapshot, entries of an event log, listed keys and events of etcd history. */
   readonly size: number;
+  /** etcd history: the keys as of this revision, then `events` changes up to `lastRevision`. */
+  readonly history?: { readonly listRevision: number; readonly keys: number; readonly events: number; readonly lastRevision: number };
 }
 
 export interface NicReport {
@@ -201,7 +203,14 @@ export async function replay(inputs: readonly ReplayInput[], options: ReplayOpti
 export function assembleReport(inputs: readonly ReplayInput[], hosts: readonly HostReport[], hostless: Record<string, string>, options: ReplayOptions): ReplayReport {
   const invariants = checkInvariants(hostless);
   return {
-    inputs: inputs.map((i) => ({ source: i.source, format: i.format, size: inputSize(i) })),
+    inputs: inputs.map((i) => ({
+      source: i.source,
+      format: i.format,
+      size: inputSize(i),
+      ...(i.kind === 'history'
+        ? { history: { listRevision: i.listRevision, keys: i.kvs.length, events: i.events.length, lastRevision: i.events[i.events.length - 1]?.revision ?? i.listRevision } }
+        : {}),
+    })),
     observed: options.observedFrom
       ? `the vfs start as ${options.observedFrom} reports them now (read with GET only; nothing is sent to it); emulated in-process in lenient mode`
       : options.observed
