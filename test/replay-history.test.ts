@@ -226,3 +226,23 @@ test('spp viz --replay --etcd-endpoints: the slider runs over the revisions of t
   child.kill('SIGINT');
   t.is(await code, 0);
 });
+
+test('a history longer than one watch window (1,000 revisions) is read whole, in order, each revision once, also from a revision that is not a window start', async (t) => {
+  const s = await startSystem(t, { agent: false, setup: false });
+  const n = 2600;
+  let i = 0;
+  await Promise.all(
+    Array.from({ length: 8 }, async () => {
+      for (let k = i++; k < n; k = i++) await s.client.put(keys.action('spp4', `p${k % 50}`)).value(k % 2 === 0 ? 'plug' : 'unplug');
+    }),
+  );
+  const client = connectEtcd({ endpoints: s.etcd.endpoints });
+  t.teardown(() => client.close());
+  const head = Number((await client.get('/').exec()).header.revision);
+  for (const from of [1, 777]) {
+    const read = await readHistory(client, { source: 'test', fromRevision: from });
+    const revisions = read.input.events.map((e) => e.revision);
+    const expected = Array.from({ length: head - Math.max(from, 2) + 1 }, (_, k) => Math.max(from, 2) + k);
+    t.deepEqual(revisions, expected, `from ${from}`);
+  }
+});

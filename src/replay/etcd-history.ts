@@ -42,6 +42,10 @@ export interface HistoryRead {
 
 /** How long the watch must stay quiet, once the keys match the target revision, before the history counts as read (etcd syncs a catching-up watcher every 100 ms). */
 const QUIET_MS = 300;
+/** Revisions per watcher: etcd's batch for a catching-up watcher (watchBatchMaxRevs). */
+const WINDOW_REVISIONS = 1000;
+/** Watchers at once; etcd syncs up to 512 per round. */
+const PARALLEL_WINDOWS = 16;
 
 interface Ranges {
   readonly prefixes: readonly string[];
@@ -138,43 +142,112 @@ export async function readHistory(client: Etcd3, req: HistoryRequest): Promise<H
     if (isCompacted(err)) throw new InputError(compactedMessage(from, await compactRevision(client, head)));
     throw err;
   }
-  const state = new Map(kvs.map((kv) => [kv.key, kv]));
-  const events: HistoryEvent[] = [];
-  const target = from > to ? undefined : await keysAt(client, ranges, to);
-
+  // etcd sends a catching-up watcher about 1,000 revisions per 100 ms: successive windows, each with its own watcher, arrive together
+  const windows: Array<{ start: number; end: number }> = [];
+  for (let start = from; start <= to; start += WINDOW_REVISIONS) windows.push({ start, end: Math.min(start + WINDOW_REVISIONS - 1, to) });
+  const bounds = [kvs, ...(await Promise.all(windows.map((w) => keysAt(client, ranges, w.end))))];
+  const sink = new FollowSink();
+  const parts: HistoryEvent[][] = new Array<HistoryEvent[]>(windows.length);
   let watcher: Watcher | undefined;
-  // after the history: batches wait here until follow() takes them
-  let later: HistoryEvent[][] = [];
-  let onLater: ((events: readonly HistoryEvent[]) => void) | undefined;
-  let failed: Error | undefined;
-  let onFailed: ((err: Error) => void) | undefined;
-  const history = await new Promise<HistoryEvent[]>((resolve, reject) => {
-    let done = from > to;
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    for (let i = next++; i < windows.length; i = next++) {
+      const last = i === windows.length - 1;
+      const w = await watchWindow(client, ranges, windows[i]!.start, windows[i]!.end, bounds[i]!, bounds[i + 1]!, last && req.follow ? sink : undefined);
+      parts[i] = w.events;
+      if (w.watcher) watcher = w.watcher;
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(PARALLEL_WINDOWS, windows.length) }, worker));
+  // nothing to read up to the head: following starts at `from`
+  if (windows.length === 0 && req.follow) watcher = (await watchWindow(client, ranges, from, from - 1, kvs, kvs, sink)).watcher;
+  return {
+    input: { kind: 'history', source: req.source, format: req.format ?? 'etcd-history', listRevision, kvs, events: parts.flat() },
+    head,
+    compacted,
+    follow: (onEvents, onError) => sink.attach(onEvents, onError),
+    async close() {
+      sink.detach();
+      await watcher?.cancel();
+    },
+  };
+}
+
+/** Batches after the history wait here until HistoryRead.follow() takes them. */
+class FollowSink {
+  private later: HistoryEvent[][] = [];
+  private failed: Error | undefined;
+  private onEvents: ((events: readonly HistoryEvent[]) => void) | undefined;
+  private onError: ((err: Error) => void) | undefined;
+
+  events(batch: HistoryEvent[]): void {
+    if (this.onEvents) this.onEvents(batch);
+    else this.later.push(batch);
+  }
+
+  error(err: Error): void {
+    if (this.onError) this.onError(err);
+    else this.failed = err;
+  }
+
+  attach(onEvents: (events: readonly HistoryEvent[]) => void, onError: (err: Error) => void): void {
+    this.onEvents = onEvents;
+    this.onError = onError;
+    for (const batch of this.later) onEvents(batch);
+    this.later = [];
+    if (this.failed) onError(this.failed);
+  }
+
+  detach(): void {
+    this.onEvents = undefined;
+    this.onError = undefined;
+  }
+}
+
+/**
+ * The events of revisions start..end, from one watch with start revision
+ * `start` over keys that were `initial` at start - 1 and are `target` at
+ * `end`. The watch is cancelled once the window is read, unless `follow`
+ * takes what comes after it.
+ */
+async function watchWindow(
+  client: Etcd3,
+  ranges: Ranges,
+  start: number,
+  end: number,
+  initial: readonly SnapshotKv[],
+  target: readonly SnapshotKv[],
+  follow: FollowSink | undefined,
+): Promise<{ events: HistoryEvent[]; watcher?: Watcher }> {
+  const state = new Map(initial.map((kv) => [kv.key, kv]));
+  const events: HistoryEvent[] = [];
+  let watcher: Watcher | undefined;
+  await new Promise<void>((resolve, reject) => {
+    let done = start > end;
     let quiet: NodeJS.Timeout | undefined;
     const finish = (): void => {
       if (done) return;
       done = true;
       clearTimeout(quiet);
-      resolve(events);
+      resolve();
     };
-    // the watch says nothing when the target revision changed keys elsewhere: the keys matching it, and a quiet watch, end the history
+    // the watch says nothing when the last revision changed keys elsewhere: the keys matching it, and a quiet watch, end the window
     const check = (): void => {
       clearTimeout(quiet);
-      if (done || !target || !sameKeys(state, target)) return;
+      if (done || !sameKeys(state, target)) return;
       quiet = setTimeout(finish, QUIET_MS);
     };
-    if (done) resolve(events);
-    if (done && !req.follow) return;
-    watcher = client.watch().prefix(commonPrefix(ranges)).startRevision(String(from)).watcher();
+    if (done) resolve();
+    if (done && !follow) return;
+    watcher = client.watch().prefix(commonPrefix(ranges)).startRevision(String(start)).watcher();
     watcher.on('connected', check);
     watcher.on('error', (err: Error) => {
-      const why = isCompacted(err) ? new InputError(`etcd cancelled the watch from revision ${from}: ${err.message}`) : err;
+      const why = isCompacted(err) ? new InputError(`etcd cancelled the watch from revision ${start}: ${err.message}`) : err;
       if (!done) {
         done = true;
         clearTimeout(quiet);
         reject(why);
-      } else if (onFailed) onFailed(why);
-      else failed = why;
+      } else follow?.error(why);
     });
     watcher.on('data', (res) => {
       const after: HistoryEvent[] = [];
@@ -183,37 +256,23 @@ export async function readHistory(client: Etcd3, req: HistoryRequest): Promise<H
         if (!wanted(ranges, key)) continue;
         const revision = Number(e.kv.mod_revision);
         const ev: HistoryEvent = e.type === 'Delete' ? { type: 'delete', key, revision } : { type: 'put', key, value: e.kv.value.toString(), revision };
-        if (!done && revision <= to) {
+        if (!done && revision <= end) {
           events.push(ev);
           if (ev.type === 'put') state.set(key, { key, value: ev.value, modRevision: revision });
           else state.delete(key);
         } else after.push(ev);
       }
-      if (!done && (after.length > 0 || events[events.length - 1]?.revision === to)) finish();
+      if (!done && (after.length > 0 || events[events.length - 1]?.revision === end)) finish();
       if (!done) check();
-      if (after.length === 0 || !req.follow) return;
-      if (onLater) onLater(after);
-      else later.push(after);
+      if (after.length > 0 && follow) follow.events(after);
     });
+  }).catch(async (err: unknown) => {
+    await watcher?.cancel();
+    throw err;
   });
-  if (watcher && !req.follow) {
+  if (watcher && !follow) {
     await watcher.cancel();
     watcher = undefined;
   }
-  return {
-    input: { kind: 'history', source: req.source, format: req.format ?? 'etcd-history', listRevision, kvs, events: history },
-    head,
-    compacted,
-    follow(onEvents, onError) {
-      onLater = onEvents;
-      onFailed = onError;
-      for (const batch of later) onEvents(batch);
-      later = [];
-      if (failed) onError(failed);
-    },
-    async close() {
-      onLater = undefined;
-      await watcher?.cancel();
-    },
-  };
+  return { events, ...(watcher ? { watcher } : {}) };
 }
