@@ -53,6 +53,8 @@ export interface ReplayOptions {
   readonly logger?: Logger;
   /** Where options.observed was read (a live spp-ctl's URL), for the report. */
   readonly observedFrom?: string;
+  /** HostSession.step returns what each step caused, without keeping it (--follow prints it as it happens). */
+  readonly traceSteps?: boolean;
   /** Keep every mutating spp-ctl request of each host (HostReport.requests). */
   readonly requests?: boolean;
 }
@@ -297,7 +299,7 @@ async function replayHost(
 /** One host's replay, fed a step at a time (the CLI's --follow feeds steps as etcd makes them). */
 export interface HostSession {
   readonly host: string;
-  /** Feeds one step and waits until the agent has settled; what the step caused (empty unless options.step). */
+  /** Feeds one step and waits until the agent has settled; what the step caused (empty unless options.step or traceSteps). */
   step(step: HostStep): Promise<StepReport>;
   /** The host as of the last step. */
   report(): HostReport;
@@ -343,7 +345,7 @@ export async function openHost(
   const commands: string[] = [];
   const requests: HttpRequest[] = [];
   let trace: string[] = [];
-  let tracing = options.step === true;
+  let tracing = options.step === true || options.traceSteps === true;
   const lastSeen = new Map<string, { state: string; revision: number }>();
   // ports mid-run, kept apart from lastSeen: a long history has seen thousands of ports
   const runningPorts = new Set<string>();
@@ -390,7 +392,7 @@ export async function openHost(
     for (let round = 0; ; round++) {
       for (let turns = 0; turns < 100 && (turns === 0 || busy()); turns++) await new Promise((r) => setImmediate(r));
       await controller.idle(600_000);
-      if (options.step) {
+      if (tracing) {
         for (const w of writer.log.slice(written)) trace.push(`agent: ${w.what}${w.events.length > 0 ? ` (revision ${w.events[0]!.revision})` : ''}`);
         written = writer.log.length;
       }

@@ -29,7 +29,7 @@ export class FollowReplay {
 
   /** Replays the history (every host, or options.host) and keeps the hosts' sessions open. */
   static async start(input: Extract<ReplayInput, { kind: 'history' }>, options: ReplayOptions): Promise<FollowReplay> {
-    const f = new FollowReplay(input, { ...options, logger: options.logger ?? silentLogger() });
+    const f = new FollowReplay(input, { ...options, traceSteps: true, logger: options.logger ?? silentLogger() });
     const plan = planSteps([input]);
     for (const [k, v] of Object.entries(plan.hostless)) f.hostless.set(k, v);
     if (options.host !== undefined && !plan.hosts.has(options.host)) plan.hosts.set(options.host, []);

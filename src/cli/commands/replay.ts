@@ -123,7 +123,7 @@ export const replayCommand: CliCommand = {
  * until Ctrl-C or a failed watch; then the final report.
  */
 async function followHistory(history: HistoryRead, options: ReplayOptions, format: 'text' | 'json', io: Io): Promise<number> {
-  const f = await FollowReplay.start(history.input, { ...options, step: true });
+  const f = await FollowReplay.start(history.input, options);
   try {
     const first = f.report();
     io.out(format === 'json' ? `${JSON.stringify(first)}\n` : formatReport(first, { step: options.step === true }));
