@@ -16,6 +16,7 @@ import { measureBurst, measureFloor, measurePlugs, measureProcessStart, measureR
 import { WATCH_MODES } from './bench/multi-agent';
 import { byLayer, hotOrigins, hotSpots, readCpuProfile } from './bench/profile';
 import { benchReplay } from './bench/replay';
+import { benchReplayHistory } from './bench/replay-history';
 import { Report } from './bench/report';
 
 const REAL_POLL_MS = 1000;
@@ -43,6 +44,7 @@ const command: CliCommand = {
     'scale-watch': { type: 'string', arg: 'shared|own', default: 'shared', help: 'the multi-agent\'s list-watch: one shared by every host (default), or one per host as the daemon has' },
     'replay-keys': { type: 'string', arg: 'N', help: 'keys of the generated replay snapshot (default 100000)' },
     'replay-snapshot': { type: 'string', arg: 'FILE', help: 'replay this etcdctl text snapshot instead of generating one' },
+    'history-revisions': { type: 'string', arg: 'N', help: "revisions of the one-host etcd history replayed (default 10000)" },
   },
   run: async () => 0,
 };
@@ -88,12 +90,14 @@ async function main(argv: string[]): Promise<number> {
   let nics: number;
   let vhosts: number;
   let replayKeys: number;
+  let historyRevisions: number;
   let scaleHosts: number;
   let scaleWatch: (typeof WATCH_MODES)[number];
   try {
     nics = int(values, 'burst-nics', 4, 1);
     vhosts = int(values, 'burst-vhosts', 4, 1);
     replayKeys = int(values, 'replay-keys', 100_000, 1);
+    historyRevisions = int(values, 'history-revisions', 10_000, 10);
     scaleHosts = int(values, 'scale-hosts', SCALE_HOSTS, 0);
     scaleWatch = choice(values, 'scale-watch', WATCH_MODES);
   } catch (err) {
@@ -279,6 +283,20 @@ async function main(argv: string[]): Promise<number> {
       report.value('replay.keys_per_s', 'keys/s', replay.keysPerSec);
       report.value('replay.peak_rss', 'KiB', replay.peakRssKb);
       report.goal('replay over 100,000 keys/s', replay.keysPerSec > 100_000, `${replay.keysPerSec.toFixed(0)} keys/s over ${replay.keys} keys`);
+    }
+
+    progress(`replay of one host's etcd history (${historyRevisions} revisions)`);
+    const history = await benchReplayHistory({ revisions: historyRevisions });
+    const historyGoal = `one host's ${historyRevisions.toLocaleString('en-US')}-revision etcd history read and replayed under 1 s`;
+    if ('failed' in history) {
+      report.note(`history replay failed: ${history.failed}`);
+      report.goal(historyGoal, false, `not measured: ${history.failed}`);
+    } else {
+      report.value('replay_history.revisions', 'revisions', history.revisions);
+      report.value('replay_history.read', 'ms', history.readMs, 'readHistory: the listing, then one watch from the start revision up to the head (etcd sends a catching-up watcher 1,000 revisions per 100 ms)');
+      report.value('replay_history.replay', 'ms', history.replayMs, `replay() of the ${history.steps} steps (one per revision of the host)`);
+      report.value('replay_history.time', 'ms', history.totalMs, 'read + replay, in a fresh process (after module loading)');
+      report.goal(historyGoal, history.totalMs < 1000, `${history.totalMs.toFixed(0)} ms (read ${history.readMs.toFixed(0)} ms, replay ${history.replayMs.toFixed(0)} ms)`);
     }
   } finally {
     await env.close();

@@ -5,7 +5,7 @@
  * where they come from, so the daemon (etcd3 + HTTP spp-ctl) and the replay
  * tool (snapshots + in-process emulator) share it.
  */
-import { Actor, createActor } from 'xstate';
+import { Actor, ActorOptions, AnyActorLogic, createActor } from 'xstate';
 import { Subject } from 'rxjs';
 import { DEFAULT_PORT_TIMERS, PlugInput, PortTimers, ReportInput, RunOutput, UnplugInput, portMachine } from '../../machines/port';
 import { NicRunOutput, nicMachine } from '../../machines/nic';
@@ -44,6 +44,8 @@ export interface ControllerOptions {
   readonly onHistory?: (portId: string, entry: HistoryEntry) => void;
   /** Every NIC machine state change. */
   readonly onNicState?: (secId: number, state: string, lastError?: string) => void;
+  /** The machines' timers (backoff, retry, resync); default the wall clock. The replay injects its own. */
+  readonly clock?: ActorOptions<AnyActorLogic>['clock'];
 }
 
 export interface HistoryEntry {
@@ -296,6 +298,7 @@ export class Controller {
           resyncIntervalMs: this.opts.resyncIntervalMs ?? 30_000,
           ...(this.opts.nicBackoff ? { backoffBaseMs: this.opts.nicBackoff.baseMs, backoffMaxMs: this.opts.nicBackoff.maxMs } : {}),
         },
+        ...(this.opts.clock ? { clock: this.opts.clock } : {}),
       });
       hooksOf.set(actor.system, {
         waitForVf: async () => this.waitForVf(nicLayout),
@@ -511,6 +514,7 @@ export class Controller {
     const history: HistoryEntry[] = [];
     const actor = createActor(providedPortMachine, {
       input: { host: this.opts.host, portId, intent, revision, timers: this.opts.portTimers ?? DEFAULT_PORT_TIMERS, nicReady: this.nicReadyFor(intent) },
+      ...(this.opts.clock ? { clock: this.opts.clock } : {}),
     });
     hooksOf.set(actor.system, {
       plug: async (input) => this.plug(input),

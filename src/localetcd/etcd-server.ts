@@ -24,6 +24,8 @@ export interface EtcdServerOptions {
   readonly extraArgs?: readonly string[];
   /** Captures etcd's own log lines (it is quiet otherwise). */
   readonly onLog?: (member: string, line: string) => void;
+  /** Fills a member's data dir before it first starts (e.g. `etcdctl snapshot restore`); etcd then serves that data. */
+  readonly prepare?: (member: EtcdMember, cluster: string) => Promise<void>;
 }
 
 /** One etcd process per member; a single-member cluster unless `size` says more. */
@@ -75,6 +77,8 @@ export class LocalEtcd {
     }
     const etcd = new LocalEtcd(members, root, options);
     try {
+      const cluster = members.map((x) => `${x.name}=${x.peerUrl}`).join(',');
+      for (const m of members) await options.prepare?.(m, cluster);
       for (const m of members) etcd.spawnMember(m, 'new');
       await etcd.waitHealthy();
     } catch (err) {

@@ -16,13 +16,14 @@ import { SppCtlClient, inProcessTransport } from '../sppctl/client';
 import { createEmulator } from '../sppctl/emulator';
 import type { VfStatus, VlanSetting } from '../sppctl/wire';
 import { groupHostViews } from '../setup/view';
-import { InputError, ReplayInput } from './input';
+import { InputError, ReplayInput, inputSize } from './input';
 import { Violation, checkHost, checkInvariants } from './invariants';
 import { KeySpace, KeySpaceWriter } from './keyspace';
 import { commandsForStatus } from './observed';
 import { HostStep, RecordedSppCtl, planSteps } from './steps';
 import { hostWeight, replayInWorkers, shareHosts, workerScript } from './pool';
 import { availableParallelism } from 'node:os';
+import { SimulatedClock } from 'xstate';
 
 export interface ReplayOptions {
   /** Only this host (default: every host found in the inputs). */
@@ -50,13 +51,21 @@ export interface ReplayOptions {
   readonly jobs?: number;
   /** The controllers' logger (default silent). */
   readonly logger?: Logger;
+  /** Where options.observed was read (a live spp-ctl's URL), for the report. */
+  readonly observedFrom?: string;
+  /** HostSession.step returns what each step caused, without keeping it (--follow prints it as it happens). */
+  readonly traceSteps?: boolean;
+  /** Keep every mutating spp-ctl request of each host (HostReport.requests). */
+  readonly requests?: boolean;
 }
 
 export interface InputSummary {
   readonly source: string;
   readonly format: ReplayInput['format'];
-  /** Keys of a snapshot, entries of an event log. */
+  /** Keys of a snapshot, entries of an event log, listed keys and events of etcd history. */
   readonly size: number;
+  /** etcd history: the keys as of this revision, then `events` changes up to `lastRevision`. */
+  readonly history?: { readonly listRevision: number; readonly keys: number; readonly events: number; readonly lastRevision: number };
 }
 
 export interface NicReport {
@@ -105,6 +114,8 @@ export interface HostReport {
   readonly ports: readonly PortReport[];
   /** spp-ctl commands in the order the agent sent them (spp_vf text form). */
   readonly commands: readonly string[];
+  /** With options.requests: the same commands as HTTP requests (requestText form). */
+  readonly requests?: readonly string[];
   /** Event logs only: the replay's requests against the recorded ones. */
   readonly recorded?: RecordedComparison;
   readonly invariants: readonly Violation[];
@@ -187,15 +198,29 @@ export async function replay(inputs: readonly ReplayInput[], options: ReplayOpti
   }
 
   const hosts = hostNames.map((h) => reports.get(h)!);
-  const hostless = options.host === undefined ? checkInvariants(plan.hostless) : [];
+  return assembleReport(inputs, hosts, options.host === undefined ? plan.hostless : {}, options);
+}
+
+/** The whole report from the hosts' reports; `hostless`: the keys that belong to no host, checked here. */
+export function assembleReport(inputs: readonly ReplayInput[], hosts: readonly HostReport[], hostless: Record<string, string>, options: ReplayOptions): ReplayReport {
+  const invariants = checkInvariants(hostless);
   return {
-    inputs: inputs.map((i) => ({ source: i.source, format: i.format, size: i.kind === 'snapshot' ? i.kvs.length : i.entries.length })),
-    observed: options.observed
-      ? `the vfs start in the given status (${[...options.observed.keys()].map((id) => `vf ${id}`).join(', ')}), emulated in-process in lenient mode`
-      : 'every spp_vf starts empty (as after a host reboot) unless an event log recorded its status; emulated in-process in lenient mode (intended spp-ctl behaviour, no 4096-byte status limit)',
+    inputs: inputs.map((i) => ({
+      source: i.source,
+      format: i.format,
+      size: inputSize(i),
+      ...(i.kind === 'history'
+        ? { history: { listRevision: i.listRevision, keys: i.kvs.length, events: i.events.length, lastRevision: i.events[i.events.length - 1]?.revision ?? i.listRevision } }
+        : {}),
+    })),
+    observed: options.observedFrom
+      ? `the vfs start as ${options.observedFrom} reports them now (read with GET only; nothing is sent to it); emulated in-process in lenient mode`
+      : options.observed
+        ? `the vfs start in the given status (${[...options.observed.keys()].map((id) => `vf ${id}`).join(', ')}), emulated in-process in lenient mode`
+        : 'every spp_vf starts empty (as after a host reboot) unless an event log recorded its status; emulated in-process in lenient mode (intended spp-ctl behaviour, no 4096-byte status limit)',
     hosts,
-    invariants: hostless,
-    ok: hostless.length === 0 && hosts.every((h) => h.invariants.length === 0),
+    invariants,
+    ok: invariants.length === 0 && hosts.every((h) => h.invariants.length === 0),
   };
 }
 
@@ -207,11 +232,11 @@ export interface HostJob {
 }
 
 /** The options a worker thread can take: plain data, no callbacks. */
-export type WorkerReplayOptions = Pick<ReplayOptions, 'observed' | 'untilRevision' | 'frames' | 'step' | 'concurrency'>;
+export type WorkerReplayOptions = Pick<ReplayOptions, 'observed' | 'untilRevision' | 'frames' | 'step' | 'concurrency' | 'requests'>;
 
 function workerOptions(o: ReplayOptions): WorkerReplayOptions {
-  const { observed, untilRevision, frames, step, concurrency } = o;
-  return { observed, untilRevision, frames, step, concurrency };
+  const { observed, untilRevision, frames, step, concurrency, requests } = o;
+  return { observed, untilRevision, frames, step, concurrency, requests };
 }
 
 /**
@@ -259,17 +284,52 @@ async function replayHost(
   options: ReplayOptions,
   progress: () => void,
 ): Promise<HostReport> {
+  const session = await openHost(host, steps, recorded, options);
+  try {
+    for (const step of steps) {
+      await session.step(step);
+      progress();
+    }
+    return session.report();
+  } finally {
+    await session.close();
+  }
+}
+
+/** One host's replay, fed a step at a time (the CLI's --follow feeds steps as etcd makes them). */
+export interface HostSession {
+  readonly host: string;
+  /** Feeds one step and waits until the agent has settled; what the step caused (empty unless options.step or traceSteps). */
+  step(step: HostStep): Promise<StepReport>;
+  /** The host as of the last step. */
+  report(): HostReport;
+  close(): Promise<void>;
+}
+
+/**
+ * Opens a host's replay: its emulator follows the first valid configuration
+ * in `known` (the steps known so far), its vfs start in options.observed or
+ * the status the event log recorded.
+ */
+export async function openHost(
+  host: string,
+  known: readonly HostStep[],
+  recorded: RecordedSppCtl | undefined,
+  options: ReplayOptions,
+): Promise<HostSession> {
   const until = options.untilRevision;
-  const configuration = configurationOf(host, steps);
+  const configuration = configurationOf(host, known);
   const emulator = createEmulator({ mappings: configuration ?? [], lenient: true, now: () => 0, log: false });
   const sppctl = new SppCtlClient(inProcessTransport(emulator), { now: () => 0 });
   const preset = options.observed ?? recorded?.firstStatus;
   for (const [secId, status] of [...(preset ?? new Map<number, VfStatus>())].sort(([a], [b]) => a - b)) {
     if (!emulator.secIds().includes(secId)) {
+      emulator.close();
       throw new InputError(`vf status for vf ${secId}: host ${host}'s configuration has no such spp_vf (it has ${emulator.secIds().map((i) => `vf ${i}`).join(', ') || 'none'})`);
     }
     for (const cmd of commandsForStatus(status)) {
       await sppctl.send(cmd).catch((err: Error) => {
+        emulator.close();
         throw new InputError(`vf status for vf ${secId} cannot be set up in the emulator: ${describeCommand(cmd)}: ${err.message}`);
       });
     }
@@ -278,14 +338,19 @@ async function replayHost(
   const space = new KeySpace();
   const input = new KeySpace();
   const writer = new KeySpaceWriter(space);
-  // An event log already holds the watch events of the agent's own writes.
-  const feedback = !steps.some((s) => s.logged);
+  // A record that holds the agent's own writes (an event log, etcd's history
+  // with an agent at work) already brings their watch events: from its first
+  // such step on, the replay's own writes are not fed back.
+  let feedback = !known.some((s) => s.logged);
   const commands: string[] = [];
   const requests: HttpRequest[] = [];
   let trace: string[] = [];
-  let tracing = options.step === true;
+  let tracing = options.step === true || options.traceSteps === true;
   const lastSeen = new Map<string, { state: string; revision: number }>();
+  // ports mid-run, kept apart from lastSeen: a long history has seen thousands of ports
+  const runningPorts = new Set<string>();
   const nicStates = new Map<number, string>();
+  let stepCount = 0;
   const controller = new Controller({
     host,
     sppctl,
@@ -294,14 +359,19 @@ async function replayHost(
     portTimers: { reassertMs: [], backoffBaseMs: 500, backoffMaxMs: 30_000 },
     resyncIntervalMs: NEVER_MS,
     nicBackoff: { baseMs: 250, maxMs: 10_000 },
+    // The replay's clock does not move: a backoff or retry waits for ever
+    // rather than firing during whichever later step the wall clock reaches.
+    clock: new SimulatedClock(),
     now: () => 0,
     onCommand: (cmd, text) => {
       commands.push(text);
-      if (recorded) requests.push(toRequest(cmd));
+      if (recorded || options.requests) requests.push(toRequest(cmd));
       if (tracing) trace.push(text);
     },
     onHistory: (portId, entry) => {
       lastSeen.set(portId, { state: entry.state, revision: entry.revision });
+      if (RUNNING_PORT.test(entry.state)) runningPorts.add(portId);
+      else runningPorts.delete(portId);
       if (tracing && !entry.commands) trace.push(`port ${portId}: ${entry.what}${entry.error ? ` (${entry.error})` : ''}`);
     },
     onNicState: (secId, state, lastError) => {
@@ -313,7 +383,7 @@ async function replayHost(
   // and no poll interval), so a turn of the event loop lets it run; the hooks
   // tell whether a machine is still mid-run; controller.idle() then confirms it settled.
   const busy = (): boolean => {
-    for (const p of lastSeen.values()) if (RUNNING_PORT.test(p.state)) return true;
+    if (runningPorts.size > 0) return true;
     for (const s of nicStates.values()) if (s === 'waitingForVf' || s === 'building') return true;
     return false;
   };
@@ -322,7 +392,7 @@ async function replayHost(
     for (let round = 0; ; round++) {
       for (let turns = 0; turns < 100 && (turns === 0 || busy()); turns++) await new Promise((r) => setImmediate(r));
       await controller.idle(600_000);
-      if (options.step) {
+      if (tracing) {
         for (const w of writer.log.slice(written)) trace.push(`agent: ${w.what}${w.events.length > 0 ? ` (revision ${w.events[0]!.revision})` : ''}`);
         written = writer.log.length;
       }
@@ -336,9 +406,10 @@ async function replayHost(
 
   const frames: ViewFrame[] = [];
   const stepReports: StepReport[] = [];
-  try {
-    for (const step of steps) {
-      const ev = step.event;
+  const step = async (s: HostStep): Promise<StepReport> => {
+    if (s.logged) feedback = false;
+    trace = [];
+    for (const ev of [s.event, ...(s.more ?? [])]) {
       if (ev.type === 'reset') {
         space.reset(ev.entries, ev.revision);
         input.reset(ev.entries, ev.revision);
@@ -346,14 +417,18 @@ async function replayHost(
         space.apply(ev);
         input.apply(ev);
       }
-      trace = [];
       controller.handle(ev);
-      await settle();
-      // the step's own revision: the agent's writes during the step may have gone past it (view.revision)
-      if (options.frames) frames.push({ revision: step.revision, label: step.label, view: controller.view() });
-      if (options.step) stepReports.push({ revision: step.revision, label: step.label, trace });
-      progress();
     }
+    await settle();
+    stepCount++;
+    // the step's own revision: the agent's writes during the step may have gone past it (view.revision)
+    if (options.frames) frames.push({ revision: s.revision, label: s.label, view: controller.view() });
+    const report: StepReport = { revision: s.revision, label: s.label, trace };
+    if (options.step) stepReports.push(report);
+    return report;
+  };
+
+  const report = (): HostReport => {
     const view = controller.view();
     const nics: NicReport[] = view.nics.map((n) => ({
       secId: n.secId,
@@ -389,22 +464,30 @@ async function replayHost(
     return {
       host,
       revision: view.revision,
-      steps: steps.length,
+      steps: stepCount,
       configuration: view.configuration,
       configurationErrors: view.configurationErrors,
       nics,
       ports,
-      commands,
+      commands: [...commands],
+      ...(options.requests ? { requests: requests.map(requestText) } : {}),
       ...(recorded ? { recorded: compareRequests(recorded.requests.filter((r) => until === undefined || r.revision <= until).map((r) => r.request), requests) } : {}),
       invariants: hostView ? checkHost(hostView) : [],
-      ...(options.step ? { trace: stepReports } : {}),
-      ...(options.frames ? { frames } : {}),
+      ...(options.step ? { trace: [...stepReports] } : {}),
+      ...(options.frames ? { frames: [...frames] } : {}),
     };
-  } finally {
-    tracing = false;
-    await controller.stop(100);
-    emulator.close();
-  }
+  };
+
+  return {
+    host,
+    step,
+    report,
+    async close() {
+      tracing = false;
+      await controller.stop(100);
+      emulator.close();
+    },
+  };
 }
 
 function vhostOf(intent: PortIntent): { vhostId?: number } {

@@ -9,7 +9,14 @@ import type { Violation } from './invariants';
 
 export function formatReport(report: ReplayReport, opts: { step?: boolean } = {}): string {
   const out: string[] = [];
-  for (const i of report.inputs) out.push(`input: ${i.source} (${i.format}, ${i.size} ${i.format === 'event-log' ? 'entries' : 'keys'})`);
+  for (const i of report.inputs) {
+    const h = i.history;
+    out.push(
+      h
+        ? `input: ${i.source} (${i.format}: ${h.keys} key${h.keys === 1 ? '' : 's'} at revision ${h.listRevision}, then ${h.events} change${h.events === 1 ? '' : 's'} up to revision ${h.lastRevision})`
+        : `input: ${i.source} (${i.format}, ${i.size} ${i.format === 'event-log' ? 'entries' : 'keys'})`,
+    );
+  }
   out.push(`observed: ${report.observed}`);
   for (const h of report.hosts) {
     out.push('');
@@ -70,4 +77,9 @@ function formatStep(s: StepReport): string[] {
 
 function formatViolations(list: readonly Violation[]): string[] {
   return list.flatMap((v) => [`    ${v.code}: ${v.message}`, `      keys: ${v.keys.join(' ')}`]);
+}
+
+/** One step of `spp replay --follow`, as it happens. */
+export function formatFollowedStep(s: StepReport & { readonly host: string }): string {
+  return `${[`[${s.revision}] host ${s.host}: ${s.label}`, ...s.trace.map((t) => `    ${t}`)].join('\n')}\n`;
 }

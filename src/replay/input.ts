@@ -24,7 +24,26 @@ export type ReplayInput =
       readonly revision?: number;
       readonly kvs: readonly SnapshotKv[];
     }
-  | { readonly kind: 'events'; readonly source: string; readonly format: 'event-log'; readonly entries: readonly RecordEntry[] };
+  | { readonly kind: 'events'; readonly source: string; readonly format: 'event-log'; readonly entries: readonly RecordEntry[] }
+  | {
+      /** etcd's own revision history (a live cluster's watch, or a backup served by a temporary etcd). */
+      readonly kind: 'history';
+      readonly source: string;
+      readonly format: 'etcd-history' | 'etcd-snapshot-file';
+      /** The keys as of this revision start the replay (0: none, a fresh etcd). */
+      readonly listRevision: number;
+      readonly kvs: readonly SnapshotKv[];
+      /** Every change after listRevision, in revision order. */
+      readonly events: readonly HistoryEvent[];
+    };
+
+/** One key change of etcd's history. */
+export type HistoryEvent = { readonly type: 'put'; readonly key: string; readonly value: string; readonly revision: number } | { readonly type: 'delete'; readonly key: string; readonly revision: number };
+
+/** Keys of a snapshot, entries of an event log, listed keys and events of a history. */
+export function inputSize(i: ReplayInput): number {
+  return i.kind === 'snapshot' ? i.kvs.length : i.kind === 'events' ? i.entries.length : i.kvs.length + i.events.length;
+}
 
 /** Input that cannot be read: the CLI exits 2 with this message. */
 export class InputError extends Error {}

@@ -11,7 +11,7 @@ import { ROOT, parseKey } from '../protocol/keys';
 import type { HttpRequest } from '../sppctl/commands';
 import { VfStatus } from '../sppctl/wire';
 import { isRight } from 'fp-ts/lib/Either';
-import type { ReplayInput } from './input';
+import type { HistoryEvent, ReplayInput } from './input';
 
 export type StepEvent = Extract<ListWatchEvent, { type: 'reset' | 'put' | 'delete' }>;
 
@@ -21,9 +21,13 @@ export interface HostStep {
   readonly label: string;
   readonly source: string;
   readonly event: StepEvent;
-  /** From an agent's event log, which also holds the events of that agent's own writes. */
+  /** The other events of the same etcd revision (one transaction), handled before the step settles. */
+  readonly more?: readonly KeyStepEvent[];
+  /** From a record that also holds the events of the agent's own writes (an event log, or etcd's history with an agent at work). */
   readonly logged: boolean;
 }
+
+export type KeyStepEvent = Extract<StepEvent, { type: 'put' | 'delete' }>;
 
 /** What an agent's event log recorded of its spp-ctl side. */
 export interface RecordedSppCtl {
@@ -81,7 +85,22 @@ export function planSteps(inputs: readonly ReplayInput[]): StepPlan {
     push(ownerHost(ev.key), ev, source, logged);
   };
   let listed = false;
-  for (const input of inputs) {
+  // a history is its listing (as a snapshot would be) followed by its events
+  const expanded = inputs.flatMap((i): ReplayInput[] =>
+    i.kind === 'history' ? [{ kind: 'snapshot', source: i.source, format: 'etcdctl-json', revision: i.listRevision, kvs: i.kvs }, i] : [i],
+  );
+  for (const input of expanded) {
+    if (input.kind === 'history') {
+      for (const ev of input.events) {
+        if (ev.type === 'put') state.set(ev.key, ev.value);
+        else state.delete(ev.key);
+        revision = Math.max(revision, ev.revision);
+      }
+      const writers = agentHosts(input.events);
+      for (const [h, steps] of eventSteps(input.events, input.source, (x) => writers.has(x))) stepsOf(h).push(...steps);
+      listed = true;
+      continue;
+    }
     if (input.kind === 'snapshot') {
       const next = new Map(input.kvs.map((kv) => [kv.key, kv]));
       if (!listed) {
@@ -154,6 +173,38 @@ export function planSteps(inputs: readonly ReplayInput[]): StepPlan {
   const hostless: Record<string, string> = {};
   for (const [k, v] of state) if (ownerHost(k) === undefined) hostless[k] = v;
   return { hosts, hostless, recorded };
+}
+
+/** Hosts whose history holds writes only an agent makes (port_status, agent state): the agent's own events are in it. */
+export function agentHosts(events: readonly HistoryEvent[]): Set<string> {
+  const out = new Set<string>();
+  for (const ev of events) {
+    const parsed = parseKey(ev.key);
+    if (parsed && (parsed.kind === 'port_status' || parsed.kind === 'agent')) out.add(parsed.host);
+  }
+  return out;
+}
+
+/**
+ * etcd history events as steps per host: the events of one revision (one
+ * transaction) that belong to the same host are one step, as one watch
+ * response delivers them to the agent. Events in revision order.
+ */
+export function eventSteps(events: readonly HistoryEvent[], source: string, logged: (host: string) => boolean): Map<string, HostStep[]> {
+  const out = new Map<string, HostStep[]>();
+  for (const ev of events) {
+    const host = ownerHost(ev.key);
+    if (host === undefined) continue;
+    let steps = out.get(host);
+    if (!steps) out.set(host, (steps = []));
+    const last = steps[steps.length - 1];
+    if (last && last.revision === ev.revision) {
+      steps[steps.length - 1] = { ...last, label: `${last.label}; ${labelOf(ev, source)}`, more: [...(last.more ?? []), ev] };
+      continue;
+    }
+    steps.push({ revision: ev.revision, label: labelOf(ev, source), source, event: ev, logged: logged(host) });
+  }
+  return out;
 }
 
 const WRITE_ORDER = ['configuration', 'vhost', 'bind_port', 'action', 'port_status', 'agent'];

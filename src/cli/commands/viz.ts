@@ -1,29 +1,34 @@
-import { InputError, readInput, replay, ReplayInput } from '../../replay';
+import { InputError, replay } from '../../replay';
 import { parseListen } from '../../viz/listen';
 import { startVizServer } from '../../viz/server';
 import { CliCommand, UsageError, str } from '../framework';
+import { OpenedSources, openSources, sourceOptions } from './replay-sources';
 import { untilSignal } from '../signals';
 
 export const vizCommand: CliCommand = {
   path: ['viz'],
   summary: 'serve the visualizer over a replay: step through an etcd snapshot or an agent event log',
-  positionals: '--replay INPUT...',
+  positionals: '--replay INPUT... | --replay --etcd-endpoints E',
   description: [
     'Replays INPUT (any input `spp replay` reads) with the agent\'s own machines and',
     'serves the same page a running agent serves with --ui, with a slider over the',
-    'replay\'s steps. For a live agent use `spp agent --ui 127.0.0.1:PORT` instead.',
+    'replay\'s steps (one per etcd revision for etcd history). For a live agent use',
+    '`spp agent --ui 127.0.0.1:PORT` instead.',
     '',
     'examples:',
     '  spp viz --replay before.txt after.txt --host spp4',
+    '  spp viz --replay --etcd-endpoints 127.0.0.1:2379 --host spp4 --from-revision 120',
+    '  spp viz --replay backup.db --host spp4',
     '  spp viz --replay agent.jsonl --listen 127.0.0.1:8080',
   ].join('\n'),
   options: {
-    replay: { type: 'boolean', help: 'the positional INPUT files are replayed (required: the only source besides a live agent)' },
+    replay: { type: 'boolean', help: 'replay the INPUT files, or the etcd history with --etcd-endpoints (required: the only source besides a live agent)' },
     host: { type: 'string', arg: 'HOST', help: 'the host to show when the input has several (default: the first)' },
     listen: { type: 'string', arg: 'HOST:PORT', default: '127.0.0.1:7781', help: 'where to serve the page (default 127.0.0.1:7781)' },
+    ...sourceOptions,
   },
   async run(values, positionals, io) {
-    if (values['replay'] !== true || positionals.length === 0) throw new UsageError('give --replay and at least one INPUT file');
+    if (values['replay'] !== true) throw new UsageError('give --replay and at least one INPUT file, or --replay --etcd-endpoints');
     let listen: { host: string; port: number };
     try {
       listen = parseListen(str(values, 'listen', true), '--listen');
@@ -31,15 +36,20 @@ export const vizCommand: CliCommand = {
       throw new UsageError((err as Error).message);
     }
     const host = str(values, 'host');
-    let inputs: ReplayInput[];
+    let sources: OpenedSources | undefined;
+    let report;
     try {
-      inputs = [];
-      for (const p of positionals) inputs.push(await readInput(p));
+      sources = await openSources(values, positionals, io);
+      const observed = sources.observed;
+      // the replay needs its sources only while it runs (a backup's temporary etcd goes right after)
+      report = await replay(sources.inputs, { ...(host !== undefined ? { host } : {}), ...(observed ? { observed: observed.statuses, observedFrom: observed.from } : {}), frames: true });
     } catch (err) {
+      if (err instanceof UsageError) throw err;
       io.err(`spp viz: ${(err as Error).message}\n`);
       return err instanceof InputError ? 2 : 1;
+    } finally {
+      await sources?.close();
     }
-    const report = await replay(inputs, { ...(host !== undefined ? { host } : {}), frames: true });
     const shown = report.hosts[0];
     if (!shown) {
       io.err(`spp viz: no host${host ? ` ${host}` : ''} in the input\n`);
