@@ -12,8 +12,10 @@ import { HistoryRead, readHistory } from '../../replay/etcd-history';
 import { InputError, ReplayInput, readInput } from '../../replay/input';
 import { configuredVfs, readSppCtlStatuses } from '../../replay/sppctl-observed';
 import type { VfStatus } from '../../sppctl/wire';
-import { Io, OptionSpec, UsageError, Values, etcdOptions, int, str } from '../framework';
-import { CLI_CALL_TIMEOUT_MS, endpointsOf } from './etcd-session';
+import type { EtcdConnectOptions } from '../../etcd/connect';
+import { etcdConnectOptions, etcdOptions } from '../etcd-options';
+import { Io, OptionSpec, UsageError, Values, int, str } from '../framework';
+import { CLI_CALL_TIMEOUT_MS, describeEtcdFailure } from './etcd-session';
 
 export const sourceOptions: Record<string, OptionSpec> = {
   // the etcd connection options: the only place these commands define them
@@ -24,9 +26,9 @@ export const sourceOptions: Record<string, OptionSpec> = {
 };
 
 /** The etcd client of these commands (one place, for the shared TLS/auth options of every command). */
-function connect(values: Values, io: Io): { client: Etcd3; endpoints: string[] } {
-  const endpoints = endpointsOf(values, io);
-  return { client: connectEtcd({ endpoints, callTimeoutMs: CLI_CALL_TIMEOUT_MS }), endpoints };
+function connect(values: Values, io: Io): { client: Etcd3; conn: EtcdConnectOptions } {
+  const conn = etcdConnectOptions(values, io.env);
+  return { client: connectEtcd({ ...conn, callTimeoutMs: CLI_CALL_TIMEOUT_MS }), conn };
 }
 
 export interface OpenedSources {
@@ -73,7 +75,7 @@ export async function openSources(values: Values, positionals: readonly string[]
     let history: HistoryRead | undefined;
     // with --spp-ctl the plan starts from the keys as they are now, unless told otherwise
     const atHead = sppCtl !== undefined && from === undefined;
-    const fromEtcd = async (client: Etcd3, source: string, format: 'etcd-history' | 'etcd-snapshot-file', where: string): Promise<void> => {
+    const fromEtcd = async (client: Etcd3, source: string, format: 'etcd-history' | 'etcd-snapshot-file', conn: EtcdConnectOptions, what = ''): Promise<void> => {
       try {
         history = await readHistory(client, {
           source,
@@ -87,14 +89,13 @@ export async function openSources(values: Values, positionals: readonly string[]
         cleanups.unshift(() => history!.close());
       } catch (err) {
         if (err instanceof InputError || err instanceof UsageError) throw err;
-        const why = (err as Error).message.split('\n')[0]!.replace(/\s*Resolution note:.*$/, '');
-        throw new SourceError(`cannot use etcd at ${where}: ${why}\nCheck --etcd-endpoints and that etcd is running.`);
+        throw new SourceError(`${describeEtcdFailure(err as Error, conn, false).trimEnd()}${what}`);
       }
     };
     if (live) {
-      const { client, endpoints } = connect(values, io);
+      const { client, conn } = connect(values, io);
       cleanups.push(async () => client.close());
-      await fromEtcd(client, `etcd ${endpoints.join(',')}`, 'etcd-history', endpoints.join(','));
+      await fromEtcd(client, `etcd ${conn.endpoints.join(',')}`, 'etcd-history', conn);
     } else {
       for (const p of positionals) {
         if (await looksLikeEtcdSnapshot(p)) {
@@ -107,7 +108,7 @@ export async function openSources(values: Values, positionals: readonly string[]
           const served = await serving;
           const client = connectEtcd({ endpoints: [...served.endpoints], callTimeoutMs: 30_000 });
           cleanups.unshift(async () => client.close());
-          await fromEtcd(client, p, 'etcd-snapshot-file', `${served.endpoints.join(',')} (serving ${p})`);
+          await fromEtcd(client, p, 'etcd-snapshot-file', { endpoints: [...served.endpoints] }, ` (the temporary etcd serving ${p})`);
           continue;
         }
         if (await looksBinary(p)) throw notASnapshot(p);
