@@ -402,7 +402,7 @@ async function replayHost(
     };
   } finally {
     tracing = false;
-    await controller.stop(100);
+    await controller.stop(100, 100);
     emulator.close();
   }
 }
