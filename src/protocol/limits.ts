@@ -33,14 +33,15 @@ export function valueLimitOf(key: string): number {
   return kind ? VALUE_LIMITS[kind] : DEFAULT_VALUE_LIMIT;
 }
 
-/** Why the value of `key` is too big, or undefined. Cheap: no byte count unless the length is near the limit. */
+/** Why the value of `key` is too big, or undefined. */
 export function sizeProblem(key: string, raw: string): string | undefined {
   const limit = valueLimitOf(key);
-  // a UTF-16 unit is at least one UTF-8 byte, so only a value near the limit needs counting
-  const bytes = raw.length > limit ? raw.length : raw.length * 3 > limit ? Buffer.byteLength(raw, 'utf8') : raw.length;
+  // a UTF-16 unit is at least one UTF-8 byte: most values need no count
+  if (raw.length * 3 <= limit) return undefined;
+  const bytes = Buffer.byteLength(raw, 'utf8');
   if (bytes <= limit) return undefined;
   const kind = parseKey(key)?.kind;
-  return `${key}: value is ${raw.length > limit ? 'at least ' : ''}${bytes} bytes; ${kind ? `a ${kind} value` : 'a value'} may have at most ${limit} bytes`;
+  return `${key}: value is ${bytes} bytes; ${kind ? `a ${kind} value` : 'a value'} may have at most ${limit} bytes`;
 }
 
 interface Frame {
