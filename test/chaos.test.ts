@@ -92,7 +92,7 @@ async function runSeed(t: ExecutionContext, seed: number): Promise<Counts> {
     while (Date.now() < trafficEnd) {
       await sleep(r.int(50, 400));
       const free = vhosts.filter((v) => !bound.has(v.vhostId));
-      if (free.length > 0 && (bound.size === 0 || r.next() < 0.55)) {
+      if (free.length > 0 && (bound.size === 0 || r.next() < 0.65)) {
         const v = r.pick(free);
         const current = await retry('read vhost', () => s.client.get(keys.vhost(s.host, v.phys, v.vhostId)).string(), counts, hardEnd);
         if (current !== FREE_VHOST) continue; // still held by a port being unplugged
