@@ -631,7 +631,7 @@ export class Controller {
           if (attempt >= 2) {
             throw new PermanentError(`spp-ctl rejected the plan for vhost ${vhostId} even after re-reading the vf status: ${failure.message}`);
           }
-          this.log.warn('spp-ctl rejected a command; re-read the vf status to plan a repair', { port: portId, vhost: vhostId, error: failure.message });
+          this.log.warn('spp-ctl rejected a command; re-reading the vf status to plan a repair', { port: portId, vhost: vhostId, error: failure.message });
         }
       }
     });
