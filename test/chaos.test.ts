@@ -67,7 +67,9 @@ async function retry<T>(what: string, op: () => Promise<T>, counts: Counts, dead
 }
 
 async function runSeed(t: ExecutionContext, seed: number): Promise<Counts> {
+  // one generator per loop: each makes the same choices for a seed, whatever the timing of the other
   const r = rng(seed);
+  const rf = rng(seed ^ 0x9e3779b9);
   const s = await startSystem(t, { agent: false, settings: {} });
   const layout = hostLayout(s.configuration);
   const counts: Counts = { binds: 0, unbinds: 0, agentKills: 0, etcdRestarts: 0, emulatorKills: 0, vfRestarts: 0, vfRestartsWithDownTime: 0, sppctlFaults: 0 };
@@ -130,41 +132,41 @@ async function runSeed(t: ExecutionContext, seed: number): Promise<Counts> {
 
   const faults = async (): Promise<void> => {
     while (!stopFaults && Date.now() < trafficEnd) {
-      await sleep(r.int(300, 1500));
+      await sleep(rf.int(300, 1500));
       if (stopFaults || Date.now() >= trafficEnd) break;
-      const kind = r.pick(['agentKill', 'agentKill', 'etcdRestart', 'emulatorKill', 'vfRestart', 'vfRestart', 'sppctlFault', 'sppctlFault', 'sppctlFault'] as const);
+      const kind = rf.pick(['agentKill', 'agentKill', 'etcdRestart', 'emulatorKill', 'vfRestart', 'vfRestart', 'sppctlFault', 'sppctlFault', 'sppctlFault'] as const);
       switch (kind) {
         case 'agentKill':
           await s.killChild('SIGKILL');
-          await sleep(r.int(0, 800));
+          await sleep(rf.int(0, 800));
           spawn();
           counts['agentKills']! += 1;
           break;
         case 'etcdRestart':
           etcdDown = true;
           await s.etcd.stopMember('m0');
-          await sleep(r.int(300, 2000));
+          await sleep(rf.int(300, 2000));
           await s.etcd.startMember('m0');
           etcdDown = false;
           counts['etcdRestarts']! += 1;
           break;
         case 'emulatorKill':
-          await s.restartSim(r.int(100, 1000));
+          await s.restartSim(rf.int(100, 1000));
           counts['emulatorKills']! += 1;
           break;
         case 'vfRestart': {
-          const downMs = r.next() < 0.4 ? r.int(200, 1500) : 0;
-          s.sim.emulator.restartVf(r.int(1, layout.length), downMs);
+          const downMs = rf.next() < 0.4 ? rf.int(200, 1500) : 0;
+          s.sim.emulator.restartVf(rf.int(1, layout.length), downMs);
           counts['vfRestarts']! += 1;
           if (downMs > 0) counts['vfRestartsWithDownTime']! += 1;
           break;
         }
         case 'sppctlFault':
           s.sim.emulator.addFault({
-            count: r.int(1, 3),
-            action: r.pick(['error', 'drop'] as const),
-            when: r.pick(['before', 'after'] as const),
-            path: r.pick(['classifier_table', '/components/[^/]+/ports$', '^/v1/vfs/[0-9]+$', '^/v1/processes$', '.']),
+            count: rf.int(1, 3),
+            action: rf.pick(['error', 'drop'] as const),
+            when: rf.pick(['before', 'after'] as const),
+            path: rf.pick(['classifier_table', '/components/[^/]+/ports$', '^/v1/vfs/[0-9]+$', '^/v1/processes$', '.']),
           });
           counts['sppctlFaults']! += 1;
           break;
