@@ -250,7 +250,8 @@ async function runSeed(t: ExecutionContext, seed: number): Promise<Counts> {
 }
 
 if (!enabled) {
-  test('chaos soak (set SPP_CHAOS=1, or run `npm run test:chaos`)', (t) => t.pass());
+  // listed as skipped in `npm test`, so it is clear the soak exists and how to run it
+  test.skip('chaos soak: run `npm run test:chaos` (SPP_CHAOS=1)', () => undefined);
 } else {
   for (const seed of SEEDS) {
     test.serial(`chaos seed ${seed}: ${SECONDS} s of plug/unplug traffic with agent SIGKILLs, etcd restarts, emulator kills, vf restarts and spp-ctl faults`, async (t) => {

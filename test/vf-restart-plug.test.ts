@@ -7,7 +7,7 @@
  * within a few seconds is the fix's doing, not the resync's.
  */
 import test, { ExecutionContext } from 'ava';
-import { keys } from '../src/protocol/keys';
+import { keys, prefixes } from '../src/protocol/keys';
 import { currentRevision, watchHistory } from './helpers/history';
 import { pyBind, waitUp } from './helpers/neutron';
 import { System, nicsReady, startSystem } from './helpers/system';
@@ -18,7 +18,9 @@ const PORT = { portId: 'e0000000-0000-0000-0000-000000000001', vhostId: 0, phys:
 /** Binds PORT after `disturb` and checks that it comes up without port_status ever being an error. */
 async function plugAcross(t: ExecutionContext, s: System, disturb: () => Promise<void> | void, upWithinMs: number, bindDuring = false): Promise<void> {
   const statusKey = keys.portStatus(s.host, PORT.portId);
-  const history = await watchHistory(s.client, statusKey, { exact: true, fromRevision: (await currentRevision(s.client)) + 1 });
+  const bystanderKey = keys.portStatus(s.host, BYSTANDER.portId);
+  // both ports' port_status keys, from before the bind on
+  const history = await watchHistory(s.client, prefixes.portStatusOfHost(s.host), { fromRevision: (await currentRevision(s.client)) + 1 });
   t.teardown(() => history.close());
   const disturbed = disturb();
   if (!bindDuring) await disturbed;
@@ -29,6 +31,8 @@ async function plugAcross(t: ExecutionContext, s: System, disturb: () => Promise
   const values = history.values(statusKey);
   t.true(values.length > 0);
   t.deepEqual(values.filter((v) => v !== 'up'), [], `port_status history: ${JSON.stringify(values)}`);
+  await history.caughtUp(bystanderKey);
+  t.deepEqual(history.values(bystanderKey).filter((v) => v !== 'up'), [], 'the bystander never saw error either');
   // the rebuilt vf carries both ports: the new one and the bystander's entry re-applied
   const table = (await s.vfStatus(1)).classifier_table;
   t.deepEqual(
