@@ -135,6 +135,11 @@ export const portMachine = setup({
     nicNotReady: ({ context }) =>
       !context.nicReady && (context.intent.kind === 'plug' || (context.intent.kind === 'unplug' && context.intent.place !== undefined)),
     isPermanent: ({ event }) => classify(errorOf(event)).permanent,
+    /**
+     * The vf lost the NIC's layout (restart): the NIC is being rebuilt, and
+     * the port runs again once it announces ready, as at start-up.
+     */
+    isNicLevel: ({ event }) => classify(errorOf(event)).waitForNic,
     /** A repeated event: the intent equals what is applied (or already reported). */
     intentUnchanged: ({ context, event }) =>
       event.type === 'DESIRED' && JSON.stringify(event.intent) === JSON.stringify(context.applied ?? context.intent),
@@ -216,6 +221,7 @@ export const portMachine = setup({
         ],
         onError: [
           { guard: 'isPermanent', target: 'failed', actions: 'recordFailure' },
+          { guard: 'isNicLevel', target: 'waitingForNic', actions: ['recordFailure', assign({ nicReady: false })] },
           { target: 'backoff', actions: 'recordRetry' },
         ],
       },
@@ -262,6 +268,7 @@ export const portMachine = setup({
         ],
         onError: [
           { guard: 'isPermanent', target: 'failed', actions: 'recordFailure' },
+          { guard: 'isNicLevel', target: 'waitingForNic', actions: ['recordFailure', assign({ nicReady: false })] },
           { target: 'backoff', actions: 'recordRetry' },
         ],
       },

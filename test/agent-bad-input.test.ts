@@ -15,7 +15,8 @@ const CASES: Array<{ port: string; bind: string; action?: string; expect: RegExp
   { port: 'vlan-zero', bind: '{"vhost_id": 2, "mac_address": "fa:16:3e:00:00:24", "vlan_id": 0}', expect: /field vlan_id: .*1-4094/ },
   { port: 'vlan-4095', bind: '{"vhost_id": 3, "mac_address": "fa:16:3e:00:00:25", "vlan_id": 4095}', expect: /field vlan_id: .*1-4094/ },
   { port: 'bad-action', bind: '{"vhost_id": 1, "mac_address": "fa:16:3e:00:00:26"}', action: 'replug', expect: /action\/spp4\/bad-action: must be "plug" or "unplug"/ },
-  { port: 'huge', bind: `{"vhost_id": 1, "mac_address": "${'x'.repeat(100_000)}"}`, expect: /field mac_address: .*\.\.\.\(100002 chars\)/ },
+  { port: 'long-mac', bind: `{"vhost_id": 1, "mac_address": "${'x'.repeat(3000)}"}`, expect: /field mac_address: .*\.\.\.\(3002 chars\)/ },
+  { port: 'huge', bind: `{"vhost_id": 1, "mac_address": "${'x'.repeat(100_000)}"}`, expect: /bind_port\/spp4\/huge: value is 100034 bytes; a bind_port value may have at most 4096 bytes/ },
   { port: 'unicode-ポート', bind: '{"vhost_id": 1, "mac_address": "fa:16:3e:00:00:27", "vlan_id": "１００"}', expect: /field vlan_id/ },
 ];
 

@@ -55,23 +55,40 @@ test('a stale classifier entry on the ring (behind the agent\'s back) is repaire
   t.truthy(s.logs.find((r) => r['message'] === 'spp-ctl rejected a command; re-reading the vf status to plan a repair' && r['port'] === port));
 });
 
-test('a rejection the repair cannot fix fails that port only (error status), never the agent', async (t) => {
+test('a ring detached behind the agent\'s back is the NIC\'s problem: the layout is rebuilt, the entry it hid is deleted, the port comes up (never error)', async (t) => {
   const s = await startSystem(t);
   await nicsReady(s);
-  // Behind the agent's back: an entry on ring:2, then ring:2 detached from the
-  // classifier. spp_vf now hides the entry but rejects every add on ring:2,
-  // and the status the agent re-reads shows nothing to delete.
+  // An entry on ring:2, then ring:2 detached from the classifier: spp_vf hides
+  // the entry and rejects every add on ring:2. The re-read vf lacks a port of
+  // the layout, so the NIC is rebuilt (re-attaching ring:2 shows the entry
+  // again) and the port's plan deletes it before adding its own.
   const vf = s.sim.emulator.vf(1);
   vf.execute('classifier_table add mac 02:00:00:00:00:98 ring:2');
   vf.execute('port del ring:2 tx classifier');
+  const port = 'f0000000-0000-0000-0000-000000000002';
+  await pyBind(s.client, s.host, { portId: port, vhostId: 1, phys: 'phys1', mac: 'fa:16:3e:00:02:02' });
+  await waitUp(s.client, s.host, port);
+  t.deepEqual((await s.vfStatus(1)).classifier_table, [{ type: 'mac', value: 'FA:16:3E:00:02:02', port: 'ring:2' }]);
+  t.truthy(s.logs.find((r) => r['message'] === 'spp_vf lost its layout; rebuilding the NIC before the port' && r['port'] === port));
+  t.false(s.logs.some((r) => r['message'] === 'port failed'));
+});
+
+test('a rejection the repair cannot fix, with the layout intact, fails that port only (error status), never the agent', async (t) => {
+  const s = await startSystem(t);
+  await nicsReady(s);
+  // Attaching a ring the primary never created wedges spp_vf 1: every later
+  // port or classifier command answers `error occur`, and its status shows
+  // the layout as it was, so the repaired plan is rejected as well.
+  const vf = s.sim.emulator.vf(1);
+  t.regex(vf.reply('port add ring:20 rx merger') ?? '', /error occur/);
   const bad = 'f0000000-0000-0000-0000-000000000002';
   await pyBind(s.client, s.host, { portId: bad, vhostId: 1, phys: 'phys1', mac: 'fa:16:3e:00:02:02' });
   const status = await waitForValue(s.client, keys.portStatus(s.host, bad), (v) => v !== undefined);
-  t.regex(status!, /^error: spp-ctl rejected the plan for vhost 1 even after re-reading the vf status: .*bad value\(port\)/);
+  t.regex(status!, /^error: spp-ctl rejected the plan for vhost 1 even after re-reading the vf status: /);
   const good = 'f0000000-0000-0000-0000-000000000003';
-  await pyBind(s.client, s.host, { portId: good, vhostId: 0, phys: 'phys1', mac: 'fa:16:3e:00:02:03' });
+  await pyBind(s.client, s.host, { portId: good, vhostId: 2, phys: 'phys2', mac: 'fa:16:3e:00:02:03' });
   await waitUp(s.client, s.host, good);
-  t.deepEqual((await s.vfStatus(1)).classifier_table, [{ type: 'mac', value: 'FA:16:3E:00:02:03', port: 'ring:0' }]);
+  t.deepEqual((await s.vfStatus(2)).classifier_table, [{ type: 'mac', value: 'FA:16:3E:00:02:03', port: 'ring:4' }]);
   t.is(s.logs.filter((r) => r['message'] === 'port failed' && r['port'] === bad).length, 1, 'reported once, not in a loop');
 });
 

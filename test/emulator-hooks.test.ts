@@ -76,6 +76,20 @@ test('PUT /_sim/latency delays every request (a client with a shorter timeout gi
   t.deepEqual(await call(sim.url, 'PUT', '/_sim/latency', { ms: -1 }).then((a) => [a.status, a.body]), [400, 'ms must be a number >= 0, got -1']);
 });
 
+test('PUT /_sim/poll-interval: from then on spp_vf answers at its poll ticks; 0 answers at once; ms is required', async (t) => {
+  const sim = await useSim(t);
+  t.is((await call(sim.url, 'PUT', '/_sim/poll-interval', {})).status, 400);
+  t.is((await call(sim.url, 'PUT', '/_sim/poll-interval', { ms: 300 })).status, 204);
+  await call(sim.url, 'GET', '/v1/vfs/1'); // answered at a tick: the next request waits a whole period
+  let began = Date.now();
+  t.is((await call(sim.url, 'GET', '/v1/vfs/1')).status, 200);
+  t.true(Date.now() - began >= 200, `paced: ${Date.now() - began} ms`);
+  t.is((await call(sim.url, 'PUT', '/_sim/poll-interval', { ms: 0 })).status, 204);
+  began = Date.now();
+  await call(sim.url, 'GET', '/v1/vfs/1');
+  t.true(Date.now() - began < 200, `at once: ${Date.now() - began} ms`);
+});
+
 test('POST /_sim/faults: the next N matching requests answer 500, others are untouched', async (t) => {
   const sim = await useSim(t);
   t.is((await call(sim.url, 'POST', '/_sim/faults', { count: 2, path: '^/v1/vfs/1$' })).status, 204);

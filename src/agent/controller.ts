@@ -9,7 +9,7 @@ import { Actor, ActorOptions, AnyActorLogic, createActor } from 'xstate';
 import { Subject } from 'rxjs';
 import { DEFAULT_PORT_TIMERS, PlugInput, PortTimers, ReportInput, RunOutput, UnplugInput, portMachine } from '../../machines/port';
 import { NicRunOutput, nicMachine } from '../../machines/nic';
-import { PermanentError } from '../../machines/errors';
+import { NicRebuildError, PermanentError } from '../../machines/errors';
 import { stateName } from '../../machines/state-name';
 import type { ListWatchEvent } from '../etcd/listwatch';
 import type { Logger } from '../log';
@@ -23,6 +23,7 @@ import { HostStore, StoredValue } from './host-state';
 import { HostFacts, PortIntent, intentOf, resolveConflicts } from './intent';
 import { EtcdWriter, SppCtlApi, isRejected, sppCtlFailure } from './ports';
 import { lazySignalPromise } from './promise-actor';
+import { AgentStopping, SppCtlGate } from './sppctl-gate';
 import { VfWorker } from './vf-worker';
 
 export interface ControllerOptions {
@@ -208,11 +209,16 @@ export class Controller {
   private idleWaiters: Array<() => void> = [];
   private idleCheckQueued = false;
   private stopping = false;
+  /** Every spp-ctl request goes through it: closed by stop(). */
+  private readonly sppctl: SppCtlGate;
+  /** Port runs (plug, unplug, error report) not finished yet: stop() lets them write what they learned. */
+  private readonly runs = new Set<Promise<unknown>>();
   private readonly log: Logger;
   private readonly now: () => number;
 
   constructor(private readonly opts: ControllerOptions) {
     this.store = new HostStore(opts.host);
+    this.sppctl = new SppCtlGate(opts.sppctl);
     this.log = opts.logger.child({ host: opts.host });
     this.now = opts.now ?? Date.now;
   }
@@ -287,7 +293,7 @@ export class Controller {
     for (const nic of this.nics.values()) nic.actor.stop();
     this.nics.clear();
     for (const nicLayout of layout) {
-      const worker = new VfWorker(nicLayout.secId, this.opts.sppctl, (cmd, text) => {
+      const worker = new VfWorker(nicLayout.secId, this.sppctl, (cmd, text) => {
         this.log.info('spp-ctl command', { secId: cmd.secId, command: text });
         this.opts.onCommand?.(cmd, text);
       });
@@ -339,7 +345,7 @@ export class Controller {
   }
 
   private async waitForVf(nic: NicLayout): Promise<void> {
-    const processes = await this.opts.sppctl.processes();
+    const processes = await this.sppctl.processes();
     const found = processes.some((p) => p.type === 'vf' && 'client-id' in p && p['client-id'] === nic.secId);
     if (!found) {
       const listed = processes.map((p) => ('client-id' in p ? `${p.type}:${p['client-id']}` : p.type)).join(', ') || 'nothing';
@@ -517,9 +523,9 @@ export class Controller {
       ...(this.opts.clock ? { clock: this.opts.clock } : {}),
     });
     hooksOf.set(actor.system, {
-      plug: async (input) => this.plug(input),
-      unplug: async (input) => this.unplug(input),
-      reportError: async (input) => this.reportError(input),
+      plug: async (input) => this.track(this.plug(input)),
+      unplug: async (input) => this.track(this.unplug(input)),
+      reportError: async (input) => this.track(this.reportError(input)),
       reassertUp: (id) => this.reassertUp(id),
     } satisfies PortHooks);
     const runtime: PortRuntime = { portId, actor, lastIntentJson: JSON.stringify(intent), lastIntent: intent, history, outcomeLogged: undefined };
@@ -547,6 +553,7 @@ export class Controller {
         runtime.outcomeLogged = undefined;
         const said = outcome === 'up' ? state.startsWith('plugged') : outcome === 'unplugged' && (state === 'removed' || state === 'idle');
         const quiet =
+          this.stopping ||
           repeated ||
           said ||
           state === 'evaluating' ||
@@ -571,6 +578,13 @@ export class Controller {
     actor.start();
   }
 
+  private track<T>(run: Promise<T>): Promise<T> {
+    this.runs.add(run);
+    const done = (): void => void this.runs.delete(run);
+    run.then(done, done);
+    return run;
+  }
+
   private note(runtime: PortRuntime, revision: number, what: string, error?: string, commands?: readonly string[]): void {
     const state = stateName(runtime.actor.getSnapshot().value);
     const entry: HistoryEntry = { at: this.now(), revision, what, state, ...(error ? { error } : {}), ...(commands ? { commands } : {}) };
@@ -586,7 +600,12 @@ export class Controller {
     return nic;
   }
 
-  /** Applies the plan for one vhost; on a rejection re-reads the vf and tries the repaired plan once. */
+  /**
+   * Applies the plan for one vhost; on a rejection re-reads the vf and tries
+   * the repaired plan once. A re-read that shows the vf without the NIC's
+   * layout (spp_vf or spp-ctl restarted) hands the NIC back to building: the
+   * port waits for it (NicRebuildError), and no port error is reported.
+   */
   private async applyVhost(nic: NicRuntime, vhostId: number, desired: VhostDesired | undefined, portId: string): Promise<{ commands: string[]; observed: VhostObserved }> {
     const { worker, layout } = nic;
     // the port machine waits for its NIC; this is a NIC that stopped being usable since
@@ -600,16 +619,23 @@ export class Controller {
           return { commands, observed: observeVhost(await worker.currentStatus(), vhostId) };
         } catch (err) {
           commands.push(...((err as { executed?: string[] }).executed ?? []));
+          if (err instanceof AgentStopping) throw err;
           const failure = sppCtlFailure(err);
           if (!isRejected(err)) {
             nic.actor.send({ type: 'RESYNC_NEEDED', reason: failure.message });
             throw err;
           }
+          const missing = planLayout(layout, await worker.refresh()).length;
+          if (missing > 0) {
+            const reason = `spp-ctl rejected a command for vhost ${vhostId} (${failure.message}) and spp_vf ${layout.secId} lacks ${missing} component(s)/port(s) of its layout (restarted?): rebuilding the NIC`;
+            this.log.warn('spp_vf lost its layout; rebuilding the NIC before the port', { port: portId, vhost: vhostId, secId: layout.secId, error: failure.message, missing });
+            nic.actor.send({ type: 'RESYNC_NEEDED', reason });
+            throw new NicRebuildError(reason);
+          }
           if (attempt >= 2) {
             throw new PermanentError(`spp-ctl rejected the plan for vhost ${vhostId} even after re-reading the vf status: ${failure.message}`);
           }
           this.log.warn('spp-ctl rejected a command; re-reading the vf status to plan a repair', { port: portId, vhost: vhostId, error: failure.message });
-          await worker.refresh();
         }
       }
     });
@@ -773,15 +799,34 @@ export class Controller {
     });
   }
 
-  /** Stops taking work, lets in-flight commands finish (bounded), stops every machine. */
-  async stop(graceMs = 1500): Promise<void> {
+  /**
+   * Stops taking work: from now on no spp-ctl request is sent. Waits for the
+   * requests in flight (their answer, or the client's timeout), then lets the
+   * port runs write what they learned (bounded: etcd may be gone), then stops
+   * every machine. The caller releases the host lock after this.
+   */
+  async stop(graceMs = 1000, inFlightMaxMs = Infinity): Promise<void> {
     this.stopping = true;
-    const drains = [...this.nics.values()].map((n) => n.worker.exclusive(async () => undefined));
-    await Promise.race([Promise.allSettled(drains), new Promise((r) => setTimeout(r, graceMs).unref())]);
+    const inFlight = await bounded(this.sppctl.close(), inFlightMaxMs);
+    this.log.info('stopping: no more spp-ctl requests', { inFlightEnded: inFlight ?? 'not all (gave up waiting)' });
+    await bounded(Promise.allSettled([...this.runs]), graceMs);
     for (const p of this.ports.values()) p.actor.stop();
     for (const n of this.nics.values()) n.actor.send({ type: 'STOP' });
     for (const n of this.nics.values()) n.actor.stop();
     this.changes.complete();
+  }
+}
+
+/** `p`, or undefined after `ms` (Infinity: no limit). */
+async function bounded<T>(p: Promise<T>, ms: number): Promise<T | undefined> {
+  if (ms === Infinity) return p;
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([p, new Promise<undefined>((r) => {
+      timer = setTimeout(() => r(undefined), ms);
+    })]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 

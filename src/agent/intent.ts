@@ -37,7 +37,7 @@ export function intentOf(port: PortKeys, facts: HostFacts): PortIntent {
   if (!port.action) return { kind: 'idle', note: port.bindPort ? 'bind_port present, waiting for action' : 'no action' };
   const actionKey = keys.action(port.host, port.portId);
   const action = decodeText(Action, actionKey, port.action.value);
-  if (!action.ok) return { kind: 'invalid', reason: `${actionKey}: must be "plug" or "unplug", got ${JSON.stringify(port.action.value.slice(0, 60))}` };
+  if (!action.ok) return { kind: 'invalid', reason: action.error };
   const bindKey = keys.bindPort(port.host, port.portId);
   if (!port.bindPort) {
     return action.value === 'plug' ? { kind: 'idle', note: 'action plug without bind_port, waiting for bind_port' } : { kind: 'unplug' };

@@ -20,6 +20,8 @@ export function holderValue(version: string, startedAt: string): string {
 /** True when the holder ran on this node and its process no longer exists. */
 export function holderIsDeadHere(value: string): boolean {
   let holder: { node?: unknown; pid?: unknown };
+  // agents write about 100 bytes; anything else is not a holder we can judge
+  if (value.length > 4096) return false;
   try {
     holder = JSON.parse(value) as { node?: unknown; pid?: unknown };
   } catch {

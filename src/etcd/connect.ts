@@ -41,6 +41,11 @@ export function connectEtcd(opts: EtcdConnectOptions): Etcd3 {
         }
       : {}),
     ...(opts.username ? { auth: { username: opts.username, password: opts.password ?? '' } } : {}),
+    // gRPC refuses answers over 4 MiB by default: one big value (or a big
+    // listing) would break the watch for good and leave the agent blind.
+    // etcd's own request limit bounds what can be stored; the agent bounds
+    // each value itself (src/protocol/limits.ts).
+    grpcOptions: { 'grpc.max_receive_message_length': -1 },
     // Watches and lease keep-alives are long-lived streams: a deadline would cut them.
     ...(opts.callTimeoutMs ? { defaultCallOptions: (ctx) => (ctx.isStream ? {} : { deadline: Date.now() + opts.callTimeoutMs! }) } : {}),
   };

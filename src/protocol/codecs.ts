@@ -5,6 +5,7 @@
  */
 import * as t from 'io-ts';
 import { isLeft } from 'fp-ts/lib/Either';
+import { jsonShapeProblem, sizeProblem } from './limits';
 
 /** A codec that checks a predicate on an already-typed value and says why it fails. */
 function refine<A>(base: t.Type<A, unknown, unknown>, name: string, check: (a: A) => string | undefined): t.Type<A, unknown, unknown> {
@@ -196,28 +197,77 @@ function isCombinatorMember(context: t.Context, index: number, _len: number): bo
   return parent instanceof t.IntersectionType || parent instanceof t.UnionType;
 }
 
-/** A short rendering of a bad value for messages (values may be huge or binary). */
+/**
+ * A short rendering of a bad value for messages (values may be huge, deeply
+ * nested or binary). Never a full JSON.stringify or String() of a structure:
+ * both recurse, and a value nested 10,000 deep overflows the stack.
+ */
 export function preview(value: unknown, max = 60): string {
-  let s: string;
-  try {
-    s = typeof value === 'string' ? JSON.stringify(value) : JSON.stringify(value) ?? String(value);
-  } catch {
-    s = String(value);
+  if (typeof value === 'string') {
+    const s = JSON.stringify(value);
+    return s.length > max ? `${s.slice(0, max)}...(${s.length} chars)` : s;
   }
-  return s.length > max ? `${s.slice(0, max)}...(${s.length} chars)` : s;
+  const s = renderBounded(value, max);
+  return s.length > max ? `${s.slice(0, max)}...` : s;
+}
+
+/** JSON-like text of `value`, stopping once about `budget` characters are out (each level adds one, so recursion is bounded too). */
+function renderBounded(value: unknown, budget: number): string {
+  let out = '';
+  const walk = (v: unknown): void => {
+    if (out.length > budget) return;
+    if (Array.isArray(v)) {
+      out += '[';
+      for (let i = 0; i < v.length && out.length <= budget; i++) {
+        if (i > 0) out += ',';
+        walk(v[i]);
+      }
+      out += ']';
+    } else if (v !== null && typeof v === 'object') {
+      out += '{';
+      let first = true;
+      for (const k of Object.keys(v)) {
+        if (out.length > budget) break;
+        if (!first) out += ',';
+        first = false;
+        out += `${JSON.stringify(k.slice(0, budget))}:`;
+        walk((v as Record<string, unknown>)[k]);
+      }
+      out += '}';
+    } else if (typeof v === 'string') {
+      out += JSON.stringify(v.length > budget ? v.slice(0, budget) : v);
+    } else {
+      // Infinity and NaN as themselves: JSON.stringify would say null
+      out += typeof v === 'number' || typeof v === 'boolean' || v === null ? String(v) : typeof v;
+    }
+  };
+  walk(value);
+  return out;
 }
 
 export type Decoded<A> = { readonly ok: true; readonly value: A } | { readonly ok: false; readonly error: string };
 
-/** Decodes a JSON value of `key`; the error names the key and the field. */
-export function decodeJson<A>(codec: t.Type<A, unknown, unknown>, key: string, raw: string): Decoded<A> {
-  let parsed: unknown;
+/**
+ * Parses a JSON value of `key` within the limits of its kind of key
+ * (src/protocol/limits.ts): size first, then nesting depth and number range
+ * in one pass over the text, and only then JSON.parse.
+ */
+export function parseBoundedJson(key: string, raw: string): Decoded<unknown> {
+  const big = sizeProblem(key, raw);
+  if (big) return { ok: false, error: big };
+  const shape = jsonShapeProblem(raw);
+  if (shape) return { ok: false, error: `${key}: ${shape}` };
   try {
-    parsed = JSON.parse(raw);
+    return { ok: true, value: JSON.parse(raw) };
   } catch (err) {
     return { ok: false, error: `${key}: not valid JSON (${(err as Error).message}): ${preview(raw)}` };
   }
-  return decodeValue(codec, key, parsed);
+}
+
+/** Decodes a JSON value of `key`; the error names the key and the field. */
+export function decodeJson<A>(codec: t.Type<A, unknown, unknown>, key: string, raw: string): Decoded<A> {
+  const parsed = parseBoundedJson(key, raw);
+  return parsed.ok ? decodeValue(codec, key, parsed.value) : parsed;
 }
 
 /** Decodes an already-parsed value; the error names the key and the field. */
@@ -228,10 +278,13 @@ export function decodeValue<A>(codec: t.Type<A, unknown, unknown>, key: string, 
 
 /** Decodes a plain-text value (action, port_status). */
 export function decodeText<A>(codec: t.Type<A, unknown, unknown>, key: string, raw: string): Decoded<A> {
-  return decodeValue(codec, key, raw);
+  const big = sizeProblem(key, raw);
+  return big ? { ok: false, error: big } : decodeValue(codec, key, raw);
 }
 
 export function decodeVhostOwner(key: string, raw: string): Decoded<VhostOwner> {
+  const big = sizeProblem(key, raw);
+  if (big) return { ok: false, error: big };
   if (raw === FREE_VHOST) return { ok: true, value: { free: true } };
   if (raw.length === 0 || /\s/.test(raw) || raw.includes('/')) {
     return { ok: false, error: `${key}: must be "None" or a port id, got ${preview(raw)}` };

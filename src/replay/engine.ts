@@ -484,7 +484,7 @@ export async function openHost(
     report,
     async close() {
       tracing = false;
-      await controller.stop(100);
+      await controller.stop(100, 100);
       emulator.close();
     },
   };

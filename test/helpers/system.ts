@@ -36,6 +36,8 @@ export interface SystemOptions {
   readonly setup?: boolean;
   /** etcd cluster size (default 1). */
   readonly etcdMembers?: number;
+  /** Extra etcd flags, e.g. a larger --max-request-bytes. */
+  readonly etcdArgs?: readonly string[];
 }
 
 export class System {
@@ -163,7 +165,7 @@ export async function startSystem(t: ExecutionContext, opts: SystemOptions = {})
   const host = opts.host ?? 'spp4';
   const parsed = parseMappings(opts.mappings ?? SEED_MAPPINGS, { beyondRealLimits: true });
   if (!parsed.configuration) throw new Error(parsed.errors.join('; '));
-  const etcd = await LocalEtcd.start(opts.etcdMembers ?? 1);
+  const etcd = await LocalEtcd.start(opts.etcdMembers ?? 1, opts.etcdArgs ? { extraArgs: opts.etcdArgs } : {});
   const client = new Etcd3({ hosts: etcd.endpoints.map((e) => `http://${e}`) });
   const sim = await startEmulatorServer({ listen: { host: '127.0.0.1', port: 0 }, mappings: parsed.configuration, ...opts.emulator });
   const system = new System(etcd, client, sim, host, parsed.configuration, opts.settings ?? {}, opts.emulator ?? {});

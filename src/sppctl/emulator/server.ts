@@ -54,6 +54,12 @@ export function simHook(emulator: Emulator, method: string, path: string, body: 
       emulator.setLatency(ms);
       return { status: 204, body: '' };
     }
+    if (path === '/_sim/poll-interval' && method === 'PUT') {
+      const ms = optNumber(b, 'ms');
+      if (ms === undefined) throw new Error('ms is required');
+      emulator.setPollInterval(ms);
+      return { status: 204, body: '' };
+    }
     if (path === '/_sim/faults' && method === 'POST') {
       const action = b.action;
       if (action !== undefined && action !== 'error' && action !== 'drop') throw new Error(`action must be "error" or "drop", got ${JSON.stringify(action)}`);
