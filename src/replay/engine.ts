@@ -50,6 +50,8 @@ export interface ReplayOptions {
   readonly jobs?: number;
   /** The controllers' logger (default silent). */
   readonly logger?: Logger;
+  /** Replay as an agent run with --unplug-resets-vlan (an event log's start entry sets it for its host). */
+  readonly unplugResetsVlan?: boolean;
 }
 
 export interface InputSummary {
@@ -294,6 +296,7 @@ async function replayHost(
     portTimers: { reassertMs: [], backoffBaseMs: 500, backoffMaxMs: 30_000 },
     resyncIntervalMs: NEVER_MS,
     nicBackoff: { baseMs: 250, maxMs: 10_000 },
+    unplugResetsVlan: options.unplugResetsVlan === true || recorded?.unplugResetsVlan === true,
     now: () => 0,
     onCommand: (cmd, text) => {
       commands.push(text);
