@@ -16,6 +16,7 @@ import { measureBurst, measureFloor, measurePlugs, measureProcessStart, measureR
 import { WATCH_MODES } from './bench/multi-agent';
 import { byLayer, hotOrigins, hotSpots, readCpuProfile } from './bench/profile';
 import { benchReplay } from './bench/replay';
+import { VlanBenchCounts, benchVlanReuse } from './bench/vlan-reuse';
 import { Report } from './bench/report';
 
 const REAL_POLL_MS = 1000;
@@ -62,10 +63,35 @@ interface Counts {
   burstSlow: number;
   restart: number;
   processStart: number;
+  vlanReuse: VlanBenchCounts;
 }
 
-const FULL: Counts = { floor: 200, floorSlow: 30, plug: 100, vlan: 50, plugSlow: 25, vlanSlow: 5, burst: 10, burstSlow: 3, restart: 20, processStart: 10 };
-const QUICK: Counts = { floor: 30, floorSlow: 3, plug: 10, vlan: 5, plugSlow: 3, vlanSlow: 1, burst: 3, burstSlow: 1, restart: 3, processStart: 3 };
+const FULL: Counts = {
+  floor: 200,
+  floorSlow: 30,
+  plug: 100,
+  vlan: 50,
+  plugSlow: 25,
+  vlanSlow: 5,
+  burst: 10,
+  burstSlow: 3,
+  restart: 20,
+  processStart: 10,
+  vlanReuse: { reuse: 20, reuseSlow: 5, burst: 5, burstSlow: 3, resetSlow: true },
+};
+const QUICK: Counts = {
+  floor: 30,
+  floorSlow: 3,
+  plug: 10,
+  vlan: 5,
+  plugSlow: 3,
+  vlanSlow: 1,
+  burst: 3,
+  burstSlow: 1,
+  restart: 3,
+  processStart: 3,
+  vlanReuse: { reuse: 3, reuseSlow: 2, burst: 1, burstSlow: 1, resetSlow: false },
+};
 
 /** Time spp-ctl alone needs for `n` requests to one vf, back to back: each after the first waits a whole poll period. */
 function sppctlBound(n: number, requestMs: number, pollMs: number): number {
@@ -243,6 +269,9 @@ async function main(argv: string[]): Promise<number> {
     } finally {
       await burstHost.close();
     }
+
+    // a free vhost's tags left for the next plug (issue 19), in both modes
+    await benchVlanReuse(env, report, n.vlanReuse, REAL_POLL_MS, progress);
 
     if (scaleHosts > 0) {
       const ports = scaleHosts * SCALE_NICS * SCALE_VHOSTS;
