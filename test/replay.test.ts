@@ -393,6 +393,18 @@ test('a VLAN port plugged, then unplugged: the unplug removes the entry alone, o
     'vf 2: classifier_table del vlan 100 fa:16:3e:00:00:01 ring:4',
   ]);
   t.true(reset.ok, JSON.stringify(reset.hosts[0]!.invariants));
+  // the CLI flag (WorkerReplayOptions carries it to worker threads too)
+  const dir = tmp();
+  const files = ['plugged.txt', 'unplugging.txt'].map((name, i) => {
+    const f = join(dir, name);
+    writeFileSync(f, i === 0 ? seedWith({ ...port, [`${A}${P1}`]: 'plug' }) : seedWith({ ...port, [`${A}${P1}`]: 'unplug' }));
+    return f;
+  });
+  for (const jobs of ['1', '2']) {
+    const cli = await runCli(['replay', ...files, '--unplug-resets-vlan', '--format', 'json', '--jobs', jobs]);
+    t.is(cli.code, 0, cli.err);
+    t.deepEqual(after(JSON.parse(cli.out) as ReplayReport), after(reset), `--jobs ${jobs}`);
+  }
 
   // an event log replays in the mode its agent's start entry names
   const log = (resetVlan?: boolean): string =>

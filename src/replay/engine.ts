@@ -209,11 +209,11 @@ export interface HostJob {
 }
 
 /** The options a worker thread can take: plain data, no callbacks. */
-export type WorkerReplayOptions = Pick<ReplayOptions, 'observed' | 'untilRevision' | 'frames' | 'step' | 'concurrency'>;
+export type WorkerReplayOptions = Pick<ReplayOptions, 'observed' | 'untilRevision' | 'frames' | 'step' | 'concurrency' | 'unplugResetsVlan'>;
 
 function workerOptions(o: ReplayOptions): WorkerReplayOptions {
-  const { observed, untilRevision, frames, step, concurrency } = o;
-  return { observed, untilRevision, frames, step, concurrency };
+  const { observed, untilRevision, frames, step, concurrency, unplugResetsVlan } = o;
+  return { observed, untilRevision, frames, step, concurrency, unplugResetsVlan };
 }
 
 /**

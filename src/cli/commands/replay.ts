@@ -43,6 +43,7 @@ export const replayCommand: CliCommand = {
     ...formatOption,
     'until-revision': { type: 'string', arg: 'R', help: 'stop after the last step at or below etcd revision R' },
     step: { type: 'boolean', help: 'print every step and the writes, commands and machine transitions it caused' },
+    'unplug-resets-vlan': { type: 'boolean', help: 'plan as an agent run with --unplug-resets-vlan (an event log whose agent ran with it says so itself)' },
     jobs: { type: 'string', arg: 'N', help: `replay on N threads, hosts shared out among them (default: one per CPU, here ${availableParallelism()}, and per 10,000 keys; 1: no worker threads); the report is the same for any N` },
   },
   async run(values, positionals, io) {
@@ -71,6 +72,7 @@ export const replayCommand: CliCommand = {
         ...(observed ? { observed } : {}),
         ...(until !== undefined ? { untilRevision: until } : {}),
         step,
+        ...(values['unplug-resets-vlan'] === true ? { unplugResetsVlan: true } : {}),
         ...(jobs !== undefined ? { jobs } : {}),
         ...(bar ? { onProgress: (done: number, total: number) => bar.update(done, total) } : {}),
       };
