@@ -92,6 +92,8 @@ export interface ControllerView {
   readonly configurationErrors: readonly string[];
   readonly nics: readonly NicView[];
   readonly ports: readonly PortView[];
+  /** The agent runs with --unplug-resets-vlan (a free vhost's tags are reset, not left). */
+  readonly unplugResetsVlan?: boolean;
 }
 
 /** One step of a replay (or a snapshot of a live agent): what the visualizer's slider shows. */
@@ -718,6 +720,7 @@ export class Controller {
           ...(n.worker.status ? { status: n.worker.status } : {}),
         };
       }),
+      ...(this.opts.unplugResetsVlan ? { unplugResetsVlan: true } : {}),
       ports: [...this.ports.entries()]
         .sort(([a], [b]) => a.localeCompare(b))
         .map(([portId, p]) => {
