@@ -140,3 +140,15 @@ async function burst(t: ExecutionContext, resetVlan: boolean): Promise<void> {
 
 test('a burst of 4 VLAN binds on one NIC of 4 vhosts: 20 requests fresh, then 4 warm', (t) => burst(t, false));
 test('a burst of 4 VLAN binds with --unplug-resets-vlan: 20 requests fresh and 20 warm', (t) => burst(t, true));
+
+test('spp agent --unplug-resets-vlan (the flag, in a child process): the VLAN unplug resets the tags', async (t) => {
+  const s = await startSystem(t, { agent: false });
+  s.spawnAgent(['--unplug-resets-vlan']);
+  const a = port(1, 100);
+  await pyBind(s.client, s.host, a);
+  await waitUp(s.client, s.host, a.portId);
+  s.sim.emulator.clearLog();
+  await pyUnbind(s.client, s.host, a.portId);
+  await waitGone(s.client, s.host, a.portId);
+  t.deepEqual(requests(s), resetUnplug(a));
+});
