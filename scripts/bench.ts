@@ -90,7 +90,7 @@ const QUICK: Counts = {
   burstSlow: 1,
   restart: 3,
   processStart: 3,
-  vlanReuse: { reuse: 3, reuseSlow: 2, burst: 1, burstSlow: 1, resetSlow: false },
+  vlanReuse: { reuse: 3, reuseSlow: 3, burst: 1, burstSlow: 1, resetSlow: false },
 };
 
 /** Time spp-ctl alone needs for `n` requests to one vf, back to back: each after the first waits a whole poll period. */

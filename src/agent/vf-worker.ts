@@ -152,6 +152,8 @@ export class VfWorker {
       const size = w.size?.();
       // a task of unknown size keeps its place: nothing behind it is looked at
       if (size === undefined) return i === 0 ? 0 : best;
+      // the oldest needs at most one command: nothing shorter is worth a look (a burst of flat plugs is planned once per port)
+      if (i === 0 && size <= 1) return 0;
       if (size < bestSize) {
         best = i;
         bestSize = size;
