@@ -105,11 +105,6 @@ export class VfWorker {
     return this.enqueue(size, task);
   }
 
-  /** Tasks waiting to start (not counting the one running). */
-  get queued(): number {
-    return this.waiting.length;
-  }
-
   private enqueue<T>(size: Waiting['size'], task: () => Promise<T>): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       const start = (): void => {
