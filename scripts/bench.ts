@@ -33,10 +33,10 @@ const command: CliCommand = {
   description: [
     'The agent runs as a child process (node bin/spp.js agent), so its CPU and memory are its own.',
     'Output: a table, then `BENCH {json}` lines (one per figure), then `GOAL pass|fail` lines.',
-    'A full run takes about 4 minutes on 2 cores; --quick about 85 s (25 s of it the 63-host multi-agent scenario). See docs/performance.md.',
+    'A full run takes about 8 minutes on 2 cores; --quick about 2.5 minutes (25 s of it the 63-host multi-agent scenario, about 75 s the VLAN cases at real pacing). See docs/performance.md.',
   ].join('\n'),
   options: {
-    quick: { type: 'boolean', help: 'few runs of everything (about 85 s)' },
+    quick: { type: 'boolean', help: 'few runs of everything (about 2.5 minutes)' },
     profile: { type: 'boolean', help: 'also run a separate agent under node --cpu-prof over 40 bursts; print its top functions and layers by time, keep the .cpuprofile' },
     'burst-nics': { type: 'string', arg: 'N', help: 'NICs of the burst/restart host (default 4)' },
     'burst-vhosts': { type: 'string', arg: 'N', help: 'vhosts per NIC of the burst/restart host (default 4: 16 vhosts is the most a host can have, see docs/performance.md)' },
@@ -77,7 +77,7 @@ const FULL: Counts = {
   burstSlow: 3,
   restart: 20,
   processStart: 10,
-  vlanReuse: { reuse: 20, reuseSlow: 5, burst: 5, burstSlow: 3, resetSlow: true },
+  vlanReuse: { reuse: 20, reuseSlow: 5, burst: 5, burstSlow: 2, resetSlow: 2 },
 };
 const QUICK: Counts = {
   floor: 30,
@@ -90,7 +90,7 @@ const QUICK: Counts = {
   burstSlow: 1,
   restart: 3,
   processStart: 3,
-  vlanReuse: { reuse: 3, reuseSlow: 3, burst: 1, burstSlow: 1, resetSlow: false },
+  vlanReuse: { reuse: 3, reuseSlow: 3, burst: 1, burstSlow: 1, resetSlow: 0 },
 };
 
 /** Time spp-ctl alone needs for `n` requests to one vf, back to back: each after the first waits a whole poll period. */
