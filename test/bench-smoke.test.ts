@@ -9,6 +9,7 @@ import { measureBurst, measureFloor, measurePlugs, measureProcessStart, measureR
 import { byLayer, hotSpots } from '../scripts/bench/profile';
 import { countSnapshotKeys } from '../scripts/bench/replay';
 import { Report } from '../scripts/bench/report';
+import { measureVlanBurst, measureVlanReuse } from '../scripts/bench/vlan-reuse';
 import { percentile, summarize } from '../scripts/bench/stats';
 import { parseMappings } from '../src/protocol/mappings';
 
@@ -50,6 +51,36 @@ test('floor, single plugs, burst, restart and memory give finite numbers of the 
   t.true((await measureProcessStart(1)).every(isTime));
   t.deepEqual(restart.mutations, [0], 'a restart on an unchanged host sends no mutating request');
   t.true((await settledRssKb(host, 0)) > 0);
+});
+
+test('VLAN reuse and VLAN bursts: times and the request counts of issue 19 (poll 0)', async (t) => {
+  const env = await BenchEnv.start();
+  t.teardown(() => env.close());
+  const host = await BenchHost.start(env, { nics: 1, vhosts: 2, label: 'smoke-vlan' });
+  t.teardown(() => host.close());
+  await host.spawnAgent();
+  const r = await measureVlanReuse(host, 2, 0);
+  t.deepEqual(
+    [r.firstPlug, r.unplug, r.replugSame, r.replugOther, r.flatAfterUnplug].map((c) => c.commands),
+    [
+      [5, 5],
+      [1, 1],
+      [1, 1],
+      [3, 3],
+      [5, 5],
+    ],
+    'every run starts on a vhost without tags',
+  );
+  t.true([r.firstPlug, r.unplug, r.replugSame, r.replugOther, r.flatAfterUnplug].every((c) => c.ms.length === 2 && c.ms.every(isTime)));
+  const vlan = await measurePlugs(host, 2, { vlan: true });
+  t.deepEqual(vlan.requestsPerPlug, [5, 5], 'measurePlugs clears the tags between VLAN runs: each is a first VLAN plug');
+
+  const b = await measureVlanBurst(env, 1, 0);
+  t.is(b.ports, 4);
+  t.deepEqual([b.fresh.commands, b.warm.commands], [[20], [4]]);
+  for (const c of [b.fresh, b.warm]) t.true([...c.allUp, ...c.worstPort, ...c.bestPort].every(isTime) && c.worstPort[0]! >= c.bestPort[0]!);
+  const reset = await measureVlanBurst(env, 1, 0, { agentArgs: ['--unplug-resets-vlan'] });
+  t.deepEqual([reset.fresh.commands, reset.warm.commands], [[20], [20]]);
 });
 
 test('bench hosts: every NIC on cores of its own, valid beyond the real limits only where they are exceeded', (t) => {

@@ -24,6 +24,9 @@ const ARGS = ['--reassert-up', 'off', '--resync-interval', '30'];
 
 const FLAT: PyPort = { portId: 'd0000000-0000-0000-0000-00000000f1a7', vhostId: 1, phys: 'phys1', mac: 'fa:16:3e:00:0c:01' };
 const VLAN: PyPort = { portId: 'd0000000-0000-0000-0000-0000000000b1', vhostId: 2, phys: 'phys2', mac: 'fa:16:3e:00:0c:02', vlan: 123 };
+/** Ports bound on VLAN's vhost after it was unplugged: its tags (VLAN 123) are still there. */
+const VLAN_OTHER: PyPort = { portId: 'd0000000-0000-0000-0000-0000000000b2', vhostId: 2, phys: 'phys2', mac: 'fa:16:3e:00:0c:03', vlan: 321 };
+const FLAT_ON_TAGS: PyPort = { portId: 'd0000000-0000-0000-0000-00000000f1a8', vhostId: 2, phys: 'phys2', mac: 'fa:16:3e:00:0c:04' };
 /** A port that stays plugged through every path, so crashes happen next to live state. */
 const BYSTANDER: PyPort = { portId: 'd0000000-0000-0000-0000-000000000000', vhostId: 0, phys: 'phys1', mac: 'fa:16:3e:00:0c:00', vlan: 7 };
 
@@ -31,7 +34,9 @@ interface CrashPath {
   readonly name: string;
   /** Ports bound (and up) before the trigger. */
   readonly before: readonly PyPort[];
-  /** Acknowledged etcd writes of the agent before the trigger (one `up` per port, re-put off). */
+  /** Ports unbound (and gone) after `before`, before the trigger. */
+  readonly unbound?: readonly PyPort[];
+  /** Acknowledged etcd writes of the agent before the trigger (one `up` per port, re-put off; one per unplug). */
   readonly writesBefore: number;
   /** What the driver does; undefined: the agent's start itself is the trigger. */
   readonly trigger?: (s: System) => Promise<void>;
@@ -68,6 +73,22 @@ const PATHS: CrashPath[] = [
     writesBefore: 2,
     trigger: (s) => pyUnbind(s.client, s.host, VLAN.portId),
     done: (s) => waitGone(s.client, s.host, VLAN.portId),
+  },
+  {
+    name: 'VLAN re-plug with another VLAN (the vhost kept the tags of its last VLAN)',
+    before: [BYSTANDER, VLAN],
+    unbound: [VLAN],
+    writesBefore: 3,
+    trigger: (s) => pyBind(s.client, s.host, VLAN_OTHER),
+    done: (s) => waitUp(s.client, s.host, VLAN_OTHER.portId),
+  },
+  {
+    name: 'flat plug after a VLAN unplug (the tags are removed first)',
+    before: [BYSTANDER, VLAN],
+    unbound: [VLAN],
+    writesBefore: 3,
+    trigger: (s) => pyBind(s.client, s.host, FLAT_ON_TAGS),
+    done: (s) => waitUp(s.client, s.host, FLAT_ON_TAGS.portId),
   },
 ];
 
@@ -138,6 +159,10 @@ async function runPath(s: System, sw: KillSwitch, path: CrashPath, kill?: { kind
     for (const p of path.before) {
       await pyBind(s.client, s.host, p);
       await waitUp(s.client, s.host, p.portId);
+    }
+    for (const p of path.unbound ?? []) {
+      await pyUnbind(s.client, s.host, p.portId);
+      await waitGone(s.client, s.host, p.portId);
     }
     sw.armed = true;
     await path.trigger(s);

@@ -386,3 +386,54 @@ test('a forward count violation blocks later pushes of that component until the 
   const s = JSON.parse((await call(sim.url, 'GET', '/v1/vfs/1')).body) as { components: Record<string, unknown>[] };
   t.deepEqual([s.components[0]!.rx_port, s.components[0]!.tx_port], [[{ port: 'ring:0', vlan: NONE }], [{ port: 'vhost:0', vlan: NONE }]]);
 });
+
+/** tx_port (or rx_port) of the component at `index` in a status read over HTTP. */
+async function portsOf(url: string, index: number, dir: 'rx_port' | 'tx_port'): Promise<unknown> {
+  const s = JSON.parse((await call(url, 'GET', '/v1/vfs/1')).body) as { components: Record<string, unknown>[] };
+  return s.components[index]![dir];
+}
+
+test('tags (spec 6.4): the 8-word add_vlantag form on a port attached here with del_vlantag fails, it has no add_vlantag setting to replace', async (t) => {
+  const sim = await useSim(t);
+  await steps(t, sim.url, [start('f', 2, 'forward'), attach('f', 'ring:0', 'tx', { operation: 'del' })]);
+  t.deepEqual(await send(sim.url, attach('f', 'ring:0', 'tx', { operation: 'add', id: 5, pcp: 0 })).then((a) => [a.status, a.body]), [400, 'command error: error occur']);
+  t.deepEqual(await portsOf(sim.url, 0, 'tx_port'), [{ port: 'ring:0', vlan: { operation: 'del', id: 0, pcp: 0 } }], 'nothing changed');
+});
+
+test('tags (spec 6.4): the replaced add_vlantag setting is the port\'s own, whichever direction set it', async (t) => {
+  const sim = await useSim(t);
+  // ring:0: rx of f without a tag, tx of g with add_vlantag 7; then the 8-word form on f's rx
+  await steps(t, sim.url, [start('f', 2, 'forward'), start('g', 3, 'forward'), attach('f', 'ring:0', 'rx'), attach('g', 'ring:0', 'tx', { operation: 'add', id: 7, pcp: 0 })]);
+  t.is((await send(sim.url, attach('f', 'ring:0', 'rx', { operation: 'add', id: 9, pcp: 2 }))).status, 204);
+  t.deepEqual(await portsOf(sim.url, 1, 'tx_port'), [{ port: 'ring:0', vlan: { operation: 'add', id: 9, pcp: 2 } }], 'its vid/pcp replaced');
+  t.deepEqual(await portsOf(sim.url, 0, 'rx_port'), [{ port: 'ring:0', vlan: NONE }], 'the rx side still has no setting');
+});
+
+test('tags (spec 6.4): port add with add_vlantag on a port that kept tags through a component stop takes another slot; the first setting is the one shown', async (t) => {
+  const sim = await useSim(t);
+  await steps(t, sim.url, [start('f', 2, 'forward'), attach('f', 'ring:0', 'tx', { operation: 'add', id: 7, pcp: 0 }), ['DELETE', `${C}/f`], start('g', 3, 'forward')]);
+  // not attached in g: the normal add, which needs a free setting slot
+  t.is((await send(sim.url, attach('g', 'ring:0', 'tx', { operation: 'add', id: 9, pcp: 0 }))).status, 204);
+  t.deepEqual(await portsOf(sim.url, 1, 'tx_port'), [{ port: 'ring:0', vlan: { operation: 'add', id: 7, pcp: 0 } }]);
+  // 2 of the port's 4 slots are used: two more settings fit (the 8-word form skips the in-use checks), the fifth does not
+  await steps(t, sim.url, [start('h', 4, 'forward'), attach('h', 'ring:0', 'rx', { operation: 'add', id: 1, pcp: 0 }), start('i', 5, 'merge'), attach('i', 'ring:0', 'rx', { operation: 'add', id: 2, pcp: 0 })]);
+  await steps(t, sim.url, [start('j', 6, 'merge')]);
+  t.deepEqual(await send(sim.url, attach('j', 'ring:0', 'rx', { operation: 'add', id: 3, pcp: 0 })).then((a) => [a.status, a.body]), [400, 'command error: error occur']);
+});
+
+test('tags (spec 6.4): port del of a port that is not attached still clears its settings for that direction', async (t) => {
+  const sim = await useSim(t);
+  await steps(t, sim.url, [
+    start('f', 2, 'forward'),
+    attach('f', 'ring:0', 'tx', { operation: 'add', id: 7, pcp: 3 }),
+    attach('f', 'ring:0', 'rx', { operation: 'del' }),
+    ['DELETE', `${C}/f`],
+    start('g', 3, 'forward'),
+    // ring:0 is attached nowhere now; the del succeeds and clears its tx setting only
+    detach('g', 'ring:0', 'tx'),
+    attach('g', 'ring:0', 'tx'),
+    attach('g', 'ring:0', 'rx'),
+  ]);
+  t.deepEqual(await portsOf(sim.url, 1, 'tx_port'), [{ port: 'ring:0', vlan: NONE }]);
+  t.deepEqual(await portsOf(sim.url, 1, 'rx_port'), [{ port: 'ring:0', vlan: { operation: 'del', id: 0, pcp: 0 } }], 'the rx setting survived');
+});

@@ -1,7 +1,7 @@
 import test from 'ava';
 import { hostLayout } from '../src/protocol/layout';
 import { applyCommand, emptyStatus, observeVhost } from '../src/plan/observed';
-import { planLayout, planVhost } from '../src/plan/planner';
+import { FREE_KEEP_TAGS, FREE_RESET_TAGS, planLayout, planVhost } from '../src/plan/planner';
 import { describeCommand, SppCommand } from '../src/sppctl/commands';
 import type { VfStatus } from '../src/sppctl/wire';
 
@@ -69,7 +69,8 @@ test('flat plug is one classifier add; flat unplug one del (spec sequences)', (t
   const s1 = run(s0, plug);
   t.deepEqual(observeVhost(s1, 0).rule, { mac: 'fa:16:3e:a0:da:db' });
   t.deepEqual(planVhost(nic0!, 0, { mac: 'FA:16:3E:A0:DA:DB' }, s1), [], 'MAC case does not matter');
-  t.deepEqual(text(planVhost(nic0!, 0, undefined, s1)), ['classifier_table del mac fa:16:3e:a0:da:db ring:0']);
+  t.deepEqual(text(planVhost(nic0!, 0, FREE_KEEP_TAGS, s1)), ['classifier_table del mac fa:16:3e:a0:da:db ring:0']);
+  t.deepEqual(text(planVhost(nic0!, 0, FREE_RESET_TAGS, s1)), ['classifier_table del mac fa:16:3e:a0:da:db ring:0'], 'a flat vhost has no tags to reset');
 });
 
 test('VLAN plug re-attaches both ports with tag operations, then adds the vlan entry', (t) => {
@@ -84,7 +85,7 @@ test('VLAN plug re-attaches both ports with tag operations, then adds the vlan e
   ]);
   const s1 = run(s0, plug);
   t.deepEqual(planVhost(nic0!, 1, { mac: 'fa:16:3e:00:00:01', vlan: 100 }, s1), []);
-  t.deepEqual(text(planVhost(nic0!, 1, undefined, s1)), [
+  t.deepEqual(text(planVhost(nic0!, 1, FREE_RESET_TAGS, s1)), [
     'port del vhost:1 rx forward_1_rx',
     'port add vhost:1 rx forward_1_rx',
     'port del ring:2 tx classifier',
@@ -127,4 +128,43 @@ test('observed status as spp-ctl prints it (upper-case MAC, vid/MAC) is understo
   };
   t.deepEqual(observeVhost(withEntries, 0).rule, { mac: 'fa:16:3e:00:00:01', vlan: 100 });
   t.deepEqual(observeVhost(withEntries, 1).rule, { mac: 'fa:16:3e:00:00:02' });
+});
+
+test('a free vhost keeps its VLAN tags: unplug 1 command, re-plug 1 with the same VLAN, 3 with another', (t) => {
+  const vlan100 = { mac: 'fa:16:3e:00:00:01', vlan: 100 };
+  const plugged = run(built(), planVhost(nic0!, 1, vlan100, built()));
+  const unplug = planVhost(nic0!, 1, FREE_KEEP_TAGS, plugged);
+  t.deepEqual(text(unplug), ['classifier_table del vlan 100 fa:16:3e:00:00:01 ring:2']);
+  const free = run(plugged, unplug);
+  t.deepEqual(planVhost(nic0!, 1, FREE_KEEP_TAGS, free), [], 'a free vhost with tags needs nothing');
+  t.deepEqual(text(planVhost(nic0!, 1, { mac: 'fa:16:3e:00:00:09', vlan: 100 }, free)), ['classifier_table add vlan 100 fa:16:3e:00:00:09 ring:2']);
+  t.deepEqual(text(planVhost(nic0!, 1, { mac: 'fa:16:3e:00:00:09', vlan: 200 }, free)), [
+    'port del vhost:1 rx forward_1_rx',
+    'port add vhost:1 rx forward_1_rx add_vlantag 200 0',
+    'classifier_table add vlan 200 fa:16:3e:00:00:09 ring:2',
+  ]);
+});
+
+test('a flat plug on a vhost that still has tags removes them before the entry', (t) => {
+  const free = run(built(), planVhost(nic0!, 1, { mac: 'fa:16:3e:00:00:01', vlan: 100 }, built()));
+  const unplugged = run(free, planVhost(nic0!, 1, FREE_KEEP_TAGS, free));
+  t.deepEqual(text(planVhost(nic0!, 1, { mac: 'fa:16:3e:00:00:09' }, unplugged)), [
+    'port del vhost:1 rx forward_1_rx',
+    'port add vhost:1 rx forward_1_rx',
+    'port del ring:2 tx classifier',
+    'port add ring:2 tx classifier',
+    'classifier_table add mac fa:16:3e:00:00:09 ring:2',
+  ]);
+});
+
+test('a layout build leaves the tags of attached ports alone and attaches a free vhost\'s missing port untagged', (t) => {
+  const tagged = run(built(), planVhost(nic0!, 1, { mac: 'fa:16:3e:00:00:01', vlan: 100 }, built()));
+  const free = run(tagged, planVhost(nic0!, 1, FREE_KEEP_TAGS, tagged));
+  t.deepEqual(planLayout(nic0!, free), [], 'nothing is missing: no command, tags or not');
+  t.deepEqual(planLayout(nic0!, free, new Map([[1, FREE_KEEP_TAGS]])), []);
+  t.deepEqual(planLayout(nic0!, free, new Map([[1, { mac: 'fa:16:3e:00:00:01' }]])), [], 'a flat port\'s tag removal is its own plan');
+  // cut short between detach and attach: the layout re-attaches, with the tag only a plugged VLAN port asks for
+  const detached = run(free, [{ op: 'port_detach', secId: 1, component: 'forward_1_rx', port: 'vhost:1', dir: 'rx' }]);
+  t.deepEqual(text(planLayout(nic0!, detached, new Map([[1, FREE_KEEP_TAGS]]))), ['port add vhost:1 rx forward_1_rx']);
+  t.deepEqual(text(planLayout(nic0!, detached, new Map([[1, { mac: 'fa:16:3e:00:00:01', vlan: 300 }]]))), ['port add vhost:1 rx forward_1_rx add_vlantag 300 0']);
 });

@@ -366,3 +366,65 @@ test('a port whose keys give the agent nothing to do is listed with the reason',
   const report = await replay([parseInput(seedWith({ [`${A}${P1}`]: 'plug' }), 'waiting.txt')]);
   t.deepEqual(report.hosts[0]!.ports, [{ portId: P1, state: 'no machine', desired: 'idle (action plug without bind_port, waiting for bind_port)' }]);
 });
+
+test('a VLAN port plugged, then unplugged: the unplug removes the entry alone, or resets the tags too as an agent run with --unplug-resets-vlan', async (t) => {
+  const port = { [`${V}phys2/2`]: P1, [`${B}${P1}`]: bind(2, 'fa:16:3e:00:00:01', 100) };
+  const inputs = (): ReturnType<typeof parseInput>[] => [
+    parseInput(seedWith({ ...port, [`${A}${P1}`]: 'plug' }), 'plugged.txt'),
+    parseInput(seedWith({ ...port, [`${A}${P1}`]: 'unplug' }), 'unplugging.txt'),
+  ];
+  // the vfs start empty: the NIC build attaches the port's vhost with its tags at once, then the entry; what follows is the unplug
+  const ADD = 'vf 2: classifier_table add vlan 100 fa:16:3e:00:00:01 ring:4';
+  const after = (r: ReplayReport): string[] => {
+    const all = r.hosts[0]!.commands;
+    t.true(all.includes('vf 2: port add vhost:2 rx forward_2_rx add_vlantag 100 0') && all.includes('vf 2: port add ring:4 tx classifier del_vlantag'));
+    return all.slice(all.indexOf(ADD));
+  };
+  const kept = await replay(inputs());
+  t.deepEqual(after(kept), [ADD, 'vf 2: classifier_table del vlan 100 fa:16:3e:00:00:01 ring:4']);
+  t.true(kept.ok, JSON.stringify(kept.hosts[0]!.invariants));
+  const reset = await replay(inputs(), { unplugResetsVlan: true });
+  t.deepEqual(after(reset), [
+    ADD,
+    'vf 2: port del vhost:2 rx forward_2_rx',
+    'vf 2: port add vhost:2 rx forward_2_rx',
+    'vf 2: port del ring:4 tx classifier',
+    'vf 2: port add ring:4 tx classifier',
+    'vf 2: classifier_table del vlan 100 fa:16:3e:00:00:01 ring:4',
+  ]);
+  t.true(reset.ok, JSON.stringify(reset.hosts[0]!.invariants));
+  // the CLI flag (WorkerReplayOptions carries it to worker threads too)
+  const dir = tmp();
+  const files = ['plugged.txt', 'unplugging.txt'].map((name, i) => {
+    const f = join(dir, name);
+    writeFileSync(f, i === 0 ? seedWith({ ...port, [`${A}${P1}`]: 'plug' }) : seedWith({ ...port, [`${A}${P1}`]: 'unplug' }));
+    return f;
+  });
+  for (const jobs of ['1', '2']) {
+    const cli = await runCli(['replay', ...files, '--unplug-resets-vlan', '--format', 'json', '--jobs', jobs]);
+    t.is(cli.code, 0, cli.err);
+    t.deepEqual(after(JSON.parse(cli.out) as ReplayReport), after(reset), `--jobs ${jobs}`);
+  }
+
+  // an event log replays in the mode its agent's start entry names
+  const log = (resetVlan?: boolean): string =>
+    [
+      { kind: 'start', at: '2026-01-01T00:00:00Z', host: 'spp4', version: 'test', ...(resetVlan !== undefined ? { unplugResetsVlan: resetVlan } : {}) },
+      {
+        kind: 'etcd',
+        at: '2026-01-01T00:00:00Z',
+        event: {
+          type: 'reset',
+          revision: 5,
+          entries: Object.entries({ [C]: SEED_CONFIG, [`${V}phys1/0`]: 'None', [`${V}phys1/1`]: 'None', [`${V}phys2/3`]: 'None', ...port, [`${A}${P1}`]: 'plug' }).map(([k, v]) => [k, { value: v, modRevision: 5 }]),
+        },
+      },
+      { kind: 'etcd', at: '2026-01-01T00:00:01Z', event: { type: 'put', key: `${A}${P1}`, value: 'unplug', revision: 6 } },
+    ]
+      .map((e) => JSON.stringify(e))
+      .join('\n');
+  const fromLog = async (resetVlan?: boolean): Promise<string[]> => after(await replay([parseInput(log(resetVlan), 'agent.jsonl')]));
+  t.deepEqual(await fromLog(true), after(reset));
+  t.deepEqual(await fromLog(false), after(kept));
+  t.deepEqual(await fromLog(), after(kept), 'a log of an agent before the option: the default');
+});

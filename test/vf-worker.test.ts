@@ -85,3 +85,77 @@ test('not ready drops the cache; refresh reads again', async (t) => {
   t.deepEqual(await w.refresh(), fresh());
   t.is(api.reads, 3);
 });
+
+/**
+ * Tasks queued behind one that holds the worker, each with a plan size:
+ * returns the order they ran in, and how many commands ran before each.
+ */
+async function runOrder(sizes: readonly (number | undefined)[], opts: { later?: readonly number[] } = {}): Promise<{ order: string[]; waited: Map<string, number> }> {
+  const w = new VfWorker(1, fakeSppCtl([]));
+  const order: string[] = [];
+  const waited = new Map<string, number>();
+  let commands = 0;
+  let release!: () => void;
+  const gate = new Promise<void>((r) => (release = r));
+  const all: Promise<unknown>[] = [w.exclusive(() => gate)];
+  const task = (name: string, size: number | undefined): Promise<unknown> => {
+    const run = async (): Promise<void> => {
+      waited.set(name, commands);
+      order.push(name);
+      commands += size ?? 1;
+      await new Promise((r) => setTimeout(r, 5));
+    };
+    return size === undefined ? w.exclusive(run) : w.planned(() => size, run);
+  };
+  sizes.forEach((size, i) => all.push(task(String.fromCharCode(65 + i), size)));
+  await new Promise((r) => setImmediate(r));
+  release();
+  // tasks that arrive once the first plans have run
+  for (const [i, size] of (opts.later ?? []).entries()) {
+    await new Promise((r) => setImmediate(r));
+    all.push(task(`late${i}`, size));
+  }
+  await Promise.all(all);
+  return { order, waited };
+}
+
+test('queue order: a 1-command plan is not stuck behind 5-command plans', async (t) => {
+  const { order, waited } = await runOrder([5, 5, 1]);
+  t.deepEqual(order, ['C', 'A', 'B']);
+  t.is(waited.get('C'), 0);
+  t.is(waited.get('A'), 1, 'A waited for one other plan (C) more than in arrival order');
+});
+
+test('queue order: a plan is passed at most once, so nobody waits more than arrival order plus one plan', async (t) => {
+  // A (5) would be passed by every 1-command plan; it is passed by B only
+  const { order, waited } = await runOrder([5, 1, 1, 1]);
+  t.deepEqual(order, ['B', 'A', 'C', 'D']);
+  t.is(waited.get('A'), 1);
+  // a property over many shapes: each task's wait <= its wait in arrival order + the largest single plan that passed it
+  const shapes: number[][] = [
+    [3, 5, 1, 2, 1, 5],
+    [5, 5, 5, 1, 1, 1],
+    [1, 5, 1, 5, 1, 5],
+    [2, 2, 1, 1, 0, 3],
+  ];
+  for (const sizes of shapes) {
+    const r = await runOrder(sizes);
+    sizes.forEach((_, i) => {
+      const name = String.fromCharCode(65 + i);
+      const fifo = sizes.slice(0, i).reduce((a, b) => a + b, 0);
+      const passedBy = r.order.slice(0, r.order.indexOf(name)).filter((n) => n.charCodeAt(0) - 65 > i);
+      t.true(passedBy.length <= 1, `${sizes.join(',')}: ${name} passed by ${passedBy.join(',')}`);
+      const extra = passedBy.map((n) => sizes[n.charCodeAt(0) - 65]!).reduce((a, b) => a + b, 0);
+      t.true(r.waited.get(name)! <= fifo + extra, `${sizes.join(',')}: ${name} waited ${r.waited.get(name)}`);
+      t.true(extra <= sizes[i]!, 'only a shorter plan passes');
+    });
+  }
+});
+
+test('queue order: a task of unknown size (a NIC build) is neither passed nor passes', async (t) => {
+  const { order } = await runOrder([5, undefined, 1]);
+  t.deepEqual(order, ['A', 'B', 'C']);
+  const late = await runOrder([5, 5], { later: [1] });
+  // the late 1-command plan arrives while A runs: it goes before B
+  t.deepEqual(late.order, ['A', 'late0', 'B']);
+});

@@ -1,6 +1,7 @@
 import test from 'ava';
 import type { PortView } from '../src/agent/controller';
 import { comparePort, pageView } from '../src/viz/compare';
+import { FREE_RESET_TAGS } from '../src/plan/planner';
 
 const place = { vhostId: 3, secId: 2, vhostKey: '/spp/openstack/vhost/spp4/phys2/3' };
 const port = (over: Partial<PortView>): PortView => ({
@@ -48,18 +49,30 @@ test('differences are flagged row by row: another MAC, a VLAN tag missing, a por
   );
 });
 
-test('an unplugging port wants its vhost cleared; idle, invalid and unobserved ports have no rows', (t) => {
-  const unplug = comparePort(
-    port({ state: 'unplugging', intent: { kind: 'unplug', place }, observed: { rule: { mac: 'fa:16:3e:00:00:03' }, fromVm: { operation: 'none', id: 0, pcp: 0 }, toVm: { operation: 'none', id: 0, pcp: 0 } } }),
-  );
+test('an unplugging port wants its vhost without an entry, its tags left (or reset with --unplug-resets-vlan); idle, invalid and unobserved ports have no rows', (t) => {
+  const unplugging = port({
+    state: 'unplugging',
+    intent: { kind: 'unplug', place },
+    observed: { rule: { mac: 'fa:16:3e:00:00:03', vlan: 100 }, fromVm: { operation: 'add', id: 100, pcp: 0 }, toVm: { operation: 'del', id: 0, pcp: 0 } },
+  });
   t.deepEqual(
-    unplug.map((r) => [r.desired, r.same]),
+    comparePort(unplugging).map((r) => [r.desired, r.same]),
     [
       ['none', false],
-      ['none', true],
-      ['none', true],
+      ['left as is', true],
+      ['left as is', true],
     ],
   );
+  t.deepEqual(
+    comparePort(unplugging, FREE_RESET_TAGS).map((r) => [r.desired, r.same]),
+    [
+      ['none', false],
+      ['none', false],
+      ['none', false],
+    ],
+  );
+  const resetView = pageView({ host: 'spp4', vhosts: [], revision: 7, configuration: 'valid', configurationErrors: [], nics: [], ports: [unplugging], unplugResetsVlan: true });
+  t.deepEqual(resetView.compare['p1']!.map((r) => r.same), [false, false, false], 'the page compares as the agent runs');
   t.deepEqual(comparePort(port({ intent: { kind: 'idle', note: 'no action' } })), []);
   t.deepEqual(comparePort(port({ intent: { kind: 'invalid', reason: 'bad' } })), []);
   t.deepEqual(comparePort(port({})), [], 'nothing observed yet');

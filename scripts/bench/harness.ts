@@ -217,13 +217,13 @@ export class BenchHost {
 
   /**
    * Starts `spp agent` for this host and resolves once every NIC is ready.
-   * `cpuProfileDir`: run it under `node --cpu-prof` (the profile is written at a clean exit).
+   * `cpuProfileDir`: run it under `node --cpu-prof` (the profile is written at a clean exit); `args`: more agent flags.
    */
-  async spawnAgent(opts: { cpuProfileDir?: string; timeoutMs?: number } = {}): Promise<{ spawnedAt: number; readyAt: number }> {
+  async spawnAgent(opts: { cpuProfileDir?: string; timeoutMs?: number; args?: readonly string[] } = {}): Promise<{ spawnedAt: number; readyAt: number }> {
     if (this.child) throw new Error('an agent is already running for this host');
     this.logs = [];
     const nodeArgs = opts.cpuProfileDir ? ['--cpu-prof', '--cpu-prof-dir', opts.cpuProfileDir] : [];
-    const args = [...nodeArgs, BIN, 'agent', '--host', this.host, '--etcd-endpoints', this.env.etcd.endpoints.join(','), '--spp-ctl', this.sim.url, '--log-level', 'info'];
+    const args = [...nodeArgs, BIN, 'agent', '--host', this.host, '--etcd-endpoints', this.env.etcd.endpoints.join(','), '--spp-ctl', this.sim.url, '--log-level', 'info', ...(opts.args ?? [])];
     const spawnedAt = performance.now();
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
     this.child = child;

@@ -16,7 +16,7 @@ import type { Logger } from '../log';
 import { keys, parseKey } from '../protocol/keys';
 import type { NicLayout } from '../protocol/layout';
 import { VhostObserved, observeVhost } from '../plan/observed';
-import { VhostDesired, foreignComponents, planLayout, planVhost } from '../plan/planner';
+import { FreeVhost, VhostDesired, foreignComponents, freeVhost, planLayout, planVhost } from '../plan/planner';
 import type { SppCommand } from '../sppctl/commands';
 import type { VfStatus } from '../sppctl/wire';
 import { HostStore, StoredValue } from './host-state';
@@ -47,6 +47,8 @@ export interface ControllerOptions {
   readonly onNicState?: (secId: number, state: string, lastError?: string) => void;
   /** The machines' timers (backoff, retry, resync); default the wall clock. The replay injects its own. */
   readonly clock?: ActorOptions<AnyActorLogic>['clock'];
+  /** A free vhost's VLAN tags are reset as the original agent's unplug does (--unplug-resets-vlan); default: left for the next plug. */
+  readonly unplugResetsVlan?: boolean;
 }
 
 export interface HistoryEntry {
@@ -93,6 +95,8 @@ export interface ControllerView {
   readonly configurationErrors: readonly string[];
   readonly nics: readonly NicView[];
   readonly ports: readonly PortView[];
+  /** The agent runs with --unplug-resets-vlan (a free vhost's tags are reset, not left). */
+  readonly unplugResetsVlan?: boolean;
 }
 
 /** One step of a replay (or a snapshot of a live agent): what the visualizer's slider shows. */
@@ -215,10 +219,13 @@ export class Controller {
   private readonly runs = new Set<Promise<unknown>>();
   private readonly log: Logger;
   private readonly now: () => number;
+  /** What a vhost no port wants should carry. */
+  private readonly free: FreeVhost;
 
   constructor(private readonly opts: ControllerOptions) {
     this.store = new HostStore(opts.host);
     this.sppctl = new SppCtlGate(opts.sppctl);
+    this.free = freeVhost(opts.unplugResetsVlan === true);
     this.log = opts.logger.child({ host: opts.host });
     this.now = opts.now ?? Date.now;
   }
@@ -380,7 +387,7 @@ export class Controller {
       }
       for (const v of layout.vhostIds) {
         if (this.referenced(v)) continue;
-        const clear = planVhost(layout, v, undefined, await worker.currentStatus());
+        const clear = planVhost(layout, v, this.free, await worker.currentStatus());
         if (clear.length === 0) continue;
         this.log.info('clearing a vhost no port wants', { secId: layout.secId, vhost: v });
         try {
@@ -509,7 +516,7 @@ export class Controller {
     const runtime = nic && this.nics.get(nic.secId);
     if (!nic || !runtime?.worker.ready) return; // the next build clears it
     void runtime.worker
-      .exclusive(async () => runtime.worker.execute(planVhost(nic, vhostId, undefined, await runtime.worker.currentStatus())))
+      .exclusive(async () => runtime.worker.execute(planVhost(nic, vhostId, this.free, await runtime.worker.currentStatus())))
       .then(
         (done) => done.commands.length > 0 && this.log.info('cleared vhost of a port that no longer wants it', { port: formerPort, vhost: vhostId }),
         (err) => this.log.error('could not clear vhost', { port: formerPort, vhost: vhostId, error: sppCtlFailure(err).message }),
@@ -606,11 +613,15 @@ export class Controller {
    * layout (spp_vf or spp-ctl restarted) hands the NIC back to building: the
    * port waits for it (NicRebuildError), and no port error is reported.
    */
-  private async applyVhost(nic: NicRuntime, vhostId: number, desired: VhostDesired | undefined, portId: string): Promise<{ commands: string[]; observed: VhostObserved }> {
+  private async applyVhost(nic: NicRuntime, vhostId: number, desired: VhostDesired, portId: string): Promise<{ commands: string[]; observed: VhostObserved }> {
     const { worker, layout } = nic;
     // the port machine waits for its NIC; this is a NIC that stopped being usable since
     if (!worker.ready) throw new Error(`spp_vf ${layout.secId} is not ready: ${worker.notReadyReason ?? 'unknown'}`);
-    return worker.exclusive(async () => {
+    const size = (): number | undefined => {
+      const status = worker.status;
+      return status && planVhost(layout, vhostId, desired, status).length;
+    };
+    return worker.planned(size, async () => {
       const commands: string[] = [];
       for (let attempt = 1; ; attempt++) {
         const plan = planVhost(layout, vhostId, desired, await worker.currentStatus());
@@ -669,7 +680,7 @@ export class Controller {
     if (place && rule && !this.isWantedByOther(place.vhostId, input.portId)) {
       const nic = this.nicFor(place.secId);
       try {
-        out = await this.applyVhost(nic, place.vhostId, undefined, input.portId);
+        out = await this.applyVhost(nic, place.vhostId, this.free, input.portId);
       } catch (err) {
         if (!(err instanceof PermanentError)) throw err;
         // The driver waits for the keys to go; a vhost spp_vf will not clear
@@ -739,6 +750,7 @@ export class Controller {
           ...(n.worker.status ? { status: n.worker.status } : {}),
         };
       }),
+      ...(this.opts.unplugResetsVlan ? { unplugResetsVlan: true } : {}),
       ports: [...this.ports.entries()]
         .sort(([a], [b]) => a.localeCompare(b))
         .map(([portId, p]) => {

@@ -73,6 +73,7 @@ export function startAgent(settings: AgentSettings, deps: AgentDeps): AgentHandl
     logger,
     resyncIntervalMs: settings.resyncIntervalMs,
     portTimers: { reassertMs: settings.reassertMs, backoffBaseMs: 500, backoffMaxMs: 30_000 },
+    unplugResetsVlan: settings.unplugResetsVlan,
   });
   const liveness = new Liveness(
     client,
@@ -82,7 +83,7 @@ export function startAgent(settings: AgentSettings, deps: AgentDeps): AgentHandl
     log,
   );
   log.info('agent starting', { version: AGENT_VERSION, etcd: settings.etcd.endpoints, sppCtl: settings.sppCtlUrl, pid: process.pid });
-  recorder?.write({ kind: 'start', at: new Date().toISOString(), host: settings.host, version: AGENT_VERSION });
+  recorder?.write({ kind: 'start', at: new Date().toISOString(), host: settings.host, version: AGENT_VERSION, unplugResetsVlan: settings.unplugResetsVlan });
   const agent = createActor(agentMachine, { input: { host: settings.host } });
   const agentChanges = new Subject<void>();
   let lastState = '';

@@ -7,7 +7,7 @@ import { Action, BindPort, decodeJson, decodeText, vlanOf } from '../protocol/co
 import type { NicLayout } from '../protocol/layout';
 import { nicOfVhost } from '../protocol/layout';
 import { keys } from '../protocol/keys';
-import type { VhostDesired } from '../plan/planner';
+import type { ClassifierRule } from '../plan/observed';
 import type { PortKeys, VhostKey } from './host-state';
 
 /** Where a port's vhost lives. */
@@ -21,9 +21,9 @@ export interface VhostPlace {
 export type PortIntent =
   /** No action key, or `plug` before bind_port exists: nothing to do yet. */
   | { readonly kind: 'idle'; readonly note: string }
-  | { readonly kind: 'plug'; readonly place: VhostPlace; readonly rule: VhostDesired }
+  | { readonly kind: 'plug'; readonly place: VhostPlace; readonly rule: ClassifierRule }
   /** place is undefined when bind_port is missing or unusable: only the keys are cleaned up. */
-  | { readonly kind: 'unplug'; readonly place?: VhostPlace; readonly rule?: VhostDesired }
+  | { readonly kind: 'unplug'; readonly place?: VhostPlace; readonly rule?: ClassifierRule }
   /** Input that retrying cannot fix; reported as `port_status = error: <reason>` for plug. */
   | { readonly kind: 'invalid'; readonly reason: string };
 
@@ -56,7 +56,7 @@ export function intentOf(port: PortKeys, facts: HostFacts): PortIntent {
   return { kind: 'plug', place: placed.value, rule: ruleOf(bind.value) };
 }
 
-function ruleOf(bind: BindPort): VhostDesired {
+function ruleOf(bind: BindPort): ClassifierRule {
   const vlan = vlanOf(bind);
   return vlan === undefined ? { mac: bind.mac_address.toLowerCase() } : { mac: bind.mac_address.toLowerCase(), vlan };
 }

@@ -8,7 +8,8 @@ import type { SppCommand, HttpRequest } from '../sppctl/commands';
 import { ExchangeOutcome, SppCtlError } from '../sppctl/client';
 
 export type RecordEntry =
-  | { readonly kind: 'start'; readonly at: string; readonly host: string; readonly version: string }
+  /** unplugResetsVlan: the agent's --unplug-resets-vlan, which the replay follows (absent in older logs: false). */
+  | { readonly kind: 'start'; readonly at: string; readonly host: string; readonly version: string; readonly unplugResetsVlan?: boolean }
   | { readonly kind: 'etcd'; readonly at: string; readonly event: ListWatchEvent }
   | {
       readonly kind: 'sppctl';

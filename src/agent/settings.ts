@@ -25,6 +25,8 @@ export interface AgentSettings {
   readonly record?: string;
   /** host:port of the read-only visualizer, off when undefined. */
   readonly ui?: string;
+  /** Unplug resets a vhost's VLAN tags as the original agent does (for nodes that may go back to it). */
+  readonly unplugResetsVlan: boolean;
 }
 
 /** Raw values by setting name, as each source gives them. */
@@ -49,6 +51,7 @@ export const SETTING_ENV = {
   leaseTtl: 'SPP_LEASE_TTL',
   record: 'SPP_RECORD',
   ui: 'SPP_UI',
+  unplugResetsVlan: 'SPP_UNPLUG_RESETS_VLAN',
 } as const;
 
 export function fromEnv(env: NodeJS.ProcessEnv): RawSettings {
@@ -86,6 +89,7 @@ export function fromIniFile(path: string): RawSettings {
     ['resyncInterval', 'resync_interval'],
     ['reassert', 'reassert_up'],
     ['leaseTtl', 'lease_ttl'],
+    ['unplugResetsVlan', 'unplug_resets_vlan'],
   ];
   for (const [name, key] of ext) if (spp[key]) out[name] = spp[key];
   return out;
@@ -130,7 +134,17 @@ export function resolveSettings(...sources: RawSettings[]): AgentSettings {
     leaseTtlSec: Math.round(seconds('leaseTtl', 10, 2)),
     ...(raw.record ? { record: raw.record } : {}),
     ...(raw.ui ? { ui: raw.ui } : {}),
+    unplugResetsVlan: parseBoolean(raw.unplugResetsVlan, `unplug-resets-vlan (${SETTING_ENV.unplugResetsVlan})`),
   };
+}
+
+/** true/false as ini files and environments write them (1/0, yes/no, on/off too); absent: false. */
+export function parseBoolean(value: string | undefined, what: string): boolean {
+  if (value === undefined) return false;
+  const v = value.trim().toLowerCase();
+  if (['true', '1', 'yes', 'on'].includes(v)) return true;
+  if (['false', '0', 'no', 'off'].includes(v)) return false;
+  throw new Error(`${what}: expected true or false, got ${JSON.stringify(value)}`);
 }
 
 /** `off`, or comma-separated seconds after the plug, ascending (default 0.05,0.25,1,3). */

@@ -1,8 +1,16 @@
 /**
- * One spp_vf as the agent drives it: a serial command queue (spp-ctl
+ * One spp_vf as the agent drives it: a serial queue of tasks (spp-ctl
  * serialises per vf anyway, and plans must see each other's results), the
  * cached status kept current from command results, and the ready gate the
  * NIC machine opens once the layout is built.
+ *
+ * The queue holds whole plans, not single commands: a plan is made from the
+ * status the plans before it left, when it starts, so interleaving commands
+ * of two plans would make each of them later without making any earlier.
+ * Among waiting plans, the one that needs the fewest commands goes first (a
+ * port that needs 1 command does not wait behind another port's 5), but a
+ * plan is passed at most once: no port waits longer than arrival order plus
+ * one other port's plan.
  */
 import type { SppCommand } from '../sppctl/commands';
 import { describeCommand } from '../sppctl/commands';
@@ -15,8 +23,21 @@ export interface Executed {
   readonly commands: string[];
 }
 
+/** How far past the oldest waiting task the queue looks for a shorter one. */
+const LOOKAHEAD = 32;
+
+interface Waiting {
+  /** Commands the task would send if it started now; undefined: unknown, or a task that keeps its place (a NIC build). */
+  readonly size: (() => number | undefined) | undefined;
+  readonly start: () => void;
+  /** Whether a later task already started before this one. */
+  passed: boolean;
+}
+
 export class VfWorker {
-  private tail: Promise<unknown> = Promise.resolve();
+  private readonly waiting: Waiting[] = [];
+  private running = false;
+  private pumpQueued = false;
   /**
    * The last status known, kept when the cache is dropped: what "changed" is
    * measured against. Commands that succeeded since are in `applied`, folded
@@ -70,11 +91,72 @@ export class VfWorker {
     return this.known;
   }
 
-  /** Runs `task` after every task queued before it. */
+  /** Runs `task` alone, after every task queued before it; no later task starts before it. */
   exclusive<T>(task: () => Promise<T>): Promise<T> {
-    const run = this.tail.then(task, task);
-    this.tail = run.catch(() => undefined);
-    return run;
+    return this.enqueue(undefined, task);
+  }
+
+  /**
+   * Runs `task` alone, in plan order: `size` says how many commands it would
+   * send if it started now (asked while it waits, from the cached status;
+   * undefined when that is unknown).
+   */
+  planned<T>(size: () => number | undefined, task: () => Promise<T>): Promise<T> {
+    return this.enqueue(size, task);
+  }
+
+  private enqueue<T>(size: Waiting['size'], task: () => Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const start = (): void => {
+        this.running = true;
+        let run: Promise<T>;
+        try {
+          run = task();
+        } catch (err) {
+          run = Promise.reject(err);
+        }
+        run.then(resolve, reject).finally(() => {
+          this.running = false;
+          this.schedulePump();
+        });
+      };
+      this.waiting.push({ size, start, passed: false });
+      // started from a microtask: the ports of one etcd revision all queue before the first pick
+      this.schedulePump();
+    });
+  }
+
+  private schedulePump(): void {
+    if (this.pumpQueued) return;
+    this.pumpQueued = true;
+    queueMicrotask(() => {
+      this.pumpQueued = false;
+      if (this.running || this.waiting.length === 0) return;
+      const i = this.pick();
+      for (let k = 0; k < i; k++) this.waiting[k]!.passed = true;
+      this.waiting.splice(i, 1)[0]!.start();
+    });
+  }
+
+  /** The waiting task to start next (see the class comment). */
+  private pick(): number {
+    let best = 0;
+    let bestSize = Infinity;
+    for (let i = 0; i < this.waiting.length && i < LOOKAHEAD; i++) {
+      const w = this.waiting[i]!;
+      const size = w.size?.();
+      // a task of unknown size keeps its place: nothing behind it is looked at
+      if (size === undefined) return i === 0 ? 0 : best;
+      // the oldest needs at most one command: nothing shorter is worth a look (a burst of flat plugs is planned once per port)
+      if (i === 0 && size <= 1) return 0;
+      if (size < bestSize) {
+        best = i;
+        bestSize = size;
+      }
+      // a task passed once may not be passed again
+      if (w.passed) break;
+    }
+    return best;
   }
 
   /** The status, read from spp-ctl only when no current copy is held. */

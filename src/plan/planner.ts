@@ -10,13 +10,40 @@ import { componentNames, portNames } from '../protocol/layout';
 import { NO_VLAN, VfStatus, VlanSetting } from '../sppctl/wire';
 import { ClassifierRule, VhostObserved, findComponent, observeVhost, sameRule, sameVlan } from './observed';
 
-/** What one vhost should carry: the plugged port's MAC and, on a VLAN network, its VLAN id. */
-export type VhostDesired = ClassifierRule;
+/**
+ * A vhost no port is plugged on: it carries no classifier entry, so no
+ * traffic reaches its ring. `keep-tags` leaves its VLAN port settings as the
+ * last plug made them (a later plug with the same VLAN then needs only the
+ * entry); `reset-tags` puts them back to none as the original agent's unplug
+ * does (--unplug-resets-vlan).
+ */
+export interface FreeVhost {
+  readonly free: 'keep-tags' | 'reset-tags';
+}
 
-/** The two VLAN port settings a vhost needs (spec: VLAN plug steps 1 and 2). */
-export function vlanSettingsFor(desired: VhostDesired | undefined): { fromVm: VlanSetting; toVm: VlanSetting } {
-  if (desired?.vlan === undefined) return { fromVm: NO_VLAN, toVm: NO_VLAN };
-  return { fromVm: { operation: 'add', id: desired.vlan, pcp: 0 }, toVm: { operation: 'del', id: 0, pcp: 0 } };
+/** What one vhost should carry: the plugged port's MAC and, on a VLAN network, its VLAN id; or nothing. */
+export type VhostDesired = ClassifierRule | FreeVhost;
+
+export const FREE_KEEP_TAGS: FreeVhost = { free: 'keep-tags' };
+export const FREE_RESET_TAGS: FreeVhost = { free: 'reset-tags' };
+
+export function freeVhost(resetTags: boolean): FreeVhost {
+  return resetTags ? FREE_RESET_TAGS : FREE_KEEP_TAGS;
+}
+
+export function isFree(desired: VhostDesired): desired is FreeVhost {
+  return 'free' in desired;
+}
+
+/** The plugged port's rule, undefined for a free vhost. */
+export function ruleOf(desired: VhostDesired): ClassifierRule | undefined {
+  return isFree(desired) ? undefined : desired;
+}
+
+/** The two VLAN port settings a vhost carrying `rule` needs (spec: VLAN plug steps 1 and 2); none without a VLAN. */
+export function vlanSettingsFor(rule: ClassifierRule | undefined): { fromVm: VlanSetting; toVm: VlanSetting } {
+  if (rule?.vlan === undefined) return { fromVm: NO_VLAN, toVm: NO_VLAN };
+  return { fromVm: { operation: 'add', id: rule.vlan, pcp: 0 }, toVm: { operation: 'del', id: 0, pcp: 0 } };
 }
 
 function attachVlan(setting: VlanSetting): Extract<SppCommand, { op: 'port_attach' }>['vlan'] {
@@ -34,14 +61,17 @@ function attach(secId: number, component: string, port: string, dir: 'rx' | 'tx'
  * Components and port attachments of the NIC's layout that the vf lacks, in
  * layout order: every missing component first, then every missing port. A
  * port is attached with the VLAN setting its vhost wants, so a rebuild after
- * an spp_vf restart needs no detach/re-attach afterwards.
+ * an spp_vf restart needs no detach/re-attach afterwards. Ports already
+ * attached are left as they are, tags included: changing them is the plan of
+ * the port that needs them changed (planVhost).
  */
 export function planLayout(nic: NicLayout, status: VfStatus, desired: ReadonlyMap<number, VhostDesired> = new Map()): SppCommand[] {
   const starts: SppCommand[] = [];
   const attaches: SppCommand[] = [];
   const settingOf = (port: string, dir: 'rx' | 'tx'): VlanSetting => {
     for (const v of nic.vhostIds) {
-      const want = vlanSettingsFor(desired.get(v));
+      const d = desired.get(v);
+      const want = vlanSettingsFor(d && ruleOf(d));
       if (dir === 'rx' && port === portNames.vhost(v)) return want.fromVm;
       if (dir === 'tx' && port === portNames.toVm(v)) return want.toVm;
     }
@@ -65,30 +95,33 @@ export function foreignComponents(nic: NicLayout, status: VfStatus): string[] {
 }
 
 /**
- * Commands that make one vhost carry `desired` (undefined: carry nothing).
- * Order as the original agent's plug and unplug: VLAN port settings first,
- * then the classifier entry (an old entry is deleted before a new one is
- * added, since spp_vf holds one entry per ring).
+ * Commands that make one vhost carry `desired`. Order as the original
+ * agent's plug and unplug: VLAN port settings first (so a flat port never
+ * gets tagged traffic), then the classifier entry (an old entry is deleted
+ * before a new one is added, since spp_vf holds one entry per ring). A free
+ * vhost that keeps its tags needs at most the entry's removal.
  */
-export function planVhost(nic: NicLayout, vhostId: number, desired: VhostDesired | undefined, status: VfStatus): SppCommand[] {
+export function planVhost(nic: NicLayout, vhostId: number, desired: VhostDesired, status: VfStatus): SppCommand[] {
   return planVhostFrom(nic.secId, vhostId, desired, observeVhost(status, vhostId));
 }
 
-export function planVhostFrom(secId: number, vhostId: number, desired: VhostDesired | undefined, observed: VhostObserved): SppCommand[] {
+export function planVhostFrom(secId: number, vhostId: number, desired: VhostDesired, observed: VhostObserved): SppCommand[] {
   const cmds: SppCommand[] = [];
-  const want = vlanSettingsFor(desired);
+  const rule = ruleOf(desired);
+  const keepTags = isFree(desired) && desired.free === 'keep-tags';
+  const want = vlanSettingsFor(rule);
   const fix = (component: string, port: string, dir: 'rx' | 'tx', have: VlanSetting | undefined, setting: VlanSetting): void => {
     // a port that is not attached at all is the layout's to attach (planLayout)
-    if (have === undefined || sameVlan(have, setting)) return;
+    if (keepTags || have === undefined || sameVlan(have, setting)) return;
     cmds.push({ op: 'port_detach', secId, component, port, dir });
     cmds.push(attach(secId, component, port, dir, setting));
   };
   fix(componentNames.forwardRx(vhostId), portNames.vhost(vhostId), 'rx', observed.fromVm, want.fromVm);
   fix(componentNames.classifier, portNames.toVm(vhostId), 'tx', observed.toVm, want.toVm);
-  if (!sameRule(observed.rule, desired)) {
+  if (!sameRule(observed.rule, rule)) {
     const port = portNames.toVm(vhostId);
     if (observed.rule) cmds.push({ op: 'classifier_del', secId, port, mac: observed.rule.mac, ...vlanField(observed.rule.vlan) });
-    if (desired) cmds.push({ op: 'classifier_add', secId, port, mac: desired.mac, ...vlanField(desired.vlan) });
+    if (rule) cmds.push({ op: 'classifier_add', secId, port, mac: rule.mac, ...vlanField(rule.vlan) });
   }
   return cmds;
 }

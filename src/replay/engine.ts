@@ -57,6 +57,8 @@ export interface ReplayOptions {
   readonly traceSteps?: boolean;
   /** Keep every mutating spp-ctl request of each host (HostReport.requests). */
   readonly requests?: boolean;
+  /** Replay as an agent run with --unplug-resets-vlan (an event log's start entry sets it for its host). */
+  readonly unplugResetsVlan?: boolean;
 }
 
 export interface InputSummary {
@@ -232,11 +234,11 @@ export interface HostJob {
 }
 
 /** The options a worker thread can take: plain data, no callbacks. */
-export type WorkerReplayOptions = Pick<ReplayOptions, 'observed' | 'untilRevision' | 'frames' | 'step' | 'concurrency' | 'requests'>;
+export type WorkerReplayOptions = Pick<ReplayOptions, 'observed' | 'untilRevision' | 'frames' | 'step' | 'concurrency' | 'requests' | 'unplugResetsVlan'>;
 
 function workerOptions(o: ReplayOptions): WorkerReplayOptions {
-  const { observed, untilRevision, frames, step, concurrency, requests } = o;
-  return { observed, untilRevision, frames, step, concurrency, requests };
+  const { observed, untilRevision, frames, step, concurrency, requests, unplugResetsVlan } = o;
+  return { observed, untilRevision, frames, step, concurrency, requests, unplugResetsVlan };
 }
 
 /**
@@ -362,6 +364,7 @@ export async function openHost(
     // The replay's clock does not move: a backoff or retry waits for ever
     // rather than firing during whichever later step the wall clock reaches.
     clock: new SimulatedClock(),
+    unplugResetsVlan: options.unplugResetsVlan === true || recorded?.unplugResetsVlan === true,
     now: () => 0,
     onCommand: (cmd, text) => {
       commands.push(text);

@@ -35,6 +35,8 @@ export interface RecordedSppCtl {
   readonly requests: Array<{ readonly request: HttpRequest; readonly revision: number }>;
   /** The first status each vf answered: the vf's state before the agent acted. */
   readonly firstStatus: Map<number, VfStatus>;
+  /** The recording agent ran with --unplug-resets-vlan (its start entry says so; the last start of the host counts). */
+  unplugResetsVlan?: boolean;
 }
 
 export interface StepPlan {
@@ -136,6 +138,7 @@ export function planSteps(inputs: readonly ReplayInput[]): StepPlan {
         host = entry.host;
         stepsOf(host);
         if (!recorded.has(host)) recorded.set(host, { requests: [], firstStatus: new Map<number, VfStatus>() });
+        recorded.get(host)!.unplugResetsVlan = entry.unplugResetsVlan === true;
         continue;
       }
       if (entry.kind === 'sppctl') {

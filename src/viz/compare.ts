@@ -5,7 +5,7 @@
  */
 import type { ControllerView, PortView } from '../agent/controller';
 import { sameRule, sameVlan } from '../plan/observed';
-import { vlanSettingsFor } from '../plan/planner';
+import { FREE_KEEP_TAGS, FreeVhost, freeVhost, vlanSettingsFor } from '../plan/planner';
 import type { VlanSetting } from '../sppctl/wire';
 
 export interface CompareRow {
@@ -22,7 +22,8 @@ export interface PageView extends ControllerView {
   readonly agentState?: string;
 }
 
-export function comparePort(port: PortView): CompareRow[] {
+/** `free`: what an unplugged vhost should carry, as the agent runs (default: its tags left as they are). */
+export function comparePort(port: PortView, free: FreeVhost = FREE_KEEP_TAGS): CompareRow[] {
   const intent = port.intent;
   // Only plug and unplug name a vhost; for the other intents there is nothing to hold the observation against.
   if (intent.kind !== 'plug' && !(intent.kind === 'unplug' && intent.place)) return [];
@@ -33,26 +34,23 @@ export function comparePort(port: PortView): CompareRow[] {
     return [];
   }
   const vlan = vlanSettingsFor(desired);
+  // a free vhost that keeps its tags wants no particular setting: whatever it has is the same
+  const anyTags = desired === undefined && free.free === 'keep-tags';
   const attached = (s: VlanSetting | undefined): string => (s === undefined ? 'not attached' : vlanText(s));
+  const tagRow = (field: CompareRow['field'], want: VlanSetting, have: VlanSetting | undefined): CompareRow =>
+    anyTags
+      ? { field, desired: 'left as is', observed: attached(have), same: true }
+      : { field, desired: vlanText(want), observed: attached(have), same: have !== undefined && sameVlan(want, have) };
   return [
     { field: 'classifier rule', desired: ruleText(desired), observed: ruleText(observed.rule), same: sameRule(desired, observed.rule) },
-    {
-      field: 'vhost rx vlan (from VM)',
-      desired: vlanText(vlan.fromVm),
-      observed: attached(observed.fromVm),
-      same: observed.fromVm !== undefined && sameVlan(vlan.fromVm, observed.fromVm),
-    },
-    {
-      field: 'classifier tx vlan (to VM)',
-      desired: vlanText(vlan.toVm),
-      observed: attached(observed.toVm),
-      same: observed.toVm !== undefined && sameVlan(vlan.toVm, observed.toVm),
-    },
+    tagRow('vhost rx vlan (from VM)', vlan.fromVm, observed.fromVm),
+    tagRow('classifier tx vlan (to VM)', vlan.toVm, observed.toVm),
   ];
 }
 
 export function pageView(view: ControllerView): PageView {
-  return { ...view, compare: Object.fromEntries(view.ports.map((p) => [p.portId, comparePort(p)])) };
+  const free = freeVhost(view.unplugResetsVlan === true);
+  return { ...view, compare: Object.fromEntries(view.ports.map((p) => [p.portId, comparePort(p, free)])) };
 }
 
 function ruleText(rule: { mac: string; vlan?: number } | undefined): string {

@@ -35,6 +35,7 @@ function fromFlags(values: Values): RawSettings {
     const v = str(values, name);
     if (v !== undefined) out[setting] = v;
   }
+  if (values['unplug-resets-vlan'] === true) out.unplugResetsVlan = 'true';
   return out;
 }
 
@@ -68,6 +69,13 @@ export const agentCommand: CliCommand = {
     ui: flag('serve the read-only visualizer on HOST:PORT (env SPP_UI; off by default)', 'HOST:PORT'),
     'log-level': flag('error|warn|info|debug (env SPP_LOG_LEVEL; default info)', 'LEVEL'),
     'log-format': flag('json|pretty (env SPP_LOG_FORMAT; default json)', 'FORMAT'),
+    'unplug-resets-vlan': {
+      type: 'boolean',
+      help:
+        'on unplug, also remove the vhost\'s VLAN tags, as the original Python agent does (env SPP_UNPLUG_RESETS_VLAN, ini unplug_resets_vlan; ' +
+        'default off: tags stay until a plug needs others, so unplug and re-plug take 1 command instead of 5). For nodes that may be switched ' +
+        'back to the original agent: its flat plug does not remove leftover tags, so its flat ports would get tagged traffic',
+    },
   },
   async run(values, _positionals, io) {
     const file = str(values, 'config-file');

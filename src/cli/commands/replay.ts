@@ -66,6 +66,7 @@ export const replayCommand: CliCommand = {
     ...formatOption,
     'until-revision': { type: 'string', arg: 'R', help: 'stop after the last step at or below etcd revision R' },
     step: { type: 'boolean', help: 'print every step and the writes, commands and machine transitions it caused' },
+    'unplug-resets-vlan': { type: 'boolean', help: 'plan as an agent run with --unplug-resets-vlan (an event log whose agent ran with it says so itself)' },
     jobs: { type: 'string', arg: 'N', help: `replay on N threads, hosts shared out among them (default: one per CPU, here ${availableParallelism()}, and per 10,000 keys; 1: no worker threads); the report is the same for any N` },
     ...sourceOptions,
     follow: { type: 'boolean', help: 'with --etcd-endpoints: after the history, keep following etcd and print each new step as it happens (a shadow agent: nothing is sent); Ctrl-C ends it' },
@@ -102,6 +103,7 @@ export const replayCommand: CliCommand = {
         ...(sources.observed ? { observedFrom: sources.observed.from } : {}),
         ...(until !== undefined ? { untilRevision: until } : {}),
         step,
+        ...(values['unplug-resets-vlan'] === true ? { unplugResetsVlan: true } : {}),
         ...(jobs !== undefined ? { jobs } : {}),
         ...(bar ? { onProgress: (done: number, total: number) => bar.update(done, total) } : {}),
       };

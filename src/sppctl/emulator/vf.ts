@@ -251,11 +251,12 @@ export class SppVf {
     if (c.port.type === 'ring' && c.port.n >= this.opts.rings && !this.wedges()) return this.result(false);
     const state = this.port(c.port);
     if (c.override && comp[c.dir].includes(key)) {
-      const existing = state.abilities.find((a) => a.op === 'add' && a.dir === c.dir);
+      // spec 6.4: the port's existing add_vlantag setting (the port's settings are shared by rx and tx), in slot order
+      const existing = state.abilities.find((a) => a.op === 'add');
       if (!existing || c.vlan?.op !== 'add') return this.result(false);
       existing.vid = c.vlan.vid;
       existing.pcp = c.vlan.pcp;
-      this.markUsers(key, c.dir);
+      this.markUsers(key, existing.dir);
       return this.result(this.flush());
     }
     if (comp[c.dir].length >= PORTS_PER_TYPE) return this.result(false);
