@@ -6,7 +6,7 @@
  */
 import test, { ExecutionContext } from 'ava';
 import { ChildProcess, execFile, spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -110,13 +110,18 @@ test('a real agent session replays from the live history and from an etcdctl sna
   const backup = await replayEtcd(t, served.endpoints, file);
   t.deepEqual(backup.hosts[0]!.requests, replayed, 'the restore keeps the revisions: the backup replays like the live history');
   t.deepEqual(backup.hosts[0]!.trace, undefined);
-  const tempsBefore = readdirSync(tmpdir()).filter((d) => d.startsWith('spp-etcd-')).length;
-  const fromFile = await runCli(['replay', file, '--host', 'spp4', '--format', 'json']);
+  // a process of its own with a temp dir of its own: other tests' etcds come and go in the shared one
+  const ownTmp = mkdtempSync(join(tmpdir(), 'spp-replay-tmp-'));
+  t.teardown(() => rmSync(ownTmp, { recursive: true, force: true }));
+  const fromFile = await run(process.execPath, [BIN, 'replay', file, '--host', 'spp4', '--format', 'json'], { env: { ...process.env, TMPDIR: ownTmp } }).then(
+    (r) => ({ code: 0, out: r.stdout, err: r.stderr }),
+    (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, out: e.stdout, err: e.stderr }),
+  );
   t.is(fromFile.code, 1, fromFile.err);
   const fileReport = JSON.parse(fromFile.out) as ReplayReport;
   t.is(fileReport.inputs[0]!.format, 'etcd-snapshot-file');
   t.deepEqual(fileReport.hosts[0]!.commands, host.commands);
-  t.true(readdirSync(tmpdir()).filter((d) => d.startsWith('spp-etcd-')).length <= tempsBefore, "the backup's temporary etcd and data are gone");
+  t.deepEqual(readdirSync(ownTmp), [], "the backup's temporary etcd and data are gone");
 
   // a file that is not a snapshot
   const junk = join(dir, 'junk.db');
