@@ -128,6 +128,8 @@ export function startAgent(settings: AgentSettings, deps: AgentDeps): AgentHandl
     ttlSec: settings.leaseTtlSec,
     holder: holderValue(AGENT_VERSION, new Date().toISOString()),
     log,
+    ...(settings.etcd.username ? { user: settings.etcd.username } : {}),
+    onRefused: (reason) => agent.send({ type: 'ETCD_REFUSED', reason }),
     onLost: (reason) => {
       log.error('agent lock lost: stopping', { reason });
       void handle.stop().then(() => deps.onFatal?.(reason));
