@@ -72,7 +72,7 @@ export function startAgent(settings: AgentSettings, deps: AgentDeps): AgentHandl
   const controller = new Controller({
     host: settings.host,
     sppctl,
-    etcd: new Etcd3Writer(client, testExitAfterWrites(process.env)),
+    etcd: new Etcd3Writer(client, testExitAfterWrites(process.env), settings.etcd.username),
     logger,
     resyncIntervalMs: settings.resyncIntervalMs,
     portTimers: { reassertMs: settings.reassertMs, backoffBaseMs: 500, backoffMaxMs: 30_000 },

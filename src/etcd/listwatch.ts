@@ -140,6 +140,8 @@ export function listWatch(client: Etcd3, ranges: WatchRanges, options: ListWatch
         const old = cache.get(key);
         if (!old || old.modRevision !== v.modRevision) changes.push({ type: 'put', key, value: v.value, revision: v.modRevision });
       }
+      // in revision order (a delete's own revision is not in the snapshot: it happened by `revision`), so logs and records read forward
+      changes.sort((a, b) => a.revision - b.revision);
       for (const key of cache.keys()) if (!next.has(key)) changes.push({ type: 'delete', key, revision });
       cache = next;
       applied = revision;
@@ -159,7 +161,8 @@ export function listWatch(client: Etcd3, ranges: WatchRanges, options: ListWatch
             dirty = false;
             const snap = await snapshot();
             if (gen !== generation || closed) return;
-            emitDiff(snap.kvs, snap.revision);
+            // reads are linearizable, so never older than the last; a member that lags would only repeat the past
+            if (snap.revision > applied) emitDiff(snap.kvs, snap.revision);
           } while (dirty);
           reading = false;
         } catch (err) {
