@@ -68,7 +68,7 @@ interface Counts {
 }
 
 const FULL: Counts = { floor: 200, floorSlow: 30, plug: 100, vlan: 50, plugSlow: 25, vlanSlow: 5, burst: 10, burstSlow: 3, restart: 20, processStart: 10, fanoutBinds: 12 };
-const QUICK: Counts = { floor: 30, floorSlow: 3, plug: 10, vlan: 5, plugSlow: 3, vlanSlow: 1, burst: 3, burstSlow: 1, restart: 3, processStart: 3, fanoutBinds: 4 };
+const QUICK: Counts = { floor: 30, floorSlow: 3, plug: 10, vlan: 5, plugSlow: 3, vlanSlow: 1, burst: 3, burstSlow: 1, restart: 3, processStart: 3, fanoutBinds: 8 };
 
 /** Time spp-ctl alone needs for `n` requests to one vf, back to back: each after the first waits a whole poll period. */
 function sppctlBound(n: number, requestMs: number, pollMs: number): number {

@@ -55,7 +55,7 @@ test('transactions across three ranges are seen whole: every burst is a state et
   const txns = Array.from({ length: 4 }, async (_, w) => {
     for (let i = 1; i <= 40; i++) {
       const id = String(w * 100 + i);
-      const ops = [client.put(`/lw/a/${id}`).value('x'), client.put(`/lw/b/${id}`).value('x'), client.put('/lw/c').value(id)];
+      const ops: Array<ReturnType<typeof client.put> | ReturnType<ReturnType<typeof client.delete>['key']>> = [client.put(`/lw/a/${id}`).value('x'), client.put(`/lw/b/${id}`).value('x'), client.put('/lw/c').value(id)];
       if (i > 1) {
         const old = String(w * 100 + i - 1);
         ops.push(client.delete().key(`/lw/a/${old}`), client.delete().key(`/lw/b/${old}`));

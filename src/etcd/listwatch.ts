@@ -82,9 +82,9 @@ export function listWatch(client: Etcd3, ranges: WatchRanges, options: ListWatch
     /** The snapshot last emitted, and its revision: the last revision applied. */
     let cache = new Map<string, StoredValue>();
     let applied = 0;
-    /** A snapshot read is in flight; `dirty`: a trigger came meanwhile, read again after it. */
+    /** A snapshot read is in flight; `wanted`: the highest revision a watcher reported, read until the snapshot covers it. */
     let reading = false;
-    let dirty = false;
+    let wanted = 0;
     /** Bumped by every (re)start, so that a stale watcher or read of an earlier generation does nothing. */
     let generation = 0;
 
@@ -105,7 +105,6 @@ export function listWatch(client: Etcd3, ranges: WatchRanges, options: ListWatch
       generation += 1;
       lastRefused = refused;
       reading = false;
-      dirty = false;
       setConnected(false, reason, refused);
       void teardown();
       attempt += 1;
@@ -148,22 +147,21 @@ export function listWatch(client: Etcd3, ranges: WatchRanges, options: ListWatch
       for (const ev of changes) subscriber.next(ev);
     };
 
-    const trigger = (gen: number): void => {
-      if (gen !== generation || closed) return;
-      if (reading) {
-        dirty = true;
-        return;
-      }
+    // Coalesced: while a read is in flight, later events only raise `wanted`;
+    // one more read follows only if they are newer than the read's revision.
+    const trigger = (gen: number, revision: number): void => {
+      wanted = Math.max(wanted, revision);
+      if (reading) return;
       reading = true;
       void (async () => {
         try {
-          do {
-            dirty = false;
+          while (wanted > applied) {
             const snap = await snapshot();
             if (gen !== generation || closed) return;
-            // reads are linearizable, so never older than the last; a member that lags would only repeat the past
-            if (snap.revision > applied) emitDiff(snap.kvs, snap.revision);
-          } while (dirty);
+            // a linearizable read is at or after every event already delivered; an older answer would only repeat the past
+            if (snap.revision <= applied) break;
+            emitDiff(snap.kvs, snap.revision);
+          }
           reading = false;
         } catch (err) {
           if (gen === generation) fail(err, 'read');
@@ -177,7 +175,7 @@ export function listWatch(client: Etcd3, ranges: WatchRanges, options: ListWatch
       lastRefused = false;
       const fresh = events.filter((ev) => ev.revision > applied);
       if (fresh.length === 0) return;
-      if (!single) return trigger(gen);
+      if (!single) return trigger(gen, Math.max(...fresh.map((ev) => ev.revision)));
       for (const ev of fresh) {
         if (ev.type === 'put') cache.set(ev.key, { value: ev.value, modRevision: ev.revision });
         else cache.delete(ev.key);
