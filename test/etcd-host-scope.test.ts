@@ -123,6 +123,7 @@ test('with etcd auth on, a host role lacking one grant: state refused, the range
   // backoff 1, 2, 4, 8 s: about 4 attempts in 10 s, each a Txn and a probe per range (6 requests) plus keep-alives
   t.true(refusals <= 6, `${refusals} refused attempts in ~10 s`);
   t.true(unary <= 60, `${unary} unary etcd requests in 10 s`);
+  t.log(`${refusals} refused attempts, ${unary} unary etcd requests in 10 s`);
 
   await (await root.role('agent-spp4-role').grant({ permission: 'Readwrite', range: Range.prefix(missing) }));
   await until(() => stateName(handle.agent.getSnapshot().value) === 'running', 'agent running after the grant', 30_000);
@@ -139,7 +140,10 @@ test('with etcd auth on and a wrong password: state refused, the user in the log
   await enableAuth(t, s, 'agent-spp4', 'agent-pw', []);
   const handle = s.startAgent({ etcdUser: 'agent-spp4', etcdPassword: 'not-the-password' });
   // the lock is taken before anything is listed: its refusal is what the agent meets first
-  await until(() => s.logs.some((l) => /authentication failed/.test(JSON.stringify(l))), 'an authentication failure logged', 15_000);
-  t.not(stateName(handle.agent.getSnapshot().value), 'running');
+  await until(() => stateName(handle.agent.getSnapshot().value) === 'refused', 'agent state refused', 15_000);
+  const refusal = s.logs.find((l) => l['level'] === 'error' && /authentication failed/.test(String(l['reason'])));
+  t.truthy(refusal, 'an error saying authentication failed');
+  t.regex(String(refusal?.['reason']), /etcd user "agent-spp4"/);
+  t.regex(String(handle.agent.getSnapshot().context.reason), /authentication failed/);
   t.false(JSON.stringify(s.logs).includes('not-the-password'), 'the password is in no log record');
 });

@@ -3,7 +3,7 @@ import type { Etcd3 } from 'etcd3';
 import { FREE_VHOST } from '../protocol/codecs';
 import { keys } from '../protocol/keys';
 import type { EtcdWriter, PortStatusWrite } from './ports';
-import { isRefusal } from '../etcd/listwatch';
+import { describeUser, isRefusal } from '../etcd/refusal';
 
 /**
  * Test hook (docs/reliability.md): SPP_TEST_EXIT_AFTER_ETCD_WRITES=k kills
@@ -38,7 +38,7 @@ export class Etcd3Writer implements EtcdWriter {
       return await write;
     } catch (err) {
       if (!isRefusal(err)) throw err;
-      throw new Error(`etcd refused ${this.user ? `etcd user ${JSON.stringify(this.user)}` : 'the etcd client (no user)'} the write of ${key}: ${(err as Error).message}`);
+      throw new Error(`etcd refused ${describeUser(this.user)} the write of ${key}: ${(err as Error).message}`);
     }
   }
 

@@ -9,7 +9,7 @@ import type { Etcd3 } from 'etcd3';
 import type { Logger } from '../log';
 import { ROOT } from '../protocol/keys';
 import { KeptLease } from './kept-lease';
-import { isRefusal } from '../etcd/listwatch';
+import { describeUser, isRefusal } from '../etcd/refusal';
 import { backoffMs } from '../../machines/errors';
 
 export const lockKey = (host: string): string => `${ROOT}agent-lock/${host}`;
@@ -72,7 +72,7 @@ export class LeaderLock {
     while (!this.stopped) {
       let refused: string | undefined;
       const outcome = await this.tryOnce().catch((err: Error) => {
-        if (isRefusal(err)) refused = `etcd refused ${this.opts.user ? `etcd user ${JSON.stringify(this.opts.user)}` : 'the etcd client (no user)'} the agent lock ${this.key}: ${err.message}`;
+        if (isRefusal(err)) refused = `etcd refused ${describeUser(this.opts.user)} the agent lock ${this.key}: ${err.message}`;
         return `error: ${err.message}`;
       });
       if (outcome === 'held') return !this.stopped;

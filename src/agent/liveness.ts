@@ -8,7 +8,7 @@ import { KeptLease } from './kept-lease';
 import { keys } from '../protocol/keys';
 import type { AgentInfo } from '../protocol/codecs';
 import type { Logger } from '../log';
-import { isRefusal } from '../etcd/listwatch';
+import { isRefusal } from '../etcd/refusal';
 import { backoffMs } from '../../machines/errors';
 
 export class Liveness {

@@ -24,6 +24,7 @@ import { Observable } from 'rxjs';
 import type { Etcd3, Watcher } from 'etcd3';
 import type { KeyEvent, StoredValue } from '../agent/host-state';
 import { backoffMs } from '../../machines/errors';
+import { describeUser, isRefusal } from './refusal';
 
 export interface WatchRanges {
   readonly prefixes: readonly string[];
@@ -51,13 +52,6 @@ export function inRanges(ranges: WatchRanges): (key: string) => boolean {
   return (key) => ranges.keys.includes(key) || ranges.prefixes.some((p) => key.startsWith(p));
 }
 
-/** etcd errors that no retry can heal: the user's role lacks a grant, or its credentials are wrong. */
-export function isRefusal(err: unknown): boolean {
-  const name = (err as { name?: unknown } | undefined)?.name;
-  const message = String((err as { message?: unknown } | undefined)?.message ?? '');
-  return name === 'EtcdPermissionDeniedError' || name === 'EtcdAuthenticationFailedError' || /permission denied|authentication failed/.test(message);
-}
-
 /** One range: a prefix or an exact key. */
 type Range = { readonly prefix: string } | { readonly key: string };
 
@@ -70,7 +64,7 @@ export function listWatch(client: Etcd3, ranges: WatchRanges, options: ListWatch
   if (all.length === 0) throw new Error('listWatch needs at least one prefix or key');
   // One watcher keeps etcd's order, so its events are applied as they come; several are triggers only.
   const single = all.length === 1;
-  const user = options.user ? `etcd user ${JSON.stringify(options.user)}` : 'the etcd client (no user)';
+  const user = describeUser(options.user);
   return new Observable<ListWatchEvent>((subscriber) => {
     let closed = false;
     let watchers: Watcher[] = [];
