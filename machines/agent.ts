@@ -64,7 +64,6 @@ export const agentMachine = setup({
           { guard: 'configured', target: 'running', actions: assign({ etcdConnected: true, reason: undefined }) },
           { target: 'waitingForConfiguration', actions: assign({ etcdConnected: true, reason: undefined }) },
         ],
-        CONFIGURATION: { actions: assign({ configuration: ({ event }) => event.state }) },
       },
     },
     stopping: {

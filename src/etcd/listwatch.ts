@@ -72,6 +72,7 @@ export function listWatch(client: Etcd3, ranges: WatchRanges, options: ListWatch
     /** The last restart was a refusal: a watcher connecting does not prove the grants are there yet. */
     let lastRefused = false;
     let timer: NodeJS.Timeout | undefined;
+    let readTimer: NodeJS.Timeout | undefined;
     let connected: boolean | undefined;
     /** The snapshot last emitted, and its revision: the last revision applied. */
     let cache = new Map<string, StoredValue>();
@@ -99,6 +100,8 @@ export function listWatch(client: Etcd3, ranges: WatchRanges, options: ListWatch
       generation += 1;
       lastRefused = refused;
       reading = false;
+      if (readTimer) clearTimeout(readTimer);
+      readTimer = undefined;
       setConnected(false, reason, refused);
       void teardown();
       attempt += 1;
@@ -143,11 +146,15 @@ export function listWatch(client: Etcd3, ranges: WatchRanges, options: ListWatch
 
     // Coalesced: while a read is in flight, later events only raise `wanted`;
     // one more read follows only if they are newer than the read's revision.
+    // A read that fails for a passing reason (etcd unreachable) is retried
+    // with backoff and the watchers are kept: they resume after `applied`
+    // on their own, and a compaction still cancels them into a relist.
     const trigger = (gen: number, revision: number): void => {
       wanted = Math.max(wanted, revision);
       if (reading) return;
       reading = true;
-      void (async () => {
+      let failures = 0;
+      const read = async (): Promise<void> => {
         try {
           while (wanted > applied) {
             const snap = await snapshot();
@@ -157,10 +164,19 @@ export function listWatch(client: Etcd3, ranges: WatchRanges, options: ListWatch
             emitDiff(snap.kvs, snap.revision);
           }
           reading = false;
+          if (failures > 0) setConnected(true, "read the host's keys again");
         } catch (err) {
-          if (gen === generation) fail(err, 'read');
+          if (gen !== generation || closed) return;
+          if (err instanceof Refused || isRefusal(err)) return fail(err, 'read');
+          failures += 1;
+          setConnected(false, `read of the host's keys failed: ${(err as Error).message}`);
+          readTimer = setTimeout(() => {
+            readTimer = undefined;
+            if (gen === generation && !closed) void read();
+          }, backoffMs(failures, options.backoffBaseMs ?? 200, options.backoffMaxMs ?? 5000));
         }
-      })();
+      };
+      void read();
     };
 
     const onEvents = (gen: number, events: KeyEvent[]): void => {
@@ -216,6 +232,7 @@ export function listWatch(client: Etcd3, ranges: WatchRanges, options: ListWatch
     return () => {
       closed = true;
       if (timer) clearTimeout(timer);
+      if (readTimer) clearTimeout(readTimer);
       void teardown();
     };
   });
