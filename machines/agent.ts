@@ -1,6 +1,6 @@
 /**
  * The agent machine: the daemon's own lifecycle (etcd connection, host
- * configuration, running, degraded, stopping), as data for logs and the
+ * configuration, running, degraded, refused, stopping), as data for logs and the
  * visualizer. The daemon feeds it events; it performs no I/O.
  */
 import { assign, setup } from 'xstate';
@@ -15,6 +15,8 @@ export interface AgentContext {
 export type AgentEvent =
   | { readonly type: 'ETCD_UP' }
   | { readonly type: 'ETCD_DOWN'; readonly reason: string }
+  /** etcd refused a list, watch or write for a reason retrying cannot fix (a missing grant, bad credentials). */
+  | { readonly type: 'ETCD_REFUSED'; readonly reason: string }
   | { readonly type: 'CONFIGURATION'; readonly state: 'missing' | 'invalid' | 'valid' }
   | { readonly type: 'STOP' }
   | { readonly type: 'STOPPED' };
@@ -32,6 +34,7 @@ export const agentMachine = setup({
     ETCD_UP: { actions: assign({ etcdConnected: true, reason: undefined }) },
     ETCD_DOWN: { actions: assign({ etcdConnected: false, reason: ({ event }) => event.reason }) },
     CONFIGURATION: { actions: assign({ configuration: ({ event }) => event.state }) },
+    ETCD_REFUSED: { target: '.refused', actions: assign({ etcdConnected: false, reason: ({ event }) => event.reason }) },
     STOP: '.stopping',
   },
   states: {
@@ -54,8 +57,17 @@ export const agentMachine = setup({
     degraded: {
       on: { ETCD_UP: { target: 'running', actions: assign({ etcdConnected: true, reason: undefined }) } },
     },
+    // Blind until an operator fixes the grants or credentials; the agent retries with a long backoff.
+    refused: {
+      on: {
+        ETCD_UP: [
+          { guard: 'configured', target: 'running', actions: assign({ etcdConnected: true, reason: undefined }) },
+          { target: 'waitingForConfiguration', actions: assign({ etcdConnected: true, reason: undefined }) },
+        ],
+      },
+    },
     stopping: {
-      on: { STOPPED: 'stopped', ETCD_UP: {}, ETCD_DOWN: {}, CONFIGURATION: {} },
+      on: { STOPPED: 'stopped', ETCD_UP: {}, ETCD_DOWN: {}, ETCD_REFUSED: {}, CONFIGURATION: {} },
     },
     stopped: { type: 'final' },
   },

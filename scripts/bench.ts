@@ -18,6 +18,7 @@ import { byLayer, hotOrigins, hotSpots, readCpuProfile } from './bench/profile';
 import { benchReplay } from './bench/replay';
 import { benchReplayHistory } from './bench/replay-history';
 import { VlanBenchCounts, benchVlanReuse } from './bench/vlan-reuse';
+import { FanoutSamples, measureFanout } from './bench/fanout';
 import { Report } from './bench/report';
 
 const REAL_POLL_MS = 1000;
@@ -34,15 +35,16 @@ const command: CliCommand = {
   description: [
     'The agent runs as a child process (node bin/spp.js agent), so its CPU and memory are its own.',
     'Output: a table, then `BENCH {json}` lines (one per figure), then `GOAL pass|fail` lines.',
-    'A full run takes about 8 minutes on 2 cores; --quick about 2.5 minutes (25 s of it the 63-host multi-agent scenario, about 75 s the VLAN cases at real pacing). See docs/performance.md.',
+    'A full run takes about 9 minutes on 2 cores; --quick about 3 minutes (25 s of it the 63-host multi-agent scenario, 25 s the fan-out over 1, 16 and 64 hosts, about 75 s the VLAN cases at real pacing). See docs/performance.md.',
   ].join('\n'),
   options: {
-    quick: { type: 'boolean', help: 'few runs of everything (about 2.5 minutes)' },
+    quick: { type: 'boolean', help: 'few runs of everything (about 3 minutes)' },
     profile: { type: 'boolean', help: 'also run a separate agent under node --cpu-prof over 40 bursts; print its top functions and layers by time, keep the .cpuprofile' },
     'burst-nics': { type: 'string', arg: 'N', help: 'NICs of the burst/restart host (default 4)' },
     'burst-vhosts': { type: 'string', arg: 'N', help: 'vhosts per NIC of the burst/restart host (default 4: 16 vhosts is the most a host can have, see docs/performance.md)' },
     'scale-hosts': { type: 'string', arg: 'N', help: 'hosts of 4 NICs x 4 vhosts served by one multi-agent process (default 63: 1,008 ports; 0 skips the scenario)' },
     'scale-watch': { type: 'string', arg: 'shared|own', default: 'shared', help: 'the multi-agent\'s list-watch: one shared by every host (default), or one per host as the daemon has' },
+    'fanout-hosts': { type: 'string', arg: 'N,N,...', help: 'cloud sizes of the watch fan-out figure, each host with its own agent and etcd client (default 1,16,64; 0 skips)' },
     'replay-keys': { type: 'string', arg: 'N', help: 'keys of the generated replay snapshot (default 100000)' },
     'replay-snapshot': { type: 'string', arg: 'FILE', help: 'replay this etcdctl text snapshot instead of generating one' },
     'history-revisions': { type: 'string', arg: 'N', help: "revisions of the one-host etcd history replayed (default 10000)" },
@@ -66,6 +68,7 @@ interface Counts {
   restart: number;
   processStart: number;
   vlanReuse: VlanBenchCounts;
+  fanoutBinds: number;
 }
 
 const FULL: Counts = {
@@ -80,6 +83,7 @@ const FULL: Counts = {
   restart: 20,
   processStart: 10,
   vlanReuse: { reuse: 20, reuseSlow: 5, burst: 5, burstSlow: 2, resetSlow: 2 },
+  fanoutBinds: 12,
 };
 const QUICK: Counts = {
   floor: 30,
@@ -93,6 +97,7 @@ const QUICK: Counts = {
   restart: 3,
   processStart: 3,
   vlanReuse: { reuse: 3, reuseSlow: 3, burst: 1, burstSlow: 1, resetSlow: 0 },
+  fanoutBinds: 8,
 };
 
 /** Time spp-ctl alone needs for `n` requests to one vf, back to back: each after the first waits a whole poll period. */
@@ -119,7 +124,13 @@ async function main(argv: string[]): Promise<number> {
   let historyRevisions: number;
   let scaleHosts: number;
   let scaleWatch: (typeof WATCH_MODES)[number];
+  let fanoutHosts: number[];
   try {
+    fanoutHosts = (str(values, 'fanout-hosts') ?? '1,16,64').split(',').map((v) => {
+      const k = Number(v.trim());
+      if (!Number.isInteger(k) || k < 0) throw new Error(`--fanout-hosts: expected whole numbers, got ${JSON.stringify(v)}`);
+      return k;
+    }).filter((k) => k > 0);
     nics = int(values, 'burst-nics', 4, 1);
     vhosts = int(values, 'burst-vhosts', 4, 1);
     replayKeys = int(values, 'replay-keys', 100_000, 1);
@@ -298,6 +309,37 @@ async function main(argv: string[]): Promise<number> {
       if (scale.requests !== scale.ports) report.note(`multi-agent: ${scale.requests} spp-ctl requests for ${scale.ports} flat plugs (one each expected)`);
       if (scale.exitCode !== 0) report.note(`multi-agent: exited ${scale.exitCode} after SIGTERM (0 expected: every agent stopped cleanly)`);
       if (scale.warnings.length > 0) report.note(`multi-agent: ${scale.warnings.length} warning/error records, the first: ${scale.warnings[0]}`);
+    }
+
+    if (fanoutHosts.length > 0) {
+      const fan: FanoutSamples[] = [];
+      for (const hosts of fanoutHosts) {
+        progress(`fan-out: ${n.fanoutBinds} binds on one host of ${hosts}, every host with its own agent and etcd client`);
+        const f = await measureFanout(env, { hosts, binds: n.fanoutBinds });
+        fan.push(f);
+        report.value(`fanout.${hosts}_hosts.watch_events_per_bind`, 'events', f.eventsPerBind, 'watch events etcd sent to all agents per bind (claim, bind_port, plug -> up, unplug -> gone), by etcd_debugging_mvcc_events_total');
+        report.value(`fanout.${hosts}_hosts.etcd_cpu_per_bind`, 'ms', f.etcdCpuPerBindMs, 'etcd CPU per bind, its idle CPU over as long subtracted');
+      }
+      const first = fan[0]!;
+      const last = fan[fan.length - 1]!;
+      report.value(`startup_list.${last.hosts}_hosts`, 'keys', last.startupListKeys, `keys one agent lists at start-up on a cloud of ${last.hosts} hosts (${last.cloudKeys} keys under ${'/spp/openstack/'})`);
+      if (fan.length > 1) {
+        report.goal(
+          `watch events per bind flat from ${first.hosts} to ${last.hosts} hosts`,
+          last.eventsPerBind <= first.eventsPerBind * 1.25 + 1,
+          fan.map((f) => `${f.hosts} hosts: ${f.eventsPerBind.toFixed(1)}`).join(', '),
+        );
+        report.goal(
+          `etcd CPU per bind flat from ${first.hosts} to ${last.hosts} hosts`,
+          last.etcdCpuPerBindMs <= first.etcdCpuPerBindMs * 2 + 5,
+          `${fan.map((f) => `${f.hosts} hosts: ${f.etcdCpuPerBindMs.toFixed(1)} ms`).join(', ')} (pass within 2x + 5 ms: /proc ticks are 10 ms)`,
+        );
+      }
+      report.goal(
+        `start-up list of one agent on ${last.hosts} hosts holds its own keys only`,
+        last.startupListKeys <= last.cloudKeys / last.hosts + 1,
+        `${last.startupListKeys} keys of ${last.cloudKeys} in the cloud`,
+      );
     }
 
     progress('replay');

@@ -1,6 +1,7 @@
 /**
- * The scale runner: the agents of several hosts in one process, sharing one
- * etcd client (and by default one list-watch), so that the bench can measure
+ * The scale runner: the agents of several hosts in one process, by default
+ * sharing one etcd client and one list-watch (`--watch own`: a client and a
+ * host-scoped list-watch each, as the daemon has), so that the bench can measure
  * what 1,000 ports cost in memory without 63 Node processes. The production
  * daemon (`spp agent`) serves one host; this exists for scale tests only.
  *
@@ -38,7 +39,7 @@ export type WatchMode = (typeof WATCH_MODES)[number];
 export interface MultiAgentOptions {
   readonly hosts: readonly HostEntry[];
   readonly etcdEndpoints: readonly string[];
-  /** `shared`: one list-watch for all hosts, demultiplexed by key; `own`: each agent its own list-watch (every event reaches every agent). */
+  /** `shared`: one etcd client and one list-watch of the whole root for all hosts, demultiplexed by key; `own`: each agent its own etcd client and host-scoped list-watch, as the daemon has. */
   readonly watch: WatchMode;
   readonly logLevel: LogLevel;
   /** Seconds; the agents' liveness and lock lease TTL (default 10). */
@@ -74,7 +75,7 @@ export function readHostsFile(path: string): HostEntry[] {
   return decoded.right;
 }
 
-/** Starts one agent per host in this process, all on one etcd client. */
+/** Starts one agent per host in this process: on one etcd client (`shared`) or one each (`own`). */
 export function startMultiAgent(opts: MultiAgentOptions): MultiAgent {
   const names = opts.hosts.map((h) => h.host);
   const dup = names.find((n, i) => names.indexOf(n) !== i);
@@ -90,17 +91,18 @@ export function startMultiAgent(opts: MultiAgentOptions): MultiAgent {
     }),
   );
   const logger = createLogger({ level: opts.logLevel, format: 'json', ...(opts.logStream ? { stream: opts.logStream } : {}) });
-  const client: Etcd3 = connectEtcd({ endpoints: opts.etcdEndpoints, callTimeoutMs: 5000 });
-  const shared = opts.watch === 'shared' ? new SharedListWatch(client, { prefixes: [ROOT], keys: [] }) : undefined;
+  const connect = (): Etcd3 => connectEtcd({ endpoints: opts.etcdEndpoints, callTimeoutMs: 5000 });
+  const clients: Etcd3[] = opts.watch === 'shared' ? [connect()] : settings.map(connect);
+  const shared = opts.watch === 'shared' ? new SharedListWatch(clients[0]!, { prefixes: [ROOT], keys: [] }) : undefined;
   const agents = new Map<string, AgentHandle>();
-  for (const s of settings) {
+  for (const [i, s] of settings.entries()) {
     const sppctl = new SppCtlClient(httpTransport(s.sppCtlUrl, { timeoutMs: s.sppCtlTimeoutMs }));
     agents.set(
       s.host,
       startAgent(s, {
         logger,
         sppctl,
-        client,
+        client: clients[shared ? 0 : i]!,
         ...(shared ? { watch: (ranges) => shared.watch(ranges) } : {}),
         onFatal: (reason) => logger.error('agent stopped itself; the other hosts keep running', { host: s.host, reason }),
       }),
@@ -133,14 +135,14 @@ export function startMultiAgent(opts: MultiAgentOptions): MultiAgent {
     stop: () =>
       (stopping ??= (async () => {
         await Promise.all([...agents.values()].map((a) => a.stop()));
-        client.close();
+        for (const c of clients) c.close();
       })()),
   };
 }
 
 const command: CliCommand = {
   path: ['bench', 'multi-agent'],
-  summary: 'run the agents of several hosts in one process on one etcd client (scale tests only; the real agent serves one host)',
+  summary: 'run the agents of several hosts in one process (scale tests only; the real agent serves one host)',
   description: [
     'Hosts come from --host NAME=URL (repeatable) and/or --hosts-file FILE (JSON: [{"host": NAME, "sppCtl": URL}, ...]).',
     'stdout: `READY {"hosts","nics","ms"}` once every NIC of every host is ready; `STOPPED {"hosts"}` after SIGTERM or SIGINT;',
@@ -151,7 +153,7 @@ const command: CliCommand = {
     'etcd-endpoints': etcdOptions['etcd-endpoints']!,
     host: { type: 'string', multiple: true, arg: 'NAME=URL', help: 'a host to serve and the URL of its spp-ctl (repeatable)' },
     'hosts-file': { type: 'string', arg: 'FILE', help: 'JSON list of {"host", "sppCtl"} to serve' },
-    watch: { type: 'string', arg: 'shared|own', default: 'shared', help: 'one list-watch shared by every host (default), or one per host as the daemon has' },
+    watch: { type: 'string', arg: 'shared|own', default: 'shared', help: 'one etcd client and list-watch shared by every host (default), or a client and host-scoped list-watch per host as the daemon has' },
     'lease-ttl': { type: 'string', arg: 'SEC', help: 'TTL of the agents\' liveness keys and locks (default 10)' },
     'ready-timeout': { type: 'string', arg: 'SEC', help: 'give up when the NICs are not all ready after SEC seconds (default 120)' },
     'log-level': { type: 'string', arg: 'LEVEL', default: 'warn', help: 'error|warn|info|debug (default warn)' },

@@ -33,7 +33,11 @@ export interface AgentHandle {
   stop(): Promise<void>;
 }
 
-/** The keys one host's agent lists and watches. */
+/**
+ * The keys one host's agent lists and watches: its own and nothing else, so
+ * that its etcd role can be limited to them. agent/<host> and
+ * agent-lock/<host> are only written (and the lock read), never watched.
+ */
 export function hostRanges(host: string): WatchRanges {
   return {
     prefixes: [prefixes.vhostOfHost(host), prefixes.bindPortOfHost(host), prefixes.actionOfHost(host), prefixes.portStatusOfHost(host)],
@@ -69,7 +73,7 @@ export function startAgent(settings: AgentSettings, deps: AgentDeps): AgentHandl
   const controller = new Controller({
     host: settings.host,
     sppctl,
-    etcd: new Etcd3Writer(client, testExitAfterWrites(process.env)),
+    etcd: new Etcd3Writer(client, testExitAfterWrites(process.env), settings.etcd.username),
     logger,
     resyncIntervalMs: settings.resyncIntervalMs,
     portTimers: { reassertMs: settings.reassertMs, backoffBaseMs: 500, backoffMaxMs: 30_000 },
@@ -126,6 +130,8 @@ export function startAgent(settings: AgentSettings, deps: AgentDeps): AgentHandl
     ttlSec: settings.leaseTtlSec,
     holder: holderValue(AGENT_VERSION, new Date().toISOString()),
     log,
+    ...(settings.etcd.username ? { user: settings.etcd.username } : {}),
+    onRefused: (reason) => agent.send({ type: 'ETCD_REFUSED', reason }),
     onLost: (reason) => {
       log.error('agent lock lost: stopping', { reason });
       void handle.stop().then(() => deps.onFatal?.(reason));
@@ -137,10 +143,14 @@ export function startAgent(settings: AgentSettings, deps: AgentDeps): AgentHandl
     if (!held || stopping) return;
     liveness.start();
     const ranges = hostRanges(settings.host);
-    subscription = (deps.watch ? deps.watch(ranges) : listWatch(client, ranges)).subscribe((ev) => {
+    const user = settings.etcd.username;
+    subscription = (deps.watch ? deps.watch(ranges) : listWatch(client, ranges, user ? { user } : {})).subscribe((ev) => {
       recorder?.write({ kind: 'etcd', at: new Date().toISOString(), event: ev });
       controller.handle(ev);
-      if (ev.type === 'connection') agent.send(ev.connected ? { type: 'ETCD_UP' } : { type: 'ETCD_DOWN', reason: ev.reason });
+      if (ev.type === 'connection' && ev.refused) {
+        log.error('etcd refused the agent; not running until the grant or credentials are fixed (retrying with backoff)', { reason: ev.reason, user });
+        agent.send({ type: 'ETCD_REFUSED', reason: ev.reason });
+      } else if (ev.type === 'connection') agent.send(ev.connected ? { type: 'ETCD_UP' } : { type: 'ETCD_DOWN', reason: ev.reason });
       else if (ev.type === 'reset' || ev.key === configKey) agent.send({ type: 'CONFIGURATION', state: controller.store.configuration().state });
     });
   });

@@ -9,6 +9,8 @@ import type { Etcd3 } from 'etcd3';
 import type { Logger } from '../log';
 import { ROOT } from '../protocol/keys';
 import { KeptLease } from './kept-lease';
+import { describeUser, isRefusal } from '../etcd/refusal';
+import { backoffMs } from '../../machines/errors';
 
 export const lockKey = (host: string): string => `${ROOT}agent-lock/${host}`;
 
@@ -47,6 +49,10 @@ export interface LeaderLockOptions {
   readonly onLost: (reason: string) => void;
   /** Delay between attempts while standing by or while etcd is unreachable. */
   readonly pollMs?: number;
+  /** etcd refused the lock (a missing grant, bad credentials): retried with a backoff of 1 s doubling to 30 s. */
+  readonly onRefused?: (reason: string) => void;
+  /** The etcd user, for the refusal message. */
+  readonly user?: string;
 }
 
 export class LeaderLock {
@@ -64,9 +70,21 @@ export class LeaderLock {
 
   /** Resolves once this process holds the lock; false when stopped before that. */
   async acquire(): Promise<boolean> {
+    let refusals = 0;
     while (!this.stopped) {
-      const outcome = await this.tryOnce().catch((err: Error) => `error: ${err.message}`);
+      let refused: string | undefined;
+      const outcome = await this.tryOnce().catch((err: Error) => {
+        if (isRefusal(err)) refused = `etcd refused ${describeUser(this.opts.user)} the agent lock ${this.key}: ${err.message}`;
+        return `error: ${err.message}`;
+      });
       if (outcome === 'held') return !this.stopped;
+      if (refused !== undefined) {
+        refusals += 1;
+        this.opts.log.error('cannot take the agent lock: refused; retrying with backoff', { key: this.key, reason: refused });
+        this.opts.onRefused?.(refused);
+        await this.sleep(backoffMs(refusals, 1000, 30_000));
+        continue;
+      }
       if (outcome === 'taken') {
         if (!this.announcedStandby) this.opts.log.info(`another agent holds the lock for host ${this.opts.host}; standing by`, { key: this.key });
         this.announcedStandby = true;

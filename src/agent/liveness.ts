@@ -8,11 +8,15 @@ import { KeptLease } from './kept-lease';
 import { keys } from '../protocol/keys';
 import type { AgentInfo } from '../protocol/codecs';
 import type { Logger } from '../log';
+import { isRefusal } from '../etcd/refusal';
+import { backoffMs } from '../../machines/errors';
 
 export class Liveness {
   private lease: KeptLease | undefined;
   private stopped = false;
   private retry: NodeJS.Timeout | undefined;
+  /** Refusals in a row (a missing grant on agent/<host>, bad credentials): retried with a backoff, not every second. */
+  private refusals = 0;
 
   constructor(
     private readonly client: Etcd3,
@@ -34,9 +38,15 @@ export class Liveness {
       .put(keys.agent(this.host))
       .value(JSON.stringify(this.info))
       .exec()
-      .then(() => this.log.info('liveness key written', { key: keys.agent(this.host), ttl: this.ttlSec }))
+      .then(() => {
+        this.refusals = 0;
+        this.log.info('liveness key written', { key: keys.agent(this.host), ttl: this.ttlSec });
+      })
       .catch((err: Error) => {
-        this.log.warn('cannot write the liveness key yet; retrying', { key: keys.agent(this.host), error: err.message });
+        if (isRefusal(err)) {
+          this.refusals += 1;
+          this.log.error('etcd refused the liveness key: the driver will treat this host as dead; retrying with backoff', { key: keys.agent(this.host), error: err.message });
+        } else this.log.warn('cannot write the liveness key yet; retrying', { key: keys.agent(this.host), error: err.message });
         this.again();
       });
   }
@@ -49,7 +59,7 @@ export class Liveness {
     this.retry = setTimeout(() => {
       this.retry = undefined;
       this.start();
-    }, 1000);
+    }, this.refusals > 0 ? backoffMs(this.refusals, 1000, 30_000) : 1000);
   }
 
   /** Revokes the lease, deleting the key at once (bounded: etcd may be gone). */

@@ -1,15 +1,30 @@
 /**
- * client-go's informer pattern over etcd3, as an RxJS stream: list the
- * ranges at one revision, then watch them (one watcher on their common
- * prefix, so events keep etcd's revision order) from the next revision; on a
- * reconnect resume from the last revision seen, and on compaction (or any
- * watch cancellation) list again. Consumers get `reset` (replace your
- * cache), `put`/`delete` events and connection state changes.
+ * client-go's informer pattern over etcd3, as an RxJS stream, scoped to a
+ * set of key ranges (one host's): list them at one revision, watch each from
+ * the next revision; on compaction (or any watch cancellation) list again.
+ * Consumers get `reset` (replace your cache), `put`/`delete` events and
+ * connection state changes.
+ *
+ * etcd orders events within one watcher only, and a host's keys live under
+ * several prefixes, so per-range watchers catching up can deliver a later
+ * `action` before the earlier `bind_port` of the same port, or half of a
+ * multi-key transaction. With more than one range the watches are therefore
+ * only triggers: each trigger reads every range at ONE revision (one etcd
+ * Txn of range requests, which etcd executes atomically), and the difference
+ * to the last snapshot is emitted synchronously, as one batch at that
+ * revision. Watch events at or below the last snapshot's revision are
+ * already in it and are dropped. Every state a consumer sees is thus a real
+ * etcd snapshot (docs/architecture.md, "Host-scoped list-watch").
+ *
+ * A request etcd refuses for a reason retrying cannot fix (permission
+ * denied, authentication failed) is reported as `refused`, naming the range
+ * and the user, and retried with a long capped backoff, never in a hot loop.
  */
 import { Observable } from 'rxjs';
 import type { Etcd3, Watcher } from 'etcd3';
 import type { KeyEvent, StoredValue } from '../agent/host-state';
 import { backoffMs } from '../../machines/errors';
+import { describeUser, isRefusal } from './refusal';
 
 export interface WatchRanges {
   readonly prefixes: readonly string[];
@@ -19,25 +34,59 @@ export interface WatchRanges {
 export type ListWatchEvent =
   | { readonly type: 'reset'; readonly revision: number; readonly entries: ReadonlyArray<[string, StoredValue]>; readonly reason: string }
   | KeyEvent
-  | { readonly type: 'connection'; readonly connected: boolean; readonly reason: string };
+  /** `refused`: etcd refused a request for a reason retrying will not fix (the reason names the range and the user). */
+  | { readonly type: 'connection'; readonly connected: boolean; readonly reason: string; readonly refused?: true };
 
 export interface ListWatchOptions {
   readonly backoffBaseMs?: number;
   readonly backoffMaxMs?: number;
+  /** Backoff after a refused request (default 1 s doubling to 30 s): an operator has to grant the role first. */
+  readonly refusedBaseMs?: number;
+  readonly refusedMaxMs?: number;
+  /** The etcd user the client logs in as, for the refusal message. */
+  readonly user?: string;
 }
 
+/** Whether `key` lies in `ranges`: one of its keys or under one of its prefixes. */
+export function inRanges(ranges: WatchRanges): (key: string) => boolean {
+  return (key) => ranges.keys.includes(key) || ranges.prefixes.some((p) => key.startsWith(p));
+}
+
+/** One range: a prefix or an exact key. */
+type Range = { readonly prefix: string } | { readonly key: string };
+
+const rangeName = (r: Range): string => ('prefix' in r ? `${r.prefix} (prefix)` : r.key);
+
+class Refused extends Error {}
+
 export function listWatch(client: Etcd3, ranges: WatchRanges, options: ListWatchOptions = {}): Observable<ListWatchEvent> {
+  const all: Range[] = [...ranges.prefixes.map((prefix) => ({ prefix })), ...ranges.keys.map((key) => ({ key }))];
+  if (all.length === 0) throw new Error('listWatch needs at least one prefix or key');
+  // One watcher keeps etcd's order, so its events are applied as they come; several are triggers only.
+  const single = all.length === 1;
+  const user = describeUser(options.user);
   return new Observable<ListWatchEvent>((subscriber) => {
     let closed = false;
     let watchers: Watcher[] = [];
     let attempt = 0;
+    /** The last restart was a refusal: a watcher connecting does not prove the grants are there yet. */
+    let lastRefused = false;
     let timer: NodeJS.Timeout | undefined;
+    let readTimer: NodeJS.Timeout | undefined;
     let connected: boolean | undefined;
+    /** The snapshot last emitted, and its revision: the last revision applied. */
+    let cache = new Map<string, StoredValue>();
+    let applied = 0;
+    /** A snapshot read is in flight; `wanted`: the highest revision a watcher reported, read until the snapshot covers it. */
+    let reading = false;
+    let wanted = 0;
+    /** Bumped by every (re)start, so that a stale watcher or read of an earlier generation does nothing. */
+    let generation = 0;
 
-    const setConnected = (value: boolean, reason: string): void => {
-      if (connected === value) return;
+    const setConnected = (value: boolean, reason: string, refused = false): void => {
+      if (connected === value && !refused) return;
       connected = value;
-      subscriber.next({ type: 'connection', connected: value, reason });
+      subscriber.next({ type: 'connection', connected: value, reason, ...(refused ? { refused: true as const } : {}) });
     };
 
     const teardown = async (): Promise<void> => {
@@ -46,37 +95,126 @@ export function listWatch(client: Etcd3, ranges: WatchRanges, options: ListWatch
       await Promise.allSettled(old.map((w) => w.cancel()));
     };
 
-    const restart = (reason: string): void => {
+    const restart = (reason: string, refused = false): void => {
       if (closed || timer) return;
-      setConnected(false, reason);
+      generation += 1;
+      lastRefused = refused;
+      reading = false;
+      if (readTimer) clearTimeout(readTimer);
+      readTimer = undefined;
+      setConnected(false, reason, refused);
       void teardown();
       attempt += 1;
+      const delay = refused
+        ? backoffMs(attempt, options.refusedBaseMs ?? 1000, options.refusedMaxMs ?? 30_000)
+        : backoffMs(attempt, options.backoffBaseMs ?? 200, options.backoffMaxMs ?? 5000);
       timer = setTimeout(() => {
         timer = undefined;
         void run(`relist after: ${reason}`);
-      }, backoffMs(attempt, options.backoffBaseMs ?? 200, options.backoffMaxMs ?? 5000));
+      }, delay);
+    };
+
+    const fail = (err: unknown, what: string): void => {
+      if (err instanceof Refused || isRefusal(err)) restart((err as Error).message, true);
+      else restart(`${what} failed: ${(err as Error).message}`);
+    };
+
+    /** Reads every range at one revision; a refusal names the ranges refused. */
+    const snapshot = async (): Promise<{ revision: number; kvs: Map<string, StoredValue> }> => {
+      try {
+        return await readAtOneRevision(client, all);
+      } catch (err) {
+        if (!isRefusal(err)) throw err;
+        throw new Refused(await explainRefusal(client, all, user, err as Error));
+      }
+    };
+
+    /** Emits the difference between the cache and `next`, synchronously: one batch, applied together. */
+    const emitDiff = (next: Map<string, StoredValue>, revision: number): void => {
+      const changes: KeyEvent[] = [];
+      for (const [key, v] of next) {
+        const old = cache.get(key);
+        if (!old || old.modRevision !== v.modRevision) changes.push({ type: 'put', key, value: v.value, revision: v.modRevision });
+      }
+      // in revision order (a delete's own revision is not in the snapshot: it happened by `revision`), so logs and records read forward
+      changes.sort((a, b) => a.revision - b.revision);
+      for (const key of cache.keys()) if (!next.has(key)) changes.push({ type: 'delete', key, revision });
+      cache = next;
+      applied = revision;
+      for (const ev of changes) subscriber.next(ev);
+    };
+
+    // Coalesced: while a read is in flight, later events only raise `wanted`;
+    // one more read follows only if they are newer than the read's revision.
+    // A read that fails for a passing reason (etcd unreachable) is retried
+    // with backoff and the watchers are kept: they resume after `applied`
+    // on their own, and a compaction still cancels them into a relist.
+    const trigger = (gen: number, revision: number): void => {
+      wanted = Math.max(wanted, revision);
+      if (reading) return;
+      reading = true;
+      let failures = 0;
+      const read = async (): Promise<void> => {
+        try {
+          while (wanted > applied) {
+            const snap = await snapshot();
+            if (gen !== generation || closed) return;
+            // a linearizable read is at or after every event already delivered; an older answer would only repeat the past
+            if (snap.revision <= applied) break;
+            emitDiff(snap.kvs, snap.revision);
+          }
+          reading = false;
+          if (failures > 0) setConnected(true, "read the host's keys again");
+        } catch (err) {
+          if (gen !== generation || closed) return;
+          if (err instanceof Refused || isRefusal(err)) return fail(err, 'read');
+          failures += 1;
+          setConnected(false, `read of the host's keys failed: ${(err as Error).message}`);
+          readTimer = setTimeout(() => {
+            readTimer = undefined;
+            if (gen === generation && !closed) void read();
+          }, backoffMs(failures, options.backoffBaseMs ?? 200, options.backoffMaxMs ?? 5000));
+        }
+      };
+      void read();
+    };
+
+    const onEvents = (gen: number, events: KeyEvent[]): void => {
+      if (gen !== generation) return;
+      attempt = 0;
+      lastRefused = false;
+      const fresh = events.filter((ev) => ev.revision > applied);
+      if (fresh.length === 0) return;
+      if (!single) return trigger(gen, Math.max(...fresh.map((ev) => ev.revision)));
+      for (const ev of fresh) {
+        if (ev.type === 'put') cache.set(ev.key, { value: ev.value, modRevision: ev.revision });
+        else cache.delete(ev.key);
+        applied = Math.max(applied, ev.revision);
+        subscriber.next(ev);
+      }
     };
 
     const run = async (reason: string): Promise<void> => {
+      const gen = generation;
       try {
-        const { revision, entries } = await listAt(client, ranges);
-        if (closed) return;
-        subscriber.next({ type: 'reset', revision, entries, reason });
-        // ONE watcher over the ranges' common prefix, filtered here: etcd orders
-        // events within a watcher only, and a port's keys live under different
-        // prefixes (vhost claim, bind_port, action), so per-range watchers
-        // catching up after a list can deliver a later `unplug` before the
-        // earlier bind_port and claim of the same port.
-        const covering = commonPrefix(ranges);
-        const wanted = (key: string): boolean => ranges.keys.includes(key) || ranges.prefixes.some((p) => key.startsWith(p));
-        {
-          const w = startWatcher(client, { prefix: covering }, revision, (ev) => wanted(ev.key) && subscriber.next(ev), {
+        const snap = await snapshot();
+        if (closed || gen !== generation) return;
+        cache = snap.kvs;
+        applied = snap.revision;
+        subscriber.next({ type: 'reset', revision: snap.revision, entries: [...snap.kvs], reason });
+        for (const range of all) {
+          const w = startWatcher(client, range, () => applied, (events) => onEvents(gen, events), {
             onConnected: () => {
-              attempt = 0;
+              if (gen !== generation) return;
+              if (!lastRefused) attempt = 0;
               setConnected(true, 'watching');
             },
-            onDisconnected: (why) => setConnected(false, why),
-            onFatal: (why) => restart(why),
+            onDisconnected: (why) => gen === generation && setConnected(false, why),
+            onFatal: (err) => {
+              if (gen !== generation) return;
+              if (isRefusal(err)) restart(`${user} may not watch ${rangeName(range)}: ${err.message}`, true);
+              else void explainCancel(client, applied + 1, err).then((why) => gen === generation && restart(why));
+            },
           });
           if (closed) {
             await w.cancel();
@@ -86,7 +224,7 @@ export function listWatch(client: Etcd3, ranges: WatchRanges, options: ListWatch
         }
         setConnected(true, 'listed and watching');
       } catch (err) {
-        restart(`list failed: ${(err as Error).message}`);
+        if (gen === generation) fail(err, 'list');
       }
     };
 
@@ -94,77 +232,81 @@ export function listWatch(client: Etcd3, ranges: WatchRanges, options: ListWatch
     return () => {
       closed = true;
       if (timer) clearTimeout(timer);
+      if (readTimer) clearTimeout(readTimer);
       void teardown();
     };
   });
 }
 
-/** The longest prefix shared by every range of `ranges`. */
-export function commonPrefix(ranges: WatchRanges): string {
-  const all = [...ranges.prefixes, ...ranges.keys];
-  if (all.length === 0) throw new Error('listWatch needs at least one prefix or key');
-  let prefix = all[0]!;
-  for (const s of all) {
-    let i = 0;
-    while (i < prefix.length && i < s.length && prefix[i] === s[i]) i++;
-    prefix = prefix.slice(0, i);
+/** The first key after every key starting with `prefix` (etcd's range_end for a prefix). */
+function prefixEnd(prefix: string): Buffer {
+  const end = Buffer.from(prefix);
+  for (let i = end.length - 1; i >= 0; i--) {
+    if (end[i]! < 0xff) {
+      end[i] = end[i]! + 1;
+      return end.subarray(0, i + 1);
+    }
   }
-  return prefix;
+  return Buffer.from([0]);
 }
 
-/** Lists every range at one revision (the first answer's), so the snapshot is consistent. */
-async function listAt(client: Etcd3, ranges: WatchRanges): Promise<{ revision: number; entries: Array<[string, StoredValue]> }> {
-  const entries: Array<[string, StoredValue]> = [];
-  let revision: number | undefined;
-  const take = (res: { header?: { revision?: unknown } | null; kvs?: Array<{ key: Buffer; value: Buffer; mod_revision: unknown }> }): void => {
-    if (revision === undefined) revision = Number(res.header?.revision);
-    for (const kv of res.kvs ?? []) entries.push([kv.key.toString(), { value: kv.value.toString(), modRevision: Number(kv.mod_revision) }]);
-  };
-  for (const prefix of ranges.prefixes) {
-    const b = client.getAll().prefix(prefix);
-    take(await (revision === undefined ? b : b.revision(revision)).exec());
+const rangeRequest = (r: Range): { key: Buffer; range_end?: Buffer } =>
+  'prefix' in r ? { key: Buffer.from(r.prefix), range_end: prefixEnd(r.prefix) } : { key: Buffer.from(r.key) };
+
+/** Every range in one Txn: etcd executes it at one revision, so the result is a real snapshot. */
+async function readAtOneRevision(client: Etcd3, ranges: readonly Range[]): Promise<{ revision: number; kvs: Map<string, StoredValue> }> {
+  const res = await client.kv.txn({ compare: [], success: ranges.map((r) => ({ request_range: rangeRequest(r) })), failure: [] });
+  const kvs = new Map<string, StoredValue>();
+  for (const op of res.responses) {
+    for (const kv of op.response_range?.kvs ?? []) kvs.set(kv.key.toString(), { value: kv.value.toString(), modRevision: Number(kv.mod_revision) });
   }
-  for (const key of ranges.keys) {
-    const b = client.get(key);
-    take(await (revision === undefined ? b : b.revision(revision)).exec());
+  return { revision: Number(res.header.revision), kvs };
+}
+
+/** Which of `ranges` the user may not read (one read each, only after a refusal), as a message for the operator. */
+async function explainRefusal(client: Etcd3, ranges: readonly Range[], user: string, err: Error): Promise<string> {
+  if (!/permission denied/.test(err.message)) return `etcd refused ${user}: ${err.message}`;
+  const denied: string[] = [];
+  for (const r of ranges) {
+    try {
+      await client.kv.range({ ...rangeRequest(r), count_only: true });
+    } catch (probe) {
+      if (!isRefusal(probe)) throw probe;
+      denied.push(rangeName(r));
+    }
   }
-  return { revision: revision ?? 0, entries };
+  const what = denied.length > 0 ? denied.join(', ') : ranges.map(rangeName).join(', ');
+  return `etcd refused ${user} read of ${what}: ${err.message} (grant the host's role read on it: \`spp etcd roles --host\` prints the grants)`;
 }
 
 interface WatcherHooks {
   onConnected(): void;
   onDisconnected(reason: string): void;
-  onFatal(reason: string): void;
+  onFatal(err: Error): void;
 }
 
-function startWatcher(
-  client: Etcd3,
-  range: { prefix: string } | { key: string },
-  listRevision: number,
-  emit: (ev: KeyEvent) => unknown,
-  hooks: WatcherHooks,
-): Watcher {
-  let last = listRevision;
+function startWatcher(client: Etcd3, range: Range, applied: () => number, onEvents: (events: KeyEvent[]) => void, hooks: WatcherHooks): Watcher {
   const builder = 'prefix' in range ? client.watch().prefix(range.prefix) : client.watch().key(range.key);
-  const watcher = builder.startRevision(String(listRevision + 1)).watcher();
+  const watcher = builder.startRevision(String(applied() + 1)).watcher();
   // etcd3 resumes a reconnecting watcher from the header revision of its
-  // last response, which can skip events it had not yet delivered; resume
-  // from the last event we actually saw instead.
+  // last response, which can skip events not yet delivered (a catching-up
+  // watcher's header is the current revision); resume after the last
+  // revision applied instead: anything later is a trigger.
   watcher.on('connecting', (req) => {
-    (req as { start_revision?: string }).start_revision = String(last + 1);
+    (req as { start_revision?: string }).start_revision = String(applied() + 1);
   });
   watcher.on('connected', () => hooks.onConnected());
   watcher.on('disconnected', (err: Error) => hooks.onDisconnected(`etcd watch disconnected: ${err.message}`));
-  watcher.on('error', (err: Error) => void explainCancel(client, last + 1, err).then((why) => hooks.onFatal(why)));
+  watcher.on('error', (err: Error) => hooks.onFatal(err));
   watcher.on('data', (res) => {
-    if (res.compact_revision && Number(res.compact_revision) > 0 && res.events.length === 0) return;
-    for (const ev of res.events) {
-      const revision = Number(ev.kv.mod_revision);
-      const key = ev.kv.key.toString();
-      if (ev.type === 'Delete') emit({ type: 'delete', key, revision });
-      else emit({ type: 'put', key, value: ev.kv.value.toString(), revision });
-      last = Math.max(last, revision);
-    }
+    if (res.events.length === 0) return;
+    onEvents(
+      res.events.map((ev): KeyEvent => {
+        const revision = Number(ev.kv.mod_revision);
+        const key = ev.kv.key.toString();
+        return ev.type === 'Delete' ? { type: 'delete', key, revision } : { type: 'put', key, value: ev.kv.value.toString(), revision };
+      }),
+    );
   });
   return watcher;
 }

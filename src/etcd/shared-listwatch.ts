@@ -1,10 +1,12 @@
 /**
  * One list-watch shared by the agents of several hosts in one process (the
  * scale runner, scripts/bench/multi-agent.ts): the shared-informer pattern.
- * Each agent's own list-watch covers the common prefix of its ranges, which
- * is the whole protocol root, so with N agents etcd sends every event N
- * times and each copy is decoded and filtered; here it is received once,
- * kept in a cache, and handed to the agents whose ranges hold its key.
+ * Each agent's own list-watch is scoped to its host (a few watchers and a
+ * snapshot read per change, src/etcd/listwatch.ts); here one watcher on the
+ * whole protocol root (one range, so events come in etcd's order and are
+ * applied as they come) is received once, kept in a cache, and handed to the
+ * agents whose ranges hold its key. It needs read on every host's keys, so
+ * it is for the scale runner only.
  *
  * An agent that subscribes late (it waits for its host lock first) gets a
  * `reset` from the cache at the revision the cache is at, then the events
@@ -14,16 +16,11 @@
 import { Observable, Subscriber, Subscription } from 'rxjs';
 import type { Etcd3 } from 'etcd3';
 import type { StoredValue } from '../agent/host-state';
-import { ListWatchEvent, ListWatchOptions, WatchRanges, listWatch } from './listwatch';
+import { ListWatchEvent, ListWatchOptions, WatchRanges, inRanges, listWatch } from './listwatch';
 
 interface Member {
   readonly wanted: (key: string) => boolean;
   readonly subscriber: Subscriber<ListWatchEvent>;
-}
-
-/** Whether `key` lies in `ranges`: one of its keys or under one of its prefixes. */
-export function inRanges(ranges: WatchRanges): (key: string) => boolean {
-  return (key) => ranges.keys.includes(key) || ranges.prefixes.some((p) => key.startsWith(p));
 }
 
 export class SharedListWatch {

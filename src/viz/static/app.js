@@ -13,7 +13,7 @@ const $ = (id) => document.getElementById(id);
 function stateClass(s) {
   const top = String(s || '').split('.')[0];
   if (top === 'plugged' || top === 'ready' || top === 'running' || top === 'removed') return 'ok';
-  if (top === 'failed' || top === 'degraded') return 'bad';
+  if (top === 'failed' || top === 'degraded' || top === 'refused') return 'bad';
   if (top === 'backoff' || top === 'retryWait') return 'warn';
   return 'busy';
 }

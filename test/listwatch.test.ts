@@ -1,0 +1,95 @@
+/**
+ * The host-scoped list-watch against a real etcd: whatever the watchers of
+ * its ranges deliver, and in whatever order, every state it hands on is one
+ * etcd really had (a transaction across ranges is seen whole or not at all),
+ * and nothing is missed.
+ */
+import anyTest, { TestFn } from 'ava';
+import type { Subscription } from 'rxjs';
+import { ListWatchEvent, listWatch, WatchRanges } from '../src/etcd/listwatch';
+import { EtcdContext, useEtcd } from './helpers/etcd';
+
+const test = anyTest as TestFn<EtcdContext>;
+useEtcd(test);
+
+/** Applies the stream to a map; `check` runs once per synchronous burst, as the controller derives once per burst. */
+function follow(ranges: WatchRanges, t: { context: EtcdContext }, check: (kv: ReadonlyMap<string, string>) => void): { kv: Map<string, string>; bursts: () => number; sub: Subscription } {
+  const kv = new Map<string, string>();
+  let scheduled = false;
+  let bursts = 0;
+  const sub = listWatch(t.context.client, ranges).subscribe((ev: ListWatchEvent) => {
+    if (ev.type === 'connection') return;
+    if (ev.type === 'reset') {
+      kv.clear();
+      for (const [k, v] of ev.entries) kv.set(k, v.value);
+    } else if (ev.type === 'put') kv.set(ev.key, ev.value);
+    else kv.delete(ev.key);
+    if (scheduled) return;
+    scheduled = true;
+    queueMicrotask(() => {
+      scheduled = false;
+      bursts += 1;
+      check(kv);
+    });
+  });
+  return { kv, bursts: () => bursts, sub };
+}
+
+test('transactions across three ranges are seen whole: every burst is a state etcd had', async (t) => {
+  const { client } = t.context;
+  const ranges: WatchRanges = { prefixes: ['/lw/a/', '/lw/b/'], keys: ['/lw/c'] };
+  const broken: string[] = [];
+  const invariant = (kv: ReadonlyMap<string, string>): void => {
+    // every txn writes a/i, b/i and c = i together, and deletes a/j, b/j together
+    const a = [...kv.keys()].filter((k) => k.startsWith('/lw/a/')).map((k) => k.slice(6)).sort();
+    const b = [...kv.keys()].filter((k) => k.startsWith('/lw/b/')).map((k) => k.slice(6)).sort();
+    const c = kv.get('/lw/c');
+    if (a.join() !== b.join() || (c !== undefined && !a.includes(c))) broken.push(`a=${a.join()} b=${b.join()} c=${c}`);
+  };
+  await client.put('/lw/a/0').value('x');
+  await client.put('/lw/b/0').value('x');
+  await client.put('/lw/c').value('0');
+  const f = follow(ranges, t, invariant);
+  t.teardown(() => f.sub.unsubscribe());
+  // concurrent writers, so that the watchers' responses interleave
+  const txns = Array.from({ length: 4 }, async (_, w) => {
+    for (let i = 1; i <= 40; i++) {
+      const id = String(w * 100 + i);
+      const ops: Array<ReturnType<typeof client.put> | ReturnType<ReturnType<typeof client.delete>['key']>> = [client.put(`/lw/a/${id}`).value('x'), client.put(`/lw/b/${id}`).value('x'), client.put('/lw/c').value(id)];
+      if (i > 1) {
+        const old = String(w * 100 + i - 1);
+        ops.push(client.delete().key(`/lw/a/${old}`), client.delete().key(`/lw/b/${old}`));
+      }
+      await client.if('/lw/c', 'Create', '>', 0).then(...ops).commit();
+    }
+  });
+  await Promise.all(txns);
+  const final = await client.getAll().prefix('/lw/').strings();
+  const deadline = Date.now() + 10_000;
+  while (JSON.stringify(Object.fromEntries([...f.kv].sort())) !== JSON.stringify(Object.fromEntries(Object.entries(final).sort()))) {
+    if (Date.now() > deadline) return t.fail(`did not converge: ${JSON.stringify([...f.kv])} vs ${JSON.stringify(final)}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  t.deepEqual(broken, [], 'no burst showed half of a transaction');
+  t.true(f.bursts() >= 2, `the list and at least one later batch (${f.bursts()} bursts)`);
+});
+
+test('a key outside the ranges, even one that extends a range without its slash, is never listed or delivered', async (t) => {
+  const { client } = t.context;
+  const seen: string[] = [];
+  const sub = listWatch(client, { prefixes: ['/lx/h/'], keys: ['/lx/k'] }).subscribe((ev) => {
+    if (ev.type === 'reset') seen.push(...ev.entries.map(([k]) => k));
+    else if (ev.type !== 'connection') seen.push(ev.key);
+  });
+  t.teardown(() => sub.unsubscribe());
+  await client.put('/lx/h2/x').value('no');
+  await client.put('/lx/k2').value('no');
+  await client.put('/lx/h/x').value('yes');
+  await client.put('/lx/k').value('yes');
+  const deadline = Date.now() + 10_000;
+  while (!seen.includes('/lx/k') || !seen.includes('/lx/h/x')) {
+    if (Date.now() > deadline) return t.fail(`saw only ${seen.join(', ')}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  t.deepEqual([...new Set(seen)].sort(), ['/lx/h/x', '/lx/k']);
+});
