@@ -213,7 +213,7 @@ export function listWatch(client: Etcd3, ranges: WatchRanges, options: ListWatch
             onFatal: (err) => {
               if (gen !== generation) return;
               if (isRefusal(err)) restart(`${user} may not watch ${rangeName(range)}: ${err.message}`, true);
-              else void explainCancel(client, applied + 1, err).then((why) => gen === generation && restart(why));
+              else void explainCancel(client, range, applied + 1, err).then((why) => gen === generation && restart(why));
             },
           });
           if (closed) {
@@ -316,9 +316,10 @@ function startWatcher(client: Etcd3, range: Range, applied: () => number, onEven
  * cancel reason (the compact revision is in a field etcd3 does not pass on):
  * a read at that revision tells whether compaction was the cause.
  */
-async function explainCancel(client: Etcd3, revision: number, err: Error): Promise<string> {
+async function explainCancel(client: Etcd3, range: Range, revision: number, err: Error): Promise<string> {
   try {
-    await client.get('/').revision(revision).exec();
+    // the watched range itself: a host-scoped user may read nothing else
+    await client.get('prefix' in range ? range.prefix : range.key).revision(revision).exec();
   } catch (probe) {
     const message = (probe as Error).message;
     if (/compacted/.test(message)) return `etcd watch cancelled: revision ${revision} was compacted (${message})`;
