@@ -56,11 +56,11 @@ export const CHAR_W = 7;
 export const LINE_H = 15;
 const PAD_X = 7;
 const PAD_Y = 5;
-const COL_GAP = 44;
+const COL_GAP = 36;
 const ROW_GAP = 18;
 const MARGIN = 8;
 
-const vlanText = (v: VlanSetting): string => (v.operation === 'add' ? `vlan add id ${v.id} pcp ${v.pcp}` : `vlan ${v.operation}`);
+const vlanText = (v: VlanSetting): string => (v.operation === 'add' ? `vlan add ${v.id}${v.pcp ? ` pcp ${v.pcp}` : ''}` : `vlan ${v.operation}`);
 const entryText = (e: ClassifierEntry): string => `${e.type} ${e.value}`;
 const heightOf = (lines: readonly DrawLine[]): number => lines.length * LINE_H + 2 * PAD_Y;
 const widthOf = (lines: readonly DrawLine[]): number => Math.max(...lines.map((l) => l.text.length)) * CHAR_W + 2 * PAD_X;
@@ -93,7 +93,7 @@ export function drawVf(nic: NicView, rows: readonly PortRow[], compare: Readonly
   /** A component box: its name, its core, and what is missing from its observed ports. */
   const component = (id: string, kind: Draft['kind'], expectRx: readonly string[], expectTx: readonly string[]): Draft => {
     const c = running.get(id);
-    const lines: DrawLine[] = [{ text: id, cls: 'title' }, { text: core(id) }];
+    const lines: DrawLine[] = [{ text: `${id} · ${core(id)}`, cls: 'title' }];
     if (!c) return { id, kind, lines: [...lines, notRunning], differs: true };
     const missing = [...expectRx.filter((p) => !has(c.rx_port, p)).map((p) => `rx ${p}`), ...expectTx.filter((p) => !has(c.tx_port, p)).map((p) => `tx ${p}`)];
     for (const m of missing) lines.push({ text: `not attached: ${m}`, cls: 'diff' });
@@ -136,7 +136,7 @@ export function drawVf(nic: NicView, rows: readonly PortRow[], compare: Readonly
     const fwdTx = component(componentNames.forwardTx(v), 'forward', [toVmRing], [portNames.vhost(v)]);
     const fwdRx = component(componentNames.forwardRx(v), 'forward', [portNames.vhost(v)], [fromVmRing]);
     const rxVlan = has(running.get(componentNames.forwardRx(v))?.rx_port, portNames.vhost(v))?.vlan;
-    if (rxVlan && rxVlan.operation !== 'none') fwdRx.lines.splice(2, 0, { text: `rx ${vlanText(rxVlan)}`, cls: 'vlan' });
+    if (rxVlan && rxVlan.operation !== 'none') fwdRx.lines.splice(1, 0, { text: `rx ${vlanText(rxVlan)}`, cls: 'vlan' });
     const fromVm = differing('vhost rx vlan (from VM)');
     if (fromVm) {
       fwdRx.lines.push({ text: `desired rx: ${fromVm.desired}`, cls: 'diff' });
@@ -146,7 +146,8 @@ export function drawVf(nic: NicView, rows: readonly PortRow[], compare: Readonly
 
     const vhostLines: DrawLine[] = [{ text: `vhost:${v}`, cls: 'title' }];
     if (row) {
-      vhostLines.push({ text: row.state }, { text: row.portId });
+      // the id's first block names the port well enough here; the list and the panel show it whole
+      vhostLines.push({ text: row.state }, { text: `port ${row.portId.slice(0, 8)}…` });
       if (row.mac) vhostLines.push({ text: `mac ${row.mac}` });
       vhostLines.push({ text: row.vlan !== undefined ? `vlan ${row.vlan}` : 'flat' });
     } else {
