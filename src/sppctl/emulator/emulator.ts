@@ -175,6 +175,8 @@ export interface Emulator {
   /** Make a vf absent from spp-ctl now and connect it after `ms` (never if undefined). */
   appearAfter(secId: number, ms?: number): void;
   setLatency(ms: number): void;
+  /** Change spp_vf's main-loop period (EmulatorOptions.pollIntervalMs) from now on: a slow vf on demand. */
+  setPollInterval(ms: number): void;
   addFault(spec: FaultSpec): void;
   clearFaults(): void;
   log(): readonly LogEntry[];
@@ -204,6 +206,7 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
   const lenient = options.lenient ?? false;
   const now = options.now ?? Date.now;
   let latency = options.latencyMs ?? 0;
+  let pollMs = options.pollIntervalMs ?? 0;
   const { specs, phyPorts, rings } = vfSpecs(options);
   const slots = new Map<number, VfSlot>();
   let connections = 0;
@@ -220,7 +223,7 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
       wedgeOnMissingRing: options.wedgeOnMissingRing ?? !lenient,
     });
     const desync = options.overflowDesync === true && (options.statusLimit ?? !lenient);
-    const slot: VfSlot = { channel: new VfChannel(vf, () => options.pollIntervalMs ?? 0, now, desync), connected: false, order: 0 };
+    const slot: VfSlot = { channel: new VfChannel(vf, () => pollMs, now, desync), connected: false, order: 0 };
     slots.set(spec.secId, slot);
     if (spec.appearAfterMs && spec.appearAfterMs > 0) {
       slot.timer = setTimeout(() => connect(slot), spec.appearAfterMs);
@@ -310,6 +313,9 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
     },
     setLatency(ms) {
       latency = ms;
+    },
+    setPollInterval(ms) {
+      pollMs = ms;
     },
     addFault(spec) {
       faults.push({

@@ -81,7 +81,7 @@ function renderList(rows) {
   $('ports-table').tBodies[0].innerHTML =
     shown
       .map(
-        (r) => `<tr data-port-id="${esc(r.portId)}" data-phase="${esc(r.phase)}" class="${r.portId === state.selectedPort ? 'selected' : ''}">
+        (r) => `<tr data-port-id="${esc(r.portId)}" data-phase="${esc(r.phase)}" data-state="${esc(r.state)}" class="${r.portId === state.selectedPort ? 'selected' : ''}">
       <td><a href="#port=${esc(r.portId)}">${esc(r.portId)}</a></td><td>${chip(r.phase, r.state)}</td>
       <td title="${r.vhostId !== undefined ? `spp_vf ${r.secId}` : ''}">${r.vhostId !== undefined ? `vhost:${r.vhostId}` : ''}</td><td>${esc(r.mac)}</td><td>${r.vlan ?? ''}</td>
       <td class="age" data-age="${r.ageMs ?? ''}">${esc(duration(ageOf(r)))}</td></tr>`,
