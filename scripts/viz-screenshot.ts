@@ -1,7 +1,7 @@
 /**
  * Takes the visualizer's screenshots for docs/visualizer.md:
  *   visualizer-host.png     the host view of a 4 NIC x 4 vhost host (replay)
- *   visualizer-port.png     the ports list and the panel of a failed port
+ *   visualizer-port.png     the ports list and the panel of a port whose classifier entry was changed
  *   visualizer-cluster.png  the cluster view of hosts in a real local etcd
  * Run: npx tsc -p . && node dist/scripts/viz-screenshot.js [OUT_DIR]
  * (default docs/images; test/viz-screenshots.test.ts runs it into test-artifacts/).
@@ -18,13 +18,13 @@ import { seedCluster } from '../test/helpers/cluster';
 import { MAPPINGS_4X4, Steps, buildFrames, plugSteps, portIdOf } from '../test/helpers/frames';
 
 /** The failed port of the host scene: its MAC does not parse. */
-export const FAILED_VHOST = 11;
+export const FAILED_VHOST = 3;
 /** The port whose classifier entry is changed behind the agent's back in the last frame. */
-export const DRIFT_VHOST = 9;
+export const DRIFT_VHOST = 5;
 
-/** 4x4 host: most vhosts plugged (odd ones with a VLAN), vhost 11 failed on a bad MAC, 3, 14, 15 free. */
+/** 4x4 host: most vhosts plugged (odd ones with a VLAN), vhost 3 failed on a bad MAC, 14 and 15 free. */
 export async function hostFrames(): Promise<ViewFrame[]> {
-  const steps: Steps = [0, 1, 2, 4, 5, 6, 7, 8, 9, 10, 12, 13].flatMap((v) => plugSteps(v + 1, v));
+  const steps: Steps = [0, 1, 2, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13].filter((v) => v !== FAILED_VHOST).flatMap((v) => plugSteps(v + 1, v));
   const frames = await buildFrames([...steps, ...plugSteps(FAILED_VHOST + 1, FAILED_VHOST, 'fa:16:3e:00:0b:zz')], MAPPINGS_4X4);
   return [...frames, driftFrame(frames[frames.length - 1]!)];
 }
@@ -63,12 +63,13 @@ export async function takeScreenshots(outDir: string): Promise<string[]> {
       await page.waitForSelector('#frame-label');
       await page.locator('#frame').fill(String(frames.length - 1));
       await page.waitForSelector(`g.vhost[data-vhost="${FAILED_VHOST}"][data-phase="failed"]`);
-      // header, slider and the first two spp_vf drawings
-      const second = await page.locator('.card.vf').nth(2).boundingBox();
-      await page.screenshot({ path: out('visualizer-host.png'), fullPage: true, clip: { x: 0, y: 0, width: 1400, height: Math.round(second?.y ?? 1200) - 6 } });
+      // header, slider and the first two spp_vf drawings (the failed port and the changed entry are on them)
+      const third = (await page.locator('.card.vf').nth(2).boundingBox())!;
+      await page.screenshot({ path: out('visualizer-host.png'), fullPage: true, clip: { x: 0, y: 0, width: 1400, height: Math.round(third.y) - 4 } });
       written.push(out('visualizer-host.png'));
-      await page.locator(`g.vhost[data-vhost="${FAILED_VHOST}"]`).click();
-      await page.waitForSelector(`[data-panel-port="${portIdOf(FAILED_VHOST + 1)}"]`);
+      // the port whose entry was changed: its path, commands, and the difference explained
+      await page.locator(`g.vhost[data-vhost="${DRIFT_VHOST}"]`).click();
+      await page.waitForSelector(`[data-panel-port="${portIdOf(DRIFT_VHOST + 1)}"]`);
       // the whole page is rendered (the sticky header stays at the top), clipped to the list and the panel
       await page.evaluate(() => window.scrollTo(0, 0));
       const split = (await page.locator('.split').boundingBox())!;

@@ -104,9 +104,11 @@ function renderPanel(v) {
     .map((h, i) => ({ ...h, repeated: h.error !== undefined && h.error === row.timeline[i - 1]?.error }))
     .reverse()
     .map(
-      (h) => `<tr><td>${esc(h.revision)}</td><td>${esc(new Date(h.at).toISOString().slice(11, 23))}</td><td>${h.sinceMs !== undefined ? `+${esc(duration(h.sinceMs))}` : ''}</td>
-        <td class="what">${esc(h.what)}${h.error ? `<span class="error">${h.repeated ? 'the same error' : `error: ${esc(h.error)}`}</span>` : ''}</td><td>${badge(h.state)}</td>
-        <td>${h.commands.map((c) => `<code>${esc(c)}</code>`).join('<br>')}</td><td>${h.error ? '<span class="state bad">error</span>' : h.commands.length ? '<span class="state ok">ok</span>' : ''}</td></tr>`,
+      (h) => `<tr><td class="when">rev ${esc(h.revision)}<br>${esc(new Date(h.at).toISOString().slice(11, 23))}${h.sinceMs !== undefined ? `<br>+${esc(duration(h.sinceMs))}` : ''}</td>
+        <td>${badge(h.state)}</td>
+        <td class="what">${esc(h.what)}${h.commands.length ? `<div class="commands">${h.commands.map((c) => `<code>${esc(c)}</code>`).join('<br>')}</div>` : ''}${
+          h.error ? `<div class="error">${h.repeated ? 'the same error' : `error: ${esc(h.error)}`}</div>` : h.commands.length ? '<div class="ok-text">commands ok</div>' : ''
+        }</td></tr>`,
     )
     .join('');
   const why = row.whyNotUp.length
@@ -117,13 +119,13 @@ function renderPanel(v) {
     <p class="desired"><b>desired:</b> ${esc(row.intentText)}</p>
     <p>${row.vhostId !== undefined ? `vhost:${row.vhostId} on spp_vf ${row.secId} · ` : ''}in this state for <span class="age">${esc(duration(ageOf(row)))}</span></p>
     ${row.lastError ? `<p class="error last-error"><b>last error:</b> ${esc(row.lastError)}</p>` : ''}
-    <div class="why ${row.whyNotUp.length ? 'open' : ''}"><h4>Why is it not up?</h4>${why}</div>
+    <div class="why ${row.whyNotUp.length ? 'open' : ''}"><h4>${row.phase === 'up' ? 'Is it as etcd asks?' : 'Why is it not up?'}</h4>${why}</div>
     <h4>Desired against observed</h4>
     ${cmp ? `<table class="compare"><thead><tr><th></th><th>desired (etcd)</th><th>observed (spp_vf)</th><th></th></tr></thead><tbody>${cmp}</tbody></table>` : '<p class="missing">nothing observed yet</p>'}
     <h4>Path: ${row.path.map(esc).join(' → ')}</h4>
     <div class="diagram">${diagram('port', row.state, row.path)}</div>
     <h4>Timeline</h4>
-    <table class="timeline"><thead><tr><th>rev</th><th>time</th><th>after</th><th>what</th><th>state</th><th>spp-ctl commands</th><th>result</th></tr></thead><tbody>${timeline}</tbody></table>
+    <table class="timeline"><thead><tr><th>etcd rev, time, after</th><th>state</th><th>what happened, spp-ctl commands sent, result</th></tr></thead><tbody>${timeline}</tbody></table>
   </article>`;
 }
 
