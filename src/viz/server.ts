@@ -1,8 +1,9 @@
 /**
  * The visualizer's HTTP server: one static page and a read-only JSON API
  * over a running controller (live, with Server-Sent Events), a list of
- * replay frames, or a whole cluster's keys in etcd (live, no agent needed). Every method but GET answers 405, so exposing it
- * can never change what the agent does.
+ * replay frames, or a whole cluster's keys in etcd (live, no agent needed).
+ * Every method but GET answers 405, so exposing it can never change what
+ * the agent does.
  */
 import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
 import { access, readFile } from 'node:fs/promises';
@@ -10,7 +11,7 @@ import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { Observable, Subscription } from 'rxjs';
 import type { ControllerView, ViewFrame } from '../agent/controller';
-import type { ClusterWatch } from './cluster';
+import type { ClusterView, ClusterWatch } from './cluster';
 import { HostPage, hostPage } from './host-page';
 import { agentMachineGraphs } from './machine-graph';
 import { layoutGraph } from './layout';
@@ -88,13 +89,13 @@ export async function startVizServer(options: VizServerOptions): Promise<VizServ
   if (source.kind === 'live') subscription = source.changes.subscribe({ next: schedule });
   if (source.kind === 'cluster') subscription = source.cluster.changes.subscribe({ next: schedule });
 
-  const livePage = (): unknown => {
+  const livePage = (): HostPage | ClusterView => {
     if (source.kind === 'cluster') return source.cluster.view();
     if (source.kind !== 'live') throw new Error('not a live source');
     const agent = source.agentState?.();
     return { ...hostPage(source.view(), Date.now()), ...(agent ? { agentState: agent } : {}) };
   };
-  const currentView = (): unknown => {
+  const currentView = (): HostPage | ClusterView | undefined => {
     if (source.kind !== 'frames') return livePage();
     const last = source.frames[source.frames.length - 1];
     return last ? hostPage(last.view) : undefined;
