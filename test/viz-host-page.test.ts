@@ -7,6 +7,8 @@ import test from 'ava';
 import type { ControllerView, NicView, PortView, ViewFrame } from '../src/agent/controller';
 import { keys } from '../src/protocol/keys';
 import { clusterView } from '../src/viz/cluster';
+import { labelRect, layoutGraph } from '../src/viz/layout';
+import { agentMachineGraphs } from '../src/viz/machine-graph';
 import { hostPage } from '../src/viz/host-page';
 import { portRows } from '../src/viz/port-rows';
 import { CHAR_W, LINE_H, VfDrawing } from '../src/viz/vf-drawing';
@@ -140,4 +142,15 @@ test('the cluster view groups the keys by host: agent alive or not, NICs, ports 
   t.deepEqual(view.hosts[1]!.counts, { failed: 1, plugging: 0, unplugging: 1, up: 0, free: 0 });
   t.like(view.hosts[0]!.ports[0], { portId: 'p1', phase: 'up', vhostId: 0, vlan: 10, mac: 'fa:16:3e:00:00:01' });
   t.regex(view.hosts[0]!.agent ?? '', /pid 7/);
+});
+
+test('machine diagrams: no edge label covers a state box or another label', (t) => {
+  const hit = (a: { x: number; y: number; w: number; h: number }, b: typeof a): boolean => a.x < b.x + b.w && b.x < a.x + a.w && a.y < b.y + b.h && b.y < a.y + a.h;
+  for (const [name, graph] of Object.entries(agentMachineGraphs())) {
+    const layout = layoutGraph(graph);
+    const rects = [...layout.boxes.map((b) => ({ x: b.x, y: b.y, w: b.w, h: b.h, id: `state ${b.id}` })), ...layout.edges.map((e) => ({ id: `label ${e.from}->${e.to}`, ...labelRect(e) }))];
+    const clashes = rects.flatMap((a, i) => rects.slice(i + 1).filter((b) => hit(a, b)).map((b) => `${a.id} / ${b.id}`));
+    t.deepEqual(clashes, [], `${name} machine`);
+    t.true(layout.edges.length > 1, `${name} has edges to check`);
+  }
 });
