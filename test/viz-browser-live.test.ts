@@ -32,12 +32,11 @@ async function openLive(t: ExecutionContext): Promise<Opened> {
   page.on('pageerror', (e) => errors.push(e.message));
   await page.goto(viz.url);
   await nicsReady(s);
-  await page.waitForSelector('.nic[data-sec-id="2"] .state[data-state="ready"]');
+  await page.waitForSelector('.card.vf[data-sec-id="2"] .state[data-state="ready"]');
   return { s, page, viz, errors };
 }
 
-const portState = (page: Page, portId: string): Promise<string | null> =>
-  page.locator(`[data-port-id="${portId}"] .port-state .state`).getAttribute('data-state');
+const portState = (page: Page, portId: string): Promise<string | null> => page.locator(`#ports-table tr[data-port-id="${portId}"]`).getAttribute('data-state');
 
 test('live: a port plugged through etcd turns plugged on the open page, without a reload', async (t) => {
   const { s, page, viz, errors } = await openLive(t);
@@ -48,11 +47,12 @@ test('live: a port plugged through etcd turns plugged on the open page, without 
   const port = 'd0000000-0000-0000-0000-00000000000d';
   await pyBind(s.client, s.host, { portId: port, vhostId: 2, phys: 'phys2', mac: 'fa:16:3e:00:00:0d', vlan: 200 });
   await waitUp(s.client, s.host, port);
-  await page.waitForSelector(`[data-port-id="${port}"] .port-state .state[data-state^="plugged"]`);
+  await page.waitForSelector(`#ports-table tr[data-port-id="${port}"][data-state^="plugged"]`);
   t.regex((await portState(page, port)) ?? '', /^plugged/);
   t.true(await page.evaluate(() => (window as unknown as { notReloaded?: boolean }).notReloaded === true), 'same document: updated live');
 
-  const card = page.locator(`[data-port-id="${port}"]`);
+  await page.locator(`#ports-table tr[data-port-id="${port}"]`).click();
+  const card = page.locator(`[data-panel-port="${port}"]`);
   t.regex(await card.locator('.desired').innerText(), /plug vhost 2 on spp_vf 2: mac fa:16:3e:00:00:0d, vlan 200/);
   // desired and observed agree once plugged; the VLAN settings are the spec's
   t.is(await card.locator('table.compare tr.differs').count(), 0);
@@ -62,8 +62,14 @@ test('live: a port plugged through etcd turns plugged on the open page, without 
   t.false(await page.locator('#replay').isVisible(), 'no replay slider on a live agent');
   t.is(await page.locator('#agent-state .state').getAttribute('data-state'), 'running');
   t.is(await page.locator('svg.machine[data-machine="agent"] .box.current').getAttribute('data-state'), 'running');
-  t.regex(await card.locator('table.history').innerText(), /classifier_table add vlan 200 fa:16:3e:00:00:0d/i);
-  t.regex(await page.locator('.nic[data-sec-id="2"] li[data-vhost="2"]').innerText(), new RegExp(port));
+  t.regex(await card.locator('table.timeline').innerText(), /classifier_table add vlan 200 fa:16:3e:00:00:0d/i);
+  // the drawing of spp_vf 2: the entry on ring:4 as spp_vf reports it, the tag operations, vhost 2 up
+  const vf = page.locator('.card.vf[data-sec-id="2"]');
+  t.regex((await vf.locator('g[data-node="ring:4"]').textContent()) ?? '', /vlan 200\/FA:16:3E:00:00:0D/);
+  t.regex((await vf.locator('g[data-node="ring:4"]').textContent()) ?? '', /tx vlan del/);
+  t.regex((await vf.locator('g[data-node="forward_2_rx"]').textContent()) ?? '', /rx vlan add 200/);
+  t.is(await vf.locator('g.vhost[data-vhost="2"]').getAttribute('data-phase'), 'up');
+  t.is(await vf.locator('g.vhost[data-vhost="2"]').getAttribute('data-owner'), port);
   await s.agent!.controller.idle();
   const revision = String(s.agent!.controller.view().revision);
   await page.waitForFunction((r) => document.getElementById('revision')?.textContent === r, revision);
@@ -82,14 +88,16 @@ test('live: a port with an invalid MAC shows its failure reason', async (t) => {
   const port = 'e0000000-0000-0000-0000-00000000000e';
   await pyBind(s.client, s.host, { portId: port, vhostId: 1, phys: 'phys1', mac: 'fa:16:3e:zz:00:0e' });
   const status = await waitForValue(s.client, keys.portStatus(s.host, port), (v) => v?.startsWith('error') === true);
-  await page.waitForSelector(`[data-port-id="${port}"] .last-error`);
+  await page.waitForSelector(`#ports-table tr[data-port-id="${port}"][data-state^="failed"]`);
   t.regex((await portState(page, port)) ?? '', /^failed/);
-  const reason = await page.locator(`[data-port-id="${port}"] .last-error`).innerText();
+  await page.locator(`#ports-table tr[data-port-id="${port}"]`).click();
+  const reason = await page.locator(`[data-panel-port="${port}"] .last-error`).innerText();
   t.regex(reason, /mac_address/);
   t.regex(reason, /fa:16:3e:zz:00:0e/);
   t.true(status!.includes(reason.replace(/^last error:\s*/, '').slice(0, 40)), 'the page shows the reason the agent reported in port_status');
-  t.is(await page.locator(`[data-port-id="${port}"] svg.machine .box.current`).getAttribute('data-state'), 'failed');
-  t.is(await page.locator(`[data-port-id="${port}"] svg.machine rect.child.current`).count(), 1);
+  t.is(await page.locator(`[data-panel-port="${port}"] svg.machine .box.current`).getAttribute('data-state'), 'failed');
+  t.is(await page.locator(`[data-panel-port="${port}"] svg.machine rect.child.current`).count(), 1);
+  t.regex(await page.locator(`[data-panel-port="${port}"] .why`).innerText(), /cannot be done: .*mac_address/);
   await screenshot(page, 'viz-live-error');
   t.deepEqual(errors, [], 'no script errors on the page');
 });

@@ -131,7 +131,7 @@ export function layoutGraph(graph: MachineGraph): GraphLayout {
     }
     return edgeBetween(from, to, p.labels, pairs.has(`${p.to}\u0000${p.from}`));
   });
-  return fit(boxes, edges, fromAnyState);
+  return fit(boxes, placeLabels(boxes, edges), fromAnyState);
 }
 
 /**
@@ -154,6 +154,48 @@ function orderColumns(columns: string[][], edges: ReadonlyArray<{ from: string; 
   }
 }
 
+/** Width of one character of an edge label (10px sans-serif), with a margin: labels are placed by this estimate. */
+const LABEL_CHAR_W = 6.2;
+const LABEL_LINE_H = 12;
+
+interface Rect {
+  readonly x: number;
+  readonly y: number;
+  readonly w: number;
+  readonly h: number;
+}
+
+/** The rectangle an edge label covers: centred on labelX, first baseline at labelY. */
+export function labelRect(e: Pick<Edge, 'labels' | 'labelX' | 'labelY'>): Rect {
+  const w = Math.max(...e.labels.map((l) => l.length)) * LABEL_CHAR_W + 4;
+  return { x: e.labelX - w / 2, y: e.labelY - 10, w, h: e.labels.length * LABEL_LINE_H + 3 };
+}
+
+const overlaps = (a: Rect, b: Rect): boolean => a.x < b.x + b.w && b.x < a.x + a.w && a.y < b.y + b.h && b.y < a.y + a.h;
+
+/**
+ * Moves each edge label off every box and every label placed before it:
+ * the nearest free spot around the curve's midpoint, trying small vertical
+ * steps first, then sideways ones.
+ */
+function placeLabels(boxes: readonly Box[], edges: readonly Edge[]): Edge[] {
+  const taken: Rect[] = boxes.map((b) => ({ x: b.x - 3, y: b.y - 3, w: b.w + 6, h: b.h + 6 }));
+  const steps: Array<[number, number]> = [];
+  for (const dx of [0, -40, 40, -80, 80, -120, 120]) for (let k = 0; k <= 16; k++) for (const sign of k === 0 ? [1] : [-1, 1]) steps.push([dx, sign * k * 8]);
+  return edges.map((e) => {
+    for (const [dx, dy] of steps) {
+      const moved = { ...e, labelX: r(e.labelX + dx), labelY: r(e.labelY + dy) };
+      const rect = labelRect(moved);
+      if (!taken.some((t) => overlaps(t, rect))) {
+        taken.push(rect);
+        return moved;
+      }
+    }
+    taken.push(labelRect(e));
+    return e;
+  });
+}
+
 /** Moves everything so that boxes, curves and labels all lie inside the margins. */
 function fit(boxes: readonly Box[], edges: readonly Edge[], fromAnyState: readonly string[]): GraphLayout {
   const xs: number[] = [];
@@ -162,10 +204,9 @@ function fit(boxes: readonly Box[], edges: readonly Edge[], fromAnyState: readon
   for (const e of edges) {
     const nums = e.path.match(/-?[0-9.]+/g)?.map(Number) ?? [];
     for (let i = 0; i + 1 < nums.length; i += 2) xs.push(nums[i]!), ys.push(nums[i + 1]!);
-    const longest = Math.max(...e.labels.map((l) => l.length));
-    // labels are centred on their point
-    xs.push(e.labelX - longest * 3, e.labelX + longest * 3);
-    ys.push(e.labelY - 10, e.labelY + (e.labels.length - 1) * 12 + 4);
+    const label = labelRect(e);
+    xs.push(label.x, label.x + label.w);
+    ys.push(label.y, label.y + label.h);
   }
   const dx = MARGIN - Math.min(...xs);
   const dy = MARGIN - Math.min(...ys);

@@ -1,8 +1,9 @@
 /**
  * The visualizer's HTTP server: one static page and a read-only JSON API
- * over either a running controller (live, with Server-Sent Events) or a
- * list of replay frames. Every method but GET answers 405, so exposing it
- * can never change what the agent does.
+ * over a running controller (live, with Server-Sent Events), a list of
+ * replay frames, or a whole cluster's keys in etcd (live, no agent needed).
+ * Every method but GET answers 405, so exposing it can never change what
+ * the agent does.
  */
 import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
 import { access, readFile } from 'node:fs/promises';
@@ -10,7 +11,8 @@ import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { Observable, Subscription } from 'rxjs';
 import type { ControllerView, ViewFrame } from '../agent/controller';
-import { PageView, pageView } from './compare';
+import type { ClusterView, ClusterWatch } from './cluster';
+import { HostPage, hostPage } from './host-page';
 import { agentMachineGraphs } from './machine-graph';
 import { layoutGraph } from './layout';
 
@@ -22,7 +24,13 @@ export type VizSource =
       /** The agent machine's state, for the page's agent diagram (a bare controller has none). */
       agentState?(): string;
     }
-  | { readonly kind: 'frames'; readonly frames: readonly ViewFrame[] };
+  | { readonly kind: 'frames'; readonly frames: readonly ViewFrame[] }
+  | {
+      readonly kind: 'cluster';
+      readonly cluster: ClusterWatch;
+      /** Where each host's agent serves its page: drilling into the host shows that agent's live view. */
+      readonly agentUi: ReadonlyMap<string, string>;
+    };
 
 export interface VizServerOptions {
   readonly listen: { readonly host?: string; readonly port: number };
@@ -67,7 +75,7 @@ export async function startVizServer(options: VizServerOptions): Promise<VizServ
 
   const push = (): void => {
     pending = undefined;
-    if (source.kind !== 'live' || streams.size === 0) return;
+    if (source.kind === 'frames' || streams.size === 0) return;
     lastPush = Date.now();
     const data = `data: ${JSON.stringify(livePage())}\n\n`;
     for (const res of streams) res.write(data);
@@ -79,16 +87,18 @@ export async function startVizServer(options: VizServerOptions): Promise<VizServ
     pending = setTimeout(push, wait);
   };
   if (source.kind === 'live') subscription = source.changes.subscribe({ next: schedule });
+  if (source.kind === 'cluster') subscription = source.cluster.changes.subscribe({ next: schedule });
 
-  const livePage = (): PageView => {
+  const livePage = (): HostPage | ClusterView => {
+    if (source.kind === 'cluster') return source.cluster.view();
     if (source.kind !== 'live') throw new Error('not a live source');
     const agent = source.agentState?.();
-    return { ...pageView(source.view()), ...(agent ? { agentState: agent } : {}) };
+    return { ...hostPage(source.view(), Date.now()), ...(agent ? { agentState: agent } : {}) };
   };
-  const currentView = (): PageView | undefined => {
-    if (source.kind === 'live') return livePage();
+  const currentView = (): HostPage | ClusterView | undefined => {
+    if (source.kind !== 'frames') return livePage();
     const last = source.frames[source.frames.length - 1];
-    return last ? pageView(last.view) : undefined;
+    return last ? hostPage(last.view) : undefined;
   };
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
@@ -121,9 +131,9 @@ export async function startVizServer(options: VizServerOptions): Promise<VizServ
         return json(res, 200, { machines });
       case '/api/frames':
         if (source.kind !== 'frames') return json(res, 404, { error: 'not serving a replay: this is a live agent (see /api/view and /api/events)' });
-        return json(res, 200, { frames: source.frames.map((f) => ({ revision: f.revision, label: f.label, view: pageView(f.view) })) });
+        return json(res, 200, { frames: source.frames.map((f) => ({ revision: f.revision, label: f.label, view: hostPage(f.view) })) });
       case '/api/events': {
-        if (source.kind !== 'live') return json(res, 404, { error: 'a replay has no live updates: see /api/frames' });
+        if (source.kind === 'frames') return json(res, 404, { error: 'a replay has no live updates: see /api/frames' });
         res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive' });
         res.write(`retry: 1000\ndata: ${JSON.stringify(livePage())}\n\n`);
         streams.add(res);
@@ -131,6 +141,14 @@ export async function startVizServer(options: VizServerOptions): Promise<VizServ
         return;
       }
       default:
+        if (path.startsWith('/api/hosts/')) {
+          if (source.kind !== 'cluster') return json(res, 404, { error: 'not serving a cluster view (spp viz --etcd-endpoints)' });
+          const name = decodeURIComponent(path.slice('/api/hosts/'.length));
+          const etcd = source.cluster.host(name);
+          if (!etcd) return json(res, 404, { error: `no key in etcd names host ${name}` });
+          const ui = source.agentUi.get(name);
+          return json(res, 200, { host: name, etcd, ...(ui ? { agentUi: ui, ...(await agentView(ui)) } : {}) });
+        }
         return json(res, 404, { error: `no such page: ${path}` });
     }
   };
@@ -162,6 +180,18 @@ export async function startVizServer(options: VizServerOptions): Promise<VizServ
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+}
+
+/** The live view of an agent serving --ui, fetched by the server (the page never talks to another origin). */
+async function agentView(ui: string): Promise<{ agent: HostPage } | { agentError: string }> {
+  const url = new URL('api/view', ui.endsWith('/') ? ui : `${ui}/`);
+  try {
+    const res = await fetch(url, { signal: AbortSignal.timeout(2000) });
+    if (!res.ok) return { agentError: `${url}: HTTP ${res.status}` };
+    return { agent: (await res.json()) as HostPage };
+  } catch (err) {
+    return { agentError: `${url}: ${(err as Error).message}${(err as { cause?: Error }).cause ? ` (${(err as { cause: Error }).cause.message})` : ''}` };
+  }
 }
 
 function json(res: ServerResponse, status: number, body: unknown): void {

@@ -66,9 +66,26 @@ export function plugUnplugSteps(): Steps {
   ];
 }
 
+/** 4 NICs with 4 vhosts each (vhosts 0-15). */
+export const MAPPINGS_4X4 = '00:04.0#phys1#4#0x7ff,00:05.0#phys2#4#0x3ff800,00:06.0#phys3#4#0x1ffc00000,00:07.0#phys4#4#0xffe00000000';
+
+export const portIdOf = (n: number): string => `${n.toString(16).padStart(8, '0')}-0000-4000-8000-${n.toString(16).padStart(12, '0')}`;
+export const macOf = (n: number): string => `fa:16:3e:00:${n.toString(16).padStart(2, '0').slice(-2)}:${(n * 7).toString(16).padStart(2, '0').slice(-2)}`;
+
+/** neutron's writes for one port on vhost `vhostId` of the 4x4 host (VLAN 100+vhost on odd vhosts). */
+export function plugSteps(n: number, vhostId: number, mac = macOf(n)): Steps {
+  const phys = `phys${Math.floor(vhostId / 4) + 1}`;
+  const vlan = vhostId % 2 === 1 ? `, "vlan_id": ${100 + vhostId}` : '';
+  return [
+    [keys.vhost(FRAME_HOST, phys, vhostId), portIdOf(n)],
+    [keys.bindPort(FRAME_HOST, portIdOf(n)), `{"vhost_id": ${vhostId}, "mac_address": "${mac}"${vlan}}`],
+    [keys.action(FRAME_HOST, portIdOf(n)), 'plug'],
+  ];
+}
+
 /** The host set up, then one frame per step (and per write of the agent's that the step caused). */
-export async function buildFrames(steps: Steps = plugUnplugSteps()): Promise<ViewFrame[]> {
-  const parsed = parseMappings(SEED_MAPPINGS, { beyondRealLimits: true });
+export async function buildFrames(steps: Steps = plugUnplugSteps(), mappings = SEED_MAPPINGS): Promise<ViewFrame[]> {
+  const parsed = parseMappings(mappings, { beyondRealLimits: true });
   if (!parsed.configuration) throw new Error(parsed.errors.join('; '));
   const configuration = parsed.configuration;
   const emulator = createEmulator({ mappings: configuration });

@@ -4,37 +4,48 @@ import { startVizServer } from '../../viz/server';
 import { CliCommand, UsageError, str } from '../framework';
 import { OpenedSources, openSources, sourceOptions } from './replay-sources';
 import { untilSignal } from '../signals';
+import { clusterVizOptions, runClusterViz, wantsCluster } from './viz-cluster';
 
 export const vizCommand: CliCommand = {
   path: ['viz'],
-  summary: 'serve the visualizer over a replay: step through an etcd snapshot or an agent event log',
-  positionals: '--replay INPUT... | --replay --etcd-endpoints E',
+  summary: 'serve the visualizer over a replay (an etcd snapshot, backup, event log or etcd history) or over a whole cluster in etcd',
+  positionals: '--replay INPUT... | --replay --etcd-endpoints E | --etcd-endpoints E',
   description: [
     'Replays INPUT (any input `spp replay` reads) with the agent\'s own machines and',
     'serves the same page a running agent serves with --ui, with a slider over the',
     'replay\'s steps (one per etcd revision for etcd history). For a live agent use',
     '`spp agent --ui 127.0.0.1:PORT` instead.',
     '',
+    'With --etcd-endpoints (and no --replay) it serves the cluster view instead: every',
+    'host found in etcd (agent alive or not, NICs, ports by state), live through a watch;',
+    'no agent is needed. --agent-ui HOST=URL adds that agent\'s live view to HOST\'s page.',
+    '',
     'examples:',
     '  spp viz --replay before.txt after.txt --host spp4',
     '  spp viz --replay --etcd-endpoints 127.0.0.1:2379 --host spp4 --from-revision 120',
     '  spp viz --replay backup.db --host spp4',
     '  spp viz --replay agent.jsonl --listen 127.0.0.1:8080',
+    '  spp viz --etcd-endpoints 127.0.0.1:2379 --agent-ui spp4=http://127.0.0.1:7780/',
   ].join('\n'),
   options: {
     replay: { type: 'boolean', help: 'replay the INPUT files, or the etcd history with --etcd-endpoints (required: the only source besides a live agent)' },
     host: { type: 'string', arg: 'HOST', help: 'the host to show when the input has several (default: the first)' },
     listen: { type: 'string', arg: 'HOST:PORT', default: '127.0.0.1:7781', help: 'where to serve the page (default 127.0.0.1:7781)' },
     ...sourceOptions,
+    ...clusterVizOptions,
   },
   async run(values, positionals, io) {
-    if (values['replay'] !== true) throw new UsageError('give --replay and at least one INPUT file, or --replay --etcd-endpoints');
     let listen: { host: string; port: number };
     try {
       listen = parseListen(str(values, 'listen', true), '--listen');
     } catch (err) {
       throw new UsageError((err as Error).message);
     }
+    if (values['replay'] !== true && wantsCluster(values)) {
+      if (positionals.length > 0) throw new UsageError('the cluster view (--etcd-endpoints) takes no INPUT files; did you mean --replay?');
+      return runClusterViz(values, listen, io);
+    }
+    if (values['replay'] !== true) throw new UsageError('give --replay with INPUT files or --etcd-endpoints (a replay), or --etcd-endpoints alone (the cluster view)');
     const host = str(values, 'host');
     let sources: OpenedSources | undefined;
     let report;

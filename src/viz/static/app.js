@@ -1,9 +1,21 @@
-// The visualizer page: renders the agent's view (live over Server-Sent
-// Events, or a replay's frames with a slider) and draws each machine's
-// diagram from the layout the server computed from the machine definitions.
+// The visualizer page. It lays out what the server computed (the words for
+// states and intents, the spp_vf drawings, the ports' rows and the machine
+// layouts) and words nothing itself. Sources: a live agent (Server-Sent
+// Events), a replay's frames (a slider), or a cluster in etcd (SSE, with a
+// drill-in per host).
 'use strict';
 
-const state = { machines: {}, view: undefined, frames: [], source: 'live' };
+const state = {
+  machines: {},
+  source: 'live',
+  view: undefined,
+  receivedAt: 0,
+  frames: [],
+  selectedPort: undefined,
+  cluster: undefined,
+  selectedHost: undefined,
+  hostDetail: undefined,
+};
 
 const esc = (v) =>
   String(v ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]);
@@ -19,112 +31,116 @@ function stateClass(s) {
 }
 
 const badge = (s) => `<span class="state ${stateClass(s)}" data-state="${esc(s)}">${esc(s)}</span>`;
+const chip = (phase, text) => `<span class="chip phase-${esc(phase)}" data-phase="${esc(phase)}">${esc(text ?? phase)}</span>`;
 
-function describeIntent(i) {
-  switch (i.kind) {
-    case 'idle':
-      return `idle (${i.note})`;
-    case 'plug':
-      return `plug vhost ${i.place.vhostId} on spp_vf ${i.place.secId}: mac ${i.rule.mac}${i.rule.vlan !== undefined ? `, vlan ${i.rule.vlan}` : ''}`;
-    case 'unplug':
-      return i.place ? `unplug vhost ${i.place.vhostId} on spp_vf ${i.place.secId}` : 'unplug (no usable bind_port: keys only)';
-    case 'invalid':
-      return `invalid: ${i.reason}`;
-    default:
-      return JSON.stringify(i);
-  }
+function duration(ms) {
+  if (ms === undefined || ms === null) return '';
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`;
+  if (ms < 3_600_000) return `${Math.floor(ms / 60_000)} min ${Math.round((ms % 60_000) / 1000)} s`;
+  return `${Math.floor(ms / 3_600_000)} h ${Math.round((ms % 3_600_000) / 60_000)} min`;
 }
 
-const vhostOf = (p) => (p.intent.kind === 'plug' || p.intent.kind === 'unplug' ? p.intent.place : undefined);
+/** Age in the current state: the server's figure, plus the time since it was sent when live. */
+const ageOf = (row) => (row.ageMs === undefined ? undefined : row.ageMs + (state.source === 'frames' ? 0 : Date.now() - state.receivedAt));
 
-function vlanText(v) {
-  if (!v) return '';
-  return v.operation === 'add' ? ` (vlan add ${v.id})` : v.operation === 'del' ? ' (vlan del)' : '';
-}
+// ---------------------------------------------------------------- host view
 
-function renderNic(nic, ports, claims) {
-  const layout = nic.layout;
-  const observed = new Map();
-  for (const c of nic.status ? nic.status.components : []) if (c.type !== 'unuse') observed.set(c.name, c);
-  const rows = layout.components
-    .map((c) => {
-      const o = observed.get(c.name);
-      const list = (a) => (a || []).map((p) => esc(p.port + vlanText(p.vlan))).join(', ');
-      const obs = o
-        ? `<td>${list(o.rx_port)}</td><td>${list(o.tx_port)}</td>`
-        : `<td colspan="2" class="missing">${nic.status ? 'not running' : 'status not read yet'}</td>`;
-      return `<tr><td>${esc(c.name)}</td><td>${esc(c.type)}</td><td>${esc(c.core)}</td>${obs}</tr>`;
+function renderDrawing(d) {
+  const edges = d.edges.map((e) => `<path class="link" d="${e.path}" marker-end="url(#vf-arrow)"></path>`).join('');
+  const nodes = d.nodes
+    .map((n) => {
+      const cls = ['node', n.kind, n.phase ? `phase-${n.phase}` : '', n.differs ? 'differs' : ''].filter(Boolean).join(' ');
+      const attrs = `data-node="${esc(n.id)}"${n.vhostId !== undefined ? ` data-vhost="${n.vhostId}"` : ''}${n.portId ? ` data-owner="${esc(n.portId)}"` : ''}${n.phase ? ` data-phase="${esc(n.phase)}"` : ''}`;
+      const texts = n.lines.map((l, i) => `<text x="${n.x + 7}" y="${n.y + 16 + i * 15}" class="${esc(l.cls || '')}">${esc(l.text)}</text>`).join('');
+      const tip = n.portId ? `<title>port ${esc(n.portId)}</title>` : '';
+      return `<g class="${cls}" ${attrs}>${tip}<rect x="${n.x}" y="${n.y}" width="${n.w}" height="${n.h}" rx="5"></rect>${texts}</g>`;
     })
     .join('');
-  const vhosts = layout.vhostIds
-    .map((v) => {
-      const users = ports.filter((p) => vhostOf(p)?.vhostId === v);
-      const claim = (claims || []).find((c) => c.vhostId === v);
-      const key = claim
-        ? claim.error
-          ? ` <span class="error">vhost key: ${esc(claim.error)}</span>`
-          : claim.owner
-            ? ` <span class="claim">claimed by ${esc(claim.owner)}</span>`
-            : ' <span class="free">key: None</span>'
-        : ' <span class="missing">no vhost key</span>';
-      const who = users.length ? users.map((p) => `<a href="#port-${esc(p.portId)}">${esc(p.portId)}</a> ${badge(p.state)}`).join('; ') : '<span class="free">no port</span>';
-      return `<li data-vhost="${v}">vhost:${v} → ${who};${key}</li>`;
-    })
-    .join('');
-  const entries = nic.status ? nic.status.classifier_table.map((e) => `<li>${esc(e.type)} ${esc(e.value)} → ${esc(e.port)}</li>`).join('') : '';
-  return `<article class="card nic" data-sec-id="${nic.secId}">
-    <h3>spp_vf ${nic.secId} ${badge(nic.state)}</h3>
-    <p>NIC ${esc(layout.nic.pci_address)} (phy:${layout.index}, ${esc(layout.nic.physical_network ?? '')}), master core ${layout.masterCore},
-       worker cores ${layout.components.map((c) => c.core).join(', ')}</p>
-    ${nic.lastError ? `<p class="error">last error: ${esc(nic.lastError)}</p>` : ''}
-    <div class="cols">
-      <div>
-        <table><thead><tr><th>component</th><th>type</th><th>core</th><th>rx (observed)</th><th>tx (observed)</th></tr></thead><tbody>${rows}</tbody></table>
-        <h4>vhosts</h4><ul class="vhosts">${vhosts}</ul>
-        <h4>classifier table</h4><ul>${entries || '<li class="missing">empty</li>'}</ul>
-      </div>
-      <div class="diagram">${diagram('nic', nic.state)}</div>
-    </div>
+  return `<article class="card vf" data-sec-id="${d.secId}">
+    <h3>${esc(d.title)} ${badge(d.state)}</h3>
+    <div class="diagram"><svg class="vf-drawing" viewBox="0 0 ${d.width} ${d.height}" width="${d.width}" height="${d.height}">
+      <defs><marker id="vf-arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M 0 0 L 10 5 L 0 10 z"></path></marker></defs>
+      ${edges}${nodes}</svg></div>
   </article>`;
 }
 
-function renderPort(p, compare) {
-  const rows = (compare || [])
+function filteredRows(rows) {
+  const phase = $('phase-filter').value;
+  const q = $('port-search').value.trim().toLowerCase();
+  return rows.filter(
+    (r) =>
+      (phase === '' || (phase === 'attention' ? r.attention : r.phase === phase)) &&
+      (q === '' || r.portId.toLowerCase().includes(q) || String(r.mac || '').toLowerCase().includes(q)),
+  );
+}
+
+function renderList(rows) {
+  const shown = filteredRows(rows);
+  $('port-count').textContent = `${shown.length} of ${rows.length} ports`;
+  $('ports-table').tBodies[0].innerHTML =
+    shown
+      .map(
+        (r) => `<tr data-port-id="${esc(r.portId)}" data-phase="${esc(r.phase)}" data-state="${esc(r.state)}" class="${r.portId === state.selectedPort ? 'selected' : ''}">
+      <td><a href="#port=${esc(r.portId)}">${esc(r.portId)}</a></td><td>${chip(r.phase, r.state)}</td>
+      <td title="${r.vhostId !== undefined ? `spp_vf ${r.secId}` : ''}">${r.vhostId !== undefined ? `vhost:${r.vhostId}` : ''}</td><td>${esc(r.mac)}</td><td>${r.vlan ?? ''}</td>
+      <td class="age" data-age="${r.ageMs ?? ''}">${esc(duration(ageOf(r)))}</td></tr>`,
+      )
+      .join('') || `<tr><td colspan="6" class="missing">${rows.length ? 'no port matches' : 'no ports'}</td></tr>`;
+}
+
+function renderPanel(v) {
+  const row = v.rows.find((r) => r.portId === state.selectedPort);
+  const panel = $('port-panel');
+  if (!row) {
+    panel.innerHTML = `<p class="missing">${state.selectedPort ? `port ${esc(state.selectedPort)} is not in this view` : 'Pick a port in the list or a vhost in the drawing.'}</p>`;
+    return;
+  }
+  const compare = (v.compare && v.compare[row.portId]) || [];
+  const cmp = compare
     .map((r) => `<tr class="${r.same ? 'same' : 'differs'}"><td>${esc(r.field)}</td><td>${esc(r.desired)}</td><td>${esc(r.observed)}</td><td>${r.same ? '=' : '≠'}</td></tr>`)
     .join('');
-  const history = [...p.history]
+  const timeline = row.timeline
+    .map((h, i) => ({ ...h, repeated: h.error !== undefined && h.error === row.timeline[i - 1]?.error }))
     .reverse()
     .map(
-      (h) => `<tr><td>${esc(h.revision)}</td><td>${esc(new Date(h.at).toISOString().slice(11, 23))}</td><td>${esc(h.what)}</td><td>${badge(h.state)}</td>
-        <td>${(h.commands || []).map((c) => `<code>${esc(c)}</code>`).join('<br>')}${h.error ? `<div class="error">${esc(h.error)}</div>` : ''}</td></tr>`,
+      (h) => `<tr><td class="when">rev ${esc(h.revision)}<br>${esc(new Date(h.at).toISOString().slice(11, 23))}${h.sinceMs !== undefined ? `<br>+${esc(duration(h.sinceMs))}` : ''}</td>
+        <td>${badge(h.state)}</td>
+        <td class="what">${esc(h.what)}${h.commands.length ? `<div class="commands">${h.commands.map((c) => `<code>${esc(c)}</code>`).join('<br>')}</div>` : ''}${
+          h.error ? `<div class="error">${h.repeated ? 'the same error' : `error: ${esc(h.error)}`}</div>` : h.commands.length ? '<div class="ok-text">commands ok</div>' : ''
+        }</td></tr>`,
     )
     .join('');
-  const place = vhostOf(p);
-  return `<article class="card port" id="port-${esc(p.portId)}" data-port-id="${esc(p.portId)}">
-    <h3>port ${esc(p.portId)} <span class="port-state">${badge(p.state)}</span></h3>
-    <p>${place ? `vhost:${place.vhostId} on spp_vf ${place.secId}, ` : ''}etcd revision ${esc(p.revision)}</p>
-    <p class="desired"><b>desired:</b> ${esc(describeIntent(p.intent))}</p>
-    ${p.lastError ? `<p class="error last-error"><b>last error:</b> ${esc(p.lastError)}</p>` : ''}
-    <div class="cols">
-      <div>
-        ${rows ? `<table class="compare"><thead><tr><th></th><th>desired (intent)</th><th>observed (spp_vf)</th><th></th></tr></thead><tbody>${rows}</tbody></table>` : '<p class="missing">nothing observed yet</p>'}
-        <h4>history</h4>
-        <table class="history"><thead><tr><th>rev</th><th>time</th><th>what</th><th>state</th><th>spp-ctl commands / error</th></tr></thead><tbody>${history}</tbody></table>
-      </div>
-      <div class="diagram">${diagram('port', p.state)}</div>
-    </div>
+  const why = row.whyNotUp.length
+    ? `<ul>${row.whyNotUp.map((w) => `<li>${esc(w)}</li>`).join('')}</ul>`
+    : `<p>${row.phase === 'up' ? 'up, and spp_vf holds what etcd asks for' : 'nothing to explain'}</p>`;
+  panel.innerHTML = `<article class="card port" data-panel-port="${esc(row.portId)}">
+    <h3>port ${esc(row.portId)} <span class="port-state">${chip(row.phase)} ${badge(row.state)}</span></h3>
+    <p class="desired"><b>desired:</b> ${esc(row.intentText)}</p>
+    <p>${row.vhostId !== undefined ? `vhost:${row.vhostId} on spp_vf ${row.secId} · ` : ''}in this state for <span class="age">${esc(duration(ageOf(row)))}</span></p>
+    ${row.lastError ? `<p class="error last-error"><b>last error:</b> ${esc(row.lastError)}</p>` : ''}
+    <div class="why ${row.whyNotUp.length ? 'open' : ''}"><h4>${row.phase === 'up' ? 'Is it as etcd asks?' : 'Why is it not up?'}</h4>${why}</div>
+    <h4>Desired against observed</h4>
+    ${cmp ? `<table class="compare"><thead><tr><th></th><th>desired (etcd)</th><th>observed (spp_vf)</th><th></th></tr></thead><tbody>${cmp}</tbody></table>` : '<p class="missing">nothing observed yet</p>'}
+    <h4>Path: ${row.path.map(esc).join(' → ')}</h4>
+    <div class="diagram">${diagram('port', row.state, row.path)}</div>
+    <h4>Timeline</h4>
+    <table class="timeline"><thead><tr><th>etcd rev, time, after</th><th>state</th><th>what happened, spp-ctl commands sent, result</th></tr></thead><tbody>${timeline}</tbody></table>
   </article>`;
 }
 
-/** The machine's diagram as SVG, with the current state (and its child) highlighted. */
-function diagram(name, current) {
+/** A machine's diagram as SVG: the current state (and child) highlighted, and the states and transitions of `path`. */
+function diagram(name, current, path) {
   const m = state.machines[name];
   if (!m) return '';
   const L = m.layout;
   const top = current ? String(current).split('.')[0] : undefined;
+  const visited = new Set(path || []);
+  const taken = new Set();
+  for (let i = 1; i < (path || []).length; i++) taken.add(`${path[i - 1]}>${path[i]}`);
   const boxes = L.boxes
     .map((b) => {
-      const on = b.id === top ? ' current' : '';
+      const cls = `box${b.id === top ? ' current' : ''}${visited.has(b.id) ? ' visited' : ''}`;
       const kids = b.children
         .map((c) => {
           const hit = current === c.id || String(current || '').startsWith(`${c.id}.`);
@@ -133,55 +149,229 @@ function diagram(name, current) {
         })
         .join('');
       const inv = b.invoke.map((t, i) => `<text x="${b.x + 8}" y="${b.y + 36 + i * 16}" class="invoke">${esc(t)}</text>`).join('');
-      return `<g class="box${on}" data-state="${esc(b.id)}"><rect class="frame" x="${b.x}" y="${b.y}" width="${b.w}" height="${b.h}" rx="8"></rect>
+      return `<g class="${cls}" data-state="${esc(b.id)}"><rect class="frame" x="${b.x}" y="${b.y}" width="${b.w}" height="${b.h}" rx="8"></rect>
         <text x="${b.x + 8}" y="${b.y + 18}" class="label">${esc(b.id)}</text>${inv}${kids}</g>`;
     })
     .join('');
   const edges = L.edges
     .map((e) => {
+      const on = taken.has(`${e.from}>${e.to}`);
       const lines = e.labels.map((l, i) => `<tspan x="${e.labelX}" dy="${i === 0 ? 0 : 12}">${esc(l)}</tspan>`).join('');
-      return `<g class="edge"><path d="${e.path}" marker-end="url(#arrow)"></path><text x="${e.labelX}" y="${e.labelY}" class="edge-label">${lines}</text></g>`;
+      return `<g class="edge${on ? ' taken' : ''}" data-from="${esc(e.from)}" data-to="${esc(e.to)}"><path d="${e.path}" marker-end="url(#arrow-${on ? 'on' : 'off'})"></path><text x="${e.labelX}" y="${e.labelY}" class="edge-label">${lines}</text></g>`;
     })
     .join('');
   const any = L.fromAnyState.length ? `<p class="any">from any state: ${L.fromAnyState.map(esc).join('; ')}</p>` : '';
   return `<svg class="machine" data-machine="${esc(name)}" viewBox="0 0 ${L.width} ${L.height}" width="${L.width}" height="${L.height}">
-    <defs><marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M 0 0 L 10 5 L 0 10 z"></path></marker></defs>
+    <defs>
+      <marker id="arrow-off" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M 0 0 L 10 5 L 0 10 z"></path></marker>
+      <marker id="arrow-on" class="on" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M 0 0 L 10 5 L 0 10 z"></path></marker>
+    </defs>
     ${edges}${boxes}</svg>${any}`;
 }
 
-function render() {
-  const v = state.view;
+function renderHost(v) {
   if (!v) return;
-  $('host').textContent = v.host;
-  $('summary').innerHTML = `${v.agentState ? `agent <span id="agent-state">${badge(v.agentState)}</span> · ` : ''}etcd revision <b id="revision">${esc(v.revision)}</b> · configuration <span class="state ${v.configuration === 'valid' ? 'ok' : 'bad'}">${esc(v.configuration)}</span> · ${v.nics.length} NICs · ${v.ports.length} ports`;
   $('config').innerHTML = v.configurationErrors.length
     ? `<div class="error">configuration invalid:<ul>${v.configurationErrors.map((e) => `<li>${esc(e)}</li>`).join('')}</ul></div>`
     : v.configuration === 'missing'
       ? '<p class="error">no host configuration in etcd yet</p>'
       : '';
-  $('nics').innerHTML = v.nics.map((n) => renderNic(n, v.ports, v.vhosts)).join('') || '<p class="missing">no NICs</p>';
-  $('ports').innerHTML = v.ports.map((p) => renderPort(p, v.compare && v.compare[p.portId])).join('') || '<p class="missing">no ports</p>';
+  $('drawings').innerHTML = v.drawings.map(renderDrawing).join('') || '<p class="missing">no NICs</p>';
+  renderList(v.rows);
+  renderPanel(v);
   $('machines').innerHTML = Object.keys(state.machines)
     .map((name) => `<article class="card"><h3>${esc(name)} machine</h3><div class="diagram">${diagram(name, name === 'agent' ? v.agentState : undefined)}</div></article>`)
     .join('');
 }
+
+function hostSummary(v) {
+  const counts = {};
+  for (const r of v.rows) counts[r.phase] = (counts[r.phase] || 0) + 1;
+  return `${v.agentState ? `agent <span id="agent-state">${badge(v.agentState)}</span> · ` : ''}etcd revision <b id="revision">${esc(v.revision)}</b> · configuration <span class="state ${v.configuration === 'valid' ? 'ok' : 'bad'}">${esc(v.configuration)}</span> · ${v.nics.length} NICs · ${v.ports.length} ports ${Object.entries(counts)
+    .map(([p, n]) => chip(p, `${n} ${p}`))
+    .join(' ')}`;
+}
+
+function showHost(v) {
+  state.view = v;
+  state.receivedAt = Date.now();
+  $('host').textContent = v.host;
+  $('summary').innerHTML = hostSummary(v);
+  renderHost(v);
+}
+
+function selectPort(portId) {
+  state.selectedPort = portId;
+  if (state.view) {
+    renderList(state.view.rows);
+    renderPanel(state.view);
+  }
+  $('port-panel').scrollIntoView({ block: 'nearest' });
+}
+
+// ------------------------------------------------------------- cluster view
+
+function renderCluster() {
+  const cv = state.cluster;
+  if (!cv) return;
+  $('host').textContent = '';
+  const alive = cv.hosts.filter((h) => h.agentAlive).length;
+  const ports = cv.hosts.reduce((n, h) => n + h.ports.length, 0);
+  $('summary').innerHTML = `etcd revision <b id="revision">${esc(cv.revision)}</b> · ${cv.hosts.length} hosts (${alive} with a live agent) · ${ports} ports`;
+  $('connection').textContent = cv.connected ? 'live (etcd watch)' : `etcd: ${cv.reason}`;
+  $('connection').className = `conn ${cv.connected ? 'live' : 'down'}`;
+  const q = $('host-search').value.trim().toLowerCase();
+  const shown = cv.hosts.filter((h) => q === '' || h.host.toLowerCase().includes(q));
+  $('cluster-counts').textContent = `${shown.length} of ${cv.hosts.length} hosts`;
+  $('hosts-table').tBodies[0].innerHTML =
+    shown
+      .map((h) => {
+        const byPhase = ['failed', 'plugging', 'unplugging', 'up', 'free']
+          .filter((p) => h.counts[p] > 0)
+          .map((p) => chip(p, `${h.counts[p]} ${p}`))
+          .join(' ');
+        return `<tr data-host="${esc(h.host)}" data-alive="${h.agentAlive}" class="${h.host === state.selectedHost ? 'selected' : ''}">
+          <td><a href="#host=${esc(h.host)}">${esc(h.host)}</a></td>
+          <td>${h.agentAlive ? '<span class="state ok">alive</span>' : '<span class="state bad">no agent</span>'}${h.agentUi ? ' <span class="ui-flag" title="serves --ui">ui</span>' : ''}</td>
+          <td><span class="state ${h.configuration === 'valid' ? 'ok' : 'bad'}">${esc(h.configuration)}</span></td>
+          <td>${h.nics.map((n) => `${esc(n.pci)} (${esc(n.phys)}, ${n.vhosts} vhosts)`).join('<br>')}</td>
+          <td>${byPhase || '<span class="missing">no ports</span>'}</td>
+          <td>${h.problems.length ? `<span class="error">${h.problems.length}</span>` : ''}</td></tr>`;
+      })
+      .join('') || '<tr><td colspan="6" class="missing">no host in etcd</td></tr>';
+}
+
+function renderHostDetail() {
+  const d = state.hostDetail;
+  const box = $('host-detail');
+  if (!state.selectedHost) {
+    box.hidden = true;
+    $('agent-view').hidden = true;
+    return;
+  }
+  box.hidden = false;
+  if (!d) {
+    box.innerHTML = `<p class="missing">reading ${esc(state.selectedHost)}…</p>`;
+    return;
+  }
+  if (d.error) {
+    box.innerHTML = `<p class="error">${esc(d.error)}</p>`;
+    $('agent-view').hidden = true;
+    return;
+  }
+  const e = d.etcd;
+  const entry = (x) => (!x ? '<span class="missing">none</span>' : x.ok ? esc(x.raw) : `<span class="error">${esc(x.raw)}: ${esc(x.error)}</span>`);
+  const problems = [...e.vhosts.flatMap((v) => v.problems), ...e.ports.flatMap((p) => p.problems), ...e.strayKeys.map((s) => `${s.key}: ${s.error}`)];
+  box.innerHTML = `<article class="card host-facts" data-host="${esc(d.host)}">
+    <h3>${esc(d.host)} in etcd ${e.agentAlive ? '<span class="state ok">agent alive</span>' : '<span class="state bad">no live agent</span>'}</h3>
+    <p>liveness key: ${entry(e.agent)}</p>
+    <p>configuration: ${entry(e.configuration)}</p>
+    ${problems.length ? `<ul class="error">${problems.map((p) => `<li>${esc(p)}</li>`).join('')}</ul>` : ''}
+    <div class="cols">
+      <table class="list"><thead><tr><th>vhost key</th><th>owner</th></tr></thead><tbody>${e.vhosts.map((v) => `<tr><td>${esc(v.key)}</td><td>${entry(v.owner)}</td></tr>`).join('')}</tbody></table>
+      <table class="list"><thead><tr><th>port</th><th>bind_port</th><th>action</th><th>port_status</th></tr></thead><tbody>${
+        e.ports.map((p) => `<tr data-etcd-port="${esc(p.portId)}"><td>${esc(p.portId)}</td><td>${entry(p.bindPort)}</td><td>${entry(p.action)}</td><td>${entry(p.portStatus)}</td></tr>`).join('') ||
+        '<tr><td colspan="4" class="missing">no ports</td></tr>'
+      }</tbody></table>
+    </div>
+    <p class="agent-ui">${
+      d.agentUi
+        ? d.agentError
+          ? `<span class="error">the agent's page at ${esc(d.agentUi)} does not answer: ${esc(d.agentError)}</span>`
+          : `the agent's live view, from <a href="${esc(d.agentUi)}">${esc(d.agentUi)}</a>:`
+        : '<span class="missing">no agent page known for this host (give spp viz --agent-ui HOST=URL)</span>'
+    }</p>
+  </article>`;
+  $('agent-view').hidden = !d.agent;
+  if (d.agent) {
+    state.view = d.agent;
+    state.receivedAt = Date.now();
+    renderHost(d.agent);
+  }
+}
+
+async function loadHost() {
+  const name = state.selectedHost;
+  if (!name) return;
+  try {
+    const d = await getJson(`api/hosts/${encodeURIComponent(name)}`);
+    if (state.selectedHost === name) state.hostDetail = d;
+  } catch (err) {
+    if (state.selectedHost === name) state.hostDetail = { error: err.message };
+  }
+  renderHostDetail();
+}
+
+function selectHost(name) {
+  state.selectedHost = name;
+  state.hostDetail = undefined;
+  state.selectedPort = undefined;
+  renderCluster();
+  renderHostDetail();
+  void loadHost();
+}
+
+// ------------------------------------------------------------------ wiring
 
 function showFrame(i) {
   const f = state.frames[i];
   if (!f) return;
   $('frame').value = String(i);
   $('frame-label').textContent = `frame ${i + 1}/${state.frames.length} · revision ${f.revision} · ${f.label}`;
-  state.view = f.view;
-  render();
+  showHost(f.view);
 }
 
 async function getJson(path) {
   const res = await fetch(path, { cache: 'no-store' });
-  if (!res.ok) throw new Error(`${path}: HTTP ${res.status}`);
+  if (!res.ok) throw new Error(`${path}: HTTP ${res.status}${res.headers.get('content-type')?.includes('json') ? `: ${(await res.json()).error}` : ''}`);
   return res.json();
 }
 
+function wire() {
+  $('phase-filter').addEventListener('change', () => state.view && renderList(state.view.rows));
+  $('port-search').addEventListener('input', () => state.view && renderList(state.view.rows));
+  $('host-search').addEventListener('input', renderCluster);
+  $('ports-table').addEventListener('click', (ev) => {
+    const tr = ev.target.closest('tr[data-port-id]');
+    if (!tr) return;
+    ev.preventDefault();
+    selectPort(tr.dataset.portId);
+  });
+  $('drawings').addEventListener('click', (ev) => {
+    const g = ev.target.closest('g.vhost[data-owner]');
+    if (g) selectPort(g.dataset.owner);
+  });
+  $('hosts-table').addEventListener('click', (ev) => {
+    const tr = ev.target.closest('tr[data-host]');
+    if (!tr) return;
+    ev.preventDefault();
+    selectHost(tr.dataset.host);
+  });
+  // ages keep counting between updates
+  setInterval(() => {
+    if (state.source === 'frames' || !state.view) return;
+    for (const cell of document.querySelectorAll('#ports-table td.age')) {
+      const ms = cell.dataset.age;
+      if (ms !== '') cell.textContent = duration(Number(ms) + Date.now() - state.receivedAt);
+    }
+  }, 1000);
+}
+
+function follow(onData) {
+  const events = new EventSource('api/events');
+  events.onopen = () => {
+    $('connection').textContent = 'live';
+    $('connection').className = 'conn live';
+  };
+  events.onerror = () => {
+    $('connection').textContent = 'disconnected (retrying)';
+    $('connection').className = 'conn down';
+  };
+  events.onmessage = (msg) => onData(JSON.parse(msg.data));
+}
+
 async function start() {
+  wire();
   const [info, machines] = await Promise.all([getJson('api/info'), getJson('api/machines')]);
   for (const m of machines.machines) state.machines[m.name] = m;
   state.source = info.source;
@@ -197,19 +387,22 @@ async function start() {
     showFrame(0);
     return;
   }
-  const events = new EventSource('api/events');
-  events.onopen = () => {
-    $('connection').textContent = 'live';
-    $('connection').className = 'conn live';
-  };
-  events.onerror = () => {
-    $('connection').textContent = 'disconnected (retrying)';
-    $('connection').className = 'conn down';
-  };
-  events.onmessage = (msg) => {
-    state.view = JSON.parse(msg.data);
-    render();
-  };
+  if (info.source === 'cluster') {
+    document.body.classList.add('cluster-mode');
+    $('title').textContent = 'spp cluster';
+    $('cluster').hidden = false;
+    $('agent-view').hidden = true;
+    follow((cv) => {
+      state.cluster = cv;
+      renderCluster();
+      // the drilled-in host follows the watch too
+      if (state.selectedHost) void loadHost();
+    });
+    // the agent's own view changes without an etcd event: refresh it while drilled in
+    setInterval(() => state.selectedHost && state.hostDetail && state.hostDetail.agentUi && void loadHost(), 2000);
+    return;
+  }
+  follow(showHost);
 }
 
 start().catch((err) => {

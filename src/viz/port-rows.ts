@@ -1,0 +1,168 @@
+/**
+ * What the page says about each port, in the daemon's own words: the phase
+ * a vhost is coloured by, the intent in words, the age in the current
+ * state, the path of states taken, the timeline, and why the port is not up
+ * as far as the view knows. Pure: the page only lays these out.
+ */
+import type { ControllerView, HistoryEntry, NicView, PortView } from '../agent/controller';
+import type { PortIntent } from '../agent/intent';
+import type { CompareRow } from './compare';
+
+/** The colour of a vhost: the phase of the port that owns it. */
+export type Phase = 'free' | 'plugging' | 'up' | 'failed' | 'unplugging';
+
+export interface TimelineStep {
+  readonly revision: number;
+  readonly at: number;
+  /** Time since the step before (undefined for the first). */
+  readonly sinceMs?: number;
+  readonly what: string;
+  readonly state: string;
+  readonly commands: readonly string[];
+  readonly error?: string;
+}
+
+export interface PortRow {
+  readonly portId: string;
+  readonly state: string;
+  readonly phase: Phase;
+  /** Failed, or on its way (plugging/unplugging): listed first. */
+  readonly attention: boolean;
+  readonly intentText: string;
+  readonly secId?: number;
+  readonly vhostId?: number;
+  readonly mac?: string;
+  readonly vlan?: number;
+  /** When the port entered its current top-level state, if its history reaches back that far. */
+  readonly since?: number;
+  readonly ageMs?: number;
+  readonly lastError?: string;
+  /** Top-level states in the order the history saw them (repeats collapsed). */
+  readonly path: readonly string[];
+  readonly timeline: readonly TimelineStep[];
+  /** Why the port is not up, as far as the view knows; empty when it is up or free. */
+  readonly whyNotUp: readonly string[];
+}
+
+const topOf = (state: string): string => state.split('.')[0] ?? state;
+
+export function phaseOf(port: Pick<PortView, 'state' | 'intent'>): Phase {
+  const top = topOf(port.state);
+  if (top === 'plugged') return 'up';
+  if (top === 'failed') return 'failed';
+  if (top === 'removed' || top === 'idle') return 'free';
+  if (top === 'unplugging' || port.intent.kind === 'unplug') return 'unplugging';
+  if (port.intent.kind === 'invalid') return 'failed';
+  return 'plugging';
+}
+
+export function describeIntent(i: PortIntent): string {
+  switch (i.kind) {
+    case 'idle':
+      return `idle (${i.note})`;
+    case 'plug':
+      return `plug vhost ${i.place.vhostId} on spp_vf ${i.place.secId}: mac ${i.rule.mac}${i.rule.vlan !== undefined ? `, vlan ${i.rule.vlan}` : ''}`;
+    case 'unplug':
+      return i.place ? `unplug vhost ${i.place.vhostId} on spp_vf ${i.place.secId}` : 'unplug (no usable bind_port: keys only)';
+    case 'invalid':
+      return `invalid: ${i.reason}`;
+  }
+}
+
+function placeOf(intent: PortIntent): { secId: number; vhostId: number; mac?: string; vlan?: number } | undefined {
+  if (intent.kind === 'plug') return { secId: intent.place.secId, vhostId: intent.place.vhostId, mac: intent.rule.mac, ...(intent.rule.vlan !== undefined ? { vlan: intent.rule.vlan } : {}) };
+  if (intent.kind === 'unplug' && intent.place) {
+    return { secId: intent.place.secId, vhostId: intent.place.vhostId, ...(intent.rule ? { mac: intent.rule.mac, ...(intent.rule.vlan !== undefined ? { vlan: intent.rule.vlan } : {}) } : {}) };
+  }
+  return undefined;
+}
+
+function sinceOf(history: readonly HistoryEntry[], state: string): number | undefined {
+  const top = topOf(state);
+  let since: number | undefined;
+  for (let i = history.length - 1; i >= 0; i--) {
+    if (topOf(history[i]!.state) !== top) break;
+    since = history[i]!.at;
+  }
+  return since;
+}
+
+function pathOf(history: readonly HistoryEntry[], state: string): string[] {
+  const path: string[] = [];
+  for (const s of [...history.map((h) => h.state), state]) {
+    const top = topOf(s);
+    if (path[path.length - 1] !== top) path.push(top);
+  }
+  return path;
+}
+
+function whyNotUp(port: PortView, phase: Phase, nic: NicView | undefined, compare: readonly CompareRow[]): string[] {
+  if (phase === 'up' || phase === 'free') {
+    const differs = compare.filter((r) => !r.same);
+    return differs.map((r) => `observed ${r.field} is ${r.observed}, desired ${r.desired}`);
+  }
+  const why: string[] = [];
+  const top = topOf(port.state);
+  if (port.intent.kind === 'invalid') why.push(`the request cannot be done: ${port.intent.reason}`);
+  else if (port.intent.kind === 'idle') why.push(`nothing asked yet: ${port.intent.note}`);
+  if (top === 'waitingForNic' || (nic && nic.state !== 'ready' && phase !== 'failed')) {
+    why.push(`waiting for spp_vf ${nic?.secId ?? '?'}: NIC ${nic ? nic.state : 'unknown'}${nic?.lastError ? ` (${nic.lastError})` : ''}`);
+  }
+  if (top === 'plugging') why.push('spp-ctl commands in flight');
+  if (top === 'unplugging') why.push('unplug commands in flight');
+  if (top === 'backoff') why.push(`retrying after an error${port.lastError ? `: ${port.lastError}` : ''}`);
+  else if (port.lastError && port.intent.kind !== 'invalid') why.push(`last error: ${port.lastError}`);
+  for (const r of compare) if (!r.same) why.push(`observed ${r.field} is ${r.observed}, desired ${r.desired}`);
+  return why;
+}
+
+export function portRow(port: PortView, nic: NicView | undefined, compare: readonly CompareRow[], now: number): PortRow {
+  const phase = phaseOf(port);
+  const place = placeOf(port.intent);
+  const since = sinceOf(port.history, port.state);
+  const timeline = port.history.map((h, i): TimelineStep => {
+    const prev = port.history[i - 1];
+    return {
+      revision: h.revision,
+      at: h.at,
+      ...(prev ? { sinceMs: h.at - prev.at } : {}),
+      what: h.what,
+      state: h.state,
+      commands: h.commands ?? [],
+      ...(h.error ? { error: h.error } : {}),
+    };
+  });
+  return {
+    portId: port.portId,
+    state: port.state,
+    phase,
+    attention: phase === 'failed' || phase === 'plugging' || phase === 'unplugging',
+    intentText: describeIntent(port.intent),
+    ...(place ?? {}),
+    ...(since !== undefined ? { since, ageMs: Math.max(0, now - since) } : {}),
+    ...(port.lastError ? { lastError: port.lastError } : {}),
+    path: pathOf(port.history, port.state),
+    timeline,
+    whyNotUp: whyNotUp(port, phase, nic, compare),
+  };
+}
+
+const PHASE_ORDER: Record<Phase, number> = { failed: 0, plugging: 1, unplugging: 1, up: 2, free: 3 };
+
+/** Every port's row: failed first, then those not converged, then by port id. */
+export function portRows(view: ControllerView, compare: Readonly<Record<string, readonly CompareRow[]>>, now: number): PortRow[] {
+  const nics = new Map(view.nics.map((n) => [n.secId, n]));
+  return view.ports
+    .map((p) => {
+      const place = p.intent.kind === 'plug' || p.intent.kind === 'unplug' ? p.intent.place : undefined;
+      return portRow(p, place ? nics.get(place.secId) : undefined, compare[p.portId] ?? [], now);
+    })
+    .sort((a, b) => PHASE_ORDER[a.phase] - PHASE_ORDER[b.phase] || a.portId.localeCompare(b.portId));
+}
+
+/** "now" for a view: the wall clock when live; for a replay frame, its latest recorded step. */
+export function viewTime(view: ControllerView): number {
+  let latest = 0;
+  for (const p of view.ports) for (const h of p.history) latest = Math.max(latest, h.at);
+  return latest;
+}

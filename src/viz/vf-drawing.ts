@@ -1,0 +1,249 @@
+/**
+ * One spp_vf drawn as the seed's "Component composition of spp_vf" figure:
+ * the physical NIC, the classifier and the merger, and per vhost its two
+ * forwarders, its two rings and the vhost. Every line of text comes from
+ * the vf status the agent last read (observed), with what the port asks
+ * for (desired) written beside it where the two differ. Pure geometry: the
+ * page only turns nodes into SVG rects and texts, in a monospace font whose
+ * width the sizes here assume, so no text leaves its box and boxes never
+ * share space.
+ */
+import type { NicView, VhostClaim } from '../agent/controller';
+import { componentNames, portNames } from '../protocol/layout';
+import type { ClassifierEntry, PortAttachment, RunningComponent, VlanSetting } from '../sppctl/wire';
+import type { CompareRow } from './compare';
+import type { Phase, PortRow } from './port-rows';
+
+export interface DrawLine {
+  readonly text: string;
+  /** entry (classifier entry), vlan (tag operation), diff (desired, where observed differs), missing. */
+  readonly cls?: 'entry' | 'vlan' | 'diff' | 'missing' | 'title';
+}
+
+export interface DrawNode {
+  readonly id: string;
+  readonly kind: 'nic' | 'classifier' | 'merger' | 'forward' | 'ring' | 'vhost';
+  readonly x: number;
+  readonly y: number;
+  readonly w: number;
+  readonly h: number;
+  readonly lines: readonly DrawLine[];
+  /** Observed and desired differ here (or the component is not running). */
+  readonly differs: boolean;
+  readonly vhostId?: number;
+  readonly portId?: string;
+  readonly phase?: Phase;
+}
+
+export interface DrawEdge {
+  readonly from: string;
+  readonly to: string;
+  readonly path: string;
+}
+
+export interface VfDrawing {
+  readonly secId: number;
+  readonly title: string;
+  readonly state: string;
+  readonly width: number;
+  readonly height: number;
+  readonly nodes: readonly DrawNode[];
+  readonly edges: readonly DrawEdge[];
+}
+
+/** Width of one character of the page's 11px monospace font, with a margin. */
+export const CHAR_W = 7;
+export const LINE_H = 15;
+const PAD_X = 7;
+const PAD_Y = 5;
+const COL_GAP = 36;
+const ROW_GAP = 18;
+const MARGIN = 8;
+
+const vlanText = (v: VlanSetting): string => (v.operation === 'add' ? `vlan add ${v.id}${v.pcp ? ` pcp ${v.pcp}` : ''}` : `vlan ${v.operation}`);
+const entryText = (e: ClassifierEntry): string => `${e.type} ${e.value}`;
+const heightOf = (lines: readonly DrawLine[]): number => lines.length * LINE_H + 2 * PAD_Y;
+const widthOf = (lines: readonly DrawLine[]): number => Math.max(...lines.map((l) => l.text.length)) * CHAR_W + 2 * PAD_X;
+
+interface Draft {
+  readonly id: string;
+  readonly kind: DrawNode['kind'];
+  readonly lines: DrawLine[];
+  differs: boolean;
+  readonly vhostId?: number;
+  readonly portId?: string;
+  readonly phase?: Phase;
+}
+
+/** The port a vhost is drawn for: the one whose intent names it, else the claim's owner. */
+function ownerRow(vhostId: number, rows: readonly PortRow[], claim: VhostClaim | undefined): PortRow | undefined {
+  const naming = rows.filter((r) => r.vhostId === vhostId);
+  return naming.find((r) => r.phase !== 'free') ?? naming[0] ?? rows.find((r) => r.portId === claim?.owner);
+}
+
+export function drawVf(nic: NicView, rows: readonly PortRow[], compare: Readonly<Record<string, readonly CompareRow[]>>, claims: readonly VhostClaim[]): VfDrawing {
+  const { layout, status } = nic;
+  const running = new Map<string, RunningComponent>();
+  for (const c of status?.components ?? []) if (c.type !== 'unuse') running.set(c.name, c);
+  const notRunning: DrawLine = { text: status ? 'not running' : 'status not read yet', cls: 'missing' };
+  const has = (list: readonly PortAttachment[] | undefined, port: string): PortAttachment | undefined => list?.find((p) => p.port === port);
+  const phy = portNames.phy(layout.index);
+  const core = (name: string): string => `core ${layout.components.find((c) => c.name === name)?.core ?? '?'}`;
+
+  /** A component box: its name, its core, and what is missing from its observed ports. */
+  const component = (id: string, kind: Draft['kind'], expectRx: readonly string[], expectTx: readonly string[]): Draft => {
+    const c = running.get(id);
+    const lines: DrawLine[] = [{ text: `${id} · ${core(id)}`, cls: 'title' }];
+    if (!c) return { id, kind, lines: [...lines, notRunning], differs: true };
+    const missing = [...expectRx.filter((p) => !has(c.rx_port, p)).map((p) => `rx ${p}`), ...expectTx.filter((p) => !has(c.tx_port, p)).map((p) => `tx ${p}`)];
+    for (const m of missing) lines.push({ text: `not attached: ${m}`, cls: 'diff' });
+    return { id, kind, lines, differs: missing.length > 0 };
+  };
+
+  const nicNode: Draft = {
+    id: 'nic',
+    kind: 'nic',
+    lines: [{ text: `NIC ${phy}`, cls: 'title' }, { text: layout.nic.pci_address }, { text: layout.nic.physical_network ?? '' }],
+    differs: false,
+  };
+  const classifier = component(componentNames.classifier, 'classifier', [phy], []);
+  const merger = component(componentNames.merger, 'merger', [], [phy]);
+  const classifierRunning = running.get(componentNames.classifier);
+
+  const perVhost = layout.vhostIds.map((v) => {
+    const row = ownerRow(v, rows, claims.find((c) => c.vhostId === v));
+    const cmp = row ? (compare[row.portId] ?? []) : [];
+    const differing = (field: CompareRow['field']): CompareRow | undefined => cmp.find((r) => r.field === field && !r.same);
+    const toVmRing = portNames.toVm(v);
+    const fromVmRing = portNames.fromVm(v);
+
+    // the ring to the VM carries the classifier's entries for this vhost and the tag operation of the classifier's tx
+    const entries = (status?.classifier_table ?? []).filter((e) => e.port === toVmRing);
+    const ringTo: Draft = { id: toVmRing, kind: 'ring', lines: [{ text: `${toVmRing} → vhost:${v}`, cls: 'title' }], differs: false, vhostId: v };
+    for (const e of entries) ringTo.lines.push({ text: entryText(e), cls: 'entry' });
+    const txVlan = has(classifierRunning?.tx_port, toVmRing)?.vlan;
+    if (txVlan && txVlan.operation !== 'none') ringTo.lines.push({ text: `tx ${vlanText(txVlan)}`, cls: 'vlan' });
+    if (entries.length === 0) ringTo.lines.push({ text: 'no classifier entry', cls: 'missing' });
+    const rule = differing('classifier rule');
+    const toVm = differing('classifier tx vlan (to VM)');
+    if (rule) ringTo.lines.push({ text: `desired: ${rule.desired}`, cls: 'diff' });
+    if (toVm) ringTo.lines.push({ text: `desired tx: ${toVm.desired}`, cls: 'diff' });
+    // entries nobody asks for: no port plugs this vhost
+    const stale = entries.length > 0 && (!row || row.phase === 'free');
+    if (stale) ringTo.lines.push({ text: 'desired: none', cls: 'diff' });
+    ringTo.differs = Boolean(rule || toVm || stale);
+
+    const fwdTx = component(componentNames.forwardTx(v), 'forward', [toVmRing], [portNames.vhost(v)]);
+    const fwdRx = component(componentNames.forwardRx(v), 'forward', [portNames.vhost(v)], [fromVmRing]);
+    const rxVlan = has(running.get(componentNames.forwardRx(v))?.rx_port, portNames.vhost(v))?.vlan;
+    if (rxVlan && rxVlan.operation !== 'none') fwdRx.lines.splice(1, 0, { text: `rx ${vlanText(rxVlan)}`, cls: 'vlan' });
+    const fromVm = differing('vhost rx vlan (from VM)');
+    if (fromVm) {
+      fwdRx.lines.push({ text: `desired rx: ${fromVm.desired}`, cls: 'diff' });
+      fwdRx.differs = true;
+    }
+    const ringFrom: Draft = { id: fromVmRing, kind: 'ring', lines: [{ text: `${fromVmRing} → merger`, cls: 'title' }], differs: false, vhostId: v };
+
+    const vhostLines: DrawLine[] = [{ text: `vhost:${v}`, cls: 'title' }];
+    if (row) {
+      // the id's first block names the port well enough here; the list and the panel show it whole
+      vhostLines.push({ text: row.state }, { text: `port ${row.portId.slice(0, 8)}…` });
+      if (row.mac) vhostLines.push({ text: `mac ${row.mac}` });
+      vhostLines.push({ text: row.vlan !== undefined ? `vlan ${row.vlan}` : 'flat' });
+    } else {
+      vhostLines.push({ text: 'free' }, { text: 'no port' });
+    }
+    const vhost: Draft = {
+      id: portNames.vhost(v),
+      kind: 'vhost',
+      lines: vhostLines,
+      differs: false,
+      vhostId: v,
+      phase: row?.phase ?? 'free',
+      ...(row ? { portId: row.portId } : {}),
+    };
+    return { v, ringTo, fwdTx, fwdRx, ringFrom, vhost };
+  });
+
+  // columns, each as wide as its longest line
+  const colWidth = (drafts: readonly Draft[]): number => Math.max(...drafts.map((d) => widthOf(d.lines)));
+  const xNic = MARGIN;
+  const wNic = widthOf(nicNode.lines);
+  const xMid = xNic + wNic + COL_GAP;
+  const wMid = colWidth([classifier, merger]);
+  const xRing = xMid + wMid + COL_GAP;
+  const wRing = colWidth(perVhost.flatMap((p) => [p.ringTo, p.ringFrom]));
+  const xFwd = xRing + wRing + COL_GAP;
+  const wFwd = colWidth(perVhost.flatMap((p) => [p.fwdTx, p.fwdRx]));
+  const xVhost = xFwd + wFwd + COL_GAP;
+  const wVhost = colWidth(perVhost.map((p) => p.vhost));
+
+  const nodes: DrawNode[] = [];
+  const place = (d: Draft, x: number, y: number, w: number, h = heightOf(d.lines)): DrawNode => {
+    const n: DrawNode = {
+      id: d.id,
+      kind: d.kind,
+      x,
+      y,
+      w,
+      h,
+      lines: d.lines,
+      differs: d.differs,
+      ...(d.vhostId !== undefined ? { vhostId: d.vhostId } : {}),
+      ...(d.portId !== undefined ? { portId: d.portId } : {}),
+      ...(d.phase !== undefined ? { phase: d.phase } : {}),
+    };
+    nodes.push(n);
+    return n;
+  };
+  const edges: DrawEdge[] = [];
+  const link = (from: DrawNode, fromY: number, to: DrawNode, toY: number, rightToLeft = false): void => {
+    const x1 = rightToLeft ? from.x : from.x + from.w;
+    const x2 = rightToLeft ? to.x + to.w : to.x;
+    const mid = (x1 + x2) / 2;
+    edges.push({ from: from.id, to: to.id, path: `M ${x1} ${fromY} C ${mid} ${fromY}, ${mid} ${toY}, ${x2} ${toY}` });
+  };
+  const midY = (n: DrawNode): number => n.y + n.h / 2;
+
+  let y = MARGIN;
+  const rowsPlaced = perVhost.map((p) => {
+    const top = y;
+    const upper = Math.max(heightOf(p.ringTo.lines), heightOf(p.fwdTx.lines));
+    const lowerTop = top + upper + 8;
+    const lower = Math.max(heightOf(p.ringFrom.lines), heightOf(p.fwdRx.lines));
+    const rowH = Math.max(lowerTop + lower - top, heightOf(p.vhost.lines));
+    const ringTo = place(p.ringTo, xRing, top, wRing);
+    const fwdTx = place(p.fwdTx, xFwd, top, wFwd);
+    const ringFrom = place(p.ringFrom, xRing, lowerTop, wRing);
+    const fwdRx = place(p.fwdRx, xFwd, lowerTop, wFwd);
+    const vhost = place(p.vhost, xVhost, top, wVhost, rowH);
+    y = top + rowH + ROW_GAP;
+    return { ringTo, fwdTx, ringFrom, fwdRx, vhost };
+  });
+  const hClass = heightOf(classifier.lines);
+  const hMerge = heightOf(merger.lines);
+  const bottom = Math.max(y - ROW_GAP, MARGIN + hClass + hMerge + ROW_GAP);
+  const nicN = place(nicNode, xNic, MARGIN, wNic, bottom - MARGIN);
+  const classN = place(classifier, xMid, MARGIN, wMid);
+  const mergeN = place(merger, xMid, bottom - hMerge, wMid);
+  link(nicN, midY(classN), classN, midY(classN));
+  link(mergeN, midY(mergeN), nicN, midY(mergeN), true);
+  for (const r of rowsPlaced) {
+    link(classN, midY(classN), r.ringTo, midY(r.ringTo));
+    link(r.ringTo, r.fwdTx.y + r.fwdTx.h / 2, r.fwdTx, midY(r.fwdTx));
+    link(r.fwdTx, midY(r.fwdTx), r.vhost, midY(r.fwdTx));
+    link(r.vhost, midY(r.fwdRx), r.fwdRx, midY(r.fwdRx), true);
+    link(r.fwdRx, midY(r.fwdRx), r.ringFrom, r.fwdRx.y + r.fwdRx.h / 2, true);
+    link(r.ringFrom, midY(r.ringFrom), mergeN, midY(mergeN), true);
+  }
+  const physnet = layout.nic.physical_network ? `, ${layout.nic.physical_network}` : '';
+  return {
+    secId: layout.secId,
+    title: `spp_vf ${layout.secId} · NIC ${layout.nic.pci_address} (${phy}${physnet}) · master core ${layout.masterCore}`,
+    state: nic.state,
+    width: xVhost + wVhost + MARGIN,
+    height: bottom + MARGIN,
+    nodes,
+    edges,
+  };
+}
