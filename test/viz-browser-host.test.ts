@@ -42,8 +42,8 @@ test('host view: 4 spp_vf drawings with their entries, the failed vhost in the f
   const failed = portIdOf(FAILED + 1);
   await pyBind(s.client, s.host, { portId: failed, vhostId: FAILED, phys: physOf(FAILED), mac: 'fa:16:3e:00:0f:zz' });
   await waitForValue(s.client, keys.portStatus(s.host, failed), (v) => v?.startsWith('error') === true);
-  // spp_vf answers each command at its next main-loop tick, 3 s apart: the next plug takes a while
-  s.sim.emulator.setPollInterval(3000);
+  // spp_vf answers each command at its next main-loop tick, a minute apart: the next plug stays in flight for the whole test, however slow the machine
+  s.sim.emulator.setPollInterval(60_000);
   t.teardown(() => s.sim.emulator.setPollInterval(0));
   const plugging = portIdOf(PLUGGING + 1);
   await pyBind(s.client, s.host, { portId: plugging, vhostId: PLUGGING, phys: physOf(PLUGGING), mac: macOf(PLUGGING + 1) });
