@@ -87,8 +87,14 @@ test('the agent with only its host role plugs and unplugs flat and VLAN ports, r
   const childLogs = (): Array<Record<string, unknown>> =>
     s.childOutput
       .split('\n')
-      .filter((l) => l.startsWith('{'))
-      .map((l) => JSON.parse(l) as Record<string, unknown>);
+      .flatMap((l) => {
+        // the last line may still be arriving
+        try {
+          return [JSON.parse(l) as Record<string, unknown>];
+        } catch {
+          return [];
+        }
+      });
   s.spawnAgent(['--etcd-endpoints', proxy.endpoint, '--reassert-up', 'off'], agentEnv);
   await waitUp(root, s.host, P[2]!.portId, 15_000);
   const statusKey = keys.portStatus(s.host, P[2]!.portId);
