@@ -6,7 +6,7 @@
  * tool and the visualizer run this very definition.
  */
 import { assign, fromPromise, setup } from 'xstate';
-import type { PortIntent } from '../src/agent/intent';
+import type { PortIntent } from '../src/plan/desired';
 import type { VhostObserved } from '../src/plan/observed';
 import { backoffMs, classify } from './errors';
 

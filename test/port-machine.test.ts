@@ -8,7 +8,7 @@ import { createActor, fromPromise, waitFor } from 'xstate';
 import { portMachine, PlugInput, RunOutput, UnplugInput, ReportInput } from '../machines/port';
 import { PermanentError } from '../machines/errors';
 import { stateName } from '../machines/state-name';
-import type { PortIntent } from '../src/agent/intent';
+import type { PortIntent } from '../src/plan/desired';
 
 const plug: PortIntent = { kind: 'plug', place: { vhostId: 0, secId: 1, vhostKey: '/spp/openstack/vhost/h/phys1/0' }, rule: { mac: 'fa:16:3e:00:00:01' } };
 const unplug: PortIntent = { kind: 'unplug', place: { vhostId: 0, secId: 1 }, rule: { mac: 'fa:16:3e:00:00:01' } };

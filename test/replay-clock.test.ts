@@ -44,5 +44,5 @@ test('a NIC retry fires on the injected clock, never on the wall clock', async (
   // the clock moves past the backoff: the retry runs at once
   clock.increment(50);
   await until(() => attempts() > first, 'the retry after the clock moved');
-  t.pass();
+  t.true(attempts() > first);
 });

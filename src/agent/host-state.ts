@@ -7,16 +7,7 @@ import { ParsedKey, keys, parseKey } from '../protocol/keys';
 import { Decoded, HostConfiguration, VhostOwner, decodeJson, decodeVhostOwner } from '../protocol/codecs';
 import { validateConfiguration } from '../protocol/mappings';
 import { NicLayout, hostLayout } from '../protocol/layout';
-
-export interface StoredValue {
-  readonly value: string;
-  readonly modRevision: number;
-}
-
-/** One change as the list-watch stream delivers it. */
-export type KeyEvent =
-  | { readonly type: 'put'; readonly key: string; readonly value: string; readonly revision: number }
-  | { readonly type: 'delete'; readonly key: string; readonly revision: number };
+import type { KeyEvent, StoredValue } from '../etcd/events';
 
 /** Keys of one host, by full key. */
 export class HostStore {

@@ -8,24 +8,8 @@ import type { NicLayout } from '../protocol/layout';
 import { nicOfVhost } from '../protocol/layout';
 import { keys } from '../protocol/keys';
 import type { ClassifierRule } from '../plan/observed';
+import type { PortIntent, VhostPlace } from '../plan/desired';
 import type { PortKeys, VhostKey } from './host-state';
-
-/** Where a port's vhost lives. */
-export interface VhostPlace {
-  readonly vhostId: number;
-  readonly secId: number;
-  /** vhost/<host>/<phys>/<id>; undefined when set-up wrote no key for the id. */
-  readonly vhostKey?: string;
-}
-
-export type PortIntent =
-  /** No action key, or `plug` before bind_port exists: nothing to do yet. */
-  | { readonly kind: 'idle'; readonly note: string }
-  | { readonly kind: 'plug'; readonly place: VhostPlace; readonly rule: ClassifierRule }
-  /** place is undefined when bind_port is missing or unusable: only the keys are cleaned up. */
-  | { readonly kind: 'unplug'; readonly place?: VhostPlace; readonly rule?: ClassifierRule }
-  /** Input that retrying cannot fix; reported as `port_status = error: <reason>` for plug. */
-  | { readonly kind: 'invalid'; readonly reason: string };
 
 export interface HostFacts {
   readonly host: string;

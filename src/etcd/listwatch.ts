@@ -22,7 +22,7 @@
  */
 import { Observable } from 'rxjs';
 import type { Etcd3, Watcher } from 'etcd3';
-import type { KeyEvent, StoredValue } from '../agent/host-state';
+import type { KeyEvent, StoredValue } from './events';
 import { backoffMs } from '../../machines/errors';
 import { describeUser, isRefusal } from './refusal';
 

@@ -15,7 +15,7 @@
  */
 import { Observable, Subscriber, Subscription } from 'rxjs';
 import type { Etcd3 } from 'etcd3';
-import type { StoredValue } from '../agent/host-state';
+import type { StoredValue } from './events';
 import { ListWatchEvent, ListWatchOptions, WatchRanges, inRanges, listWatch } from './listwatch';
 
 interface Member {

@@ -7,7 +7,8 @@
  */
 import { Controller, ViewFrame, describeIntent } from '../agent/controller';
 import { readConfiguration } from '../agent/host-state';
-import { PortIntent, intentOf } from '../agent/intent';
+import type { PortIntent } from '../plan/desired';
+import { intentOf } from '../agent/intent';
 import { Logger, silentLogger } from '../log';
 import type { VhostObserved } from '../plan/observed';
 import { keys } from '../protocol/keys';

@@ -5,7 +5,7 @@
  * watch event with the next revision, queued for the replay to feed back to
  * the controller, so the replay sees the consequences of its own writes.
  */
-import type { KeyEvent, StoredValue } from '../agent/host-state';
+import type { KeyEvent, StoredValue } from '../etcd/events';
 import type { EtcdWriter, PortStatusWrite } from '../agent/ports';
 import { FREE_VHOST } from '../protocol/codecs';
 import { keys } from '../protocol/keys';

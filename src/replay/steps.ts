@@ -5,7 +5,7 @@
  * list-watch events. Inputs without revisions get increasing synthetic ones.
  * Pure.
  */
-import type { StoredValue } from '../agent/host-state';
+import type { StoredValue } from '../etcd/events';
 import type { ListWatchEvent } from '../etcd/listwatch';
 import { ROOT, parseKey } from '../protocol/keys';
 import type { HttpRequest } from '../sppctl/commands';

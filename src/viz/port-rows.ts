@@ -5,7 +5,7 @@
  * as far as the view knows. Pure: the page only lays these out.
  */
 import type { ControllerView, HistoryEntry, NicView, PortView } from '../agent/controller';
-import type { PortIntent } from '../agent/intent';
+import type { PortIntent } from '../plan/desired';
 import type { CompareRow } from './compare';
 
 /** The colour of a vhost: the phase of the port that owns it. */

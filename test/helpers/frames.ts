@@ -8,7 +8,7 @@ import { Writable } from 'node:stream';
 import { Controller, ViewFrame } from '../../src/agent/controller';
 import type { EtcdWriter, PortStatusWrite } from '../../src/agent/ports';
 import type { ListWatchEvent } from '../../src/etcd/listwatch';
-import type { KeyEvent } from '../../src/agent/host-state';
+import type { KeyEvent } from '../../src/etcd/events';
 import { createLogger } from '../../src/log';
 import { keys } from '../../src/protocol/keys';
 import { parseMappings } from '../../src/protocol/mappings';
