@@ -9,7 +9,7 @@ import { keys } from '../src/protocol/keys';
 import { runCli } from './helpers/cli';
 import { clientAs, enableAuth, secretFile, ROOT_PASSWORD } from './helpers/etcd-auth';
 import { PyPort, pyBind, pyUnbind, waitGone, waitUp } from './helpers/neutron';
-import { System, startSystem, until } from './helpers/system';
+import { classified, entryOf, startSystem, until } from './helpers/system';
 import { TcpProxy } from './helpers/tcp-proxy';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -21,18 +21,6 @@ const P: PyPort[] = [
   { portId: 'a0000000-0000-0000-0000-000000000002', vhostId: 2, phys: 'phys2', mac: 'fa:16:3e:00:0a:02' },
   { portId: 'a0000000-0000-0000-0000-000000000003', vhostId: 3, phys: 'phys2', mac: 'fa:16:3e:00:0a:03', vlan: 303 },
 ];
-
-/** The MACs each vf classifies, as `vf/port/value`, sorted. */
-async function classified(s: System): Promise<string[]> {
-  const vfs = await s.vfStatuses();
-  return vfs.flatMap((vf) => vf.classifier_table.map((e) => `${vf['client-id']}/${e.port}/${e.value}`)).sort();
-}
-
-function entryOf(p: PyPort): string {
-  const secId = p.phys === 'phys1' ? 1 : 2;
-  const value = p.vlan === undefined ? p.mac.toUpperCase() : `${p.vlan}/${p.mac.toUpperCase()}`;
-  return `${secId}/ring:${p.vhostId * 2}/${value}`;
-}
 
 test('the agent with only its host role plugs and unplugs flat and VLAN ports, restarts after SIGKILL, survives a compaction relist', async (t) => {
   const s = await startSystem(t, { agent: false });

@@ -8,7 +8,7 @@ import test from 'ava';
 import { connectEtcd } from '../src/etcd/connect';
 import { keys } from '../src/protocol/keys';
 import { PyPort, pyBind, pyUnbind, waitGone, waitUp } from './helpers/neutron';
-import { System, nicsReady, startSystem, until } from './helpers/system';
+import { classified, entryOf, nicsReady, startSystem, until } from './helpers/system';
 import { TcpProxy } from './helpers/tcp-proxy';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -19,18 +19,6 @@ const P: PyPort[] = [
   { portId: 'e0000000-0000-0000-0000-000000000002', vhostId: 2, phys: 'phys2', mac: 'fa:16:3e:00:0e:02' },
   { portId: 'e0000000-0000-0000-0000-000000000003', vhostId: 3, phys: 'phys2', mac: 'fa:16:3e:00:0e:03', vlan: 303 },
 ];
-
-/** The MACs each vf classifies, as `vf/port/value`, sorted. */
-async function classified(s: System): Promise<string[]> {
-  const vfs = await s.vfStatuses();
-  return vfs.flatMap((vf) => vf.classifier_table.map((e) => `${vf['client-id']}/${e.port}/${e.value}`)).sort();
-}
-
-function entryOf(p: PyPort): string {
-  const secId = p.phys === 'phys1' ? 1 : 2;
-  const value = p.vlan === undefined ? p.mac.toUpperCase() : `${p.vlan}/${p.mac.toUpperCase()}`;
-  return `${secId}/ring:${p.vhostId * 2}/${value}`;
-}
 
 test('etcd down for 3 s while binds and unbinds happen: every port ends in its desired state', async (t) => {
   const s = await startSystem(t);

@@ -20,6 +20,7 @@ import { createLogger } from '../../src/log';
 import { buildHost } from '../../src/setup/build';
 import { keys } from '../../src/protocol/keys';
 import { lockKey } from '../../src/agent/leader';
+import type { OriginalPort } from '../../src/driver/original-writes';
 import type { VfStatus } from '../../src/sppctl/wire';
 
 export const SEED_MAPPINGS = '00:04.0#phys1#2#0xfe,00:05.0#phys2#2#0xfc02';
@@ -200,4 +201,17 @@ export function requests(system: System): Array<{ method: string; path: string; 
     .log()
     .filter((e) => e.method !== 'GET')
     .map((e) => ({ method: e.method, path: e.path, ...(e.body ? { body: JSON.parse(e.body) as unknown } : {}) }));
+}
+
+/** The MACs each vf classifies, as `vf/port/value`, sorted. */
+export async function classified(s: System): Promise<string[]> {
+  const vfs = await s.vfStatuses();
+  return vfs.flatMap((vf) => vf.classifier_table.map((e) => `${vf['client-id']}/${e.port}/${e.value}`)).sort();
+}
+
+/** The classifier entry a port of the seed host (phys1 on vf 1, phys2 on vf 2) gets, in classified()'s form. */
+export function entryOf(p: OriginalPort): string {
+  const secId = p.phys === 'phys1' ? 1 : 2;
+  const value = p.vlan === undefined ? p.mac.toUpperCase() : `${p.vlan}/${p.mac.toUpperCase()}`;
+  return `${secId}/ring:${p.vhostId * 2}/${value}`;
 }
