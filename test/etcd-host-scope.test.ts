@@ -74,8 +74,8 @@ test('an agent of host A gets no etcd event about host B while B is bound and un
   t.deepEqual(etcdKeys.filter((k) => k.includes(`/${OTHER}`)), [], 'no key of host B in the record');
 });
 
-/** The least role of host `host` as issue 14 lists it, without the grants named in `without`. */
-function hostGrants(client: Etcd3, host: string, without: readonly string[] = []): IPermissionRequest[] {
+/** The least role of host `host` as issue 14 lists it, without the grants named in `without` (and only read on those in `readOnly`). */
+function hostGrants(client: Etcd3, host: string, without: readonly string[] = [], readOnly: readonly string[] = []): IPermissionRequest[] {
   const all: IPermissionRequest[] = [
     { permission: 'Read', key: keys.configuration(host) },
     ...[prefixes.vhostOfHost(host), prefixes.bindPortOfHost(host), prefixes.actionOfHost(host), prefixes.portStatusOfHost(host)].map(
@@ -85,16 +85,17 @@ function hostGrants(client: Etcd3, host: string, without: readonly string[] = []
     { permission: 'Readwrite', key: lockKey(host) },
   ];
   void client;
-  return all.filter((g) => !without.includes('key' in g ? String(g.key) : g.range.start.toString()));
+  const name = (g: IPermissionRequest): string => ('key' in g ? String(g.key) : g.range.start.toString());
+  return all.filter((g) => !without.includes(name(g))).map((g) => (readOnly.includes(name(g)) ? { ...g, permission: 'Read' as const } : g));
 }
 
 /** Turns etcd auth on with a root user and a host role lacking `without`; returns the root client. */
-async function enableAuth(t: ExecutionContext, s: System, user: string, password: string, without: readonly string[]): Promise<Etcd3> {
+async function enableAuth(t: ExecutionContext, s: System, user: string, password: string, without: readonly string[], readOnly: readonly string[] = []): Promise<Etcd3> {
   const c = s.client;
   await c.user('root').create('root-pw');
   await c.user('root').addRole(await c.role('root').create());
   const role = await c.role(`${user}-role`).create();
-  await role.grant(hostGrants(c, s.host, without));
+  await role.grant(hostGrants(c, s.host, without, readOnly));
   await c.user(user).create(password);
   await c.user(user).addRole(role);
   await c.auth.authEnable({});
@@ -146,4 +147,30 @@ test('with etcd auth on and a wrong password: state refused, the user in the log
   t.regex(String(refusal?.['reason']), /etcd user "agent-spp4"/);
   t.regex(String(handle.agent.getSnapshot().context.reason), /authentication failed/);
   t.false(JSON.stringify(s.logs).includes('not-the-password'), 'the password is in no log record');
+});
+
+test('with etcd auth on, a role that may read its keys but not write the liveness key or port_status: state refused naming them, running once granted', async (t) => {
+  const s = await startSystem(t, { agent: false });
+  const status = prefixes.portStatusOfHost(s.host);
+  const root = await enableAuth(t, s, 'agent-spp4', 'agent-pw', [keys.agent(s.host)], [status]);
+  const handle = s.startAgent({ etcdUser: 'agent-spp4', etcdPassword: 'agent-pw' });
+  // listed and watching, but the liveness key is refused: the driver would think the host dead
+  await until(() => stateName(handle.agent.getSnapshot().value) === 'refused', 'agent state refused');
+  t.regex(String(handle.agent.getSnapshot().context.reason), new RegExp(`liveness key ${keys.agent(s.host)}`));
+  await root.role('agent-spp4-role').grant({ permission: 'Readwrite', key: keys.agent(s.host) });
+  await until(() => stateName(handle.agent.getSnapshot().value) === 'running', 'running once the liveness key is granted', 30_000);
+
+  // a plug whose `up` etcd refuses: refused again, naming the key and the user; nothing written, the port retries
+  await nicsReady(s);
+  const p = port(1);
+  await pyBind(root, s.host, p);
+  await until(() => stateName(handle.agent.getSnapshot().value) === 'refused', 'agent state refused on the port_status write', 15_000);
+  const reason = String(handle.agent.getSnapshot().context.reason);
+  t.regex(reason, new RegExp(`write of ${keys.portStatus(s.host, p.portId)}`));
+  t.regex(reason, /agent-spp4/);
+  t.is(await root.get(keys.portStatus(s.host, p.portId)).string(), null);
+  await root.role('agent-spp4-role').grant({ permission: 'Readwrite', range: Range.prefix(status) });
+  await waitUp(root, s.host, p.portId, 60_000);
+  await until(() => stateName(handle.agent.getSnapshot().value) === 'running', 'running once port_status is granted', 15_000);
+  t.false(JSON.stringify(s.logs).includes('agent-pw'), 'the password is in no log record');
 });

@@ -15,6 +15,7 @@ import { Controller } from './controller';
 import { Etcd3Writer, testExitAfterWrites } from './etcd-writer';
 import { LeaderLock, holderValue } from './leader';
 import { Liveness } from './liveness';
+import { Refusals } from './refusals';
 import type { SppCtlApi } from './ports';
 import { Recorder } from './recorder';
 import type { AgentSettings } from './settings';
@@ -70,10 +71,22 @@ export function startAgent(settings: AgentSettings, deps: AgentDeps): AgentHandl
   const { logger, sppctl, recorder } = deps;
   const log = logger.child({ host: settings.host });
   const client = deps.client ?? connectEtcd({ ...settings.etcd, callTimeoutMs: 5000 });
+  let etcdConnected = false;
+  // the agent machine is created below; these only report after it has started
+  const refusals = new Refusals({
+    refused: (reason) => agent.send({ type: 'ETCD_REFUSED', reason }),
+    cleared: () => {
+      if (etcdConnected) agent.send({ type: 'ETCD_UP' });
+    },
+  });
   const controller = new Controller({
     host: settings.host,
     sppctl,
-    etcd: new Etcd3Writer(client, testExitAfterWrites(process.env), settings.etcd.username),
+    etcd: new Etcd3Writer(
+      client,
+      { ...testExitAfterWrites(process.env), onRefused: (reason) => refusals.refuse('write', reason), onAccepted: () => refusals.accept('write') },
+      settings.etcd.username,
+    ),
     logger,
     resyncIntervalMs: settings.resyncIntervalMs,
     portTimers: { reassertMs: settings.reassertMs, backoffBaseMs: 500, backoffMaxMs: 30_000 },
@@ -85,6 +98,7 @@ export function startAgent(settings: AgentSettings, deps: AgentDeps): AgentHandl
     settings.leaseTtlSec,
     { version: AGENT_VERSION, started_at: new Date().toISOString(), pid: process.pid },
     log,
+    { refused: (reason) => refusals.refuse('liveness', reason), accepted: () => refusals.accept('liveness') },
   );
   log.info('agent starting', { version: AGENT_VERSION, etcd: settings.etcd.endpoints, sppCtl: settings.sppCtlUrl, pid: process.pid });
   recorder?.write({ kind: 'start', at: new Date().toISOString(), host: settings.host, version: AGENT_VERSION, unplugResetsVlan: settings.unplugResetsVlan });
@@ -147,10 +161,15 @@ export function startAgent(settings: AgentSettings, deps: AgentDeps): AgentHandl
     subscription = (deps.watch ? deps.watch(ranges) : listWatch(client, ranges, user ? { user } : {})).subscribe((ev) => {
       recorder?.write({ kind: 'etcd', at: new Date().toISOString(), event: ev });
       controller.handle(ev);
+      if (ev.type === 'connection') etcdConnected = ev.connected;
       if (ev.type === 'connection' && ev.refused) {
         log.error('etcd refused the agent; not running until the grant or credentials are fixed (retrying with backoff)', { reason: ev.reason, user });
-        agent.send({ type: 'ETCD_REFUSED', reason: ev.reason });
-      } else if (ev.type === 'connection') agent.send(ev.connected ? { type: 'ETCD_UP' } : { type: 'ETCD_DOWN', reason: ev.reason });
+        refusals.refuse('watch', ev.reason);
+      } else if (ev.type === 'connection' && ev.connected) {
+        refusals.accept('watch');
+        // still refused a write or the liveness key: not running while those fail
+        if (!refusals.any) agent.send({ type: 'ETCD_UP' });
+      } else if (ev.type === 'connection') agent.send({ type: 'ETCD_DOWN', reason: ev.reason });
       else if (ev.type === 'reset' || ev.key === configKey) agent.send({ type: 'CONFIGURATION', state: controller.store.configuration().state });
     });
   });

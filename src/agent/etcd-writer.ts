@@ -27,19 +27,24 @@ export function testExitAfterWrites(env: NodeJS.ProcessEnv): { afterWrite?: () =
 export class Etcd3Writer implements EtcdWriter {
   constructor(
     private readonly client: Etcd3,
-    private readonly hooks: { afterWrite?: () => void } = {},
+    private readonly hooks: { afterWrite?: () => void; onRefused?: (reason: string) => void; onAccepted?: () => void } = {},
     /** The etcd user, for the message of a refused write. */
     private readonly user?: string,
   ) {}
 
   /** A refused write names its key and the user (etcd's own message names neither); it is retried like any failure. */
   private async refusedNamed<T>(key: string, write: Promise<T>): Promise<T> {
+    let result: T;
     try {
-      return await write;
+      result = await write;
     } catch (err) {
       if (!isRefusal(err)) throw err;
-      throw new Error(`etcd refused ${describeUser(this.user)} the write of ${key}: ${(err as Error).message}`);
+      const reason = `etcd refused ${describeUser(this.user)} the write of ${key}: ${(err as Error).message}`;
+      this.hooks.onRefused?.(reason);
+      throw new Error(reason);
     }
+    this.hooks.onAccepted?.();
+    return result;
   }
 
   /** Counts a write etcd acknowledged (a transaction whose condition held). */

@@ -24,6 +24,7 @@ export class Liveness {
     private readonly ttlSec: number,
     private readonly info: AgentInfo,
     private readonly log: Logger,
+    private readonly onRefusal: { refused(reason: string): void; accepted(): void } = { refused: () => undefined, accepted: () => undefined },
   ) {}
 
   /** Grants the lease and puts the key; on loss (etcd outage longer than the TTL) does it again. */
@@ -40,12 +41,14 @@ export class Liveness {
       .exec()
       .then(() => {
         this.refusals = 0;
+        this.onRefusal.accepted();
         this.log.info('liveness key written', { key: keys.agent(this.host), ttl: this.ttlSec });
       })
       .catch((err: Error) => {
         if (isRefusal(err)) {
           this.refusals += 1;
           this.log.error('etcd refused the liveness key: the driver will treat this host as dead; retrying with backoff', { key: keys.agent(this.host), error: err.message });
+          this.onRefusal.refused(`etcd refused the liveness key ${keys.agent(this.host)}: ${err.message}`);
         } else this.log.warn('cannot write the liveness key yet; retrying', { key: keys.agent(this.host), error: err.message });
         this.again();
       });

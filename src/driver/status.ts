@@ -6,7 +6,8 @@
  * watch from the revision of our own action put: every status written after
  * it reaches us however fast the agent is.
  */
-import type { Etcd3, Watcher } from 'etcd3';
+import type { Etcd3 } from 'etcd3';
+import { cancellable, type CancellableWatch } from '../etcd/watch-cancel';
 import { PortStatus, decodeText } from '../protocol/codecs';
 import { keys } from '../protocol/keys';
 
@@ -37,7 +38,7 @@ export function waitForPortStatus(client: Etcd3, opts: WaitForPortStatusOptions)
   const key = keys.portStatus(opts.host, opts.portId);
   return new Promise<StatusOutcome>((resolve, reject) => {
     let settled = false;
-    let watcher: Watcher | undefined;
+    let watcher: CancellableWatch | undefined;
     const finish = (outcome: StatusOutcome | Error): void => {
       if (settled) return;
       settled = true;
@@ -64,7 +65,7 @@ export function waitForPortStatus(client: Etcd3, opts: WaitForPortStatusOptions)
       .startRevision(String(opts.fromRevision))
       .create()
       .then(async (w) => {
-        watcher = w;
+        watcher = cancellable(w);
         if (settled) {
           await w.cancel().catch(() => undefined);
           return;

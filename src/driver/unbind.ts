@@ -2,7 +2,8 @@
  * Unbind as neutron's driver does it: turn the port's action into `unplug`
  * and let the agent do the rest; optionally wait until it has.
  */
-import type { Etcd3, Watcher } from 'etcd3';
+import type { Etcd3 } from 'etcd3';
+import { cancellable, type CancellableWatch } from '../etcd/watch-cancel';
 import { keys } from '../protocol/keys';
 import { UnbindError } from './errors';
 import { abortError } from './status';
@@ -66,7 +67,7 @@ export function waitForCleanup(
   const watched = portKeys(opts.host, opts.portId);
   return new Promise<boolean>((resolve, reject) => {
     let settled = false;
-    const watchers: Watcher[] = [];
+    const watchers: CancellableWatch[] = [];
     const finish = (result: boolean | Error): void => {
       if (settled) return;
       settled = true;
@@ -93,7 +94,7 @@ export function waitForCleanup(
       watched.map((k) => client.watch().key(k).startRevision(String(opts.fromRevision)).only('delete').create()),
     )
       .then(async (ws) => {
-        watchers.push(...ws);
+        watchers.push(...ws.map(cancellable));
         if (settled) {
           for (const w of ws) w.cancel().catch(() => undefined);
           return;

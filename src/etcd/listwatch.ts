@@ -21,10 +21,11 @@
  * and the user, and retried with a long capped backoff, never in a hot loop.
  */
 import { Observable } from 'rxjs';
-import type { Etcd3, Watcher } from 'etcd3';
+import type { Etcd3 } from 'etcd3';
 import type { KeyEvent, StoredValue } from './events';
 import { backoffMs } from '../../machines/errors';
 import { describeUser, isRefusal } from './refusal';
+import { cancellable, type CancellableWatch } from './watch-cancel';
 
 export interface WatchRanges {
   readonly prefixes: readonly string[];
@@ -67,13 +68,14 @@ export function listWatch(client: Etcd3, ranges: WatchRanges, options: ListWatch
   const user = describeUser(options.user);
   return new Observable<ListWatchEvent>((subscriber) => {
     let closed = false;
-    let watchers: Watcher[] = [];
+    let watchers: CancellableWatch[] = [];
     let attempt = 0;
     /** The last restart was a refusal: a watcher connecting does not prove the grants are there yet. */
     let lastRefused = false;
     let timer: NodeJS.Timeout | undefined;
     let readTimer: NodeJS.Timeout | undefined;
     let connected: boolean | undefined;
+    let lastReason = '';
     /** The snapshot last emitted, and its revision: the last revision applied. */
     let cache = new Map<string, StoredValue>();
     let applied = 0;
@@ -84,8 +86,10 @@ export function listWatch(client: Etcd3, ranges: WatchRanges, options: ListWatch
     let generation = 0;
 
     const setConnected = (value: boolean, reason: string, refused = false): void => {
-      if (connected === value && !refused) return;
+      // a new cause of being disconnected is news (each failed relist is told, at the backoff's pace)
+      if (connected === value && !refused && (value || reason === lastReason)) return;
       connected = value;
+      lastReason = reason;
       subscriber.next({ type: 'connection', connected: value, reason, ...(refused ? { refused: true as const } : {}) });
     };
 
@@ -285,9 +289,10 @@ interface WatcherHooks {
   onFatal(err: Error): void;
 }
 
-function startWatcher(client: Etcd3, range: Range, applied: () => number, onEvents: (events: KeyEvent[]) => void, hooks: WatcherHooks): Watcher {
+function startWatcher(client: Etcd3, range: Range, applied: () => number, onEvents: (events: KeyEvent[]) => void, hooks: WatcherHooks): CancellableWatch {
   const builder = 'prefix' in range ? client.watch().prefix(range.prefix) : client.watch().key(range.key);
   const watcher = builder.startRevision(String(applied() + 1)).watcher();
+  const watch = cancellable(watcher);
   // etcd3 resumes a reconnecting watcher from the header revision of its
   // last response, which can skip events not yet delivered (a catching-up
   // watcher's header is the current revision); resume after the last
@@ -308,7 +313,7 @@ function startWatcher(client: Etcd3, range: Range, applied: () => number, onEven
       }),
     );
   });
-  return watcher;
+  return watch;
 }
 
 /**

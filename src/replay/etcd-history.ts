@@ -5,7 +5,8 @@
  * included), up to R2 or the head; optionally on after the head (--follow).
  * R defaults to the oldest revision etcd still holds.
  */
-import type { Etcd3, Watcher } from 'etcd3';
+import type { Etcd3 } from 'etcd3';
+import { cancellable, type CancellableWatch } from '../etcd/watch-cancel';
 import { ROOT, hostKeyRanges } from '../protocol/keys';
 import { HistoryEvent, InputError, ReplayInput, SnapshotKv } from './input';
 
@@ -148,7 +149,7 @@ export async function readHistory(client: Etcd3, req: HistoryRequest): Promise<H
   const bounds = [kvs, ...(await Promise.all(windows.map((w) => keysAt(client, ranges, w.end))))];
   const sink = new FollowSink();
   const parts: HistoryEvent[][] = new Array<HistoryEvent[]>(windows.length);
-  let watcher: Watcher | undefined;
+  let watcher: CancellableWatch | undefined;
   let next = 0;
   const worker = async (): Promise<void> => {
     for (let i = next++; i < windows.length; i = next++) {
@@ -218,10 +219,10 @@ async function watchWindow(
   initial: readonly SnapshotKv[],
   target: readonly SnapshotKv[],
   follow: FollowSink | undefined,
-): Promise<{ events: HistoryEvent[]; watcher?: Watcher }> {
+): Promise<{ events: HistoryEvent[]; watcher?: CancellableWatch }> {
   const state = new Map(initial.map((kv) => [kv.key, kv]));
   const events: HistoryEvent[] = [];
-  let watcher: Watcher | undefined;
+  let watcher: CancellableWatch | undefined;
   await new Promise<void>((resolve, reject) => {
     let done = start > end;
     let quiet: NodeJS.Timeout | undefined;
@@ -239,9 +240,10 @@ async function watchWindow(
     };
     if (done) resolve();
     if (done && !follow) return;
-    watcher = client.watch().prefix(commonPrefix(ranges)).startRevision(String(start)).watcher();
-    watcher.on('connected', check);
-    watcher.on('error', (err: Error) => {
+    const w = client.watch().prefix(commonPrefix(ranges)).startRevision(String(start)).watcher();
+    watcher = cancellable(w);
+    w.on('connected', check);
+    w.on('error', (err: Error) => {
       const why = isCompacted(err) ? new InputError(`etcd cancelled the watch from revision ${start}: ${err.message}`) : err;
       if (!done) {
         done = true;
@@ -249,7 +251,7 @@ async function watchWindow(
         reject(why);
       } else follow?.error(why);
     });
-    watcher.on('data', (res) => {
+    w.on('data', (res) => {
       const after: HistoryEvent[] = [];
       for (const e of res.events) {
         const key = e.kv.key.toString();

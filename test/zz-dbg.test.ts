@@ -1,0 +1,114 @@
+/**
+ * The agent under least privilege: etcd with auth on, the agent logged in
+ * as a user holding only the role `spp etcd roles --host H --apply` made,
+ * the driver (`spp port bind|unbind`) as a user with the driver role.
+ */
+import test from 'ava';
+import { Etcd3 } from 'etcd3';
+import { keys } from '../src/protocol/keys';
+import { runCli } from './helpers/cli';
+import { clientAs, enableAuth, secretFile, ROOT_PASSWORD } from './helpers/etcd-auth';
+import { PyPort, pyBind, pyUnbind, waitGone, waitUp } from './helpers/neutron';
+import { classified, entryOf, startSystem, until } from './helpers/system';
+import { TcpProxy } from './helpers/tcp-proxy';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const P: PyPort[] = [
+  { portId: 'a0000000-0000-0000-0000-000000000000', vhostId: 0, phys: 'phys1', mac: 'fa:16:3e:00:0a:00' },
+  { portId: 'a0000000-0000-0000-0000-000000000001', vhostId: 1, phys: 'phys1', mac: 'fa:16:3e:00:0a:01', vlan: 301 },
+  { portId: 'a0000000-0000-0000-0000-000000000002', vhostId: 2, phys: 'phys2', mac: 'fa:16:3e:00:0a:02' },
+  { portId: 'a0000000-0000-0000-0000-000000000003', vhostId: 3, phys: 'phys2', mac: 'fa:16:3e:00:0a:03', vlan: 303 },
+];
+
+test('the agent with only its host role plugs and unplugs flat and VLAN ports, restarts after SIGKILL, survives a compaction relist', async (t) => {
+  const s = await startSystem(t, { agent: false });
+  const root = await enableAuth(s.etcd);
+  t.teardown(() => root.close());
+  const dir = mkdtempSync(join(tmpdir(), 'spp-agent-auth-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const adminEnv = { SPP_ETCD_ENDPOINTS: s.etcd.endpoint, SPP_ETCD_USER: 'root', SPP_ETCD_PASSWORD_FILE: secretFile(dir, 'root.pw', ROOT_PASSWORD) };
+  const agentPw = secretFile(dir, 'agent.pw', 'agent-spp4-Secret');
+  const driverPw = secretFile(dir, 'neutron.pw', 'neutron-Secret');
+  for (const argv of [
+    ['--host', s.host, '--user', 'agent-spp4', '--password-file', agentPw],
+    ['--driver', '--user', 'neutron', '--password-file', driverPw],
+  ]) {
+    const r = await runCli(['etcd', 'roles', '--apply', ...argv], adminEnv);
+    t.is(r.code, 0, r.err);
+  }
+  const driverEnv = { SPP_ETCD_ENDPOINTS: s.etcd.endpoint, SPP_ETCD_USER: 'neutron', SPP_ETCD_PASSWORD_FILE: driverPw };
+  const bind = async (p: PyPort): Promise<void> => {
+    const vlan = p.vlan === undefined ? [] : ['--vlan', String(p.vlan)];
+    const r = await runCli(['port', 'bind', '--host', s.host, '--port-id', p.portId, '--mac', p.mac, '--phys', p.phys, ...vlan, '--timeout', '15'], driverEnv);
+    t.is(r.code, 0, `${r.err}\nagent output:\n${s.childOutput.slice(-3000)}`);
+  };
+  const unbind = async (p: PyPort): Promise<void> => {
+    const r = await runCli(['port', 'unbind', '--host', s.host, '--port-id', p.portId, '--wait', '--timeout', '15'], driverEnv);
+    t.is(r.code, 0, r.err);
+  };
+  const agentEnv = { SPP_ETCD_USER: 'agent-spp4', SPP_ETCD_PASSWORD_FILE: agentPw };
+  const alive = (): Promise<true> => until(() => root.get(keys.agent(s.host)).exists(), `${keys.agent(s.host)} written by the agent`, 15_000);
+
+  // The agent as a child process, for SIGKILL.
+  s.spawnAgent([], agentEnv);
+  await alive();
+  await bind(P[0]!);
+  await bind(P[1]!);
+  t.deepEqual(await classified(s), [entryOf(P[0]!), entryOf(P[1]!)].sort());
+  await unbind(P[0]!);
+  t.deepEqual(await classified(s), [entryOf(P[1]!)]);
+  t.is(await root.get(keys.vhost(s.host, 'phys1', 0)).string(), 'None');
+
+  await s.killChild('SIGKILL');
+  s.spawnAgent([], agentEnv);
+  await alive();
+  await bind(P[2]!);
+  await unbind(P[1]!);
+  t.deepEqual(await classified(s), [entryOf(P[2]!)]);
+  await s.killChild('SIGTERM');
+
+  // A child agent through a relay that the test cuts while etcd compacts past the agent's revision.
+  const proxy = await TcpProxy.start(s.etcd.endpoint);
+  t.teardown(() => proxy.close());
+  // childOutput holds the earlier children's lines too: only this child's count
+  const from = s.childOutput.length;
+  const childLogs = (): Array<Record<string, unknown>> =>
+    s.childOutput
+      .slice(from)
+      .split('\n')
+      .flatMap((l) => {
+        // the last line may still be arriving
+        try {
+          return [JSON.parse(l) as Record<string, unknown>];
+        } catch {
+          return [];
+        }
+      });
+  s.spawnAgent(['--etcd-endpoints', proxy.endpoint, '--reassert-up', 'off'], agentEnv);
+  await waitUp(root, s.host, P[2]!.portId, 15_000);
+  const statusKey = keys.portStatus(s.host, P[2]!.portId);
+  // no read of the host's keys may be pending at the cut (it would be retried after it and spare the relist)
+  await until(() => childLogs().some((l) => l['message'] === 'etcd event' && l['key'] === statusKey), 'the agent read its own up back', 15_000);
+  const cutAt = new Date().toISOString();
+  proxy.cut();
+  await until(() => childLogs().some((l) => l['message'] === 'etcd connection lost'), 'the agent sees the connection go', 15_000);
+  await pyBind(root, s.host, P[3]!);
+  await pyUnbind(root, s.host, P[2]!.portId);
+  await root.put(keys.configuration('other')).value('[]');
+  const revision = (await root.get(keys.configuration('other')).exec()).header.revision;
+  await root.kv.compact({ revision, physical: true });
+  proxy.restore();
+  try { await waitUp(root, s.host, P[3]!.portId, 20_000); } finally { for (const l of childLogs()) if (String(l['timestamp']) > cutAt) t.log(JSON.stringify(l)); require('node:fs').writeFileSync('/tmp/child.log', s.childOutput.slice(from)); t.log(require('node:child_process').execSync('ps -eo pid,pcpu,stat,etimes,args | grep "spp.js agent" | grep -v grep').toString()); }
+  await waitGone(root, s.host, P[2]!.portId, 20_000);
+  // Converged across the compaction, by a relist that the compaction caused.
+  const relist = childLogs().find((l) => l['message'] === 'listed host keys' && String(l['reason']).startsWith('relist after'));
+  t.truthy(relist, 'a relist happened');
+  t.regex(String(relist?.['reason']), /compacted/);
+  t.deepEqual(await classified(s), [entryOf(P[3]!)]);
+  // The agent's own user could do all of it: nothing was written with more rights than its role.
+  const agent: Etcd3 = clientAs(s.etcd, 'agent-spp4', 'agent-spp4-Secret');
+  t.teardown(() => agent.close());
+  t.is(await agent.get(keys.portStatus(s.host, P[3]!.portId)).string(), 'up');
+});
