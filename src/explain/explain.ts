@@ -61,6 +61,7 @@ export type Verdict =
   | 'agent-down'
   | 'no-configuration'
   | 'vf-missing'
+  | 'nic-not-built'
   | 'waiting-for-nic'
   | 'sppctl-error'
   | 'classifier-missing'
@@ -129,6 +130,16 @@ export function explainPort(input: ExplainInput): Explanation {
     say(`Port ${portId} has a bind_port but no action yet: the driver writes action = plug next, and the agent waits for it.`, keyFacts);
     return done('waiting-for-action');
   }
+  if (config.state !== 'valid' && intent.kind !== 'unplug') {
+    const configKey = keys.configuration(host);
+    say(
+      config.state === 'missing'
+        ? `Host ${host} is not set up: ${configKey} is missing (\`spp config build\` writes it), so no vhost of port ${portId} exists.`
+        : `Host ${host}'s configuration is invalid, so the agent keeps no layout for port ${portId}: ${config.errors.join('; ')}.`,
+      [fact(configKey, store.get(configKey)), ...keyFacts],
+    );
+    return done('no-configuration');
+  }
   if (intent.kind === 'invalid') {
     const claimed = /is claimed by port|is wanted by ports/.test(intent.reason);
     if (claimed) {
@@ -138,6 +149,10 @@ export function explainPort(input: ExplainInput): Explanation {
     }
     say(`Port ${portId} cannot be plugged: its request is invalid, and retrying will not fix it. ${intent.reason}.`, keyFacts);
     return done('invalid-input');
+  }
+  if (input.liveness !== 'unknown' && input.liveness === undefined) {
+    say(`The agent of host ${host} is down: the liveness key ${keys.agent(host)} is missing (it expires one lease TTL after the agent stops), so nothing acts on port ${portId} (action ${pk.action?.value ?? 'missing'}).`, [`${keys.agent(host)}: no such key`, ...keyFacts]);
+    return done('agent-down');
   }
   if (intent.kind === 'unplug') {
     say(
@@ -150,10 +165,6 @@ export function explainPort(input: ExplainInput): Explanation {
   const { place, rule } = intent;
   const want = `${rule.vlan !== undefined ? `${rule.vlan}/` : ''}${rule.mac.toUpperCase()}`;
   const placeFacts = [...keyFacts, ...(place.vhostKey ? [fact(place.vhostKey, store.get(place.vhostKey))] : [])];
-  if (input.liveness !== 'unknown' && input.liveness === undefined) {
-    say(`The agent of host ${host} is down: the liveness key ${keys.agent(host)} is missing (it expires one lease TTL after the agent stops), so nothing plugs port ${portId}.`, [`${keys.agent(host)}: no such key`, ...keyFacts]);
-    return done('agent-down');
-  }
   const nic = agent?.nics.find((n) => n.secId === place.secId);
   const processes = input.sppctl?.processes;
   const vfListed = processes?.some((p) => p.type === 'vf' && 'client-id' in p && p['client-id'] === place.secId);
@@ -163,14 +174,15 @@ export function explainPort(input: ExplainInput): Explanation {
     return done('vf-missing');
   }
   if (nic && nic.state !== 'ready') {
-    const notBuilt = nic.state === 'retryWait' || nic.state === 'waitingForVf';
+    // retryWait: an attempt failed (spp-ctl or the vf away); waitingForVf and building: on the way
+    const notBuilt = nic.state === 'retryWait';
     say(
       notBuilt
         ? `spp_vf ${place.secId} is not built: the agent's NIC is ${nic.state}${nic.lastError ? ` because ${nic.lastError}` : ''}; port ${portId} waits for it.`
         : `Port ${portId} waits for its NIC: spp_vf ${place.secId} is ${nic.state}; the port plugs once it is ready.`,
       [`NIC ${nic.secId} (${nic.layout.nic.pci_address}): ${nic.state}${nic.lastError ? ` (${nic.lastError})` : ''}`, ...placeFacts],
     );
-    return done(notBuilt ? 'vf-missing' : 'waiting-for-nic');
+    return done(notBuilt ? 'nic-not-built' : 'waiting-for-nic');
   }
   if (port && port.state === 'waitingForNic') {
     say(`Port ${portId} waits for its NIC (spp_vf ${place.secId}) to be ready.`, placeFacts);
