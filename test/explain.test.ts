@@ -156,3 +156,27 @@ test('spp explain: waiting for the NIC while it is built, and a NIC that cannot 
   await waitUp(s.client, s.host, onVf1.portId, 20_000);
   t.is((await explain(s, onVf1.portId, { ops })).code, 0);
 });
+
+test("the visualizer's port panel carries the same explanation as spp explain", async (t) => {
+  const s = await startSystem(t, { agent: false });
+  // no re-put of up: the keys' revisions stay still between the page and the CLI
+  s.startAgent({ ops: '127.0.0.1:0', ui: '127.0.0.1:0', reassert: 'off' });
+  const ops = await opsUrl(s.agent);
+  const ui = (await s.agent!.viz)!.url;
+  await nicsReady(s);
+  await pyBind(s.client, s.host, UP);
+  await waitUp(s.client, s.host, UP.portId);
+  await rawBind(s, id(5), { vhost_id: 1, mac_address: 'not-a-mac' });
+  await until(async () => (await s.client.get(keys.portStatus(s.host, id(5))).string())?.startsWith('error:'), 'reported');
+  await s.agent!.controller.idle();
+  const page = (await (await fetch(new URL('/api/view', ui))).json()) as { rows: Array<{ portId: string; explanation?: { verdict: string; sentences: Array<{ text: string; facts: string[] }> } }> };
+  for (const portId of [UP.portId, id(5)]) {
+    const row = page.rows.find((r) => r.portId === portId)!;
+    const cli = await explain(s, portId, { ops, sppCtl: false });
+    t.is(row.explanation?.verdict, cli.verdict, portId);
+    t.is(row.explanation?.sentences[0]!.text, cli.first);
+    t.deepEqual(row.explanation?.sentences[0]!.facts, cli.facts);
+  }
+  t.is(page.rows.find((r) => r.portId === UP.portId)!.explanation!.verdict, 'up');
+  t.is(page.rows.find((r) => r.portId === id(5))!.explanation!.verdict, 'invalid-input');
+});

@@ -126,6 +126,7 @@ export function startAgent(settings: AgentSettings, deps: AgentDeps): AgentHandl
           view: () => controller.view(),
           changes: merge(controller.changes, agentChanges),
           agentState: () => stateName(agent.getSnapshot().value),
+          keys: () => ({ revision: controller.store.revision, entries: [...controller.store.entries()] }),
         },
       }).then(
         (server) => {

@@ -91,9 +91,23 @@ const fact = (key: string, v: StoredValue | undefined): string => (v ? `${key} (
 const entryText = (e: { type: string; value: string; port: string }): string => `${e.type} ${e.value} -> ${e.port}`;
 
 export function explainPort(input: ExplainInput): Explanation {
-  const { host, portId } = input;
-  const store = new HostStore(host);
+  return explainPorts(input, [input.portId])[0]!;
+}
+
+/** Several ports of one host: the keys are read into a store and the intents derived once. */
+export function explainPorts(input: Omit<ExplainInput, 'portId'>, portIds: readonly string[]): Explanation[] {
+  const store = new HostStore(input.host);
   store.reset(input.entries, input.revision);
+  const config = store.configuration();
+  const facts = { host: input.host, layout: config.state === 'valid' ? config.layout : [], vhosts: store.vhosts() };
+  const raw = new Map<string, PortIntent>();
+  for (const id of new Set([...store.portIds(), ...portIds])) raw.set(id, intentOf(store.portKeys(id), facts));
+  const intents = resolveConflicts(raw, facts);
+  return portIds.map((portId) => explainOne({ ...input, portId }, store, intents.get(portId)!));
+}
+
+function explainOne(input: ExplainInput, store: HostStore, intent: PortIntent): Explanation {
+  const { host, portId } = input;
   const pk = store.portKeys(portId);
   const bindKey = keys.bindPort(host, portId);
   const actionKey = keys.action(host, portId);
@@ -101,10 +115,6 @@ export function explainPort(input: ExplainInput): Explanation {
   const keyFacts = [fact(bindKey, pk.bindPort), fact(actionKey, pk.action), fact(statusKey, pk.portStatus)];
   const config = store.configuration();
   const layout = config.state === 'valid' ? config.layout : [];
-  const facts = { host, layout, vhosts: store.vhosts() };
-  const raw = new Map<string, PortIntent>();
-  for (const id of new Set([...store.portIds(), portId])) raw.set(id, intentOf(store.portKeys(id), facts));
-  const intent = resolveConflicts(raw, facts).get(portId)!;
   const agent = input.agent && !('error' in input.agent) ? input.agent : undefined;
   const port = agent?.ports.find((p) => p.portId === portId);
   const sentences: Sentence[] = [];
