@@ -14,6 +14,7 @@ import { replayCommand } from './commands/replay';
 import { vizCommand } from './commands/viz';
 import { etcdRolesCommand } from './commands/etcd-roles';
 import { explainCommand } from './commands/explain';
+import { reportCommand } from './commands/report';
 
 /** Every command of the `spp` binary. Add a command: one import, one entry. */
 const commands: CliCommand[] = [
@@ -22,6 +23,7 @@ const commands: CliCommand[] = [
   configShow,
   status,
   explainCommand,
+  reportCommand,
   ...portCommands,
   etcdRolesCommand,
   agentCommand,
