@@ -213,8 +213,10 @@ async function main(argv: string[]): Promise<number> {
     }
 
     // the same plugs with the ops endpoint on and scraped, against an agent without it
-    progress(`metrics on/off: ${2 * n.plug} flat and ${2 * n.vlan} VLAN plugs each, alternating`);
-    const cost = await measureMetricsCost(env, { flat: 2 * n.plug, vlan: 2 * n.vlan });
+    // at least 40 and 20 plugs each even in --quick: a median of fewer is noise on a shared machine
+    const metricsRuns = { flat: Math.max(2 * n.plug, 40), vlan: Math.max(2 * n.vlan, 20) };
+    progress(`metrics on/off: ${metricsRuns.flat} flat and ${metricsRuns.vlan} VLAN plugs each, alternating`);
+    const cost = await measureMetricsCost(env, metricsRuns, 8);
     const note = `--ops on, /metrics scraped every 100 ms (${cost.scrapes} scrapes); alternating rounds with an agent without --ops`;
     const offFlat = report.samples('plug.flat.metrics_off', 'ms', cost.off.flat).median;
     const onFlat = report.samples('plug.flat.metrics_on', 'ms', cost.on.flat, { note }).median;

@@ -26,6 +26,8 @@ test('/metrics parses, and its counters move by exactly the plug, VLAN plug, unp
   const m0 = await scrape(url);
   t.is(sample(m0, 'spp_nics', { state: 'ready' }), 2);
   t.is(sample(m0, 'spp_host_lock_held'), 1);
+  t.is(sample(m0, 'spp_liveness_key_held'), 1);
+  t.is(sample(m0, 'spp_agent_ready'), 1);
   t.true(sample(m0, 'spp_etcd_last_applied_revision') > 0);
   t.is(sample(m0, 'spp_etcd_relists_total', { reason: 'start' }), 1);
   t.true(sample(m0, 'process_cpu_seconds_total') >= 0, "prom-client's process metrics are there");
