@@ -19,6 +19,7 @@ import { benchReplay } from './bench/replay';
 import { benchReplayHistory } from './bench/replay-history';
 import { VlanBenchCounts, benchVlanReuse } from './bench/vlan-reuse';
 import { FanoutSamples, measureFanout } from './bench/fanout';
+import { measureMetricsCost } from './bench/metrics-cost';
 import { Report } from './bench/report';
 
 const REAL_POLL_MS = 1000;
@@ -210,6 +211,21 @@ async function main(argv: string[]): Promise<number> {
     } finally {
       await single.close();
     }
+
+    // the same plugs with the ops endpoint on and scraped, against an agent without it
+    // at least 40 and 20 plugs each even in --quick: a median of fewer is noise on a shared machine
+    const metricsRuns = { flat: Math.max(2 * n.plug, 40), vlan: Math.max(2 * n.vlan, 20) };
+    progress(`metrics on/off: ${metricsRuns.flat} flat and ${metricsRuns.vlan} VLAN plugs each, alternating`);
+    const cost = await measureMetricsCost(env, metricsRuns, 8);
+    const note = `--ops on, /metrics scraped every 100 ms (${cost.scrapes} scrapes); alternating rounds with an agent without --ops`;
+    const offFlat = report.samples('plug.flat.metrics_off', 'ms', cost.off.flat).median;
+    const onFlat = report.samples('plug.flat.metrics_on', 'ms', cost.on.flat, { note }).median;
+    const offVlan = report.samples('plug.vlan.metrics_off', 'ms', cost.off.vlan).median;
+    const onVlan = report.samples('plug.vlan.metrics_on', 'ms', cost.on.vlan, { note }).median;
+    // noise: run-to-run spread of these medians on a shared 2-core machine is about 20 % or 0.3 ms
+    const withinNoise = (on: number, off: number): boolean => on <= off * 1.2 + 0.3;
+    report.goal('plug.flat p50 with metrics on within noise of off', withinNoise(onFlat, offFlat), `${onFlat.toFixed(2)} ms on vs ${offFlat.toFixed(2)} ms off (${(onFlat / offFlat).toFixed(2)}x)`);
+    report.goal('plug.vlan p50 with metrics on within noise of off', withinNoise(onVlan, offVlan), `${onVlan.toFixed(2)} ms on vs ${offVlan.toFixed(2)} ms off (${(onVlan / offVlan).toFixed(2)}x)`);
 
     // many ports on one host
     progress(`burst host ${nics} NICs x ${vhosts} vhosts: ${n.burst} bursts, ${n.burstSlow} at ${REAL_POLL_MS} ms poll, ${n.restart} restarts`);

@@ -18,8 +18,8 @@ export const LAYERS: ReadonlyArray<{ readonly name: string; readonly paths: read
   { name: 'protocol', paths: ['src/protocol/', 'src/sppctl/commands.ts', 'src/sppctl/wire.ts'] },
   { name: 'core', paths: ['machines/', 'src/plan/'] },
   { name: 'adapters', paths: ['src/log.ts', 'src/version.ts', 'src/sppctl/', 'src/etcd/', 'src/localetcd/'] },
-  { name: 'services', paths: ['src/agent/', 'src/setup/', 'src/driver/', 'src/deploy/'] },
-  { name: 'tools', paths: ['src/replay/', 'src/viz/'] },
+  { name: 'services', paths: ['src/agent/', 'src/ops/', 'src/explain/', 'src/setup/', 'src/driver/', 'src/deploy/'] },
+  { name: 'tools', paths: ['src/replay/', 'src/viz/', 'src/report/'] },
   { name: 'demo', paths: ['src/demo/'] },
   { name: 'cli', paths: ['src/cli/'] },
 ];

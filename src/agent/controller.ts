@@ -26,6 +26,7 @@ import { HostFacts, intentOf, resolveConflicts } from './intent';
 import { EtcdWriter, SppCtlApi, isRejected, sppCtlFailure } from './ports';
 import { lazySignalPromise } from './promise-actor';
 import { AgentStopping, SppCtlGate } from './sppctl-gate';
+import { AgentObserver, NO_OBSERVER } from './observer';
 import { VfWorker } from './vf-worker';
 
 export interface ControllerOptions {
@@ -51,6 +52,8 @@ export interface ControllerOptions {
   readonly clock?: ActorOptions<AnyActorLogic>['clock'];
   /** A free vhost's VLAN tags are reset as the original agent's unplug does (--unplug-resets-vlan); default: left for the next plug. */
   readonly unplugResetsVlan?: boolean;
+  /** Port facts for the ops endpoint's metrics (src/ops/metrics.ts); default none. */
+  readonly observer?: AgentObserver;
 }
 
 export interface HistoryEntry {
@@ -223,6 +226,7 @@ export class Controller {
   private readonly now: () => number;
   /** What a vhost no port wants should carry. */
   private readonly free: FreeVhost;
+  private readonly observer: AgentObserver;
 
   constructor(private readonly opts: ControllerOptions) {
     this.store = new HostStore(opts.host);
@@ -230,6 +234,7 @@ export class Controller {
     this.free = freeVhost(opts.unplugResetsVlan === true);
     this.log = opts.logger.child({ host: opts.host });
     this.now = opts.now ?? Date.now;
+    this.observer = opts.observer ?? NO_OBSERVER;
   }
 
   /** Feeds one list-watch event. */
@@ -490,6 +495,7 @@ export class Controller {
     if (runtime.lastIntentJson !== json) {
       runtime.lastIntentJson = json;
       this.note(runtime, revision, `desired: ${describeIntent(intent)}`);
+      this.observer.portDesired(portId, intent, revision);
       runtime.actor.send({ type: 'DESIRED', intent, revision, nicReady: this.nicReadyFor(intent) });
     }
     this.forgetIfGone(portId);
@@ -504,6 +510,7 @@ export class Controller {
       runtime.actor.stop();
       this.ports.delete(portId);
       this.announced.delete(portId);
+      this.observer.portForgotten(portId);
       this.changes.next({ portId });
     }
   }
@@ -540,6 +547,7 @@ export class Controller {
     const runtime: PortRuntime = { portId, actor, lastIntentJson: JSON.stringify(intent), lastIntent: intent, history, outcomeLogged: undefined };
     this.ports.set(portId, runtime);
     this.note(runtime, revision, `desired: ${describeIntent(intent)}`);
+    this.observer.portDesired(portId, intent, revision);
     let last = '';
     let lastBackoffError: string | undefined;
     actor.subscribe({
@@ -550,6 +558,7 @@ export class Controller {
         last = state;
         const ctx = snap.context;
         this.note(runtime, ctx.revision, `${from || 'start'} -> ${state}`, ctx.lastError);
+        this.observer.portState(portId, state, from);
         // A retry loop shows as backoff -> evaluating -> plugging -> backoff:
         // log the loop once per distinct error, the rest at debug.
         const repeated = state === 'backoff' && ctx.lastError === lastBackoffError;

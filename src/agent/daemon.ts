@@ -22,6 +22,10 @@ import type { AgentSettings } from './settings';
 import { startVizServer, VizServer } from '../viz/server';
 import { parseListen } from '../viz/listen';
 import { VERSION } from '../version';
+import { AgentMetrics } from '../ops/metrics';
+import { instrumentSppCtl, instrumentWriter } from '../ops/instrument';
+import { Readiness, readiness } from '../ops/readiness';
+import { OpsServer, startOpsServer } from '../ops/server';
 
 export const AGENT_VERSION: string = VERSION;
 
@@ -30,6 +34,12 @@ export interface AgentHandle {
   readonly agent: Actor<typeof agentMachine>;
   /** The visualizer (settings.ui), once listening; undefined when off or when it could not listen. */
   readonly viz?: Promise<VizServer | undefined>;
+  /** The ops endpoint (settings.ops), once listening; undefined when off or when it could not listen. */
+  readonly ops?: Promise<OpsServer | undefined>;
+  /** The metrics (with settings.ops, or deps.metrics). */
+  readonly metrics?: AgentMetrics;
+  /** What /readyz answers. */
+  readiness(): Readiness;
   /** Stops taking work, finishes the command in flight, revokes the lease. */
   stop(): Promise<void>;
 }
@@ -65,10 +75,12 @@ export interface AgentDeps {
    * demultiplexed by host (src/etcd/shared-listwatch.ts).
    */
   readonly watch?: (ranges: WatchRanges) => Observable<ListWatchEvent>;
+  /** Metrics to keep even without an ops endpoint (the bench measures their cost); default: one set when settings.ops is given. */
+  readonly metrics?: AgentMetrics;
 }
 
 export function startAgent(settings: AgentSettings, deps: AgentDeps): AgentHandle {
-  const { logger, sppctl, recorder } = deps;
+  const { logger, recorder } = deps;
   const log = logger.child({ host: settings.host });
   const client = deps.client ?? connectEtcd({ ...settings.etcd, callTimeoutMs: 5000 });
   let etcdConnected = false;
@@ -79,14 +91,17 @@ export function startAgent(settings: AgentSettings, deps: AgentDeps): AgentHandl
       if (etcdConnected) agent.send({ type: 'ETCD_UP' });
     },
   });
+  const metrics = deps.metrics ?? (settings.ops ? new AgentMetrics() : undefined);
+  const writer = new Etcd3Writer(
+    client,
+    { ...testExitAfterWrites(process.env), onRefused: (reason) => refusals.refuse('write', reason), onAccepted: () => refusals.accept('write') },
+    settings.etcd.username,
+  );
   const controller = new Controller({
     host: settings.host,
-    sppctl,
-    etcd: new Etcd3Writer(
-      client,
-      { ...testExitAfterWrites(process.env), onRefused: (reason) => refusals.refuse('write', reason), onAccepted: () => refusals.accept('write') },
-      settings.etcd.username,
-    ),
+    sppctl: metrics ? instrumentSppCtl(deps.sppctl, metrics) : deps.sppctl,
+    etcd: metrics ? instrumentWriter(writer, metrics) : writer,
+    ...(metrics ? { observer: metrics, onNicState: (secId: number, state: string) => metrics.nicState(secId, state) } : {}),
     logger,
     resyncIntervalMs: settings.resyncIntervalMs,
     portTimers: { reassertMs: settings.reassertMs, backoffBaseMs: 500, backoffMaxMs: 30_000 },
@@ -125,6 +140,7 @@ export function startAgent(settings: AgentSettings, deps: AgentDeps): AgentHandl
           view: () => controller.view(),
           changes: merge(controller.changes, agentChanges),
           agentState: () => stateName(agent.getSnapshot().value),
+          keys: () => ({ revision: controller.store.revision, entries: [...controller.store.entries()] }),
         },
       }).then(
         (server) => {
@@ -138,6 +154,7 @@ export function startAgent(settings: AgentSettings, deps: AgentDeps): AgentHandl
       )
     : undefined;
   let stopping: Promise<void> | undefined;
+  let listed = false;
   const lock = new LeaderLock({
     client,
     host: settings.host,
@@ -160,6 +177,8 @@ export function startAgent(settings: AgentSettings, deps: AgentDeps): AgentHandl
     const user = settings.etcd.username;
     subscription = (deps.watch ? deps.watch(ranges) : listWatch(client, ranges, user ? { user } : {})).subscribe((ev) => {
       recorder?.write({ kind: 'etcd', at: new Date().toISOString(), event: ev });
+      metrics?.listWatchEvent(ev);
+      if (ev.type === 'reset') listed = true;
       controller.handle(ev);
       if (ev.type === 'connection') etcdConnected = ev.connected;
       if (ev.type === 'connection' && ev.refused) {
@@ -173,10 +192,50 @@ export function startAgent(settings: AgentSettings, deps: AgentDeps): AgentHandl
       else if (ev.type === 'reset' || ev.key === configKey) agent.send({ type: 'CONFIGURATION', state: controller.store.configuration().state });
     });
   });
+  const ready = (): Readiness => {
+    const snap = agent.getSnapshot();
+    return readiness({
+      host: settings.host,
+      stopping: stopping !== undefined,
+      lockHeld: lock.held,
+      standingBy: lock.standingBy,
+      agentState: stateName(snap.value),
+      ...(snap.context.reason ? { agentReason: snap.context.reason } : {}),
+      listed,
+      nics: controller.view().nics,
+    });
+  };
+  metrics?.bind({ ready: () => ready().ready, lockHeld: () => lock.held, livenessHeld: () => liveness.held });
+  // Auxiliary like the page: if it cannot listen the agent logs why and keeps working.
+  const ops =
+    settings.ops && metrics
+      ? startOpsServer(parseListen(settings.ops, '--ops'), {
+          metrics: () => metrics.text(),
+          contentType: metrics.registry.contentType,
+          readiness: ready,
+          stopping: () => stopping !== undefined,
+          view: () => {
+            const snap = agent.getSnapshot();
+            return { host: settings.host, version: AGENT_VERSION, agentState: stateName(snap.value), reason: snap.context.reason, lockHeld: lock.held, readiness: ready(), view: controller.view() };
+          },
+        }).then(
+          (server) => {
+            log.info('ops endpoint listening (/metrics, /livez, /readyz, /view)', { url: server.url });
+            return server;
+          },
+          (err: unknown) => {
+            log.error('ops endpoint could not listen; running without it', { ops: settings.ops, error: err instanceof Error ? err.message : String(err) });
+            return undefined;
+          },
+        )
+      : undefined;
   const handle: AgentHandle = {
     controller,
     agent,
     ...(viz ? { viz } : {}),
+    ...(ops ? { ops } : {}),
+    ...(metrics ? { metrics } : {}),
+    readiness: ready,
     stop: () =>
       (stopping ??= (async () => {
         agent.send({ type: 'STOP' });
@@ -187,6 +246,7 @@ export function startAgent(settings: AgentSettings, deps: AgentDeps): AgentHandl
         await lock.release();
         if (!deps.client) client.close();
         await recorder?.close();
+        await (await ops)?.close();
         agent.send({ type: 'STOPPED' });
         agent.stop();
       })()),

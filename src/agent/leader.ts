@@ -68,6 +68,16 @@ export class LeaderLock {
     return lockKey(this.opts.host);
   }
 
+  /** This process holds the lock now (false while standing by, or while its lease is being replaced). */
+  get held(): boolean {
+    return this.lease !== undefined && !this.stopped;
+  }
+
+  /** Another agent was found holding the lock (and this one has not taken it since). */
+  get standingBy(): boolean {
+    return this.announcedStandby && this.lease === undefined;
+  }
+
   /** Resolves once this process holds the lock; false when stopped before that. */
   async acquire(): Promise<boolean> {
     let refusals = 0;

@@ -17,6 +17,7 @@ export class Liveness {
   private retry: NodeJS.Timeout | undefined;
   /** Refusals in a row (a missing grant on agent/<host>, bad credentials): retried with a backoff, not every second. */
   private refusals = 0;
+  private written = false;
 
   constructor(
     private readonly client: Etcd3,
@@ -41,6 +42,7 @@ export class Liveness {
       .exec()
       .then(() => {
         this.refusals = 0;
+        this.written = this.lease === lease;
         this.onRefusal.accepted();
         this.log.info('liveness key written', { key: keys.agent(this.host), ttl: this.ttlSec });
       })
@@ -54,7 +56,13 @@ export class Liveness {
       });
   }
 
+  /** The key is written under this agent's current lease. */
+  get held(): boolean {
+    return this.written && !this.stopped;
+  }
+
   private again(): void {
+    this.written = false;
     if (this.stopped || this.retry) return;
     const old = this.lease;
     this.lease = undefined;

@@ -25,6 +25,8 @@ export interface AgentSettings {
   readonly record?: string;
   /** host:port of the read-only visualizer, off when undefined. */
   readonly ui?: string;
+  /** host:port of the ops endpoint (/metrics, /livez, /readyz), off when undefined. */
+  readonly ops?: string;
   /** Unplug resets a vhost's VLAN tags as the original agent does (for nodes that may go back to it). */
   readonly unplugResetsVlan: boolean;
 }
@@ -51,6 +53,7 @@ export const SETTING_ENV = {
   leaseTtl: 'SPP_LEASE_TTL',
   record: 'SPP_RECORD',
   ui: 'SPP_UI',
+  ops: 'SPP_OPS',
   unplugResetsVlan: 'SPP_UNPLUG_RESETS_VLAN',
 } as const;
 
@@ -90,6 +93,7 @@ export function fromIniFile(path: string): RawSettings {
     ['reassert', 'reassert_up'],
     ['leaseTtl', 'lease_ttl'],
     ['unplugResetsVlan', 'unplug_resets_vlan'],
+    ['ops', 'ops'],
   ];
   for (const [name, key] of ext) if (spp[key]) out[name] = spp[key];
   return out;
@@ -112,6 +116,8 @@ export function resolveSettings(...sources: RawSettings[]): AgentSettings {
   const sppCtlUrl = (raw.sppCtl ?? 'http://127.0.0.1:7777').replace(/\/+$/, '');
   if (!/^https?:\/\/[^/]+$/.test(sppCtlUrl)) throw new Error(`spp-ctl URL (${SETTING_ENV.sppCtl}): expected http://HOST:PORT, got ${JSON.stringify(raw.sppCtl)}`);
   if (raw.ui !== undefined) parseListen(raw.ui, `visualizer address (--ui, ${SETTING_ENV.ui})`);
+  const ops = raw.ops === undefined || raw.ops === 'off' ? undefined : raw.ops;
+  if (ops !== undefined) parseListen(ops, `ops endpoint address (--ops, ${SETTING_ENV.ops})`);
   const host = raw.host ?? hostname().split('.')[0]!;
   if (host === '' || host.includes('/')) throw new Error(`host (${SETTING_ENV.host}): must be non-empty and contain no '/', got ${JSON.stringify(host)}`);
   return {
@@ -134,6 +140,7 @@ export function resolveSettings(...sources: RawSettings[]): AgentSettings {
     leaseTtlSec: Math.round(seconds('leaseTtl', 10, 2)),
     ...(raw.record ? { record: raw.record } : {}),
     ...(raw.ui ? { ui: raw.ui } : {}),
+    ...(ops ? { ops } : {}),
     unplugResetsVlan: parseBoolean(raw.unplugResetsVlan, `unplug-resets-vlan (${SETTING_ENV.unplugResetsVlan})`),
   };
 }

@@ -13,6 +13,8 @@ import { machinesExport } from './commands/machines';
 import { replayCommand } from './commands/replay';
 import { vizCommand } from './commands/viz';
 import { etcdRolesCommand } from './commands/etcd-roles';
+import { explainCommand } from './commands/explain';
+import { reportCommand } from './commands/report';
 
 /** Every command of the `spp` binary. Add a command: one import, one entry. */
 const commands: CliCommand[] = [
@@ -20,6 +22,8 @@ const commands: CliCommand[] = [
   configDestroy,
   configShow,
   status,
+  explainCommand,
+  reportCommand,
   ...portCommands,
   etcdRolesCommand,
   agentCommand,

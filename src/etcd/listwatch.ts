@@ -267,6 +267,11 @@ async function readAtOneRevision(client: Etcd3, ranges: readonly Range[]): Promi
   return { revision: Number(res.header.revision), kvs };
 }
 
+/** The keys of `ranges` exactly as they were at one revision (one Txn): what a list-watch's reset holds. */
+export function readRanges(client: Etcd3, ranges: WatchRanges): Promise<{ revision: number; kvs: Map<string, StoredValue> }> {
+  return readAtOneRevision(client, [...ranges.prefixes.map((prefix) => ({ prefix })), ...ranges.keys.map((key) => ({ key }))]);
+}
+
 /** Which of `ranges` the user may not read (one read each, only after a refusal), as a message for the operator. */
 async function explainRefusal(client: Etcd3, ranges: readonly Range[], user: string, err: Error): Promise<string> {
   if (!/permission denied/.test(err.message)) return `etcd refused ${user}: ${err.message}`;

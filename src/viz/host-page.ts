@@ -4,6 +4,8 @@
  * every port, the ports list rows and one drawing per spp_vf. Pure.
  */
 import type { ControllerView } from '../agent/controller';
+import type { StoredValue } from '../etcd/events';
+import { explainPorts } from '../explain/explain';
 import { PageView, pageView } from './compare';
 import { PortRow, portRows, viewTime } from './port-rows';
 import { VfDrawing, drawVf } from './vf-drawing';
@@ -15,8 +17,20 @@ export interface HostPage extends PageView {
   readonly drawings: readonly VfDrawing[];
 }
 
-export function hostPage(view: ControllerView, now: number = viewTime(view)): HostPage {
+/** The host's keys as the agent's cache holds them, for the explanations. */
+export interface HostKeys {
+  readonly revision: number;
+  readonly entries: ReadonlyArray<[string, StoredValue]>;
+}
+
+export function hostPage(view: ControllerView, now: number = viewTime(view), keys?: HostKeys, agentState?: string): HostPage {
   const page = pageView(view);
-  const rows = portRows(view, page.compare, now);
+  let rows = portRows(view, page.compare, now);
+  if (keys) {
+    // the agent itself serves the page, so its liveness is not in question
+    const input = { host: view.host, revision: keys.revision, entries: keys.entries, liveness: 'unknown' as const, agent: { ...(agentState ? { agentState } : {}), ports: view.ports, nics: view.nics } };
+    const explained = new Map(explainPorts(input, rows.map((r) => r.portId)).map((e) => [e.portId, e]));
+    rows = rows.map((r) => ({ ...r, explanation: explained.get(r.portId)! }));
+  }
   return { ...page, now, rows, drawings: view.nics.map((n) => drawVf(n, rows, page.compare, view.vhosts)) };
 }

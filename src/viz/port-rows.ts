@@ -7,6 +7,7 @@
 import type { ControllerView, HistoryEntry, NicView, PortView } from '../agent/controller';
 import type { PortIntent } from '../plan/desired';
 import type { CompareRow } from './compare';
+import type { Explanation } from '../explain/explain';
 
 /** The colour of a vhost: the phase of the port that owns it. */
 export type Phase = 'free' | 'plugging' | 'up' | 'failed' | 'unplugging';
@@ -42,6 +43,8 @@ export interface PortRow {
   readonly timeline: readonly TimelineStep[];
   /** Why the port is not up, as far as the view knows; empty when it is up or free. */
   readonly whyNotUp: readonly string[];
+  /** What `spp explain` says of the port (a live agent's page, where the host's keys are at hand). */
+  readonly explanation?: Explanation;
 }
 
 const topOf = (state: string): string => state.split('.')[0] ?? state;

@@ -12,7 +12,7 @@ import type { AddressInfo } from 'node:net';
 import type { Observable, Subscription } from 'rxjs';
 import type { ControllerView, ViewFrame } from '../agent/controller';
 import type { ClusterView, ClusterWatch } from './cluster';
-import { HostPage, hostPage } from './host-page';
+import { HostKeys, HostPage, hostPage } from './host-page';
 import { agentMachineGraphs } from './machine-graph';
 import { layoutGraph } from './layout';
 
@@ -23,6 +23,8 @@ export type VizSource =
       readonly changes: Observable<unknown>;
       /** The agent machine's state, for the page's agent diagram (a bare controller has none). */
       agentState?(): string;
+      /** The host's keys in the agent's cache: the port panel then shows `spp explain`'s explanation. */
+      keys?(): HostKeys;
     }
   | { readonly kind: 'frames'; readonly frames: readonly ViewFrame[] }
   | {
@@ -93,7 +95,7 @@ export async function startVizServer(options: VizServerOptions): Promise<VizServ
     if (source.kind === 'cluster') return source.cluster.view();
     if (source.kind !== 'live') throw new Error('not a live source');
     const agent = source.agentState?.();
-    return { ...hostPage(source.view(), Date.now()), ...(agent ? { agentState: agent } : {}) };
+    return { ...hostPage(source.view(), Date.now(), source.keys?.(), agent), ...(agent ? { agentState: agent } : {}) };
   };
   const currentView = (): HostPage | ClusterView | undefined => {
     if (source.kind !== 'frames') return livePage();

@@ -27,6 +27,7 @@ const FLAGS: Record<string, keyof RawSettings> = {
   'log-level': 'logLevel',
   'log-format': 'logFormat',
   ui: 'ui',
+  ops: 'ops',
 };
 
 function fromFlags(values: Values): RawSettings {
@@ -67,6 +68,7 @@ export const agentCommand: CliCommand = {
     'lease-ttl': flag('TTL in seconds of the liveness key and of the host lock a standby agent waits on (env SPP_LEASE_TTL; default 10)', 'SEC'),
     record: flag('append every etcd event and spp-ctl exchange to FILE as JSON lines (env SPP_RECORD)', 'FILE'),
     ui: flag('serve the read-only visualizer on HOST:PORT (env SPP_UI; off by default)', 'HOST:PORT'),
+    ops: flag('serve /metrics, /livez, /readyz and /view on HOST:PORT; a bare PORT binds 127.0.0.1 (env SPP_OPS, ini [spp] ops; off by default)', 'HOST:PORT'),
     'log-level': flag('error|warn|info|debug (env SPP_LOG_LEVEL; default info)', 'LEVEL'),
     'log-format': flag('json|pretty (env SPP_LOG_FORMAT; default json)', 'FORMAT'),
     'unplug-resets-vlan': {

@@ -111,6 +111,9 @@ function renderPanel(v) {
         }</td></tr>`,
     )
     .join('');
+  const explanationHtml = (e) => `<div class="explain ${e.up ? '' : 'open'}" data-verdict="${esc(e.verdict)}"><h4>spp explain: ${e.up ? 'up' : 'not up'} (${esc(e.verdict)})</h4><ul>${e.sentences
+    .map((s) => `<li>${esc(s.text)}${s.facts.length ? `<ul class="facts">${s.facts.map((f) => `<li><code>${esc(f)}</code></li>`).join('')}</ul>` : ''}</li>`)
+    .join('')}</ul></div>`;
   const why = row.whyNotUp.length
     ? `<ul>${row.whyNotUp.map((w) => `<li>${esc(w)}</li>`).join('')}</ul>`
     : `<p>${row.phase === 'up' ? 'up, and spp_vf holds what etcd asks for' : 'nothing to explain'}</p>`;
@@ -120,6 +123,7 @@ function renderPanel(v) {
     <p>${row.vhostId !== undefined ? `vhost:${row.vhostId} on spp_vf ${row.secId} · ` : ''}in this state for <span class="age">${esc(duration(ageOf(row)))}</span></p>
     ${row.lastError ? `<p class="error last-error"><b>last error:</b> ${esc(row.lastError)}</p>` : ''}
     <div class="why ${row.whyNotUp.length ? 'open' : ''}"><h4>${row.phase === 'up' ? 'Is it as etcd asks?' : 'Why is it not up?'}</h4>${why}</div>
+    ${row.explanation ? explanationHtml(row.explanation) : ''}
     <h4>Desired against observed</h4>
     ${cmp ? `<table class="compare"><thead><tr><th></th><th>desired (etcd)</th><th>observed (spp_vf)</th><th></th></tr></thead><tbody>${cmp}</tbody></table>` : '<p class="missing">nothing observed yet</p>'}
     <h4>Path: ${row.path.map(esc).join(' → ')}</h4>

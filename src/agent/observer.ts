@@ -1,0 +1,22 @@
+/**
+ * What the controller tells an observer (the ops endpoint's metrics) about
+ * its ports, as facts and not log lines, so that metrics never parse text.
+ * Every method is called synchronously from the controller and must not
+ * throw or block; the default does nothing.
+ */
+import type { PortIntent } from '../plan/desired';
+
+export interface AgentObserver {
+  /** A port's desired state changed (or the port appeared), at etcd `revision`. */
+  portDesired(portId: string, intent: PortIntent, revision: number): void;
+  /** A port machine entered `state` from `from` ('' for its first state). */
+  portState(portId: string, state: string, from: string): void;
+  /** The controller dropped the port (its keys are gone and its machine is at rest). */
+  portForgotten(portId: string): void;
+}
+
+export const NO_OBSERVER: AgentObserver = {
+  portDesired: () => undefined,
+  portState: () => undefined,
+  portForgotten: () => undefined,
+};
