@@ -6,7 +6,7 @@
  * tool and the visualizer run this very definition.
  */
 import { assign, fromPromise, setup } from 'xstate';
-import type { PortIntent } from '../src/plan/desired';
+import { PortIntent, sameIntent } from '../src/plan/desired';
 import type { VhostObserved } from '../src/plan/observed';
 import { backoffMs, classify } from './errors';
 
@@ -141,8 +141,7 @@ export const portMachine = setup({
      */
     isNicLevel: ({ event }) => classify(errorOf(event)).waitForNic,
     /** A repeated event: the intent equals what is applied (or already reported). */
-    intentUnchanged: ({ context, event }) =>
-      event.type === 'DESIRED' && JSON.stringify(event.intent) === JSON.stringify(context.applied ?? context.intent),
+    intentUnchanged: ({ context, event }) => event.type === 'DESIRED' && sameIntent(event.intent, context.applied ?? context.intent),
     /** The failure came from spp_vf, not from the port's keys: a rebuilt vf may accept the plan. */
     notBadInput: ({ context }) => context.intent.kind !== 'invalid',
   },

@@ -4,7 +4,7 @@
  * box and no boxes overlap), the ports list rows and the cluster view.
  */
 import test from 'ava';
-import type { ControllerView, NicView, PortView, ViewFrame } from '../src/agent/controller';
+import type { ControllerView, NicView, PortView, ViewFrame } from '../src/agent/view';
 import { keys } from '../src/protocol/keys';
 import { clusterView } from '../src/viz/cluster';
 import { labelRect, layoutGraph } from '../src/viz/layout';

@@ -1,6 +1,6 @@
 import test from 'ava';
 import { Subject } from 'rxjs';
-import type { ControllerView, ViewFrame } from '../src/agent/controller';
+import type { ControllerView, ViewFrame } from '../src/agent/view';
 import type { PageView } from '../src/viz/compare';
 import { parseListen } from '../src/viz/listen';
 import { startVizServer, VizServer } from '../src/viz/server';

@@ -15,7 +15,7 @@ import { Controller } from './controller';
 import { Etcd3Writer, testExitAfterWrites } from './etcd-writer';
 import { LeaderLock, holderValue } from './leader';
 import { Liveness } from './liveness';
-import type { SppCtlApi } from './ports';
+import type { SppCtlApi } from './io';
 import { Recorder } from './recorder';
 import type { AgentSettings } from './settings';
 import { startVizServer, VizServer } from '../viz/server';

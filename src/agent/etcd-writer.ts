@@ -2,7 +2,7 @@
 import type { Etcd3 } from 'etcd3';
 import { FREE_VHOST } from '../protocol/codecs';
 import { keys } from '../protocol/keys';
-import type { EtcdWriter, PortStatusWrite } from './ports';
+import type { EtcdWriter, PortStatusWrite } from './io';
 import { describeUser, isRefusal } from '../etcd/refusal';
 
 /**

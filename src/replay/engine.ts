@@ -5,7 +5,8 @@
  * the agent did and which protocol invariants do not hold. No clock, no
  * sockets: the same inputs give the same report.
  */
-import { Controller, ViewFrame, describeIntent } from '../agent/controller';
+import { Controller } from '../agent/controller';
+import { ViewFrame, describeIntent } from '../agent/view';
 import { readConfiguration } from '../agent/host-state';
 import type { PortIntent } from '../plan/desired';
 import { intentOf } from '../agent/intent';

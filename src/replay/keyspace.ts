@@ -6,7 +6,7 @@
  * the controller, so the replay sees the consequences of its own writes.
  */
 import type { KeyEvent, StoredValue } from '../etcd/events';
-import type { EtcdWriter, PortStatusWrite } from '../agent/ports';
+import type { EtcdWriter, PortStatusWrite } from '../agent/io';
 import { FREE_VHOST } from '../protocol/codecs';
 import { keys } from '../protocol/keys';
 

@@ -3,7 +3,7 @@
  * page words nothing itself: the controller's view with the comparison of
  * every port, the ports list rows and one drawing per spp_vf. Pure.
  */
-import type { ControllerView } from '../agent/controller';
+import type { ControllerView } from '../agent/view';
 import { PageView, pageView } from './compare';
 import { PortRow, portRows, viewTime } from './port-rows';
 import { VfDrawing, drawVf } from './vf-drawing';

@@ -4,7 +4,7 @@
  * state, the path of states taken, the timeline, and why the port is not up
  * as far as the view knows. Pure: the page only lays these out.
  */
-import type { ControllerView, HistoryEntry, NicView, PortView } from '../agent/controller';
+import type { ControllerView, HistoryEntry, NicView, PortView } from '../agent/view';
 import type { PortIntent } from '../plan/desired';
 import type { CompareRow } from './compare';
 
