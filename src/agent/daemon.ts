@@ -2,7 +2,7 @@
  * The compute-node daemon: wires etcd (list-watch, writes, liveness), the
  * spp-ctl client and the controller together, and stops promptly.
  */
-import { Observable, Subject, Subscription, merge } from 'rxjs';
+import type { Observable, Subscription } from 'rxjs';
 import type { Etcd3 } from 'etcd3';
 import { Actor, createActor } from 'xstate';
 import { agentMachine } from '../../machines/agent';
@@ -18,8 +18,6 @@ import { Liveness } from './liveness';
 import type { SppCtlApi } from './io';
 import { Recorder } from './recorder';
 import type { AgentSettings } from './settings';
-import { startVizServer, VizServer } from '../viz/server';
-import { parseListen } from '../viz/listen';
 import { VERSION } from '../version';
 
 export const AGENT_VERSION: string = VERSION;
@@ -27,8 +25,6 @@ export const AGENT_VERSION: string = VERSION;
 export interface AgentHandle {
   readonly controller: Controller;
   readonly agent: Actor<typeof agentMachine>;
-  /** The visualizer (settings.ui), once listening; undefined when off or when it could not listen. */
-  readonly viz?: Promise<VizServer | undefined>;
   /** Stops taking work, finishes the command in flight, revokes the lease. */
   stop(): Promise<void>;
 }
@@ -89,40 +85,15 @@ export function startAgent(settings: AgentSettings, deps: AgentDeps): AgentHandl
   log.info('agent starting', { version: AGENT_VERSION, etcd: settings.etcd.endpoints, sppCtl: settings.sppCtlUrl, pid: process.pid });
   recorder?.write({ kind: 'start', at: new Date().toISOString(), host: settings.host, version: AGENT_VERSION, unplugResetsVlan: settings.unplugResetsVlan });
   const agent = createActor(agentMachine, { input: { host: settings.host } });
-  const agentChanges = new Subject<void>();
   let lastState = '';
   agent.subscribe((snap) => {
     const state = stateName(snap.value);
-    if (state !== lastState) {
-      log.info('agent state', { state, from: lastState || undefined, reason: snap.context.reason });
-      agentChanges.next();
-    }
+    if (state !== lastState) log.info('agent state', { state, from: lastState || undefined, reason: snap.context.reason });
     lastState = state;
   });
   agent.start();
   const configKey = keys.configuration(settings.host);
   let subscription: Subscription | undefined;
-  // The page is auxiliary: if it cannot listen the agent logs why and keeps working.
-  const viz = settings.ui
-    ? startVizServer({
-        listen: parseListen(settings.ui),
-        source: {
-          kind: 'live',
-          view: () => controller.view(),
-          changes: merge(controller.changes, agentChanges),
-          agentState: () => stateName(agent.getSnapshot().value),
-        },
-      }).then(
-        (server) => {
-          log.info('visualizer listening (read-only)', { url: server.url });
-          return server;
-        },
-        (err: unknown) => {
-          log.error('visualizer could not listen; running without it', { ui: settings.ui, error: err instanceof Error ? err.message : String(err) });
-          return undefined;
-        },
-      )
-    : undefined;
   let stopping: Promise<void> | undefined;
   const lock = new LeaderLock({
     client,
@@ -157,11 +128,9 @@ export function startAgent(settings: AgentSettings, deps: AgentDeps): AgentHandl
   const handle: AgentHandle = {
     controller,
     agent,
-    ...(viz ? { viz } : {}),
     stop: () =>
       (stopping ??= (async () => {
         agent.send({ type: 'STOP' });
-        await (await viz)?.close();
         subscription?.unsubscribe();
         await controller.stop();
         await liveness.stop();

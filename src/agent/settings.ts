@@ -9,7 +9,7 @@ import { ETCD_SETTINGS, resolveEtcdSettings } from '../etcd/connect-settings';
 import { LOG_LEVELS, LogFormat, LogLevel } from '../log';
 import { DEFAULT_PORT_TIMERS } from '../../machines/port';
 import { parseIni } from './ini';
-import { parseListen } from '../viz/listen';
+import { parseListen } from '../listen';
 
 export interface AgentSettings {
   readonly host: string;

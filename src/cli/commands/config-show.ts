@@ -3,7 +3,7 @@ import { readHostView } from '../../setup/view';
 import { CliCommand, UsageError, choice, formatOption, str } from '../framework';
 import { etcdOptions } from '../etcd-options';
 import { withEtcdClient } from './etcd-session';
-import { renderConfigShow } from './host-view-text';
+import { renderConfigShow } from '../../setup/view-text';
 
 export const configShow: CliCommand = {
   path: ['config', 'show'],

@@ -2,7 +2,7 @@ import { readHostView } from '../../setup/view';
 import { CliCommand, UsageError, choice, formatOption, str } from '../framework';
 import { etcdOptions } from '../etcd-options';
 import { withEtcdClient } from './etcd-session';
-import { renderStatus } from './host-view-text';
+import { renderStatus } from '../../setup/view-text';
 
 export const status: CliCommand = {
   path: ['status'],
