@@ -4,8 +4,8 @@
  */
 import type { Observable, Subscription } from 'rxjs';
 import type { Etcd3 } from 'etcd3';
-import { Actor, createActor } from 'xstate';
-import { agentMachine } from '../../machines/agent';
+import { Actor, createActor, fromCallback, fromPromise, waitFor } from 'xstate';
+import { AgentEvent, agentMachine } from '../../machines/agent';
 import { stateName } from '../../machines/state-name';
 import { connectEtcd } from '../etcd/connect';
 import { ListWatchEvent, listWatch, WatchRanges } from '../etcd/listwatch';
@@ -84,17 +84,10 @@ export function startAgent(settings: AgentSettings, deps: AgentDeps): AgentHandl
   );
   log.info('agent starting', { version: AGENT_VERSION, etcd: settings.etcd.endpoints, sppCtl: settings.sppCtlUrl, pid: process.pid });
   recorder?.write({ kind: 'start', at: new Date().toISOString(), host: settings.host, version: AGENT_VERSION, unplugResetsVlan: settings.unplugResetsVlan });
-  const agent = createActor(agentMachine, { input: { host: settings.host } });
-  let lastState = '';
-  agent.subscribe((snap) => {
-    const state = stateName(snap.value);
-    if (state !== lastState) log.info('agent state', { state, from: lastState || undefined, reason: snap.context.reason });
-    lastState = state;
-  });
-  agent.start();
   const configKey = keys.configuration(settings.host);
   let subscription: Subscription | undefined;
-  let stopping: Promise<void> | undefined;
+  let stopping = false;
+  let onRefused: (reason: string) => void = () => {};
   const lock = new LeaderLock({
     client,
     host: settings.host,
@@ -102,44 +95,71 @@ export function startAgent(settings: AgentSettings, deps: AgentDeps): AgentHandl
     holder: holderValue(AGENT_VERSION, new Date().toISOString()),
     log,
     ...(settings.etcd.username ? { user: settings.etcd.username } : {}),
-    onRefused: (reason) => agent.send({ type: 'ETCD_REFUSED', reason }),
+    onRefused: (reason) => onRefused(reason),
     onLost: (reason) => {
       log.error('agent lock lost: stopping', { reason });
       void handle.stop().then(() => deps.onFatal?.(reason));
     },
   });
-  // Nothing is listed, watched or sent to spp-ctl before this process holds
-  // the host's lock: a second agent for the host stands by here.
-  void lock.acquire().then((held) => {
-    if (!held || stopping) return;
-    liveness.start();
-    const ranges = hostRanges(settings.host);
-    const user = settings.etcd.username;
-    subscription = (deps.watch ? deps.watch(ranges) : listWatch(client, ranges, user ? { user } : {})).subscribe((ev) => {
-      recorder?.write({ kind: 'etcd', at: new Date().toISOString(), event: ev });
-      controller.handle(ev);
-      if (ev.type === 'connection' && ev.refused) {
-        log.error('etcd refused the agent; not running until the grant or credentials are fixed (retrying with backoff)', { reason: ev.reason, user });
-        agent.send({ type: 'ETCD_REFUSED', reason: ev.reason });
-      } else if (ev.type === 'connection') agent.send(ev.connected ? { type: 'ETCD_UP' } : { type: 'ETCD_DOWN', reason: ev.reason });
-      else if (ev.type === 'reset' || ev.key === configKey) agent.send({ type: 'CONFIGURATION', state: controller.store.configuration().state });
+  /** The session: the host lock, then the list-watch feeding the controller; what etcd says goes to the agent machine. */
+  const session = (send: (event: AgentEvent) => void): void => {
+    onRefused = (reason) => send({ type: 'ETCD_REFUSED', reason });
+    // Nothing is listed, watched or sent to spp-ctl before this process holds
+    // the host's lock: a second agent for the host stands by here.
+    void lock.acquire().then((held) => {
+      if (!held || stopping) return;
+      liveness.start();
+      const ranges = hostRanges(settings.host);
+      const user = settings.etcd.username;
+      subscription = (deps.watch ? deps.watch(ranges) : listWatch(client, ranges, user ? { user } : {})).subscribe((ev) => {
+        recorder?.write({ kind: 'etcd', at: new Date().toISOString(), event: ev });
+        controller.handle(ev);
+        if (ev.type === 'connection' && ev.refused) {
+          log.error('etcd refused the agent; not running until the grant or credentials are fixed (retrying with backoff)', { reason: ev.reason, user });
+          send({ type: 'ETCD_REFUSED', reason: ev.reason });
+        } else if (ev.type === 'connection') send(ev.connected ? { type: 'ETCD_UP' } : { type: 'ETCD_DOWN', reason: ev.reason });
+        else if (ev.type === 'reset' || ev.key === configKey) send({ type: 'CONFIGURATION', state: controller.store.configuration().state });
+      });
     });
+  };
+  /** Stops taking work, finishes the command in flight, revokes the lease, releases the lock. */
+  let shutdown: Promise<void> | undefined;
+  const shutDown = async (): Promise<void> => {
+    stopping = true;
+    subscription?.unsubscribe();
+    await controller.stop();
+    await liveness.stop();
+    await lock.release();
+    if (!deps.client) client.close();
+    await recorder?.close();
+  };
+  const agent = createActor(
+    agentMachine.provide({
+      actors: {
+        session: fromCallback<AgentEvent>(({ sendBack }) => session(sendBack)),
+        shutdown: fromPromise(async () => (shutdown ??= shutDown())),
+      },
+    }),
+    { input: { host: settings.host } },
+  );
+  let lastState = '';
+  agent.subscribe((snap) => {
+    const state = stateName(snap.value);
+    if (state !== lastState) log.info('agent state', { state, from: lastState || undefined, reason: snap.context.reason });
+    lastState = state;
   });
+  let stopped: Promise<void> | undefined;
   const handle: AgentHandle = {
     controller,
     agent,
     stop: () =>
-      (stopping ??= (async () => {
+      (stopped ??= (async () => {
         agent.send({ type: 'STOP' });
-        subscription?.unsubscribe();
-        await controller.stop();
-        await liveness.stop();
-        await lock.release();
-        if (!deps.client) client.close();
-        await recorder?.close();
-        agent.send({ type: 'STOPPED' });
+        await waitFor(agent, (snap) => snap.status === 'done', { timeout: Infinity });
         agent.stop();
+        await shutdown;
       })()),
   };
+  agent.start();
   return handle;
 }

@@ -10,6 +10,7 @@ import { LOG_LEVELS, LogFormat, LogLevel } from '../log';
 import { DEFAULT_PORT_TIMERS } from '../../machines/port';
 import { parseIni } from './ini';
 import { parseListen } from '../listen';
+import { hostProblem } from '../protocol/keys';
 
 export interface AgentSettings {
   readonly host: string;
@@ -113,7 +114,8 @@ export function resolveSettings(...sources: RawSettings[]): AgentSettings {
   if (!/^https?:\/\/[^/]+$/.test(sppCtlUrl)) throw new Error(`spp-ctl URL (${SETTING_ENV.sppCtl}): expected http://HOST:PORT, got ${JSON.stringify(raw.sppCtl)}`);
   if (raw.ui !== undefined) parseListen(raw.ui, `visualizer address (--ui, ${SETTING_ENV.ui})`);
   const host = raw.host ?? hostname().split('.')[0]!;
-  if (host === '' || host.includes('/')) throw new Error(`host (${SETTING_ENV.host}): must be non-empty and contain no '/', got ${JSON.stringify(host)}`);
+  const hostWrong = hostProblem(host);
+  if (hostWrong) throw new Error(`host (${SETTING_ENV.host}): ${hostWrong}`);
   return {
     host,
     etcd: resolveEtcdSettings({

@@ -1,8 +1,9 @@
 /**
  * The desired state of a port as the machines and the planner see it: what
- * its etcd keys ask for (src/agent/intent.ts derives it). Data only.
+ * its etcd keys ask for (src/agent/intent.ts derives it), and the one test
+ * of whether it changed.
  */
-import type { ClassifierRule } from './observed';
+import { ClassifierRule, sameRule } from './observed';
 
 /** Where a port's vhost lives. */
 export interface VhostPlace {
@@ -41,8 +42,4 @@ export function sameIntent(a: PortIntent, b: PortIntent): boolean {
 
 function samePlace(a: VhostPlace | undefined, b: VhostPlace | undefined): boolean {
   return a === b || (a !== undefined && b !== undefined && a.vhostId === b.vhostId && a.secId === b.secId && a.vhostKey === b.vhostKey);
-}
-
-function sameRule(a: ClassifierRule | undefined, b: ClassifierRule | undefined): boolean {
-  return a === b || (a !== undefined && b !== undefined && a.mac === b.mac && a.vlan === b.vlan);
 }

@@ -20,7 +20,7 @@ import { groupHostViews } from '../setup/view';
 import { InputError, ReplayInput, inputSize } from './input';
 import { checkHost, checkInvariants } from './invariants';
 import { KeySpace, KeySpaceWriter } from './keyspace';
-import { commandsForStatus } from './observed';
+import { commandsForStatus } from './vf-status-input';
 import { HostStep, RecordedSppCtl, planSteps } from './steps';
 import { hostWeight, replayInWorkers, shareHosts, workerScript } from './pool';
 import { HostJob, HostReport, NicReport, PortReport, ReplayOptions, ReplayReport, StepReport, WorkerReplayOptions, describeObserved } from './report';

@@ -7,7 +7,7 @@ export { readInput, parseInput, InputError } from './input';
 export type { ReplayInput, SnapshotKv } from './input';
 export { checkInvariants, checkHost } from './invariants';
 export type { Violation, InvariantCode } from './invariants';
-export { readObserved, decodeVfStatus, commandsForStatus } from './observed';
+export { readObserved, decodeVfStatus, commandsForStatus } from './vf-status-input';
 export { formatReport } from './format';
 export { generateSnapshot } from './generate';
 export type { GenerateOptions } from './generate';

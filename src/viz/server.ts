@@ -14,7 +14,7 @@ import type { ControllerView, ViewFrame } from '../agent/view';
 import type { ClusterView, ClusterWatch } from './cluster';
 import { HostPage, hostPage } from './host-page';
 import { agentMachineGraphs } from './machine-graph';
-import { layoutGraph } from './layout';
+import { layoutGraph } from './graph-layout';
 
 export type VizSource =
   | {

@@ -1,5 +1,5 @@
 import { readHostView } from '../../setup/view';
-import { CliCommand, UsageError, choice, formatOption, str } from '../framework';
+import { checkHost, choice, CliCommand, formatOption, str } from '../framework';
 import { etcdOptions } from '../etcd-options';
 import { withEtcdClient } from './etcd-session';
 import { renderStatus } from '../../setup/view-text';
@@ -25,8 +25,7 @@ export const status: CliCommand = {
     ...etcdOptions,
   },
   async run(values, _positionals, io) {
-    const host = str(values, 'host');
-    if (host?.includes('/')) throw new UsageError(`--host ${JSON.stringify(host)} must not contain '/'`);
+    const host = checkHost(str(values, 'host'));
     const format = choice(values, 'format', ['text', 'json'] as const);
     return withEtcdClient(this, values, io, async (client) => {
       const view = await readHostView(client, host);
