@@ -4,7 +4,7 @@
  * the vf and build its layout; what they announce (ready or not) goes to the
  * ports on the vf.
  */
-import { createActor } from 'xstate';
+import { createActor, fromPromise } from 'xstate';
 import { NicRunOutput, nicMachine } from '../../machines/nic';
 import { stateName } from '../../machines/state-name';
 import type { NicLayout } from '../protocol/layout';
@@ -13,7 +13,6 @@ import { observeVhost } from '../plan/observed';
 import { VhostDesired, foreignComponents, planLayout, planVhost } from '../plan/planner';
 import { HostRuntime, NicRuntime, secIdOf } from './host-runtime';
 import { sppCtlFailure } from './io';
-import { lazySignalPromise } from './promise-actor';
 import { VfWorker } from './vf-worker';
 
 export class NicLifecycle {
@@ -22,8 +21,8 @@ export class NicLifecycle {
   // secId of their input.
   private readonly machine = nicMachine.provide({
     actors: {
-      waitForVf: lazySignalPromise<void, { secId: number }>(async ({ input }) => this.waitForVf(this.rt.nicFor(input.secId).layout)),
-      build: lazySignalPromise<NicRunOutput, { secId: number }>(async ({ input }) => this.build(this.rt.nicFor(input.secId))),
+      waitForVf: fromPromise<void, { secId: number }>(async ({ input }) => this.waitForVf(this.rt.nicFor(input.secId).layout)),
+      build: fromPromise<NicRunOutput, { secId: number }>(async ({ input }) => this.build(this.rt.nicFor(input.secId))),
     },
     actions: {
       announceReady: (_, { secId }) => {

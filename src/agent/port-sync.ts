@@ -4,7 +4,7 @@
  * intent are derived from the store, and each port machine is given its
  * intent when it changed. Port machines are started and forgotten here.
  */
-import { createActor } from 'xstate';
+import { createActor, fromPromise } from 'xstate';
 import { DEFAULT_PORT_TIMERS, PlugInput, ReportInput, RunOutput, UnplugInput, portMachine } from '../../machines/port';
 import { stateName } from '../../machines/state-name';
 import { keys } from '../protocol/keys';
@@ -15,7 +15,6 @@ import { portStateBusy } from './idle';
 import type { NicLifecycle } from './nic-lifecycle';
 import type { PortEffects } from './port-effects';
 import { portStateLogLevel } from './port-log-policy';
-import { lazySignalPromise } from './promise-actor';
 import { describeIntent } from './view';
 
 export class PortSync {
@@ -26,9 +25,9 @@ export class PortSync {
   // the whole config): done once per host, the actors' inputs name their port.
   private readonly machine = portMachine.provide({
     actors: {
-      plug: lazySignalPromise<RunOutput, PlugInput>(async ({ input }) => this.rt.track(this.effects.plug(input))),
-      unplug: lazySignalPromise<RunOutput, UnplugInput>(async ({ input }) => this.rt.track(this.effects.unplug(input))),
-      reportError: lazySignalPromise<void, ReportInput>(async ({ input }) => this.rt.track(this.effects.reportError(input))),
+      plug: fromPromise<RunOutput, PlugInput>(async ({ input }) => this.rt.track(this.effects.plug(input))),
+      unplug: fromPromise<RunOutput, UnplugInput>(async ({ input }) => this.rt.track(this.effects.unplug(input))),
+      reportError: fromPromise<void, ReportInput>(async ({ input }) => this.rt.track(this.effects.reportError(input))),
     },
     actions: {
       reassertUp: (_, params) => this.effects.reassertUp(params.portId),
