@@ -114,8 +114,7 @@ export function resolveSettings(...sources: RawSettings[]): AgentSettings {
   if (!/^https?:\/\/[^/]+$/.test(sppCtlUrl)) throw new Error(`spp-ctl URL (${SETTING_ENV.sppCtl}): expected http://HOST:PORT, got ${JSON.stringify(raw.sppCtl)}`);
   if (raw.ui !== undefined) parseListen(raw.ui, `visualizer address (--ui, ${SETTING_ENV.ui})`);
   const host = raw.host ?? hostname().split('.')[0]!;
-  const hostWrong = hostProblem(host);
-  if (hostWrong) throw new Error(`host (${SETTING_ENV.host}): ${hostWrong}`);
+  if (hostProblem(host)) throw new Error(`host (${SETTING_ENV.host}): must be non-empty and contain no '/', got ${JSON.stringify(host)}`);
   return {
     host,
     etcd: resolveEtcdSettings({
