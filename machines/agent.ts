@@ -1,9 +1,13 @@
 /**
  * The agent machine: the daemon's own lifecycle (etcd connection, host
  * configuration, running, degraded, refused, stopping), as data for logs and the
- * visualizer. The daemon feeds it events; it performs no I/O.
+ * visualizer. It owns the work through injected actors, as the port and NIC
+ * machines do: `session` (take the host lock, then list and watch; it sends
+ * what etcd says back as events) runs from start to stop, and `shutdown`
+ * (stop the controller, revoke the lease, release the lock) is what
+ * `stopping` does before `stopped`.
  */
-import { assign, setup } from 'xstate';
+import { assign, fromCallback, fromPromise, setup } from 'xstate';
 
 export interface AgentContext {
   readonly host: string;
@@ -18,11 +22,20 @@ export type AgentEvent =
   /** etcd refused a list, watch or write for a reason retrying cannot fix (a missing grant, bad credentials). */
   | { readonly type: 'ETCD_REFUSED'; readonly reason: string }
   | { readonly type: 'CONFIGURATION'; readonly state: 'missing' | 'invalid' | 'valid' }
-  | { readonly type: 'STOP' }
-  | { readonly type: 'STOPPED' };
+  | { readonly type: 'STOP' };
+
+function notProvided(name: string): never {
+  throw new Error(`agent machine: actor ${name} was not provided`);
+}
 
 export const agentMachine = setup({
   types: { context: {} as AgentContext, events: {} as AgentEvent, input: {} as { host: string } },
+  actors: {
+    /** Takes the host lock, then lists and watches the host's keys; sends ETCD_UP/DOWN/REFUSED and CONFIGURATION. */
+    session: fromCallback<AgentEvent>(() => notProvided('session')),
+    /** Stops the controller (in-flight commands end), revokes the lease, releases the lock. */
+    shutdown: fromPromise<void>(async () => notProvided('shutdown')),
+  },
   guards: {
     configured: ({ context }) => context.configuration === 'valid',
   },
@@ -30,6 +43,7 @@ export const agentMachine = setup({
   id: 'agent',
   context: ({ input }) => ({ host: input.host, etcdConnected: false, configuration: 'missing' }),
   initial: 'connecting',
+  invoke: { src: 'session' },
   on: {
     ETCD_UP: { actions: assign({ etcdConnected: true, reason: undefined }) },
     ETCD_DOWN: { actions: assign({ etcdConnected: false, reason: ({ event }) => event.reason }) },
@@ -67,7 +81,8 @@ export const agentMachine = setup({
       },
     },
     stopping: {
-      on: { STOPPED: 'stopped', ETCD_UP: {}, ETCD_DOWN: {}, ETCD_REFUSED: {}, CONFIGURATION: {} },
+      invoke: { src: 'shutdown', onDone: 'stopped', onError: 'stopped' },
+      on: { STOP: {}, ETCD_UP: {}, ETCD_DOWN: {}, ETCD_REFUSED: {}, CONFIGURATION: {} },
     },
     stopped: { type: 'final' },
   },

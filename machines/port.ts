@@ -6,7 +6,7 @@
  * tool and the visualizer run this very definition.
  */
 import { assign, fromPromise, setup } from 'xstate';
-import type { PortIntent } from '../src/plan/desired';
+import { PortIntent, sameIntent } from '../src/plan/desired';
 import type { VhostObserved } from '../src/plan/observed';
 import { backoffMs, classify } from './errors';
 
@@ -91,6 +91,15 @@ function notProvided(name: string): never {
   throw new Error(`port machine: actor ${name} was not provided`);
 }
 
+/**
+ * DESIRED in a state at rest (plugged, backoff, failed): the intent already
+ * applied (or reported) again only moves the revision; a new one is evaluated.
+ */
+const AT_REST_DESIRED = [
+  { guard: 'intentUnchanged', actions: 'takeRevision' },
+  { target: 'evaluating', actions: 'takeDesired' },
+] as const;
+
 export const portMachine = setup({
   types: {
     context: {} as PortContext,
@@ -120,6 +129,9 @@ export const portMachine = setup({
     deferDesired: assign(({ context, event }) =>
       event.type === 'DESIRED' ? { intent: event.intent, revision: event.revision, nicReady: event.nicReady ?? context.nicReady, dirty: true } : { dirty: true },
     ),
+    /** A repeated intent: only the revision it was seen at moves. */
+    takeRevision: assign({ revision: ({ context, event }) => (event.type === 'DESIRED' ? event.revision : context.revision) }),
+    resetAttempts: assign({ attempts: 0 }),
     takeNicState: assign({ nicReady: ({ context, event }) => (event.type === 'NIC_STATE' ? event.ready : context.nicReady) }),
   },
   guards: {
@@ -141,8 +153,7 @@ export const portMachine = setup({
      */
     isNicLevel: ({ event }) => classify(errorOf(event)).waitForNic,
     /** A repeated event: the intent equals what is applied (or already reported). */
-    intentUnchanged: ({ context, event }) =>
-      event.type === 'DESIRED' && JSON.stringify(event.intent) === JSON.stringify(context.applied ?? context.intent),
+    intentUnchanged: ({ context, event }) => event.type === 'DESIRED' && sameIntent(event.intent, context.applied ?? context.intent),
     /** The failure came from spp_vf, not from the port's keys: a rebuilt vf may accept the plan. */
     notBadInput: ({ context }) => context.intent.kind !== 'invalid',
   },
@@ -246,10 +257,7 @@ export const portMachine = setup({
         steady: {},
       },
       on: {
-        DESIRED: [
-          { guard: 'intentUnchanged', actions: assign({ revision: ({ event }) => event.revision }) },
-          { target: 'evaluating', actions: 'takeDesired' },
-        ],
+        DESIRED: AT_REST_DESIRED,
         RESYNC: { target: 'evaluating' },
       },
     },
@@ -277,10 +285,7 @@ export const portMachine = setup({
     backoff: {
       after: { backoff: 'evaluating' },
       on: {
-        DESIRED: [
-          { guard: 'intentUnchanged', actions: assign({ revision: ({ event }) => event.revision }) },
-          { target: 'evaluating', actions: 'takeDesired' },
-        ],
+        DESIRED: AT_REST_DESIRED,
         RESYNC: { target: 'evaluating' },
       },
     },
@@ -303,10 +308,7 @@ export const portMachine = setup({
         reported: { entry: assign({ attempts: 0 }) },
       },
       on: {
-        DESIRED: [
-          { guard: 'intentUnchanged', actions: assign({ revision: ({ event }) => event.revision }) },
-          { target: 'evaluating', actions: ['takeDesired', assign({ attempts: 0 })] },
-        ],
+        DESIRED: [AT_REST_DESIRED[0], { target: 'evaluating', actions: ['takeDesired', 'resetAttempts'] }],
         // spp_vf changed under us (restart, rebuild): a rejection may not hold any more; bad input still does
         RESYNC: { guard: 'notBadInput', target: 'evaluating' },
       },

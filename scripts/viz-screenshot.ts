@@ -9,7 +9,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Etcd3 } from 'etcd3';
-import type { ViewFrame } from '../src/agent/controller';
+import type { ViewFrame } from '../src/agent/view';
 import { LocalEtcd } from '../src/localetcd/etcd-server';
 import { watchCluster } from '../src/viz/cluster';
 import { startVizServer } from '../src/viz/server';

@@ -60,3 +60,10 @@ test('layers: the tree itself is read (every product module, with its imports)',
   t.true(graph.has('src/plan/planner.ts'));
   t.true((graph.get('src/plan/planner.ts') ?? []).length > 0);
 });
+
+test('layers: the tree keeps the rule (no core import, no upward import, no cycle)', (t) => {
+  t.deepEqual(
+    checkLayers(readGraph(root)).map((v) => v.message),
+    [],
+  );
+});

@@ -12,7 +12,7 @@ import { promisify } from 'node:util';
 import { runCli } from './helpers/cli';
 import { parseEtcdctlText, withEtcd } from './helpers/etcd';
 import { pyBind, pyUnbind, waitGone, waitUp } from './helpers/neutron';
-import { nicsReady, requests, startSystem } from './helpers/system';
+import { nicsReady, requests, startSystem, until } from './helpers/system';
 import type { ReplayReport } from '../src/replay';
 import { requestText } from '../src/replay';
 import { Recorder, recordExchanges } from '../src/agent/recorder';
@@ -70,6 +70,8 @@ test("a real agent's --record log replays to the same spp-ctl requests the agent
   await waitUp(s.client, s.host, vlanPort);
   await pyUnbind(s.client, s.host, PORT);
   await waitGone(s.client, s.host, PORT);
+  // the cleanup's deletes reach the log through the agent's watch, which may trail etcd
+  await until(() => !s.agent!.controller.store.hasPortKeys(PORT), 'the agent saw its unplug cleanup');
   await s.agent.controller.idle();
   const sent = requests(s);
   await s.stopAgent(); // closes the recorder

@@ -11,7 +11,7 @@ import { runCli } from './helpers/cli';
 import { InputError, parseInput, replay } from '../src/replay';
 import type { ReplayInput } from '../src/replay';
 import { generateSnapshot } from '../src/replay/generate';
-import type { HostJob } from '../src/replay/engine';
+import type { HostJob } from '../src/replay/report';
 import { replayInWorkers, shareHosts } from '../src/replay/pool';
 import { planSteps } from '../src/replay/steps';
 

@@ -1,6 +1,6 @@
 import test from 'ava';
 import { SppCtlClient, SppCtlError, SppCtlTransport } from '../src/sppctl/client';
-import { isRejected, sppCtlFailure } from '../src/agent/ports';
+import { isRejected, sppCtlFailure } from '../src/agent/io';
 
 // bottle's default error page, as the real spp-ctl sends it for an exception
 const BOTTLE_500 = `<!DOCTYPE HTML PUBLIC "-//IETF//DTD HTML 2.0//EN">

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { renderFields, renderList, renderTable } from '../src/cli/table';
+import { renderFields, renderList, renderTable } from '../src/setup/table';
 
 test('tables pad columns to the widest cell and leave no trailing spaces', (t) => {
   t.is(

@@ -5,7 +5,7 @@
  */
 import test from 'ava';
 import { VfWorker } from '../src/agent/vf-worker';
-import type { SppCtlApi } from '../src/agent/ports';
+import type { SppCtlApi } from '../src/agent/io';
 import { applyCommand, emptyStatus } from '../src/plan/observed';
 import type { SppCommand } from '../src/sppctl/commands';
 import type { VfStatus } from '../src/sppctl/wire';

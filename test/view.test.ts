@@ -1,7 +1,7 @@
 import test from 'ava';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { compactRanges, hostProblems, renderConfigShow, renderStatus } from '../src/cli/commands/host-view-text';
+import { compactRanges, hostProblems, renderConfigShow, renderStatus } from '../src/setup/view-text';
 import { groupHostViews } from '../src/setup/view';
 import { parseEtcdctlText } from './helpers/etcd';
 

@@ -3,7 +3,7 @@
  * driving a Controller by hand): the slider steps through the revisions.
  */
 import test from 'ava';
-import type { ViewFrame } from '../src/agent/controller';
+import type { ViewFrame } from '../src/agent/view';
 import { startVizServer } from '../src/viz/server';
 import { Browser, launchBrowser, screenshot } from './helpers/browser';
 import { FRAME_PORT, buildFrames } from './helpers/frames';

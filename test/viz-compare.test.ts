@@ -1,5 +1,5 @@
 import test from 'ava';
-import type { PortView } from '../src/agent/controller';
+import type { PortView } from '../src/agent/view';
 import { comparePort, pageView } from '../src/viz/compare';
 import { FREE_RESET_TAGS } from '../src/plan/planner';
 

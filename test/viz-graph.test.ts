@@ -4,7 +4,7 @@ import { nicMachine } from '../machines/nic';
 import { agentMachine } from '../machines/agent';
 import { GraphTransition, MachineGraph, agentMachineGraphs, machineGraph } from '../src/viz/machine-graph';
 import { toDot, toMermaid } from '../src/viz/graph-format';
-import { layoutGraph } from '../src/viz/layout';
+import { layoutGraph } from '../src/viz/graph-layout';
 
 /**
  * An independent reading of a machine: its raw config object (what the

@@ -4,10 +4,10 @@
  * box and no boxes overlap), the ports list rows and the cluster view.
  */
 import test from 'ava';
-import type { ControllerView, NicView, PortView, ViewFrame } from '../src/agent/controller';
+import type { ControllerView, NicView, PortView, ViewFrame } from '../src/agent/view';
 import { keys } from '../src/protocol/keys';
 import { clusterView } from '../src/viz/cluster';
-import { labelRect, layoutGraph } from '../src/viz/layout';
+import { labelRect, layoutGraph } from '../src/viz/graph-layout';
 import { agentMachineGraphs } from '../src/viz/machine-graph';
 import { hostPage } from '../src/viz/host-page';
 import { portRows } from '../src/viz/port-rows';

@@ -1,8 +1,8 @@
 import test from 'ava';
 import { Subject } from 'rxjs';
-import type { ControllerView, ViewFrame } from '../src/agent/controller';
+import type { ControllerView, ViewFrame } from '../src/agent/view';
 import type { PageView } from '../src/viz/compare';
-import { parseListen } from '../src/viz/listen';
+import { parseListen } from '../src/listen';
 import { startVizServer, VizServer } from '../src/viz/server';
 import { runCli } from './helpers/cli';
 import { FRAME_PORT, buildFrames } from './helpers/frames';

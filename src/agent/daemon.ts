@@ -2,10 +2,10 @@
  * The compute-node daemon: wires etcd (list-watch, writes, liveness), the
  * spp-ctl client and the controller together, and stops promptly.
  */
-import { Observable, Subject, Subscription, merge } from 'rxjs';
+import type { Observable, Subscription } from 'rxjs';
 import type { Etcd3 } from 'etcd3';
-import { Actor, createActor } from 'xstate';
-import { agentMachine } from '../../machines/agent';
+import { Actor, createActor, fromCallback, fromPromise, waitFor } from 'xstate';
+import { AgentEvent, agentMachine } from '../../machines/agent';
 import { stateName } from '../../machines/state-name';
 import { connectEtcd } from '../etcd/connect';
 import { ListWatchEvent, listWatch, WatchRanges } from '../etcd/listwatch';
@@ -16,12 +16,11 @@ import { Etcd3Writer, testExitAfterWrites } from './etcd-writer';
 import { LeaderLock, holderValue } from './leader';
 import { Liveness } from './liveness';
 import { Refusals } from './refusals';
-import type { SppCtlApi } from './ports';
+import type { SppCtlApi } from './io';
 import { Recorder } from './recorder';
 import type { AgentSettings } from './settings';
-import { startVizServer, VizServer } from '../viz/server';
-import { parseListen } from '../viz/listen';
 import { VERSION } from '../version';
+import { parseListen } from '../listen';
 import { AgentMetrics } from '../ops/metrics';
 import { instrumentSppCtl, instrumentWriter } from '../ops/instrument';
 import { Readiness, readiness } from '../ops/readiness';
@@ -32,8 +31,6 @@ export const AGENT_VERSION: string = VERSION;
 export interface AgentHandle {
   readonly controller: Controller;
   readonly agent: Actor<typeof agentMachine>;
-  /** The visualizer (settings.ui), once listening; undefined when off or when it could not listen. */
-  readonly viz?: Promise<VizServer | undefined>;
   /** The ops endpoint (settings.ops), once listening; undefined when off or when it could not listen. */
   readonly ops?: Promise<OpsServer | undefined>;
   /** The metrics (with settings.ops, or deps.metrics). */
@@ -84,7 +81,7 @@ export function startAgent(settings: AgentSettings, deps: AgentDeps): AgentHandl
   const log = logger.child({ host: settings.host });
   const client = deps.client ?? connectEtcd({ ...settings.etcd, callTimeoutMs: 5000 });
   let etcdConnected = false;
-  // the agent machine is created below; these only report after it has started
+  // the agent machine is created below; these only report once it has started
   const refusals = new Refusals({
     refused: (reason) => agent.send({ type: 'ETCD_REFUSED', reason }),
     cleared: () => {
@@ -117,44 +114,11 @@ export function startAgent(settings: AgentSettings, deps: AgentDeps): AgentHandl
   );
   log.info('agent starting', { version: AGENT_VERSION, etcd: settings.etcd.endpoints, sppCtl: settings.sppCtlUrl, pid: process.pid });
   recorder?.write({ kind: 'start', at: new Date().toISOString(), host: settings.host, version: AGENT_VERSION, unplugResetsVlan: settings.unplugResetsVlan });
-  const agent = createActor(agentMachine, { input: { host: settings.host } });
-  const agentChanges = new Subject<void>();
-  let lastState = '';
-  agent.subscribe((snap) => {
-    const state = stateName(snap.value);
-    if (state !== lastState) {
-      log.info('agent state', { state, from: lastState || undefined, reason: snap.context.reason });
-      agentChanges.next();
-    }
-    lastState = state;
-  });
-  agent.start();
   const configKey = keys.configuration(settings.host);
   let subscription: Subscription | undefined;
-  // The page is auxiliary: if it cannot listen the agent logs why and keeps working.
-  const viz = settings.ui
-    ? startVizServer({
-        listen: parseListen(settings.ui),
-        source: {
-          kind: 'live',
-          view: () => controller.view(),
-          changes: merge(controller.changes, agentChanges),
-          agentState: () => stateName(agent.getSnapshot().value),
-          keys: () => ({ revision: controller.store.revision, entries: [...controller.store.entries()] }),
-        },
-      }).then(
-        (server) => {
-          log.info('visualizer listening (read-only)', { url: server.url });
-          return server;
-        },
-        (err: unknown) => {
-          log.error('visualizer could not listen; running without it', { ui: settings.ui, error: err instanceof Error ? err.message : String(err) });
-          return undefined;
-        },
-      )
-    : undefined;
-  let stopping: Promise<void> | undefined;
+  let stopping = false;
   let listed = false;
+  let onRefused: (reason: string) => void = () => {};
   const lock = new LeaderLock({
     client,
     host: settings.host,
@@ -162,41 +126,72 @@ export function startAgent(settings: AgentSettings, deps: AgentDeps): AgentHandl
     holder: holderValue(AGENT_VERSION, new Date().toISOString()),
     log,
     ...(settings.etcd.username ? { user: settings.etcd.username } : {}),
-    onRefused: (reason) => agent.send({ type: 'ETCD_REFUSED', reason }),
+    onRefused: (reason) => onRefused(reason),
     onLost: (reason) => {
       log.error('agent lock lost: stopping', { reason });
       void handle.stop().then(() => deps.onFatal?.(reason));
     },
   });
-  // Nothing is listed, watched or sent to spp-ctl before this process holds
-  // the host's lock: a second agent for the host stands by here.
-  void lock.acquire().then((held) => {
-    if (!held || stopping) return;
-    liveness.start();
-    const ranges = hostRanges(settings.host);
-    const user = settings.etcd.username;
-    subscription = (deps.watch ? deps.watch(ranges) : listWatch(client, ranges, user ? { user } : {})).subscribe((ev) => {
-      recorder?.write({ kind: 'etcd', at: new Date().toISOString(), event: ev });
-      metrics?.listWatchEvent(ev);
-      if (ev.type === 'reset') listed = true;
-      controller.handle(ev);
-      if (ev.type === 'connection') etcdConnected = ev.connected;
-      if (ev.type === 'connection' && ev.refused) {
-        log.error('etcd refused the agent; not running until the grant or credentials are fixed (retrying with backoff)', { reason: ev.reason, user });
-        refusals.refuse('watch', ev.reason);
-      } else if (ev.type === 'connection' && ev.connected) {
-        refusals.accept('watch');
-        // still refused a write or the liveness key: not running while those fail
-        if (!refusals.any) agent.send({ type: 'ETCD_UP' });
-      } else if (ev.type === 'connection') agent.send({ type: 'ETCD_DOWN', reason: ev.reason });
-      else if (ev.type === 'reset' || ev.key === configKey) agent.send({ type: 'CONFIGURATION', state: controller.store.configuration().state });
+  /** The session: the host lock, then the list-watch feeding the controller; what etcd says goes to the agent machine. */
+  const session = (send: (event: AgentEvent) => void): void => {
+    onRefused = (reason) => send({ type: 'ETCD_REFUSED', reason });
+    // Nothing is listed, watched or sent to spp-ctl before this process holds
+    // the host's lock: a second agent for the host stands by here.
+    void lock.acquire().then((held) => {
+      if (!held || stopping) return;
+      liveness.start();
+      const ranges = hostRanges(settings.host);
+      const user = settings.etcd.username;
+      subscription = (deps.watch ? deps.watch(ranges) : listWatch(client, ranges, user ? { user } : {})).subscribe((ev) => {
+        recorder?.write({ kind: 'etcd', at: new Date().toISOString(), event: ev });
+        metrics?.listWatchEvent(ev);
+        if (ev.type === 'reset') listed = true;
+        controller.handle(ev);
+        if (ev.type === 'connection') etcdConnected = ev.connected;
+        if (ev.type === 'connection' && ev.refused) {
+          log.error('etcd refused the agent; not running until the grant or credentials are fixed (retrying with backoff)', { reason: ev.reason, user });
+          refusals.refuse('watch', ev.reason);
+        } else if (ev.type === 'connection' && ev.connected) {
+          refusals.accept('watch');
+          // still refused a write or the liveness key: not running while those fail
+          if (!refusals.any) send({ type: 'ETCD_UP' });
+        } else if (ev.type === 'connection') send({ type: 'ETCD_DOWN', reason: ev.reason });
+        else if (ev.type === 'reset' || ev.key === configKey) send({ type: 'CONFIGURATION', state: controller.store.configuration().state });
+      });
     });
+  };
+  /** Stops taking work, finishes the command in flight, revokes the lease, releases the lock. */
+  let shutdown: Promise<void> | undefined;
+  const shutDown = async (): Promise<void> => {
+    stopping = true;
+    subscription?.unsubscribe();
+    await controller.stop();
+    await liveness.stop();
+    await lock.release();
+    if (!deps.client) client.close();
+    await recorder?.close();
+    await (await ops)?.close();
+  };
+  const agent = createActor(
+    agentMachine.provide({
+      actors: {
+        session: fromCallback<AgentEvent>(({ sendBack }) => session(sendBack)),
+        shutdown: fromPromise(async () => (shutdown ??= shutDown())),
+      },
+    }),
+    { input: { host: settings.host } },
+  );
+  let lastState = '';
+  agent.subscribe((snap) => {
+    const state = stateName(snap.value);
+    if (state !== lastState) log.info('agent state', { state, from: lastState || undefined, reason: snap.context.reason });
+    lastState = state;
   });
   const ready = (): Readiness => {
     const snap = agent.getSnapshot();
     return readiness({
       host: settings.host,
-      stopping: stopping !== undefined,
+      stopping,
       lockHeld: lock.held,
       standingBy: lock.standingBy,
       agentState: stateName(snap.value),
@@ -213,7 +208,7 @@ export function startAgent(settings: AgentSettings, deps: AgentDeps): AgentHandl
           metrics: () => metrics.text(),
           contentType: metrics.registry.contentType,
           readiness: ready,
-          stopping: () => stopping !== undefined,
+          stopping: () => stopping,
           view: () => {
             const snap = agent.getSnapshot();
             return { host: settings.host, version: AGENT_VERSION, agentState: stateName(snap.value), reason: snap.context.reason, lockHeld: lock.held, readiness: ready(), view: controller.view() };
@@ -229,27 +224,21 @@ export function startAgent(settings: AgentSettings, deps: AgentDeps): AgentHandl
           },
         )
       : undefined;
+  let stopped: Promise<void> | undefined;
   const handle: AgentHandle = {
     controller,
     agent,
-    ...(viz ? { viz } : {}),
     ...(ops ? { ops } : {}),
     ...(metrics ? { metrics } : {}),
     readiness: ready,
     stop: () =>
-      (stopping ??= (async () => {
+      (stopped ??= (async () => {
         agent.send({ type: 'STOP' });
-        await (await viz)?.close();
-        subscription?.unsubscribe();
-        await controller.stop();
-        await liveness.stop();
-        await lock.release();
-        if (!deps.client) client.close();
-        await recorder?.close();
-        await (await ops)?.close();
-        agent.send({ type: 'STOPPED' });
+        await waitFor(agent, (snap) => snap.status === 'done', { timeout: Infinity });
         agent.stop();
+        await shutdown;
       })()),
   };
+  agent.start();
   return handle;
 }

@@ -1,8 +1,7 @@
-/** The agent's etcd writes over etcd3. */
-import type { Etcd3 } from 'etcd3';
-import { FREE_VHOST } from '../protocol/codecs';
-import { keys } from '../protocol/keys';
-import type { EtcdWriter, PortStatusWrite } from './ports';
+/** The agent's etcd writes (src/agent/etcd-writes.ts) over etcd3. */
+import type { ComparatorBuilder, Etcd3 } from 'etcd3';
+import { AgentWriteSpec, Condition, Transaction, cleanupWrite, portStatusWrite } from './etcd-writes';
+import type { EtcdWriter, PortStatusWrite } from './io';
 import { describeUser, isRefusal } from '../etcd/refusal';
 
 /**
@@ -54,31 +53,29 @@ export class Etcd3Writer implements EtcdWriter {
   }
 
   async putPortStatus(w: PortStatusWrite): Promise<boolean> {
-    const action = keys.action(w.host, w.portId);
-    const cond = w.whileAction === 'plug' ? this.client.if(action, 'Value', '==', 'plug') : this.client.if(action, 'Create', '>', 0);
-    const key = keys.portStatus(w.host, w.portId);
-    const res = await this.refusedNamed(key, cond.then(this.client.put(key).value(w.value)).commit());
-    return this.acked(res.succeeded);
+    return this.run(portStatusWrite(w));
   }
 
   async cleanupPort(host: string, portId: string, vhostKey: string | undefined): Promise<boolean> {
-    const action = keys.action(host, portId);
-    const deletes = (): Array<ReturnType<Etcd3['delete']>> => [
-      this.client.delete().key(keys.bindPort(host, portId)),
-      this.client.delete().key(action),
-      this.client.delete().key(keys.portStatus(host, portId)),
-    ];
-    // Only while the action is still unplug: a driver that flipped it back to
-    // plug meanwhile keeps its keys, and the port is plugged again.
-    if (vhostKey !== undefined) {
-      const res = await this.refusedNamed(
-        `${vhostKey} and the keys of port ${portId}`,
-        this.client.if(action, 'Value', '==', 'unplug').and(vhostKey, 'Value', '==', portId).then(this.client.put(vhostKey).value(FREE_VHOST), ...deletes()).commit(),
-      );
+    return this.run(cleanupWrite(host, portId, vhostKey));
+  }
+
+  private async run(spec: AgentWriteSpec): Promise<boolean> {
+    for (const txn of spec.transactions) {
+      const res = await this.refusedNamed(txn.refused, this.transaction(txn).commit());
       if (res.succeeded) return this.acked(true);
     }
-    // The vhost is not (or no longer) this port's: leave it, remove the port's keys.
-    const res = await this.refusedNamed(`the keys of port ${portId}`, this.client.if(action, 'Value', '==', 'unplug').then(...deletes()).commit());
-    return this.acked(res.succeeded);
+    return false;
+  }
+
+  private transaction(txn: Transaction): ReturnType<ComparatorBuilder['then']> {
+    const [first, ...more] = txn.when;
+    let cond = this.compare(this.client.if.bind(this.client), first);
+    for (const c of more) cond = this.compare(cond.and.bind(cond), c);
+    return cond.then(...txn.then.map((op) => (op.type === 'put' ? this.client.put(op.key).value(op.value) : this.client.delete().key(op.key))));
+  }
+
+  private compare(add: (key: string, column: 'Value' | 'Create', cmp: '==' | '>', value: string | number) => ComparatorBuilder, c: Condition): ComparatorBuilder {
+    return c.is === 'equal' ? add(c.key, 'Value', '==', c.value) : add(c.key, 'Create', '>', 0);
   }
 }

@@ -9,7 +9,8 @@ import { ETCD_SETTINGS, resolveEtcdSettings } from '../etcd/connect-settings';
 import { LOG_LEVELS, LogFormat, LogLevel } from '../log';
 import { DEFAULT_PORT_TIMERS } from '../../machines/port';
 import { parseIni } from './ini';
-import { parseListen } from '../viz/listen';
+import { parseListen } from '../listen';
+import { hostProblem } from '../protocol/keys';
 
 export interface AgentSettings {
   readonly host: string;
@@ -119,7 +120,7 @@ export function resolveSettings(...sources: RawSettings[]): AgentSettings {
   const ops = raw.ops === undefined || raw.ops === 'off' ? undefined : raw.ops;
   if (ops !== undefined) parseListen(ops, `ops endpoint address (--ops, ${SETTING_ENV.ops})`);
   const host = raw.host ?? hostname().split('.')[0]!;
-  if (host === '' || host.includes('/')) throw new Error(`host (${SETTING_ENV.host}): must be non-empty and contain no '/', got ${JSON.stringify(host)}`);
+  if (hostProblem(host)) throw new Error(`host (${SETTING_ENV.host}): must be non-empty and contain no '/', got ${JSON.stringify(host)}`);
   return {
     host,
     etcd: resolveEtcdSettings({

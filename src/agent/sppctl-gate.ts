@@ -7,7 +7,7 @@
  */
 import type { SppCommand } from '../sppctl/commands';
 import type { ProcessEntry, VfStatus } from '../sppctl/wire';
-import type { SppCtlApi } from './ports';
+import type { SppCtlApi } from './io';
 
 /** A request refused because the agent is stopping (never sent). */
 export class AgentStopping extends Error {

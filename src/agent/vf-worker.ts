@@ -16,7 +16,7 @@ import type { SppCommand } from '../sppctl/commands';
 import { describeCommand } from '../sppctl/commands';
 import type { VfStatus } from '../sppctl/wire';
 import { applyCommand } from '../plan/observed';
-import type { SppCtlApi } from './ports';
+import type { SppCtlApi } from './io';
 
 export interface Executed {
   /** Commands that succeeded, in spp_vf text form. */

@@ -3,6 +3,7 @@
  * its options once, and gets `--help` and clear usage errors from them.
  */
 import { parseArgs } from 'node:util';
+import { hostProblem } from '../protocol/keys';
 
 export type OptionSpec = {
   readonly type: 'string' | 'boolean';
@@ -37,6 +38,13 @@ export interface CliCommand {
 
 /** Raised for wrong usage: printed with a pointer to --help, exit code 2. */
 export class UsageError extends Error {}
+
+/** A --host value checked as every host name of a key is (protocol/keys.ts): a usage error now rather than a failure later. */
+export function checkHost<T extends string | undefined>(host: T): T {
+  const problem = host === undefined ? undefined : hostProblem(host);
+  if (problem) throw new UsageError(`--host: ${problem}`);
+  return host;
+}
 
 /** Options every command takes. */
 export const globalOptions: Record<string, OptionSpec> = {

@@ -14,9 +14,9 @@ import { SppCtlClient, httpTransport } from '../sppctl/client';
 import { parseMappings } from '../protocol/mappings';
 import { buildHost } from '../setup/build';
 import { readHostView } from '../setup/view';
-import { renderStatus } from '../cli/commands/host-view-text';
+import { renderStatus } from '../setup/view-text';
 import { bindPort, BindResult } from '../driver';
-import { AgentHandle, startAgent } from '../agent/daemon';
+import { AgentUiHandle, startAgentWithUi } from '../viz/agent-ui';
 import { resolveSettings } from '../agent/settings';
 import { createLogger } from '../log';
 import { keys } from '../protocol/keys';
@@ -75,7 +75,7 @@ export async function startDemo(opts: DemoOptions): Promise<RunningDemo> {
     });
     const logStream = createWriteStream(agentLog, { flags: 'a' });
     const logger = createLogger({ level: 'info', format: 'pretty', stream: logStream });
-    const agent: AgentHandle = startAgent(settings, { logger, sppctl: new SppCtlClient(httpTransport(sim.url)) });
+    const agent: AgentUiHandle = startAgentWithUi(settings, { logger, sppctl: new SppCtlClient(httpTransport(sim.url)) });
     // the log file stays open until the process exits: late records of stopping machines must not fail
     stops.push(() => agent.stop());
     say(`agent        running in this process; log: ${agentLog}`);

@@ -10,7 +10,7 @@
 import type { StoredValue } from '../etcd/events';
 import { HostStore } from '../agent/host-state';
 import { intentOf, resolveConflicts } from '../agent/intent';
-import type { NicView, PortView } from '../agent/controller';
+import type { NicView, PortView } from '../agent/view';
 import { keys } from '../protocol/keys';
 import { nicOfVhost, portNames } from '../protocol/layout';
 import type { PortIntent } from '../plan/desired';

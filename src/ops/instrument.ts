@@ -3,7 +3,7 @@
  * the etcd writer) without the controller knowing: the daemon wraps the
  * real adapters in them when the ops endpoint is on.
  */
-import type { EtcdWriter, PortStatusWrite, SppCtlApi } from '../agent/ports';
+import type { EtcdWriter, PortStatusWrite, SppCtlApi } from '../agent/io';
 import { SppCommand, toRequest } from '../sppctl/commands';
 import type { AgentMetrics } from './metrics';
 

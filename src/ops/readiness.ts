@@ -2,7 +2,7 @@
  * Whether the agent is ready (/readyz), with the reason when it is not, in
  * one short sentence. Pure: the daemon gathers the facts.
  */
-import type { NicView } from '../agent/controller';
+import type { NicView } from '../agent/view';
 
 export interface ReadinessFacts {
   readonly host: string;

@@ -1,8 +1,9 @@
 /**
  * The desired state of a port as the machines and the planner see it: what
- * its etcd keys ask for (src/agent/intent.ts derives it). Data only.
+ * its etcd keys ask for (src/agent/intent.ts derives it), and the one test
+ * of whether it changed.
  */
-import type { ClassifierRule } from './observed';
+import { ClassifierRule, sameRule } from './observed';
 
 /** Where a port's vhost lives. */
 export interface VhostPlace {
@@ -20,3 +21,25 @@ export type PortIntent =
   | { readonly kind: 'unplug'; readonly place?: VhostPlace; readonly rule?: ClassifierRule }
   /** Input that retrying cannot fix; reported as `port_status = error: <reason>` for plug. */
   | { readonly kind: 'invalid'; readonly reason: string };
+
+/**
+ * Whether two intents ask for the same thing: the one test of "the desired
+ * state changed" (the controller's delivery and the port machine's guard).
+ * Field by field, not JSON: it runs for every port on every sync.
+ */
+export function sameIntent(a: PortIntent, b: PortIntent): boolean {
+  if (a === b) return true;
+  switch (a.kind) {
+    case 'idle':
+      return b.kind === 'idle' && a.note === b.note;
+    case 'invalid':
+      return b.kind === 'invalid' && a.reason === b.reason;
+    case 'plug':
+    case 'unplug':
+      return b.kind === a.kind && samePlace(a.place, b.place) && sameRule(a.rule, b.rule);
+  }
+}
+
+function samePlace(a: VhostPlace | undefined, b: VhostPlace | undefined): boolean {
+  return a === b || (a !== undefined && b !== undefined && a.vhostId === b.vhostId && a.secId === b.secId && a.vhostKey === b.vhostKey);
+}

@@ -14,11 +14,19 @@ export type ParsedKey =
   | { readonly kind: 'agent'; readonly host: string };
 
 /** Host names and port ids become key segments, so they must not contain '/'. */
+function segmentProblem(what: string, value: string): string | undefined {
+  return value.length === 0 || value.includes('/') ? `invalid ${what} ${JSON.stringify(value)}: must be non-empty and contain no '/'` : undefined;
+}
+
 function segment(what: string, value: string): string {
-  if (value.length === 0 || value.includes('/')) {
-    throw new Error(`invalid ${what} ${JSON.stringify(value)}: must be non-empty and contain no '/'`);
-  }
+  const problem = segmentProblem(what, value);
+  if (problem) throw new Error(problem);
   return value;
+}
+
+/** Why `host` cannot name a host in the keys; undefined when it can. The one host-name check: every setting and option uses it. */
+export function hostProblem(host: string): string | undefined {
+  return segmentProblem('host', host);
 }
 
 /** A vhost id that parseKey would not read back must never become a key. */

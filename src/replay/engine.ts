@@ -5,145 +5,34 @@
  * the agent did and which protocol invariants do not hold. No clock, no
  * sockets: the same inputs give the same report.
  */
-import { Controller, ViewFrame, describeIntent } from '../agent/controller';
+import { Controller } from '../agent/controller';
+import { ViewFrame, describeIntent } from '../agent/view';
 import { readConfiguration } from '../agent/host-state';
 import type { PortIntent } from '../plan/desired';
 import { intentOf } from '../agent/intent';
 import { Logger, silentLogger } from '../log';
-import type { VhostObserved } from '../plan/observed';
 import { keys } from '../protocol/keys';
 import { HttpRequest, describeCommand, toRequest } from '../sppctl/commands';
 import { SppCtlClient, inProcessTransport } from '../sppctl/client';
 import { createEmulator } from '../sppctl/emulator';
-import type { VfStatus, VlanSetting } from '../sppctl/wire';
+import type { VfStatus } from '../sppctl/wire';
 import { groupHostViews } from '../setup/view';
 import { InputError, ReplayInput, inputSize } from './input';
-import { Violation, checkHost, checkInvariants } from './invariants';
+import { checkHost, checkInvariants } from './invariants';
 import { KeySpace, KeySpaceWriter } from './keyspace';
-import { commandsForStatus } from './observed';
+import { commandsForStatus } from './vf-status-input';
 import { HostStep, RecordedSppCtl, planSteps } from './steps';
 import { hostWeight, replayInWorkers, shareHosts, workerScript } from './pool';
+import { HostJob, HostReport, NicReport, PortReport, ReplayOptions, ReplayReport, StepReport, WorkerReplayOptions, describeObserved } from './report';
+import { compareRequests, requestText } from './request-diff';
 import { availableParallelism } from 'node:os';
 import { SimulatedClock } from 'xstate';
-
-export interface ReplayOptions {
-  /** Only this host (default: every host found in the inputs). */
-  readonly host?: string;
-  /** vf id -> status the emulated vfs start in (default: empty, as after a reboot). Needs exactly one host. */
-  readonly observed?: ReadonlyMap<number, VfStatus>;
-  /** Stop after the last step at or below this revision. */
-  readonly untilRevision?: number;
-  /** Keep the controller's view after every step (the visualizer's slider). */
-  readonly frames?: boolean;
-  /** Keep a trace per step: agent writes, spp-ctl commands, machine transitions. */
-  readonly step?: boolean;
-  /** Called after every step of every host. */
-  readonly onProgress?: (done: number, total: number) => void;
-  /** Hosts replayed at once in each thread (default 16). Does not change the report. */
-  readonly concurrency?: number;
-  /**
-   * Threads to replay on, this one included: hosts are shared out to this
-   * thread and jobs - 1 worker threads; 1 replays in this thread only. Default:
-   * os.availableParallelism(), but one thread per 10,000 keys and steps at
-   * most (a worker's start-up costs about a second of CPU). Does not change the
-   * report. A `logger` forces 1 (it cannot cross a thread); with workers,
-   * onProgress is called as their counts arrive (`done` may jump by several steps).
-   */
-  readonly jobs?: number;
-  /** The controllers' logger (default silent). */
-  readonly logger?: Logger;
-  /** Where options.observed was read (a live spp-ctl's URL), for the report. */
-  readonly observedFrom?: string;
-  /** HostSession.step returns what each step caused, without keeping it (--follow prints it as it happens). */
-  readonly traceSteps?: boolean;
-  /** Keep every mutating spp-ctl request of each host (HostReport.requests). */
-  readonly requests?: boolean;
-  /** Replay as an agent run with --unplug-resets-vlan (an event log's start entry sets it for its host). */
-  readonly unplugResetsVlan?: boolean;
-}
-
-export interface InputSummary {
-  readonly source: string;
-  readonly format: ReplayInput['format'];
-  /** Keys of a snapshot, entries of an event log, listed keys and events of etcd history. */
-  readonly size: number;
-  /** etcd history: the keys as of this revision, then `events` changes up to `lastRevision`. */
-  readonly history?: { readonly listRevision: number; readonly keys: number; readonly events: number; readonly lastRevision: number };
-}
-
-export interface NicReport {
-  readonly secId: number;
-  readonly pciAddress: string;
-  readonly physicalNetwork: string;
-  readonly vhostIds: readonly number[];
-  readonly state: string;
-  readonly lastError?: string;
-}
-
-export interface PortReport {
-  readonly portId: string;
-  /**
-   * Final port machine state; `removed` for a port whose keys the replay saw
-   * deleted, `no machine` for one whose keys give the agent nothing to do.
-   */
-  readonly state: string;
-  readonly vhostId?: number;
-  readonly desired: string;
-  readonly observed?: string;
-  readonly lastError?: string;
-}
-
-export interface StepReport {
-  readonly revision: number;
-  readonly label: string;
-  /** What the step caused, in order: agent writes, spp-ctl commands, NIC and port transitions. */
-  readonly trace: readonly string[];
-}
-
-export interface RecordedComparison {
-  readonly recorded: number;
-  readonly replayed: number;
-  /** Empty when the replay sent exactly what the agent sent. */
-  readonly differences: readonly string[];
-}
-
-export interface HostReport {
-  readonly host: string;
-  readonly revision: number;
-  readonly steps: number;
-  readonly configuration: 'missing' | 'invalid' | 'valid';
-  readonly configurationErrors: readonly string[];
-  readonly nics: readonly NicReport[];
-  readonly ports: readonly PortReport[];
-  /** spp-ctl commands in the order the agent sent them (spp_vf text form). */
-  readonly commands: readonly string[];
-  /** With options.requests: the same commands as HTTP requests (requestText form). */
-  readonly requests?: readonly string[];
-  /** Event logs only: the replay's requests against the recorded ones. */
-  readonly recorded?: RecordedComparison;
-  readonly invariants: readonly Violation[];
-  readonly trace?: readonly StepReport[];
-  readonly frames?: readonly ViewFrame[];
-}
-
-export interface ReplayReport {
-  readonly inputs: readonly InputSummary[];
-  /** How the spp-ctl side was emulated. */
-  readonly observed: string;
-  readonly hosts: readonly HostReport[];
-  /** Invariants of keys that belong to no host. */
-  readonly invariants: readonly Violation[];
-  /** Every invariant holds. */
-  readonly ok: boolean;
-}
 
 /** setTimeout's ceiling: a longer delay would fire at once. */
 const NEVER_MS = 2 ** 31 - 1;
 const SETTLE_ROUNDS = 10_000;
 /** Keys + steps per thread below which another thread costs more than it saves (docs/performance.md). */
 const WEIGHT_PER_THREAD = 10_000;
-/** Port machine states in which a run is still going on. */
-const RUNNING_PORT = /^(evaluating|plugging|unplugging)/;
 
 export async function replay(inputs: readonly ReplayInput[], options: ReplayOptions = {}): Promise<ReplayReport> {
   const jobs = options.jobs ?? availableParallelism();
@@ -226,16 +115,6 @@ export function assembleReport(inputs: readonly ReplayInput[], hosts: readonly H
     ok: invariants.length === 0 && hosts.every((h) => h.invariants.length === 0),
   };
 }
-
-/** One host's share of the replay: its steps (already cut at untilRevision) and what its event log recorded. */
-export interface HostJob {
-  readonly host: string;
-  readonly steps: readonly HostStep[];
-  readonly recorded?: RecordedSppCtl;
-}
-
-/** The options a worker thread can take: plain data, no callbacks. */
-export type WorkerReplayOptions = Pick<ReplayOptions, 'observed' | 'untilRevision' | 'frames' | 'step' | 'concurrency' | 'requests' | 'unplugResetsVlan'>;
 
 function workerOptions(o: ReplayOptions): WorkerReplayOptions {
   const { observed, untilRevision, frames, step, concurrency, requests, unplugResetsVlan } = o;
@@ -350,9 +229,6 @@ export async function openHost(
   let trace: string[] = [];
   let tracing = options.step === true || options.traceSteps === true;
   const lastSeen = new Map<string, { state: string; revision: number }>();
-  // ports mid-run, kept apart from lastSeen: a long history has seen thousands of ports
-  const runningPorts = new Set<string>();
-  const nicStates = new Map<number, string>();
   let stepCount = 0;
   const controller = new Controller({
     host,
@@ -374,27 +250,19 @@ export async function openHost(
     },
     onHistory: (portId, entry) => {
       lastSeen.set(portId, { state: entry.state, revision: entry.revision });
-      if (RUNNING_PORT.test(entry.state)) runningPorts.add(portId);
-      else runningPorts.delete(portId);
       if (tracing && !entry.commands) trace.push(`port ${portId}: ${entry.what}${entry.error ? ` (${entry.error})` : ''}`);
     },
     onNicState: (secId, state, lastError) => {
-      nicStates.set(secId, state);
       if (tracing) trace.push(`nic vf ${secId}: ${state}${lastError ? ` (${lastError})` : ''}`);
     },
   });
   // Everything the agent does here is promise work (the emulator has no latency
-  // and no poll interval), so a turn of the event loop lets it run; the hooks
-  // tell whether a machine is still mid-run; controller.idle() then confirms it settled.
-  const busy = (): boolean => {
-    if (runningPorts.size > 0) return true;
-    for (const s of nicStates.values()) if (s === 'waitingForVf' || s === 'building') return true;
-    return false;
-  };
+  // and no poll interval), so a turn of the event loop lets it run while the
+  // controller is busy (the daemon's own test); controller.idle() then confirms it settled.
   let written = 0;
   const settle = async (): Promise<void> => {
     for (let round = 0; ; round++) {
-      for (let turns = 0; turns < 100 && (turns === 0 || busy()); turns++) await new Promise((r) => setImmediate(r));
+      for (let turns = 0; turns < 100 && (turns === 0 || controller.busy()); turns++) await new Promise((r) => setImmediate(r));
       await controller.idle(600_000);
       if (tracing) {
         for (const w of writer.log.slice(written)) trace.push(`agent: ${w.what}${w.events.length > 0 ? ` (revision ${w.events[0]!.revision})` : ''}`);
@@ -498,78 +366,4 @@ function vhostOf(intent: PortIntent): { vhostId?: number } {
   if (intent.kind === 'plug') return { vhostId: intent.place.vhostId };
   if (intent.kind === 'unplug' && intent.place) return { vhostId: intent.place.vhostId };
   return {};
-}
-
-function describeVlan(what: string, v: VlanSetting | undefined): string {
-  if (v === undefined) return `${what} not attached`;
-  return v.operation === 'none' ? '' : `${what} ${v.operation === 'add' ? `add_vlantag ${v.id}` : 'del_vlantag'}`;
-}
-
-/** What spp_vf holds for the port's vhost after the agent's last run. */
-export function describeObserved(o: VhostObserved): string {
-  const parts = [o.rule ? `classifier mac ${o.rule.mac}${o.rule.vlan !== undefined ? ` vlan ${o.rule.vlan}` : ''}` : 'no classifier entry'];
-  for (const [what, v] of [['vhost rx', o.fromVm], ['ring tx', o.toVm]] as const) {
-    const d = describeVlan(what, v);
-    if (d) parts.push(d);
-  }
-  return parts.join(', ');
-}
-
-function canonical(v: unknown): unknown {
-  if (Array.isArray(v)) return v.map(canonical);
-  if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, x]) => [k, canonical(x)]));
-  return v;
-}
-
-export function requestText(r: HttpRequest): string {
-  return `${r.method} ${r.path}${r.body !== undefined ? ` ${JSON.stringify(canonical(r.body))}` : ''}`;
-}
-
-/**
- * The recorded and the replayed requests, vf by vf (each vf's commands are
- * ordered; how two vfs' commands interleave depends on timing, not on the
- * agent's decisions), as a line diff (longest common subsequence).
- */
-export function compareRequests(recorded: readonly HttpRequest[], replayed: readonly HttpRequest[]): RecordedComparison {
-  const byVf = (list: readonly HttpRequest[]): Map<string, string[]> => {
-    const out = new Map<string, string[]>();
-    for (const r of list) {
-      const vf = /^\/v1\/vfs\/([^/]+)/.exec(r.path)?.[1] ?? '?';
-      out.set(vf, [...(out.get(vf) ?? []), requestText(r)]);
-    }
-    return out;
-  };
-  const a = byVf(recorded);
-  const b = byVf(replayed);
-  const vfs = [...new Set([...a.keys(), ...b.keys()])].sort((x, y) => Number(x) - Number(y) || (x < y ? -1 : 1));
-  const differences = vfs.flatMap((vf) => diffLines(a.get(vf) ?? [], b.get(vf) ?? []).map((d) => `vf ${vf} ${d}`));
-  return { recorded: recorded.length, replayed: replayed.length, differences };
-}
-
-function diffLines(a: readonly string[], b: readonly string[]): string[] {
-  const differences: string[] = [];
-  if (a.length * b.length > 25_000_000) {
-    // too long for a full diff: compare position by position
-    for (let i = 0; i < Math.max(a.length, b.length); i++) {
-      if (a[i] !== b[i]) differences.push(`#${i + 1}: recorded ${a[i] ?? '(nothing)'}, replay ${b[i] ?? '(nothing)'}`);
-    }
-    return differences;
-  }
-  const lcs: number[][] = Array.from({ length: a.length + 1 }, () => new Array<number>(b.length + 1).fill(0));
-  for (let i = a.length - 1; i >= 0; i--) for (let j = b.length - 1; j >= 0; j--) lcs[i]![j] = a[i] === b[j] ? lcs[i + 1]![j + 1]! + 1 : Math.max(lcs[i + 1]![j]!, lcs[i]![j + 1]!);
-  let i = 0;
-  let j = 0;
-  while (i < a.length || j < b.length) {
-    if (i < a.length && j < b.length && a[i] === b[j]) {
-      i++;
-      j++;
-    } else if (j < b.length && (i >= a.length || lcs[i]![j + 1]! >= lcs[i + 1]![j]!)) {
-      differences.push(`replay only (#${j + 1}): ${b[j]}`);
-      j++;
-    } else {
-      differences.push(`recorded only (#${i + 1}): ${a[i]}`);
-      i++;
-    }
-  }
-  return differences;
 }

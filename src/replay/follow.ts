@@ -5,7 +5,8 @@
  * by step, without anything being sent anywhere.
  */
 import { silentLogger } from '../log';
-import { HostReport, HostSession, ReplayOptions, ReplayReport, StepReport, assembleReport, openHost } from './engine';
+import { HostSession, assembleReport, openHost } from './engine';
+import type { HostReport, ReplayOptions, ReplayReport, StepReport } from './report';
 import { HistoryEvent, ReplayInput } from './input';
 import { HostStep, agentHosts, eventSteps, ownerHost, planSteps } from './steps';
 

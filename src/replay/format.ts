@@ -4,7 +4,7 @@
  * and the invariants that do not hold. No timestamps: the same report always
  * prints the same bytes.
  */
-import type { HostReport, ReplayReport, StepReport } from './engine';
+import type { HostReport, ReplayReport, StepReport } from './report';
 import type { Violation } from './invariants';
 
 export function formatReport(report: ReplayReport, opts: { step?: boolean } = {}): string {

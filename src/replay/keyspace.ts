@@ -1,14 +1,13 @@
 /**
  * The replay's stand-in for etcd: one host's keys in memory, and the agent's
- * conditional writes applied to them with the same guards as the etcd3
- * transactions of src/agent/etcd-writer.ts. Each successful write becomes a
+ * conditional writes (src/agent/etcd-writes.ts, the very transactions
+ * src/agent/etcd-writer.ts sends to etcd) applied to them. Each successful write becomes a
  * watch event with the next revision, queued for the replay to feed back to
  * the controller, so the replay sees the consequences of its own writes.
  */
 import type { KeyEvent, StoredValue } from '../etcd/events';
-import type { EtcdWriter, PortStatusWrite } from '../agent/ports';
-import { FREE_VHOST } from '../protocol/codecs';
-import { keys } from '../protocol/keys';
+import type { EtcdWriter, PortStatusWrite } from '../agent/io';
+import { AgentWriteSpec, Condition, WriteOp, cleanupWrite, portStatusWrite } from '../agent/etcd-writes';
 
 export class KeySpace {
   private readonly kv = new Map<string, StoredValue>();
@@ -60,36 +59,37 @@ export class KeySpaceWriter implements EtcdWriter {
   constructor(private readonly space: KeySpace) {}
 
   async putPortStatus(w: PortStatusWrite): Promise<boolean> {
-    const action = this.space.get(keys.action(w.host, w.portId));
-    const holds = w.whileAction === 'plug' ? action === 'plug' : action !== undefined;
-    if (!holds) {
-      this.log.push({ what: `port_status ${JSON.stringify(w.value)} not written: action is ${action ?? 'absent'}`, events: [] });
-      return false;
-    }
-    const key = keys.portStatus(w.host, w.portId);
-    this.commit(`put ${key} = ${w.value}`, [{ type: 'put', key, value: w.value }]);
-    return true;
+    return this.run(portStatusWrite(w));
   }
 
   async cleanupPort(host: string, portId: string, vhostKey: string | undefined): Promise<boolean> {
-    const action = keys.action(host, portId);
-    if (this.space.get(action) !== 'unplug') {
-      this.log.push({ what: `unplug cleanup of ${portId} not written: action is ${this.space.get(action) ?? 'absent'}`, events: [] });
+    return this.run(cleanupWrite(host, portId, vhostKey));
+  }
+
+  /** The first transaction whose conditions hold is committed, as etcd would; none: a line saying why. */
+  private run(spec: AgentWriteSpec): boolean {
+    const txn = spec.transactions.find((t) => t.when.every((c) => this.holds(c)));
+    if (!txn) {
+      const action = spec.transactions[0]!.when[0].key;
+      this.log.push({ what: `${spec.label} not written: action is ${this.space.get(action) ?? 'absent'}`, events: [] });
       return false;
     }
-    const ops: Array<{ type: 'put'; key: string; value: string } | { type: 'delete'; key: string }> = [];
-    if (vhostKey !== undefined && this.space.get(vhostKey) === portId) ops.push({ type: 'put', key: vhostKey, value: FREE_VHOST });
-    for (const key of [keys.bindPort(host, portId), action, keys.portStatus(host, portId)]) {
-      if (this.space.get(key) !== undefined) ops.push({ type: 'delete', key });
-    }
-    this.commit(`unplug cleanup of ${portId}: ${ops.map((op) => (op.type === 'put' ? `put ${op.key} = ${op.value}` : `delete ${op.key}`)).join(', ')}`, ops);
+    // etcd sends no event for the delete of a key that is not there
+    const ops = txn.then.filter((op) => op.type === 'put' || this.space.get(op.key) !== undefined);
+    const text = ops.map((op) => (op.type === 'put' ? `put ${op.key} = ${op.value}` : `delete ${op.key}`)).join(', ');
+    this.commit(spec.labelled ? `${spec.label}: ${text}` : text, ops);
     return true;
   }
 
+  private holds(c: Condition): boolean {
+    const value = this.space.get(c.key);
+    return c.is === 'equal' ? value === c.value : value !== undefined;
+  }
+
   /** One transaction: every key gets the same new revision, as in etcd. */
-  private commit(what: string, ops: ReadonlyArray<{ type: 'put'; key: string; value: string } | { type: 'delete'; key: string }>): void {
+  private commit(what: string, ops: readonly WriteOp[]): void {
     const revision = this.space.revision + 1;
-    const events: KeyEvent[] = ops.map((op) => (op.type === 'put' ? { ...op, revision } : { ...op, revision }));
+    const events: KeyEvent[] = ops.map((op) => ({ ...op, revision }));
     for (const ev of events) this.space.apply(ev);
     this.space.revision = revision;
     this.pending.push(...events);

@@ -9,7 +9,7 @@
 import { Worker } from 'node:worker_threads';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import type { HostJob, HostReport, WorkerReplayOptions } from './engine';
+import type { HostJob, HostReport, WorkerReplayOptions } from './report';
 import { InputError } from './input';
 
 /** From the main thread to a worker: its hosts, in the order to replay them. */

@@ -9,7 +9,7 @@ import { readConfiguration } from '../agent/host-state';
 import { keys } from '../protocol/keys';
 import type { VfStatus } from '../sppctl/wire';
 import { InputError } from './input';
-import { decodeVfStatus } from './observed';
+import { decodeVfStatus } from './vf-status-input';
 
 const TIMEOUT_MS = 10_000;
 

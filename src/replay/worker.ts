@@ -4,7 +4,8 @@
  */
 import { parentPort } from 'node:worker_threads';
 import { silentLogger } from '../log';
-import { HostReport, replayHosts } from './engine';
+import { replayHosts } from './engine';
+import type { HostReport } from './report';
 import { InputError } from './input';
 import type { WorkerMessage, WorkerRequest } from './pool';
 

@@ -3,7 +3,7 @@
  * notion of "the same", so the page highlights exactly what the next plan
  * would change. Pure.
  */
-import type { ControllerView, PortView } from '../agent/controller';
+import type { ControllerView, PortView } from '../agent/view';
 import { sameRule, sameVlan } from '../plan/observed';
 import { FREE_KEEP_TAGS, FreeVhost, freeVhost, vlanSettingsFor } from '../plan/planner';
 import type { VlanSetting } from '../sppctl/wire';

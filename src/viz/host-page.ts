@@ -3,7 +3,7 @@
  * page words nothing itself: the controller's view with the comparison of
  * every port, the ports list rows and one drawing per spp_vf. Pure.
  */
-import type { ControllerView } from '../agent/controller';
+import type { ControllerView } from '../agent/view';
 import type { StoredValue } from '../etcd/events';
 import { explainPorts } from '../explain/explain';
 import { PageView, pageView } from './compare';

@@ -4,7 +4,7 @@
  * state, the path of states taken, the timeline, and why the port is not up
  * as far as the view knows. Pure: the page only lays these out.
  */
-import type { ControllerView, HistoryEntry, NicView, PortView } from '../agent/controller';
+import type { ControllerView, HistoryEntry, NicView, PortView } from '../agent/view';
 import type { PortIntent } from '../plan/desired';
 import type { CompareRow } from './compare';
 import type { Explanation } from '../explain/explain';
@@ -59,7 +59,8 @@ export function phaseOf(port: Pick<PortView, 'state' | 'intent'>): Phase {
   return 'plugging';
 }
 
-export function describeIntent(i: PortIntent): string {
+/** The intent as the page words it (with its spp_vf); the history and the replay report use agent/view.ts describeIntent. */
+function intentWords(i: PortIntent): string {
   switch (i.kind) {
     case 'idle':
       return `idle (${i.note})`;
@@ -140,7 +141,7 @@ export function portRow(port: PortView, nic: NicView | undefined, compare: reado
     state: port.state,
     phase,
     attention: phase === 'failed' || phase === 'plugging' || phase === 'unplugging',
-    intentText: describeIntent(port.intent),
+    intentText: intentWords(port.intent),
     ...(place ?? {}),
     ...(since !== undefined ? { since, ageMs: Math.max(0, now - since) } : {}),
     ...(port.lastError ? { lastError: port.lastError } : {}),

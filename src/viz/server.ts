@@ -10,11 +10,11 @@ import { access, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { Observable, Subscription } from 'rxjs';
-import type { ControllerView, ViewFrame } from '../agent/controller';
+import type { ControllerView, ViewFrame } from '../agent/view';
 import type { ClusterView, ClusterWatch } from './cluster';
 import { HostKeys, HostPage, hostPage } from './host-page';
 import { agentMachineGraphs } from './machine-graph';
-import { layoutGraph } from './layout';
+import { layoutGraph } from './graph-layout';
 
 export type VizSource =
   | {

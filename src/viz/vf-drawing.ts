@@ -8,7 +8,7 @@
  * width the sizes here assume, so no text leaves its box and boxes never
  * share space.
  */
-import type { NicView, VhostClaim } from '../agent/controller';
+import type { NicView, VhostClaim } from '../agent/view';
 import { componentNames, portNames } from '../protocol/layout';
 import type { ClassifierEntry, PortAttachment, RunningComponent, VlanSetting } from '../sppctl/wire';
 import type { CompareRow } from './compare';

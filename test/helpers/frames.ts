@@ -5,8 +5,9 @@
  * the controller makes are echoed back as the watch events etcd would send.
  */
 import { Writable } from 'node:stream';
-import { Controller, ViewFrame } from '../../src/agent/controller';
-import type { EtcdWriter, PortStatusWrite } from '../../src/agent/ports';
+import { Controller } from '../../src/agent/controller';
+import type { ViewFrame } from '../../src/agent/view';
+import type { EtcdWriter, PortStatusWrite } from '../../src/agent/io';
 import type { ListWatchEvent } from '../../src/etcd/listwatch';
 import type { KeyEvent } from '../../src/etcd/events';
 import { createLogger } from '../../src/log';

@@ -14,7 +14,7 @@ import type { ServerOptions } from '../../src/sppctl/emulator/server';
 import { SppCtlClient, httpTransport } from '../../src/sppctl/client';
 import { parseMappings } from '../../src/protocol/mappings';
 import type { HostConfiguration } from '../../src/protocol/codecs';
-import { AgentHandle, startAgent } from '../../src/agent/daemon';
+import { AgentUiHandle as AgentHandle, startAgentWithUi } from '../../src/viz/agent-ui';
 import { AgentSettings, resolveSettings, RawSettings } from '../../src/agent/settings';
 import { createLogger } from '../../src/log';
 import { buildHost } from '../../src/setup/build';
@@ -81,7 +81,7 @@ export class System {
     });
     const logger = createLogger({ level: 'debug', format: 'json', stream });
     const sppctl = new SppCtlClient(httpTransport(this.sim.url, { timeoutMs: settings.sppCtlTimeoutMs }));
-    this.agent = startAgent(settings, { logger, sppctl });
+    this.agent = startAgentWithUi(settings, { logger, sppctl });
     return this.agent;
   }
 

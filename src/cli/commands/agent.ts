@@ -1,5 +1,5 @@
 import { createLogger } from '../../log';
-import { startAgent } from '../../agent/daemon';
+import { startAgentWithUi } from '../../viz/agent-ui';
 import { RawSettings, fromEnv, fromIniFile, resolveSettings } from '../../agent/settings';
 import { Recorder, recordExchanges } from '../../agent/recorder';
 import { SppCtlClient, httpTransport } from '../../sppctl/client';
@@ -93,7 +93,7 @@ export const agentCommand: CliCommand = {
       ...(recorder ? { onExchange: recordExchanges(recorder) } : {}),
     });
     let fatal: ((reason: string) => void) | undefined;
-    const handle = startAgent(settings, { logger, sppctl, ...(recorder ? { recorder } : {}), onFatal: (reason) => fatal?.(reason) });
+    const handle = startAgentWithUi(settings, { logger, sppctl, ...(recorder ? { recorder } : {}), onFatal: (reason) => fatal?.(reason) });
     return new Promise<number>((resolve) => {
       fatal = (reason) => {
         io.err(`spp agent: ${reason}`);

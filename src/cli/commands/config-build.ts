@@ -1,7 +1,7 @@
 import { formatMappings, parseMappings } from '../../protocol/mappings';
 import { buildHost } from '../../setup/build';
 import { SetupConflict, SetupRefused } from '../../setup/errors';
-import { CliCommand, UsageError, str } from '../framework';
+import { checkHost, CliCommand, str, UsageError } from '../framework';
 import { etcdOptions } from '../etcd-options';
 import { withEtcdClient } from './etcd-session';
 
@@ -35,8 +35,7 @@ export const configBuild: CliCommand = {
     ...etcdOptions,
   },
   async run(values, _positionals, io) {
-    const host = str(values, 'host', true);
-    if (host.includes('/')) throw new UsageError(`--host ${JSON.stringify(host)} must not contain '/'`);
+    const host = checkHost(str(values, 'host', true));
     const mappings = str(values, 'mappings') ?? (io.env.DPDK_PORT_MAPPINGS || undefined);
     if (mappings === undefined) throw new UsageError('--mappings (or env DPDK_PORT_MAPPINGS) is required');
     const lenient = values['lenient-limits'] === true;

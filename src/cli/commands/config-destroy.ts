@@ -1,6 +1,6 @@
 import { destroyHost } from '../../setup/destroy';
 import { SetupConflict, SetupRefused } from '../../setup/errors';
-import { CliCommand, UsageError, str } from '../framework';
+import { checkHost, CliCommand, str } from '../framework';
 import { etcdOptions } from '../etcd-options';
 import { withEtcdClient } from './etcd-session';
 
@@ -25,8 +25,7 @@ export const configDestroy: CliCommand = {
     ...etcdOptions,
   },
   async run(values, _positionals, io) {
-    const host = str(values, 'host', true);
-    if (host.includes('/')) throw new UsageError(`--host ${JSON.stringify(host)} must not contain '/'`);
+    const host = checkHost(str(values, 'host', true));
     return withEtcdClient(this, values, io, async (client) => {
       try {
         const r = await destroyHost(client, host, { force: values.force === true });

@@ -1,9 +1,9 @@
 import { keys } from '../../protocol/keys';
 import { readHostView } from '../../setup/view';
-import { CliCommand, UsageError, choice, formatOption, str } from '../framework';
+import { checkHost, choice, CliCommand, formatOption, str } from '../framework';
 import { etcdOptions } from '../etcd-options';
 import { withEtcdClient } from './etcd-session';
-import { renderConfigShow } from './host-view-text';
+import { renderConfigShow } from '../../setup/view-text';
 
 export const configShow: CliCommand = {
   path: ['config', 'show'],
@@ -25,8 +25,7 @@ export const configShow: CliCommand = {
     ...etcdOptions,
   },
   async run(values, _positionals, io) {
-    const host = str(values, 'host', true);
-    if (host.includes('/')) throw new UsageError(`--host ${JSON.stringify(host)} must not contain '/'`);
+    const host = checkHost(str(values, 'host', true));
     const format = choice(values, 'format', ['text', 'json'] as const);
     return withEtcdClient(this, values, io, async (client) => {
       const view = (await readHostView(client, host)).hosts[0];

@@ -1,7 +1,7 @@
 import { applyRole, applyUser } from '../../setup/roles-apply';
 import { RoleSpec, agentRole, driverRole, etcdctlScript, setupRole } from '../../setup/roles';
 import { readSecretFile } from '../../etcd/connect-settings';
-import { CliCommand, UsageError, choice, formatOption, str } from '../framework';
+import { checkHost, choice, CliCommand, formatOption, str, UsageError } from '../framework';
 import { etcdOptions } from '../etcd-options';
 import { withEtcdClient } from './etcd-session';
 
@@ -12,7 +12,7 @@ function selectedRoles(values: Record<string, unknown>): RoleSpec[] {
   const hosts = (values.host as string[] | undefined) ?? [];
   const roles: RoleSpec[] = [];
   for (const host of hosts) {
-    if (host === '' || host.includes('/')) throw new UsageError(`--host ${JSON.stringify(host)} must be non-empty and contain no '/'`);
+    checkHost(host);
     roles.push(agentRole(host));
   }
   if (values.driver === true) roles.push(driverRole());

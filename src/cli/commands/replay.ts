@@ -4,11 +4,12 @@ import type { HistoryRead } from '../../replay/etcd-history';
 import { FollowReplay } from '../../replay/follow';
 import { untilSignal } from '../signals';
 import { OpenedSources, openSources, sourceOptions } from './replay-sources';
-import { ReplayOptions, replay } from '../../replay/engine';
+import { replay } from '../../replay/engine';
+import type { ReplayOptions } from '../../replay/report';
 import { formatFollowedStep, formatReport } from '../../replay/format';
-import { readObserved } from '../../replay/observed';
+import { readObserved } from '../../replay/vf-status-input';
 import { ProgressBar } from '../../replay/progress';
-import { CliCommand, Io, UsageError, choice, formatOption, int, str } from '../framework';
+import { checkHost, choice, CliCommand, formatOption, int, Io, str, UsageError } from '../framework';
 
 export const replayCommand: CliCommand = {
   path: ['replay'],
@@ -73,8 +74,7 @@ export const replayCommand: CliCommand = {
   },
   async run(values, positionals, io) {
     const format = choice(values, 'format', ['text', 'json'] as const);
-    const host = str(values, 'host');
-    if (host?.includes('/')) throw new UsageError(`--host ${JSON.stringify(host)} must not contain '/'`);
+    const host = checkHost(str(values, 'host'));
     const until = values['until-revision'] === undefined ? undefined : int(values, 'until-revision', 0, 0);
     const step = values['step'] === true;
     const follow = values['follow'] === true;

@@ -6,12 +6,14 @@ import { CliCommand, Io, UsageError, Values, int, num, str } from '../framework'
 import { coreMaskBits, parseMappings } from '../../protocol/mappings';
 import { LOG_LEVELS, LogLevel, createLogger } from '../../log';
 import { VfSpec, startEmulatorServer } from '../../sppctl/emulator';
+import { parseListen } from '../../listen';
 
-function parseListen(text: string): { host: string; port: number } {
-  const m = /^(.*):([0-9]+)$/.exec(text);
-  const port = m ? Number(m[2]) : NaN;
-  if (!m || m[1] === '' || port > 65535) throw new UsageError(`--listen must be HOST:PORT (e.g. 127.0.0.1:7777), got ${JSON.stringify(text)}`);
-  return { host: m[1]!.replace(/^\[(.*)\]$/, '$1'), port };
+function listenOf(text: string): { host: string; port: number } {
+  try {
+    return parseListen(text, '--listen');
+  } catch {
+    throw new UsageError(`--listen must be HOST:PORT (e.g. 127.0.0.1:7777), got ${JSON.stringify(text)}`);
+  }
 }
 
 function list(values: Values, name: string): string[] {
@@ -75,7 +77,7 @@ export const simCommand: CliCommand = {
   },
   async run(values: Values, positionals: string[], io: Io): Promise<number> {
     if (positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])}`);
-    const listen = parseListen(str(values, 'listen') ?? '127.0.0.1:7777');
+    const listen = listenOf(str(values, 'listen') ?? '127.0.0.1:7777');
     const mappingsText = str(values, 'mappings') ?? io.env.DPDK_PORT_MAPPINGS;
     const vfArgs = list(values, 'vf');
     if (vfArgs.length > 0 && str(values, 'mappings')) throw new UsageError('give either --mappings or --vf, not both');

@@ -1,8 +1,8 @@
 import { readHostView } from '../../setup/view';
-import { CliCommand, UsageError, choice, formatOption, str } from '../framework';
+import { checkHost, choice, CliCommand, formatOption, str } from '../framework';
 import { etcdOptions } from '../etcd-options';
 import { withEtcdClient } from './etcd-session';
-import { renderStatus } from './host-view-text';
+import { renderStatus } from '../../setup/view-text';
 
 export const status: CliCommand = {
   path: ['status'],
@@ -25,8 +25,7 @@ export const status: CliCommand = {
     ...etcdOptions,
   },
   async run(values, _positionals, io) {
-    const host = str(values, 'host');
-    if (host?.includes('/')) throw new UsageError(`--host ${JSON.stringify(host)} must not contain '/'`);
+    const host = checkHost(str(values, 'host'));
     const format = choice(values, 'format', ['text', 'json'] as const);
     return withEtcdClient(this, values, io, async (client) => {
       const view = await readHostView(client, host);

@@ -4,7 +4,7 @@
  */
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { resolveSettings } from '../../agent/settings';
-import { parseListen } from '../../viz/listen';
+import { parseListen } from '../../listen';
 import { agentArgv, renderUnit } from '../../deploy/systemd-unit';
 import { CliCommand, OptionSpec, UsageError, parseCommandArgs, str } from '../framework';
 import { agentCommand } from './agent';

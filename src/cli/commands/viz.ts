@@ -1,5 +1,5 @@
 import { InputError, replay } from '../../replay';
-import { parseListen } from '../../viz/listen';
+import { parseListen } from '../../listen';
 import { startVizServer } from '../../viz/server';
 import { CliCommand, UsageError, str } from '../framework';
 import { OpenedSources, openSources, sourceOptions } from './replay-sources';

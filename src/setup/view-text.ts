@@ -2,9 +2,9 @@
  * Text renderings of the host view for `spp config show` and `spp status`.
  * Pure: a view in, text out.
  */
-import { formatMappings } from '../../protocol/mappings';
-import { HostView, PortView, SppView, StrayKey, VhostView, describeBinding } from '../../setup/view';
-import { renderFields, renderList, renderTable } from '../table';
+import { formatMappings } from '../protocol/mappings';
+import { HostView, PortView, SppView, StrayKey, VhostView, describeBinding } from './view';
+import { renderFields, renderList, renderTable } from './table';
 
 /** [2,3,4,7] -> "2-4,7". */
 export function compactRanges(ns: readonly number[]): string {

@@ -1,4 +1,4 @@
-/** The visualizer's listen address, as `--ui` / SPP_UI give it. */
+/** A listen address of one of spp's servers (the visualizer's --ui, `spp viz --listen`, `spp sim --listen`). */
 
 /** Parses `HOST:PORT`, `[v6]:PORT` or a bare `PORT` (loopback, the default: the page shows every port's state). */
 export function parseListen(value: string, what = '--ui'): { host: string; port: number } {

@@ -1,0 +1,62 @@
+/**
+ * The agent's etcd writes, as data: each is a list of transactions tried in
+ * order (the first whose conditions hold is committed). Two interpreters run
+ * them: src/agent/etcd-writer.ts over etcd3, and the replay's key space
+ * (src/replay/keyspace.ts), so the conditions are written once.
+ */
+import { FREE_VHOST } from '../protocol/codecs';
+import { keys } from '../protocol/keys';
+import type { PortStatusWrite } from './io';
+
+export type Condition =
+  | { readonly key: string; readonly is: 'equal'; readonly value: string }
+  | { readonly key: string; readonly is: 'present' };
+
+export type WriteOp = { readonly type: 'put'; readonly key: string; readonly value: string } | { readonly type: 'delete'; readonly key: string };
+
+export interface Transaction {
+  /** All must hold (etcd: compare); the first names the action key, whose value explains a write not made. */
+  readonly when: readonly [Condition, ...Condition[]];
+  readonly then: readonly WriteOp[];
+  /** What a refused write names (etcd's own message names neither key nor user). */
+  readonly refused: string;
+}
+
+export interface AgentWriteSpec {
+  /** Tried in order: the first whose conditions hold is committed; none: nothing is written. */
+  readonly transactions: readonly Transaction[];
+  /** How the replay names the write (`port_status "up"`, `unplug cleanup of P`). */
+  readonly label: string;
+  /** The replay's line for a committed write lists its ops after the label (false: the ops alone). */
+  readonly labelled: boolean;
+}
+
+/** port_status <- value, while the action is plug ('plug') or exists at all ('any'). */
+export function portStatusWrite(w: PortStatusWrite): AgentWriteSpec {
+  const action = keys.action(w.host, w.portId);
+  const key = keys.portStatus(w.host, w.portId);
+  const when: Condition = w.whileAction === 'plug' ? { key: action, is: 'equal', value: 'plug' } : { key: action, is: 'present' };
+  return { transactions: [{ when: [when], then: [{ type: 'put', key, value: w.value }], refused: key }], label: `port_status ${JSON.stringify(w.value)}`, labelled: false };
+}
+
+/**
+ * The unplug cleanup, in ONE transaction, while the action is still
+ * `unplug` (a driver that flipped it back to plug meanwhile keeps its keys):
+ * the vhost key back to free if it names the port, and the port's keys
+ * deleted. A vhost that is not (or no longer) the port's is left alone.
+ */
+export function cleanupWrite(host: string, portId: string, vhostKey: string | undefined): AgentWriteSpec {
+  const action = keys.action(host, portId);
+  const stillUnplug: Condition = { key: action, is: 'equal', value: 'unplug' };
+  const deletes: WriteOp[] = [keys.bindPort(host, portId), action, keys.portStatus(host, portId)].map((key) => ({ type: 'delete', key }));
+  const keysOnly: Transaction = { when: [stillUnplug], then: deletes, refused: `the keys of port ${portId}` };
+  const withVhost: Transaction | undefined =
+    vhostKey === undefined
+      ? undefined
+      : {
+          when: [stillUnplug, { key: vhostKey, is: 'equal', value: portId }],
+          then: [{ type: 'put', key: vhostKey, value: FREE_VHOST }, ...deletes],
+          refused: `${vhostKey} and the keys of port ${portId}`,
+        };
+  return { transactions: withVhost ? [withVhost, keysOnly] : [keysOnly], label: `unplug cleanup of ${portId}`, labelled: true };
+}

@@ -1,0 +1,144 @@
+/**
+ * What the controller's parts share for one host: the options, the etcd
+ * cache, the running port and NIC machines and the bookkeeping between them.
+ * The parts (config/port sync, NIC lifecycle, plug/unplug effects, idle
+ * detection) each hold this one object; none reaches another through a
+ * global.
+ */
+import type { Actor, ActorOptions, AnyActorLogic } from 'xstate';
+import { Subject } from 'rxjs';
+import type { PortMachine, PortTimers } from '../../machines/port';
+import type { NicMachine } from '../../machines/nic';
+import { stateName } from '../../machines/state-name';
+import type { Logger } from '../log';
+import type { NicLayout } from '../protocol/layout';
+import type { PortIntent } from '../plan/desired';
+import { FreeVhost, freeVhost } from '../plan/planner';
+import type { SppCommand } from '../sppctl/commands';
+import { HostStore } from './host-state';
+import type { EtcdWriter, SppCtlApi } from './io';
+import { AgentObserver, NO_OBSERVER } from './observer';
+import { SppCtlGate } from './sppctl-gate';
+import type { HistoryEntry } from './view';
+import type { VfWorker } from './vf-worker';
+
+export interface ControllerOptions {
+  readonly host: string;
+  readonly sppctl: SppCtlApi;
+  readonly etcd: EtcdWriter;
+  readonly logger: Logger;
+  readonly portTimers?: PortTimers;
+  /** Periodic re-read of every vf status (default 30 s). */
+  readonly resyncIntervalMs?: number;
+  readonly nicBackoff?: { readonly baseMs: number; readonly maxMs: number };
+  /** Time source for history entries (injected so replays are deterministic). */
+  readonly now?: () => number;
+  /** Every spp-ctl command just before it is sent, with its spp_vf text form (describeCommand). */
+  readonly onCommand?: (cmd: SppCommand, text: string) => void;
+  /** Entries kept per port in its history. */
+  readonly historyLimit?: number;
+  /** Every port history entry as it is made (the replay's --step trace; ports vanish from view() once removed). */
+  readonly onHistory?: (portId: string, entry: HistoryEntry) => void;
+  /** Every NIC machine state change. */
+  readonly onNicState?: (secId: number, state: string, lastError?: string) => void;
+  /** The machines' timers (backoff, retry, resync); default the wall clock. The replay injects its own. */
+  readonly clock?: ActorOptions<AnyActorLogic>['clock'];
+  /** A free vhost's VLAN tags are reset as the original agent's unplug does (--unplug-resets-vlan); default: left for the next plug. */
+  readonly unplugResetsVlan?: boolean;
+  /** Port facts for the ops endpoint's metrics (src/ops/metrics.ts); default none. */
+  readonly observer?: AgentObserver;
+}
+
+export interface PortRuntime {
+  readonly portId: string;
+  readonly actor: Actor<PortMachine>;
+  /** The intent last delivered to the machine: a sync that derives an equal one sends nothing. */
+  lastIntent: PortIntent;
+  readonly history: HistoryEntry[];
+  /**
+   * The run that just ended logged its outcome (`port is up`, `port
+   * unplugged`): the transition it causes says the same, so it goes to debug.
+   */
+  outcomeLogged: 'up' | 'unplugged' | undefined;
+}
+
+export interface NicRuntime {
+  readonly layout: NicLayout;
+  readonly worker: VfWorker;
+  readonly actor: Actor<NicMachine>;
+  /** Set by a build that found the vf different from the cached view: ports must re-plan. */
+  changed: boolean;
+}
+
+export class HostRuntime {
+  readonly host: string;
+  readonly store: HostStore;
+  /** A notice whenever something visible changed (for the visualizer's live updates). */
+  readonly changes = new Subject<{ readonly portId?: string; readonly secId?: number }>();
+  /** The configuration the NICs were built from; undefined until one is valid. */
+  active: { readonly raw: string; readonly layout: readonly NicLayout[] } | undefined;
+  readonly nics = new Map<number, NicRuntime>();
+  readonly ports = new Map<string, PortRuntime>();
+  /** Ports whose machine is mid-run (idle detection reads it on every turn). */
+  readonly busyPorts = new Set<string>();
+  /** Ports whose `up` this process has put since it started. */
+  readonly announced = new Set<string>();
+  /** vhost id -> port that wants it plugged, as of the last sync. */
+  wanted = new Map<number, string>();
+  stopping = false;
+  /** Every spp-ctl request goes through it: closed by stop(). */
+  readonly sppctl: SppCtlGate;
+  /** Port runs (plug, unplug, error report) not finished yet: stop() lets them write what they learned. */
+  readonly runs = new Set<Promise<unknown>>();
+  readonly log: Logger;
+  readonly now: () => number;
+  /** What a vhost no port wants should carry. */
+  readonly free: FreeVhost;
+  /** Options given to createActor for every machine. */
+  readonly actorOptions: { clock?: ActorOptions<AnyActorLogic>['clock'] };
+  readonly observer: AgentObserver;
+
+  constructor(readonly opts: ControllerOptions) {
+    this.host = opts.host;
+    this.store = new HostStore(opts.host);
+    this.sppctl = new SppCtlGate(opts.sppctl);
+    this.free = freeVhost(opts.unplugResetsVlan === true);
+    this.log = opts.logger.child({ host: opts.host });
+    this.now = opts.now ?? Date.now;
+    this.actorOptions = opts.clock ? { clock: opts.clock } : {};
+    this.observer = opts.observer ?? NO_OBSERVER;
+  }
+
+  nicFor(secId: number): NicRuntime {
+    const nic = this.nics.get(secId);
+    if (!nic) throw new Error(`no NIC with spp_vf id ${secId} in the configuration`);
+    return nic;
+  }
+
+  /** Appends an entry to the port's history (kept to historyLimit) and hands it to onHistory. */
+  appendHistory(runtime: PortRuntime, revision: number, what: string, error?: string, commands?: readonly string[]): void {
+    const state = stateOf(runtime.actor);
+    const entry: HistoryEntry = { at: this.now(), revision, what, state, ...(error ? { error } : {}), ...(commands ? { commands } : {}) };
+    runtime.history.push(entry);
+    this.opts.onHistory?.(runtime.portId, entry);
+    const limit = this.opts.historyLimit ?? 100;
+    if (runtime.history.length > limit) runtime.history.splice(0, runtime.history.length - limit);
+  }
+
+  /** Keeps the run until it settles, so stop() can wait for it. */
+  track<T>(run: Promise<T>): Promise<T> {
+    this.runs.add(run);
+    const done = (): void => void this.runs.delete(run);
+    run.then(done, done);
+    return run;
+  }
+}
+
+/** The spp_vf a port's intent needs, if any. */
+export function secIdOf(intent: PortIntent): number | undefined {
+  return intent.kind === 'plug' || intent.kind === 'unplug' ? intent.place?.secId : undefined;
+}
+
+function stateOf(actor: Actor<PortMachine>): string {
+  return stateName(actor.getSnapshot().value);
+}

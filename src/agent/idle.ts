@@ -1,0 +1,67 @@
+/**
+ * When a host's machines have settled: no port plugging, unplugging or
+ * reporting, every NIC ready or retrying, no sync pending. The replay waits
+ * on it after every step, tests and `spp status` after every change.
+ */
+import { stateName } from '../../machines/state-name';
+import type { HostRuntime } from './host-runtime';
+
+const BUSY_PORT = /^(evaluating|plugging|unplugging|failed\.reporting$)/;
+const BUSY_NIC = /^(waitingForVf|building)$/;
+
+/** Whether a port machine in this state is mid-run. */
+export function portStateBusy(state: string): boolean {
+  return BUSY_PORT.test(state);
+}
+
+export class IdleWatch {
+  /** idle() callers waiting for the machines to settle (woken by state changes, not by polling). */
+  private waiters: Array<() => void> = [];
+  private checkQueued = false;
+
+  constructor(
+    private readonly rt: HostRuntime,
+    private readonly syncPending: () => boolean,
+  ) {}
+
+  busy(): boolean {
+    if (this.syncPending() || this.rt.busyPorts.size > 0) return true;
+    for (const n of this.rt.nics.values()) if (BUSY_NIC.test(stateName(n.actor.getSnapshot().value))) return true;
+    return false;
+  }
+
+  /**
+   * Called on every machine state change and after every sync: when idle()
+   * waits and nothing looks busy, checks again once the microtasks queued
+   * meanwhile have run (a state that is at rest for an instant, between a
+   * transition and the work it queued, does not count as settled).
+   */
+  check(): void {
+    if (this.waiters.length === 0 || this.checkQueued || this.busy()) return;
+    this.checkQueued = true;
+    setImmediate(() => {
+      this.checkQueued = false;
+      if (this.busy()) return;
+      const waiters = this.waiters;
+      this.waiters = [];
+      for (const w of waiters) w();
+    });
+  }
+
+  /** Resolves once nothing is busy; rejects after `timeoutMs`. */
+  async idle(timeoutMs: number): Promise<void> {
+    if (!this.busy()) return;
+    await new Promise<void>((resolve, reject) => {
+      const waiter = (): void => {
+        clearTimeout(timer);
+        resolve();
+      };
+      const timer = setTimeout(() => {
+        this.waiters = this.waiters.filter((w) => w !== waiter);
+        reject(new Error('controller still busy'));
+      }, timeoutMs);
+      this.waiters.push(waiter);
+      this.check();
+    });
+  }
+}

@@ -1,0 +1,210 @@
+/**
+ * The NIC machines of one host: one per spp_vf of the configuration, started
+ * again when the configuration changes. Their actors wait for spp-ctl to list
+ * the vf and build its layout; what they announce (ready or not) goes to the
+ * ports on the vf.
+ */
+import { createActor, fromPromise } from 'xstate';
+import { NicRunOutput, nicMachine } from '../../machines/nic';
+import { stateName } from '../../machines/state-name';
+import type { NicLayout } from '../protocol/layout';
+import type { PortIntent } from '../plan/desired';
+import { observeVhost } from '../plan/observed';
+import { VhostDesired, foreignComponents, planLayout, planVhost } from '../plan/planner';
+import { HostRuntime, NicRuntime, secIdOf } from './host-runtime';
+import { sppCtlFailure } from './io';
+import { VfWorker } from './vf-worker';
+
+export class NicLifecycle {
+  // machine.provide() builds a new machine (xstate re-parses and re-indexes
+  // the whole config): done once per host, the actors find their NIC by the
+  // secId of their input.
+  private readonly machine = nicMachine.provide({
+    actors: {
+      waitForVf: fromPromise<void, { secId: number }>(async ({ input }) => this.waitForVf(this.rt.nicFor(input.secId).layout)),
+      build: fromPromise<NicRunOutput, { secId: number }>(async ({ input }) => this.build(this.rt.nicFor(input.secId))),
+    },
+    actions: {
+      announceReady: (_, { secId }) => {
+        const runtime = this.rt.nicFor(secId);
+        runtime.worker.setReady(true);
+        this.toPorts(secId, true, runtime.changed);
+        runtime.changed = false;
+      },
+      announceNotReady: (_, { secId, reason }) => {
+        this.rt.nicFor(secId).worker.setReady(false, reason);
+        this.toPorts(secId, false, false);
+      },
+    },
+  });
+
+  constructor(
+    private readonly rt: HostRuntime,
+    /** Called on every NIC state change (idle detection). */
+    private readonly onState: () => void,
+  ) {}
+
+  /** Stops the NIC machines of the old layout and starts one per NIC of `layout`. */
+  start(layout: readonly NicLayout[]): void {
+    const { rt } = this;
+    for (const nic of rt.nics.values()) nic.actor.stop();
+    rt.nics.clear();
+    for (const nicLayout of layout) {
+      const worker = new VfWorker(nicLayout.secId, rt.sppctl, (cmd, text) => {
+        rt.log.info('spp-ctl command', { secId: cmd.secId, command: text });
+        rt.opts.onCommand?.(cmd, text);
+      });
+      const actor = createActor(this.machine, {
+        input: {
+          secId: nicLayout.secId,
+          resyncIntervalMs: rt.opts.resyncIntervalMs ?? 30_000,
+          ...(rt.opts.nicBackoff ? { backoffBaseMs: rt.opts.nicBackoff.baseMs, backoffMaxMs: rt.opts.nicBackoff.maxMs } : {}),
+        },
+        ...rt.actorOptions,
+      });
+      let last = '';
+      let resyncing = false;
+      actor.subscribe((snap) => {
+        const state = stateName(snap.value);
+        if (state === last) return;
+        const from = last;
+        last = state;
+        const fields = { secId: nicLayout.secId, nic: nicLayout.nic.pci_address, state, lastError: snap.context.lastError };
+        // the periodic resync (ready -> building -> ready, nothing sent) is routine
+        if (state === 'building') resyncing = from === 'ready';
+        const routine = resyncing && (state === 'building' || (state === 'ready' && snap.context.lastCommands.length === 0));
+        rt.opts.onNicState?.(nicLayout.secId, state, snap.context.lastError);
+        if (state === 'retryWait') rt.log.warn('spp_vf not usable yet', fields);
+        else rt.log.log(routine ? 'debug' : 'info', 'nic state', { ...fields, commands: snap.context.lastCommands.length });
+        rt.changes.next({ secId: nicLayout.secId });
+        this.onState();
+      });
+      rt.nics.set(nicLayout.secId, { layout: nicLayout, worker, actor, changed: false });
+      // a new layout: the ports on this spp_vf wait until it is built again
+      this.toPorts(nicLayout.secId, false, false);
+      actor.start();
+    }
+  }
+
+  private async waitForVf(nic: NicLayout): Promise<void> {
+    const processes = await this.rt.sppctl.processes();
+    const found = processes.some((p) => p.type === 'vf' && 'client-id' in p && p['client-id'] === nic.secId);
+    if (!found) {
+      const listed = processes.map((p) => ('client-id' in p ? `${p.type}:${p['client-id']}` : p.type)).join(', ') || 'nothing';
+      throw new Error(`spp_vf ${nic.secId} (NIC ${nic.nic.pci_address}) is not connected to spp-ctl; GET /v1/processes lists ${listed}`);
+    }
+  }
+
+  /** Reads the vf, starts/attaches what the layout lacks, and clears vhosts no port wants. */
+  private async build(runtime: NicRuntime): Promise<{ commands: string[] }> {
+    const { layout, worker } = runtime;
+    const { rt } = this;
+    return worker.exclusive(async () => {
+      // Compared with the last status known, not the cache: a failed command
+      // drops the cache, and treating that as "spp_vf changed" would send every
+      // port in backoff straight back to a plan that fails again (a storm).
+      const before = worker.lastKnown;
+      const status = await worker.refresh().catch((err) => {
+        throw new Error(explainStatusFailure(layout.secId, err));
+      });
+      // What ports care about is their vhost's entry and VLAN settings; the
+      // cached copy may differ from spp_vf's own in order alone.
+      runtime.changed = before === undefined || layout.vhostIds.some((v) => JSON.stringify(observeVhost(before, v)) !== JSON.stringify(observeVhost(status, v)));
+      const foreign = foreignComponents(layout, status);
+      if (foreign.length > 0) rt.log.warn('spp_vf runs components that are not in the layout; leaving them alone', { secId: layout.secId, components: foreign });
+      const plan = planLayout(layout, status, this.desiredOn(layout));
+      const done = await worker.execute(plan);
+      if (plan.length > 0) {
+        runtime.changed = true;
+        // spp_vf keeps the classifier entry of a detached port hidden and shows
+        // it again once the port is re-attached, which the cached status cannot
+        // predict (an unplug cut short between detach and delete): read it.
+        await worker.refresh();
+      }
+      for (const v of layout.vhostIds) {
+        if (this.referenced(v)) continue;
+        const clear = planVhost(layout, v, rt.free, await worker.currentStatus());
+        if (clear.length === 0) continue;
+        rt.log.info('clearing a vhost no port wants', { secId: layout.secId, vhost: v });
+        try {
+          done.commands.push(...(await worker.execute(clear)).commands);
+        } catch (err) {
+          rt.log.error('could not clear vhost', { secId: layout.secId, vhost: v, error: sppCtlFailure(err).message });
+        }
+      }
+      return done;
+    });
+  }
+
+  private desiredOn(nic: NicLayout): Map<number, VhostDesired> {
+    const out = new Map<number, VhostDesired>();
+    for (const p of this.rt.ports.values()) {
+      const intent = p.actor.getSnapshot().context.intent;
+      if (intent.kind === 'plug' && intent.place.secId === nic.secId) out.set(intent.place.vhostId, intent.rule);
+    }
+    return out;
+  }
+
+  /** True when some port wants the vhost plugged or is unplugging it. */
+  referenced(vhostId: number): boolean {
+    for (const p of this.rt.ports.values()) {
+      const intent = p.actor.getSnapshot().context.intent;
+      if ((intent.kind === 'plug' || intent.kind === 'unplug') && intent.place?.vhostId === vhostId) return true;
+    }
+    return false;
+  }
+
+  /**
+   * Tells the ports on this NIC that it became usable or not. A NIC rebuilt
+   * with changes also sends RESYNC to the ports that were running, not to
+   * those that waited for it: their first run is still to come.
+   */
+  private toPorts(secId: number, ready: boolean, changed: boolean): void {
+    for (const p of this.rt.ports.values()) {
+      const snap = p.actor.getSnapshot();
+      if (secIdOf(snap.context.intent) !== secId) continue;
+      const waiting = snap.value === 'waitingForNic';
+      p.actor.send({ type: 'NIC_STATE', ready });
+      if (ready && changed && !waiting) p.actor.send({ type: 'RESYNC' });
+    }
+  }
+
+  /** Whether the spp_vf of the intent's vhost is usable (true when the intent needs none). */
+  readyFor(intent: PortIntent): boolean {
+    const secId = secIdOf(intent);
+    return secId === undefined || this.rt.nics.get(secId)?.worker.ready === true;
+  }
+
+  /** A vhost that a port wanted and no port wants any more (keys deleted, input became invalid). */
+  clearVhost(vhostId: number, formerPort: string): void {
+    const { rt } = this;
+    const nic = rt.active?.layout.find((n) => n.vhostIds.includes(vhostId));
+    const runtime = nic && rt.nics.get(nic.secId);
+    if (!nic || !runtime?.worker.ready) return; // the next build clears it
+    void runtime.worker
+      .exclusive(async () => runtime.worker.execute(planVhost(nic, vhostId, rt.free, await runtime.worker.currentStatus())))
+      .then(
+        (done) => done.commands.length > 0 && rt.log.info('cleared vhost of a port that no longer wants it', { port: formerPort, vhost: vhostId }),
+        (err) => rt.log.error('could not clear vhost', { port: formerPort, vhost: vhostId, error: sppCtlFailure(err).message }),
+      );
+  }
+
+  /** Asks each NIC machine to stop, then stops it. */
+  stop(): void {
+    for (const n of this.rt.nics.values()) n.actor.send({ type: 'STOP' });
+    for (const n of this.rt.nics.values()) n.actor.stop();
+  }
+}
+
+/** What a failed status read most likely means, with what to do. */
+export function explainStatusFailure(secId: number, err: unknown): string {
+  const f = sppCtlFailure(err);
+  if (f.status === 500) {
+    return (
+      `GET /v1/vfs/${secId} answered 500: the real spp-ctl cannot return a vf status of 4096 bytes or more ` +
+      `(about 6 vhosts on one NIC); configure at most 5 vhosts per NIC (spp config build warns), or fix spp-ctl's recv buffer. (${f.message})`
+    );
+  }
+  if (f.status === 404) return `spp-ctl does not know spp_vf ${secId} (${f.message}); is the spp_vf process for this NIC running?`;
+  return `cannot read the status of spp_vf ${secId}: ${f.message}`;
+}

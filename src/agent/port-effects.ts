@@ -1,0 +1,140 @@
+/**
+ * What a port machine's runs do: plug (the vhost's commands, then
+ * port_status = up), unplug (clear the vhost, then the cleanup transaction),
+ * report an error, and put `up` again while the driver may have missed it.
+ */
+import type { PlugInput, ReportInput, RunOutput, UnplugInput } from '../../machines/port';
+import { NicRebuildError, PermanentError } from '../../machines/errors';
+import { keys } from '../protocol/keys';
+import { VhostObserved, observeVhost } from '../plan/observed';
+import { VhostDesired, planLayout, planVhost } from '../plan/planner';
+import type { HostRuntime, NicRuntime } from './host-runtime';
+import { isRejected, sppCtlFailure } from './io';
+import { AgentStopping } from './sppctl-gate';
+
+export class PortEffects {
+  constructor(private readonly rt: HostRuntime) {}
+
+  async plug(input: PlugInput): Promise<RunOutput> {
+    const { rt } = this;
+    const { place, rule } = input.intent;
+    const nic = rt.nicFor(place.secId);
+    const { commands, observed } = await this.applyVhost(nic, place.vhostId, rule, input.portId);
+    this.recordRun(input.portId, commands);
+    const status = rt.store.get(keys.portStatus(input.host, input.portId))?.value;
+    if (commands.length > 0 || status !== 'up' || !rt.announced.has(input.portId)) {
+      const written = await rt.opts.etcd.putPortStatus({ host: input.host, portId: input.portId, value: 'up', whileAction: 'plug' });
+      if (written) rt.announced.add(input.portId);
+      this.markOutcomeLogged(input.portId, 'up');
+      rt.log.info(written ? 'port is up' : 'action is no longer plug; port_status not written', {
+        port: input.portId,
+        vhost: place.vhostId,
+        revision: input.revision,
+        mac: rule.mac,
+        ...(rule.vlan !== undefined ? { vlan: rule.vlan } : {}),
+        commands: commands.length,
+      });
+    }
+    return { observed, commands };
+  }
+
+  async unplug(input: UnplugInput): Promise<RunOutput> {
+    const { rt } = this;
+    const { place, rule } = input.intent;
+    let out: RunOutput = { commands: [] };
+    if (place && rule && !this.isWantedByOther(place.vhostId, input.portId)) {
+      const nic = rt.nicFor(place.secId);
+      try {
+        out = await this.applyVhost(nic, place.vhostId, rt.free, input.portId);
+      } catch (err) {
+        if (!(err instanceof PermanentError)) throw err;
+        // The driver waits for the keys to go; a vhost spp_vf will not clear
+        // is logged and left for the next resync, not held against the port.
+        rt.log.error('could not clear the vhost in spp_vf; removing the port keys anyway', { port: input.portId, vhost: place.vhostId, error: err.message });
+      }
+      this.recordRun(input.portId, out.commands);
+    }
+    const cleaned = await rt.opts.etcd.cleanupPort(input.host, input.portId, place?.vhostKey);
+    rt.announced.delete(input.portId);
+    this.markOutcomeLogged(input.portId, 'unplugged');
+    if (cleaned) rt.log.info('port unplugged', { port: input.portId, vhost: place?.vhostId, revision: input.revision, commands: out.commands.length });
+    else rt.log.info('action changed during unplug; keys left for the new action', { port: input.portId, vhost: place?.vhostId, revision: input.revision });
+    return out;
+  }
+
+  async reportError(input: ReportInput): Promise<void> {
+    const reason = input.reason.length > 400 ? `${input.reason.slice(0, 400)}...` : input.reason;
+    const written = await this.rt.opts.etcd.putPortStatus({ host: input.host, portId: input.portId, value: `error: ${reason}`, whileAction: 'any' });
+    this.rt.log.error('port failed', { port: input.portId, error: reason, reported: written ? 'port_status' : 'not written: no action key' });
+  }
+
+  reassertUp(portId: string): void {
+    const { rt } = this;
+    if (rt.stopping) return;
+    rt.opts.etcd
+      .putPortStatus({ host: rt.host, portId, value: 'up', whileAction: 'plug' })
+      .then((written) => rt.log.debug('re-put port_status up', { port: portId, written }))
+      .catch((err) => rt.log.debug('re-put port_status up failed', { port: portId, error: String(err) }));
+  }
+
+  /**
+   * Applies the plan for one vhost; on a rejection re-reads the vf and tries
+   * the repaired plan once. A re-read that shows the vf without the NIC's
+   * layout (spp_vf or spp-ctl restarted) hands the NIC back to building: the
+   * port waits for it (NicRebuildError), and no port error is reported.
+   */
+  private async applyVhost(nic: NicRuntime, vhostId: number, desired: VhostDesired, portId: string): Promise<{ commands: string[]; observed: VhostObserved }> {
+    const { worker, layout } = nic;
+    const { log } = this.rt;
+    // the port machine waits for its NIC; this is a NIC that stopped being usable since
+    if (!worker.ready) throw new Error(`spp_vf ${layout.secId} is not ready: ${worker.notReadyReason ?? 'unknown'}`);
+    const size = (): number | undefined => {
+      const status = worker.status;
+      return status && planVhost(layout, vhostId, desired, status).length;
+    };
+    return worker.planned(size, async () => {
+      const commands: string[] = [];
+      for (let attempt = 1; ; attempt++) {
+        const plan = planVhost(layout, vhostId, desired, await worker.currentStatus());
+        try {
+          commands.push(...(await worker.execute(plan)).commands);
+          return { commands, observed: observeVhost(await worker.currentStatus(), vhostId) };
+        } catch (err) {
+          commands.push(...((err as { executed?: string[] }).executed ?? []));
+          if (err instanceof AgentStopping) throw err;
+          const failure = sppCtlFailure(err);
+          if (!isRejected(err)) {
+            nic.actor.send({ type: 'RESYNC_NEEDED', reason: failure.message });
+            throw err;
+          }
+          const missing = planLayout(layout, await worker.refresh()).length;
+          if (missing > 0) {
+            const reason = `spp-ctl rejected a command for vhost ${vhostId} (${failure.message}) and spp_vf ${layout.secId} lacks ${missing} component(s)/port(s) of its layout (restarted?): rebuilding the NIC`;
+            log.warn('spp_vf lost its layout; rebuilding the NIC before the port', { port: portId, vhost: vhostId, secId: layout.secId, error: failure.message, missing });
+            nic.actor.send({ type: 'RESYNC_NEEDED', reason });
+            throw new NicRebuildError(reason);
+          }
+          if (attempt >= 2) {
+            throw new PermanentError(`spp-ctl rejected the plan for vhost ${vhostId} even after re-reading the vf status: ${failure.message}`);
+          }
+          log.warn('spp-ctl rejected a command; re-reading the vf status to plan a repair', { port: portId, vhost: vhostId, error: failure.message });
+        }
+      }
+    });
+  }
+
+  private markOutcomeLogged(portId: string, outcome: 'up' | 'unplugged'): void {
+    const runtime = this.rt.ports.get(portId);
+    if (runtime) runtime.outcomeLogged = outcome;
+  }
+
+  private isWantedByOther(vhostId: number, portId: string): boolean {
+    const other = this.rt.wanted.get(vhostId);
+    return other !== undefined && other !== portId;
+  }
+
+  private recordRun(portId: string, commands: readonly string[]): void {
+    const runtime = this.rt.ports.get(portId);
+    if (runtime && commands.length > 0) this.rt.appendHistory(runtime, this.rt.store.revision, 'spp-ctl commands', undefined, commands);
+  }
+}

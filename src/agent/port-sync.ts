@@ -1,0 +1,184 @@
+/**
+ * Level-triggered sync of one host: after every burst of etcd events, the
+ * configuration (a new one starts the NIC machines again) and every port's
+ * intent are derived from the store, and each port machine is given its
+ * intent when it changed. Port machines are started and forgotten here.
+ */
+import { createActor, fromPromise } from 'xstate';
+import { DEFAULT_PORT_TIMERS, PlugInput, ReportInput, RunOutput, UnplugInput, portMachine } from '../../machines/port';
+import { stateName } from '../../machines/state-name';
+import { keys } from '../protocol/keys';
+import { PortIntent, sameIntent } from '../plan/desired';
+import type { HostRuntime, PortRuntime } from './host-runtime';
+import { HostFacts, intentOf, resolveConflicts } from './intent';
+import { portStateBusy } from './idle';
+import type { NicLifecycle } from './nic-lifecycle';
+import type { PortEffects } from './port-effects';
+import { portStateLogLevel } from './port-log-policy';
+import { describeIntent } from './view';
+
+export class PortSync {
+  /** A sync is queued for the end of the current burst of events. */
+  scheduled = false;
+  private lastConfigNote = '';
+  // machine.provide() builds a new machine (xstate re-parses and re-indexes
+  // the whole config): done once per host, the actors' inputs name their port.
+  private readonly machine = portMachine.provide({
+    actors: {
+      plug: fromPromise<RunOutput, PlugInput>(async ({ input }) => this.rt.track(this.effects.plug(input))),
+      unplug: fromPromise<RunOutput, UnplugInput>(async ({ input }) => this.rt.track(this.effects.unplug(input))),
+      reportError: fromPromise<void, ReportInput>(async ({ input }) => this.rt.track(this.effects.reportError(input))),
+    },
+    actions: {
+      reassertUp: (_, params) => this.effects.reassertUp(params.portId),
+    },
+  });
+
+  constructor(
+    private readonly rt: HostRuntime,
+    private readonly nics: NicLifecycle,
+    private readonly effects: PortEffects,
+    /** Called after every sync and port state change (idle detection). */
+    private readonly onSettle: () => void,
+  ) {}
+
+  /**
+   * The events of one etcd revision (a transaction: bind_port, action and
+   * port_status deleted together) arrive in one burst: derive once, after
+   * all of them, so a port never sees a half-applied transaction.
+   */
+  schedule(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    queueMicrotask(() => {
+      this.scheduled = false;
+      if (!this.rt.stopping) {
+        this.syncConfiguration();
+        this.syncPorts();
+      }
+      this.onSettle();
+    });
+  }
+
+  private syncConfiguration(): void {
+    const { rt } = this;
+    const view = rt.store.configuration();
+    const key = keys.configuration(rt.host);
+    const note = view.state === 'valid' ? `valid:${view.raw}` : view.state === 'invalid' ? `invalid:${view.errors.join('|')}` : 'missing';
+    if (note === this.lastConfigNote) return;
+    this.lastConfigNote = note;
+    if (view.state === 'missing') {
+      if (rt.active) rt.log.warn('configuration deleted; keeping the running layout until it returns', { key });
+      else rt.log.info('waiting for the host configuration', { key });
+      return;
+    }
+    if (view.state === 'invalid') {
+      for (const error of view.errors) rt.log.error('invalid host configuration', { key, error, keeping: rt.active ? 'running layout' : 'nothing' });
+      return;
+    }
+    for (const warning of view.warnings) rt.log.warn('host configuration', { key, warning });
+    if (rt.active?.raw === view.raw) return;
+    if (rt.active) rt.log.info('host configuration changed: rebuilding NICs', { key });
+    rt.active = { raw: view.raw, layout: view.layout };
+    this.nics.start(view.layout);
+    rt.changes.next({});
+  }
+
+  private syncPorts(): void {
+    const { rt } = this;
+    if (!rt.active) return;
+    const facts: HostFacts = { host: rt.host, layout: rt.active.layout, vhosts: rt.store.vhosts() };
+    const raw = new Map<string, PortIntent>();
+    for (const id of new Set([...rt.store.portIds(), ...rt.ports.keys()])) raw.set(id, intentOf(rt.store.portKeys(id), facts));
+    const intents = resolveConflicts(raw, facts);
+    const wanted = new Map<number, string>();
+    for (const [id, intent] of intents) {
+      if (intent.kind === 'plug') wanted.set(intent.place.vhostId, id);
+      this.deliver(id, intent);
+    }
+    for (const [vhostId, portId] of rt.wanted) {
+      if (!wanted.has(vhostId) && !this.nics.referenced(vhostId)) this.nics.clearVhost(vhostId, portId);
+    }
+    rt.wanted = wanted;
+  }
+
+  private deliver(portId: string, intent: PortIntent): void {
+    const runtime = this.rt.ports.get(portId);
+    const revision = this.rt.store.revision;
+    if (!runtime) {
+      if (intent.kind !== 'idle') this.startPort(portId, intent, revision);
+      return;
+    }
+    if (!sameIntent(runtime.lastIntent, intent)) {
+      runtime.lastIntent = intent;
+      this.rt.appendHistory(runtime, revision, `desired: ${describeIntent(intent)}`);
+      this.rt.observer.portDesired(portId, intent, revision);
+      runtime.actor.send({ type: 'DESIRED', intent, revision, nicReady: this.nics.readyFor(intent) });
+    }
+    this.forgetIfGone(portId);
+  }
+
+  /** Drops the machine of a port whose keys are all gone once it has nothing left to do. */
+  private forgetIfGone(portId: string): void {
+    const { rt } = this;
+    const runtime = rt.ports.get(portId);
+    if (!runtime || rt.store.hasPortKeys(portId)) return;
+    const state = stateName(runtime.actor.getSnapshot().value);
+    if (state === 'idle' || state === 'removed' || state.startsWith('failed')) {
+      runtime.actor.stop();
+      rt.ports.delete(portId);
+      rt.busyPorts.delete(portId);
+      rt.announced.delete(portId);
+      rt.observer.portForgotten(portId);
+      rt.changes.next({ portId });
+    }
+  }
+
+  private startPort(portId: string, intent: PortIntent, revision: number): void {
+    const { rt } = this;
+    const actor = createActor(this.machine, {
+      input: { host: rt.host, portId, intent, revision, timers: rt.opts.portTimers ?? DEFAULT_PORT_TIMERS, nicReady: this.nics.readyFor(intent) },
+      ...rt.actorOptions,
+    });
+    const runtime: PortRuntime = { portId, actor, lastIntent: intent, history: [], outcomeLogged: undefined };
+    rt.ports.set(portId, runtime);
+    rt.appendHistory(runtime, revision, `desired: ${describeIntent(intent)}`);
+    rt.observer.portDesired(portId, intent, revision);
+    let last = '';
+    let lastBackoffError: string | undefined;
+    actor.subscribe({
+      next: (snap) => {
+        const state = stateName(snap.value);
+        if (state === last) return;
+        const from = last;
+        last = state;
+        if (portStateBusy(state)) rt.busyPorts.add(portId);
+        else rt.busyPorts.delete(portId);
+        const ctx = snap.context;
+        rt.appendHistory(runtime, ctx.revision, `${from || 'start'} -> ${state}`, ctx.lastError);
+        rt.observer.portState(portId, state, from);
+        const decision = portStateLogLevel({ from, state, lastError: ctx.lastError, outcomeLogged: runtime.outcomeLogged, stopping: rt.stopping }, lastBackoffError);
+        lastBackoffError = decision.lastBackoffError;
+        runtime.outcomeLogged = undefined;
+        rt.log.log(decision.level, 'port state', {
+          port: portId,
+          vhost: vhostOf(ctx.intent),
+          revision: ctx.revision,
+          state,
+          from: from || undefined,
+          ...(ctx.lastError && (state === 'backoff' || state.startsWith('failed')) ? { error: ctx.lastError } : {}),
+        });
+        rt.changes.next({ portId });
+        // a port whose keys are all gone is forgotten once its machine is at rest
+        if (state === 'idle' || state === 'removed') this.schedule();
+        this.onSettle();
+      },
+      error: (err) => rt.log.error('port machine crashed', { port: portId, error: String(err) }),
+    });
+    actor.start();
+  }
+}
+
+function vhostOf(intent: PortIntent): number | undefined {
+  return intent.kind === 'plug' || intent.kind === 'unplug' ? intent.place?.vhostId : undefined;
+}

@@ -1,0 +1,67 @@
+/**
+ * The agent with its visualizer (settings.ui): the composition the `spp
+ * agent` command, the demo and the system tests start. The agent itself
+ * knows nothing of the page; the page reads the controller's view and the
+ * agent machine's state.
+ */
+import { Observable, merge } from 'rxjs';
+import { stateName } from '../../machines/state-name';
+import { AgentDeps, AgentHandle, startAgent } from '../agent/daemon';
+import type { AgentSettings } from '../agent/settings';
+import { parseListen } from '../listen';
+import { VizServer, startVizServer } from './server';
+
+export interface AgentUiHandle extends AgentHandle {
+  /** The visualizer (settings.ui), once listening; undefined when off or when it could not listen. */
+  readonly viz?: Promise<VizServer | undefined>;
+}
+
+export function startAgentWithUi(settings: AgentSettings, deps: AgentDeps): AgentUiHandle {
+  let viz: Promise<VizServer | undefined> | undefined;
+  const closeViz = async (): Promise<void> => void (await (await viz)?.close());
+  const handle = startAgent(settings, {
+    ...deps,
+    ...(deps.onFatal ? { onFatal: (reason: string) => void closeViz().then(() => deps.onFatal?.(reason)) } : {}),
+  });
+  if (!settings.ui) return handle;
+  const { controller, agent } = handle;
+  const log = deps.logger.child({ host: settings.host });
+  // the agent diagram changes with the agent machine's state, not with every context change
+  const agentChanges = new Observable<void>((sub) => {
+    let last = stateName(agent.getSnapshot().value);
+    const s = agent.subscribe((snap) => {
+      const state = stateName(snap.value);
+      if (state !== last) sub.next();
+      last = state;
+    });
+    return () => s.unsubscribe();
+  });
+  // The page is auxiliary: if it cannot listen the agent logs why and keeps working.
+  viz = startVizServer({
+    listen: parseListen(settings.ui),
+    source: {
+      kind: 'live',
+      view: () => controller.view(),
+      changes: merge(controller.changes, agentChanges),
+      agentState: () => stateName(agent.getSnapshot().value),
+      keys: () => ({ revision: controller.store.revision, entries: [...controller.store.entries()] }),
+    },
+  }).then(
+    (server) => {
+      log.info('visualizer listening (read-only)', { url: server.url });
+      return server;
+    },
+    (err: unknown) => {
+      log.error('visualizer could not listen; running without it', { ui: settings.ui, error: err instanceof Error ? err.message : String(err) });
+      return undefined;
+    },
+  );
+  return {
+    ...handle,
+    viz,
+    stop: async () => {
+      await closeViz();
+      await handle.stop();
+    },
+  };
+}
