@@ -15,7 +15,6 @@ import { keys } from '../protocol/keys';
 import { HttpRequest, describeCommand, toRequest } from '../sppctl/commands';
 import { SppCtlClient, inProcessTransport } from '../sppctl/client';
 import { createEmulator } from '../sppctl/emulator';
-import { emulatedReplies } from './shared-replies';
 import type { VfStatus, VlanSetting } from '../sppctl/wire';
 import { groupHostViews } from '../setup/view';
 import { InputError, ReplayInput, inputSize } from './input';
@@ -323,7 +322,7 @@ export async function openHost(
 ): Promise<HostSession> {
   const until = options.untilRevision;
   const configuration = configurationOf(host, known);
-  const emulator = createEmulator({ mappings: configuration ?? [], lenient: true, now: () => 0, log: false, sharedReplies: emulatedReplies });
+  const emulator = createEmulator({ mappings: configuration ?? [], lenient: true, now: () => 0, log: false });
   const sppctl = new SppCtlClient(inProcessTransport(emulator), { now: () => 0 });
   const preset = options.observed ?? recorded?.firstStatus;
   for (const [secId, status] of [...(preset ?? new Map<number, VfStatus>())].sort(([a], [b]) => a - b)) {

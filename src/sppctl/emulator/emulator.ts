@@ -7,8 +7,7 @@
 import type { HostConfiguration } from '../../protocol/codecs';
 import { coreMaskBits } from '../../protocol/mappings';
 import { ExchangeResult, RECV_SIZE, RestRequest, RestResponse, SppCtlBackend, createRestHandler } from './restapi';
-import { SppVf, VfOptions } from './vf';
-import { SharedReplies, SharedVf } from './shared-replies';
+import { SppVf } from './vf';
 
 export interface VfSpec {
   readonly secId: number;
@@ -52,8 +51,6 @@ export interface EmulatorOptions {
   readonly now?: () => number;
   /** Keep the request log (default true). The replay never reads it, and it holds every answer. */
   readonly log?: boolean;
-  /** Replies shared with other emulators whose vfs start alike (the replay's hosts); vf() then catches the vf up when called. */
-  readonly sharedReplies?: SharedReplies;
 }
 
 export interface LogEntry {
@@ -112,8 +109,6 @@ class VfChannel {
     private readonly now: () => number,
     /** Model spp-ctl's single recv(4096) on a byte stream (see EmulatorOptions.overflowDesync). */
     private readonly desync = false,
-    /** Where the vf's replies come from when they are shared (EmulatorOptions.sharedReplies). */
-    readonly replies?: SharedVf,
   ) {
     this.startedAt = now();
   }
@@ -135,7 +130,7 @@ class VfChannel {
         if (epoch !== this.epoch) return;
         // Bytes left in the socket are what recv returns, before spp_vf answers this command.
         const stale = this.desync && this.unread.length > 0 ? this.take() : undefined;
-        const raw = this.replies ? this.replies.reply(command) : this.vf.reply(command);
+        const raw = this.vf.reply(command);
         if (this.desync && raw !== undefined) this.unread = Buffer.concat([this.unread, Buffer.from(raw, 'utf8')]);
         if (stale) return done(stale);
         // No reply: the request (and every later one, queued behind it) waits until a restart.
@@ -165,7 +160,6 @@ class VfChannel {
     this.waiting.clear();
     this.tail = Promise.resolve();
     this.vf.reset();
-    this.replies?.reset();
     this.downUntil = this.now() + downMs;
   }
 }
@@ -220,18 +214,16 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
     const bits = coreMaskBits(spec.coreMask);
     if (!bits) throw new Error(`vf ${spec.secId}: core mask ${JSON.stringify(spec.coreMask)} selects no core`);
     if (slots.has(spec.secId)) throw new Error(`vf ${spec.secId} is listed twice`);
-    const vfOptions: VfOptions = {
+    const vf = new SppVf({
       secId: spec.secId,
       lcores: [bits.master, ...bits.occupied],
       phyPorts: spec.phyPorts ?? phyPorts,
       rings,
       lenient,
       wedgeOnMissingRing: options.wedgeOnMissingRing ?? !lenient,
-    };
-    const vf = new SppVf(vfOptions);
+    });
     const desync = options.overflowDesync === true && (options.statusLimit ?? !lenient);
-    const replies = options.sharedReplies && new SharedVf(vf, options.sharedReplies, vfOptions);
-    const slot: VfSlot = { channel: new VfChannel(vf, () => pollMs, now, desync, replies), connected: false, order: 0 };
+    const slot: VfSlot = { channel: new VfChannel(vf, () => pollMs, now, desync), connected: false, order: 0 };
     slots.set(spec.secId, slot);
     if (spec.appearAfterMs && spec.appearAfterMs > 0) {
       slot.timer = setTimeout(() => connect(slot), spec.appearAfterMs);
@@ -305,11 +297,7 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
       if (after) return after.action === 'drop' ? drop() : finish(internal);
       return finish(res);
     },
-    vf: (secId) => {
-      const { channel } = slotOf(secId);
-      channel.replies?.catchUp();
-      return channel.vf;
-    },
+    vf: (secId) => slotOf(secId).channel.vf,
     secIds: () => [...slots.keys()].sort((a, b) => a - b),
     restartVf(secId, downMs = 0) {
       slotOf(secId).channel.restart(downMs);

@@ -6,5 +6,4 @@ export type { EmulatorServer, ServerOptions } from './server';
 export { createRestHandler, RECV_SIZE } from './restapi';
 export type { RestRequest, RestResponse, SppCtlBackend, ExchangeResult } from './restapi';
 export { SppVf } from './vf';
-export { SharedReplies } from './shared-replies';
 export type { VfOptions } from './vf';

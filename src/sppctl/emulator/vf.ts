@@ -82,30 +82,6 @@ interface Pushed {
   readonly table: TableEntry[];
 }
 
-/** Everything a vf's replies depend on besides its options (saveState/loadState). */
-export interface VfState {
-  readonly ports: Map<string, PortState>;
-  readonly components: (Component | undefined)[];
-  readonly cores: Map<number, number[]>;
-  readonly changed: Set<number>;
-  readonly pushed: Map<number, Pushed>;
-  readonly pushedCores: Map<number, number[]>;
-  readonly hung: boolean;
-}
-
-/** A copy that shares nothing the vf changes in place (pushed entries and core slot lists are replaced, never changed). */
-function copyState(s: VfState): VfState {
-  return {
-    ports: new Map([...s.ports].map(([k, p]) => [k, { ...p, abilities: p.abilities.map((a) => ({ ...a })) }])),
-    components: s.components.map((c) => c && { ...c, rx: [...c.rx], tx: [...c.tx] }),
-    cores: new Map(s.cores),
-    changed: new Set(s.changed),
-    pushed: new Map(s.pushed),
-    pushedCores: new Map(s.pushedCores),
-    hung: s.hung,
-  };
-}
-
 const EMPTY_VID = VLAN_ID_MAX;
 const ERROR_OCCUR = errorReply('error occur');
 
@@ -143,17 +119,6 @@ export class SppVf {
     this.pushed = new Map();
     this.pushedCores = new Map();
     this.hung = false;
-  }
-
-  /** A copy of the state (shared-replies.ts puts it into another vf started with the same options). */
-  saveState(): VfState {
-    const { ports, components, cores, changed, pushed, pushedCores, hung } = this;
-    return copyState({ ports, components, cores, changed, pushed, pushedCores, hung });
-  }
-
-  /** Takes a copy of a state saved from a vf started with the same options. */
-  loadState(state: VfState): void {
-    ({ ports: this.ports, components: this.components, cores: this.cores, changed: this.changed, pushed: this.pushed, pushedCores: this.pushedCores, hung: this.hung } = copyState(state));
   }
 
   /** True once a command made the process hang (only a restart helps). */
