@@ -65,8 +65,9 @@ export function hostKeyRanges(host: string): { exact: string[]; prefixes: string
 
 const VHOST_ID = /^(0|[1-9][0-9]*)$/;
 
-/** Keys parsed lately, in two generations (the older one is dropped when the newer fills). */
+/** Keys parsed lately, in two generations (the older one is dropped when the newer fills); longer keys are not kept. */
 const PARSED_GENERATION = 16_384;
+const PARSED_KEY_MAX = 512;
 let parsedNow = new Map<string, ParsedKey | undefined>();
 let parsedBefore = new Map<string, ParsedKey | undefined>();
 
@@ -77,6 +78,7 @@ let parsedBefore = new Map<string, ParsedKey | undefined>();
  * so recent answers (immutable) are kept.
  */
 export function parseKey(key: string): ParsedKey | undefined {
+  if (key.length > PARSED_KEY_MAX) return readKey(key);
   let parsed = parsedNow.get(key);
   if (parsed !== undefined || parsedNow.has(key)) return parsed;
   parsed = parsedBefore.has(key) ? parsedBefore.get(key) : readKey(key);
