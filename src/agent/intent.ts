@@ -3,7 +3,8 @@
  * (level-triggered: the same keys always give the same intent, whichever
  * event just arrived). Pure.
  */
-import { Action, BindPort, decodeJson, decodeText, vlanOf } from '../protocol/codecs';
+import { Action, BindPort, Decoded, decodeJson, decodeText, vlanOf } from '../protocol/codecs';
+import type { StoredValue } from '../etcd/events';
 import type { NicLayout } from '../protocol/layout';
 import { nicOfVhost } from '../protocol/layout';
 import { keys } from '../protocol/keys';
@@ -26,7 +27,7 @@ export function intentOf(port: PortKeys, facts: HostFacts): PortIntent {
   if (!port.bindPort) {
     return action.value === 'plug' ? { kind: 'idle', note: 'action plug without bind_port, waiting for bind_port' } : { kind: 'unplug' };
   }
-  const bind = decodeJson(BindPort, bindKey, port.bindPort.value);
+  const bind = decodeBindPort(bindKey, port.bindPort);
   const placed = bind.ok ? placeOf(bind.value, facts, bindKey) : bind;
   if (action.value === 'unplug') {
     return placed.ok && bind.ok ? { kind: 'unplug', place: placed.value, rule: ruleOf(bind.value) } : { kind: 'unplug' };
@@ -38,6 +39,20 @@ export function intentOf(port: PortKeys, facts: HostFacts): PortIntent {
     return { kind: 'invalid', reason: `${bindKey}: vhost ${placed.value.vhostId} is claimed by port ${owner.value.portId} in ${placed.value.vhostKey}` };
   }
   return { kind: 'plug', place: placed.value, rule: ruleOf(bind.value) };
+}
+
+/**
+ * bind_port values decoded, by stored value (a put replaces the object): a
+ * port's intent is derived again whenever any vhost key of its host changes.
+ */
+const decodedBindPorts = new WeakMap<StoredValue, { readonly key: string; readonly decoded: Decoded<BindPort> }>();
+
+function decodeBindPort(key: string, stored: StoredValue): Decoded<BindPort> {
+  const known = decodedBindPorts.get(stored);
+  if (known?.key === key) return known.decoded;
+  const decoded = decodeJson(BindPort, key, stored.value);
+  decodedBindPorts.set(stored, { key, decoded });
+  return decoded;
 }
 
 function ruleOf(bind: BindPort): ClassifierRule {

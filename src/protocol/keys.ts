@@ -73,8 +73,32 @@ export function hostKeyRanges(host: string): { exact: string[]; prefixes: string
 
 const VHOST_ID = /^(0|[1-9][0-9]*)$/;
 
-/** Parses a protocol key; undefined for anything that is not one. */
+/** Keys parsed lately, in two generations (the older one is dropped when the newer fills); longer keys are not kept. */
+const PARSED_GENERATION = 16_384;
+const PARSED_KEY_MAX = 512;
+let parsedNow = new Map<string, ParsedKey | undefined>();
+let parsedBefore = new Map<string, ParsedKey | undefined>();
+
+/**
+ * Parses a protocol key; undefined for anything that is not one. The same key
+ * is parsed by each layer an event passes (replay steps, host store, value
+ * limits): a replay of many revisions spent a few per cent of its time here,
+ * so recent answers (immutable) are kept.
+ */
 export function parseKey(key: string): ParsedKey | undefined {
+  if (key.length > PARSED_KEY_MAX) return readKey(key);
+  let parsed = parsedNow.get(key);
+  if (parsed !== undefined || parsedNow.has(key)) return parsed;
+  parsed = parsedBefore.has(key) ? parsedBefore.get(key) : readKey(key);
+  if (parsedNow.size >= PARSED_GENERATION) {
+    parsedBefore = parsedNow;
+    parsedNow = new Map();
+  }
+  parsedNow.set(key, parsed);
+  return parsed;
+}
+
+function readKey(key: string): ParsedKey | undefined {
   if (!key.startsWith(ROOT)) return undefined;
   const parts = key.slice(ROOT.length).split('/');
   if (parts.some((p) => p.length === 0)) return undefined;
