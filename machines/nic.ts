@@ -27,8 +27,7 @@ export interface NicContext {
 
 export type NicEvent =
   /** A command failed in a way that suggests the vf restarted or changed under us. */
-  | { readonly type: 'RESYNC_NEEDED'; readonly reason: string }
-  | { readonly type: 'STOP' };
+  { readonly type: 'RESYNC_NEEDED'; readonly reason: string } | { readonly type: 'STOP' };
 
 export interface NicRunOutput {
   readonly commands: readonly string[];

@@ -6,7 +6,7 @@
  * tool and the visualizer run this very definition.
  */
 import { assign, fromPromise, setup } from 'xstate';
-import { PortIntent, sameIntent } from '../src/plan/desired';
+import { type PortIntent, sameIntent } from '../src/plan/desired';
 import type { VhostObserved } from '../src/plan/observed';
 import { backoffMs, classify } from './errors';
 
@@ -127,7 +127,9 @@ export const portMachine = setup({
     ),
     /** Desired state changed while a run is in flight: take it, and evaluate again when the run ends. */
     deferDesired: assign(({ context, event }) =>
-      event.type === 'DESIRED' ? { intent: event.intent, revision: event.revision, nicReady: event.nicReady ?? context.nicReady, dirty: true } : { dirty: true },
+      event.type === 'DESIRED'
+        ? { intent: event.intent, revision: event.revision, nicReady: event.nicReady ?? context.nicReady, dirty: true }
+        : { dirty: true },
     ),
     /** A repeated intent: only the revision it was seen at moves. */
     takeRevision: assign({ revision: ({ context, event }) => (event.type === 'DESIRED' ? event.revision : context.revision) }),

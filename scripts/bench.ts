@@ -10,17 +10,17 @@
 import { mkdtempSync, readdirSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CliCommand, UsageError, choice, commandHelp, int, parseCommandArgs, str } from '../src/cli/framework';
+import { type CliCommand, choice, commandHelp, int, parseCommandArgs, str, UsageError } from '../src/cli/framework';
+import { type FanoutSamples, measureFanout } from './bench/fanout';
 import { BenchEnv, BenchHost } from './bench/harness';
 import { measureBurst, measureFloor, measurePlugs, measureProcessStart, measureRestart, measureScale, settledRssKb, unplugAll } from './bench/measure';
+import { measureMetricsCost } from './bench/metrics-cost';
 import { WATCH_MODES } from './bench/multi-agent';
 import { byLayer, hotOrigins, hotSpots, readCpuProfile } from './bench/profile';
 import { benchReplay } from './bench/replay';
 import { benchReplayHistory } from './bench/replay-history';
-import { VlanBenchCounts, benchVlanReuse } from './bench/vlan-reuse';
-import { FanoutSamples, measureFanout } from './bench/fanout';
-import { measureMetricsCost } from './bench/metrics-cost';
 import { Report } from './bench/report';
+import { benchVlanReuse, type VlanBenchCounts } from './bench/vlan-reuse';
 
 const REAL_POLL_MS = 1000;
 /** Hosts of the multi-agent scenario: 63 x 16 vhosts = 1,008 ports, the fewest full hosts for 1,000. */
@@ -40,15 +40,35 @@ const command: CliCommand = {
   ].join('\n'),
   options: {
     quick: { type: 'boolean', help: 'few runs of everything (about 3 minutes)' },
-    profile: { type: 'boolean', help: 'also run a separate agent under node --cpu-prof over 40 bursts; print its top functions and layers by time, keep the .cpuprofile' },
+    profile: {
+      type: 'boolean',
+      help: 'also run a separate agent under node --cpu-prof over 40 bursts; print its top functions and layers by time, keep the .cpuprofile',
+    },
     'burst-nics': { type: 'string', arg: 'N', help: 'NICs of the burst/restart host (default 4)' },
-    'burst-vhosts': { type: 'string', arg: 'N', help: 'vhosts per NIC of the burst/restart host (default 4: 16 vhosts is the most a host can have, see docs/performance.md)' },
-    'scale-hosts': { type: 'string', arg: 'N', help: 'hosts of 4 NICs x 4 vhosts served by one multi-agent process (default 63: 1,008 ports; 0 skips the scenario)' },
-    'scale-watch': { type: 'string', arg: 'shared|own', default: 'shared', help: 'the multi-agent\'s list-watch: one shared by every host (default), or one per host as the daemon has' },
-    'fanout-hosts': { type: 'string', arg: 'N,N,...', help: 'cloud sizes of the watch fan-out figure, each host with its own agent and etcd client (default 1,16,64; 0 skips)' },
+    'burst-vhosts': {
+      type: 'string',
+      arg: 'N',
+      help: 'vhosts per NIC of the burst/restart host (default 4: 16 vhosts is the most a host can have, see docs/performance.md)',
+    },
+    'scale-hosts': {
+      type: 'string',
+      arg: 'N',
+      help: 'hosts of 4 NICs x 4 vhosts served by one multi-agent process (default 63: 1,008 ports; 0 skips the scenario)',
+    },
+    'scale-watch': {
+      type: 'string',
+      arg: 'shared|own',
+      default: 'shared',
+      help: "the multi-agent's list-watch: one shared by every host (default), or one per host as the daemon has",
+    },
+    'fanout-hosts': {
+      type: 'string',
+      arg: 'N,N,...',
+      help: 'cloud sizes of the watch fan-out figure, each host with its own agent and etcd client (default 1,16,64; 0 skips)',
+    },
     'replay-keys': { type: 'string', arg: 'N', help: 'keys of the generated replay snapshot (default 100000)' },
     'replay-snapshot': { type: 'string', arg: 'FILE', help: 'replay this etcdctl text snapshot instead of generating one' },
-    'history-revisions': { type: 'string', arg: 'N', help: "revisions of the one-host etcd history replayed (default 10000)" },
+    'history-revisions': { type: 'string', arg: 'N', help: 'revisions of the one-host etcd history replayed (default 10000)' },
   },
   run: async () => 0,
 };
@@ -127,11 +147,14 @@ async function main(argv: string[]): Promise<number> {
   let scaleWatch: (typeof WATCH_MODES)[number];
   let fanoutHosts: number[];
   try {
-    fanoutHosts = (str(values, 'fanout-hosts') ?? '1,16,64').split(',').map((v) => {
-      const k = Number(v.trim());
-      if (!Number.isInteger(k) || k < 0) throw new Error(`--fanout-hosts: expected whole numbers, got ${JSON.stringify(v)}`);
-      return k;
-    }).filter((k) => k > 0);
+    fanoutHosts = (str(values, 'fanout-hosts') ?? '1,16,64')
+      .split(',')
+      .map((v) => {
+        const k = Number(v.trim());
+        if (!Number.isInteger(k) || k < 0) throw new Error(`--fanout-hosts: expected whole numbers, got ${JSON.stringify(v)}`);
+        return k;
+      })
+      .filter((k) => k > 0);
     nics = int(values, 'burst-nics', 4, 1);
     vhosts = int(values, 'burst-vhosts', 4, 1);
     replayKeys = int(values, 'replay-keys', 100_000, 1);
@@ -155,18 +178,24 @@ async function main(argv: string[]): Promise<number> {
     report.samples('floor.watch_put', 'ms', floor.watchPut);
     report.samples('floor.sppctl_request', 'ms', floor.sppctlRequest);
     report.samples('floor.etcd_put', 'ms', floor.etcdPut);
-    const plugFloor = report.samples('floor.plug', 'ms', floor.plugFloor, { note: 'put seen by a watcher + one spp-ctl request + one etcd put, summed per run' }).median;
+    const plugFloor = report.samples('floor.plug', 'ms', floor.plugFloor, {
+      note: 'put seen by a watcher + one spp-ctl request + one etcd put, summed per run',
+    }).median;
     const slowFloorSamples = await measureFloor(env, n.floorSlow, REAL_POLL_MS);
     report.samples('floor.sppctl_request.poll1000', 'ms', slowFloorSamples.sppctlRequest, { note: 'sent at a random phase of the vf poll period' });
     const slowFloor = report.samples('floor.plug.poll1000', 'ms', slowFloorSamples.plugFloor).median;
     const slowRequest = median(slowFloorSamples.sppctlRequest);
     if (slowRequest < REAL_POLL_MS / 20) {
       // the poll period is changed through the emulator's live options object; an emulator that copies its options ignores it
-      report.note(`the emulator did not apply the ${REAL_POLL_MS} ms poll period set after start (median request ${slowRequest.toFixed(1)} ms): the poll1000 figures are not paced`);
+      report.note(
+        `the emulator did not apply the ${REAL_POLL_MS} ms poll period set after start (median request ${slowRequest.toFixed(1)} ms): the poll1000 figures are not paced`,
+      );
     }
     const fastRequest = median(floor.sppctlRequest);
     const etcdFloor = (s: typeof floor): number => median(s.watchPut) + median(s.etcdPut);
-    report.samples('floor.process_start', 'ms', await measureProcessStart(n.processStart), { note: 'spawn -> exit of `node bin/spp.js agent --help`: Node start-up and the CLI modules, no etcd, no spp-ctl' });
+    report.samples('floor.process_start', 'ms', await measureProcessStart(n.processStart), {
+      note: 'spawn -> exit of `node bin/spp.js agent --help`: Node start-up and the CLI modules, no etcd, no spp-ctl',
+    });
 
     // single ports, on a host shaped like the seed (2 NICs x 2 vhosts)
     progress(`single plugs: ${n.plug} flat, ${n.vlan} VLAN; then ${n.plugSlow} flat, ${n.vlanSlow} VLAN at ${REAL_POLL_MS} ms poll`);
@@ -177,7 +206,10 @@ async function main(argv: string[]): Promise<number> {
       const flatP50 = report.samples('plug.flat', 'ms', flat.plug, { floor: plugFloor }).median;
       report.samples('unplug.flat', 'ms', flat.unplug, { floor: plugFloor, note: 'action = unplug put -> the port keys deleted, seen by a watcher' });
       const vlan = await measurePlugs(single, n.vlan, { vlan: true });
-      const vlanP50 = report.samples('plug.vlan', 'ms', vlan.plug, { floor: plugFloor, note: `${median(vlan.requestsPerPlug)} spp-ctl requests per VLAN plug against the floor's one` }).median;
+      const vlanP50 = report.samples('plug.vlan', 'ms', vlan.plug, {
+        floor: plugFloor,
+        note: `${median(vlan.requestsPerPlug)} spp-ctl requests per VLAN plug against the floor's one`,
+      }).median;
       report.samples('unplug.vlan', 'ms', vlan.unplug, { floor: plugFloor });
       report.value('plug.flat.sppctl_requests', 'requests', median(flat.requestsPerPlug));
       report.value('plug.vlan.sppctl_requests', 'requests', median(vlan.requestsPerPlug));
@@ -190,7 +222,11 @@ async function main(argv: string[]): Promise<number> {
       const vlanSlowP50 = report.samples('plug.vlan.poll1000', 'ms', vlanSlow.plug, { floor: slowFloor }).median;
       report.samples('unplug.vlan.poll1000', 'ms', vlanSlow.unplug, { floor: slowFloor });
 
-      report.goal('plug.flat p50 within 2x the floor', flatP50 <= 2 * plugFloor, `${flatP50.toFixed(2)} ms vs floor ${plugFloor.toFixed(2)} ms (${(flatP50 / plugFloor).toFixed(2)}x)`);
+      report.goal(
+        'plug.flat p50 within 2x the floor',
+        flatP50 <= 2 * plugFloor,
+        `${flatP50.toFixed(2)} ms vs floor ${plugFloor.toFixed(2)} ms (${(flatP50 / plugFloor).toFixed(2)}x)`,
+      );
       report.goal(
         'plug.flat.poll1000 p50 within 2x the floor',
         flatSlowP50 <= 2 * slowFloor,
@@ -224,8 +260,16 @@ async function main(argv: string[]): Promise<number> {
     const onVlan = report.samples('plug.vlan.metrics_on', 'ms', cost.on.vlan, { note }).median;
     // noise: run-to-run spread of these medians on a shared 2-core machine is about 20 % or 0.3 ms
     const withinNoise = (on: number, off: number): boolean => on <= off * 1.2 + 0.3;
-    report.goal('plug.flat p50 with metrics on within noise of off', withinNoise(onFlat, offFlat), `${onFlat.toFixed(2)} ms on vs ${offFlat.toFixed(2)} ms off (${(onFlat / offFlat).toFixed(2)}x)`);
-    report.goal('plug.vlan p50 with metrics on within noise of off', withinNoise(onVlan, offVlan), `${onVlan.toFixed(2)} ms on vs ${offVlan.toFixed(2)} ms off (${(onVlan / offVlan).toFixed(2)}x)`);
+    report.goal(
+      'plug.flat p50 with metrics on within noise of off',
+      withinNoise(onFlat, offFlat),
+      `${onFlat.toFixed(2)} ms on vs ${offFlat.toFixed(2)} ms off (${(onFlat / offFlat).toFixed(2)}x)`,
+    );
+    report.goal(
+      'plug.vlan p50 with metrics on within noise of off',
+      withinNoise(onVlan, offVlan),
+      `${onVlan.toFixed(2)} ms on vs ${offVlan.toFixed(2)} ms off (${(onVlan / offVlan).toFixed(2)}x)`,
+    );
 
     // many ports on one host
     progress(`burst host ${nics} NICs x ${vhosts} vhosts: ${n.burst} bursts, ${n.burstSlow} at ${REAL_POLL_MS} ms poll, ${n.restart} restarts`);
@@ -236,11 +280,23 @@ async function main(argv: string[]): Promise<number> {
       const ports = burstHost.vhostSlots().length;
       report.value('memory.agent_rss.idle', 'KiB', await settledRssKb(burstHost), `${nics} NICs, no port`);
       const burst = await measureBurst(burstHost, n.burst);
-      const burstP50 = report.samples(`burst.${ports}_ports.all_up`, 'ms', burst.allUp, { note: `${nics} NICs x ${vhosts} vhosts, emulator lenient; action = plug put for every port at once -> the last port_status up seen` }).median;
+      const burstP50 = report.samples(`burst.${ports}_ports.all_up`, 'ms', burst.allUp, {
+        note: `${nics} NICs x ${vhosts} vhosts, emulator lenient; action = plug put for every port at once -> the last port_status up seen`,
+      }).median;
       report.value(`burst.${ports}_ports.sppctl_requests_per_port`, 'requests', median(burst.requestsPerPort));
       report.value(`burst.${ports}_ports.mutating_requests_per_port`, 'requests', median(burst.mutationsPerPort));
-      report.value(`burst.${ports}_ports.agent_cpu`, 'ms', mean(burst.agentCpuMs), 'CPU of the agent child per burst, mean over the bursts (/proc ticks of 10 ms)');
-      report.value(`burst.${ports}_ports.bench_cpu`, 'ms', mean(burst.benchCpuMs), 'CPU of the bench process (emulator, watcher, driver writes) per burst, mean');
+      report.value(
+        `burst.${ports}_ports.agent_cpu`,
+        'ms',
+        mean(burst.agentCpuMs),
+        'CPU of the agent child per burst, mean over the bursts (/proc ticks of 10 ms)',
+      );
+      report.value(
+        `burst.${ports}_ports.bench_cpu`,
+        'ms',
+        mean(burst.benchCpuMs),
+        'CPU of the bench process (emulator, watcher, driver writes) per burst, mean',
+      );
       const busiest = Math.max(...burst.busiestVfRequests);
       const bound = sppctlBound(busiest, fastRequest, 0) + etcdFloor(floor);
       report.goal(
@@ -261,7 +317,10 @@ async function main(argv: string[]): Promise<number> {
         else {
           const profile = readCpuProfile(join(profileDir, file));
           const { totalMs, spots } = hotSpots(profile, join(__dirname, '..', '..'));
-          const lines = [`profile of the agent over ${PROFILE_BURSTS} bursts of ${ports} ports (${totalMs.toFixed(0)} ms sampled, start-up included): ${join(profileDir, file)}`, 'top functions by self time:'];
+          const lines = [
+            `profile of the agent over ${PROFILE_BURSTS} bursts of ${ports} ports (${totalMs.toFixed(0)} ms sampled, start-up included): ${join(profileDir, file)}`,
+            'top functions by self time:',
+          ];
           for (const s of spots) lines.push(`  ${s.selfMs.toFixed(1).padStart(8)} ms ${s.percent.toFixed(1).padStart(5)}%  ${s.where}`);
           const { busyMs, layers } = byLayer(profile);
           lines.push(`busy time by layer (${busyMs.toFixed(0)} ms busy, idle excluded):`);
@@ -287,8 +346,12 @@ async function main(argv: string[]): Promise<number> {
 
       const restart = await measureRestart(burstHost, n.restart);
       report.value(`memory.agent_rss.${ports}_ports`, 'KiB', await settledRssKb(burstHost), `after a restart with ${ports} ports plugged`);
-      const fromSpawn = report.samples(`restart.${ports}_ports.from_spawn`, 'ms', restart.fromSpawn, { note: 'SIGKILL, then spawn -> every port_status up put again, seen by a watcher (includes Node start-up)' }).median;
-      report.samples(`restart.${ports}_ports.from_first_log`, 'ms', restart.fromStart, { note: 'the new agent\'s first log line -> all up (without Node start-up and module loading)' });
+      const fromSpawn = report.samples(`restart.${ports}_ports.from_spawn`, 'ms', restart.fromSpawn, {
+        note: 'SIGKILL, then spawn -> every port_status up put again, seen by a watcher (includes Node start-up)',
+      }).median;
+      report.samples(`restart.${ports}_ports.from_first_log`, 'ms', restart.fromStart, {
+        note: "the new agent's first log line -> all up (without Node start-up and module loading)",
+      });
       const mutations = Math.max(...restart.mutations);
       report.value(`restart.${ports}_ports.mutating_requests`, 'requests', mutations, 'the most over all restarts');
       report.goal(
@@ -317,11 +380,21 @@ async function main(argv: string[]): Promise<number> {
       report.value('memory.multi_agent_heap.idle', 'KiB', scale.idleHeapKb, 'V8 heap in use after a full GC (steadier than the RSS)');
       report.value(`memory.multi_agent_heap.${label}`, 'KiB', scale.pluggedHeapKb);
       report.value('memory.multi_agent_heap.per_port', 'KiB', (scale.pluggedHeapKb - scale.idleHeapKb) / scale.ports);
-      report.value(`multi_agent.${label}.all_up`, 'ms', scale.allUpMs, `every vhost of every host claimed and bound, then action = plug for all ${scale.ports} at once -> the last port_status up seen`);
+      report.value(
+        `multi_agent.${label}.all_up`,
+        'ms',
+        scale.allUpMs,
+        `every vhost of every host claimed and bound, then action = plug for all ${scale.ports} at once -> the last port_status up seen`,
+      );
       report.value(`multi_agent.${label}.agent_cpu`, 'ms', scale.agentCpuMs, 'CPU of the multi-agent child over the plugs');
       report.value(`multi_agent.${label}.etcd_cpu`, 'ms', scale.etcdCpuMs, 'CPU of etcd over the plugs (watch fan-out included)');
       report.value(`multi_agent.${label}.bench_cpu`, 'ms', scale.benchCpuMs, 'CPU of the bench process (the emulators, watcher, driver writes) over the plugs');
-      report.value(`multi_agent.${label}.settle_cpu`, 'ms', scale.settleCpuMs, `CPU of the multi-agent child over the ${scale.settleMs / 1000} s after all were up (each port's up re-puts, lease keep-alives)`);
+      report.value(
+        `multi_agent.${label}.settle_cpu`,
+        'ms',
+        scale.settleCpuMs,
+        `CPU of the multi-agent child over the ${scale.settleMs / 1000} s after all were up (each port's up re-puts, lease keep-alives)`,
+      );
       if (scale.requests !== scale.ports) report.note(`multi-agent: ${scale.requests} spp-ctl requests for ${scale.ports} flat plugs (one each expected)`);
       if (scale.exitCode !== 0) report.note(`multi-agent: exited ${scale.exitCode} after SIGTERM (0 expected: every agent stopped cleanly)`);
       if (scale.warnings.length > 0) report.note(`multi-agent: ${scale.warnings.length} warning/error records, the first: ${scale.warnings[0]}`);
@@ -333,12 +406,22 @@ async function main(argv: string[]): Promise<number> {
         progress(`fan-out: ${n.fanoutBinds} binds on one host of ${hosts}, every host with its own agent and etcd client`);
         const f = await measureFanout(env, { hosts, binds: n.fanoutBinds });
         fan.push(f);
-        report.value(`fanout.${hosts}_hosts.watch_events_per_bind`, 'events', f.eventsPerBind, 'watch events etcd sent to all agents per bind (claim, bind_port, plug -> up, unplug -> gone), by etcd_debugging_mvcc_events_total');
+        report.value(
+          `fanout.${hosts}_hosts.watch_events_per_bind`,
+          'events',
+          f.eventsPerBind,
+          'watch events etcd sent to all agents per bind (claim, bind_port, plug -> up, unplug -> gone), by etcd_debugging_mvcc_events_total',
+        );
         report.value(`fanout.${hosts}_hosts.etcd_cpu_per_bind`, 'ms', f.etcdCpuPerBindMs, 'etcd CPU per bind, its idle CPU over as long subtracted');
       }
       const first = fan[0]!;
       const last = fan[fan.length - 1]!;
-      report.value(`startup_list.${last.hosts}_hosts`, 'keys', last.startupListKeys, `keys one agent lists at start-up on a cloud of ${last.hosts} hosts (${last.cloudKeys} keys under ${'/spp/openstack/'})`);
+      report.value(
+        `startup_list.${last.hosts}_hosts`,
+        'keys',
+        last.startupListKeys,
+        `keys one agent lists at start-up on a cloud of ${last.hosts} hosts (${last.cloudKeys} keys under ${'/spp/openstack/'})`,
+      );
       if (fan.length > 1) {
         report.goal(
           `watch events per bind flat from ${first.hosts} to ${last.hosts} hosts`,
@@ -372,7 +455,11 @@ async function main(argv: string[]): Promise<number> {
       report.value('replay.keys_per_s', 'keys/s', replay.keysPerSec);
       report.value('replay.peak_rss', 'KiB', replay.peakRssKb);
       report.goal('replay over 100,000 keys/s', replay.keysPerSec > 100_000, `${replay.keysPerSec.toFixed(0)} keys/s over ${replay.keys} keys`);
-      report.goal(snapshotGoal, replay.ms < 4000, `${(replay.ms / 1000).toFixed(1)} s for ${replay.keys} keys on ${availableParallelism()} cores (read and replayed in a fresh process, default threads)`);
+      report.goal(
+        snapshotGoal,
+        replay.ms < 4000,
+        `${(replay.ms / 1000).toFixed(1)} s for ${replay.keys} keys on ${availableParallelism()} cores (read and replayed in a fresh process, default threads)`,
+      );
     }
 
     progress(`replay of one host's etcd history (${historyRevisions} revisions)`);
@@ -383,15 +470,26 @@ async function main(argv: string[]): Promise<number> {
       report.goal(historyGoal, false, `not measured: ${history.failed}`);
     } else {
       report.value('replay_history.revisions', 'revisions', history.revisions);
-      report.value('replay_history.read', 'ms', history.readMs, 'readHistory: the listing, then one watch from the start revision up to the head (etcd sends a catching-up watcher 1,000 revisions per 100 ms)');
+      report.value(
+        'replay_history.read',
+        'ms',
+        history.readMs,
+        'readHistory: the listing, then one watch from the start revision up to the head (etcd sends a catching-up watcher 1,000 revisions per 100 ms)',
+      );
       report.value('replay_history.replay', 'ms', history.replayMs, `replay() of the ${history.steps} steps (one per revision of the host)`);
       report.value('replay_history.time', 'ms', history.totalMs, 'read + replay, in a fresh process (after module loading)');
-      report.goal(historyGoal, history.totalMs < 1000, `${history.totalMs.toFixed(0)} ms (read ${history.readMs.toFixed(0)} ms, replay ${history.replayMs.toFixed(0)} ms)`);
+      report.goal(
+        historyGoal,
+        history.totalMs < 1000,
+        `${history.totalMs.toFixed(0)} ms (read ${history.readMs.toFixed(0)} ms, replay ${history.replayMs.toFixed(0)} ms)`,
+      );
     }
   } finally {
     await env.close();
   }
-  report.note(`agent: child process \`node bin/spp.js agent --log-level info\`; multi-agent: child process \`node --expose-gc dist/scripts/bench/multi-agent.js\` at warn; ${quick ? 'quick' : 'full'} run took ${((Date.now() - started) / 1000).toFixed(0)} s`);
+  report.note(
+    `agent: child process \`node bin/spp.js agent --log-level info\`; multi-agent: child process \`node --expose-gc dist/scripts/bench/multi-agent.js\` at warn; ${quick ? 'quick' : 'full'} run took ${((Date.now() - started) / 1000).toFixed(0)} s`,
+  );
   process.stdout.write(report.render());
   return 0;
 }

@@ -5,7 +5,7 @@
  *
  *   node dist/scripts/check-layers.js [ROOT]   exit 0 when the tree keeps the rule
  */
-import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import ts from 'typescript';
 
@@ -54,17 +54,19 @@ export function checkLayers(graph: ImportGraph): Violation[] {
   const edges = new Map<string, string[]>();
   for (const [file, specs] of graph) {
     const own = layerOf(file);
-    if (own === undefined) out.push({ kind: 'unlayered', message: `${file} is in no layer: add its folder to LAYERS in scripts/check-layers.ts and docs/architecture.md` });
+    if (own === undefined)
+      out.push({ kind: 'unlayered', message: `${file} is in no layer: add its folder to LAYERS in scripts/check-layers.ts and docs/architecture.md` });
     const targets: string[] = [];
     for (const spec of specs) {
       const target = resolveSpecifier(graph, file, spec);
       if (target !== undefined) targets.push(target);
       if (own === core) {
-        const ok =
-          target !== undefined
-            ? (layerOf(target) ?? Infinity) <= core
-            : CORE_PACKAGES.some((p) => spec === p || spec.startsWith(`${p}/`));
-        if (!ok) out.push({ kind: 'core-import', message: `${file} imports ${spec}: machines/ and src/plan/ import only themselves, ${LAYERS[0]!.paths.join(', ')} and ${CORE_PACKAGES.join(', ')}` });
+        const ok = target !== undefined ? (layerOf(target) ?? Infinity) <= core : CORE_PACKAGES.some((p) => spec === p || spec.startsWith(`${p}/`));
+        if (!ok)
+          out.push({
+            kind: 'core-import',
+            message: `${file} imports ${spec}: machines/ and src/plan/ import only themselves, ${LAYERS[0]!.paths.join(', ')} and ${CORE_PACKAGES.join(', ')}`,
+          });
         continue;
       }
       if (target === undefined || own === undefined) continue;
@@ -122,7 +124,10 @@ export function readGraph(root: string, folders: readonly string[] = ['machines'
       if (statSync(join(root, path)).isDirectory()) walk(path);
       else if (name.endsWith('.ts') && !name.endsWith('.d.ts')) {
         const info = ts.preProcessFile(readFileSync(join(root, path), 'utf8'), true, true);
-        graph.set(path, info.importedFiles.map((f) => f.fileName));
+        graph.set(
+          path,
+          info.importedFiles.map((f) => f.fileName),
+        );
       }
     }
   };

@@ -15,7 +15,7 @@ import { watchCluster } from '../src/viz/cluster';
 import { startVizServer } from '../src/viz/server';
 import { launchBrowser } from '../test/helpers/browser';
 import { seedCluster } from '../test/helpers/cluster';
-import { MAPPINGS_4X4, Steps, buildFrames, plugSteps, portIdOf } from '../test/helpers/frames';
+import { buildFrames, MAPPINGS_4X4, plugSteps, portIdOf, type Steps } from '../test/helpers/frames';
 
 /** The failed port of the host scene: its MAC does not parse. */
 export const FAILED_VHOST = 3;
@@ -41,10 +41,20 @@ function driftFrame(last: ViewFrame): ViewFrame {
       ...last.view,
       nics: last.view.nics.map((n) =>
         n.status && n.layout.vhostIds.includes(DRIFT_VHOST)
-          ? { ...n, status: { ...n.status, classifier_table: n.status.classifier_table.map((e) => (e.port === ring ? { ...e, value: e.value.replace(/[0-9A-F:]{17}$/, other.toUpperCase()) } : e)) } }
+          ? {
+              ...n,
+              status: {
+                ...n.status,
+                classifier_table: n.status.classifier_table.map((e) =>
+                  e.port === ring ? { ...e, value: e.value.replace(/[0-9A-F:]{17}$/, other.toUpperCase()) } : e,
+                ),
+              },
+            }
           : n,
       ),
-      ports: last.view.ports.map((p) => (p.portId === port && p.observed ? { ...p, observed: { ...p.observed, rule: { ...p.observed.rule, mac: other } } } : p)),
+      ports: last.view.ports.map((p) =>
+        p.portId === port && p.observed ? { ...p, observed: { ...p.observed, rule: { ...p.observed.rule, mac: other } } } : p,
+      ),
     },
   };
 }

@@ -46,8 +46,8 @@ function skipDisabled(logger: winston.Logger): winston.Logger {
       return write.apply(this, args);
     };
   }
-  const log = target['log']!;
-  target['log'] = function (this: winston.Logger, ...args: unknown[]) {
+  const log = target.log!;
+  target.log = function (this: winston.Logger, ...args: unknown[]) {
     const level = args[0];
     if (typeof level === 'string' && (this.silent || !this.isLevelEnabled(level))) return this;
     return log.apply(this, args);

@@ -3,17 +3,18 @@
  * as a user holding only the role `spp etcd roles --host H --apply` made,
  * the driver (`spp port bind|unbind`) as a user with the driver role.
  */
-import test from 'ava';
-import { Etcd3 } from 'etcd3';
-import { keys } from '../src/protocol/keys';
-import { runCli } from './helpers/cli';
-import { clientAs, enableAuth, secretFile, ROOT_PASSWORD } from './helpers/etcd-auth';
-import { PyPort, pyBind, pyUnbind, waitGone, waitUp } from './helpers/neutron';
-import { classified, entryOf, startSystem, until } from './helpers/system';
-import { TcpProxy } from './helpers/tcp-proxy';
+
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import test from 'ava';
+import type { Etcd3 } from 'etcd3';
+import { keys } from '../src/protocol/keys';
+import { runCli } from './helpers/cli';
+import { clientAs, enableAuth, ROOT_PASSWORD, secretFile } from './helpers/etcd-auth';
+import { type PyPort, pyBind, pyUnbind, waitGone, waitUp } from './helpers/neutron';
+import { classified, entryOf, startSystem, until } from './helpers/system';
+import { TcpProxy } from './helpers/tcp-proxy';
 
 const P: PyPort[] = [
   { portId: 'a0000000-0000-0000-0000-000000000000', vhostId: 0, phys: 'phys1', mac: 'fa:16:3e:00:0a:00' },
@@ -90,9 +91,9 @@ test('the agent with only its host role plugs and unplugs flat and VLAN ports, r
   await waitUp(root, s.host, P[2]!.portId, 15_000);
   const statusKey = keys.portStatus(s.host, P[2]!.portId);
   // no read of the host's keys may be pending at the cut (it would be retried after it and spare the relist)
-  await until(() => childLogs().some((l) => l['message'] === 'etcd event' && l['key'] === statusKey), 'the agent read its own up back', 15_000);
+  await until(() => childLogs().some((l) => l.message === 'etcd event' && l.key === statusKey), 'the agent read its own up back', 15_000);
   proxy.cut();
-  await until(() => childLogs().some((l) => l['message'] === 'etcd connection lost'), 'the agent sees the connection go', 15_000);
+  await until(() => childLogs().some((l) => l.message === 'etcd connection lost'), 'the agent sees the connection go', 15_000);
   await pyBind(root, s.host, P[3]!);
   await pyUnbind(root, s.host, P[2]!.portId);
   await root.put(keys.configuration('other')).value('[]');
@@ -102,9 +103,9 @@ test('the agent with only its host role plugs and unplugs flat and VLAN ports, r
   await waitUp(root, s.host, P[3]!.portId, 20_000);
   await waitGone(root, s.host, P[2]!.portId, 20_000);
   // Converged across the compaction, by a relist that the compaction caused.
-  const relist = childLogs().find((l) => l['message'] === 'listed host keys' && String(l['reason']).startsWith('relist after'));
+  const relist = childLogs().find((l) => l.message === 'listed host keys' && String(l.reason).startsWith('relist after'));
   t.truthy(relist, 'a relist happened');
-  t.regex(String(relist?.['reason']), /compacted/);
+  t.regex(String(relist?.reason), /compacted/);
   t.deepEqual(await classified(s), [entryOf(P[3]!)]);
   // The agent's own user could do all of it: nothing was written with more rights than its role.
   const agent: Etcd3 = clientAs(s.etcd, 'agent-spp4', 'agent-spp4-Secret');

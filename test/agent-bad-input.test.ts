@@ -14,9 +14,18 @@ const CASES: Array<{ port: string; bind: string; action?: string; expect: RegExp
   { port: 'bad-mac', bind: '{"vhost_id": 1, "mac_address": "fa:16:3e:zz:00:23"}', expect: /field mac_address: .*not a MAC address/ },
   { port: 'vlan-zero', bind: '{"vhost_id": 2, "mac_address": "fa:16:3e:00:00:24", "vlan_id": 0}', expect: /field vlan_id: .*1-4094/ },
   { port: 'vlan-4095', bind: '{"vhost_id": 3, "mac_address": "fa:16:3e:00:00:25", "vlan_id": 4095}', expect: /field vlan_id: .*1-4094/ },
-  { port: 'bad-action', bind: '{"vhost_id": 1, "mac_address": "fa:16:3e:00:00:26"}', action: 'replug', expect: /action\/spp4\/bad-action: must be "plug" or "unplug"/ },
+  {
+    port: 'bad-action',
+    bind: '{"vhost_id": 1, "mac_address": "fa:16:3e:00:00:26"}',
+    action: 'replug',
+    expect: /action\/spp4\/bad-action: must be "plug" or "unplug"/,
+  },
   { port: 'long-mac', bind: `{"vhost_id": 1, "mac_address": "${'x'.repeat(3000)}"}`, expect: /field mac_address: .*\.\.\.\(3002 chars\)/ },
-  { port: 'huge', bind: `{"vhost_id": 1, "mac_address": "${'x'.repeat(100_000)}"}`, expect: /bind_port\/spp4\/huge: value is 100034 bytes; a bind_port value may have at most 4096 bytes/ },
+  {
+    port: 'huge',
+    bind: `{"vhost_id": 1, "mac_address": "${'x'.repeat(100_000)}"}`,
+    expect: /bind_port\/spp4\/huge: value is 100034 bytes; a bind_port value may have at most 4096 bytes/,
+  },
   { port: 'unicode-ポート', bind: '{"vhost_id": 1, "mac_address": "fa:16:3e:00:00:27", "vlan_id": "１００"}', expect: /field vlan_id/ },
 ];
 
@@ -38,9 +47,9 @@ test('input that retrying cannot fix ends in port_status = error naming the key 
   }
   t.deepEqual((await s.vfStatus(1)).classifier_table, [{ type: 'mac', value: 'FA:16:3E:00:00:20', port: 'ring:0' }]);
   t.deepEqual((await s.vfStatus(2)).classifier_table, []);
-  const errors = s.logs.filter((r) => r['message'] === 'port failed');
-  t.is(new Set(errors.map((r) => r['port'])).size, CASES.length, 'one clear log line per bad port');
-  t.true(errors.every((r) => r['host'] === 'spp4' && typeof r['error'] === 'string'));
+  const errors = s.logs.filter((r) => r.message === 'port failed');
+  t.is(new Set(errors.map((r) => r.port)).size, CASES.length, 'one clear log line per bad port');
+  t.true(errors.every((r) => r.host === 'spp4' && typeof r.error === 'string'));
 });
 
 test('a fixed bind_port brings a failed port up; keys of other hosts and a broken configuration of another host are ignored', async (t) => {
@@ -60,9 +69,9 @@ test('a fixed bind_port brings a failed port up; keys of other hosts and a broke
 test('an invalid configuration is logged naming the key and NIC, and the agent waits instead of crashing', async (t) => {
   const s = await startSystem(t, { setup: false });
   await s.client.put(keys.configuration(s.host)).value('[{"pci_address": "00:04.0", "physical_network": "phys1", "num_vhost": 2, "core_mask": "xfc02"}]');
-  const rec = await until(() => s.logs.find((r) => r['message'] === 'invalid host configuration'), 'invalid configuration logged');
-  t.regex(String(rec['error']), /configuration\/spp4: .*core_mask.*xfc02/);
-  t.is(rec['key'], keys.configuration(s.host));
+  const rec = await until(() => s.logs.find((r) => r.message === 'invalid host configuration'), 'invalid configuration logged');
+  t.regex(String(rec.error), /configuration\/spp4: .*core_mask.*xfc02/);
+  t.is(rec.key, keys.configuration(s.host));
   await s.client.put(keys.configuration(s.host)).value('[{"pci_address": "00:04.0", "physical_network": "phys1", "num_vhost": 2, "core_mask": "0xfe"}]');
   await s.client.put(keys.vhost(s.host, 'phys1', 0)).value('None');
   await pyBind(s.client, s.host, GOOD);

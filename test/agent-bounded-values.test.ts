@@ -11,7 +11,7 @@ import test from 'ava';
 import { keys } from '../src/protocol/keys';
 import { MAX_JSON_DEPTH, VALUE_LIMITS } from '../src/protocol/limits';
 import { pyBind, waitForValue, waitUp } from './helpers/neutron';
-import { System, startSystem, until } from './helpers/system';
+import { type System, startSystem, until } from './helpers/system';
 
 const ETCD_ARGS = ['--max-request-bytes', String(16 * 1024 * 1024)];
 const MB = 1024 * 1024;
@@ -35,7 +35,11 @@ const BAD_BINDS: Array<{ port: string; value: string; expect: RegExp }> = [
   { port: 'deep-objects', value: `{"vhost_id": ${'{"a": '.repeat(500)}1${'}'.repeat(500)}, "mac_address": "fa:16:3e:00:30:09"}`, expect: DEPTH },
   { port: 'size-1m', value: padded(MB), expect: bindSize(MB) },
   { port: 'size-10m', value: padded(10 * MB), expect: bindSize(10 * MB) },
-  { port: 'vhost-1e400', value: '{"vhost_id": 1e400, "mac_address": "fa:16:3e:00:30:08"}', expect: /field vhost_id: the number 1e400 is beyond the range of a number/ },
+  {
+    port: 'vhost-1e400',
+    value: '{"vhost_id": 1e400, "mac_address": "fa:16:3e:00:30:08"}',
+    expect: /field vhost_id: the number 1e400 is beyond the range of a number/,
+  },
 ];
 
 const alive = (s: System): boolean => s.child !== undefined && s.child.exitCode === null && s.child.signalCode === null;
@@ -82,17 +86,30 @@ test('configuration values nested 10,000 / 100,000 deep, of 1 MB / 10 MB: each "
   const configKey = keys.configuration(s.host);
   const goodConfig = (await s.client.get(configKey).string())!;
   await until(() => /"state":"running"/.test(s.childOutput), 'the agent running with the good configuration', 20_000);
-  const ports = [0, 1, 2, 3].map((i) => ({ portId: `f1000000-0000-0000-0000-00000000000${i}`, vhostId: i, phys: i < 2 ? 'phys1' : 'phys2', mac: `fa:16:3e:00:31:0${i}` }));
+  const ports = [0, 1, 2, 3].map((i) => ({
+    portId: `f1000000-0000-0000-0000-00000000000${i}`,
+    vhostId: i,
+    phys: i < 2 ? 'phys1' : 'phys2',
+    mac: `fa:16:3e:00:31:0${i}`,
+  }));
   for (const [i, c] of BAD_CONFIGS.entries()) {
     const seen = s.childOutput.length;
     await Promise.all([s.client.put(configKey).value(c.value), pyBind(s.client, s.host, ports[i]!)]);
     await waitUp(s.client, s.host, ports[i]!.portId, 20_000).catch((err: Error) => t.fail(`${c.name}: ${err.message}\n${s.childOutput.slice(-3000)}`));
-    const line = await until(() => s.childOutput.slice(seen).split('\n').find((l) => l.includes('"message":"invalid host configuration"')), `${c.name}: invalid configuration logged`, 20_000);
+    const line = await until(
+      () =>
+        s.childOutput
+          .slice(seen)
+          .split('\n')
+          .find((l) => l.includes('"message":"invalid host configuration"')),
+      `${c.name}: invalid configuration logged`,
+      20_000,
+    );
     const rec = JSON.parse(line) as Record<string, unknown>;
-    t.is(rec['key'], configKey);
-    t.regex(String(rec['error']), c.expect, c.name);
-    t.regex(String(rec['error']), new RegExp(`^${configKey}: `));
-    t.is(rec['keeping'], 'running layout');
+    t.is(rec.key, configKey);
+    t.regex(String(rec.error), c.expect, c.name);
+    t.regex(String(rec.error), new RegExp(`^${configKey}: `));
+    t.is(rec.keeping, 'running layout');
     t.true(alive(s), `${c.name}: ${s.childOutput.slice(-1500)}`);
   }
   t.notRegex(s.childOutput, /RangeError|Maximum call stack/);

@@ -20,12 +20,12 @@ test('a flat plug and unplug: three info lines each, the outcome lines carry the
   await pyUnbind(s.client, s.host, PORT);
   await waitGone(s.client, s.host, PORT);
   // the unplug's last transition (to idle) follows the keys' deletion
-  await until(() => s.logs.slice(from).some((r) => r['port'] === PORT && r['message'] === 'port state' && r['state'] === 'idle'), 'the port machine at rest');
+  await until(() => s.logs.slice(from).some((r) => r.port === PORT && r.message === 'port state' && r.state === 'idle'), 'the port machine at rest');
 
-  const mine = s.logs.slice(from).filter((r) => r['port'] === PORT || r['message'] === 'spp-ctl command');
-  const info = mine.filter((r) => r['level'] === 'info');
+  const mine = s.logs.slice(from).filter((r) => r.port === PORT || r.message === 'spp-ctl command');
+  const info = mine.filter((r) => r.level === 'info');
   t.deepEqual(
-    info.map((r) => [r['message'], r['state'] ?? r['command'] ?? null]),
+    info.map((r) => [r.message, r.state ?? r.command ?? null]),
     [
       ['port state', 'plugging'],
       ['spp-ctl command', `vf 1: classifier_table add mac ${MAC} ring:0`],
@@ -35,15 +35,15 @@ test('a flat plug and unplug: three info lines each, the outcome lines carry the
       ['port unplugged', null],
     ],
   );
-  for (const r of info.filter((x) => x['message'] !== 'spp-ctl command')) {
-    t.is(r['host'], s.host, `${String(r['message'])} names the host`);
-    t.is(r['vhost'], 0, `${String(r['message'])} names the vhost`);
-    t.true(typeof r['revision'] === 'number' && r['revision'] > 0, `${String(r['message'])} names the revision`);
+  for (const r of info.filter((x) => x.message !== 'spp-ctl command')) {
+    t.is(r.host, s.host, `${String(r.message)} names the host`);
+    t.is(r.vhost, 0, `${String(r.message)} names the vhost`);
+    t.true(typeof r.revision === 'number' && r.revision > 0, `${String(r.message)} names the revision`);
   }
   const [plugging, , up, unplugging, , unplugged] = info;
-  t.is(up!['revision'], plugging!['revision'], 'port is up: the revision the plug acted on');
-  t.is(unplugged!['revision'], unplugging!['revision'], 'port unplugged: the revision the unplug acted on');
-  const debugStates = mine.filter((r) => r['level'] === 'debug' && r['message'] === 'port state').map((r) => r['state']);
+  t.is(up!.revision, plugging!.revision, 'port is up: the revision the plug acted on');
+  t.is(unplugged!.revision, unplugging!.revision, 'port unplugged: the revision the unplug acted on');
+  const debugStates = mine.filter((r) => r.level === 'debug' && r.message === 'port state').map((r) => r.state);
   t.true(debugStates.includes('plugged.reasserting'), `debug transitions: ${debugStates.join(', ')}`);
   t.true(debugStates.includes('removed') || debugStates.includes('idle'), `debug transitions: ${debugStates.join(', ')}`);
 });
@@ -59,17 +59,17 @@ test('a restart with plugged ports on empty vfs: ports wait for their NIC (no fa
   const from = s.logs.length;
   s.startAgent();
   await nicsReady(s);
-  await until(() => s.logs.slice(from).some((r) => r['port'] === PORT && r['message'] === 'port is up'), 'port is up after the restart');
+  await until(() => s.logs.slice(from).some((r) => r.port === PORT && r.message === 'port is up'), 'port is up after the restart');
 
-  const states = s.logs.slice(from).filter((r) => r['port'] === PORT && r['message'] === 'port state');
+  const states = s.logs.slice(from).filter((r) => r.port === PORT && r.message === 'port state');
   t.deepEqual(
-    states.map((r) => `${String(r['level'])} ${String(r['state'])}`).slice(0, 2),
+    states.map((r) => `${String(r.level)} ${String(r.state)}`).slice(0, 2),
     ['info waitingForNic', 'info plugging'],
     'the port waits for its NIC, then plugs once',
   );
-  t.is(states.filter((r) => r['state'] === 'plugging').length, 1, 'one run: none failed on a NIC still being built');
+  t.is(states.filter((r) => r.state === 'plugging').length, 1, 'one run: none failed on a NIC still being built');
   t.false(
-    s.logs.slice(from).some((r) => r['level'] === 'warn' || r['level'] === 'error'),
-    `no warning or error in a routine restart: ${JSON.stringify(s.logs.slice(from).filter((r) => r['level'] === 'warn' || r['level'] === 'error'))}`,
+    s.logs.slice(from).some((r) => r.level === 'warn' || r.level === 'error'),
+    `no warning or error in a routine restart: ${JSON.stringify(s.logs.slice(from).filter((r) => r.level === 'warn' || r.level === 'error'))}`,
   );
 });

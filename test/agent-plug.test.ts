@@ -1,15 +1,23 @@
-import test from 'ava';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import test from 'ava';
 import { keys } from '../src/protocol/keys';
 import { parseEtcdctlText } from './helpers/etcd';
-import { pyBind, pyUnbind, waitGone, waitUp, waitForValue } from './helpers/neutron';
+import { pyBind, pyUnbind, waitForValue, waitGone, waitUp } from './helpers/neutron';
 import { nicsReady, requests, startSystem, until } from './helpers/system';
 
 const FIXTURES = join(__dirname, '..', '..', '..', 'shared', 'fixtures');
 /** JSON values (configuration, bind_port) compared by content: key order and spacing are formatting. */
 const canonical = (v: unknown): unknown =>
-  Array.isArray(v) ? v.map(canonical) : v && typeof v === 'object' ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => a.localeCompare(b)).map(([k, x]) => [k, canonical(x)])) : v;
+  Array.isArray(v)
+    ? v.map(canonical)
+    : v && typeof v === 'object'
+      ? Object.fromEntries(
+          Object.entries(v)
+            .sort(([a], [b]) => a.localeCompare(b))
+            .map(([k, x]) => [k, canonical(x)]),
+        )
+      : v;
 const normalised = (kv: Record<string, string>): Record<string, string> =>
   Object.fromEntries(
     Object.entries(kv).map(([k, v]) => [k, k.includes('/configuration/') || k.includes('/bind_port/') ? JSON.stringify(canonical(JSON.parse(v))) : v]),
@@ -27,9 +35,7 @@ test('flat plug and unplug: exactly the spec requests, and exactly the seed keys
 
   await pyBind(s.client, s.host, { portId: PORT, vhostId: 0, phys: 'phys1', mac: MAC });
   await waitUp(s.client, s.host, PORT);
-  t.deepEqual(requests(s), [
-    { method: 'PUT', path: '/v1/vfs/1/classifier_table', body: { action: 'add', type: 'mac', mac_address: MAC, port: 'ring:0' } },
-  ]);
+  t.deepEqual(requests(s), [{ method: 'PUT', path: '/v1/vfs/1/classifier_table', body: { action: 'add', type: 'mac', mac_address: MAC, port: 'ring:0' } }]);
   const expected = fixture('seed-one-plugged.etcdctl.txt');
   t.deepEqual(normalised(await s.keys()), expected);
   const table = (await (await fetch(`${s.sim.url}/v1/vfs/1`)).json()) as { classifier_table: unknown[] };
@@ -38,9 +44,7 @@ test('flat plug and unplug: exactly the spec requests, and exactly the seed keys
   s.sim.emulator.clearLog();
   await pyUnbind(s.client, s.host, PORT);
   await waitGone(s.client, s.host, PORT);
-  t.deepEqual(requests(s), [
-    { method: 'PUT', path: '/v1/vfs/1/classifier_table', body: { action: 'del', type: 'mac', mac_address: MAC, port: 'ring:0' } },
-  ]);
+  t.deepEqual(requests(s), [{ method: 'PUT', path: '/v1/vfs/1/classifier_table', body: { action: 'del', type: 'mac', mac_address: MAC, port: 'ring:0' } }]);
   t.deepEqual(normalised(await s.keys()), fixture('seed-fresh.etcdctl.txt'));
 });
 

@@ -40,13 +40,17 @@ test('SIGKILL and restart with 4 ports (2 flat, 2 VLAN): no mutating request, po
   await waitGone(s.client, s.host, PORTS[3]!.portId);
   const after = requests(s);
   // the vhost keeps its VLAN tags (no classifier entry sends it anything): the unplug is the entry's removal alone
-  t.deepEqual(after, [
-    {
-      method: 'PUT',
-      path: '/v1/vfs/2/classifier_table',
-      body: { action: 'del', type: 'vlan', mac_address: 'fa:16:3e:00:00:13', port: 'ring:6', vlan: 103 },
-    },
-  ], 'the VLAN unplug and nothing else');
+  t.deepEqual(
+    after,
+    [
+      {
+        method: 'PUT',
+        path: '/v1/vfs/2/classifier_table',
+        body: { action: 'del', type: 'vlan', mac_address: 'fa:16:3e:00:00:13', port: 'ring:6', vlan: 103 },
+      },
+    ],
+    'the VLAN unplug and nothing else',
+  );
   for (const p of PORTS.slice(0, 3)) t.is(await s.client.get(keys.portStatus(s.host, p.portId)).string(), 'up');
   t.is(await s.client.get(keys.vhost(s.host, 'phys2', 3)).string(), 'None');
 

@@ -8,10 +8,10 @@
  */
 import test from 'ava';
 import { lockKey } from '../src/agent/leader';
-import { keys } from '../src/protocol/keys';
-import { hostLayout } from '../src/protocol/layout';
 import { observeVhost } from '../src/plan/observed';
 import { planVhost } from '../src/plan/planner';
+import { keys } from '../src/protocol/keys';
+import { hostLayout } from '../src/protocol/layout';
 import { pyBind, waitUp } from './helpers/neutron';
 import { startSystem, until } from './helpers/system';
 
@@ -37,7 +37,9 @@ test(`SIGTERM during each of the ${COMMANDS} commands of a paced VLAN plug: noth
     const exited = new Promise<{ code: number | null; at: number }>((resolve) => child.once('exit', (code) => resolve({ code, at: Date.now() })));
     let release: { at: number; pending: number } | undefined;
     const lockWatch = await s.client.watch().key(lockKey(s.host)).create();
-    lockWatch.on('delete', () => (release ??= { at: Date.now(), pending: emu.log().filter((e) => e.status === null && !e.dropped).length }));
+    lockWatch.on('delete', () => {
+      release ??= { at: Date.now(), pending: emu.log().filter((e) => e.status === null && !e.dropped).length };
+    });
     emu.clearLog();
 
     await pyBind(s.client, s.host, port);
@@ -64,7 +66,10 @@ test(`SIGTERM during each of the ${COMMANDS} commands of a paced VLAN plug: noth
     t.is(exit.code, 0, `case ${k}: ${s.childOutput.slice(-1500)}`);
     t.is(emu.log().length, sentBefore, `case ${k}: no request after SIGTERM: ${JSON.stringify(emu.log().slice(sentBefore))}`);
     t.is(mutating().length, k, `case ${k}: commands 1..${k} sent, none after`);
-    t.true(emu.log().every((e) => e.status !== null), `case ${k}: the in-flight command was answered`);
+    t.true(
+      emu.log().every((e) => e.status !== null),
+      `case ${k}: the in-flight command was answered`,
+    );
     t.not(release, undefined, `case ${k}: the lock was released`);
     // exact: the emulator marks the answer before sending it, the lock's delete is seen after it happened
     t.is(release!.pending, 0, `case ${k}: nothing pending in spp-ctl when the lock went`);
@@ -79,7 +84,11 @@ test(`SIGTERM during each of the ${COMMANDS} commands of a paced VLAN plug: noth
     await waitUp(s.client, s.host, port.portId, 20_000);
     const status = await s.vfStatus(1);
     const desired = { mac: port.mac, vlan: port.vlan };
-    t.is(status.classifier_table.filter((e) => e.value.toUpperCase().endsWith(port.mac.toUpperCase())).length, 1, `case ${k}: ${JSON.stringify(status.classifier_table)}`);
+    t.is(
+      status.classifier_table.filter((e) => e.value.toUpperCase().endsWith(port.mac.toUpperCase())).length,
+      1,
+      `case ${k}: ${JSON.stringify(status.classifier_table)}`,
+    );
     t.is(status.classifier_table.length, k, `case ${k}: one entry per port plugged so far`);
     const seen = observeVhost(status, port.vhostId);
     t.deepEqual(seen.rule, desired, `case ${k}: the classifier entry`);

@@ -9,8 +9,8 @@ import { measureBurst, measureFloor, measurePlugs, measureProcessStart, measureR
 import { byLayer, hotSpots } from '../scripts/bench/profile';
 import { countSnapshotKeys } from '../scripts/bench/replay';
 import { Report } from '../scripts/bench/report';
-import { measureVlanBurst, measureVlanReuse } from '../scripts/bench/vlan-reuse';
 import { percentile, summarize } from '../scripts/bench/stats';
+import { measureVlanBurst, measureVlanReuse } from '../scripts/bench/vlan-reuse';
 import { parseMappings } from '../src/protocol/mappings';
 
 const isTime = (v: unknown): boolean => typeof v === 'number' && Number.isFinite(v) && v >= 0;
@@ -24,7 +24,9 @@ test('floor, single plugs, burst, restart and memory give finite numbers of the 
     t.is(floor[k].length, 3, k);
     t.true(floor[k].every(isTime), `${k}: ${floor[k].join(', ')}`);
   }
-  floor.plugFloor.forEach((sum, i) => t.is(sum, floor.watchPut[i]! + floor.sppctlRequest[i]! + floor.etcdPut[i]!));
+  floor.plugFloor.forEach((sum, i) => {
+    t.is(sum, floor.watchPut[i]! + floor.sppctlRequest[i]! + floor.etcdPut[i]!);
+  });
 
   const host = await BenchHost.start(env, { nics: 2, vhosts: 1, label: 'smoke' });
   t.teardown(() => host.close());

@@ -12,20 +12,19 @@
  *   SPP_CHAOS_SEEDS=1,2,3   seeds (default 1..10)
  *   SPP_CHAOS_SECONDS=30    traffic and faults per seed (default 25)
  */
-import test, { ExecutionContext } from 'ava';
-import { keys } from '../src/protocol/keys';
-import { hostLayout } from '../src/protocol/layout';
-import { FREE_VHOST, pythonJson } from '../src/protocol/codecs';
+import test, { type ExecutionContext } from 'ava';
 import { claimAndBind, setAction } from '../src/driver/original-writes';
 import { observeVhost } from '../src/plan/observed';
 import { foreignComponents, planLayout } from '../src/plan/planner';
-import { portNames } from '../src/protocol/layout';
+import { FREE_VHOST, pythonJson } from '../src/protocol/codecs';
+import { keys } from '../src/protocol/keys';
+import { hostLayout, portNames } from '../src/protocol/layout';
 import { currentRevision, watchHistory } from './helpers/history';
 import { startSystem, until } from './helpers/system';
 
-const enabled = process.env['SPP_CHAOS'] === '1';
-const SEEDS = (process.env['SPP_CHAOS_SEEDS'] ?? '1,2,3,4,5,6,7,8,9,10').split(',').map(Number);
-const SECONDS = Number(process.env['SPP_CHAOS_SECONDS'] ?? '25');
+const enabled = process.env.SPP_CHAOS === '1';
+const SEEDS = (process.env.SPP_CHAOS_SEEDS ?? '1,2,3,4,5,6,7,8,9,10').split(',').map(Number);
+const SECONDS = Number(process.env.SPP_CHAOS_SECONDS ?? '25');
 const AGENT_ARGS = ['--spp-ctl-timeout', '1', '--resync-interval', '2'];
 
 /** mulberry32: a small seeded generator, so a failing seed replays the same choices. */
@@ -59,7 +58,7 @@ async function retry<T>(what: string, op: () => Promise<T>, counts: Counts, dead
     try {
       return await Promise.race([op(), sleep(3000).then(() => Promise.reject(new Error(`${what}: no answer in 3 s`)))]);
     } catch (err) {
-      counts['driverRetries'] = (counts['driverRetries'] ?? 0) + 1;
+      counts.driverRetries = (counts.driverRetries ?? 0) + 1;
       if (Date.now() > deadline) throw err;
       await sleep(200);
     }
@@ -111,7 +110,8 @@ async function runSeed(t: ExecutionContext, seed: number): Promise<Counts> {
           async () => {
             // a claim whose answer was lost may have been applied: then it names our port
             const now = await s.client.get(keys.vhost(s.host, p.phys, p.vhostId)).string();
-            if (now === p.portId) await s.client.put(keys.bindPort(s.host, p.portId)).value(pythonJson({ vhost_id: p.vhostId, mac_address: p.mac, vlan_id: p.vlan }));
+            if (now === p.portId)
+              await s.client.put(keys.bindPort(s.host, p.portId)).value(pythonJson({ vhost_id: p.vhostId, mac_address: p.mac, vlan_id: p.vlan }));
             else await claimAndBind(s.client, s.host, p);
           },
           counts,
@@ -119,13 +119,13 @@ async function runSeed(t: ExecutionContext, seed: number): Promise<Counts> {
         );
         await retry('plug', () => setAction(s.client, s.host, p.portId, 'plug'), counts, hardEnd);
         bound.set(p.vhostId, p);
-        counts['binds']! += 1;
+        counts.binds! += 1;
       } else if (bound.size > 0) {
         const p = r.pick([...bound.values()]);
         await retry('unplug', () => setAction(s.client, s.host, p.portId, 'unplug'), counts, hardEnd);
         bound.delete(p.vhostId);
         unbound.add(p.portId);
-        counts['unbinds']! += 1;
+        counts.unbinds! += 1;
       }
     }
   };
@@ -134,13 +134,23 @@ async function runSeed(t: ExecutionContext, seed: number): Promise<Counts> {
     while (!stopFaults && Date.now() < trafficEnd) {
       await sleep(rf.int(300, 1500));
       if (stopFaults || Date.now() >= trafficEnd) break;
-      const kind = rf.pick(['agentKill', 'agentKill', 'etcdRestart', 'emulatorKill', 'vfRestart', 'vfRestart', 'sppctlFault', 'sppctlFault', 'sppctlFault'] as const);
+      const kind = rf.pick([
+        'agentKill',
+        'agentKill',
+        'etcdRestart',
+        'emulatorKill',
+        'vfRestart',
+        'vfRestart',
+        'sppctlFault',
+        'sppctlFault',
+        'sppctlFault',
+      ] as const);
       switch (kind) {
         case 'agentKill':
           await s.killChild('SIGKILL');
           await sleep(rf.int(0, 800));
           spawn();
-          counts['agentKills']! += 1;
+          counts.agentKills! += 1;
           break;
         case 'etcdRestart':
           etcdDown = true;
@@ -148,17 +158,17 @@ async function runSeed(t: ExecutionContext, seed: number): Promise<Counts> {
           await sleep(rf.int(300, 2000));
           await s.etcd.startMember('m0');
           etcdDown = false;
-          counts['etcdRestarts']! += 1;
+          counts.etcdRestarts! += 1;
           break;
         case 'emulatorKill':
           await s.restartSim(rf.int(100, 1000));
-          counts['emulatorKills']! += 1;
+          counts.emulatorKills! += 1;
           break;
         case 'vfRestart': {
           const downMs = rf.next() < 0.4 ? rf.int(200, 1500) : 0;
           s.sim.emulator.restartVf(rf.int(1, layout.length), downMs);
-          counts['vfRestarts']! += 1;
-          if (downMs > 0) counts['vfRestartsWithDownTime']! += 1;
+          counts.vfRestarts! += 1;
+          if (downMs > 0) counts.vfRestartsWithDownTime! += 1;
           break;
         }
         case 'sppctlFault':
@@ -168,7 +178,7 @@ async function runSeed(t: ExecutionContext, seed: number): Promise<Counts> {
             when: rf.pick(['before', 'after'] as const),
             path: rf.pick(['classifier_table', '/components/[^/]+/ports$', '^/v1/vfs/[0-9]+$', '^/v1/processes$', '.']),
           });
-          counts['sppctlFaults']! += 1;
+          counts.sppctlFaults! += 1;
           break;
       }
     }
@@ -195,7 +205,7 @@ async function runSeed(t: ExecutionContext, seed: number): Promise<Counts> {
     t.log(s.childOutput.slice(-6000));
     throw err;
   });
-  counts['settleMs'] = Date.now() - settleFrom;
+  counts.settleMs = Date.now() - settleFrom;
   // ...and stays converged through a periodic resync or two
   await sleep(2500);
 
@@ -223,7 +233,11 @@ async function runSeed(t: ExecutionContext, seed: number): Promise<Counts> {
         return p ? [{ type: p.vlan ? 'vlan' : 'mac', value: `${p.vlan ? `${p.vlan}/` : ''}${p.mac.toUpperCase()}`, port: portNames.toVm(v) }] : [];
       })
       .sort((a, b) => a.value.localeCompare(b.value));
-    t.deepEqual([...status.classifier_table].sort((a, b) => a.value.localeCompare(b.value)), expected, `seed ${seed}: vf ${nic.secId} classifier table`);
+    t.deepEqual(
+      [...status.classifier_table].sort((a, b) => a.value.localeCompare(b.value)),
+      expected,
+      `seed ${seed}: vf ${nic.secId} classifier table`,
+    );
     for (const v of nic.vhostIds) {
       const p = bound.get(v);
       const seen = observeVhost(status, v);
@@ -240,12 +254,16 @@ async function runSeed(t: ExecutionContext, seed: number): Promise<Counts> {
   await history.close();
   const statuses = history.changes.filter((c) => c.type === 'put');
   const errors = statuses.filter((c) => c.value !== 'up');
-  counts['portStatusPuts'] = statuses.length;
-  counts['portStatusErrors'] = errors.length;
-  counts['portsUpAtEnd'] = bound.size;
-  counts['seconds'] = Math.round((Date.now() - started) / 1000);
-  t.deepEqual(errors.map((c) => `${c.key} = ${c.value}`), [], `seed ${seed}: no valid bind ever saw error`);
-  t.true(counts['binds']! > 0 && statuses.length > 0, `seed ${seed}: traffic happened`);
+  counts.portStatusPuts = statuses.length;
+  counts.portStatusErrors = errors.length;
+  counts.portsUpAtEnd = bound.size;
+  counts.seconds = Math.round((Date.now() - started) / 1000);
+  t.deepEqual(
+    errors.map((c) => `${c.key} = ${c.value}`),
+    [],
+    `seed ${seed}: no valid bind ever saw error`,
+  );
+  t.true(counts.binds! > 0 && statuses.length > 0, `seed ${seed}: traffic happened`);
   return counts;
 }
 
@@ -254,12 +272,17 @@ if (!enabled) {
   test.skip('chaos soak: run `npm run test:chaos` (SPP_CHAOS=1)', () => undefined);
 } else {
   for (const seed of SEEDS) {
-    test.serial(`chaos seed ${seed}: ${SECONDS} s of plug/unplug traffic with agent SIGKILLs, etcd restarts, emulator kills, vf restarts and spp-ctl faults`, async (t) => {
-      t.timeout(SECONDS * 1000 + 180_000);
-      const counts = await runSeed(t, seed);
-      const line = `CHAOS seed=${seed} ${Object.entries(counts).map(([k, v]) => `${k}=${v}`).join(' ')}`;
-      t.log(line);
-      console.log(line);
-    });
+    test.serial(
+      `chaos seed ${seed}: ${SECONDS} s of plug/unplug traffic with agent SIGKILLs, etcd restarts, emulator kills, vf restarts and spp-ctl faults`,
+      async (t) => {
+        t.timeout(SECONDS * 1000 + 180_000);
+        const counts = await runSeed(t, seed);
+        const line = `CHAOS seed=${seed} ${Object.entries(counts)
+          .map(([k, v]) => `${k}=${v}`)
+          .join(' ')}`;
+        t.log(line);
+        console.log(line);
+      },
+    );
   }
 }

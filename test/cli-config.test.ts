@@ -1,12 +1,12 @@
-import anyTest, { TestFn } from 'ava';
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
-import { keys } from '../src/protocol/keys';
+import anyTest, { type TestFn } from 'ava';
 import { freePort } from '../src/localetcd/ports';
+import { keys } from '../src/protocol/keys';
 import { runCli } from './helpers/cli';
-import { EtcdContext, dump, parseEtcdctlText, useEtcd, withEtcd } from './helpers/etcd';
+import { dump, type EtcdContext, parseEtcdctlText, useEtcd, withEtcd } from './helpers/etcd';
 
 // These tests look at the whole /spp tree of a shared etcd, so they run one at a time.
 const test = anyTest as TestFn<EtcdContext>;
@@ -125,7 +125,10 @@ test.serial('destroy refuses with bound ports, works with --force, removes exact
 
   const free = await runCli(['config', 'destroy', '--host', 'z2', ...endpoints(t)]);
   t.is(free.code, 0, free.err);
-  t.deepEqual(Object.keys(await dump(client, '/spp/')).filter((k) => k.split('/')[4] === 'z2'), []);
+  t.deepEqual(
+    Object.keys(await dump(client, '/spp/')).filter((k) => k.split('/')[4] === 'z2'),
+    [],
+  );
 });
 
 test.serial('config show prints the configuration, layout per NIC and vhost usage; json is the host view', async (t) => {
@@ -143,9 +146,7 @@ test.serial('config show prints the configuration, layout per NIC and vhost usag
   t.is(view.host, 's1');
   t.deepEqual(view.layout[0].components[4], { name: 'classifier', type: 'classifier_mac', core: 6, rx: ['phy:0'], tx: ['ring:0', 'ring:2'] });
 
-  await t.context.client
-    .put(keys.configuration('s2'))
-    .value('[{"pci_address": "00:04.0", "physical_network": "phys1", "num_vhost": 2, "core_mask": "0x1e"}]');
+  await t.context.client.put(keys.configuration('s2')).value('[{"pci_address": "00:04.0", "physical_network": "phys1", "num_vhost": 2, "core_mask": "0x1e"}]');
   const broken = await runCli(['config', 'show', '--host', 's2', ...endpoints(t)]);
   t.is(broken.code, 1);
   t.is(

@@ -1,11 +1,11 @@
-import anyTest, { ExecutionContext, TestFn } from 'ava';
-import { AddressInfo, Socket, createServer } from 'node:net';
+import { type AddressInfo, createServer, type Socket } from 'node:net';
+import anyTest, { type ExecutionContext, type TestFn } from 'ava';
+import type { Io } from '../src/cli/framework';
 import { main } from '../src/cli/main';
-import { Io } from '../src/cli/framework';
 import { freePort } from '../src/localetcd/ports';
 import { keys } from '../src/protocol/keys';
-import { EtcdContext, useEtcd } from './helpers/etcd';
-import { FakeAgentPeer, FakeAgentPeerOptions, SEED_NICS, seedHost } from './helpers/fake-agent-peer';
+import { type EtcdContext, useEtcd } from './helpers/etcd';
+import { FakeAgentPeer, type FakeAgentPeerOptions, SEED_NICS, seedHost } from './helpers/fake-agent-peer';
 
 const test = anyTest as TestFn<EtcdContext>;
 useEtcd(test);
@@ -22,7 +22,15 @@ interface Run {
 async function spp(argv: string[], env: NodeJS.ProcessEnv = {}): Promise<Run> {
   let out = '';
   let err = '';
-  const io: Io = { out: (s) => (out += s), err: (s) => (err += s), env };
+  const io: Io = {
+    out: (s) => {
+      out += s;
+    },
+    err: (s) => {
+      err += s;
+    },
+    env,
+  };
   const code = await main(argv, io);
   return { code, out, err };
 }
@@ -122,7 +130,20 @@ test('port bind: bad input and missing options are usage errors (exit 2) and wri
   const missing = await spp(['port', 'bind', '--host', 'c6', '--mac', MAC, '--phys', 'phys1', ...etcdArgs(t)]);
   t.is(missing.code, 2);
   t.regex(missing.err, /--port-id is required/);
-  const unreachable = await spp(['port', 'bind', '--host', 'c6', '--port-id', PORT, '--mac', 'nope', '--phys', 'phys1', '--etcd-endpoints', `127.0.0.1:${await freePort()}`]);
+  const unreachable = await spp([
+    'port',
+    'bind',
+    '--host',
+    'c6',
+    '--port-id',
+    PORT,
+    '--mac',
+    'nope',
+    '--phys',
+    'phys1',
+    '--etcd-endpoints',
+    `127.0.0.1:${await freePort()}`,
+  ]);
   t.is(unreachable.code, 2, 'bad input is reported as such even when etcd is down');
   t.false(await t.context.client.get(keys.bindPort('c6', PORT)).exists());
   t.is(await t.context.client.get(keys.vhost('c6', 'phys1', 0)).string(), 'None');

@@ -2,9 +2,10 @@
  * `spp sim`: usage errors exit 2 naming the option; the server prints its URL
  * and vfs, serves spp-ctl's API and exits 0 on SIGTERM.
  */
-import test from 'ava';
+
 import { spawn } from 'node:child_process';
 import path from 'node:path';
+import test from 'ava';
 import { main } from '../src/cli/main';
 
 const BIN = path.resolve(__dirname, '../../bin/spp.js');
@@ -12,7 +13,15 @@ const BIN = path.resolve(__dirname, '../../bin/spp.js');
 async function runMain(argv: string[]): Promise<{ code: number; out: string; err: string }> {
   let out = '';
   let err = '';
-  const code = await main(argv, { out: (s) => (out += s), err: (s) => (err += s), env: {} });
+  const code = await main(argv, {
+    out: (s) => {
+      out += s;
+    },
+    err: (s) => {
+      err += s;
+    },
+    env: {},
+  });
   return { code, out, err };
 }
 
@@ -52,7 +61,9 @@ test('spp sim serves until SIGTERM and exits 0', async (t) => {
   });
   let out = '';
   let err = '';
-  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+  child.stderr.on('data', (d: Buffer) => {
+    err += d.toString();
+  });
   const url = await new Promise<string>((resolve, reject) => {
     child.stdout.on('data', (d: Buffer) => {
       out += d.toString();

@@ -5,11 +5,14 @@ import { runCli } from './helpers/cli';
 
 test('--agent-ui takes HOST=URL, repeated or comma-separated', (t) => {
   const map = parseAgentUi({ 'agent-ui': ['spp4=http://127.0.0.1:7780', 'spp5=http://127.0.0.1:7781/,spp6=https://[::1]:7782/'] });
-  t.deepEqual([...map], [
-    ['spp4', 'http://127.0.0.1:7780/'],
-    ['spp5', 'http://127.0.0.1:7781/'],
-    ['spp6', 'https://[::1]:7782/'],
-  ]);
+  t.deepEqual(
+    [...map],
+    [
+      ['spp4', 'http://127.0.0.1:7780/'],
+      ['spp5', 'http://127.0.0.1:7781/'],
+      ['spp6', 'https://[::1]:7782/'],
+    ],
+  );
 });
 
 for (const [arg, message] of [

@@ -1,21 +1,27 @@
-import test from 'ava';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
+import test from 'ava';
 import { until } from './helpers/system';
 
 const BIN = join(__dirname, '..', '..', 'bin', 'spp.js');
 const FIXTURE = join(__dirname, '..', '..', '..', 'shared', 'fixtures', 'seed-one-plugged.etcdctl.txt');
 
-test('spp viz --replay serves the replay\'s frames and stops on SIGINT', async (t) => {
+test("spp viz --replay serves the replay's frames and stops on SIGINT", async (t) => {
   const child = spawn(process.execPath, [BIN, 'viz', '--replay', FIXTURE, '--listen', '127.0.0.1:0'], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
-  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+  child.stdout.on('data', (d: Buffer) => {
+    out += d.toString();
+  });
+  child.stderr.on('data', (d: Buffer) => {
+    out += d.toString();
+  });
   t.teardown(() => {
     if (child.exitCode === null) child.kill('SIGKILL');
   });
   const url = await until(() => /visualizer (http:\/\/127\.0\.0\.1:\d+)/.exec(out)?.[1], 'the URL', 20_000);
-  const { frames } = (await (await fetch(`${url}/api/frames`)).json()) as { frames: Array<{ view: { host: string; ports: Array<{ portId: string; state: string }> } }> };
+  const { frames } = (await (await fetch(`${url}/api/frames`)).json()) as {
+    frames: Array<{ view: { host: string; ports: Array<{ portId: string; state: string }> } }>;
+  };
   t.true(frames.length > 0);
   const last = frames[frames.length - 1]!.view;
   t.is(last.host, 'spp4');
@@ -32,7 +38,9 @@ test('spp viz --replay serves the replay\'s frames and stops on SIGINT', async (
 test('spp viz without --replay is a usage error', async (t) => {
   const child = spawn(process.execPath, [BIN, 'viz'], { stdio: ['ignore', 'pipe', 'pipe'] });
   let err = '';
-  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+  child.stderr.on('data', (d: Buffer) => {
+    err += d.toString();
+  });
   const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
   t.is(code, 2);
   t.regex(err, /--replay/);

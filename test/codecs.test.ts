@@ -3,12 +3,12 @@ import {
   Action,
   AgentInfo,
   BindPort,
-  HostConfiguration,
-  PortStatus,
   decodeJson,
   decodeText,
   decodeVhostOwner,
+  HostConfiguration,
   macProblem,
+  PortStatus,
   preview,
   pythonJson,
   vlanOf,
@@ -39,10 +39,7 @@ test('bind_port with wrong types names each field', (t) => {
   t.is(err(bind('{"vhost_id": 1.5, "mac_address": "fa:16:3e:a0:da:db"}')), `${K}: field vhost_id: must be a non-negative integer, got 1.5`);
   t.is(err(bind('{"vhost_id": -1, "mac_address": "fa:16:3e:a0:da:db"}')), `${K}: field vhost_id: must be a non-negative integer, got -1`);
   t.is(err(bind('{"vhost_id": 0, "mac_address": 5}')), `${K}: field mac_address: expected MAC address, got 5`);
-  t.is(
-    err(bind('{"vhost_id": 0, "mac_address": "fa:16:3e:a0:da:db", "vlan_id": "100"}')),
-    `${K}: field vlan_id: must be an integer 1-4094, got "100"`,
-  );
+  t.is(err(bind('{"vhost_id": 0, "mac_address": "fa:16:3e:a0:da:db", "vlan_id": "100"}')), `${K}: field vlan_id: must be an integer 1-4094, got "100"`);
 });
 
 test('bind_port with missing fields says which', (t) => {
@@ -122,7 +119,11 @@ test('configuration as the seed shows it decodes; wrong shapes are named per NIC
     '{"num_vhost": 2, "core_mask": "0xfc02", "pci_address": "00:05.0", "physical_network": "phys2"}]';
   const d = decodeJson(HostConfiguration, C, seed);
   t.true(d.ok);
-  if (d.ok) t.deepEqual(d.value.map((n) => n.physical_network), ['phys1', 'phys2']);
+  if (d.ok)
+    t.deepEqual(
+      d.value.map((n) => n.physical_network),
+      ['phys1', 'phys2'],
+    );
   t.is(err(decodeJson(HostConfiguration, C, '[]')), `${C}: must list at least one NIC`);
   t.is(err(decodeJson(HostConfiguration, C, '{"num_vhost": 2}')), `${C}: must be a JSON array of NIC objects, got {"num_vhost":2}`);
   t.is(

@@ -15,7 +15,12 @@ test('a watcher started only after the action put (as the original driver does) 
   for (let i = 0; i < 100; i++) {
     const port = `e0000000-0000-0000-0000-${String(i).padStart(12, '0')}`;
     const vhostId = i % 4;
-    await pyBind(s.client, s.host, { portId: port, vhostId, phys: vhostId < 2 ? 'phys1' : 'phys2', mac: `fa:16:3e:00:01:${(i % 256).toString(16).padStart(2, '0')}` });
+    await pyBind(s.client, s.host, {
+      portId: port,
+      vhostId,
+      phys: vhostId < 2 ? 'phys1' : 'phys2',
+      mac: `fa:16:3e:00:01:${(i % 256).toString(16).padStart(2, '0')}`,
+    });
     // the original driver: watch port_status from "now", after the action put
     const watcher = await s.client.watch().key(keys.portStatus(s.host, port)).create();
     const up = await new Promise<boolean>((resolve) => {
@@ -35,7 +40,7 @@ test('a watcher started only after the action put (as the original driver does) 
   t.is(seen, 100);
 });
 
-test('a stale classifier entry on the ring (behind the agent\'s back) is repaired: re-read, delete, add; the port comes up', async (t) => {
+test("a stale classifier entry on the ring (behind the agent's back) is repaired: re-read, delete, add; the port comes up", async (t) => {
   const s = await startSystem(t);
   await nicsReady(s);
   // another tool added an entry on ring:0 after the agent read the status
@@ -52,10 +57,10 @@ test('a stale classifier entry on the ring (behind the agent\'s back) is repaire
   );
   t.regex(log[2]!, /"action":"del".*02:00:00:00:00:99/i);
   t.deepEqual((await s.vfStatus(1)).classifier_table, [{ type: 'mac', value: 'FA:16:3E:00:02:01', port: 'ring:0' }]);
-  t.truthy(s.logs.find((r) => r['message'] === 'spp-ctl rejected a command; re-reading the vf status to plan a repair' && r['port'] === port));
+  t.truthy(s.logs.find((r) => r.message === 'spp-ctl rejected a command; re-reading the vf status to plan a repair' && r.port === port));
 });
 
-test('a ring detached behind the agent\'s back is the NIC\'s problem: the layout is rebuilt, the entry it hid is deleted, the port comes up (never error)', async (t) => {
+test("a ring detached behind the agent's back is the NIC's problem: the layout is rebuilt, the entry it hid is deleted, the port comes up (never error)", async (t) => {
   const s = await startSystem(t);
   await nicsReady(s);
   // An entry on ring:2, then ring:2 detached from the classifier: spp_vf hides
@@ -69,8 +74,8 @@ test('a ring detached behind the agent\'s back is the NIC\'s problem: the layout
   await pyBind(s.client, s.host, { portId: port, vhostId: 1, phys: 'phys1', mac: 'fa:16:3e:00:02:02' });
   await waitUp(s.client, s.host, port);
   t.deepEqual((await s.vfStatus(1)).classifier_table, [{ type: 'mac', value: 'FA:16:3E:00:02:02', port: 'ring:2' }]);
-  t.truthy(s.logs.find((r) => r['message'] === 'spp_vf lost its layout; rebuilding the NIC before the port' && r['port'] === port));
-  t.false(s.logs.some((r) => r['message'] === 'port failed'));
+  t.truthy(s.logs.find((r) => r.message === 'spp_vf lost its layout; rebuilding the NIC before the port' && r.port === port));
+  t.false(s.logs.some((r) => r.message === 'port failed'));
 });
 
 test('a rejection the repair cannot fix, with the layout intact, fails that port only (error status), never the agent', async (t) => {
@@ -89,18 +94,18 @@ test('a rejection the repair cannot fix, with the layout intact, fails that port
   await pyBind(s.client, s.host, { portId: good, vhostId: 2, phys: 'phys2', mac: 'fa:16:3e:00:02:03' });
   await waitUp(s.client, s.host, good);
   t.deepEqual((await s.vfStatus(2)).classifier_table, [{ type: 'mac', value: 'FA:16:3E:00:02:03', port: 'ring:4' }]);
-  t.is(s.logs.filter((r) => r['message'] === 'port failed' && r['port'] === bad).length, 1, 'reported once, not in a loop');
+  t.is(s.logs.filter((r) => r.message === 'port failed' && r.port === bad).length, 1, 'reported once, not in a loop');
 });
 
-test('a 500 on the vf status read (the real spp-ctl\'s 4096-byte limit) is logged with its cause and what to do', async (t) => {
+test("a 500 on the vf status read (the real spp-ctl's 4096-byte limit) is logged with its cause and what to do", async (t) => {
   // 6 vhosts on one NIC: the status is over 4096 bytes, which the real spp-ctl answers with 500
   const s = await startSystem(t, { mappings: '00:04.0#phys1#6#0xfffe', settings: { resyncInterval: '0.3' } });
   const rec = await until(
-    () => s.logs.find((r) => r['message'] === 'spp_vf not usable yet' && /4096 bytes/.test(String(r['lastError']))),
+    () => s.logs.find((r) => r.message === 'spp_vf not usable yet' && /4096 bytes/.test(String(r.lastError))),
     'the 4096-byte cause in the log',
     15_000,
   );
-  t.regex(String(rec['lastError']), /at most 5 vhosts per NIC/);
+  t.regex(String(rec.lastError), /at most 5 vhosts per NIC/);
   // the layout was built while the status was still small; later reads fail, and are retried, not fatal
   t.is(requests(s).filter((r) => r.method === 'POST').length, 14, 'components started once');
 });

@@ -10,12 +10,12 @@
  */
 import test from 'ava';
 import fc from 'fast-check';
-import { keys, parseKey } from '../src/protocol/keys';
 import { pythonJson } from '../src/protocol/codecs';
+import { keys, parseKey } from '../src/protocol/keys';
 import { buildHost } from '../src/setup/build';
-import { System, startSystem, until } from './helpers/system';
+import { type System, startSystem, until } from './helpers/system';
 
-const SOAK = process.env['SPP_SOAK'] === '1';
+const SOAK = process.env.SPP_SOAK === '1';
 const PORT_IDS = ['b0000000-0000-0000-0000-000000000000', 'b0000000-0000-0000-0000-000000000001', 'b0000000-0000-0000-0000-000000000002'];
 const VHOSTS = [
   { phys: 'phys1', vhostId: 0, secId: 1 },
@@ -40,7 +40,19 @@ type Op =
 
 const port = fc.integer({ min: 0, max: PORT_IDS.length - 1 });
 const opArb: fc.Arbitrary<Op> = fc.oneof(
-  { weight: 4, arbitrary: fc.record({ op: fc.constant('bind' as const), port, vhost: fc.integer({ min: 0, max: VHOSTS.length - 1 }), mac: fc.integer({ min: 0, max: MAC_VARIANTS - 1 }), vlan: fc.option(fc.integer({ min: 1, max: 4094 }), { nil: undefined }) }, { requiredKeys: ['op', 'port', 'vhost', 'mac'] }) },
+  {
+    weight: 4,
+    arbitrary: fc.record(
+      {
+        op: fc.constant('bind' as const),
+        port,
+        vhost: fc.integer({ min: 0, max: VHOSTS.length - 1 }),
+        mac: fc.integer({ min: 0, max: MAC_VARIANTS - 1 }),
+        vlan: fc.option(fc.integer({ min: 1, max: 4094 }), { nil: undefined }),
+      },
+      { requiredKeys: ['op', 'port', 'vhost', 'mac'] },
+    ),
+  },
   { weight: 3, arbitrary: fc.record({ op: fc.constant('unbind' as const), port }) },
   { weight: 2, arbitrary: fc.record({ op: fc.constant('rebind' as const), port }) },
   { weight: 2, arbitrary: fc.record({ op: fc.constant('mac' as const), port, mac: fc.integer({ min: 0, max: MAC_VARIANTS - 1 }) }) },
@@ -65,15 +77,25 @@ async function apply(s: System, op: Op): Promise<void> {
         .if(vhostKey, 'Value', '==', 'None')
         .and(keys.action(s.host, id), 'Create', '==', 0)
         .and(keys.bindPort(s.host, id), 'Create', '==', 0)
-        .then(c.put(vhostKey).value(id), c.put(keys.bindPort(s.host, id)).value(bindValue(v.vhostId, macOf(op.port, op.mac), op.vlan)), c.put(keys.action(s.host, id)).value('plug'))
+        .then(
+          c.put(vhostKey).value(id),
+          c.put(keys.bindPort(s.host, id)).value(bindValue(v.vhostId, macOf(op.port, op.mac), op.vlan)),
+          c.put(keys.action(s.host, id)).value('plug'),
+        )
         .commit();
       return;
     }
     case 'unbind':
-      await c.if(keys.action(s.host, PORT_IDS[op.port]!), 'Value', '==', 'plug').then(c.put(keys.action(s.host, PORT_IDS[op.port]!)).value('unplug')).commit();
+      await c
+        .if(keys.action(s.host, PORT_IDS[op.port]!), 'Value', '==', 'plug')
+        .then(c.put(keys.action(s.host, PORT_IDS[op.port]!)).value('unplug'))
+        .commit();
       return;
     case 'rebind':
-      await c.if(keys.action(s.host, PORT_IDS[op.port]!), 'Value', '==', 'unplug').then(c.put(keys.action(s.host, PORT_IDS[op.port]!)).value('plug')).commit();
+      await c
+        .if(keys.action(s.host, PORT_IDS[op.port]!), 'Value', '==', 'unplug')
+        .then(c.put(keys.action(s.host, PORT_IDS[op.port]!)).value('plug'))
+        .commit();
       return;
     case 'mac': {
       const id = PORT_IDS[op.port]!;
@@ -155,7 +177,7 @@ test('random binds, unbinds, re-binds, MAC changes and restarts converge to the 
       const got = await observed(s);
       if (JSON.stringify(got) !== wantJson) {
         t.log(`ops: ${JSON.stringify(ops)}`);
-        if (process.env['SPP_PROPERTY_LOG']) require('node:fs').writeFileSync(process.env['SPP_PROPERTY_LOG'], s.logs.map((l) => JSON.stringify(l)).join('\n'));
+        if (process.env.SPP_PROPERTY_LOG) require('node:fs').writeFileSync(process.env.SPP_PROPERTY_LOG, s.logs.map((l) => JSON.stringify(l)).join('\n'));
       }
       t.deepEqual(got, want, JSON.stringify(ops));
       return JSON.stringify(got) === wantJson;
@@ -164,7 +186,7 @@ test('random binds, unbinds, re-binds, MAC changes and restarts converge to the 
       numRuns: SOAK ? 200 : 15,
       endOnFailure: true,
       // SPP_PROPERTY_OPS='[...]' replays one failing sequence first (from a failure's log)
-      ...(process.env['SPP_PROPERTY_OPS'] ? { examples: [[JSON.parse(process.env['SPP_PROPERTY_OPS']) as Op[]]] } : {}),
+      ...(process.env.SPP_PROPERTY_OPS ? { examples: [[JSON.parse(process.env.SPP_PROPERTY_OPS) as Op[]]] } : {}),
     },
   );
   t.log(`${runs} runs, ${plugged} ending with ports plugged`);

@@ -9,16 +9,17 @@
  * representative subset of k (first, second, middle, last two); SPP_SOAK=1
  * runs every k.
  */
-import test, { ExecutionContext } from 'ava';
+
 import type { ChildProcess } from 'node:child_process';
+import test, { type ExecutionContext } from 'ava';
 import { lockKey } from '../src/agent/leader';
 import { keys } from '../src/protocol/keys';
 import { buildHost } from '../src/setup/build';
 import type { VfStatus } from '../src/sppctl/wire';
-import { PyPort, pyBind, pyUnbind, waitGone, waitUp } from './helpers/neutron';
-import { System, startSystem, until } from './helpers/system';
+import { type PyPort, pyBind, pyUnbind, waitGone, waitUp } from './helpers/neutron';
+import { type System, startSystem, until } from './helpers/system';
 
-const SOAK = process.env['SPP_SOAK'] === '1';
+const SOAK = process.env.SPP_SOAK === '1';
 /** Re-put of `up` off, so the number of etcd writes of a path is fixed. */
 const ARGS = ['--reassert-up', 'off', '--resync-interval', '30'];
 
@@ -123,13 +124,17 @@ async function endState(s: System): Promise<EndState> {
 
 /** Every NIC's build finished (the child logs `nic state` ready per vf) since `from` in its output. */
 function layoutBuilt(s: System, from = 0): Promise<true> {
-  return until(() => {
-    const ready = s.childOutput
-      .slice(from)
-      .split('\n')
-      .filter((l) => l.includes('"nic state"') && l.includes('"state":"ready"'));
-    return new Set(ready.map((l) => (JSON.parse(l) as { secId: number }).secId)).size === s.configuration.length;
-  }, 'every NIC ready', 15_000);
+  return until(
+    () => {
+      const ready = s.childOutput
+        .slice(from)
+        .split('\n')
+        .filter((l) => l.includes('"nic state"') && l.includes('"state":"ready"'));
+      return new Set(ready.map((l) => (JSON.parse(l) as { secId: number }).secId)).size === s.configuration.length;
+    },
+    'every NIC ready',
+    15_000,
+  );
 }
 
 /** Back to the path's starting point: empty vfs, the host's keys as set up, no agent. */

@@ -1,8 +1,8 @@
-import anyTest, { ExecutionContext, TestFn } from 'ava';
-import { BindError, BindErrorCode, bindPort, unbindPort } from '../src/driver';
+import anyTest, { type ExecutionContext, type TestFn } from 'ava';
+import { BindError, type BindErrorCode, bindPort, unbindPort } from '../src/driver';
 import { hostOfKey, keys } from '../src/protocol/keys';
-import { EtcdContext, dump, useEtcd } from './helpers/etcd';
-import { FakeAgentPeer, FakeAgentPeerOptions, SEED_NICS, seedHost } from './helpers/fake-agent-peer';
+import { dump, type EtcdContext, useEtcd } from './helpers/etcd';
+import { FakeAgentPeer, type FakeAgentPeerOptions, SEED_NICS, seedHost } from './helpers/fake-agent-peer';
 
 const test = anyTest as TestFn<EtcdContext>;
 useEtcd(test);
@@ -100,7 +100,10 @@ test('16 parallel binds on a host with 8 vhosts: 8 distinct vhosts and 8 "no fre
   );
   const bound = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value.vhost_id] : []));
   const failed = results.flatMap((r) => (r.status === 'rejected' ? [r.reason as BindError] : []));
-  t.deepEqual([...bound].sort((a, b) => a - b), [0, 1, 2, 3, 4, 5, 6, 7]);
+  t.deepEqual(
+    [...bound].sort((a, b) => a - b),
+    [0, 1, 2, 3, 4, 5, 6, 7],
+  );
   t.is(failed.length, 8);
   for (const e of failed) {
     t.true(e instanceof BindError);
@@ -148,7 +151,7 @@ test('an agent that answers up at once is never missed (50 binds and unbinds in 
   t.is(peer!.plugged.length, 50);
 });
 
-test('agent error status fails with agent_error and the agent\'s reason', async (t) => {
+test("agent error status fails with agent_error and the agent's reason", async (t) => {
   await host(t, 'err', { errors: { [PORT]: 'vhost 0 is not on this host' } });
   const err = await bindFails(t, bindPort(t.context.client, { host: 'err', portId: PORT, mac: MAC, physicalNetwork: 'phys1' }), 'agent_error');
   t.true(err.message.includes('vhost 0 is not on this host'), err.message);
@@ -157,11 +160,7 @@ test('agent error status fails with agent_error and the agent\'s reason', async 
 
 test('no answer from the agent fails with timeout', async (t) => {
   await host(t, 'slow', { ignore: [PORT] });
-  const err = await bindFails(
-    t,
-    bindPort(t.context.client, { host: 'slow', portId: PORT, mac: MAC, physicalNetwork: 'phys1', timeoutMs: 300 }),
-    'timeout',
-  );
+  const err = await bindFails(t, bindPort(t.context.client, { host: 'slow', portId: PORT, mac: MAC, physicalNetwork: 'phys1', timeoutMs: 300 }), 'timeout');
   t.regex(err.message, /^timeout: no port_status from the agent on slow/);
 });
 
@@ -171,13 +170,9 @@ test('unknown host: not an SPP host', async (t) => {
   t.regex(err.message, /unknown host nohost/);
 });
 
-test('unknown physical network lists the host\'s networks', async (t) => {
+test("unknown physical network lists the host's networks", async (t) => {
   await host(t, 'phys');
-  const err = await bindFails(
-    t,
-    bindPort(t.context.client, { host: 'phys', portId: PORT, mac: MAC, physicalNetwork: 'phys9' }),
-    'unknown_physical_network',
-  );
+  const err = await bindFails(t, bindPort(t.context.client, { host: 'phys', portId: PORT, mac: MAC, physicalNetwork: 'phys9' }), 'unknown_physical_network');
   t.is(err.message, 'physical network phys9 is not served by host phys; its physical networks are: phys1, phys2');
 });
 

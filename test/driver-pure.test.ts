@@ -19,7 +19,7 @@ test('vhostSlots orders vhost ids numerically and marks values that are neither 
   t.regex('invalid' in slots[1]!.owner ? slots[1]!.owner.invalid : '', /vhost\/h\/phys1\/3: must be "None" or a port id/);
 });
 
-test('bind_port is written in the original\'s field order and formatting, vlan_id only for VLAN', (t) => {
+test("bind_port is written in the original's field order and formatting, vlan_id only for VLAN", (t) => {
   t.is(pythonJson(bindPortValue(0, 'fa:16:3e:a0:da:db', undefined)), '{"vhost_id": 0, "mac_address": "fa:16:3e:a0:da:db"}');
   t.is(pythonJson(bindPortValue(3, 'fa:16:3e:a0:da:db', 4094)), '{"vhost_id": 3, "mac_address": "fa:16:3e:a0:da:db", "vlan_id": 4094}');
 });

@@ -1,7 +1,7 @@
-import anyTest, { ExecutionContext, TestFn } from 'ava';
-import { UnbindError, bindPort, judgeStatus, listPorts, portRows, unbindPort, waitForPortStatus } from '../src/driver';
+import anyTest, { type ExecutionContext, type TestFn } from 'ava';
+import { bindPort, judgeStatus, listPorts, portRows, UnbindError, unbindPort, waitForPortStatus } from '../src/driver';
 import { hostOfKey, keys } from '../src/protocol/keys';
-import { EtcdContext, dump, parseEtcdctlText, useEtcd } from './helpers/etcd';
+import { dump, type EtcdContext, parseEtcdctlText, useEtcd } from './helpers/etcd';
 import { FakeAgentPeer, SEED_NICS, seedHost } from './helpers/fake-agent-peer';
 
 const test = anyTest as TestFn<EtcdContext>;
@@ -108,7 +108,7 @@ test('waitForPortStatus stops when its signal aborts', async (t) => {
   await t.throwsAsync(waiting, { message: 'neutron gave up' });
 });
 
-test('judgeStatus: up, the agent\'s error reason, anything else is a failure naming the key', (t) => {
+test("judgeStatus: up, the agent's error reason, anything else is a failure naming the key", (t) => {
   t.deepEqual(judgeStatus('k', 'up'), { kind: 'up' });
   t.deepEqual(judgeStatus('k', 'error: bad vlan'), { kind: 'error', reason: 'bad vlan' });
   t.deepEqual(judgeStatus('k', 'down'), { kind: 'invalid', message: 'k: must be "up" or "error: <reason>", got "down"' });
@@ -126,7 +126,10 @@ test('listPorts reports every port of a host with vhost, network, MAC, VLAN, act
     { host: 'lst', portId: 'p-wait', vhostId: 1, physicalNetwork: 'phys1', mac: 'fa:16:3e:00:00:03', vlanId: null, action: 'plug', status: null, errors: {} },
     { host: 'lst', portId: 'p-vlan', vhostId: 2, physicalNetwork: 'phys2', mac: 'fa:16:3e:00:00:02', vlanId: 42, action: 'plug', status: 'up', errors: {} },
   ]);
-  t.true((await listPorts(client)).some((r) => r.host === 'lst' && r.portId === 'p-flat'), 'listed without a host filter too');
+  t.true(
+    (await listPorts(client)).some((r) => r.host === 'lst' && r.portId === 'p-flat'),
+    'listed without a host filter too',
+  );
 });
 
 test('listPorts keeps a port whose values do not decode and says which field is wrong', async (t) => {

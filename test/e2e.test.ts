@@ -2,10 +2,11 @@
  * End to end: real etcd, the emulator, the agent as its own process, and our
  * driver client binding as neutron would.
  */
-import test from 'ava';
+
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { bindPort, unbindPort, BindError } from '../src/driver';
+import test from 'ava';
+import { BindError, bindPort, unbindPort } from '../src/driver';
 import { keys } from '../src/protocol/keys';
 import { startSystem, until } from './helpers/system';
 
@@ -30,7 +31,10 @@ test('flat and VLAN bind give the vif details; unbind frees the vhost and remove
 
   await unbindPort(s.client, { host: s.host, portId: 'p-vlan', wait: true, timeoutMs: 10_000 });
   t.is(await s.client.get(keys.vhost(s.host, 'phys2', 2)).string(), 'None');
-  t.deepEqual(Object.keys(await s.keys()).filter((k) => k.includes('p-vlan')), []);
+  t.deepEqual(
+    Object.keys(await s.keys()).filter((k) => k.includes('p-vlan')),
+    [],
+  );
   t.deepEqual((await s.vfStatus(2)).classifier_table, []);
 });
 
@@ -55,14 +59,26 @@ test('16 parallel binds on a host with 8 vhosts: 8 distinct vhosts up, 8 clear f
   await alive(s);
   const results = await Promise.allSettled(
     Array.from({ length: 16 }, (_, i) =>
-      bindPort(s.client, { host: s.host, portId: `par-${i}`, mac: `fa:16:3e:30:00:${i.toString(16).padStart(2, '0')}`, physicalNetwork: 'phys1', timeoutMs: 15_000 }),
+      bindPort(s.client, {
+        host: s.host,
+        portId: `par-${i}`,
+        mac: `fa:16:3e:30:00:${i.toString(16).padStart(2, '0')}`,
+        physicalNetwork: 'phys1',
+        timeoutMs: 15_000,
+      }),
     ),
   );
   const ok = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value.vhost_id] : []));
   const failed = results.flatMap((r) => (r.status === 'rejected' ? [r.reason as BindError] : []));
-  t.deepEqual([...ok].sort((a, b) => a - b), [0, 1, 2, 3, 4, 5, 6, 7]);
+  t.deepEqual(
+    [...ok].sort((a, b) => a - b),
+    [0, 1, 2, 3, 4, 5, 6, 7],
+  );
   t.is(failed.length, 8);
-  t.true(failed.every((e) => e.code === 'no_free_vhost'), failed.map((e) => e.message).join('; '));
+  t.true(
+    failed.every((e) => e.code === 'no_free_vhost'),
+    failed.map((e) => e.message).join('; '),
+  );
   t.is((await s.vfStatus(1)).classifier_table.length, 8);
 });
 
@@ -81,8 +97,12 @@ test('bind with the agent stopped fails fast with "agent down"', async (t) => {
 test('the demo reaches "ports up" and exits cleanly on SIGINT, stopping what it started', async (t) => {
   const child = spawn(process.execPath, [join(__dirname, '..', '..', 'bin', 'spp.js'), 'demo', '--ui', 'off'], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
-  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+  child.stdout.on('data', (d: Buffer) => {
+    out += d.toString();
+  });
+  child.stderr.on('data', (d: Buffer) => {
+    out += d.toString();
+  });
   t.teardown(() => {
     if (child.exitCode === null) child.kill('SIGKILL');
   });

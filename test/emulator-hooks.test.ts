@@ -4,10 +4,10 @@
  * faults, the hang on the master lcore and the 4096-byte status limit.
  */
 import test from 'ava';
-import { hostLayout } from '../src/protocol/layout';
 import type { NicConfig } from '../src/protocol/codecs';
+import { hostLayout } from '../src/protocol/layout';
 import { createEmulator } from '../src/sppctl/emulator';
-import { SEED_LAYOUT, attach, call, classify, start, steps, useSim } from './helpers/emulator';
+import { attach, call, classify, SEED_LAYOUT, start, steps, useSim } from './helpers/emulator';
 
 test('GET /_sim/log lists every request in order with its answer; DELETE clears it', async (t) => {
   const sim = await useSim(t);
@@ -48,7 +48,12 @@ test('restart with downMs: the vf answers 500 until it is back', async (t) => {
 });
 
 test('a vf that connects late: absent from /v1/processes and 404 until it appears', async (t) => {
-  const sim = await useSim(t, { vfs: [{ secId: 1, coreMask: '0x1fe' }, { secId: 2, coreMask: '0xfe00', appearAfterMs: 1500 }] });
+  const sim = await useSim(t, {
+    vfs: [
+      { secId: 1, coreMask: '0x1fe' },
+      { secId: 2, coreMask: '0xfe00', appearAfterMs: 1500 },
+    ],
+  });
   t.is((await call(sim.url, 'GET', '/v1/processes')).body, '[{"type": "primary"}, {"type": "vf", "client-id": 1}]');
   t.deepEqual(await call(sim.url, 'GET', '/v1/vfs/2').then((a) => [a.status, a.body]), [404, 'sec_id 2 not found.']);
   for (let i = 0; i < 400 && (await call(sim.url, 'GET', '/v1/vfs/2')).status === 404; i++) await new Promise((r) => setTimeout(r, 20));
@@ -113,7 +118,10 @@ test('a fault "after" loses the answer of a command that was applied', async (t)
   const sim = await useSim(t);
   await call(sim.url, 'POST', '/_sim/faults', { when: 'after', path: '/components$' });
   t.is((await call(sim.url, 'POST', '/v1/vfs/1/components', { name: 'f', core: 2, type: 'forward' })).status, 500);
-  t.deepEqual(await call(sim.url, 'POST', '/v1/vfs/1/components', { name: 'f', core: 2, type: 'forward' }).then((a) => a.body), 'command error: bad value(component name)');
+  t.deepEqual(
+    await call(sim.url, 'POST', '/v1/vfs/1/components', { name: 'f', core: 2, type: 'forward' }).then((a) => a.body),
+    'command error: bad value(component name)',
+  );
 });
 
 test('a component on the master lcore hangs the vf: no answer, later requests to it hang too, until restart', async (t) => {
@@ -139,7 +147,10 @@ test('in process: handle() needs no socket and gives the same answers', async (t
   const emu = createEmulator({ vfs: [{ secId: 1, coreMask: '0x1fe' }] });
   t.teardown(() => emu.close());
   t.deepEqual(await emu.handle({ method: 'GET', path: '/v1/vfs/2' }), { status: 404, contentType: 'text/plain', body: 'sec_id 2 not found.' });
-  t.deepEqual(await emu.handle({ method: 'POST', path: '/v1/vfs/1/components', body: '{"name": "f", "core": 2, "type": "forward"}' }), { status: 204, body: '' });
+  t.deepEqual(await emu.handle({ method: 'POST', path: '/v1/vfs/1/components', body: '{"name": "f", "core": 2, "type": "forward"}' }), {
+    status: 204,
+    body: '',
+  });
   // concurrent commands to one vf are serialised in arrival order
   const [a, b] = await Promise.all([
     emu.handle({ method: 'POST', path: '/v1/vfs/1/components', body: '{"name": "g", "core": 3, "type": "forward"}' }),
@@ -152,7 +163,9 @@ test('pollIntervalMs: commands are still answered, one vf at a time', async (t) 
   const emu = createEmulator({ vfs: [{ secId: 1, coreMask: '0x1fe' }], pollIntervalMs: 20 });
   t.teardown(() => emu.close());
   const results = await Promise.all(
-    ['f', 'g', 'h'].map((name, i) => emu.handle({ method: 'POST', path: '/v1/vfs/1/components', body: JSON.stringify({ name, core: 2 + i, type: 'forward' }) })),
+    ['f', 'g', 'h'].map((name, i) =>
+      emu.handle({ method: 'POST', path: '/v1/vfs/1/components', body: JSON.stringify({ name, core: 2 + i, type: 'forward' }) }),
+    ),
   );
   t.deepEqual(
     results.map((r) => r.status),
@@ -235,7 +248,12 @@ test('vfs derived from mappings: one per NIC, client id = index + 1, rings = 2 x
 });
 
 test('a hung vf does not block another vf; processes is empty without primary and vfs', async (t) => {
-  const emu = createEmulator({ vfs: [{ secId: 1, coreMask: '0x1fe' }, { secId: 2, coreMask: '0xfe00' }] });
+  const emu = createEmulator({
+    vfs: [
+      { secId: 1, coreMask: '0x1fe' },
+      { secId: 2, coreMask: '0xfe00' },
+    ],
+  });
   t.teardown(() => emu.close());
   let answered = false;
   const hung = emu.handle({ method: 'POST', path: '/v1/vfs/1/components', body: '{"name": "m", "core": 1, "type": "forward"}' }).then((r) => {
@@ -265,5 +283,8 @@ test('overflowDesync: after a 4096+ byte status, replies to that vf are read off
   t.deepEqual(await call(sim.url, 'GET', '/v1/vfs/1').then((a) => [a.status, a.body]), [400, 'command error: error occur']);
   await call(sim.url, 'POST', '/_sim/vfs/1/restart');
   t.is((await call(sim.url, 'GET', '/v1/vfs/1')).status, 200);
-  t.deepEqual(await call(sim.url, ...(start('x', 0, 'forward').slice(0, 3) as [string, string, unknown])).then((a) => [a.status, a.body]), [400, 'command error: error occur']);
+  t.deepEqual(await call(sim.url, ...(start('x', 0, 'forward').slice(0, 3) as [string, string, unknown])).then((a) => [a.status, a.body]), [
+    400,
+    'command error: error occur',
+  ]);
 });

@@ -14,13 +14,23 @@ const names = fc.constantFrom('a', 'b', 'c', 'cls', 'm');
 const portWord = fc.constantFrom('phy:0', 'phy:1', 'vhost:0', 'vhost:1', 'ring:0', 'ring:1', 'ring:2', 'ring:5', 'ring:01');
 const mac = fc.constantFrom('12:ab:34:cd:56:ef', 'fa:16:3e:00:00:01', '12-ab-34-cd-56-ef', 'default');
 const request = fc.oneof(
-  fc.record({ method: fc.constant('POST'), path: fc.constant('/v1/vfs/1/components'), body: fc.record({ name: names, core: fc.integer({ min: 0, max: 9 }), type: fc.constantFrom('forward', 'merge', 'classifier_mac') }) }),
+  fc.record({
+    method: fc.constant('POST'),
+    path: fc.constant('/v1/vfs/1/components'),
+    body: fc.record({ name: names, core: fc.integer({ min: 0, max: 9 }), type: fc.constantFrom('forward', 'merge', 'classifier_mac') }),
+  }),
   fc.record({ method: fc.constant('DELETE'), path: names.map((n) => `/v1/vfs/1/components/${n}`), body: fc.constant(undefined) }),
-  fc.tuple(names, fc.record({ action: fc.constantFrom('attach', 'detach'), port: portWord, dir: fc.constantFrom('rx', 'tx') }), fc.option(fc.integer({ min: 0, max: 4096 }))).map(([n, b, vid]) => ({
-    method: 'PUT',
-    path: `/v1/vfs/1/components/${n}/ports`,
-    body: vid === null ? b : { ...b, vlan: { operation: 'add', id: vid, pcp: 0 } },
-  })),
+  fc
+    .tuple(
+      names,
+      fc.record({ action: fc.constantFrom('attach', 'detach'), port: portWord, dir: fc.constantFrom('rx', 'tx') }),
+      fc.option(fc.integer({ min: 0, max: 4096 })),
+    )
+    .map(([n, b, vid]) => ({
+      method: 'PUT',
+      path: `/v1/vfs/1/components/${n}/ports`,
+      body: vid === null ? b : { ...b, vlan: { operation: 'add', id: vid, pcp: 0 } },
+    })),
   fc.record({
     method: fc.constant('PUT'),
     path: fc.constant('/v1/vfs/1/classifier_table'),

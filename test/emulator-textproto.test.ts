@@ -4,8 +4,8 @@
  */
 import test from 'ava';
 import { SppVf } from '../src/sppctl/emulator';
-import { cStrto, formatMac, parseMac, parsePortWord } from '../src/sppctl/emulator/textproto';
 import { pyFloatRepr, pyJsonDumps, pyJsonLoads, pyRepr } from '../src/sppctl/emulator/pyjson';
+import { cStrto, formatMac, parseMac, parsePortWord } from '../src/sppctl/emulator/textproto';
 
 const vf = (): SppVf => new SppVf({ secId: 3, lcores: [1, 2, 3, 4, 5, 6, 7, 8], phyPorts: 2, rings: 8 });
 const OK = '{ "results": [ { "result": "success" } ] }';

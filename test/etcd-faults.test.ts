@@ -7,7 +7,7 @@
 import test from 'ava';
 import { connectEtcd } from '../src/etcd/connect';
 import { keys } from '../src/protocol/keys';
-import { PyPort, pyBind, pyUnbind, waitGone, waitUp } from './helpers/neutron';
+import { type PyPort, pyBind, pyUnbind, waitGone, waitUp } from './helpers/neutron';
 import { classified, entryOf, nicsReady, startSystem, until } from './helpers/system';
 import { TcpProxy } from './helpers/tcp-proxy';
 
@@ -45,7 +45,10 @@ test('etcd down for 3 s while binds and unbinds happen: every port ends in its d
   t.deepEqual(await classified(s), [entryOf(P[2]!), entryOf(P[3]!)].sort());
   t.is(await s.client.get(keys.vhost(s.host, 'phys1', 0)).string(), 'None');
   t.is(await s.client.get(keys.vhost(s.host, 'phys1', 1)).string(), 'None');
-  t.truthy(s.logs.find((l) => l['message'] === 'etcd connection lost'), 'the agent noticed the outage');
+  t.truthy(
+    s.logs.find((l) => l.message === 'etcd connection lost'),
+    'the agent noticed the outage',
+  );
 });
 
 test('3-member cluster: the agent survives losing the member it talks to, waits without quorum, recovers when members return', async (t) => {
@@ -81,7 +84,16 @@ test('3-member cluster: the agent survives losing the member it talks to, waits 
   await sleep(1000);
 
   await s.etcd.startMember(s.etcd.members[second]!.name);
-  await until(async () => (await viaLast.put('/probe').value('x').then(() => true).catch(() => false)) || undefined, 'quorum back', 20_000);
+  await until(
+    async () =>
+      (await viaLast
+        .put('/probe')
+        .value('x')
+        .then(() => true)
+        .catch(() => false)) || undefined,
+    'quorum back',
+    20_000,
+  );
   await pyUnbind(viaLast, s.host, P[0]!.portId);
   await pyBind(viaLast, s.host, P[3]!);
   await waitGone(viaLast, s.host, P[0]!.portId, 20_000);
@@ -104,10 +116,10 @@ test('compaction past the revision of a cut-off agent: its watch is cancelled, i
   await pyBind(s.client, s.host, P[0]!);
   await waitUp(s.client, s.host, P[0]!.portId);
   const statusKey = keys.portStatus(s.host, P[0]!.portId);
-  await until(() => s.logs.some((l) => l['message'] === 'etcd event' && l['key'] === statusKey), 'the agent read its own up back');
+  await until(() => s.logs.some((l) => l.message === 'etcd event' && l.key === statusKey), 'the agent read its own up back');
 
   proxy.cut();
-  await until(() => s.logs.some((l) => l['message'] === 'etcd connection lost'), 'the agent sees the connection go', 15_000);
+  await until(() => s.logs.some((l) => l.message === 'etcd connection lost'), 'the agent sees the connection go', 15_000);
   await pyBind(s.client, s.host, P[1]!);
   await pyUnbind(s.client, s.host, P[0]!.portId);
   await s.client.put('/unrelated').value('moves the revision on');
@@ -117,8 +129,8 @@ test('compaction past the revision of a cut-off agent: its watch is cancelled, i
 
   await waitUp(s.client, s.host, P[1]!.portId, 20_000);
   await waitGone(s.client, s.host, P[0]!.portId, 20_000);
-  const relist = s.logs.find((l) => l['message'] === 'listed host keys' && String(l['reason']).startsWith('relist after'));
+  const relist = s.logs.find((l) => l.message === 'listed host keys' && String(l.reason).startsWith('relist after'));
   t.truthy(relist, 'a relist happened');
-  t.regex(String(relist?.['reason']), /compacted/);
+  t.regex(String(relist?.reason), /compacted/);
   t.deepEqual(await classified(s), [entryOf(P[1]!)]);
 });

@@ -5,24 +5,31 @@
  * clear `refused` state naming the range and the user, without a hot loop,
  * and recovers once the grant is added.
  */
-import test, { ExecutionContext } from 'ava';
+
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Etcd3, IPermissionRequest, Range } from 'etcd3';
+import test, { type ExecutionContext } from 'ava';
+import { Etcd3, type IPermissionRequest, Range } from 'etcd3';
 import { stateName } from '../machines/state-name';
 import { lockKey } from '../src/agent/leader';
 import type { RecordEntry } from '../src/agent/recorder';
 import { keys, prefixes } from '../src/protocol/keys';
 import { buildHost } from '../src/setup/build';
-import { PyPort, pyBind, pyUnbind, waitGone, waitUp } from './helpers/neutron';
-import { System, nicsReady, startSystem, until } from './helpers/system';
+import { type PyPort, pyBind, pyUnbind, waitGone, waitUp } from './helpers/neutron';
+import { nicsReady, type System, startSystem, until } from './helpers/system';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** `spp40` extends `spp4`: a prefix without its trailing `/` would leak its keys. */
 const OTHER = 'spp40';
-const port = (i: number, vlan?: number): PyPort => ({ portId: `f0000000-0000-4000-8000-00000000000${i}`, vhostId: i, phys: i < 2 ? 'phys1' : 'phys2', mac: `fa:16:3e:00:0f:0${i}`, ...(vlan ? { vlan } : {}) });
+const port = (i: number, vlan?: number): PyPort => ({
+  portId: `f0000000-0000-4000-8000-00000000000${i}`,
+  vhostId: i,
+  phys: i < 2 ? 'phys1' : 'phys2',
+  mac: `fa:16:3e:00:0f:0${i}`,
+  ...(vlan ? { vlan } : {}),
+});
 
 /** A counter of etcd's own metrics endpoint (summed over label sets matching `labels`). */
 async function metric(s: System, name: string, labels = ''): Promise<number> {
@@ -68,10 +75,19 @@ test('an agent of host A gets no etcd event about host B while B is bound and un
 
   t.is(sentForB, 0, 'etcd sent the agent no event while only host B changed');
   t.true(sentForA >= 4, `etcd sent the agent the events of its own host (${sentForA})`);
-  const entries = readFileSync(record, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as RecordEntry);
-  const etcdKeys = entries.flatMap((e) => (e.kind !== 'etcd' ? [] : e.event.type === 'reset' ? e.event.entries.map(([k]) => k) : e.event.type === 'connection' ? [] : [e.event.key]));
-  t.true(etcdKeys.includes(keys.action(s.host, b.portId)), 'the record holds A\'s own events');
-  t.deepEqual(etcdKeys.filter((k) => k.includes(`/${OTHER}`)), [], 'no key of host B in the record');
+  const entries = readFileSync(record, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as RecordEntry);
+  const etcdKeys = entries.flatMap((e) =>
+    e.kind !== 'etcd' ? [] : e.event.type === 'reset' ? e.event.entries.map(([k]) => k) : e.event.type === 'connection' ? [] : [e.event.key],
+  );
+  t.true(etcdKeys.includes(keys.action(s.host, b.portId)), "the record holds A's own events");
+  t.deepEqual(
+    etcdKeys.filter((k) => k.includes(`/${OTHER}`)),
+    [],
+    'no key of host B in the record',
+  );
 });
 
 /** The least role of host `host` as issue 14 lists it, without the grants named in `without` (and only read on those in `readOnly`). */
@@ -90,7 +106,14 @@ function hostGrants(client: Etcd3, host: string, without: readonly string[] = []
 }
 
 /** Turns etcd auth on with a root user and a host role lacking `without`; returns the root client. */
-async function enableAuth(t: ExecutionContext, s: System, user: string, password: string, without: readonly string[], readOnly: readonly string[] = []): Promise<Etcd3> {
+async function enableAuth(
+  t: ExecutionContext,
+  s: System,
+  user: string,
+  password: string,
+  without: readonly string[],
+  readOnly: readonly string[] = [],
+): Promise<Etcd3> {
   const c = s.client;
   await c.user('root').create('root-pw');
   await c.user('root').addRole(await c.role('root').create());
@@ -115,18 +138,18 @@ test('with etcd auth on, a host role lacking one grant: state refused, the range
   const unary = (await metric(s, 'grpc_server_started_total', 'grpc_type="unary"')) - started0;
 
   t.is(stateName(handle.agent.getSnapshot().value), 'refused', 'still refused, never running while blind');
-  const refusal = s.logs.find((l) => l['level'] === 'error' && String(l['reason']).includes(missing));
+  const refusal = s.logs.find((l) => l.level === 'error' && String(l.reason).includes(missing));
   t.truthy(refusal, `an error naming ${missing}`);
-  t.regex(String(refusal?.['reason']), /agent-spp4/, 'the error names the etcd user');
+  t.regex(String(refusal?.reason), /agent-spp4/, 'the error names the etcd user');
   t.regex(String(handle.agent.getSnapshot().context.reason), new RegExp(missing));
   t.false(JSON.stringify(s.logs).includes('agent-pw'), 'the password is in no log record');
-  const refusals = s.logs.filter((l) => l['message'] === 'etcd connection lost' && String(l['reason']).includes(missing)).length;
+  const refusals = s.logs.filter((l) => l.message === 'etcd connection lost' && String(l.reason).includes(missing)).length;
   // backoff 1, 2, 4, 8 s: about 4 attempts in 10 s, each a Txn and a probe per range (6 requests) plus keep-alives
   t.true(refusals <= 6, `${refusals} refused attempts in ~10 s`);
   t.true(unary <= 60, `${unary} unary etcd requests in 10 s`);
   t.log(`${refusals} refused attempts, ${unary} unary etcd requests in 10 s`);
 
-  await (await root.role('agent-spp4-role').grant({ permission: 'Readwrite', range: Range.prefix(missing) }));
+  await await root.role('agent-spp4-role').grant({ permission: 'Readwrite', range: Range.prefix(missing) });
   await until(() => stateName(handle.agent.getSnapshot().value) === 'running', 'agent running after the grant', 30_000);
   await nicsReady(s);
   const p = port(1, 77);
@@ -142,9 +165,9 @@ test('with etcd auth on and a wrong password: state refused, the user in the log
   const handle = s.startAgent({ etcdUser: 'agent-spp4', etcdPassword: 'not-the-password' });
   // the lock is taken before anything is listed: its refusal is what the agent meets first
   await until(() => stateName(handle.agent.getSnapshot().value) === 'refused', 'agent state refused', 15_000);
-  const refusal = s.logs.find((l) => l['level'] === 'error' && /authentication failed/.test(String(l['reason'])));
+  const refusal = s.logs.find((l) => l.level === 'error' && /authentication failed/.test(String(l.reason)));
   t.truthy(refusal, 'an error saying authentication failed');
-  t.regex(String(refusal?.['reason']), /etcd user "agent-spp4"/);
+  t.regex(String(refusal?.reason), /etcd user "agent-spp4"/);
   t.regex(String(handle.agent.getSnapshot().context.reason), /authentication failed/);
   t.false(JSON.stringify(s.logs).includes('not-the-password'), 'the password is in no log record');
 });

@@ -1,12 +1,12 @@
-import anyTest, { TestFn } from 'ava';
 import { spawnSync } from 'node:child_process';
-import { Etcd3, Range } from 'etcd3';
+import anyTest, { type TestFn } from 'ava';
+import { type Etcd3, Range } from 'etcd3';
+import { keys, prefixes, ROOT } from '../src/protocol/keys';
 import { agentRole, driverRole, setupRole } from '../src/setup/roles';
 import { describeRange } from '../src/setup/roles-apply';
-import { ROOT, keys, prefixes } from '../src/protocol/keys';
 import { runCli } from './helpers/cli';
+import { type AuthEtcdContext, clientAs, ROOT_PASSWORD, rootEnv, secretFile, useAuthEtcd } from './helpers/etcd-auth';
 import { FakeAgentPeer } from './helpers/fake-agent-peer';
-import { AuthEtcdContext, ROOT_PASSWORD, clientAs, rootEnv, secretFile, useAuthEtcd } from './helpers/etcd-auth';
 
 // Roles and users are cluster-wide names: the tests of this file run one at a time.
 const test = anyTest as TestFn<AuthEtcdContext>;
@@ -39,15 +39,18 @@ test.serial('--apply creates the roles, a second run changes nothing, a stale or
   t.is(first.code, 0, first.err);
   t.true(first.out.startsWith('role spp-agent-a1: created; granted read /spp/openstack/configuration/a1; '), first.out);
   const expected = await grantsOf(t.context.root, 'spp-agent-a1');
-  t.deepEqual(expected, [
-    'readwrite --prefix /spp/openstack/action/a1/',
-    'readwrite --prefix /spp/openstack/bind_port/a1/',
-    'readwrite --prefix /spp/openstack/port_status/a1/',
-    'readwrite --prefix /spp/openstack/vhost/a1/',
-    'readwrite /spp/openstack/agent-lock/a1',
-    'readwrite /spp/openstack/agent/a1',
-    'read /spp/openstack/configuration/a1',
-  ].sort());
+  t.deepEqual(
+    expected,
+    [
+      'readwrite --prefix /spp/openstack/action/a1/',
+      'readwrite --prefix /spp/openstack/bind_port/a1/',
+      'readwrite --prefix /spp/openstack/port_status/a1/',
+      'readwrite --prefix /spp/openstack/vhost/a1/',
+      'readwrite /spp/openstack/agent-lock/a1',
+      'readwrite /spp/openstack/agent/a1',
+      'read /spp/openstack/configuration/a1',
+    ].sort(),
+  );
   const second = await runCli(argv, rootEnv(t.context));
   t.is(second.out, 'role spp-agent-a1: up to date\n');
 
@@ -58,15 +61,13 @@ test.serial('--apply creates the roles, a second run changes nothing, a stale or
   const repair = await runCli([...argv, '--format', 'json'], rootEnv(t.context));
   t.is(repair.code, 0, repair.err);
   t.deepEqual(JSON.parse(repair.out), {
-    roles: [
-      { role: 'spp-agent-a1', created: false, granted: ['read /spp/openstack/configuration/a1'], revoked: ['readwrite --prefix /spp/openstack/'] },
-    ],
+    roles: [{ role: 'spp-agent-a1', created: false, granted: ['read /spp/openstack/configuration/a1'], revoked: ['readwrite --prefix /spp/openstack/'] }],
   });
   t.deepEqual(await grantsOf(t.context.root, 'spp-agent-a1'), expected);
   t.is((await runCli(argv, rootEnv(t.context))).out, 'role spp-agent-a1: up to date\n');
 });
 
-test.serial('a host user reads and writes its own ranges and is refused every other host\'s (spp4 is not spp40)', async (t) => {
+test.serial("a host user reads and writes its own ranges and is refused every other host's (spp4 is not spp40)", async (t) => {
   const pw = secretFile(t.context.dir, 'agent-spp4.pw', 'agent-spp4-Secret');
   const apply = await runCli(['etcd', 'roles', '--host', 'spp4', '--apply', '--user', 'agent-spp4', '--password-file', pw], rootEnv(t.context));
   t.is(apply.code, 0, apply.err);
@@ -80,7 +81,14 @@ test.serial('a host user reads and writes its own ranges and is refused every ot
   const agent = clientAs(t.context.etcd, 'agent-spp4', 'agent-spp4-Secret');
   t.teardown(() => agent.close());
   t.is(await agent.get(keys.configuration('spp4')).string(), '[]');
-  for (const key of [keys.vhost('spp4', 'phys1', 0), keys.bindPort('spp4', 'p1'), keys.action('spp4', 'p1'), keys.portStatus('spp4', 'p1'), keys.agent('spp4'), `${ROOT}agent-lock/spp4`]) {
+  for (const key of [
+    keys.vhost('spp4', 'phys1', 0),
+    keys.bindPort('spp4', 'p1'),
+    keys.action('spp4', 'p1'),
+    keys.portStatus('spp4', 'p1'),
+    keys.agent('spp4'),
+    `${ROOT}agent-lock/spp4`,
+  ]) {
     await agent.put(key).value('x');
     t.is(await agent.get(key).string(), 'x', key);
     await agent.delete().key(key);
@@ -91,7 +99,11 @@ test.serial('a host user reads and writes its own ranges and is refused every ot
   const cleanup = await agent
     .if(keys.action('spp4', 'p2'), 'Value', '==', 'unplug')
     .and(keys.vhost('spp4', 'phys1', 1), 'Value', '==', 'p2')
-    .then(agent.put(keys.vhost('spp4', 'phys1', 1)).value('None'), agent.delete().key(keys.action('spp4', 'p2')), agent.delete().key(keys.portStatus('spp4', 'p2')))
+    .then(
+      agent.put(keys.vhost('spp4', 'phys1', 1)).value('None'),
+      agent.delete().key(keys.action('spp4', 'p2')),
+      agent.delete().key(keys.portStatus('spp4', 'p2')),
+    )
     .commit();
   t.true(cleanup.succeeded);
   t.deepEqual(Object.keys(await agent.getAll().prefix(prefixes.vhostOfHost('spp4')).strings()), [keys.vhost('spp4', 'phys1', 1)]);
@@ -102,7 +114,12 @@ test.serial('a host user reads and writes its own ranges and is refused every ot
   };
   await refused('read another host configuration', () => agent.get(keys.configuration('spp40')).string());
   await refused('list another host vhosts', () => agent.getAll().prefix(prefixes.vhostOfHost('spp40')).strings());
-  await refused('claim another host vhost', () => agent.put(keys.vhost('spp40', 'phys1', 0)).value('p9').exec());
+  await refused('claim another host vhost', () =>
+    agent
+      .put(keys.vhost('spp40', 'phys1', 0))
+      .value('p9')
+      .exec(),
+  );
   await refused('write its configuration', () => agent.put(keys.configuration('spp4')).value('[{}]').exec());
   await refused('list the whole tree', () => agent.getAll().prefix(ROOT).strings());
   await refused('write another host agent key', () => agent.put(keys.agent('spp40')).value('x').exec());
@@ -127,7 +144,10 @@ test.serial('the driver user binds, lists and unbinds with spp port; the set-up 
     setup: secretFile(t.context.dir, 'setup.pw', 'setup-Secret'),
     agent: secretFile(t.context.dir, 'agent-c7.pw', 'agent-c7-Secret'),
   };
-  for (const [role, user, file] of [['--driver', 'neutron', files.driver], ['--setup', 'installer', files.setup]] as const) {
+  for (const [role, user, file] of [
+    ['--driver', 'neutron', files.driver],
+    ['--setup', 'installer', files.setup],
+  ] as const) {
     const r = await runCli(['etcd', 'roles', role, '--apply', '--user', user, '--password-file', file], env);
     t.is(r.code, 0, r.err);
   }
@@ -146,9 +166,28 @@ test.serial('the driver user binds, lists and unbinds with spp port; the set-up 
   });
 
   const port = '6160c9da-b2d5-4236-8413-7d646e5c0ae2';
-  const bind = await runCli(['port', 'bind', '--host', 'c7', '--port-id', port, '--mac', 'fa:16:3e:a0:da:db', '--phys', 'phys1', '--vlan', '100', '--etcd-user', 'neutron', ...endpoints], {
-    SPP_ETCD_PASSWORD: 'neutron-Secret',
-  });
+  const bind = await runCli(
+    [
+      'port',
+      'bind',
+      '--host',
+      'c7',
+      '--port-id',
+      port,
+      '--mac',
+      'fa:16:3e:a0:da:db',
+      '--phys',
+      'phys1',
+      '--vlan',
+      '100',
+      '--etcd-user',
+      'neutron',
+      ...endpoints,
+    ],
+    {
+      SPP_ETCD_PASSWORD: 'neutron-Secret',
+    },
+  );
   t.is(bind.code, 0, bind.err);
   t.is(JSON.parse(bind.out).status, 'ACTIVE');
   const root = t.context.root;
@@ -160,7 +199,10 @@ test.serial('the driver user binds, lists and unbinds with spp port; the set-up 
   const asDriver = ['--etcd-user', 'neutron', '--etcd-password-file', files.driver, ...endpoints];
   const list = await runCli(['port', 'list', '--format', 'json', ...asDriver]);
   t.is(list.code, 0, list.err);
-  t.deepEqual(JSON.parse(list.out).map((r: { portId: string; vlanId: number }) => [r.portId, r.vlanId]), [[port, 100]]);
+  t.deepEqual(
+    JSON.parse(list.out).map((r: { portId: string; vlanId: number }) => [r.portId, r.vlanId]),
+    [[port, 100]],
+  );
   const unbind = await runCli(['port', 'unbind', '--host', 'c7', '--port-id', port, '--wait', '--timeout', '5', ...asDriver]);
   t.is(unbind.code, 0, unbind.err);
   t.is(await root.get(keys.vhost('c7', 'phys1', 0)).string(), 'None');
@@ -169,7 +211,10 @@ test.serial('the driver user binds, lists and unbinds with spp port; the set-up 
   // Least privilege: the driver cannot read the whole tree or change a host's set-up.
   const status = await runCli(['status', ...asDriver]);
   t.is(status.code, 1);
-  t.is(status.err.split('\n')[0], `spp status: etcd at ${t.context.etcd.endpoint}: permission denied for user neutron (7 PERMISSION_DENIED: etcdserver: permission denied).`);
+  t.is(
+    status.err.split('\n')[0],
+    `spp status: etcd at ${t.context.etcd.endpoint}: permission denied for user neutron (7 PERMISSION_DENIED: etcdserver: permission denied).`,
+  );
   t.is((await runCli(['config', 'destroy', '--host', 'c7', ...asDriver])).code, 1);
 
   const show = await runCli(['status', '--host', 'c7', ...asSetup]);
@@ -214,9 +259,20 @@ test.serial('spp etcd roles: --format json derives keys from the protocol prefix
   const json = await runCli(['etcd', 'roles', '--host', 'spp4', '--driver', '--setup', '--format', 'json']);
   t.is(json.code, 0, json.err);
   const parsed = JSON.parse(json.out) as { roles: Array<{ name: string; grants: Array<{ key: string; prefix: boolean }> }> };
-  t.deepEqual(parsed.roles.map((r) => r.name), ['spp-agent-spp4', 'spp-driver', 'spp-setup']);
+  t.deepEqual(
+    parsed.roles.map((r) => r.name),
+    ['spp-agent-spp4', 'spp-driver', 'spp-setup'],
+  );
   t.deepEqual(parsed.roles, JSON.parse(JSON.stringify([agentRole('spp4'), driverRole(), setupRole()])));
-  const spp40 = [keys.configuration('spp40'), keys.vhost('spp40', 'phys1', 0), keys.bindPort('spp40', 'p'), keys.action('spp40', 'p'), keys.portStatus('spp40', 'p'), keys.agent('spp40'), `${ROOT}agent-lock/spp40`];
+  const spp40 = [
+    keys.configuration('spp40'),
+    keys.vhost('spp40', 'phys1', 0),
+    keys.bindPort('spp40', 'p'),
+    keys.action('spp40', 'p'),
+    keys.portStatus('spp40', 'p'),
+    keys.agent('spp40'),
+    `${ROOT}agent-lock/spp40`,
+  ];
   for (const g of parsed.roles[0]!.grants) {
     t.true(g.prefix ? g.key.endsWith('/spp4/') : g.key.endsWith('/spp4'), g.key);
     for (const key of spp40) t.false(g.prefix ? Range.prefix(g.key).includes(key) : g.key === key, `${g.key} does not reach ${key}`);
@@ -238,14 +294,32 @@ test.serial('spp etcd roles: --format json derives keys from the protocol prefix
   }
   const help = await runCli(['etcd', 'roles', '--help']);
   t.is(help.code, 0);
-  for (const s of ['--host HOST', '--driver', '--setup', '--apply', '--user NAME', '--password-file FILE', '--etcd-user USER', '--etcd-password-file FILE']) t.true(help.out.includes(s), s);
+  for (const s of ['--host HOST', '--driver', '--setup', '--apply', '--user NAME', '--password-file FILE', '--etcd-user USER', '--etcd-password-file FILE'])
+    t.true(help.out.includes(s), s);
 });
 
 test('every command that talks to etcd takes the same TLS and auth options', async (t) => {
-  const commands = [['config', 'build'], ['config', 'destroy'], ['config', 'show'], ['status'], ['port', 'bind'], ['port', 'unbind'], ['port', 'list'], ['etcd', 'roles'], ['agent']];
+  const commands = [
+    ['config', 'build'],
+    ['config', 'destroy'],
+    ['config', 'show'],
+    ['status'],
+    ['port', 'bind'],
+    ['port', 'unbind'],
+    ['port', 'list'],
+    ['etcd', 'roles'],
+    ['agent'],
+  ];
   for (const path of commands) {
     const help = (await runCli([...path, '--help'])).out;
-    for (const option of ['--etcd-endpoints LIST', '--etcd-ca-file FILE', '--etcd-cert-file FILE', '--etcd-key-file FILE', '--etcd-user USER', '--etcd-password-file FILE']) {
+    for (const option of [
+      '--etcd-endpoints LIST',
+      '--etcd-ca-file FILE',
+      '--etcd-cert-file FILE',
+      '--etcd-key-file FILE',
+      '--etcd-user USER',
+      '--etcd-password-file FILE',
+    ]) {
       t.true(help.includes(option), `${path.join(' ')} ${option}`);
     }
     t.is(help.includes('--etcd-password PASSWORD'), path[0] === 'agent', `${path.join(' ')}: a password flag only where it already was`);

@@ -1,11 +1,11 @@
-import test from 'ava';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import test from 'ava';
 import { fromEnv, fromIniFile, resolveSettings } from '../src/agent/settings';
-import { resolveEtcdSettings } from '../src/etcd/connect-settings';
 import { etcdConnectOptions } from '../src/cli/etcd-options';
 import { UsageError } from '../src/cli/framework';
+import { resolveEtcdSettings } from '../src/etcd/connect-settings';
 
 function tempDir(t: { teardown: (f: () => void) => void }): string {
   const dir = mkdtempSync(join(tmpdir(), 'spp-settings-'));
@@ -17,8 +17,14 @@ test('a password file gives its first line; it wins over SPP_ETCD_PASSWORD; an e
   const dir = tempDir(t);
   writeFileSync(join(dir, 'pw'), 'Secret-1\r\nignored\n');
   writeFileSync(join(dir, 'empty'), '\n');
-  t.deepEqual(resolveEtcdSettings({ user: 'u', passwordFile: join(dir, 'pw'), password: 'env-pw' }), { endpoints: ['127.0.0.1:2379'], username: 'u', password: 'Secret-1' });
-  t.throws(() => resolveEtcdSettings({ user: 'u', passwordFile: join(dir, 'empty') }), { message: /etcd password file \(--etcd-password-file \/ SPP_ETCD_PASSWORD_FILE\) .*empty is empty/ });
+  t.deepEqual(resolveEtcdSettings({ user: 'u', passwordFile: join(dir, 'pw'), password: 'env-pw' }), {
+    endpoints: ['127.0.0.1:2379'],
+    username: 'u',
+    password: 'Secret-1',
+  });
+  t.throws(() => resolveEtcdSettings({ user: 'u', passwordFile: join(dir, 'empty') }), {
+    message: /etcd password file \(--etcd-password-file \/ SPP_ETCD_PASSWORD_FILE\) .*empty is empty/,
+  });
   t.throws(() => resolveEtcdSettings({ user: 'u', passwordFile: join(dir, 'none') }), { message: /cannot read .*none: ENOENT/ });
   t.throws(() => resolveEtcdSettings({ user: 'u' }), { message: /etcd user u .* needs a password/ });
   t.throws(() => resolveEtcdSettings({ keyFile: 'k' }), { message: /go together/ });
@@ -42,7 +48,10 @@ test('the CLI takes flags over SPP_ETCD_* variables, and reports a setting that 
 test('the agent reads the etcd user and password file from its ini and SPP_ETCD_PASSWORD_FILE; --etcd-password still works', (t) => {
   const dir = tempDir(t);
   writeFileSync(join(dir, 'pw'), 'ini-secret\n');
-  writeFileSync(join(dir, 'agent.ini'), `[DEFAULT]\nhost = spp4\n\n[spp]\netcd_host = 10.0.0.5\netcd_user = agent-spp4\netcd_password_file = ${join(dir, 'pw')}\netcd_ca_file = /etc/spp/ca.pem\n`);
+  writeFileSync(
+    join(dir, 'agent.ini'),
+    `[DEFAULT]\nhost = spp4\n\n[spp]\netcd_host = 10.0.0.5\netcd_user = agent-spp4\netcd_password_file = ${join(dir, 'pw')}\netcd_ca_file = /etc/spp/ca.pem\n`,
+  );
   const fromIni = resolveSettings(fromIniFile(join(dir, 'agent.ini')));
   t.deepEqual(fromIni.etcd, { endpoints: ['10.0.0.5:2379'], caFile: '/etc/spp/ca.pem', username: 'agent-spp4', password: 'ini-secret' });
   const fromEnvVars = resolveSettings({ host: 'spp4' }, fromEnv({ SPP_ETCD_USER: 'a', SPP_ETCD_PASSWORD_FILE: join(dir, 'pw') }));

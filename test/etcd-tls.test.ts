@@ -3,11 +3,12 @@
  * made with openssl in the test's temp dir, and a real etcd that serves
  * only TLS and requires a client certificate.
  */
-import anyTest, { TestFn } from 'ava';
-import { ChildProcess, spawn, spawnSync } from 'node:child_process';
+
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import anyTest, { type TestFn } from 'ava';
 import { connectEtcd } from '../src/etcd/connect';
 import { freePort } from '../src/localetcd/ports';
 import { keys } from '../src/protocol/keys';
@@ -34,9 +35,28 @@ function makeCertificates(dir: string): void {
   openssl(dir, ['req', '-x509', ...ec, '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '1', '-subj', '/CN=spp test CA']);
   writeFileSync(join(dir, 'server.ext'), 'subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n');
   writeFileSync(join(dir, 'client.ext'), 'extendedKeyUsage=clientAuth\n');
-  for (const [name, cn] of [['server', '127.0.0.1'], ['client', 'spp-client']] as const) {
+  for (const [name, cn] of [
+    ['server', '127.0.0.1'],
+    ['client', 'spp-client'],
+  ] as const) {
     openssl(dir, ['req', ...ec, '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=${cn}`]);
-    openssl(dir, ['x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', `${name}.pem`, '-days', '1', '-extfile', `${name}.ext`]);
+    openssl(dir, [
+      'x509',
+      '-req',
+      '-in',
+      `${name}.csr`,
+      '-CA',
+      'ca.pem',
+      '-CAkey',
+      'ca.key',
+      '-CAcreateserial',
+      '-out',
+      `${name}.pem`,
+      '-days',
+      '1',
+      '-extfile',
+      `${name}.ext`,
+    ]);
   }
 }
 
@@ -49,18 +69,42 @@ test.before(async (t) => {
   const etcd = spawn(
     'etcd',
     [
-      '--name', 'tls', '--data-dir', join(dir, 'data'),
-      '--listen-client-urls', url, '--advertise-client-urls', url,
-      '--listen-peer-urls', `http://127.0.0.1:${peer}`, '--initial-advertise-peer-urls', `http://127.0.0.1:${peer}`,
-      '--initial-cluster', `tls=http://127.0.0.1:${peer}`,
-      '--cert-file', join(dir, 'server.pem'), '--key-file', join(dir, 'server.key'),
-      '--client-cert-auth', '--trusted-ca-file', join(dir, 'ca.pem'),
-      '--log-level', 'error', '--logger', 'zap',
+      '--name',
+      'tls',
+      '--data-dir',
+      join(dir, 'data'),
+      '--listen-client-urls',
+      url,
+      '--advertise-client-urls',
+      url,
+      '--listen-peer-urls',
+      `http://127.0.0.1:${peer}`,
+      '--initial-advertise-peer-urls',
+      `http://127.0.0.1:${peer}`,
+      '--initial-cluster',
+      `tls=http://127.0.0.1:${peer}`,
+      '--cert-file',
+      join(dir, 'server.pem'),
+      '--key-file',
+      join(dir, 'server.key'),
+      '--client-cert-auth',
+      '--trusted-ca-file',
+      join(dir, 'ca.pem'),
+      '--log-level',
+      'error',
+      '--logger',
+      'zap',
     ],
     { stdio: 'ignore' },
   );
   t.context = { dir, endpoint: `127.0.0.1:${client}`, etcd, files: { ca: join(dir, 'ca.pem'), cert: join(dir, 'client.pem'), key: join(dir, 'client.key') } };
-  const probe = connectEtcd({ endpoints: [t.context.endpoint], caFile: t.context.files.ca, certFile: t.context.files.cert, keyFile: t.context.files.key, callTimeoutMs: 1000 });
+  const probe = connectEtcd({
+    endpoints: [t.context.endpoint],
+    caFile: t.context.files.ca,
+    certFile: t.context.files.cert,
+    keyFile: t.context.files.key,
+    callTimeoutMs: 1000,
+  });
   try {
     for (let i = 0; ; i++) {
       try {
@@ -101,7 +145,10 @@ tlsTest('without the client certificate, or without TLS, the command fails with 
   const noCert = await runCli(['status', '--etcd-endpoints', t.context.endpoint, '--etcd-ca-file', ca]);
   t.is(noCert.code, 1);
   t.true(noCert.err.startsWith(`spp status: cannot reach etcd at ${t.context.endpoint}: `), noCert.err);
-  t.true(noCert.err.includes('Check --etcd-endpoints / SPP_ETCD_ENDPOINTS, the TLS files (--etcd-ca-file / SPP_ETCD_CA_FILE) and that etcd is running.'), noCert.err);
+  t.true(
+    noCert.err.includes('Check --etcd-endpoints / SPP_ETCD_ENDPOINTS, the TLS files (--etcd-ca-file / SPP_ETCD_CA_FILE) and that etcd is running.'),
+    noCert.err,
+  );
   const plain = await runCli(['status', '--etcd-endpoints', t.context.endpoint]);
   t.is(plain.code, 1);
   t.true(plain.err.startsWith(`spp status: cannot reach etcd at ${t.context.endpoint}: `), plain.err);

@@ -5,9 +5,9 @@
  * healthy watch sharing the client's watch stream, as the agent's range
  * watchers do.
  */
-import anyTest, { TestFn } from 'ava';
+import anyTest, { type TestFn } from 'ava';
 import { cancellable } from '../src/etcd/watch-cancel';
-import { EtcdContext, useEtcd } from './helpers/etcd';
+import { type EtcdContext, useEtcd } from './helpers/etcd';
 
 const test = anyTest as TestFn<EtcdContext>;
 useEtcd(test);

@@ -1,10 +1,10 @@
 import test from 'ava';
-import { keys } from '../src/protocol/keys';
 import { pythonJson } from '../src/protocol/codecs';
+import { keys } from '../src/protocol/keys';
 import { runCli } from './helpers/cli';
 import { pyBind, pyUnbind, waitUp } from './helpers/neutron';
-import { System, nicsReady, startSystem, until } from './helpers/system';
 import { opsUrl } from './helpers/ops';
+import { nicsReady, type System, startSystem, until } from './helpers/system';
 
 interface Explained {
   readonly code: number;
@@ -46,9 +46,18 @@ test('spp explain: the verdict and sentence of every case, each set up for real;
   let e = await explain(s, UP.portId, { ops });
   t.is(e.code, 0);
   t.is(e.verdict, 'up');
-  t.regex(e.first, /^Port .* is up: port_status = up, vhost 0 on spp_vf 1 classifies FA:16:3E:00:0C:01, and spp_vf's classifier entry and the agent's port machine agree\.$/);
-  t.true(e.facts.some((f) => /^\/spp\/openstack\/bind_port\/spp4\/c0000000-0000-0000-0000-000000000001 \(mod revision \d+\) = /.test(f)), 'keys with their revisions');
-  t.true(e.facts.some((f) => f.includes('classifier_table for ring:0: mac FA:16:3E:00:0C:01 -> ring:0')), 'the spp_vf entry');
+  t.regex(
+    e.first,
+    /^Port .* is up: port_status = up, vhost 0 on spp_vf 1 classifies FA:16:3E:00:0C:01, and spp_vf's classifier entry and the agent's port machine agree\.$/,
+  );
+  t.true(
+    e.facts.some((f) => /^\/spp\/openstack\/bind_port\/spp4\/c0000000-0000-0000-0000-000000000001 \(mod revision \d+\) = /.test(f)),
+    'keys with their revisions',
+  );
+  t.true(
+    e.facts.some((f) => f.includes('classifier_table for ring:0: mac FA:16:3E:00:0C:01 -> ring:0')),
+    'the spp_vf entry',
+  );
   t.regex(e.text, /^port c0000000-0000-0000-0000-000000000001 on host spp4: UP \(up; etcd revision \d+\)\n- Port /);
 
   e = await explain(s, id(99));
@@ -80,7 +89,10 @@ test('spp explain: the verdict and sentence of every case, each set up for real;
     e = await explain(s, id(n));
     t.deepEqual([e.code, e.verdict], [1, 'invalid-input'], `port ${n}`);
     t.regex(e.first, field);
-    t.true(e.facts.some((f) => f.startsWith(`/spp/openstack/port_status/spp4/${id(n)} (mod revision`) && f.includes('error: ')), 'port_status says so too');
+    t.true(
+      e.facts.some((f) => f.startsWith(`/spp/openstack/port_status/spp4/${id(n)} (mod revision`) && f.includes('error: ')),
+      'port_status says so too',
+    );
   }
 
   // spp-ctl fails every classifier command: the port retries, and explain names the last error
@@ -98,7 +110,10 @@ test('spp explain: the verdict and sentence of every case, each set up for real;
   s.sim.emulator.vf(1).execute(`classifier_table del mac ${UP.mac} ring:0`);
   e = await explain(s, UP.portId, { ops });
   t.deepEqual([e.code, e.verdict], [1, 'classifier-missing']);
-  t.regex(e.first, /^spp_vf 1 has no classifier entry for port c0000000-0000-0000-0000-000000000001: nothing on ring:0 \(vhost 0\); it should be FA:16:3E:00:0C:01\.$/);
+  t.regex(
+    e.first,
+    /^spp_vf 1 has no classifier entry for port c0000000-0000-0000-0000-000000000001: nothing on ring:0 \(vhost 0\); it should be FA:16:3E:00:0C:01\.$/,
+  );
   s.sim.emulator.vf(1).execute('classifier_table add mac 02:00:00:00:0c:99 ring:0');
   e = await explain(s, UP.portId, { ops });
   t.deepEqual([e.code, e.verdict], [1, 'classifier-other-mac']);
@@ -169,13 +184,15 @@ test("the visualizer's port panel carries the same explanation as spp explain", 
   await rawBind(s, id(5), { vhost_id: 1, mac_address: 'not-a-mac' });
   await until(async () => (await s.client.get(keys.portStatus(s.host, id(5))).string())?.startsWith('error:'), 'reported');
   await s.agent!.controller.idle();
-  const page = (await (await fetch(new URL('/api/view', ui))).json()) as { rows: Array<{ portId: string; explanation?: { verdict: string; sentences: Array<{ text: string; facts: string[] }> } }> };
+  const page = (await (await fetch(new URL('/api/view', ui))).json()) as {
+    rows: Array<{ portId: string; explanation?: { verdict: string; sentences: Array<{ text: string; facts: string[] }> } }>;
+  };
   for (const portId of [UP.portId, id(5)]) {
     const row = page.rows.find((r) => r.portId === portId)!;
     const cli = await explain(s, portId, { ops, sppCtl: false });
     t.is(row.explanation?.verdict, cli.verdict, portId);
-    t.is(row.explanation?.sentences[0]!.text, cli.first);
-    t.deepEqual(row.explanation?.sentences[0]!.facts, cli.facts);
+    t.is(row.explanation?.sentences[0]?.text, cli.first);
+    t.deepEqual(row.explanation?.sentences[0]?.facts, cli.facts);
   }
   t.is(page.rows.find((r) => r.portId === UP.portId)!.explanation!.verdict, 'up');
   t.is(page.rows.find((r) => r.portId === id(5))!.explanation!.verdict, 'invalid-input');

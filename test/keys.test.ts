@@ -1,5 +1,5 @@
 import test from 'ava';
-import { ROOT, hostKeyRanges, hostOfKey, keys, parseKey, prefixes } from '../src/protocol/keys';
+import { hostKeyRanges, hostOfKey, keys, parseKey, prefixes, ROOT } from '../src/protocol/keys';
 
 test('key builders produce the keys of the spec', (t) => {
   t.is(keys.configuration('spp4'), '/spp/openstack/configuration/spp4');

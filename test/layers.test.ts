@@ -1,6 +1,6 @@
-import test from 'ava';
 import { join } from 'node:path';
-import { ImportGraph, checkLayers, readGraph } from '../scripts/check-layers';
+import test from 'ava';
+import { checkLayers, type ImportGraph, readGraph } from '../scripts/check-layers';
 
 const root = join(__dirname, '..', '..');
 const kinds = (graph: ImportGraph): string[] => checkLayers(graph).map((v) => v.kind);
@@ -26,7 +26,10 @@ test('layers: the core importing an adapter, a service or another package is ref
     ['src/sppctl/client.ts', []],
   ]);
   const found = checkLayers(graph);
-  t.deepEqual(found.map((v) => v.kind), ['core-import', 'core-import', 'core-import', 'core-import']);
+  t.deepEqual(
+    found.map((v) => v.kind),
+    ['core-import', 'core-import', 'core-import', 'core-import'],
+  );
   t.regex(found[0]!.message, /machines\/port\.ts imports \.\.\/src\/agent\/intent/);
 });
 
@@ -37,7 +40,10 @@ test('layers: an import of a higher layer is refused, one of a lower layer is no
     ['src/etcd/listwatch.ts', []],
   ]);
   const found = checkLayers(graph);
-  t.deepEqual(found.map((v) => v.kind), ['upward', 'cycle']);
+  t.deepEqual(
+    found.map((v) => v.kind),
+    ['upward', 'cycle'],
+  );
   t.regex(found[0]!.message, /src\/agent\/daemon\.ts \(services\) imports src\/viz\/server\.ts \(tools/);
 });
 

@@ -4,12 +4,13 @@
  * listing, watching or talking to spp-ctl, and takes over once the first
  * one dies (SIGKILL: its lease expires within the TTL).
  */
-import test from 'ava';
+
 import type { ChildProcess } from 'node:child_process';
+import test from 'ava';
 import { lockKey } from '../src/agent/leader';
 import { keys } from '../src/protocol/keys';
 import { pyBind, pyUnbind, waitGone, waitUp } from './helpers/neutron';
-import { System, startSystem, until } from './helpers/system';
+import { type System, startSystem, until } from './helpers/system';
 
 const TTL = 2;
 const P0 = { portId: 'a0000000-0000-0000-0000-000000000000', vhostId: 0, phys: 'phys1', mac: 'fa:16:3e:00:0a:00' };
@@ -25,8 +26,12 @@ function spawn(s: System, t: { teardown(fn: () => void): void }): Agent {
   // the System tracks one child; this test tracks its own
   s.child = undefined;
   const agent: Agent = { child, output: '' };
-  child.stdout?.on('data', (d: Buffer) => (agent.output += d.toString()));
-  child.stderr?.on('data', (d: Buffer) => (agent.output += d.toString()));
+  child.stdout?.on('data', (d: Buffer) => {
+    agent.output += d.toString();
+  });
+  child.stderr?.on('data', (d: Buffer) => {
+    agent.output += d.toString();
+  });
   t.teardown(() => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   });
@@ -93,7 +98,7 @@ test('a graceful stop (SIGTERM) hands over at once: the lock is released, not le
   await waitUp(s.client, s.host, P0.portId);
 });
 
-test('an agent restarted after a SIGKILL on the same node takes its dead predecessor\'s lock at once, not after the TTL', async (t) => {
+test("an agent restarted after a SIGKILL on the same node takes its dead predecessor's lock at once, not after the TTL", async (t) => {
   const s = await startSystem(t, { agent: false });
   const first = s.spawnAgent(['--lease-ttl', '30']);
   await until(async () => (await pidIn(s, lockKey(s.host))) === first.pid, 'the first agent holds the lock');

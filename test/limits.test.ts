@@ -1,6 +1,6 @@
 import test from 'ava';
-import { BindPort, HostConfiguration, decodeJson, preview } from '../src/protocol/codecs';
-import { MAX_JSON_DEPTH, VALUE_LIMITS, jsonShapeProblem, sizeProblem } from '../src/protocol/limits';
+import { BindPort, decodeJson, HostConfiguration, preview } from '../src/protocol/codecs';
+import { jsonShapeProblem, MAX_JSON_DEPTH, sizeProblem, VALUE_LIMITS } from '../src/protocol/limits';
 
 const BIND = '/spp/openstack/bind_port/h/p';
 const CONFIG = '/spp/openstack/configuration/h';

@@ -4,16 +4,20 @@
  * etcd really had (a transaction across ranges is seen whole or not at all),
  * and nothing is missed.
  */
-import anyTest, { TestFn } from 'ava';
+import anyTest, { type TestFn } from 'ava';
 import type { Subscription } from 'rxjs';
-import { ListWatchEvent, listWatch, WatchRanges } from '../src/etcd/listwatch';
-import { EtcdContext, useEtcd } from './helpers/etcd';
+import { type ListWatchEvent, listWatch, type WatchRanges } from '../src/etcd/listwatch';
+import { type EtcdContext, useEtcd } from './helpers/etcd';
 
 const test = anyTest as TestFn<EtcdContext>;
 useEtcd(test);
 
 /** Applies the stream to a map; `check` runs once per synchronous burst, as the controller derives once per burst. */
-function follow(ranges: WatchRanges, t: { context: EtcdContext }, check: (kv: ReadonlyMap<string, string>) => void): { kv: Map<string, string>; bursts: () => number; sub: Subscription } {
+function follow(
+  ranges: WatchRanges,
+  t: { context: EtcdContext },
+  check: (kv: ReadonlyMap<string, string>) => void,
+): { kv: Map<string, string>; bursts: () => number; sub: Subscription } {
   const kv = new Map<string, string>();
   let scheduled = false;
   let bursts = 0;
@@ -41,8 +45,14 @@ test('transactions across three ranges are seen whole: every burst is a state et
   const broken: string[] = [];
   const invariant = (kv: ReadonlyMap<string, string>): void => {
     // every txn writes a/i, b/i and c = i together, and deletes a/j, b/j together
-    const a = [...kv.keys()].filter((k) => k.startsWith('/lw/a/')).map((k) => k.slice(6)).sort();
-    const b = [...kv.keys()].filter((k) => k.startsWith('/lw/b/')).map((k) => k.slice(6)).sort();
+    const a = [...kv.keys()]
+      .filter((k) => k.startsWith('/lw/a/'))
+      .map((k) => k.slice(6))
+      .sort();
+    const b = [...kv.keys()]
+      .filter((k) => k.startsWith('/lw/b/'))
+      .map((k) => k.slice(6))
+      .sort();
     const c = kv.get('/lw/c');
     if (a.join() !== b.join() || (c !== undefined && !a.includes(c))) broken.push(`a=${a.join()} b=${b.join()} c=${c}`);
   };
@@ -55,12 +65,19 @@ test('transactions across three ranges are seen whole: every burst is a state et
   const txns = Array.from({ length: 4 }, async (_, w) => {
     for (let i = 1; i <= 40; i++) {
       const id = String(w * 100 + i);
-      const ops: Array<ReturnType<typeof client.put> | ReturnType<ReturnType<typeof client.delete>['key']>> = [client.put(`/lw/a/${id}`).value('x'), client.put(`/lw/b/${id}`).value('x'), client.put('/lw/c').value(id)];
+      const ops: Array<ReturnType<typeof client.put> | ReturnType<ReturnType<typeof client.delete>['key']>> = [
+        client.put(`/lw/a/${id}`).value('x'),
+        client.put(`/lw/b/${id}`).value('x'),
+        client.put('/lw/c').value(id),
+      ];
       if (i > 1) {
         const old = String(w * 100 + i - 1);
         ops.push(client.delete().key(`/lw/a/${old}`), client.delete().key(`/lw/b/${old}`));
       }
-      await client.if('/lw/c', 'Create', '>', 0).then(...ops).commit();
+      await client
+        .if('/lw/c', 'Create', '>', 0)
+        .then(...ops)
+        .commit();
     }
   });
   await Promise.all(txns);

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { MAX_VHOSTS_PER_NIC, coreMaskBits, formatMappings, parseMappings, validateConfiguration } from '../src/protocol/mappings';
+import { coreMaskBits, formatMappings, MAX_VHOSTS_PER_NIC, parseMappings, validateConfiguration } from '../src/protocol/mappings';
 
 const SEED = '00:04.0#phys1#2#0xfe,00:05.0#phys2#2#0xfc02';
 
@@ -21,7 +21,7 @@ test('core masks: lowest bit is the master, the rest are occupied cores', (t) =>
   t.deepEqual(coreMaskBits('0X3'), { master: 0, occupied: [1] });
   t.is(coreMaskBits('xfc02'), undefined);
   t.is(coreMaskBits('0x0'), undefined);
-  t.deepEqual(coreMaskBits('0x' + '1'.padEnd(33, '0'))?.master, 128);
+  t.deepEqual(coreMaskBits(`0x${'1'.padEnd(33, '0')}`)?.master, 128);
 });
 
 const errorsOf = (s: string) => parseMappings(s).errors;
@@ -36,9 +36,7 @@ test('malformed entries', (t) => {
   t.deepEqual(errorsOf('00:04.0#phys1#2'), [
     'NIC entry 1 "00:04.0#phys1#2": expected 4 \'#\'-separated fields <pci>#<physical_network>#<num_vhost>#<core_mask>, got 3',
   ]);
-  t.deepEqual(errorsOf(`${SEED},`), [
-    'NIC entry 3 "": expected 4 \'#\'-separated fields <pci>#<physical_network>#<num_vhost>#<core_mask>, got 1',
-  ]);
+  t.deepEqual(errorsOf(`${SEED},`), ['NIC entry 3 "": expected 4 \'#\'-separated fields <pci>#<physical_network>#<num_vhost>#<core_mask>, got 1']);
   t.deepEqual(errorsOf(''), ['mappings are empty: expected <pci>#<physical_network>#<num_vhost>#<core_mask>,...']);
   t.deepEqual(errorsOf('00:04.0#phys1#2#0xfe#x'), [
     'NIC entry 1 "00:04.0#phys1#2#0xfe#x": expected 4 \'#\'-separated fields <pci>#<physical_network>#<num_vhost>#<core_mask>, got 5',
@@ -69,9 +67,7 @@ test('num_vhost must be a positive integer', (t) => {
     ['2.5', '"2.5"'],
     ['', '""'],
   ] as const) {
-    t.deepEqual(errorsOf(`00:04.0#phys1#${n}#0xfe`), [
-      `NIC entry 1 "00:04.0#phys1#${n}#0xfe": field num_vhost: must be a positive integer, got ${got}`,
-    ]);
+    t.deepEqual(errorsOf(`00:04.0#phys1#${n}#0xfe`), [`NIC entry 1 "00:04.0#phys1#${n}#0xfe": field num_vhost: must be a positive integer, got ${got}`]);
   }
 });
 
@@ -149,9 +145,7 @@ test('limits of the real spp-ctl: more than 5 vhosts per NIC is a warning', (t) 
 
 test('limits of spp_vf: 14 vhosts per NIC and port numbers up to 31 are errors unless lenient', (t) => {
   const big = `00:04.0#phys1#15#0x${(2n ** 34n - 2n).toString(16)}`;
-  t.deepEqual(parseMappings(big).errors, [
-    `NIC entry 1 "${big}": 15 vhosts; the spp_vf core allocation serves at most ${MAX_VHOSTS_PER_NIC} per NIC`,
-  ]);
+  t.deepEqual(parseMappings(big).errors, [`NIC entry 1 "${big}": 15 vhosts; the spp_vf core allocation serves at most ${MAX_VHOSTS_PER_NIC} per NIC`]);
   const lenient = parseMappings(big, { beyondRealLimits: true });
   t.deepEqual(lenient.errors, []);
   t.deepEqual(lenient.warnings, [`NIC entry 1 "${big}": 15 vhosts; the spp_vf core allocation serves at most 14 per NIC`]);
@@ -160,9 +154,7 @@ test('limits of spp_vf: 14 vhosts per NIC and port numbers up to 31 are errors u
   const a = `00:04.0#p1#9#0x${(2n ** 21n - 1n).toString(16)}`;
   const b = `00:05.0#p2#8#0x${((2n ** 19n - 1n) << 21n).toString(16)}`;
   const ports = parseMappings(`${a},${b}`).errors;
-  t.deepEqual(ports, [
-    `NIC entry 2 "${b}": vhost ids 9-16 need ring ports up to ring:33; spp_vf port numbers stop at 31 (at most 16 vhosts per host)`,
-  ]);
+  t.deepEqual(ports, [`NIC entry 2 "${b}": vhost ids 9-16 need ring ports up to ring:33; spp_vf port numbers stop at 31 (at most 16 vhosts per host)`]);
   t.deepEqual(parseMappings(`${a},${b}`, { beyondRealLimits: true }).errors, []);
 });
 

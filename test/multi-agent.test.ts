@@ -3,29 +3,30 @@
  * hosts in one child process on one etcd client, against a real etcd and
  * one spp-ctl emulator per host; and the shared list-watch it uses.
  */
-import anyTest, { ExecutionContext, TestFn } from 'ava';
-import { ChildProcess, spawn } from 'node:child_process';
+
+import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { firstValueFrom, filter, take, toArray } from 'rxjs';
-import { EtcdContext, useEtcd } from './helpers/etcd';
-import { pyBind, waitForValue, waitUp } from './helpers/neutron';
-import { SEED_MAPPINGS } from './helpers/system';
-import { hostRanges, startAgent } from '../src/agent/daemon';
-import { resolveSettings } from '../src/agent/settings';
-import { connectEtcd } from '../src/etcd/connect';
-import { silentLogger } from '../src/log';
-import { SppCtlClient, httpTransport } from '../src/sppctl/client';
-import { lockKey } from '../src/agent/leader';
-import { ListWatchEvent } from '../src/etcd/listwatch';
-import { SharedListWatch } from '../src/etcd/shared-listwatch';
-import { parseHostArg } from '../scripts/bench/multi-agent';
+import anyTest, { type ExecutionContext, type TestFn } from 'ava';
+import { filter, firstValueFrom, take, toArray } from 'rxjs';
 import { BenchEnv } from '../scripts/bench/harness';
 import { measureScale } from '../scripts/bench/measure';
+import { parseHostArg } from '../scripts/bench/multi-agent';
+import { hostRanges, startAgent } from '../src/agent/daemon';
+import { lockKey } from '../src/agent/leader';
+import { resolveSettings } from '../src/agent/settings';
+import { connectEtcd } from '../src/etcd/connect';
+import type { ListWatchEvent } from '../src/etcd/listwatch';
+import { SharedListWatch } from '../src/etcd/shared-listwatch';
+import { silentLogger } from '../src/log';
 import { keys, ROOT } from '../src/protocol/keys';
 import { parseMappings } from '../src/protocol/mappings';
 import { buildHost } from '../src/setup/build';
-import { EmulatorServer, startEmulatorServer } from '../src/sppctl/emulator';
+import { httpTransport, SppCtlClient } from '../src/sppctl/client';
+import { type EmulatorServer, startEmulatorServer } from '../src/sppctl/emulator';
 import type { VfStatus } from '../src/sppctl/wire';
+import { type EtcdContext, useEtcd } from './helpers/etcd';
+import { pyBind, waitForValue, waitUp } from './helpers/neutron';
+import { SEED_MAPPINGS } from './helpers/system';
 
 const test = anyTest as TestFn<EtcdContext>;
 useEtcd(test);
@@ -46,8 +47,12 @@ function spawnRunner(t: ExecutionContext, args: string[]): Runner {
   let stdout = '';
   let stderr = '';
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  child.stdout!.on('data', (d: Buffer) => {
+    stdout += d.toString();
+  });
+  child.stderr!.on('data', (d: Buffer) => {
+    stderr += d.toString();
+  });
   t.teardown(() => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   });
@@ -59,9 +64,9 @@ function spawnRunner(t: ExecutionContext, args: string[]): Runner {
         const deadline = Date.now() + timeoutMs;
         const poll = (): void => {
           const found = stdout.split('\n').find((l) => l.startsWith(prefix));
-          if (found) return resolve(found);
-          if (child.exitCode !== null || Date.now() > deadline) return reject(new Error(`no ${prefix} line (exit ${child.exitCode}); ${stdout}\n${stderr}`));
-          setTimeout(poll, 20);
+          if (found) resolve(found);
+          else if (child.exitCode !== null || Date.now() > deadline) reject(new Error(`no ${prefix} line (exit ${child.exitCode}); ${stdout}\n${stderr}`));
+          else setTimeout(poll, 20);
         };
         poll();
       }),

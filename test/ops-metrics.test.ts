@@ -1,10 +1,10 @@
 import test from 'ava';
 import { startAgent } from '../src/agent/daemon';
 import { createLogger } from '../src/log';
-import { SppCtlClient, httpTransport } from '../src/sppctl/client';
+import { httpTransport, SppCtlClient } from '../src/sppctl/client';
 import { pyBind, pyUnbind, waitGone, waitUp } from './helpers/neutron';
+import { type Family, opsUrl, readyz, sample, scrape } from './helpers/ops';
 import { nicsReady, startSystem, until } from './helpers/system';
-import { Family, opsUrl, readyz, sample, scrape } from './helpers/ops';
 
 const FLAT = { portId: 'f0000000-0000-0000-0000-000000000001', vhostId: 0, phys: 'phys1', mac: 'fa:16:3e:00:0f:01' };
 const VLAN = { portId: 'f0000000-0000-0000-0000-000000000002', vhostId: 3, phys: 'phys2', mac: 'fa:16:3e:00:0f:02', vlan: 200 };
@@ -112,12 +112,19 @@ test('/readyz: 503 with the reason before the NICs are ready, during an etcd out
   s.startAgent({ ops: '127.0.0.1:0' });
   const url = await opsUrl(s.agent);
   const reasons = new Set<string>();
-  await until(async () => {
-    const r = await readyz(url);
-    if (r.status === 503) reasons.add(r.body.trim());
-    return r.status === 200;
-  }, '/readyz 200', 20_000);
-  t.true([...reasons].some((r) => /^not ready: spp_vf \d is (waitingForVf|building)/.test(r)), [...reasons].join(' | '));
+  await until(
+    async () => {
+      const r = await readyz(url);
+      if (r.status === 503) reasons.add(r.body.trim());
+      return r.status === 200;
+    },
+    '/readyz 200',
+    20_000,
+  );
+  t.true(
+    [...reasons].some((r) => /^not ready: spp_vf \d is (waitingForVf|building)/.test(r)),
+    [...reasons].join(' | '),
+  );
   t.true(s.agent!.controller.view().nics.every((n) => n.state === 'ready'));
   t.is((await fetch(`${url}/livez`)).status, 200);
   s.sim.emulator.setLatency(0);
@@ -142,10 +149,14 @@ test('/readyz: 503 with the reason before the NICs are ready, during an etcd out
 
   // etcd outage
   await s.etcd.stopMember('m0');
-  const outage = await until(async () => {
-    const r = await readyz(url);
-    return r.status === 503 && r;
-  }, '/readyz 503 during the outage', 20_000);
+  const outage = await until(
+    async () => {
+      const r = await readyz(url);
+      return r.status === 503 && r;
+    },
+    '/readyz 503 during the outage',
+    20_000,
+  );
   t.regex(outage.body, /^not ready: etcd unreachable: /);
   t.is((await fetch(`${url}/livez`)).status, 200, 'alive while etcd is away');
   await s.etcd.startMember('m0');

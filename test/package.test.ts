@@ -6,12 +6,13 @@
  * tarball installed over the running agent with `--offline`, the agent
  * restarted): no mutating spp-ctl request, the port stays up.
  */
-import test from 'ava';
-import { ChildProcess, execFile, spawn } from 'node:child_process';
+
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, join, normalize } from 'node:path';
+import test from 'ava';
 import { Etcd3 } from 'etcd3';
 import { LocalEtcd } from '../src/localetcd/etcd-server';
 import { keys } from '../src/protocol/keys';
@@ -28,7 +29,10 @@ function nodeEnv(): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(process.env)) if (!/^npm_/i.test(k) && k !== 'NODE_PATH' && k !== 'NODE_OPTIONS') env[k] = v;
   // `npm test` puts node_modules/.bin (tsc among them) on PATH: an install that needed typescript would pass unnoticed
-  env['PATH'] = (env['PATH'] ?? '').split(delimiter).filter((p) => !p.includes('node_modules')).join(delimiter);
+  env.PATH = (env.PATH ?? '')
+    .split(delimiter)
+    .filter((p) => !p.includes('node_modules'))
+    .join(delimiter);
   return env;
 }
 
@@ -96,7 +100,9 @@ function start(file: string, args: string[]): Child {
         proc.kill('SIGTERM');
       }),
   };
-  const append = (d: Buffer): void => void (child.output += d.toString());
+  const append = (d: Buffer): void => {
+    child.output += d.toString();
+  };
   proc.stdout!.on('data', append);
   proc.stderr!.on('data', append);
   return child;
@@ -108,7 +114,7 @@ function records(output: string, message: string): Array<Record<string, unknown>
     .split('\n')
     .filter((l) => l.startsWith('{'))
     .map((l) => JSON.parse(l) as Record<string, unknown>)
-    .filter((r) => r['message'] === message);
+    .filter((r) => r.message === message);
 }
 
 /** `npm pack --json` prints the lifecycle scripts' output first; the JSON array is the rest. */
@@ -121,7 +127,12 @@ function packJson(out: string): { filename: string; size: number; unpackedSize: 
 /** Relative requires of a compiled file, resolved to package paths (tsc emits `require("./x")`). */
 function relativeRequires(file: string, text: string): string[] {
   const out: string[] = [];
-  for (const m of text.matchAll(/require\("(\.{1,2}\/[^"]+)"\)/g)) out.push(normalize(join(dirname(file), m[1]!)).split('\\').join('/'));
+  for (const m of text.matchAll(/require\("(\.{1,2}\/[^"]+)"\)/g))
+    out.push(
+      normalize(join(dirname(file), m[1]!))
+        .split('\\')
+        .join('/'),
+    );
   return out;
 }
 
@@ -154,7 +165,8 @@ test('npm pack: the tarball installs into an empty prefix and the installed spp 
   const paths = pack.files.map((f) => f.path);
   t.log(`tarball ${pack.filename}: ${pack.size} bytes, ${pack.unpackedSize} bytes unpacked, ${paths.length} files`);
   for (const p of paths) for (const [re, what] of FORBIDDEN) t.false(re.test(p), `${p} is in the tarball: ${what}`);
-  for (const p of ['package.json', 'LICENSE', 'README.md', 'bin/spp.js', 'dist/src/cli/main.js', 'dist/src/replay/worker.js', 'docs/operations.md']) t.true(paths.includes(p), `${p} is missing`);
+  for (const p of ['package.json', 'LICENSE', 'README.md', 'bin/spp.js', 'dist/src/cli/main.js', 'dist/src/replay/worker.js', 'docs/operations.md'])
+    t.true(paths.includes(p), `${p} is missing`);
   for (const asset of ['index.html', 'app.js', 'style.css']) t.true(paths.includes(`src/viz/static/${asset}`), `visualizer asset ${asset} is missing`);
   for (const p of paths.filter((q) => q.endsWith('.js') && q.startsWith('dist/'))) {
     const source = p.replace(/^dist\//, '').replace(/\.js$/, '.ts');
@@ -164,7 +176,11 @@ test('npm pack: the tarball installs into an empty prefix and the installed spp 
     }
   }
   const scripts = Object.keys((PKG as { scripts?: Record<string, string> }).scripts ?? {});
-  t.deepEqual(scripts.filter((s) => ['preinstall', 'install', 'postinstall', 'prepare'].includes(s)), [], 'an install from the tarball runs no script (a build would need typescript)');
+  t.deepEqual(
+    scripts.filter((s) => ['preinstall', 'install', 'postinstall', 'prepare'].includes(s)),
+    [],
+    'an install from the tarball runs no script (a build would need typescript)',
+  );
   t.is(PKG.license, 'Apache-2.0');
   t.regex(await readFile(join(ROOT, 'LICENSE'), 'utf8'), /Apache License\s+Version 2\.0, January 2004/);
   const tarball = join(work, pack.filename);
@@ -176,7 +192,8 @@ test('npm pack: the tarball installs into an empty prefix and the installed spp 
   t.is(installed.code, 0, installed.err);
   t.log(`npm install -g --prefix (prefer offline): ${Date.now() - installStarted} ms`);
   const home = join(prefix, 'lib', 'node_modules', PKG.name);
-  for (const dev of ['typescript', 'ava', 'playwright-core', 'fast-check']) t.false(existsSync(join(home, 'node_modules', dev)), `dev dependency ${dev} was installed`);
+  for (const dev of ['typescript', 'ava', 'playwright-core', 'fast-check'])
+    t.false(existsSync(join(home, 'node_modules', dev)), `dev dependency ${dev} was installed`);
   const spp = join(prefix, 'bin', 'spp');
 
   // 3. the installed spp: --help, --version
@@ -200,7 +217,7 @@ test('npm pack: the tarball installs into an empty prefix and the installed spp 
   let agent = start(spp, agentArgs);
   children.push(agent);
   const uiUrl = (await agent.waitFor(/"message":"visualizer listening \(read-only\)".*?"url":"([^"]+)"/, 'visualizer listening'))[1]!;
-  t.is(records(agent.output, 'agent starting')[0]?.['version'], PKG.version, 'the log names the package version');
+  t.is(records(agent.output, 'agent starting')[0]?.version, PKG.version, 'the log names the package version');
 
   // 5. bind with the installed driver client; it waits for port_status = up
   const bound = await run(spp, ['port', 'bind', '--host', HOST, '--port-id', PORT_ID, '--mac', MAC, '--phys', 'phys1', '--etcd-endpoints', endpoints], work);
@@ -222,7 +239,7 @@ test('npm pack: the tarball installs into an empty prefix and the installed spp 
     t.is(await res.text(), await readFile(join(ROOT, 'src', 'viz', 'static', asset), 'utf8'), `${asset} is the shipped file`);
   }
   const view = JSON.stringify(await (await fetch(new URL('api/view', uiUrl))).json());
-  t.true(view.includes(PORT_ID), 'the page\'s data shows the bound port');
+  t.true(view.includes(PORT_ID), "the page's data shows the bound port");
 
   // 7. upgrade in place: install over the running agent (offline: the cache has everything now), restart it
   t.is((await fetch(`${simUrl}/_sim/log`, { method: 'DELETE' })).status, 204);
@@ -241,5 +258,9 @@ test('npm pack: the tarball installs into an empty prefix and the installed spp 
     await new Promise((r) => setTimeout(r, 100));
   }
   const log = (await (await fetch(`${simUrl}/_sim/log`)).json()) as Array<{ method: string; path: string }>;
-  t.deepEqual(log.filter((e) => e.method !== 'GET').map((e) => `${e.method} ${e.path}`), [], 'the restart after the upgrade sends no mutating spp-ctl request');
+  t.deepEqual(
+    log.filter((e) => e.method !== 'GET').map((e) => `${e.method} ${e.path}`),
+    [],
+    'the restart after the upgrade sends no mutating spp-ctl request',
+  );
 });

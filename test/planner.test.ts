@@ -1,8 +1,8 @@
 import test from 'ava';
-import { hostLayout } from '../src/protocol/layout';
 import { applyCommand, emptyStatus, observeVhost } from '../src/plan/observed';
 import { FREE_KEEP_TAGS, FREE_RESET_TAGS, planLayout, planVhost } from '../src/plan/planner';
-import { describeCommand, SppCommand } from '../src/sppctl/commands';
+import { hostLayout } from '../src/protocol/layout';
+import { describeCommand, type SppCommand } from '../src/sppctl/commands';
 import type { VfStatus } from '../src/sppctl/wire';
 
 const config = [
@@ -157,14 +157,16 @@ test('a flat plug on a vhost that still has tags removes them before the entry',
   ]);
 });
 
-test('a layout build leaves the tags of attached ports alone and attaches a free vhost\'s missing port untagged', (t) => {
+test("a layout build leaves the tags of attached ports alone and attaches a free vhost's missing port untagged", (t) => {
   const tagged = run(built(), planVhost(nic0!, 1, { mac: 'fa:16:3e:00:00:01', vlan: 100 }, built()));
   const free = run(tagged, planVhost(nic0!, 1, FREE_KEEP_TAGS, tagged));
   t.deepEqual(planLayout(nic0!, free), [], 'nothing is missing: no command, tags or not');
   t.deepEqual(planLayout(nic0!, free, new Map([[1, FREE_KEEP_TAGS]])), []);
-  t.deepEqual(planLayout(nic0!, free, new Map([[1, { mac: 'fa:16:3e:00:00:01' }]])), [], 'a flat port\'s tag removal is its own plan');
+  t.deepEqual(planLayout(nic0!, free, new Map([[1, { mac: 'fa:16:3e:00:00:01' }]])), [], "a flat port's tag removal is its own plan");
   // cut short between detach and attach: the layout re-attaches, with the tag only a plugged VLAN port asks for
   const detached = run(free, [{ op: 'port_detach', secId: 1, component: 'forward_1_rx', port: 'vhost:1', dir: 'rx' }]);
   t.deepEqual(text(planLayout(nic0!, detached, new Map([[1, FREE_KEEP_TAGS]]))), ['port add vhost:1 rx forward_1_rx']);
-  t.deepEqual(text(planLayout(nic0!, detached, new Map([[1, { mac: 'fa:16:3e:00:00:01', vlan: 300 }]]))), ['port add vhost:1 rx forward_1_rx add_vlantag 300 0']);
+  t.deepEqual(text(planLayout(nic0!, detached, new Map([[1, { mac: 'fa:16:3e:00:00:01', vlan: 300 }]]))), [
+    'port add vhost:1 rx forward_1_rx add_vlantag 300 0',
+  ]);
 });

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { PortTransition, portStateLogLevel } from '../src/agent/port-log-policy';
+import { type PortTransition, portStateLogLevel } from '../src/agent/port-log-policy';
 
 const step = (from: string, state: string, more: Partial<PortTransition> = {}): PortTransition => ({
   from,
@@ -29,7 +29,11 @@ test('a transition the run already logged (port is up, port unplugged) goes to d
   t.is(portStateLogLevel(step('unplugging', 'removed', { outcomeLogged: 'unplugged' }), undefined).level, 'debug');
   t.is(portStateLogLevel(step('unplugging', 'idle', { outcomeLogged: 'unplugged' }), undefined).level, 'debug');
   t.is(portStateLogLevel(step('removed', 'idle'), undefined).level, 'debug');
-  t.is(portStateLogLevel(step('unplugging', 'removed', { outcomeLogged: 'up' }), undefined).level, 'info', 'an outcome of another kind says nothing of this one');
+  t.is(
+    portStateLogLevel(step('unplugging', 'removed', { outcomeLogged: 'up' }), undefined).level,
+    'info',
+    'an outcome of another kind says nothing of this one',
+  );
 });
 
 test('a retry loop is logged once per distinct error: warn, then debug while the error repeats', (t) => {

@@ -5,8 +5,8 @@
  */
 import test from 'ava';
 import { createActor, fromPromise, waitFor } from 'xstate';
-import { portMachine, PlugInput, RunOutput, UnplugInput, ReportInput } from '../machines/port';
 import { PermanentError } from '../machines/errors';
+import { type PlugInput, portMachine, type ReportInput, type RunOutput, type UnplugInput } from '../machines/port';
 import { stateName } from '../machines/state-name';
 import type { PortIntent } from '../src/plan/desired';
 

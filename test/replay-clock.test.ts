@@ -11,7 +11,7 @@ import { silentLogger } from '../src/log';
 import { keys } from '../src/protocol/keys';
 import { parseMappings } from '../src/protocol/mappings';
 import { KeySpace, KeySpaceWriter } from '../src/replay/keyspace';
-import { SppCtlClient, inProcessTransport } from '../src/sppctl/client';
+import { inProcessTransport, SppCtlClient } from '../src/sppctl/client';
 import { createEmulator } from '../src/sppctl/emulator';
 import { until } from './helpers/system';
 
@@ -32,7 +32,12 @@ test('a NIC retry fires on the injected clock, never on the wall clock', async (
     onNicState: (_, state) => states.push(state),
   });
   t.teardown(() => controller.stop(100));
-  controller.handle({ type: 'reset', revision: 2, entries: [[keys.configuration('spp4'), { value: JSON.stringify(configuration), modRevision: 2 }]], reason: 'test' });
+  controller.handle({
+    type: 'reset',
+    revision: 2,
+    entries: [[keys.configuration('spp4'), { value: JSON.stringify(configuration), modRevision: 2 }]],
+    reason: 'test',
+  });
   await until(() => states.includes('retryWait'), 'the first failure');
   const attempts = (): number => emulator.log().filter((e) => e.path.startsWith('/v1/vfs/1') || e.path === '/v1/processes').length;
   const first = attempts();

@@ -3,22 +3,23 @@
  * against a real etcd holding the seed fixture, and the `--record` event log
  * of a real agent plugging and unplugging a port.
  */
-import test from 'ava';
+
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import test from 'ava';
+import { startAgent } from '../src/agent/daemon';
+import { Recorder, recordExchanges } from '../src/agent/recorder';
+import { createLogger } from '../src/log';
+import type { ReplayReport } from '../src/replay';
+import { requestText } from '../src/replay';
+import { httpTransport, SppCtlClient } from '../src/sppctl/client';
 import { runCli } from './helpers/cli';
 import { parseEtcdctlText, withEtcd } from './helpers/etcd';
 import { pyBind, pyUnbind, waitGone, waitUp } from './helpers/neutron';
 import { nicsReady, requests, startSystem, until } from './helpers/system';
-import type { ReplayReport } from '../src/replay';
-import { requestText } from '../src/replay';
-import { Recorder, recordExchanges } from '../src/agent/recorder';
-import { startAgent } from '../src/agent/daemon';
-import { createLogger } from '../src/log';
-import { SppCtlClient, httpTransport } from '../src/sppctl/client';
 
 const FIXTURES = join(__dirname, '..', '..', '..', 'shared', 'fixtures');
 const PORT = '6160c9da-b2d5-4236-8413-7d646e5c0ae2';
@@ -85,7 +86,11 @@ test("a real agent's --record log replays to the same spp-ctl requests the agent
   t.deepEqual(host.recorded, { recorded: sent.length, replayed: sent.length, differences: [] });
   t.deepEqual(
     host.commands.filter((c) => c.includes('classifier_table')),
-    [`vf 1: classifier_table add mac ${MAC} ring:0`, 'vf 2: classifier_table add vlan 100 fa:16:3e:00:00:03 ring:6', `vf 1: classifier_table del mac ${MAC} ring:0`],
+    [
+      `vf 1: classifier_table add mac ${MAC} ring:0`,
+      'vf 2: classifier_table add vlan 100 fa:16:3e:00:00:03 ring:6',
+      `vf 1: classifier_table del mac ${MAC} ring:0`,
+    ],
   );
   t.deepEqual(
     host.ports.map((p) => [p.portId, p.state]),
@@ -102,7 +107,8 @@ test("a real agent's --record log replays to the same spp-ctl requests the agent
     .split('\n')
     .filter((l) => l.trim() !== '')
     .map((l) => JSON.parse(l) as { kind: string; event?: { type: string; key?: string; value?: string; revision: number } })
-    .find((e) => e.kind === 'etcd' && e.event?.type === 'put' && e.event.key === `/spp/openstack/action/spp4/${PORT}` && e.event.value === 'plug')!.event!.revision;
+    .find((e) => e.kind === 'etcd' && e.event?.type === 'put' && e.event.key === `/spp/openstack/action/spp4/${PORT}` && e.event.value === 'plug')!
+    .event!.revision;
   const early = JSON.parse((await runCli(['replay', log, '--until-revision', String(plugAt), '--format', 'json'])).out) as ReplayReport;
   t.deepEqual(early.hosts[0]!.recorded!.differences, []);
   t.deepEqual(
@@ -117,6 +123,9 @@ test("a real agent's --record log replays to the same spp-ctl requests the agent
   writeFileSync(other, edited);
   const diff = JSON.parse((await runCli(['replay', other, '--format', 'json'])).out) as ReplayReport;
   const add = requestText({ method: 'PUT', path: '/v1/vfs/1/classifier_table', body: { action: 'add', type: 'mac', mac_address: MAC, port: 'ring:0' } });
-  t.true(diff.hosts[0]!.recorded!.differences.some((d) => d.startsWith('vf 1 replay only') && d.endsWith(add)), diff.hosts[0]!.recorded!.differences.join('\n'));
+  t.true(
+    diff.hosts[0]!.recorded!.differences.some((d) => d.startsWith('vf 1 replay only') && d.endsWith(add)),
+    diff.hosts[0]!.recorded!.differences.join('\n'),
+  );
   t.true(diff.hosts[0]!.recorded!.differences.some((d) => d.startsWith('vf 1 recorded only') && d.includes('fa:16:3e:ff:ff:ff')));
 });

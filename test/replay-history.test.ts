@@ -4,23 +4,24 @@
  * `etcdctl snapshot save` backup), --from-revision in the middle of a plug,
  * a compacted start revision, --follow (a shadow agent) and the --spp-ctl plan.
  */
-import test, { ExecutionContext } from 'ava';
-import { ChildProcess, execFile, spawn } from 'node:child_process';
+
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { runCli } from './helpers/cli';
-import { pyBind, pyUnbind, waitForValue, waitGone, waitUp } from './helpers/neutron';
-import { System, nicsReady, requests, startSystem, until } from './helpers/system';
-import { call } from './helpers/emulator';
-import { compareRequests, replay } from '../src/replay';
-import type { ReplayReport } from '../src/replay';
-import { readHistory } from '../src/replay/etcd-history';
-import { serveBackup } from '../src/replay/etcd-backup';
-import { keys } from '../src/protocol/keys';
+import test, { type ExecutionContext } from 'ava';
 import { connectEtcd } from '../src/etcd/connect';
+import { keys } from '../src/protocol/keys';
+import type { ReplayReport } from '../src/replay';
+import { compareRequests, replay } from '../src/replay';
+import { serveBackup } from '../src/replay/etcd-backup';
+import { readHistory } from '../src/replay/etcd-history';
 import type { HttpRequest } from '../src/sppctl/commands';
+import { runCli } from './helpers/cli';
+import { call } from './helpers/emulator';
+import { pyBind, pyUnbind, waitForValue, waitGone, waitUp } from './helpers/neutron';
+import { nicsReady, requests, type System, startSystem, until } from './helpers/system';
 
 const run = promisify(execFile);
 const BIN = join(__dirname, '..', '..', 'bin', 'spp.js');
@@ -97,7 +98,10 @@ test('a real agent session replays from the live history and from an etcdctl sna
   const cli = await runCli(['replay', '--etcd-endpoints', s.etcd.endpoints.join(','), '--host', 'spp4', '--format', 'json']);
   t.is(cli.code, 1, cli.err);
   const fromCli = JSON.parse(cli.out) as ReplayReport;
-  t.deepEqual(fromCli.hosts[0]!.invariants.map((v) => [v.code, v.keys]), [['invalid-value', [keys.bindPort('spp4', 'bad')]]]);
+  t.deepEqual(
+    fromCli.hosts[0]!.invariants.map((v) => [v.code, v.keys]),
+    [['invalid-value', [keys.bindPort('spp4', 'bad')]]],
+  );
   t.deepEqual(fromCli.hosts[0]!.commands, host.commands);
   t.is(fromCli.inputs[0]!.format, 'etcd-history');
 
@@ -152,7 +156,10 @@ test('--from-revision in the middle of a plug: the listing holds the claim and b
   await run('etcdctl', ['--endpoints', s.etcd.endpoints.join(','), 'compact', String(plugAt)], { env: { ...process.env, ETCDCTL_API: '3' } });
   const compacted = await runCli(['replay', '--etcd-endpoints', s.etcd.endpoints.join(','), '--from-revision', String(bindAt)]);
   t.is(compacted.code, 2);
-  t.regex(compacted.err, new RegExp(`revision ${bindAt} is compacted: .*compact revision ${plugAt}.*oldest revision it can replay is ${plugAt + 1}.*--from-revision ${plugAt + 1}`));
+  t.regex(
+    compacted.err,
+    new RegExp(`revision ${bindAt} is compacted: .*compact revision ${plugAt}.*oldest revision it can replay is ${plugAt + 1}.*--from-revision ${plugAt + 1}`),
+  );
   // without --from-revision it starts at the oldest revision etcd holds
   const oldest = await runCli(['replay', '--etcd-endpoints', s.etcd.endpoints.join(','), '--step']);
   t.is(oldest.code, 0, oldest.err);
@@ -161,14 +168,20 @@ test('--from-revision in the middle of a plug: the listing holds the claim and b
 
 function lines(child: ChildProcess): { text: () => string } {
   let out = '';
-  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+  child.stdout!.on('data', (d: Buffer) => {
+    out += d.toString();
+  });
+  child.stderr!.on('data', (d: Buffer) => {
+    out += d.toString();
+  });
   return { text: () => out };
 }
 
 test('--follow prints a bind made after it started, sends nothing, and ends cleanly on Ctrl-C', async (t) => {
   const s = await startSystem(t, { agent: false });
-  const child = spawn(process.execPath, [BIN, 'replay', '--etcd-endpoints', s.etcd.endpoints.join(','), '--host', 'spp4', '--follow'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [BIN, 'replay', '--etcd-endpoints', s.etcd.endpoints.join(','), '--host', 'spp4', '--follow'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   t.teardown(() => void (child.exitCode === null && child.kill('SIGKILL')));
   const out = lines(child);
   await until(() => out.text().includes('following etcd'), 'the follow line', 20_000);
@@ -200,13 +213,20 @@ test('--spp-ctl plans exactly the removal of a stale classifier entry and its re
 
   const cli = await runCli(['replay', '--etcd-endpoints', s.etcd.endpoints.join(','), '--host', 'spp4', '--spp-ctl', s.sim.url]);
   t.is(cli.code, 0, cli.err);
-  const planned = cli.out.split('\n').filter((l) => /^ {4}vf \d+: /.test(l)).map((l) => l.trim());
+  const planned = cli.out
+    .split('\n')
+    .filter((l) => /^ {4}vf \d+: /.test(l))
+    .map((l) => l.trim());
   t.deepEqual(planned, [`vf 1: classifier_table del mac ${stale} ring:0`, `vf 1: classifier_table add mac ${MAC_A} ring:0`], cli.out);
   t.regex(cli.out, /observed: the vfs start as spp-ctl at .* reports them now \(read with GET only/);
   const log = s.sim.emulator.log();
   t.true(log.length >= 2, 'spp-ctl was read');
   t.deepEqual([...new Set(log.map((e) => e.method))], ['GET'], 'no mutating request reached spp-ctl');
-  t.deepEqual((await s.vfStatus(1)).classifier_table.map((e) => e.value), ['FA:16:3E:99:99:99'], 'spp-ctl is unchanged');
+  t.deepEqual(
+    (await s.vfStatus(1)).classifier_table.map((e) => e.value),
+    ['FA:16:3E:99:99:99'],
+    'spp-ctl is unchanged',
+  );
 });
 
 test('spp viz --replay --etcd-endpoints: the slider runs over the revisions of the history', async (t) => {
@@ -216,13 +236,21 @@ test('spp viz --replay --etcd-endpoints: the slider runs over the revisions of t
   await waitUp(s.client, s.host, A);
   await s.stopAgent();
   const plugAt = Number((await s.client.get(keys.action(s.host, A)).exec()).kvs[0]!.mod_revision);
-  const child = spawn(process.execPath, [BIN, 'viz', '--replay', '--etcd-endpoints', s.etcd.endpoints.join(','), '--host', 'spp4', '--listen', '127.0.0.1:0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [BIN, 'viz', '--replay', '--etcd-endpoints', s.etcd.endpoints.join(','), '--host', 'spp4', '--listen', '127.0.0.1:0'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   t.teardown(() => void (child.exitCode === null && child.kill('SIGKILL')));
   const out = lines(child);
   const url = await until(() => /visualizer (http:\/\/127\.0\.0\.1:\d+)/.exec(out.text())?.[1], 'the URL', 20_000);
-  const { frames } = (await (await fetch(`${url}/api/frames`)).json()) as { frames: Array<{ revision: number; label: string; view: { ports: Array<{ portId: string; state: string }> } }> };
+  const { frames } = (await (await fetch(`${url}/api/frames`)).json()) as {
+    frames: Array<{ revision: number; label: string; view: { ports: Array<{ portId: string; state: string }> } }>;
+  };
   const revisions = frames.map((f) => f.revision);
-  t.deepEqual(revisions, [...revisions].sort((a, b) => a - b), 'one frame per revision, in order');
+  t.deepEqual(
+    revisions,
+    [...revisions].sort((a, b) => a - b),
+    'one frame per revision, in order',
+  );
   const plug = frames.find((f) => f.revision === plugAt)!;
   t.regex(plug.label, new RegExp(`put /spp/openstack/action/spp4/${A} = plug`));
   t.is(plug.view.ports.find((p) => p.portId === A)?.state.split('.')[0], 'plugged');

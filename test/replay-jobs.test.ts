@@ -3,17 +3,18 @@
  * any number of workers, the share of hosts is deterministic, progress and
  * errors cross the thread boundary, and the CLI flag is validated.
  */
-import test from 'ava';
+
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runCli } from './helpers/cli';
-import { InputError, parseInput, replay } from '../src/replay';
+import test from 'ava';
 import type { ReplayInput } from '../src/replay';
+import { InputError, parseInput, replay } from '../src/replay';
 import { generateSnapshot } from '../src/replay/generate';
-import type { HostJob } from '../src/replay/report';
 import { replayInWorkers, shareHosts } from '../src/replay/pool';
+import type { HostJob } from '../src/replay/report';
 import { planSteps } from '../src/replay/steps';
+import { runCli } from './helpers/cli';
 
 const FIXTURES = join(__dirname, '..', '..', '..', 'shared', 'fixtures');
 const ONE_PLUGGED = join(FIXTURES, 'seed-one-plugged.etcdctl.txt');
@@ -70,8 +71,18 @@ test('shareHosts: every host exactly once, shares in host order, balanced, the s
   const work: HostJob[] = [...plan.hosts.keys()].sort().map((host) => ({ host, steps: plan.hosts.get(host)! }));
   const shares = shareHosts(work, 3);
   t.is(shares.length, 3);
-  t.deepEqual(shares.flat().map((j) => j.host).sort(), work.map((j) => j.host));
-  for (const s of shares) t.deepEqual(s.map((j) => j.host), [...s.map((j) => j.host)].sort());
+  t.deepEqual(
+    shares
+      .flat()
+      .map((j) => j.host)
+      .sort(),
+    work.map((j) => j.host),
+  );
+  for (const s of shares)
+    t.deepEqual(
+      s.map((j) => j.host),
+      [...s.map((j) => j.host)].sort(),
+    );
   const steps = shares.map((s) => s.reduce((n, j) => n + j.steps.length, 0));
   t.true(Math.max(...steps) < 1.5 * Math.min(...steps), `steps per share: ${steps.join(', ')}`);
   t.deepEqual(shareHosts(work, 3), shares);
@@ -92,14 +103,19 @@ test('an error in a worker rejects the replay with its message and kind', async 
 function eventLog(host: string, status?: { secId: number; body: unknown }): ReplayInput {
   const seed = parseInput(readFileSync(ONE_PLUGGED, 'utf8'), 'one.txt');
   if (seed.kind !== 'snapshot') throw new Error('the seed fixture is a snapshot');
-  const entries = seed.kvs.map((kv): [string, { value: string; modRevision: number }] => [kv.key.replace('/spp4', `/${host}`), { value: kv.value, modRevision: 1 }]);
+  const entries = seed.kvs.map((kv): [string, { value: string; modRevision: number }] => [
+    kv.key.replace('/spp4', `/${host}`),
+    { value: kv.value, modRevision: 1 },
+  ]);
   return {
     kind: 'events',
     source: `${host}.jsonl`,
     format: 'event-log',
     entries: [
       { kind: 'start', at: '', host, version: 'test' },
-      ...(status ? [{ kind: 'sppctl' as const, at: '', method: 'GET', path: `/v1/vfs/${status.secId}`, status: 200, response: JSON.stringify(status.body), ms: 0 }] : []),
+      ...(status
+        ? [{ kind: 'sppctl' as const, at: '', method: 'GET', path: `/v1/vfs/${status.secId}`, status: 200, response: JSON.stringify(status.body), ms: 0 }]
+        : []),
       { kind: 'etcd', at: '', event: { type: 'reset', revision: 2, entries, reason: 'list' } },
     ],
   };
@@ -121,7 +137,10 @@ test('a failing host fails the replay with the same error whichever thread repla
     t.is(messages[1], messages[0]);
   }
   const good = await replay([eventLog('a-host'), eventLog('b-host')], { jobs: 2 });
-  t.deepEqual(good.hosts.map((h) => h.host), ['a-host', 'b-host']);
+  t.deepEqual(
+    good.hosts.map((h) => h.host),
+    ['a-host', 'b-host'],
+  );
   t.is(JSON.stringify(good), JSON.stringify(await replay([eventLog('a-host'), eventLog('b-host')], { jobs: 1 })));
 });
 

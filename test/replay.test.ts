@@ -4,20 +4,21 @@
  * --until-revision, --observed, determinism, unreadable input, and a
  * generated snapshot.
  */
-import test from 'ava';
-import { mkdtempSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runCli } from './helpers/cli';
-import { checkInvariants, parseInput, replay } from '../src/replay';
-import type { ReplayReport } from '../src/replay';
-import { generateSnapshot } from '../src/replay/generate';
-import { hostLayout } from '../src/protocol/layout';
-import { HostConfiguration } from '../src/protocol/codecs';
+import test from 'ava';
 import { planLayout } from '../src/plan/planner';
+import type { HostConfiguration } from '../src/protocol/codecs';
+import { hostLayout } from '../src/protocol/layout';
+import type { ReplayReport } from '../src/replay';
+import { checkInvariants, parseInput, replay } from '../src/replay';
+import { generateSnapshot } from '../src/replay/generate';
+import { inProcessTransport, SppCtlClient } from '../src/sppctl/client';
 import { describeCommand } from '../src/sppctl/commands';
 import { createEmulator } from '../src/sppctl/emulator';
-import { SppCtlClient, inProcessTransport } from '../src/sppctl/client';
+import { runCli } from './helpers/cli';
 
 const FIXTURES = join(__dirname, '..', '..', '..', 'shared', 'fixtures');
 const ONE_PLUGGED = join(FIXTURES, 'seed-one-plugged.etcdctl.txt');
@@ -209,12 +210,12 @@ test('the agent sees its own writes: an unplugging port is cleaned up and its vh
   const input = seedWith({ ...plugged(P1, 'phys1', 1, 'fa:16:3e:00:00:01'), [`${S}${P1}`]: undefined, [`${A}${P1}`]: 'unplug' });
   const report = await replay([parseInput(input, 'unplugging.txt')], { step: true });
   const host = report.hosts[0]!;
-  t.deepEqual(host.ports.map((p) => [p.portId, p.state]), [[P1, 'removed']]);
-  const trace = host.trace!.flatMap((s) => s.trace);
-  t.true(
-    trace.includes(`agent: unplug cleanup of ${P1}: put ${V}phys1/1 = None, delete ${B}${P1}, delete ${A}${P1} (revision 2)`),
-    trace.join('\n'),
+  t.deepEqual(
+    host.ports.map((p) => [p.portId, p.state]),
+    [[P1, 'removed']],
   );
+  const trace = host.trace!.flatMap((s) => s.trace);
+  t.true(trace.includes(`agent: unplug cleanup of ${P1}: put ${V}phys1/1 = None, delete ${B}${P1}, delete ${A}${P1} (revision 2)`), trace.join('\n'));
   t.true(report.ok);
 });
 
@@ -330,11 +331,20 @@ test('frames: one controller view per step for the visualizer; concurrency does 
   const host = report.hosts[0]!;
   const frames = host.frames!;
   t.is(frames.length, host.steps);
-  t.deepEqual(frames.map((f) => f.label.split(' ')[0]), ['list', ...frames.slice(1).map(() => 'put')]);
+  t.deepEqual(
+    frames.map((f) => f.label.split(' ')[0]),
+    ['list', ...frames.slice(1).map(() => 'put')],
+  );
   t.deepEqual(frames[0]!.view.ports, []);
   const last = frames[frames.length - 1]!.view;
-  t.deepEqual(last.ports.map((p) => [p.portId, p.state]), [[PORT, 'plugged.steady']]);
-  t.true(frames.every((f, i) => i === 0 || f.revision > frames[i - 1]!.revision), 'revisions increase');
+  t.deepEqual(
+    last.ports.map((p) => [p.portId, p.state]),
+    [[PORT, 'plugged.steady']],
+  );
+  t.true(
+    frames.every((f, i) => i === 0 || f.revision > frames[i - 1]!.revision),
+    'revisions increase',
+  );
   t.is(host.frames === undefined, false);
   t.is((await replay(inputs)).hosts[0]!.frames, undefined, 'frames only when asked for');
 
@@ -359,7 +369,10 @@ test('checkInvariants is a pure function of a key/value map: the seed holds, str
       ['spp4', 'stray-key', ['/spp/openstack/vhost/spp4/phys1/x']],
     ],
   );
-  t.deepEqual(checkInvariants(broken, 'spp4').map((v) => v.code), ['stray-key']);
+  t.deepEqual(
+    checkInvariants(broken, 'spp4').map((v) => v.code),
+    ['stray-key'],
+  );
 });
 
 test('a port whose keys give the agent nothing to do is listed with the reason', async (t) => {
@@ -416,7 +429,14 @@ test('a VLAN port plugged, then unplugged: the unplug removes the entry alone, o
         event: {
           type: 'reset',
           revision: 5,
-          entries: Object.entries({ [C]: SEED_CONFIG, [`${V}phys1/0`]: 'None', [`${V}phys1/1`]: 'None', [`${V}phys2/3`]: 'None', ...port, [`${A}${P1}`]: 'plug' }).map(([k, v]) => [k, { value: v, modRevision: 5 }]),
+          entries: Object.entries({
+            [C]: SEED_CONFIG,
+            [`${V}phys1/0`]: 'None',
+            [`${V}phys1/1`]: 'None',
+            [`${V}phys2/3`]: 'None',
+            ...port,
+            [`${A}${P1}`]: 'plug',
+          }).map(([k, v]) => [k, { value: v, modRevision: 5 }]),
         },
       },
       { kind: 'etcd', at: '2026-01-01T00:00:01Z', event: { type: 'put', key: `${A}${P1}`, value: 'unplug', revision: 6 } },

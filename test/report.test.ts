@@ -1,16 +1,16 @@
-import test from 'ava';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { keys } from '../src/protocol/keys';
+import test from 'ava';
+import { claimAndBind, setAction } from '../src/driver/original-writes';
 import { pythonJson } from '../src/protocol/codecs';
+import { keys } from '../src/protocol/keys';
 import { runCli } from './helpers/cli';
 import { enableAuth, secretFile } from './helpers/etcd-auth';
-import { claimAndBind, setAction } from '../src/driver/original-writes';
 import { waitUp } from './helpers/neutron';
-import { nicsReady, startSystem, until } from './helpers/system';
 import { opsUrl } from './helpers/ops';
+import { nicsReady, startSystem, until } from './helpers/system';
 
 const SECRET_ENV = 'env-Secret-9f3b2';
 const SECRET_FILE = 'file-Secret-71c0e';
@@ -41,7 +41,13 @@ test('spp report: an archive whose listing matches the summary, with every part,
 
   const dir = mkdtempSync(join(tmpdir(), 'spp-report-test-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  const env = { SPP_ETCD_ENDPOINTS: s.etcd.endpoints.join(','), SPP_ETCD_USER: 'root', SPP_ETCD_PASSWORD: SECRET_ENV, SPP_OPS: ops.replace('http://', ''), SPP_CTL_URL: s.sim.url };
+  const env = {
+    SPP_ETCD_ENDPOINTS: s.etcd.endpoints.join(','),
+    SPP_ETCD_USER: 'root',
+    SPP_ETCD_PASSWORD: SECRET_ENV,
+    SPP_OPS: ops.replace('http://', ''),
+    SPP_CTL_URL: s.sim.url,
+  };
   const out = join(dir, 'r1.tar.gz');
   const run = await runCli(['report', '--host', s.host, '--out', out], env);
   t.is(run.code, 0, run.err);
@@ -49,11 +55,32 @@ test('spp report: an archive whose listing matches the summary, with every part,
   t.regex(summary, /^spp report: r1\.tar\.gz \(\d+ bytes\), \d+ files under spp-report-spp4-[^/]+\/:\n/);
   t.regex(summary, /secrets: no password or key file is read into the report/);
 
-  const listing = execFileSync('tar', ['-tzf', out]).toString().split('\n').filter((l) => l && !l.endsWith('/'));
+  const listing = execFileSync('tar', ['-tzf', out])
+    .toString()
+    .split('\n')
+    .filter((l) => l && !l.endsWith('/'));
   const top = listing[0]!.split('/')[0]!;
-  const inSummary = summary.split('\n').filter((l) => l.startsWith('  ')).map((l) => `${top}/${l.trim().split(/\s+/)[0]}`);
+  const inSummary = summary
+    .split('\n')
+    .filter((l) => l.startsWith('  '))
+    .map((l) => `${top}/${l.trim().split(/\s+/)[0]}`);
   t.deepEqual([...listing].sort(), [...inSummary].sort(), 'the listing is the summary');
-  for (const part of ['etcd/keys.txt', 'etcd/keys.etcdctl.json', 'status.txt', 'config-show.txt', 'sppctl/processes.json', 'sppctl/vf-1.json', 'sppctl/vf-2.json', 'agent/metrics.txt', 'agent/readyz.txt', 'agent/view.json', 'explain.txt', 'explain.json', 'replay.txt', 'versions.json']) {
+  for (const part of [
+    'etcd/keys.txt',
+    'etcd/keys.etcdctl.json',
+    'status.txt',
+    'config-show.txt',
+    'sppctl/processes.json',
+    'sppctl/vf-1.json',
+    'sppctl/vf-2.json',
+    'agent/metrics.txt',
+    'agent/readyz.txt',
+    'agent/view.json',
+    'explain.txt',
+    'explain.json',
+    'replay.txt',
+    'versions.json',
+  ]) {
     t.true(listing.includes(`${top}/${part}`), part);
   }
 
@@ -84,7 +111,10 @@ test('spp report: an archive whose listing matches the summary, with every part,
   const pwFile = secretFile(dir, 'root.pw', SECRET_FILE);
   await root.user('root').setPassword(SECRET_FILE);
   const out2 = join(dir, 'r2.tar.gz');
-  const run2 = await runCli(['report', '--host', s.host, '--out', out2, '--etcd-user', 'root', '--etcd-password-file', pwFile, '--etcd-endpoints', s.etcd.endpoints.join(',')], {});
+  const run2 = await runCli(
+    ['report', '--host', s.host, '--out', out2, '--etcd-user', 'root', '--etcd-password-file', pwFile, '--etcd-endpoints', s.etcd.endpoints.join(',')],
+    {},
+  );
   t.is(run2.code, 0, run2.err);
   t.regex(run2.out, /note: spp-ctl not asked/);
   const x2 = join(dir, 'x2');

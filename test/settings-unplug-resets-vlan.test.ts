@@ -2,10 +2,11 @@
  * --unplug-resets-vlan from each source (flag, SPP_UNPLUG_RESETS_VLAN, ini
  * unplug_resets_vlan), its default, a bad value, and its help.
  */
-import test from 'ava';
+
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import test from 'ava';
 import { fromEnv, fromIniFile, resolveSettings } from '../src/agent/settings';
 import { runCli } from './helpers/cli';
 

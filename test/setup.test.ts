@@ -1,5 +1,5 @@
-import anyTest, { TestFn } from 'ava';
-import { Etcd3 } from 'etcd3';
+import anyTest, { type TestFn } from 'ava';
+import type { Etcd3 } from 'etcd3';
 import { keys } from '../src/protocol/keys';
 import { parseMappings } from '../src/protocol/mappings';
 import { buildHost, configurationValue, planBuild, vhostSlots } from '../src/setup/build';
@@ -8,7 +8,7 @@ import { SetupRefused } from '../src/setup/errors';
 import { readSnapshot } from '../src/setup/snapshot';
 import { commitGuarded } from '../src/setup/txn';
 import { readHostView } from '../src/setup/view';
-import { EtcdContext, dump, useEtcd } from './helpers/etcd';
+import { dump, type EtcdContext, useEtcd } from './helpers/etcd';
 
 const test = anyTest as TestFn<EtcdContext>;
 useEtcd(test);
@@ -35,12 +35,7 @@ async function claim(client: Etcd3, key: string, port: string): Promise<void> {
 test('vhost ids are numbered across the host, NIC after NIC', (t) => {
   t.deepEqual(
     vhostSlots('spp4', config(SEED)).map((s) => s.key),
-    [
-      '/spp/openstack/vhost/spp4/phys1/0',
-      '/spp/openstack/vhost/spp4/phys1/1',
-      '/spp/openstack/vhost/spp4/phys2/2',
-      '/spp/openstack/vhost/spp4/phys2/3',
-    ],
+    ['/spp/openstack/vhost/spp4/phys1/0', '/spp/openstack/vhost/spp4/phys1/1', '/spp/openstack/vhost/spp4/phys2/2', '/spp/openstack/vhost/spp4/phys2/3'],
   );
 });
 
@@ -109,23 +104,18 @@ test('moving a claimed vhost to another physical network is refused without forc
   const before = await hostKeys(client, 'b4');
   const swapped = config('00:04.0#phys2#2#0xfe,00:05.0#phys1#2#0xfc02');
   const err = await t.throwsAsync(buildHost(client, 'b4', swapped), { instanceOf: SetupRefused });
-  t.deepEqual(err!.problems, [
-    `/spp/openstack/vhost/b4/phys1/0 is claimed by port ${PORT}; the new configuration puts vhost 0 under physical network phys2`,
-  ]);
+  t.deepEqual(err!.problems, [`/spp/openstack/vhost/b4/phys1/0 is claimed by port ${PORT}; the new configuration puts vhost 0 under physical network phys2`]);
   t.deepEqual(await hostKeys(client, 'b4'), before);
 
   const forced = await buildHost(client, 'b4', swapped, { force: true });
   t.deepEqual(forced.forced, [{ key: '/spp/openstack/vhost/b4/phys1/0', portId: PORT }]);
-  t.deepEqual(
-    await hostKeys(client, 'b4'),
-    {
-      '/spp/openstack/configuration/b4': configurationValue(swapped),
-      '/spp/openstack/vhost/b4/phys1/2': 'None',
-      '/spp/openstack/vhost/b4/phys1/3': 'None',
-      '/spp/openstack/vhost/b4/phys2/0': 'None',
-      '/spp/openstack/vhost/b4/phys2/1': 'None',
-    },
-  );
+  t.deepEqual(await hostKeys(client, 'b4'), {
+    '/spp/openstack/configuration/b4': configurationValue(swapped),
+    '/spp/openstack/vhost/b4/phys1/2': 'None',
+    '/spp/openstack/vhost/b4/phys1/3': 'None',
+    '/spp/openstack/vhost/b4/phys2/0': 'None',
+    '/spp/openstack/vhost/b4/phys2/1': 'None',
+  });
 });
 
 test('dropping a claimed vhost is refused; free vhosts that are dropped are deleted', async (t) => {
@@ -139,11 +129,10 @@ test('dropping a claimed vhost is refused; free vhosts that are dropped are dele
   await client.put(keys.vhost('b5', 'phys2', 3)).value('None');
   const r = await buildHost(client, 'b5', smaller);
   t.deepEqual(r.deleted, ['/spp/openstack/vhost/b5/phys2/3']);
-  t.deepEqual(Object.keys(await hostKeys(client, 'b5')).filter((k) => k.includes('/vhost/')), [
-    '/spp/openstack/vhost/b5/phys1/0',
-    '/spp/openstack/vhost/b5/phys1/1',
-    '/spp/openstack/vhost/b5/phys2/2',
-  ]);
+  t.deepEqual(
+    Object.keys(await hostKeys(client, 'b5')).filter((k) => k.includes('/vhost/')),
+    ['/spp/openstack/vhost/b5/phys1/0', '/spp/openstack/vhost/b5/phys1/1', '/spp/openstack/vhost/b5/phys2/2'],
+  );
 });
 
 test('a plan made before a driver claimed a vhost cannot commit (guarded by mod revision)', async (t) => {
@@ -162,10 +151,9 @@ test('a plan made before a driver claimed a vhost cannot commit (guarded by mod 
 
 test('build rejects an invalid configuration before touching etcd', async (t) => {
   const { client } = t.context;
-  const err = await t.throwsAsync(
-    buildHost(client, 'b7', [{ pci_address: '00:04.0', physical_network: 'p', num_vhost: 2, core_mask: '0x1e' }]),
-    { instanceOf: SetupRefused },
-  );
+  const err = await t.throwsAsync(buildHost(client, 'b7', [{ pci_address: '00:04.0', physical_network: 'p', num_vhost: 2, core_mask: '0x1e' }]), {
+    instanceOf: SetupRefused,
+  });
   t.regex(err!.problems[0]!, /^NIC 0 \(00:04\.0\): core mask 0x1e has 3 occupied core\(s\)/);
   t.deepEqual(await hostKeys(client, 'b7'), {});
 });

@@ -3,17 +3,10 @@
  * validation of status bodies, and the same results over HTTP and in process.
  */
 import test from 'ava';
+import { type ExchangeOutcome, httpTransport, inProcessTransport, SppCtlClient, SppCtlError, type SppCtlTransport } from '../src/sppctl/client';
 import type { SppCommand } from '../src/sppctl/commands';
-import {
-  ExchangeOutcome,
-  SppCtlClient,
-  SppCtlError,
-  SppCtlTransport,
-  httpTransport,
-  inProcessTransport,
-} from '../src/sppctl/client';
 import { createEmulator, startEmulatorServer } from '../src/sppctl/emulator';
-import { SECTION5_STATUS, errorOf } from './helpers/emulator';
+import { errorOf, SECTION5_STATUS } from './helpers/emulator';
 
 const SEED: SppCommand[] = [
   ...(
@@ -70,7 +63,11 @@ test('an spp_vf error is an SppCtlError of kind http with spp-ctl text in the me
   t.is(err.status, 400);
   t.is(err.body, 'command error: bad value(port)');
   t.is(err.message, 'PUT /v1/vfs/1/classifier_table: 400 command error: bad value(port)');
-  t.deepEqual(err.request, { method: 'PUT', path: '/v1/vfs/1/classifier_table', body: { action: 'add', type: 'mac', mac_address: '12:ab:34:cd:56:ef', port: 'ring:0' } });
+  t.deepEqual(err.request, {
+    method: 'PUT',
+    path: '/v1/vfs/1/classifier_table',
+    body: { action: 'add', type: 'mac', mac_address: '12:ab:34:cd:56:ef', port: 'ring:0' },
+  });
 });
 
 test('unknown vf: 404 with spp-ctl text', async (t) => {
@@ -113,7 +110,12 @@ test('a status body that does not match VfStatus names the field', async (t) => 
   const bad: SppCtlTransport = async () => ({
     status: 200,
     contentType: 'application/json',
-    body: JSON.stringify({ 'client-id': 1, ports: [], components: [{ core: 2, name: 'f', type: 'forward', rx_port: [{ port: 'ring:0', vlan: { operation: 'none', id: 'x', pcp: 0 } }], tx_port: [] }], classifier_table: [] }),
+    body: JSON.stringify({
+      'client-id': 1,
+      ports: [],
+      components: [{ core: 2, name: 'f', type: 'forward', rx_port: [{ port: 'ring:0', vlan: { operation: 'none', id: 'x', pcp: 0 } }], tx_port: [] }],
+      classifier_table: [],
+    }),
   });
   const err = await errorOf(new SppCtlClient(bad).vfStatus(1));
   t.is(err.kind, 'invalid');
@@ -135,7 +137,13 @@ test('in-process transport gives the same results as HTTP, errors included', asy
   ];
   const run = async (client: SppCtlClient): Promise<unknown[]> => {
     const out: unknown[] = [];
-    for (const c of commands) out.push(await client.send(c).then(() => 'ok', (e: SppCtlError) => [e.kind, e.status, e.message]));
+    for (const c of commands)
+      out.push(
+        await client.send(c).then(
+          () => 'ok',
+          (e: SppCtlError) => [e.kind, e.status, e.message],
+        ),
+      );
     out.push(await client.vfStatus(1));
     out.push(await client.vfStatus(2).catch((e: SppCtlError) => e.message));
     return out;

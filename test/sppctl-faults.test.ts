@@ -6,8 +6,8 @@
  */
 import test from 'ava';
 import { backoffMs } from '../machines/errors';
-import { PyPort, pyBind, waitUp } from './helpers/neutron';
-import { System, nicsReady, startSystem } from './helpers/system';
+import { type PyPort, pyBind, waitUp } from './helpers/neutron';
+import { nicsReady, type System, startSystem } from './helpers/system';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -16,7 +16,7 @@ const PORT_BACKOFF = { base: 500, max: 30_000 };
 const NIC_BACKOFF = { base: 250, max: 10_000 };
 
 /** How many attempts a capped exponential backoff starts within `windowMs` (the first at 0). */
-export function attemptsWithin(windowMs: number, s: { base: number; max: number }): number {
+function attemptsWithin(windowMs: number, s: { base: number; max: number }): number {
   let at = 0;
   let n = 0;
   while (at <= windowMs) {
@@ -58,7 +58,9 @@ test('classifier commands answered 500: capped retries, no storm, converges once
   const attempts = attemptsWithin(windowMs, PORT_BACKOFF);
   const mutatingBound = PORTS.length * (attempts + 4);
   const bound = PORTS.length * (attempts * 4 + 4);
-  t.log(`${seen.all} requests (${seen.mutating} mutating) in ${windowMs} ms with spp-ctl failing; bound ${bound} (${mutatingBound}) from ${attempts} attempts per port`);
+  t.log(
+    `${seen.all} requests (${seen.mutating} mutating) in ${windowMs} ms with spp-ctl failing; bound ${bound} (${mutatingBound}) from ${attempts} attempts per port`,
+  );
   t.true(seen.mutating >= PORTS.length * 2, 'the agent does retry');
   t.true(seen.mutating <= mutatingBound, `mutating requests ${seen.mutating} <= ${mutatingBound}`);
   t.true(seen.all <= bound, `requests ${seen.all} <= ${bound}`);

@@ -3,10 +3,11 @@
  * server that closes one of them while it is idle: against a plain node:http
  * server on 127.0.0.1 whose behaviour per request is scripted.
  */
-import test, { ExecutionContext } from 'ava';
+
 import * as http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { SppCtlClient, httpTransport } from '../src/sppctl/client';
+import test, { type ExecutionContext } from 'ava';
+import { httpTransport, SppCtlClient } from '../src/sppctl/client';
 import { errorOf } from './helpers/emulator';
 
 /** What the server does with the n-th request (0-based) it reads, on whichever connection. */
@@ -171,7 +172,10 @@ test('an error status passes through with its body and content type, and the con
   });
   const c = client(t, server.url);
   const err = await errorOf(c.send(classifierAdd));
-  t.deepEqual([err.kind, err.status, err.body, err.message], ['http', 400, 'command error: bad value(mac_address)', 'PUT /v1/vfs/1/classifier_table: 400 command error: bad value(mac_address)']);
+  t.deepEqual(
+    [err.kind, err.status, err.body, err.message],
+    ['http', 400, 'command error: bad value(mac_address)', 'PUT /v1/vfs/1/classifier_table: 400 command error: bad value(mac_address)'],
+  );
   await c.send(classifierAdd);
   t.is(server.connections, 1);
 });

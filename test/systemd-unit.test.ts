@@ -3,11 +3,12 @@
  * EnvironmentFile, loopback visualizer, ExecStart quoting), its usage
  * errors, systemd's own check of the unit, and the docs' copy of it.
  */
-import test from 'ava';
+
 import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import test from 'ava';
 import { quoteExecArg, renderUnit } from '../src/deploy/systemd-unit';
 import { runCli } from './helpers/cli';
 
@@ -32,14 +33,37 @@ test('the unit: Restart=always, credentials from the EnvironmentFile, visualizer
   t.deepEqual(line(r.out, 'DynamicUser'), ['yes']);
   t.deepEqual(line(r.out, 'User'), []);
   t.deepEqual(line(r.out, 'WantedBy'), ['multi-user.target']);
-  t.deepEqual(r.out.split('\n').filter((l) => /password/i.test(l) && !l.startsWith('#')), [], 'no secret in the unit, only the comment on where it goes');
+  t.deepEqual(
+    r.out.split('\n').filter((l) => /password/i.test(l) && !l.startsWith('#')),
+    [],
+    'no secret in the unit, only the comment on where it goes',
+  );
 });
 
 test('--user, --ui off, --record, --config-file and agent arguments after --', async (t) => {
   const r = await runCli([
-    'systemd-unit', '--host', 'c2', '--spp-bin', '/opt/spp/bin/spp', '--user', 'spp', '--ui', 'off',
-    '--record', '/var/lib/spp-agent/record.jsonl', '--config-file', '/etc/neutron/spp agent.ini', '--log-level', 'debug',
-    '--environment-file', '/etc/spp/c2.env', '--', '--lease-ttl', '5', '--reassert-up', 'off',
+    'systemd-unit',
+    '--host',
+    'c2',
+    '--spp-bin',
+    '/opt/spp/bin/spp',
+    '--user',
+    'spp',
+    '--ui',
+    'off',
+    '--record',
+    '/var/lib/spp-agent/record.jsonl',
+    '--config-file',
+    '/etc/neutron/spp agent.ini',
+    '--log-level',
+    'debug',
+    '--environment-file',
+    '/etc/spp/c2.env',
+    '--',
+    '--lease-ttl',
+    '5',
+    '--reassert-up',
+    'off',
   ]);
   t.is(r.code, 0, r.err);
   t.deepEqual(line(r.out, 'User'), ['spp']);
@@ -96,10 +120,19 @@ test('ExecStart quoting: systemd specifiers and variables are escaped, spaces an
   t.is(quoteExecArg(''), '""');
 });
 
-test('node outside systemd\'s PATH: the unit sets PATH so that spp finds the same node', (t) => {
-  const base = { host: 'h', sppBin: '/opt/spp/bin/spp', environmentFile: '/etc/spp/agent.env', sppCtl: 'http://127.0.0.1:7777', logFormat: 'json', agentArgs: [] };
+test("node outside systemd's PATH: the unit sets PATH so that spp finds the same node", (t) => {
+  const base = {
+    host: 'h',
+    sppBin: '/opt/spp/bin/spp',
+    environmentFile: '/etc/spp/agent.env',
+    sppCtl: 'http://127.0.0.1:7777',
+    logFormat: 'json',
+    agentArgs: [],
+  };
   t.deepEqual(line(renderUnit({ ...base, nodeDir: '/usr/bin' }), 'Environment'), []);
-  t.deepEqual(line(renderUnit({ ...base, nodeDir: '/opt/node-20/bin' }), 'Environment'), ['PATH=/opt/node-20/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin']);
+  t.deepEqual(line(renderUnit({ ...base, nodeDir: '/opt/node-20/bin' }), 'Environment'), [
+    'PATH=/opt/node-20/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
+  ]);
 });
 
 test('systemd-analyze verify accepts the unit', async (t) => {
@@ -107,14 +140,30 @@ test('systemd-analyze verify accepts the unit', async (t) => {
   if (!analyze) {
     t.log('systemd-analyze is not installed: the unit is not verified by systemd here, only its sections');
     const r = await runCli(['systemd-unit', '--host', 'compute-1', '--spp-bin', BIN]);
-    t.deepEqual(r.out.split('\n').filter((l) => l.startsWith('[')), ['[Unit]', '[Service]', '[Install]']);
+    t.deepEqual(
+      r.out.split('\n').filter((l) => l.startsWith('[')),
+      ['[Unit]', '[Service]', '[Install]'],
+    );
     return;
   }
   const dir = await mkdtemp(join(tmpdir(), 'spp-unit-'));
   t.teardown(() => rm(dir, { recursive: true, force: true }));
   const env = join(dir, 'agent.env');
   await writeFile(env, 'SPP_ETCD_USER=compute-1\n', { mode: 0o600 });
-  const r = await runCli(['systemd-unit', '--host', 'compute-1', '--spp-bin', BIN, '--environment-file', env, '--record', '/var/lib/spp-agent/r 1.jsonl', '--', '--lease-ttl', '5']);
+  const r = await runCli([
+    'systemd-unit',
+    '--host',
+    'compute-1',
+    '--spp-bin',
+    BIN,
+    '--environment-file',
+    env,
+    '--record',
+    '/var/lib/spp-agent/r 1.jsonl',
+    '--',
+    '--lease-ttl',
+    '5',
+  ]);
   t.is(r.code, 0, r.err);
   const unit = join(dir, 'spp-agent.service');
   await writeFile(unit, r.out);
@@ -122,7 +171,11 @@ test('systemd-analyze verify accepts the unit', async (t) => {
     execFile('systemd-analyze', ['verify', unit], (err, _out, stderr) => resolve({ err: stderr, failed: err !== null })),
   );
   t.false(verified.failed, verified.err);
-  t.deepEqual(verified.err.split('\n').filter((l) => l.includes('spp-agent.service')), [], 'systemd has no complaint about the unit');
+  t.deepEqual(
+    verified.err.split('\n').filter((l) => l.includes('spp-agent.service')),
+    [],
+    'systemd has no complaint about the unit',
+  );
 });
 
 test('docs/operations.md shows the unit exactly as the command prints it', async (t) => {

@@ -6,11 +6,11 @@
  * revision), not only the last one. The periodic resync is 30 s, so coming up
  * within a few seconds is the fix's doing, not the resync's.
  */
-import test, { ExecutionContext } from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import { keys, prefixes } from '../src/protocol/keys';
 import { currentRevision, watchHistory } from './helpers/history';
 import { pyBind, waitUp } from './helpers/neutron';
-import { System, nicsReady, startSystem } from './helpers/system';
+import { nicsReady, type System, startSystem } from './helpers/system';
 
 const BYSTANDER = { portId: 'e0000000-0000-0000-0000-0000000000b1', vhostId: 1, phys: 'phys1', mac: 'fa:16:3e:00:20:01', vlan: 201 };
 const PORT = { portId: 'e0000000-0000-0000-0000-000000000001', vhostId: 0, phys: 'phys1', mac: 'fa:16:3e:00:20:00' };
@@ -30,19 +30,23 @@ async function plugAcross(t: ExecutionContext, s: System, disturb: () => Promise
   await history.caughtUp(statusKey);
   const values = history.values(statusKey);
   t.true(values.length > 0);
-  t.deepEqual(values.filter((v) => v !== 'up'), [], `port_status history: ${JSON.stringify(values)}`);
+  t.deepEqual(
+    values.filter((v) => v !== 'up'),
+    [],
+    `port_status history: ${JSON.stringify(values)}`,
+  );
   await history.caughtUp(bystanderKey);
-  t.deepEqual(history.values(bystanderKey).filter((v) => v !== 'up'), [], 'the bystander never saw error either');
+  t.deepEqual(
+    history.values(bystanderKey).filter((v) => v !== 'up'),
+    [],
+    'the bystander never saw error either',
+  );
   // the rebuilt vf carries both ports: the new one and the bystander's entry re-applied
   const table = (await s.vfStatus(1)).classifier_table;
-  t.deepEqual(
-    table.map((e) => e.value).sort(),
-    ['201/FA:16:3E:00:20:01', 'FA:16:3E:00:20:00'],
-    JSON.stringify(table),
-  );
+  t.deepEqual(table.map((e) => e.value).sort(), ['201/FA:16:3E:00:20:01', 'FA:16:3E:00:20:00'], JSON.stringify(table));
   t.is(await s.client.get(keys.portStatus(s.host, BYSTANDER.portId)).string(), 'up');
   t.false(
-    s.logs.some((r) => r['message'] === 'port failed'),
+    s.logs.some((r) => r.message === 'port failed'),
     'no port failed',
   );
 }
@@ -59,7 +63,7 @@ test('a plug right after an spp_vf restart comes up; port_status is never error'
   const s = await system(t);
   await plugAcross(t, s, () => s.sim.emulator.restartVf(1), 5000);
   t.true(
-    s.logs.some((r) => r['message'] === 'spp_vf lost its layout; rebuilding the NIC before the port'),
+    s.logs.some((r) => r.message === 'spp_vf lost its layout; rebuilding the NIC before the port'),
     'the rejection was recognised as a NIC-level problem',
   );
 });

@@ -4,8 +4,8 @@
  * cache on a failure while keeping what was known, and a re-read replaces it.
  */
 import test from 'ava';
-import { VfWorker } from '../src/agent/vf-worker';
 import type { SppCtlApi } from '../src/agent/io';
+import { VfWorker } from '../src/agent/vf-worker';
 import { applyCommand, emptyStatus } from '../src/plan/observed';
 import type { SppCommand } from '../src/sppctl/commands';
 import type { VfStatus } from '../src/sppctl/wire';
@@ -90,13 +90,18 @@ test('not ready drops the cache; refresh reads again', async (t) => {
  * Tasks queued behind one that holds the worker, each with a plan size:
  * returns the order they ran in, and how many commands ran before each.
  */
-async function runOrder(sizes: readonly (number | undefined)[], opts: { later?: readonly number[] } = {}): Promise<{ order: string[]; waited: Map<string, number> }> {
+async function runOrder(
+  sizes: readonly (number | undefined)[],
+  opts: { later?: readonly number[] } = {},
+): Promise<{ order: string[]; waited: Map<string, number> }> {
   const w = new VfWorker(1, fakeSppCtl([]));
   const order: string[] = [];
   const waited = new Map<string, number>();
   let commands = 0;
   let release!: () => void;
-  const gate = new Promise<void>((r) => (release = r));
+  const gate = new Promise<void>((r) => {
+    release = r;
+  });
   const all: Promise<unknown>[] = [w.exclusive(() => gate)];
   const task = (name: string, size: number | undefined): Promise<unknown> => {
     const run = async (): Promise<void> => {
@@ -107,7 +112,9 @@ async function runOrder(sizes: readonly (number | undefined)[], opts: { later?: 
     };
     return size === undefined ? w.exclusive(run) : w.planned(() => size, run);
   };
-  sizes.forEach((size, i) => all.push(task(String.fromCharCode(65 + i), size)));
+  sizes.forEach((size, i) => {
+    all.push(task(String.fromCharCode(65 + i), size));
+  });
   await new Promise((r) => setImmediate(r));
   release();
   // tasks that arrive once the first plans have run

@@ -1,8 +1,8 @@
-import test from 'ava';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { compactRanges, hostProblems, renderConfigShow, renderStatus } from '../src/setup/view-text';
+import test from 'ava';
 import { groupHostViews } from '../src/setup/view';
+import { compactRanges, hostProblems, renderConfigShow, renderStatus } from '../src/setup/view-text';
 import { parseEtcdctlText } from './helpers/etcd';
 
 const repoRoot = resolve(__dirname, '..', '..');
@@ -18,7 +18,10 @@ test('the one-plugged seed groups into one host with one bound port and no probl
   t.false(h.agentAlive);
   t.true(h.configuration?.ok);
   t.deepEqual(h.validation, { errors: [], warnings: [] });
-  t.deepEqual(h.layout?.map((n) => n.secId), [1, 2]);
+  t.deepEqual(
+    h.layout?.map((n) => n.secId),
+    [1, 2],
+  );
   t.deepEqual(
     h.vhosts.map((v) => [v.vhostId, v.phys, v.owner.ok && (v.owner.value.free ? 'free' : v.owner.value.portId), v.nicIndex]),
     [
@@ -93,7 +96,10 @@ test('cross-checks: claims without bind_port, bind_port naming another vhost, vh
 test('a host filter keeps only that host and drops keys of no host', (t) => {
   const input = { ...fixture('seed-fresh.etcdctl.txt'), '/spp/openstack/configuration/other': '[]', '/spp/x': '1' };
   const view = groupHostViews(input, 'spp4');
-  t.deepEqual(view.hosts.map((h) => h.host), ['spp4']);
+  t.deepEqual(
+    view.hosts.map((h) => h.host),
+    ['spp4'],
+  );
   t.deepEqual(view.strayKeys, []);
   t.deepEqual(groupHostViews(input, 'nope').hosts, []);
 });

@@ -9,7 +9,7 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import test from 'ava';
 import { keys } from '../src/protocol/keys';
-import { Browser, launchBrowser, screenshot } from './helpers/browser';
+import { type Browser, launchBrowser, screenshot } from './helpers/browser';
 import { hostName, seedCluster, seededPhase } from './helpers/cluster';
 import { pyBind, waitUp } from './helpers/neutron';
 import { nicsReady, startSystem, until } from './helpers/system';
@@ -34,12 +34,20 @@ test('cluster view: 16 hosts and 64 ports from etcd, live, with and without an a
   // 15 more hosts, 4 ports each: 64 ports on 16 hosts; even-numbered hosts have a liveness key
   await seedCluster(s.client, { hosts: 15, portsPerHost: 4, alive: (i) => i % 2 === 0 });
 
-  const child = spawn(process.execPath, [BIN, 'viz', '--etcd-endpoints', s.etcd.endpoints.join(','), '--agent-ui', `${s.host}=${agentUi}`, '--listen', '127.0.0.1:0'], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    [BIN, 'viz', '--etcd-endpoints', s.etcd.endpoints.join(','), '--agent-ui', `${s.host}=${agentUi}`, '--listen', '127.0.0.1:0'],
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let output = '';
-  child.stdout.on('data', (d: Buffer) => (output += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+  child.stdout.on('data', (d: Buffer) => {
+    output += d.toString();
+  });
+  child.stderr.on('data', (d: Buffer) => {
+    output += d.toString();
+  });
   t.teardown(() => {
     if (child.exitCode === null) child.kill('SIGTERM');
   });
@@ -65,7 +73,9 @@ test('cluster view: 16 hosts and 64 ports from etcd, live, with and without an a
   t.regex(await row(hostName(1)).innerText(), /no agent/);
   t.is(await page.locator('#hosts-table tr[data-alive="false"]').count(), 7);
   // ports by state, from action and port_status
-  const chips = await row(hostName(3)).locator('.chip').evaluateAll((els) => els.map((e) => e.textContent));
+  const chips = await row(hostName(3))
+    .locator('.chip')
+    .evaluateAll((els) => els.map((e) => e.textContent));
   const expected = new Map<string, number>();
   for (let k = 0; k < 4; k++) expected.set(seededPhase(3, k), (expected.get(seededPhase(3, k)) ?? 0) + 1);
   t.deepEqual(chips.sort(), [...expected].map(([p, n]) => `${n} ${p}`).sort());

@@ -6,7 +6,7 @@
  */
 import test from 'ava';
 import { keys } from '../src/protocol/keys';
-import { Browser, launchBrowser, screenshot } from './helpers/browser';
+import { type Browser, launchBrowser, screenshot } from './helpers/browser';
 import { MAPPINGS_4X4, macOf, portIdOf } from './helpers/frames';
 import { pyBind, waitForValue, waitUp } from './helpers/neutron';
 import { nicsReady, startSystem } from './helpers/system';
@@ -37,7 +37,11 @@ test('host view: 4 spp_vf drawings with their entries, the failed vhost in the f
   await nicsReady(s, 20_000);
 
   const up = Array.from({ length: 14 }, (_, v) => v);
-  await Promise.all(up.map((v) => pyBind(s.client, s.host, { portId: portIdOf(v + 1), vhostId: v, phys: physOf(v), mac: macOf(v + 1), ...(vlanOf(v) ? { vlan: vlanOf(v)! } : {}) })));
+  await Promise.all(
+    up.map((v) =>
+      pyBind(s.client, s.host, { portId: portIdOf(v + 1), vhostId: v, phys: physOf(v), mac: macOf(v + 1), ...(vlanOf(v) ? { vlan: vlanOf(v)! } : {}) }),
+    ),
+  );
   await Promise.all(up.map((v) => waitUp(s.client, s.host, portIdOf(v + 1), 20_000)));
   const failed = portIdOf(FAILED + 1);
   await pyBind(s.client, s.host, { portId: failed, vhostId: FAILED, phys: physOf(FAILED), mac: 'fa:16:3e:00:0f:zz' });
@@ -114,7 +118,10 @@ test('host view: 4 spp_vf drawings with their entries, the failed vhost in the f
   await screenshot(page, 'viz-host-4x4');
   // and the check does see an overlap when there is one
   await page.evaluate(() => {
-    document.body.insertAdjacentHTML('beforeend', '<svg class="probe" width="200" height="50"><text x="10" y="20">one label</text><text x="30" y="24">another</text></svg>');
+    document.body.insertAdjacentHTML(
+      'beforeend',
+      '<svg class="probe" width="200" height="50"><text x="10" y="20">one label</text><text x="30" y="24">another</text></svg>',
+    );
   });
   t.is((await overlaps(page, 'svg.probe')).length, 1);
   t.deepEqual(errors, [], 'no script errors on the page');

@@ -2,13 +2,13 @@
  * The visualizer in real headless Chromium over a running agent (real etcd,
  * emulator over HTTP): the page follows the agent without being reloaded.
  */
-import test, { ExecutionContext } from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import type { Page } from 'playwright-core';
 import { keys } from '../src/protocol/keys';
 import type { VizServer } from '../src/viz/server';
-import { Browser, launchBrowser, screenshot } from './helpers/browser';
+import { type Browser, launchBrowser, screenshot } from './helpers/browser';
 import { pyBind, waitForValue, waitUp } from './helpers/neutron';
-import { nicsReady, startSystem, System } from './helpers/system';
+import { nicsReady, type System, startSystem } from './helpers/system';
 
 let browser: Browser;
 test.before(async () => {
@@ -40,9 +40,14 @@ const portState = (page: Page, portId: string): Promise<string | null> => page.l
 
 test('live: a port plugged through etcd turns plugged on the open page, without a reload', async (t) => {
   const { s, page, viz, errors } = await openLive(t);
-  t.true(s.logs.some((l) => l['message'] === 'visualizer listening (read-only)' && l['url'] === viz.url), 'the agent logs the URL');
+  t.true(
+    s.logs.some((l) => l.message === 'visualizer listening (read-only)' && l.url === viz.url),
+    'the agent logs the URL',
+  );
   t.is(await page.locator('[data-port-id]').count(), 0);
-  await page.evaluate(() => ((window as unknown as { notReloaded: boolean }).notReloaded = true));
+  await page.evaluate(() => {
+    (window as unknown as { notReloaded: boolean }).notReloaded = true;
+  });
 
   const port = 'd0000000-0000-0000-0000-00000000000d';
   await pyBind(s.client, s.host, { portId: port, vhostId: 2, phys: 'phys2', mac: 'fa:16:3e:00:00:0d', vlan: 200 });

@@ -5,8 +5,8 @@
 import test from 'ava';
 import type { ViewFrame } from '../src/agent/view';
 import { startVizServer } from '../src/viz/server';
-import { Browser, launchBrowser, screenshot } from './helpers/browser';
-import { FRAME_PORT, buildFrames } from './helpers/frames';
+import { type Browser, launchBrowser, screenshot } from './helpers/browser';
+import { buildFrames, FRAME_PORT } from './helpers/frames';
 
 let browser: Browser;
 let frames: ViewFrame[] = [];
@@ -46,7 +46,10 @@ test('replay: the slider moves the port through its states, frame by frame', asy
 
   await page.locator('#frame').fill(String(plugged));
   await page.waitForSelector(`#ports-table tr[data-port-id="${FRAME_PORT}"][data-state^="plugged"]`);
-  t.regex(await page.locator('#frame-label').innerText(), new RegExp(`revision ${frames[plugged]!.revision} · put /spp/openstack/action/spp4/${FRAME_PORT} = plug`));
+  t.regex(
+    await page.locator('#frame-label').innerText(),
+    new RegExp(`revision ${frames[plugged]!.revision} · put /spp/openstack/action/spp4/${FRAME_PORT} = plug`),
+  );
   // the slider moves the host drawing: vhost 1 is up, its entry is on its ring
   t.is(await vhost.getAttribute('data-phase'), 'up');
   t.is(await vhost.getAttribute('data-owner'), FRAME_PORT);
@@ -107,7 +110,10 @@ test('replay: a vf that holds another MAC than the port wants shows the row high
   const row = card.locator('table.compare tr.differs');
   t.is(await row.count(), 1);
   t.regex(await row.innerText(), /classifier rule\s+mac fa:16:3e:00:00:0c\s+mac fa:16:3e:99:99:99\s+≠/);
-  const background = await row.locator('td').first().evaluate((el) => getComputedStyle(el).backgroundColor);
+  const background = await row
+    .locator('td')
+    .first()
+    .evaluate((el) => getComputedStyle(el).backgroundColor);
   t.not(background, 'rgba(0, 0, 0, 0)', 'the differing row is coloured');
   await screenshot(page, 'viz-replay-drift');
 });

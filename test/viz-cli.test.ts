@@ -1,7 +1,7 @@
-import test from 'ava';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import test from 'ava';
 import { portMachine } from '../machines/port';
 import { toDot, toMermaid } from '../src/viz/graph-format';
 import { machineGraph } from '../src/viz/machine-graph';
@@ -23,7 +23,7 @@ test('spp machines export --format dot and json; --machine all', async (t) => {
   t.is(json.code, 0);
   const all = JSON.parse(json.out) as Record<string, { id: string; states: Array<{ id: string }> }>;
   t.deepEqual(Object.keys(all), ['port', 'nic', 'agent']);
-  t.true(all['port']!.states.some((s) => s.id === 'plugged.steady'));
+  t.true(all.port!.states.some((s) => s.id === 'plugged.steady'));
   const mermaid = await runCli(['machines', 'export']);
   t.is(mermaid.code, 0);
   t.is(mermaid.out.match(/^stateDiagram-v2$/gm)?.length, 3, 'one diagram per machine by default');

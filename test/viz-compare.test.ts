@@ -1,7 +1,7 @@
 import test from 'ava';
 import type { PortView } from '../src/agent/view';
-import { comparePort, pageView } from '../src/viz/compare';
 import { FREE_RESET_TAGS } from '../src/plan/planner';
+import { comparePort, pageView } from '../src/viz/compare';
 
 const place = { vhostId: 3, secId: 2, vhostKey: '/spp/openstack/vhost/spp4/phys2/3' };
 const port = (over: Partial<PortView>): PortView => ({
@@ -71,8 +71,21 @@ test('an unplugging port wants its vhost without an entry, its tags left (or res
       ['none', false],
     ],
   );
-  const resetView = pageView({ host: 'spp4', vhosts: [], revision: 7, configuration: 'valid', configurationErrors: [], nics: [], ports: [unplugging], unplugResetsVlan: true });
-  t.deepEqual(resetView.compare['p1']!.map((r) => r.same), [false, false, false], 'the page compares as the agent runs');
+  const resetView = pageView({
+    host: 'spp4',
+    vhosts: [],
+    revision: 7,
+    configuration: 'valid',
+    configurationErrors: [],
+    nics: [],
+    ports: [unplugging],
+    unplugResetsVlan: true,
+  });
+  t.deepEqual(
+    resetView.compare.p1!.map((r) => r.same),
+    [false, false, false],
+    'the page compares as the agent runs',
+  );
   t.deepEqual(comparePort(port({ intent: { kind: 'idle', note: 'no action' } })), []);
   t.deepEqual(comparePort(port({ intent: { kind: 'invalid', reason: 'bad' } })), []);
   t.deepEqual(comparePort(port({})), [], 'nothing observed yet');

@@ -1,10 +1,10 @@
 import test from 'ava';
-import { portMachine } from '../machines/port';
-import { nicMachine } from '../machines/nic';
 import { agentMachine } from '../machines/agent';
-import { GraphTransition, MachineGraph, agentMachineGraphs, machineGraph } from '../src/viz/machine-graph';
+import { nicMachine } from '../machines/nic';
+import { portMachine } from '../machines/port';
 import { toDot, toMermaid } from '../src/viz/graph-format';
 import { layoutGraph } from '../src/viz/graph-layout';
+import { agentMachineGraphs, type GraphTransition, type MachineGraph, machineGraph } from '../src/viz/machine-graph';
 
 /**
  * An independent reading of a machine: its raw config object (what the
@@ -223,10 +223,10 @@ test('mermaid labels carry :, ; # and quotes as entity codes (its lexer ends a l
       { id: 'a', key: 'a', type: 'atomic', entry: [], exit: [], invoke: [] },
       { id: 'b', key: 'b', type: 'atomic', entry: [], exit: [], invoke: [] },
     ],
-    transitions: [{ source: 'a', kind: 'event', event: 'GO', guard: "x: 1; y # 'z' \"q\"", targets: ['b'], reenter: false, actions: [] }],
+    transitions: [{ source: 'a', kind: 'event', event: 'GO', guard: 'x: 1; y # \'z\' "q"', targets: ['b'], reenter: false, actions: [] }],
   };
   const text = toMermaid(graph);
-  t.true(text.includes('a --> b : GO [x#58; 1#59; y #35; \'z\' #34;q#34;]'), text);
+  t.true(text.includes("a --> b : GO [x#58; 1#59; y #35; 'z' #34;q#34;]"), text);
   t.deepEqual(checkMermaid(text, graph), []);
 });
 

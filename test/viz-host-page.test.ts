@@ -8,11 +8,11 @@ import type { ControllerView, NicView, PortView, ViewFrame } from '../src/agent/
 import { keys } from '../src/protocol/keys';
 import { clusterView } from '../src/viz/cluster';
 import { labelRect, layoutGraph } from '../src/viz/graph-layout';
-import { agentMachineGraphs } from '../src/viz/machine-graph';
 import { hostPage } from '../src/viz/host-page';
+import { agentMachineGraphs } from '../src/viz/machine-graph';
 import { portRows } from '../src/viz/port-rows';
-import { CHAR_W, LINE_H, VfDrawing } from '../src/viz/vf-drawing';
-import { FRAME_HOST, MAPPINGS_4X4, buildFrames, macOf, plugSteps, portIdOf } from './helpers/frames';
+import { CHAR_W, LINE_H, type VfDrawing } from '../src/viz/vf-drawing';
+import { buildFrames, FRAME_HOST, MAPPINGS_4X4, macOf, plugSteps, portIdOf } from './helpers/frames';
 
 let frames: ViewFrame[] = [];
 test.before(async () => {
@@ -50,7 +50,10 @@ test('entries and tag operations are drawn from the observed vf status, vhosts b
   t.is(node(vf2!, 'vhost:6').phase, 'failed');
   t.deepEqual(texts(vf2!, 'ring:12').slice(1), ['no classifier entry']);
   t.is(node(vf1!, 'vhost:1').phase, 'free');
-  t.false(page.drawings.some((d) => d.nodes.some((n) => n.differs)), 'all agree');
+  t.false(
+    page.drawings.some((d) => d.nodes.some((n) => n.differs)),
+    'all agree',
+  );
 });
 
 test('where observed and desired differ, the drawing says so: a changed entry, a stale one, a vf not read', (t) => {
@@ -63,10 +66,15 @@ test('where observed and desired differ, the drawing says so: a changed entry, a
           ...n,
           status: {
             ...n.status,
-            classifier_table: [...n.status.classifier_table.map((e) => (e.port === ring0 ? { ...e, value: 'FA:16:3E:99:99:99' } : e)), { type: 'mac', value: 'FA:16:3E:55:55:55', port: 'ring:2' }],
+            classifier_table: [
+              ...n.status.classifier_table.map((e) => (e.port === ring0 ? { ...e, value: 'FA:16:3E:99:99:99' } : e)),
+              { type: 'mac', value: 'FA:16:3E:55:55:55', port: 'ring:2' },
+            ],
           },
         };
-  const ports = view.ports.map((p): PortView => (p.portId === portIdOf(1) && p.observed ? { ...p, observed: { ...p.observed, rule: { mac: 'fa:16:3e:99:99:99' } } } : p));
+  const ports = view.ports.map(
+    (p): PortView => (p.portId === portIdOf(1) && p.observed ? { ...p, observed: { ...p.observed, rule: { mac: 'fa:16:3e:99:99:99' } } } : p),
+  );
   const page = hostPage({ ...view, nics: view.nics.map(drift).map((n) => (n.secId === 4 ? { ...n, status: undefined } : n)) as NicView[], ports });
   const vf1 = page.drawings[0]!;
   t.true(node(vf1, ring0).differs);
@@ -77,7 +85,10 @@ test('where observed and desired differ, the drawing says so: a changed entry, a
   const vf4 = page.drawings[3]!;
   t.true(node(vf4, 'classifier').differs);
   t.deepEqual(texts(vf4, 'classifier').slice(-1), ['status not read yet']);
-  t.regex(page.rows.find((r) => r.portId === portIdOf(1))!.whyNotUp.join('\n'), /observed classifier rule is mac fa:16:3e:99:99:99, desired mac fa:16:3e:00:01:07/);
+  t.regex(
+    page.rows.find((r) => r.portId === portIdOf(1))!.whyNotUp.join('\n'),
+    /observed classifier rule is mac fa:16:3e:99:99:99, desired mac fa:16:3e:00:01:07/,
+  );
 });
 
 test('the ports list: failed first, then not converged; words, ages and the path come from the server', (t) => {
@@ -105,7 +116,10 @@ test('the ports list: failed first, then not converged; words, ages and the path
   t.is(w.intentText, 'plug vhost 8 on spp_vf 3: mac fa:16:3e:00:00:08');
   t.is(w.ageMs, 2500, 'in waitingForNic since its first entry of the current run');
   t.deepEqual(w.path, ['evaluating', 'waitingForNic']);
-  t.deepEqual(w.timeline.map((s) => s.sinceMs), [undefined, 500, 200]);
+  t.deepEqual(
+    w.timeline.map((s) => s.sinceMs),
+    [undefined, 500, 200],
+  );
   t.deepEqual(w.whyNotUp, ['waiting for spp_vf 3: NIC building (spp_vf 3 not connected)']);
   t.regex(rows[0]!.whyNotUp[0]!, /^the request cannot be done: .*mac_address/);
   t.deepEqual(rows[2]!.whyNotUp, [], 'nothing to explain for a port that is up');
@@ -145,11 +159,20 @@ test('the cluster view groups the keys by host: agent alive or not, NICs, ports 
 });
 
 test('machine diagrams: no edge label covers a state box or another label', (t) => {
-  const hit = (a: { x: number; y: number; w: number; h: number }, b: typeof a): boolean => a.x < b.x + b.w && b.x < a.x + a.w && a.y < b.y + b.h && b.y < a.y + a.h;
+  const hit = (a: { x: number; y: number; w: number; h: number }, b: typeof a): boolean =>
+    a.x < b.x + b.w && b.x < a.x + a.w && a.y < b.y + b.h && b.y < a.y + a.h;
   for (const [name, graph] of Object.entries(agentMachineGraphs())) {
     const layout = layoutGraph(graph);
-    const rects = [...layout.boxes.map((b) => ({ x: b.x, y: b.y, w: b.w, h: b.h, id: `state ${b.id}` })), ...layout.edges.map((e) => ({ id: `label ${e.from}->${e.to}`, ...labelRect(e) }))];
-    const clashes = rects.flatMap((a, i) => rects.slice(i + 1).filter((b) => hit(a, b)).map((b) => `${a.id} / ${b.id}`));
+    const rects = [
+      ...layout.boxes.map((b) => ({ x: b.x, y: b.y, w: b.w, h: b.h, id: `state ${b.id}` })),
+      ...layout.edges.map((e) => ({ id: `label ${e.from}->${e.to}`, ...labelRect(e) })),
+    ];
+    const clashes = rects.flatMap((a, i) =>
+      rects
+        .slice(i + 1)
+        .filter((b) => hit(a, b))
+        .map((b) => `${a.id} / ${b.id}`),
+    );
     t.deepEqual(clashes, [], `${name} machine`);
     t.true(layout.edges.length > 1, `${name} has edges to check`);
   }

@@ -1,11 +1,11 @@
 import test from 'ava';
 import { Subject } from 'rxjs';
 import type { ControllerView, ViewFrame } from '../src/agent/view';
-import type { PageView } from '../src/viz/compare';
 import { parseListen } from '../src/listen';
-import { startVizServer, VizServer } from '../src/viz/server';
+import type { PageView } from '../src/viz/compare';
+import { startVizServer, type VizServer } from '../src/viz/server';
 import { runCli } from './helpers/cli';
-import { FRAME_PORT, buildFrames } from './helpers/frames';
+import { buildFrames, FRAME_PORT } from './helpers/frames';
 
 let frames: ViewFrame[] = [];
 test.before(async () => {
@@ -89,11 +89,14 @@ async function sse(url: string): Promise<{ next(): Promise<PageView>; close(): v
         const { value, done } = await reader.read();
         if (done) throw new Error('stream ended');
         buffer += decoder.decode(value, { stream: true });
-        let end: number;
-        while ((end = buffer.indexOf('\n\n')) >= 0) {
+        for (let end = buffer.indexOf('\n\n'); end >= 0; end = buffer.indexOf('\n\n')) {
           const block = buffer.slice(0, end);
           buffer = buffer.slice(end + 2);
-          const data = block.split('\n').filter((l) => l.startsWith('data: ')).map((l) => l.slice(6)).join('\n');
+          const data = block
+            .split('\n')
+            .filter((l) => l.startsWith('data: '))
+            .map((l) => l.slice(6))
+            .join('\n');
           if (data) ready.push(JSON.parse(data) as PageView);
         }
       }

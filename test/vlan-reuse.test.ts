@@ -3,9 +3,9 @@
  * exact spp-ctl requests (the emulator's request log) of every case, in the
  * default mode and with --unplug-resets-vlan (the original agent's reset).
  */
-import test, { ExecutionContext } from 'ava';
-import { pyBind, pyUnbind, PyPort, waitGone, waitUp } from './helpers/neutron';
-import { System, nicsReady, requests, startSystem } from './helpers/system';
+import test, { type ExecutionContext } from 'ava';
+import { type PyPort, pyBind, pyUnbind, waitGone, waitUp } from './helpers/neutron';
+import { nicsReady, requests, type System, startSystem } from './helpers/system';
 
 type Req = { method: string; path: string; body?: unknown };
 
@@ -27,11 +27,18 @@ const rxAttach = (vlan?: number): Req => ({
   body: { action: 'attach', port: 'vhost:3', dir: 'rx', ...(vlan !== undefined ? { vlan: { operation: 'add', id: vlan, pcp: 0 } } : {}) },
 });
 const txDetach: Req = { method: 'PUT', path: `${C}/classifier/ports`, body: { action: 'detach', port: 'ring:6', dir: 'tx' } };
-const txAttach = (del: boolean): Req => ({ method: 'PUT', path: `${C}/classifier/ports`, body: { action: 'attach', port: 'ring:6', dir: 'tx', ...(del ? { vlan: { operation: 'del' } } : {}) } });
+const txAttach = (del: boolean): Req => ({
+  method: 'PUT',
+  path: `${C}/classifier/ports`,
+  body: { action: 'attach', port: 'ring:6', dir: 'tx', ...(del ? { vlan: { operation: 'del' } } : {}) },
+});
 const entry = (action: 'add' | 'del', p: PyPort): Req => ({
   method: 'PUT',
   path: T,
-  body: p.vlan !== undefined ? { action, type: 'vlan', mac_address: p.mac, port: 'ring:6', vlan: p.vlan } : { action, type: 'mac', mac_address: p.mac, port: 'ring:6' },
+  body:
+    p.vlan !== undefined
+      ? { action, type: 'vlan', mac_address: p.mac, port: 'ring:6', vlan: p.vlan }
+      : { action, type: 'mac', mac_address: p.mac, port: 'ring:6' },
 });
 const firstVlanPlug = (p: PyPort): Req[] => [rxDetach, rxAttach(p.vlan), txDetach, txAttach(true), entry('add', p)];
 const resetUnplug = (p: PyPort): Req[] => [rxDetach, rxAttach(), txDetach, txAttach(false), entry('del', p)];
@@ -88,7 +95,13 @@ async function burst(t: ExecutionContext, resetVlan: boolean): Promise<void> {
   const s = await startSystem(t, { mappings: '00:04.0#phys1#4#0xffe', ...(resetVlan ? { settings: { unplugResetsVlan: 'true' } } : {}) });
   await nicsReady(s);
   const ports = (round: number): PyPort[] =>
-    [0, 1, 2, 3].map((v) => ({ portId: `b000000${round}-0000-0000-0000-00000000000${v}`, vhostId: v, phys: 'phys1', mac: `fa:16:3e:00:0${round}:0${v}`, vlan: 300 + v }));
+    [0, 1, 2, 3].map((v) => ({
+      portId: `b000000${round}-0000-0000-0000-00000000000${v}`,
+      vhostId: v,
+      phys: 'phys1',
+      mac: `fa:16:3e:00:0${round}:0${v}`,
+      vlan: 300 + v,
+    }));
   const plugAll = async (ps: PyPort[]): Promise<void> => {
     await Promise.all(ps.map((p) => pyBind(s.client, s.host, p)));
     await Promise.all(ps.map((p) => waitUp(s.client, s.host, p.portId)));

@@ -5,12 +5,13 @@
  * `etcd_debugging_mvcc_events_total`: events sent to watchers), less the
  * bench's own watcher's; CPU is etcd's, less its idle CPU over as long.
  */
-import { firstValueFrom } from 'rxjs';
+
 import { performance } from 'node:perf_hooks';
+import { firstValueFrom } from 'rxjs';
 import { hostRanges } from '../../src/agent/daemon';
 import { listWatch } from '../../src/etcd/listwatch';
-import { ROOT, keys } from '../../src/protocol/keys';
-import { BenchEnv, BenchHost, MultiAgentChild, childPids, procCpuMs } from './harness';
+import { keys, ROOT } from '../../src/protocol/keys';
+import { type BenchEnv, BenchHost, childPids, MultiAgentChild, procCpuMs } from './harness';
 import { claimAndBind, newPort, setAction } from './neutron';
 
 export interface FanoutSamples {
@@ -40,7 +41,9 @@ export async function measureFanout(env: BenchEnv, opts: { hosts: number; binds:
   const hosts: BenchHost[] = [];
   let runner: MultiAgentChild | undefined;
   try {
-    const started = await Promise.allSettled(Array.from({ length: opts.hosts }, () => BenchHost.start(env, { nics: 1, vhosts: 4, lenient: true, label: 'fanout' })));
+    const started = await Promise.allSettled(
+      Array.from({ length: opts.hosts }, () => BenchHost.start(env, { nics: 1, vhosts: 4, lenient: true, label: 'fanout' })),
+    );
     for (const r of started) if (r.status === 'fulfilled') hosts.push(r.value);
     const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) throw failed.reason;
@@ -50,7 +53,11 @@ export async function measureFanout(env: BenchEnv, opts: { hosts: number; binds:
     const cycle = async (i: number): Promise<void> => {
       const slot = slots[i % slots.length]!;
       const port = newPort(slot.phys, slot.vhostId);
-      const up = env.watch.next((e) => e.type === 'put' && e.key === keys.portStatus(host.host, port.portId) && e.value === 'up', `up of ${port.portId}`, 30_000);
+      const up = env.watch.next(
+        (e) => e.type === 'put' && e.key === keys.portStatus(host.host, port.portId) && e.value === 'up',
+        `up of ${port.portId}`,
+        30_000,
+      );
       await claimAndBind(env.client, host.host, port);
       await setAction(env.client, host.host, port.portId, 'plug');
       await up;
@@ -76,7 +83,7 @@ export async function measureFanout(env: BenchEnv, opts: { hosts: number; binds:
 
     const reset = await firstValueFrom(listWatch(env.client, hostRanges(host.host)));
     const startupListKeys = reset.type === 'reset' ? reset.entries.length : NaN;
-    const cloudKeys = Number((await env.client.getAll().prefix(ROOT).count()));
+    const cloudKeys = Number(await env.client.getAll().prefix(ROOT).count());
     return {
       hosts: opts.hosts,
       binds: opts.binds,

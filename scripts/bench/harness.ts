@@ -4,18 +4,18 @@
  * agent as a child process (`node bin/spp.js agent`) so that its CPU and
  * memory are its own and it can be SIGKILLed.
  */
-import { ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { Etcd3, IKeyValue, Watcher } from 'etcd3';
+import { Etcd3, type IKeyValue, type Watcher } from 'etcd3';
 import { LocalEtcd } from '../../src/localetcd/etcd-server';
-import { startEmulatorServer, EmulatorServer } from '../../src/sppctl/emulator';
-import { parseMappings } from '../../src/protocol/mappings';
 import type { HostConfiguration } from '../../src/protocol/codecs';
 import { ROOT } from '../../src/protocol/keys';
+import { parseMappings } from '../../src/protocol/mappings';
 import { buildHost } from '../../src/setup/build';
+import { type EmulatorServer, startEmulatorServer } from '../../src/sppctl/emulator';
 // the runner is spawned, never loaded here
 import type { HostEntry, WatchMode } from './multi-agent';
 
@@ -87,7 +87,11 @@ export class KeyWatch {
     const push = (type: 'put' | 'delete', kv: IKeyValue): void => {
       const e: KeyEvent = { type, key: kv.key.toString(), value: kv.value.toString(), at: performance.now() };
       this.events.push(e);
-      this.waiters = this.waiters.filter((w) => (w.test(e) ? (w.resolve(e), false) : true));
+      this.waiters = this.waiters.filter((w) => {
+        if (!w.test(e)) return true;
+        w.resolve(e);
+        return false;
+      });
     };
     watcher.on('put', (kv) => push('put', kv));
     watcher.on('delete', (kv) => push('delete', kv));
@@ -223,7 +227,20 @@ export class BenchHost {
     if (this.child) throw new Error('an agent is already running for this host');
     this.logs = [];
     const nodeArgs = opts.cpuProfileDir ? ['--cpu-prof', '--cpu-prof-dir', opts.cpuProfileDir] : [];
-    const args = [...nodeArgs, BIN, 'agent', '--host', this.host, '--etcd-endpoints', this.env.etcd.endpoints.join(','), '--spp-ctl', this.sim.url, '--log-level', 'info', ...(opts.args ?? [])];
+    const args = [
+      ...nodeArgs,
+      BIN,
+      'agent',
+      '--host',
+      this.host,
+      '--etcd-endpoints',
+      this.env.etcd.endpoints.join(','),
+      '--spp-ctl',
+      this.sim.url,
+      '--log-level',
+      'info',
+      ...(opts.args ?? []),
+    ];
     const spawnedAt = performance.now();
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
     this.child = child;
@@ -242,10 +259,14 @@ export class BenchHost {
         }
         const l = { at, record };
         this.logs.push(l);
-        this.logWaiters = this.logWaiters.filter((w) => (w.test(record) ? (w.resolve(l), false) : true));
+        this.logWaiters = this.logWaiters.filter((w) => {
+          if (!w.test(record)) return true;
+          w.resolve(l);
+          return false;
+        });
       }
     });
-    const ready = this.configuration.map((_, i) => this.waitLog((r) => r['message'] === 'nic state' && r['secId'] === i + 1 && r['state'] === 'ready', opts.timeoutMs));
+    const ready = this.configuration.map((_, i) => this.waitLog((r) => r.message === 'nic state' && r.secId === i + 1 && r.state === 'ready', opts.timeoutMs));
     const exited = new Promise<never>((_, reject) =>
       child.once('exit', (code, signal) => reject(new Error(`agent exited (${code ?? signal}) before its NICs were ready: ${this.tail()}`))),
     );
@@ -330,12 +351,29 @@ export class MultiAgentChild {
     writeFileSync(file, JSON.stringify(entries));
     const timeoutSec = String(Math.ceil((opts.timeoutMs ?? 120_000) / 1000));
     const t0 = performance.now();
-    const child = spawn(process.execPath, ['--expose-gc', MULTI_AGENT, '--etcd-endpoints', env.etcd.endpoints.join(','), '--hosts-file', file, '--watch', opts.watch, '--ready-timeout', timeoutSec], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      [
+        '--expose-gc',
+        MULTI_AGENT,
+        '--etcd-endpoints',
+        env.etcd.endpoints.join(','),
+        '--hosts-file',
+        file,
+        '--watch',
+        opts.watch,
+        '--ready-timeout',
+        timeoutSec,
+      ],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let out = '';
     let err = '';
-    child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+    child.stderr!.on('data', (d: Buffer) => {
+      err += d.toString();
+    });
     const readyAt = await new Promise<number>((resolve, reject) => {
       child.stdout!.on('data', (d: Buffer) => {
         out += d.toString();
@@ -347,8 +385,12 @@ export class MultiAgentChild {
     const m = new MultiAgentChild(child, readyAt - t0);
     m.stdout = out;
     m.stderr = err;
-    child.stdout!.on('data', (d: Buffer) => (m.stdout += d.toString()));
-    child.stderr!.on('data', (d: Buffer) => (m.stderr += d.toString()));
+    child.stdout!.on('data', (d: Buffer) => {
+      m.stdout += d.toString();
+    });
+    child.stderr!.on('data', (d: Buffer) => {
+      m.stderr += d.toString();
+    });
     return m;
   }
 

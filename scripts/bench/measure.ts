@@ -5,15 +5,15 @@
  */
 import { spawn } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
+import { planLayout } from '../../src/plan/planner';
 import { keys } from '../../src/protocol/keys';
 import { hostLayout } from '../../src/protocol/layout';
 import { parseMappings } from '../../src/protocol/mappings';
-import { planLayout } from '../../src/plan/planner';
-import { SppCtlClient, httpTransport } from '../../src/sppctl/client';
+import { httpTransport, SppCtlClient } from '../../src/sppctl/client';
 import { startEmulatorServer } from '../../src/sppctl/emulator';
-import { BIN, BenchEnv, BenchHost, KeyWatch, MultiAgentChild, benchMappings, childPids, procCpuMs } from './harness';
+import { type BenchEnv, BenchHost, BIN, benchMappings, childPids, KeyWatch, MultiAgentChild, procCpuMs } from './harness';
 import type { WatchMode } from './multi-agent';
-import { BenchPort, claimAndBind, newPort, setAction } from './neutron';
+import { type BenchPort, claimAndBind, newPort, setAction } from './neutron';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -188,7 +188,15 @@ export async function unplugAll(host: BenchHost, ports: readonly BenchPort[]): P
 
 /** Every vhost of the host plugged at once, `runs` times (unplugged in between). */
 export async function measureBurst(host: BenchHost, runs: number): Promise<BurstSamples> {
-  const out: BurstSamples = { allUp: [], requestsPerPort: [], mutationsPerPort: [], busiestVfRequests: [], agentCpuMs: [], benchCpuMs: [], ports: host.vhostSlots().length };
+  const out: BurstSamples = {
+    allUp: [],
+    requestsPerPort: [],
+    mutationsPerPort: [],
+    busiestVfRequests: [],
+    agentCpuMs: [],
+    benchCpuMs: [],
+    ports: host.vhostSlots().length,
+  };
   for (let i = 0; i < runs; i++) {
     const ports = await bindAll(host);
     host.sim.emulator.clearLog();
@@ -334,7 +342,9 @@ export async function measureScale(env: BenchEnv, opts: ScaleOptions): Promise<S
   const hosts: BenchHost[] = [];
   let runner: MultiAgentChild | undefined;
   try {
-    const started = await Promise.allSettled(Array.from({ length: opts.hosts }, () => BenchHost.start(env, { nics: opts.nics, vhosts: opts.vhosts, lenient: true, label: 'scale' })));
+    const started = await Promise.allSettled(
+      Array.from({ length: opts.hosts }, () => BenchHost.start(env, { nics: opts.nics, vhosts: opts.vhosts, lenient: true, label: 'scale' })),
+    );
     for (const r of started) if (r.status === 'fulfilled') hosts.push(r.value);
     const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) throw failed.reason;

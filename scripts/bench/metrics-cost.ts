@@ -7,7 +7,7 @@
 import { freePort } from '../../src/localetcd/ports';
 import type { BenchEnv } from './harness';
 import { BenchHost } from './harness';
-import { PlugSamples, measurePlugs } from './measure';
+import { measurePlugs, type PlugSamples } from './measure';
 
 export interface MetricsCost {
   readonly off: { readonly flat: number[]; readonly vlan: number[] };

@@ -15,19 +15,19 @@
  */
 import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
-import * as t from 'io-ts';
-import { isLeft } from 'fp-ts/Either';
-import { PathReporter } from 'io-ts/PathReporter';
 import type { Etcd3 } from 'etcd3';
-import { CliCommand, UsageError, choice, commandHelp, parseCommandArgs, str } from '../../src/cli/framework';
-import { etcdOptions } from '../../src/cli/etcd-options';
-import { AgentHandle, startAgent } from '../../src/agent/daemon';
+import { isLeft } from 'fp-ts/Either';
+import * as t from 'io-ts';
+import { PathReporter } from 'io-ts/PathReporter';
+import { type AgentHandle, startAgent } from '../../src/agent/daemon';
 import { resolveSettings } from '../../src/agent/settings';
+import { etcdOptions } from '../../src/cli/etcd-options';
+import { type CliCommand, choice, commandHelp, parseCommandArgs, str, UsageError } from '../../src/cli/framework';
 import { connectEtcd, splitEndpoints } from '../../src/etcd/connect';
 import { SharedListWatch } from '../../src/etcd/shared-listwatch';
-import { LOG_LEVELS, LogLevel, createLogger } from '../../src/log';
+import { createLogger, LOG_LEVELS, type LogLevel } from '../../src/log';
 import { ROOT } from '../../src/protocol/keys';
-import { SppCtlClient, httpTransport } from '../../src/sppctl/client';
+import { httpTransport, SppCtlClient } from '../../src/sppctl/client';
 
 export const HostEntry = t.type({ host: t.string, sppCtl: t.string });
 export type HostEntry = t.TypeOf<typeof HostEntry>;
@@ -121,10 +121,12 @@ export function startMultiAgent(opts: MultiAgentOptions): MultiAgent {
           else resolve({ nics: [...agents.values()].reduce((n, a) => n + a.controller.view().nics.length, 0) });
         };
         const notReady = (): string[] =>
-          [...agents].filter(([, a]) => {
-            const nics = a.controller.view().nics;
-            return nics.length === 0 || nics.some((n) => n.state !== 'ready');
-          }).map(([host]) => host);
+          [...agents]
+            .filter(([, a]) => {
+              const nics = a.controller.view().nics;
+              return nics.length === 0 || nics.some((n) => n.state !== 'ready');
+            })
+            .map(([host]) => host);
         const check = (): void => {
           if (notReady().length === 0) done();
         };
@@ -132,11 +134,13 @@ export function startMultiAgent(opts: MultiAgentOptions): MultiAgent {
         for (const a of agents.values()) subscriptions.push(a.controller.changes.subscribe(check));
         check();
       }),
-    stop: () =>
-      (stopping ??= (async () => {
+    stop: () => {
+      stopping ??= (async () => {
         await Promise.all([...agents.values()].map((a) => a.stop()));
         for (const c of clients) c.close();
-      })()),
+      })();
+      return stopping;
+    },
   };
 }
 
@@ -153,8 +157,13 @@ const command: CliCommand = {
     'etcd-endpoints': etcdOptions['etcd-endpoints']!,
     host: { type: 'string', multiple: true, arg: 'NAME=URL', help: 'a host to serve and the URL of its spp-ctl (repeatable)' },
     'hosts-file': { type: 'string', arg: 'FILE', help: 'JSON list of {"host", "sppCtl"} to serve' },
-    watch: { type: 'string', arg: 'shared|own', default: 'shared', help: 'one etcd client and list-watch shared by every host (default), or a client and host-scoped list-watch per host as the daemon has' },
-    'lease-ttl': { type: 'string', arg: 'SEC', help: 'TTL of the agents\' liveness keys and locks (default 10)' },
+    watch: {
+      type: 'string',
+      arg: 'shared|own',
+      default: 'shared',
+      help: 'one etcd client and list-watch shared by every host (default), or a client and host-scoped list-watch per host as the daemon has',
+    },
+    'lease-ttl': { type: 'string', arg: 'SEC', help: "TTL of the agents' liveness keys and locks (default 10)" },
     'ready-timeout': { type: 'string', arg: 'SEC', help: 'give up when the NICs are not all ready after SEC seconds (default 120)' },
     'log-level': { type: 'string', arg: 'LEVEL', default: 'warn', help: 'error|warn|info|debug (default warn)' },
   },
@@ -176,7 +185,8 @@ async function main(argv: string[]): Promise<number> {
     if (hosts.length === 0) throw new UsageError('no host to serve: give --host NAME=URL or --hosts-file FILE');
     const ttl = str(values, 'lease-ttl');
     const timeout = Number(str(values, 'ready-timeout') ?? '120');
-    if (!Number.isFinite(timeout) || timeout <= 0) throw new UsageError(`--ready-timeout must be a number of seconds > 0, got ${JSON.stringify(values['ready-timeout'])}`);
+    if (!Number.isFinite(timeout) || timeout <= 0)
+      throw new UsageError(`--ready-timeout must be a number of seconds > 0, got ${JSON.stringify(values['ready-timeout'])}`);
     readyTimeoutMs = timeout * 1000;
     if (ttl !== undefined && !/^[0-9]+$/.test(ttl)) throw new UsageError(`--lease-ttl must be whole seconds, got ${JSON.stringify(ttl)}`);
     opts = {
@@ -204,7 +214,9 @@ async function main(argv: string[]): Promise<number> {
     const gc = (globalThis as { gc?: () => void }).gc;
     gc?.();
     const m = process.memoryUsage();
-    process.stdout.write(`MEMORY ${JSON.stringify({ gc: gc !== undefined, rssKb: Math.round(m.rss / 1024), heapUsedKb: Math.round(m.heapUsed / 1024), heapTotalKb: Math.round(m.heapTotal / 1024), externalKb: Math.round(m.external / 1024) })}\n`);
+    process.stdout.write(
+      `MEMORY ${JSON.stringify({ gc: gc !== undefined, rssKb: Math.round(m.rss / 1024), heapUsedKb: Math.round(m.heapUsed / 1024), heapTotalKb: Math.round(m.heapTotal / 1024), externalKb: Math.round(m.external / 1024) })}\n`,
+    );
   };
   process.on('SIGUSR2', reportMemory);
   const signalled = new Promise<NodeJS.Signals>((resolve) => {

@@ -3,7 +3,7 @@
  * `action = plug` put (the moment neutron asks for the port), as the Python
  * driver orders them: claim the vhost, bind_port, then action.
  */
-import { OriginalPort, claimAndBind, setAction } from '../../src/driver/original-writes';
+import { claimAndBind, type OriginalPort, setAction } from '../../src/driver/original-writes';
 
 export type BenchPort = OriginalPort;
 

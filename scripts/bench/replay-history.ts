@@ -34,7 +34,9 @@ const portId = (n: number): string => `00000000-0000-4000-8000-${n.toString(16).
 async function writeHistory(client: Etcd3, revisions: number): Promise<number> {
   const configuration = parseMappings(MAPPINGS, { beyondRealLimits: true }).configuration!;
   await buildHost(client, HOST, configuration);
-  const vhosts = configuration.flatMap((nic, i) => Array.from({ length: nic.num_vhost }, (_, k) => ({ phys: nic.physical_network, id: configuration.slice(0, i).reduce((n, x) => n + x.num_vhost, 0) + k })));
+  const vhosts = configuration.flatMap((nic, i) =>
+    Array.from({ length: nic.num_vhost }, (_, k) => ({ phys: nic.physical_network, id: configuration.slice(0, i).reduce((n, x) => n + x.num_vhost, 0) + k })),
+  );
   let head = Number((await client.get(keys.configuration(HOST)).exec()).header.revision);
   let next = 0;
   const cycle = async (v: { phys: string; id: number }): Promise<void> => {
@@ -49,7 +51,12 @@ async function writeHistory(client: Etcd3, revisions: number): Promise<number> {
       await client.put(keys.action(HOST, port)).value('unplug');
       const res = await client
         .if(keys.action(HOST, port), 'Value', '==', 'unplug')
-        .then(client.put(vhostKey).value(FREE_VHOST), client.delete().key(keys.bindPort(HOST, port)), client.delete().key(keys.action(HOST, port)), client.delete().key(keys.portStatus(HOST, port)))
+        .then(
+          client.put(vhostKey).value(FREE_VHOST),
+          client.delete().key(keys.bindPort(HOST, port)),
+          client.delete().key(keys.action(HOST, port)),
+          client.delete().key(keys.portStatus(HOST, port)),
+        )
         .commit();
       head = Math.max(head, Number(res.header.revision));
     }
@@ -68,8 +75,12 @@ export async function benchReplayHistory(opts: { revisions?: number; timeoutMs?:
       const c = spawn(process.execPath, [__filename, 'child', etcd.endpoint], { stdio: ['ignore', 'pipe', 'pipe'] });
       let out = '';
       let err = '';
-      c.stdout.on('data', (d: Buffer) => (out += d.toString()));
-      c.stderr.on('data', (d: Buffer) => (err += d.toString()));
+      c.stdout.on('data', (d: Buffer) => {
+        out += d.toString();
+      });
+      c.stderr.on('data', (d: Buffer) => {
+        err += d.toString();
+      });
       const timer = setTimeout(() => c.kill('SIGKILL'), opts.timeoutMs ?? 120_000);
       c.once('exit', (code) => {
         clearTimeout(timer);
@@ -97,7 +108,13 @@ async function child(endpoint: string): Promise<void> {
     const report = await replay([history.input], { host: HOST });
     const t2 = performance.now();
     const host = report.hosts[0]!;
-    if (!report.ok || host.ports.some((p) => p.state !== 'removed')) throw new Error(`the history did not replay cleanly: ok=${report.ok}, ports ${host.ports.filter((p) => p.state !== 'removed').map((p) => `${p.portId} ${p.state}`).join(', ')}`);
+    if (!report.ok || host.ports.some((p) => p.state !== 'removed'))
+      throw new Error(
+        `the history did not replay cleanly: ok=${report.ok}, ports ${host.ports
+          .filter((p) => p.state !== 'removed')
+          .map((p) => `${p.portId} ${p.state}`)
+          .join(', ')}`,
+      );
     process.stdout.write(`${JSON.stringify({ readMs: t1 - t0, replayMs: t2 - t1, totalMs: t2 - t0, steps: host.steps })}\n`);
   } finally {
     client.close();

@@ -10,17 +10,19 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { generateSnapshot, readInput, replay } from '../../src/replay';
 
-export type ReplayBench =
-  | { readonly failed: string }
-  | { readonly keys: number; readonly ms: number; readonly keysPerSec: number; readonly peakRssKb: number };
+export type ReplayBench = { readonly failed: string } | { readonly keys: number; readonly ms: number; readonly keysPerSec: number; readonly peakRssKb: number };
 
 function run(args: string[], timeoutMs: number): Promise<{ code: number | null; out: string; err: string }> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+    });
+    child.stderr.on('data', (d: Buffer) => {
+      err += d.toString();
+    });
     const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
     child.once('exit', (code) => {
       clearTimeout(timer);

@@ -2,7 +2,7 @@
  * Turns samples into figures: a table for people, then one `BENCH {json}`
  * line per figure for machines, then one `GOAL pass|fail ...` line per goal.
  */
-import { Summary, round, summarize } from './stats';
+import { round, type Summary, summarize } from './stats';
 
 /** One machine-readable figure: the `BENCH` line's JSON. */
 export interface Figure {
@@ -72,7 +72,11 @@ export class Report {
         : [r.name, '1', fmt(r.value ?? NaN), '', r.unit, ''],
     );
     const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
-    const line = (cells: string[]): string => cells.map((c, i) => (i === 0 || i === 4 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ').trimEnd();
+    const line = (cells: string[]): string =>
+      cells
+        .map((c, i) => (i === 0 || i === 4 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!)))
+        .join('  ')
+        .trimEnd();
     const out = [line(head), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(line), ''];
     for (const r of this.rows) if (r.note) out.push(`  ${r.name}: ${r.note}`);
     for (const n of this.notes) out.push(`note: ${n}`);

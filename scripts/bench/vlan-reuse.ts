@@ -8,8 +8,8 @@
  */
 import { performance } from 'node:perf_hooks';
 import { keys } from '../../src/protocol/keys';
-import { BenchEnv, BenchHost } from './harness';
-import { BenchPort, claimAndBind, newPort, setAction } from './neutron';
+import { type BenchEnv, BenchHost } from './harness';
+import { type BenchPort, claimAndBind, newPort, setAction } from './neutron';
 import type { Report } from './report';
 import type { Summary } from './stats';
 
@@ -154,7 +154,12 @@ async function burst(host: BenchHost, pollMs: number, into: BurstCase): Promise<
  * Per run a new host of 1 NIC x `vhosts` vhosts (so its vhosts are fresh):
  * a burst of VLAN binds, unplug all, the same burst again (warm).
  */
-export async function measureVlanBurst(env: BenchEnv, runs: number, pollMs: number, opts: { vhosts?: number; agentArgs?: readonly string[] } = {}): Promise<VlanBurstSamples> {
+export async function measureVlanBurst(
+  env: BenchEnv,
+  runs: number,
+  pollMs: number,
+  opts: { vhosts?: number; agentArgs?: readonly string[] } = {},
+): Promise<VlanBurstSamples> {
   const vhosts = opts.vhosts ?? 4;
   const out: VlanBurstSamples = { fresh: emptyBurst(), warm: emptyBurst(), ports: vhosts };
   for (let i = 0; i < runs; i++) {
@@ -189,13 +194,7 @@ export interface VlanBenchCounts {
 export const VLAN_GOALS = { unplugMs: 1200, replugSameMs: 1200, warmBurstMs: 6000 } as const;
 
 /** Every case in both modes, at poll 0 and at `realPollMs`, into the report; the goals on the default mode's paced figures. */
-export async function benchVlanReuse(
-  env: BenchEnv,
-  report: Report,
-  n: VlanBenchCounts,
-  realPollMs: number,
-  progress: (msg: string) => void,
-): Promise<void> {
+export async function benchVlanReuse(env: BenchEnv, report: Report, n: VlanBenchCounts, realPollMs: number, progress: (msg: string) => void): Promise<void> {
   const modes = [
     { prefix: 'vlan', args: [] as string[], label: 'default: a free vhost keeps its tags' },
     { prefix: 'vlan_reset', args: ['--unplug-resets-vlan'], label: '--unplug-resets-vlan: unplug resets the tags, as the original agent' },
@@ -230,10 +229,27 @@ export async function benchVlanReuse(
       const bursts = poll === 0 ? n.burst : reset ? 1 : n.burstSlow;
       progress(`${mode.prefix}: ${bursts} bursts of 4 VLAN binds on one NIC of 4 vhosts, fresh then warm, at poll ${poll} ms`);
       const b = await measureVlanBurst(env, bursts, poll, { agentArgs: mode.args });
-      for (const [phase, c] of [['fresh', b.fresh], ['warm', b.warm]] as const) {
+      for (const [phase, c] of [
+        ['fresh', b.fresh],
+        ['warm', b.warm],
+      ] as const) {
         const base = `${mode.prefix}_burst.${b.ports}_ports.${phase}`;
-        const allUp = report.samples(`${base}.all_up${suffix}`, 'ms', c.allUp, poll === 0 ? { note: `${b.ports} VLAN ports bound on one NIC, action = plug for all at once -> the last up; vhosts ${phase === 'fresh' ? 'never tagged' : 'last used with the same VLANs'}` } : {});
-        report.samples(`${base}.worst_port${suffix}`, 'ms', c.worstPort, poll === 0 ? { note: 'the slowest port of the burst, from its own action put to its up' } : {});
+        const allUp = report.samples(
+          `${base}.all_up${suffix}`,
+          'ms',
+          c.allUp,
+          poll === 0
+            ? {
+                note: `${b.ports} VLAN ports bound on one NIC, action = plug for all at once -> the last up; vhosts ${phase === 'fresh' ? 'never tagged' : 'last used with the same VLANs'}`,
+              }
+            : {},
+        );
+        report.samples(
+          `${base}.worst_port${suffix}`,
+          'ms',
+          c.worstPort,
+          poll === 0 ? { note: 'the slowest port of the burst, from its own action put to its up' } : {},
+        );
         report.samples(`${base}.best_port${suffix}`, 'ms', c.bestPort);
         report.samples(`${base}.commands${suffix}`, 'requests', c.commands);
         if (mode.args.length === 0 && poll > 0) paced[`burst_${phase}`] = allUp;
@@ -243,7 +259,10 @@ export async function benchVlanReuse(
   const at = `poll ${realPollMs} ms`;
   const check = (name: string, key: string, limit: number): void => {
     const s = paced[key];
-    if (!s) return report.goal(name, false, 'not measured');
+    if (!s) {
+      report.goal(name, false, 'not measured');
+      return;
+    }
     report.goal(name, s.median < limit, `p50 ${s.median.toFixed(0)} ms, max ${s.max.toFixed(0)} ms (${at}; pass under ${limit} ms)`);
   };
   check(`VLAN unplug under ${VLAN_GOALS.unplugMs / 1000} s`, 'unplug', VLAN_GOALS.unplugMs);

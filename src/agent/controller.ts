@@ -13,7 +13,7 @@
 import { stateName } from '../../machines/state-name';
 import type { ListWatchEvent } from '../etcd/listwatch';
 import { parseKey } from '../protocol/keys';
-import { ControllerOptions, HostRuntime } from './host-runtime';
+import { type ControllerOptions, HostRuntime } from './host-runtime';
 import { IdleWatch } from './idle';
 import { NicLifecycle } from './nic-lifecycle';
 import { PortEffects } from './port-effects';
@@ -144,9 +144,12 @@ async function bounded<T>(p: Promise<T>, ms: number): Promise<T | undefined> {
   if (ms === Infinity) return p;
   let timer: NodeJS.Timeout | undefined;
   try {
-    return await Promise.race([p, new Promise<undefined>((r) => {
-      timer = setTimeout(() => r(undefined), ms);
-    })]);
+    return await Promise.race([
+      p,
+      new Promise<undefined>((r) => {
+        timer = setTimeout(() => r(undefined), ms);
+      }),
+    ]);
   } finally {
     clearTimeout(timer);
   }

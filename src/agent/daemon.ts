@@ -2,29 +2,30 @@
  * The compute-node daemon: wires etcd (list-watch, writes, liveness), the
  * spp-ctl client and the controller together, and stops promptly.
  */
-import type { Observable, Subscription } from 'rxjs';
+
 import type { Etcd3 } from 'etcd3';
-import { Actor, createActor, fromCallback, fromPromise, waitFor } from 'xstate';
-import { AgentEvent, agentMachine } from '../../machines/agent';
+import type { Observable, Subscription } from 'rxjs';
+import { type Actor, createActor, fromCallback, fromPromise, waitFor } from 'xstate';
+import { type AgentEvent, agentMachine } from '../../machines/agent';
 import { stateName } from '../../machines/state-name';
 import { connectEtcd } from '../etcd/connect';
-import { ListWatchEvent, listWatch, WatchRanges } from '../etcd/listwatch';
+import { type ListWatchEvent, listWatch, type WatchRanges } from '../etcd/listwatch';
+import { parseListen } from '../listen';
 import type { Logger } from '../log';
+import { instrumentSppCtl, instrumentWriter } from '../ops/instrument';
+import { AgentMetrics } from '../ops/metrics';
+import { type Readiness, readiness } from '../ops/readiness';
+import { type OpsServer, startOpsServer } from '../ops/server';
 import { keys, prefixes } from '../protocol/keys';
+import { VERSION } from '../version';
 import { Controller } from './controller';
 import { Etcd3Writer, testExitAfterWrites } from './etcd-writer';
-import { LeaderLock, holderValue } from './leader';
-import { Liveness } from './liveness';
-import { Refusals } from './refusals';
 import type { SppCtlApi } from './io';
-import { Recorder } from './recorder';
+import { holderValue, LeaderLock } from './leader';
+import { Liveness } from './liveness';
+import type { Recorder } from './recorder';
+import { Refusals } from './refusals';
 import type { AgentSettings } from './settings';
-import { VERSION } from '../version';
-import { parseListen } from '../listen';
-import { AgentMetrics } from '../ops/metrics';
-import { instrumentSppCtl, instrumentWriter } from '../ops/instrument';
-import { Readiness, readiness } from '../ops/readiness';
-import { OpsServer, startOpsServer } from '../ops/server';
 
 export const AGENT_VERSION: string = VERSION;
 
@@ -176,7 +177,10 @@ export function startAgent(settings: AgentSettings, deps: AgentDeps): AgentHandl
     agentMachine.provide({
       actors: {
         session: fromCallback<AgentEvent>(({ sendBack }) => session(sendBack)),
-        shutdown: fromPromise(async () => (shutdown ??= shutDown())),
+        shutdown: fromPromise(async () => {
+          shutdown ??= shutDown();
+          await shutdown;
+        }),
       },
     }),
     { input: { host: settings.host } },
@@ -211,7 +215,15 @@ export function startAgent(settings: AgentSettings, deps: AgentDeps): AgentHandl
           stopping: () => stopping,
           view: () => {
             const snap = agent.getSnapshot();
-            return { host: settings.host, version: AGENT_VERSION, agentState: stateName(snap.value), reason: snap.context.reason, lockHeld: lock.held, readiness: ready(), view: controller.view() };
+            return {
+              host: settings.host,
+              version: AGENT_VERSION,
+              agentState: stateName(snap.value),
+              reason: snap.context.reason,
+              lockHeld: lock.held,
+              readiness: ready(),
+              view: controller.view(),
+            };
           },
         }).then(
           (server) => {
@@ -231,13 +243,15 @@ export function startAgent(settings: AgentSettings, deps: AgentDeps): AgentHandl
     ...(ops ? { ops } : {}),
     ...(metrics ? { metrics } : {}),
     readiness: ready,
-    stop: () =>
-      (stopped ??= (async () => {
+    stop: () => {
+      stopped ??= (async () => {
         agent.send({ type: 'STOP' });
         await waitFor(agent, (snap) => snap.status === 'done', { timeout: Infinity });
         agent.stop();
         await shutdown;
-      })()),
+      })();
+      return stopped;
+    },
   };
   agent.start();
   return handle;

@@ -1,8 +1,8 @@
 /** The agent's etcd writes (src/agent/etcd-writes.ts) over etcd3. */
 import type { ComparatorBuilder, Etcd3 } from 'etcd3';
-import { AgentWriteSpec, Condition, Transaction, cleanupWrite, portStatusWrite } from './etcd-writes';
-import type { EtcdWriter, PortStatusWrite } from './io';
 import { describeUser, isRefusal } from '../etcd/refusal';
+import { type AgentWriteSpec, type Condition, cleanupWrite, portStatusWrite, type Transaction } from './etcd-writes';
+import type { EtcdWriter, PortStatusWrite } from './io';
 
 /**
  * Test hook (docs/reliability.md): SPP_TEST_EXIT_AFTER_ETCD_WRITES=k kills
@@ -10,7 +10,7 @@ import { describeUser, isRefusal } from '../etcd/refusal';
  * crash-point tests can stop the agent between any two of its etcd writes.
  */
 export function testExitAfterWrites(env: NodeJS.ProcessEnv): { afterWrite?: () => void } {
-  const raw = env['SPP_TEST_EXIT_AFTER_ETCD_WRITES'];
+  const raw = env.SPP_TEST_EXIT_AFTER_ETCD_WRITES;
   if (raw === undefined || raw === '') return {};
   const k = Number(raw);
   if (!Number.isInteger(k) || k < 1) throw new Error(`SPP_TEST_EXIT_AFTER_ETCD_WRITES: expected an integer >= 1, got ${JSON.stringify(raw)}`);
@@ -72,10 +72,13 @@ export class Etcd3Writer implements EtcdWriter {
     const [first, ...more] = txn.when;
     let cond = this.compare(this.client.if.bind(this.client), first);
     for (const c of more) cond = this.compare(cond.and.bind(cond), c);
-    return cond.then(...txn.then.map((op) => (op.type === 'put' ? this.client.put(op.key).value(op.value) : this.client.delete().key(op.key))));
+    return cond.then(...txn.writes.map((op) => (op.type === 'put' ? this.client.put(op.key).value(op.value) : this.client.delete().key(op.key))));
   }
 
-  private compare(add: (key: string, column: 'Value' | 'Create', cmp: '==' | '>', value: string | number) => ComparatorBuilder, c: Condition): ComparatorBuilder {
+  private compare(
+    add: (key: string, column: 'Value' | 'Create', cmp: '==' | '>', value: string | number) => ComparatorBuilder,
+    c: Condition,
+  ): ComparatorBuilder {
     return c.is === 'equal' ? add(c.key, 'Value', '==', c.value) : add(c.key, 'Create', '>', 0);
   }
 }

@@ -8,16 +8,14 @@ import { FREE_VHOST } from '../protocol/codecs';
 import { keys } from '../protocol/keys';
 import type { PortStatusWrite } from './io';
 
-export type Condition =
-  | { readonly key: string; readonly is: 'equal'; readonly value: string }
-  | { readonly key: string; readonly is: 'present' };
+export type Condition = { readonly key: string; readonly is: 'equal'; readonly value: string } | { readonly key: string; readonly is: 'present' };
 
 export type WriteOp = { readonly type: 'put'; readonly key: string; readonly value: string } | { readonly type: 'delete'; readonly key: string };
 
 export interface Transaction {
   /** All must hold (etcd: compare); the first names the action key, whose value explains a write not made. */
   readonly when: readonly [Condition, ...Condition[]];
-  readonly then: readonly WriteOp[];
+  readonly writes: readonly WriteOp[];
   /** What a refused write names (etcd's own message names neither key nor user). */
   readonly refused: string;
 }
@@ -36,7 +34,11 @@ export function portStatusWrite(w: PortStatusWrite): AgentWriteSpec {
   const action = keys.action(w.host, w.portId);
   const key = keys.portStatus(w.host, w.portId);
   const when: Condition = w.whileAction === 'plug' ? { key: action, is: 'equal', value: 'plug' } : { key: action, is: 'present' };
-  return { transactions: [{ when: [when], then: [{ type: 'put', key, value: w.value }], refused: key }], label: `port_status ${JSON.stringify(w.value)}`, labelled: false };
+  return {
+    transactions: [{ when: [when], writes: [{ type: 'put', key, value: w.value }], refused: key }],
+    label: `port_status ${JSON.stringify(w.value)}`,
+    labelled: false,
+  };
 }
 
 /**
@@ -49,13 +51,13 @@ export function cleanupWrite(host: string, portId: string, vhostKey: string | un
   const action = keys.action(host, portId);
   const stillUnplug: Condition = { key: action, is: 'equal', value: 'unplug' };
   const deletes: WriteOp[] = [keys.bindPort(host, portId), action, keys.portStatus(host, portId)].map((key) => ({ type: 'delete', key }));
-  const keysOnly: Transaction = { when: [stillUnplug], then: deletes, refused: `the keys of port ${portId}` };
+  const keysOnly: Transaction = { when: [stillUnplug], writes: deletes, refused: `the keys of port ${portId}` };
   const withVhost: Transaction | undefined =
     vhostKey === undefined
       ? undefined
       : {
           when: [stillUnplug, { key: vhostKey, is: 'equal', value: portId }],
-          then: [{ type: 'put', key: vhostKey, value: FREE_VHOST }, ...deletes],
+          writes: [{ type: 'put', key: vhostKey, value: FREE_VHOST }, ...deletes],
           refused: `${vhostKey} and the keys of port ${portId}`,
         };
   return { transactions: withVhost ? [withVhost, keysOnly] : [keysOnly], label: `unplug cleanup of ${portId}`, labelled: true };

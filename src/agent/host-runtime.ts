@@ -5,22 +5,23 @@
  * detection) each hold this one object; none reaches another through a
  * global.
  */
-import type { Actor, ActorOptions, AnyActorLogic } from 'xstate';
+
 import { Subject } from 'rxjs';
-import type { PortMachine, PortTimers } from '../../machines/port';
+import type { Actor, ActorOptions, AnyActorLogic } from 'xstate';
 import type { NicMachine } from '../../machines/nic';
+import type { PortMachine, PortTimers } from '../../machines/port';
 import { stateName } from '../../machines/state-name';
 import type { Logger } from '../log';
-import type { NicLayout } from '../protocol/layout';
 import type { PortIntent } from '../plan/desired';
-import { FreeVhost, freeVhost } from '../plan/planner';
+import { type FreeVhost, freeVhost } from '../plan/planner';
+import type { NicLayout } from '../protocol/layout';
 import type { SppCommand } from '../sppctl/commands';
 import { HostStore } from './host-state';
 import type { EtcdWriter, SppCtlApi } from './io';
-import { AgentObserver, NO_OBSERVER } from './observer';
+import { type AgentObserver, NO_OBSERVER } from './observer';
 import { SppCtlGate } from './sppctl-gate';
-import type { HistoryEntry } from './view';
 import type { VfWorker } from './vf-worker';
+import type { HistoryEntry } from './view';
 
 export interface ControllerOptions {
   readonly host: string;

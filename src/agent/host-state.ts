@@ -3,11 +3,12 @@
  * list-watch stream (client-go's informer store), and pure derivations from
  * it. Nothing here performs I/O.
  */
-import { ParsedKey, keys, parseKey } from '../protocol/keys';
-import { Decoded, HostConfiguration, VhostOwner, decodeJson, decodeVhostOwner } from '../protocol/codecs';
-import { validateConfiguration } from '../protocol/mappings';
-import { NicLayout, hostLayout } from '../protocol/layout';
+
 import type { KeyEvent, StoredValue } from '../etcd/events';
+import { type Decoded, decodeJson, decodeVhostOwner, HostConfiguration, type VhostOwner } from '../protocol/codecs';
+import { keys, type ParsedKey, parseKey } from '../protocol/keys';
+import { hostLayout, type NicLayout } from '../protocol/layout';
+import { validateConfiguration } from '../protocol/mappings';
 
 /** Keys of one host, by full key. */
 export class HostStore {
@@ -160,7 +161,13 @@ export interface VhostKey {
 export type ConfigurationView =
   | { readonly state: 'missing' }
   | { readonly state: 'invalid'; readonly errors: readonly string[] }
-  | { readonly state: 'valid'; readonly raw: string; readonly configuration: HostConfiguration; readonly layout: readonly NicLayout[]; readonly warnings: readonly string[] };
+  | {
+      readonly state: 'valid';
+      readonly raw: string;
+      readonly configuration: HostConfiguration;
+      readonly layout: readonly NicLayout[];
+      readonly warnings: readonly string[];
+    };
 
 /** Decodes and validates configuration/<host>; every problem is listed, naming the key and NIC. */
 export function readConfiguration(host: string, raw: string | undefined): ConfigurationView {

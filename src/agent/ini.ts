@@ -18,7 +18,8 @@ export function parseIni(text: string, source = 'config file'): Ini {
     }
     const eq = s.search(/[=:]/);
     if (eq <= 0) throw new Error(`${source}:${i + 1}: expected "key = value" or "[section]", got ${JSON.stringify(s)}`);
-    (out[section] ??= {})[s.slice(0, eq).trim()] = s.slice(eq + 1).trim();
+    out[section] ??= {};
+    out[section][s.slice(0, eq).trim()] = s.slice(eq + 1).trim();
   });
   return out;
 }

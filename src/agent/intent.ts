@@ -3,13 +3,14 @@
  * (level-triggered: the same keys always give the same intent, whichever
  * event just arrived). Pure.
  */
-import { Action, BindPort, Decoded, decodeJson, decodeText, vlanOf } from '../protocol/codecs';
+
 import type { StoredValue } from '../etcd/events';
+import type { PortIntent, VhostPlace } from '../plan/desired';
+import type { ClassifierRule } from '../plan/observed';
+import { Action, BindPort, type Decoded, decodeJson, decodeText, vlanOf } from '../protocol/codecs';
+import { keys } from '../protocol/keys';
 import type { NicLayout } from '../protocol/layout';
 import { nicOfVhost } from '../protocol/layout';
-import { keys } from '../protocol/keys';
-import type { ClassifierRule } from '../plan/observed';
-import type { PortIntent, VhostPlace } from '../plan/desired';
 import type { PortKeys, VhostKey } from './host-state';
 
 export interface HostFacts {

@@ -34,9 +34,13 @@ export class KeptLease {
     this.inflight = true;
     this.lease
       .keepaliveOnce()
-      .then(() => (this.lastOk = Date.now()))
+      .then(() => {
+        this.lastOk = Date.now();
+      })
       .catch(() => undefined) // retried on the next beat until the TTL has passed
-      .finally(() => (this.inflight = false));
+      .finally(() => {
+        this.inflight = false;
+      });
   }
 
   private lose(err: Error): void {

@@ -6,11 +6,11 @@
  */
 import { hostname } from 'node:os';
 import type { Etcd3 } from 'etcd3';
+import { backoffMs } from '../../machines/errors';
+import { describeUser, isRefusal } from '../etcd/refusal';
 import type { Logger } from '../log';
 import { ROOT } from '../protocol/keys';
 import { KeptLease } from './kept-lease';
-import { describeUser, isRefusal } from '../etcd/refusal';
-import { backoffMs } from '../../machines/errors';
 
 export const lockKey = (host: string): string => `${ROOT}agent-lock/${host}`;
 

@@ -4,12 +4,12 @@
  * host. Revoked on a graceful stop; expires by TTL after a crash.
  */
 import type { Etcd3 } from 'etcd3';
-import { KeptLease } from './kept-lease';
-import { keys } from '../protocol/keys';
-import type { AgentInfo } from '../protocol/codecs';
-import type { Logger } from '../log';
-import { isRefusal } from '../etcd/refusal';
 import { backoffMs } from '../../machines/errors';
+import { isRefusal } from '../etcd/refusal';
+import type { Logger } from '../log';
+import type { AgentInfo } from '../protocol/codecs';
+import { keys } from '../protocol/keys';
+import { KeptLease } from './kept-lease';
 
 export class Liveness {
   private lease: KeptLease | undefined;
@@ -49,7 +49,10 @@ export class Liveness {
       .catch((err: Error) => {
         if (isRefusal(err)) {
           this.refusals += 1;
-          this.log.error('etcd refused the liveness key: the driver will treat this host as dead; retrying with backoff', { key: keys.agent(this.host), error: err.message });
+          this.log.error('etcd refused the liveness key: the driver will treat this host as dead; retrying with backoff', {
+            key: keys.agent(this.host),
+            error: err.message,
+          });
           this.onRefusal.refused(`etcd refused the liveness key ${keys.agent(this.host)}: ${err.message}`);
         } else this.log.warn('cannot write the liveness key yet; retrying', { key: keys.agent(this.host), error: err.message });
         this.again();
@@ -67,10 +70,13 @@ export class Liveness {
     const old = this.lease;
     this.lease = undefined;
     old?.release();
-    this.retry = setTimeout(() => {
-      this.retry = undefined;
-      this.start();
-    }, this.refusals > 0 ? backoffMs(this.refusals, 1000, 30_000) : 1000);
+    this.retry = setTimeout(
+      () => {
+        this.retry = undefined;
+        this.start();
+      },
+      this.refusals > 0 ? backoffMs(this.refusals, 1000, 30_000) : 1000,
+    );
   }
 
   /** Revokes the lease, deleting the key at once (bounded: etcd may be gone). */

@@ -5,13 +5,13 @@
  * ports on the vf.
  */
 import { createActor, fromPromise } from 'xstate';
-import { NicRunOutput, nicMachine } from '../../machines/nic';
+import { type NicRunOutput, nicMachine } from '../../machines/nic';
 import { stateName } from '../../machines/state-name';
-import type { NicLayout } from '../protocol/layout';
 import type { PortIntent } from '../plan/desired';
 import { observeVhost } from '../plan/observed';
-import { VhostDesired, foreignComponents, planLayout, planVhost } from '../plan/planner';
-import { HostRuntime, NicRuntime, secIdOf } from './host-runtime';
+import { foreignComponents, planLayout, planVhost, type VhostDesired } from '../plan/planner';
+import type { NicLayout } from '../protocol/layout';
+import { type HostRuntime, type NicRuntime, secIdOf } from './host-runtime';
 import { sppCtlFailure } from './io';
 import { VfWorker } from './vf-worker';
 
@@ -109,9 +109,11 @@ export class NicLifecycle {
       });
       // What ports care about is their vhost's entry and VLAN settings; the
       // cached copy may differ from spp_vf's own in order alone.
-      runtime.changed = before === undefined || layout.vhostIds.some((v) => JSON.stringify(observeVhost(before, v)) !== JSON.stringify(observeVhost(status, v)));
+      runtime.changed =
+        before === undefined || layout.vhostIds.some((v) => JSON.stringify(observeVhost(before, v)) !== JSON.stringify(observeVhost(status, v)));
       const foreign = foreignComponents(layout, status);
-      if (foreign.length > 0) rt.log.warn('spp_vf runs components that are not in the layout; leaving them alone', { secId: layout.secId, components: foreign });
+      if (foreign.length > 0)
+        rt.log.warn('spp_vf runs components that are not in the layout; leaving them alone', { secId: layout.secId, components: foreign });
       const plan = planLayout(layout, status, this.desiredOn(layout));
       const done = await worker.execute(plan);
       if (plan.length > 0) {

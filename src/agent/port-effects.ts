@@ -3,11 +3,12 @@
  * port_status = up), unplug (clear the vhost, then the cleanup transaction),
  * report an error, and put `up` again while the driver may have missed it.
  */
-import type { PlugInput, ReportInput, RunOutput, UnplugInput } from '../../machines/port';
+
 import { NicRebuildError, PermanentError } from '../../machines/errors';
+import type { PlugInput, ReportInput, RunOutput, UnplugInput } from '../../machines/port';
+import { observeVhost, type VhostObserved } from '../plan/observed';
+import { planLayout, planVhost, type VhostDesired } from '../plan/planner';
 import { keys } from '../protocol/keys';
-import { VhostObserved, observeVhost } from '../plan/observed';
-import { VhostDesired, planLayout, planVhost } from '../plan/planner';
 import type { HostRuntime, NicRuntime } from './host-runtime';
 import { isRejected, sppCtlFailure } from './io';
 import { AgentStopping } from './sppctl-gate';
@@ -110,7 +111,13 @@ export class PortEffects {
           const missing = planLayout(layout, await worker.refresh()).length;
           if (missing > 0) {
             const reason = `spp-ctl rejected a command for vhost ${vhostId} (${failure.message}) and spp_vf ${layout.secId} lacks ${missing} component(s)/port(s) of its layout (restarted?): rebuilding the NIC`;
-            log.warn('spp_vf lost its layout; rebuilding the NIC before the port', { port: portId, vhost: vhostId, secId: layout.secId, error: failure.message, missing });
+            log.warn('spp_vf lost its layout; rebuilding the NIC before the port', {
+              port: portId,
+              vhost: vhostId,
+              secId: layout.secId,
+              error: failure.message,
+              missing,
+            });
             nic.actor.send({ type: 'RESYNC_NEEDED', reason });
             throw new NicRebuildError(reason);
           }

@@ -5,13 +5,13 @@
  * intent when it changed. Port machines are started and forgotten here.
  */
 import { createActor, fromPromise } from 'xstate';
-import { DEFAULT_PORT_TIMERS, PlugInput, ReportInput, RunOutput, UnplugInput, portMachine } from '../../machines/port';
+import { DEFAULT_PORT_TIMERS, type PlugInput, portMachine, type ReportInput, type RunOutput, type UnplugInput } from '../../machines/port';
 import { stateName } from '../../machines/state-name';
+import { type PortIntent, sameIntent } from '../plan/desired';
 import { keys } from '../protocol/keys';
-import { PortIntent, sameIntent } from '../plan/desired';
 import type { HostRuntime, PortRuntime } from './host-runtime';
-import { HostFacts, intentOf, resolveConflicts } from './intent';
 import { portStateBusy } from './idle';
+import { type HostFacts, intentOf, resolveConflicts } from './intent';
 import type { NicLifecycle } from './nic-lifecycle';
 import type { PortEffects } from './port-effects';
 import { portStateLogLevel } from './port-log-policy';
@@ -157,7 +157,10 @@ export class PortSync {
         const ctx = snap.context;
         rt.appendHistory(runtime, ctx.revision, `${from || 'start'} -> ${state}`, ctx.lastError);
         rt.observer.portState(portId, state, from);
-        const decision = portStateLogLevel({ from, state, lastError: ctx.lastError, outcomeLogged: runtime.outcomeLogged, stopping: rt.stopping }, lastBackoffError);
+        const decision = portStateLogLevel(
+          { from, state, lastError: ctx.lastError, outcomeLogged: runtime.outcomeLogged, stopping: rt.stopping },
+          lastBackoffError,
+        );
         lastBackoffError = decision.lastBackoffError;
         runtime.outcomeLogged = undefined;
         rt.log.log(decision.level, 'port state', {

@@ -2,10 +2,10 @@
  * `--record FILE`: every etcd event and every spp-ctl exchange the agent saw,
  * as JSON lines, so the replay tool can run them again and compare.
  */
-import { createWriteStream, WriteStream } from 'node:fs';
+import { createWriteStream, type WriteStream } from 'node:fs';
 import type { ListWatchEvent } from '../etcd/listwatch';
-import type { SppCommand, HttpRequest } from '../sppctl/commands';
-import { ExchangeOutcome, SppCtlError } from '../sppctl/client';
+import { type ExchangeOutcome, SppCtlError } from '../sppctl/client';
+import type { HttpRequest, SppCommand } from '../sppctl/commands';
 
 export type RecordEntry =
   /** unplugResetsVlan: the agent's --unplug-resets-vlan, which the replay follows (absent in older logs: false). */

@@ -4,13 +4,13 @@
  */
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { EtcdConnectOptions } from '../etcd/connect';
-import { ETCD_SETTINGS, resolveEtcdSettings } from '../etcd/connect-settings';
-import { LOG_LEVELS, LogFormat, LogLevel } from '../log';
 import { DEFAULT_PORT_TIMERS } from '../../machines/port';
-import { parseIni } from './ini';
+import type { EtcdConnectOptions } from '../etcd/connect';
+import { ETCD_SETTINGS, resolveEtcdSettings } from '../etcd/connect-settings';
 import { parseListen } from '../listen';
+import { LOG_LEVELS, type LogFormat, type LogLevel } from '../log';
 import { hostProblem } from '../protocol/keys';
+import { parseIni } from './ini';
 
 export interface AgentSettings {
   readonly host: string;
@@ -76,13 +76,13 @@ export function fromIniFile(path: string): RawSettings {
     throw new Error(`cannot read --config-file ${path}: ${(err as Error).message}`);
   }
   const ini = parseIni(text, path);
-  const d = ini['DEFAULT'] ?? {};
-  const spp = ini['spp'] ?? {};
+  const d = ini.DEFAULT ?? {};
+  const spp = ini.spp ?? {};
   const out: RawSettings = {};
-  if (d['host']) out.host = d['host'];
-  if (spp['etcd_host'] || spp['etcd_port']) out.etcdEndpoints = `${spp['etcd_host'] ?? '127.0.0.1'}:${spp['etcd_port'] ?? '2379'}`;
+  if (d.host) out.host = d.host;
+  if (spp.etcd_host || spp.etcd_port) out.etcdEndpoints = `${spp.etcd_host ?? '127.0.0.1'}:${spp.etcd_port ?? '2379'}`;
   if (spp[ETCD_SETTINGS.endpoints.ini]) out.etcdEndpoints = spp[ETCD_SETTINGS.endpoints.ini];
-  if (spp['api_ip_addr'] || spp['api_port']) out.sppCtl = `http://${spp['api_ip_addr'] ?? '127.0.0.1'}:${spp['api_port'] ?? '7777'}`;
+  if (spp.api_ip_addr || spp.api_port) out.sppCtl = `http://${spp.api_ip_addr ?? '127.0.0.1'}:${spp.api_port ?? '7777'}`;
   const ext: Array<[keyof RawSettings, string]> = [
     ['etcdCaFile', ETCD_SETTINGS.caFile.ini],
     ['etcdCertFile', ETCD_SETTINGS.certFile.ini],
@@ -111,11 +111,14 @@ export function resolveSettings(...sources: RawSettings[]): AgentSettings {
     return n;
   };
   const logLevel = (raw.logLevel ?? 'info') as LogLevel;
-  if (!LOG_LEVELS.includes(logLevel)) throw new Error(`log level (${SETTING_ENV.logLevel}): expected one of ${LOG_LEVELS.join(', ')}, got ${JSON.stringify(raw.logLevel)}`);
+  if (!LOG_LEVELS.includes(logLevel))
+    throw new Error(`log level (${SETTING_ENV.logLevel}): expected one of ${LOG_LEVELS.join(', ')}, got ${JSON.stringify(raw.logLevel)}`);
   const logFormat = (raw.logFormat ?? 'json') as LogFormat;
-  if (logFormat !== 'json' && logFormat !== 'pretty') throw new Error(`log format (${SETTING_ENV.logFormat}): expected json or pretty, got ${JSON.stringify(raw.logFormat)}`);
+  if (logFormat !== 'json' && logFormat !== 'pretty')
+    throw new Error(`log format (${SETTING_ENV.logFormat}): expected json or pretty, got ${JSON.stringify(raw.logFormat)}`);
   const sppCtlUrl = (raw.sppCtl ?? 'http://127.0.0.1:7777').replace(/\/+$/, '');
-  if (!/^https?:\/\/[^/]+$/.test(sppCtlUrl)) throw new Error(`spp-ctl URL (${SETTING_ENV.sppCtl}): expected http://HOST:PORT, got ${JSON.stringify(raw.sppCtl)}`);
+  if (!/^https?:\/\/[^/]+$/.test(sppCtlUrl))
+    throw new Error(`spp-ctl URL (${SETTING_ENV.sppCtl}): expected http://HOST:PORT, got ${JSON.stringify(raw.sppCtl)}`);
   if (raw.ui !== undefined) parseListen(raw.ui, `visualizer address (--ui, ${SETTING_ENV.ui})`);
   const ops = raw.ops === undefined || raw.ops === 'off' ? undefined : raw.ops;
   if (ops !== undefined) parseListen(ops, `ops endpoint address (--ops, ${SETTING_ENV.ops})`);

@@ -12,10 +12,11 @@
  * plan is passed at most once: no port waits longer than arrival order plus
  * one other port's plan.
  */
+
+import { applyCommand } from '../plan/observed';
 import type { SppCommand } from '../sppctl/commands';
 import { describeCommand } from '../sppctl/commands';
 import type { VfStatus } from '../sppctl/wire';
-import { applyCommand } from '../plan/observed';
 import type { SppCtlApi } from './io';
 
 export interface Executed {

@@ -3,9 +3,16 @@
  * table in src/etcd/connect-settings.ts: flags win over SPP_ETCD_*
  * environment variables.
  */
-import { EtcdConnectOptions } from '../etcd/connect';
-import { ETCD_SETTINGS, EtcdRawSettings, EtcdSettingName, EtcdSettingSpec, etcdSettingsFromEnv, resolveEtcdSettings } from '../etcd/connect-settings';
-import { OptionSpec, UsageError, Values, str } from './framework';
+import type { EtcdConnectOptions } from '../etcd/connect';
+import {
+  ETCD_SETTINGS,
+  type EtcdRawSettings,
+  type EtcdSettingName,
+  type EtcdSettingSpec,
+  etcdSettingsFromEnv,
+  resolveEtcdSettings,
+} from '../etcd/connect-settings';
+import { type OptionSpec, str, UsageError, type Values } from './framework';
 
 const specs = Object.entries(ETCD_SETTINGS) as Array<[EtcdSettingName, EtcdSettingSpec]>;
 

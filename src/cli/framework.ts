@@ -78,7 +78,7 @@ export function topHelp(commands: readonly CliCommand[]): string {
   return [
     'usage: spp <command> [options]',
     '',
-    'networking-spp: the etcd protocol between neutron\'s SPP mechanism driver and',
+    "networking-spp: the etcd protocol between neutron's SPP mechanism driver and",
     'the compute-node agent that drives spp-ctl, with tools around it.',
     '',
     'commands:',

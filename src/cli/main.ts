@@ -1,20 +1,20 @@
+import { VERSION } from '../version';
+import { agentCommand } from './commands/agent';
 import { configBuild } from './commands/config-build';
 import { configDestroy } from './commands/config-destroy';
 import { configShow } from './commands/config-show';
-import { status } from './commands/status';
-import { VERSION } from '../version';
-import { CliCommand, Io, UsageError, commandHelp, findCommand, parseCommandArgs, topHelp } from './framework';
-import { portCommands } from './commands/port';
-import { agentCommand } from './commands/agent';
-import { systemdUnitCommand } from './commands/systemd-unit';
-import { simCommand } from './commands/sim';
 import { demoCommand } from './commands/demo';
-import { machinesExport } from './commands/machines';
-import { replayCommand } from './commands/replay';
-import { vizCommand } from './commands/viz';
 import { etcdRolesCommand } from './commands/etcd-roles';
 import { explainCommand } from './commands/explain';
+import { machinesExport } from './commands/machines';
+import { portCommands } from './commands/port';
+import { replayCommand } from './commands/replay';
 import { reportCommand } from './commands/report';
+import { simCommand } from './commands/sim';
+import { status } from './commands/status';
+import { systemdUnitCommand } from './commands/systemd-unit';
+import { vizCommand } from './commands/viz';
+import { type CliCommand, commandHelp, findCommand, type Io, parseCommandArgs, topHelp, UsageError } from './framework';
 
 /** Every command of the `spp` binary. Add a command: one import, one entry. */
 const commands: CliCommand[] = [

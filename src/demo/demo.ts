@@ -3,23 +3,22 @@
  * spp-ctl emulator, host set-up, the agent, and two ports bound the way
  * neutron binds them. For trying things out and for showing them.
  */
-import { mkdtempSync } from 'node:fs';
+import { createWriteStream, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createWriteStream } from 'node:fs';
 import { Etcd3 } from 'etcd3';
+import { resolveSettings } from '../agent/settings';
+import { type BindResult, bindPort } from '../driver';
 import { LocalEtcd } from '../localetcd/etcd-server';
-import { startEmulatorServer, EmulatorServer } from '../sppctl/emulator';
-import { SppCtlClient, httpTransport } from '../sppctl/client';
+import { createLogger } from '../log';
+import { keys } from '../protocol/keys';
 import { parseMappings } from '../protocol/mappings';
 import { buildHost } from '../setup/build';
 import { readHostView } from '../setup/view';
 import { renderStatus } from '../setup/view-text';
-import { bindPort, BindResult } from '../driver';
-import { AgentUiHandle, startAgentWithUi } from '../viz/agent-ui';
-import { resolveSettings } from '../agent/settings';
-import { createLogger } from '../log';
-import { keys } from '../protocol/keys';
+import { httpTransport, SppCtlClient } from '../sppctl/client';
+import { type EmulatorServer, startEmulatorServer } from '../sppctl/emulator';
+import { type AgentUiHandle, startAgentWithUi } from '../viz/agent-ui';
 
 export interface DemoOptions {
   readonly host: string;

@@ -4,12 +4,12 @@
  * is checked, and port_status is watched from our own action revision.
  */
 import type { Etcd3 } from 'etcd3';
-import { BindPort, pythonJson } from '../protocol/codecs';
+import { type BindPort, pythonJson } from '../protocol/codecs';
 import { keys } from '../protocol/keys';
 import { claimVhost, releaseVhost } from './claim';
 import { BindError } from './errors';
 import { checkAgentAlive, readHostConfiguration, requirePhysicalNetwork } from './host';
-import { StatusOutcome, waitForPortStatus } from './status';
+import { type StatusOutcome, waitForPortStatus } from './status';
 import { bindInputProblem } from './validate';
 
 /** The original driver waits 20 s for the agent. */
@@ -115,8 +115,5 @@ function fail(code: 'agent_error' | 'timeout', message: string): never {
 }
 
 function alreadyBound(host: string, portId: string, bindKey: string): BindError {
-  return new BindError(
-    'already_bound',
-    `a bind was already tried for port ${portId} on ${host} (${bindKey} exists); unbind it first to bind again`,
-  );
+  return new BindError('already_bound', `a bind was already tried for port ${portId} on ${host} (${bindKey} exists); unbind it first to bind again`);
 }

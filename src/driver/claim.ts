@@ -4,7 +4,7 @@
  * share a vhost and the agent can free it with the reverse swap.
  */
 import type { Etcd3 } from 'etcd3';
-import { FREE_VHOST, decodeVhostOwner } from '../protocol/codecs';
+import { decodeVhostOwner, FREE_VHOST } from '../protocol/codecs';
 import { keys, parseKey, prefixes } from '../protocol/keys';
 
 export interface VhostSlot {

@@ -16,7 +16,11 @@ export function formatPortTable(rows: readonly PortRow[]): string {
   if (rows.length === 0) return 'no ports\n';
   const body = rows.map(cells);
   const widths = COLUMNS.map((h, i) => Math.max(h.length, ...body.map((c) => c[i]!.length)));
-  const line = (c: readonly string[]): string => c.map((v, i) => v.padEnd(widths[i]!)).join('  ').trimEnd();
+  const line = (c: readonly string[]): string =>
+    c
+      .map((v, i) => v.padEnd(widths[i]!))
+      .join('  ')
+      .trimEnd();
   const problems = rows.flatMap((r) => Object.entries(r.errors).map(([field, why]) => `  ${r.host} ${r.portId} ${field}: ${why}`));
   return [line(COLUMNS), ...body.map(line), ...(problems.length ? ['', 'problems:', ...problems] : []), ''].join('\n');
 }

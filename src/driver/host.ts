@@ -4,7 +4,7 @@
  * networks it serves.
  */
 import type { Etcd3 } from 'etcd3';
-import { HostConfiguration, decodeJson } from '../protocol/codecs';
+import { decodeJson, HostConfiguration } from '../protocol/codecs';
 import { keys } from '../protocol/keys';
 import { BindError } from './errors';
 
@@ -34,8 +34,5 @@ export async function checkAgentAlive(client: Etcd3, host: string): Promise<void
 export function requirePhysicalNetwork(host: string, config: HostConfiguration, phys: string): void {
   if (config.some((nic) => nic.physical_network === phys)) return;
   const served = [...new Set(config.map((nic) => nic.physical_network))];
-  throw new BindError(
-    'unknown_physical_network',
-    `physical network ${phys} is not served by host ${host}; its physical networks are: ${served.join(', ')}`,
-  );
+  throw new BindError('unknown_physical_network', `physical network ${phys} is not served by host ${host}; its physical networks are: ${served.join(', ')}`);
 }

@@ -3,8 +3,8 @@
  * snapshot of the port keys. A value that does not decode is reported on
  * its field; the port is still listed.
  */
-import { Etcd3, Range } from 'etcd3';
-import { Action, BindPort, PortStatus, decodeJson, decodeText, decodeVhostOwner, vlanOf } from '../protocol/codecs';
+import { type Etcd3, Range } from 'etcd3';
+import { Action, BindPort, decodeJson, decodeText, decodeVhostOwner, PortStatus, vlanOf } from '../protocol/codecs';
 import { parseKey, prefixes } from '../protocol/keys';
 
 export type PortField = 'bind_port' | 'action' | 'port_status' | 'vhost';
@@ -78,9 +78,7 @@ export function portRows(listing: Readonly<Record<string, string>>, host?: strin
   }
   return rows.sort(
     (a, b) =>
-      a.host.localeCompare(b.host) ||
-      (a.vhostId ?? Number.MAX_SAFE_INTEGER) - (b.vhostId ?? Number.MAX_SAFE_INTEGER) ||
-      a.portId.localeCompare(b.portId),
+      a.host.localeCompare(b.host) || (a.vhostId ?? Number.MAX_SAFE_INTEGER) - (b.vhostId ?? Number.MAX_SAFE_INTEGER) || a.portId.localeCompare(b.portId),
   );
 }
 
@@ -106,7 +104,7 @@ function row(host: string, portId: string, raw: Raw, vhosts: ReadonlyMap<number,
   }
 
   const owned = [...vhosts.entries()].filter(([, s]) => s.owner === portId).map(([id]) => id);
-  const vhostId: number | null = bind ? bind.vhost_id : owned[0] ?? null;
+  const vhostId: number | null = bind ? bind.vhost_id : (owned[0] ?? null);
   const slot = vhostId === null ? undefined : vhosts.get(vhostId);
   if (bind && !slot) {
     errors.vhost = `${raw.bindPort!.key} names vhost ${bind.vhost_id}, but ${host} has no vhost key with that id`;
@@ -124,7 +122,7 @@ function row(host: string, portId: string, raw: Raw, vhosts: ReadonlyMap<number,
     vhostId,
     physicalNetwork: slot?.phys ?? null,
     mac: bind?.mac_address ?? null,
-    vlanId: bind ? vlanOf(bind) ?? null : null,
+    vlanId: bind ? (vlanOf(bind) ?? null) : null,
     action,
     status,
     errors,

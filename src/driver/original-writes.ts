@@ -4,8 +4,8 @@
  * its wait: what agent tests and benchmarks use to act exactly as neutron does.
  */
 import type { Etcd3 } from 'etcd3';
-import { keys } from '../protocol/keys';
 import { FREE_VHOST, pythonJson } from '../protocol/codecs';
+import { keys } from '../protocol/keys';
 
 export interface OriginalPort {
   readonly portId: string;
@@ -21,7 +21,7 @@ export async function claimAndBind(client: Etcd3, host: string, p: OriginalPort)
   const claimed = await client.if(vhostKey, 'Value', '==', FREE_VHOST).then(client.put(vhostKey).value(p.portId)).commit();
   if (!claimed.succeeded) throw new Error(`vhost ${vhostKey} is not free`);
   const bind: Record<string, unknown> = { vhost_id: p.vhostId, mac_address: p.mac };
-  if (p.vlan !== undefined) bind['vlan_id'] = p.vlan;
+  if (p.vlan !== undefined) bind.vlan_id = p.vlan;
   await client.put(keys.bindPort(host, p.portId)).value(pythonJson(bind));
 }
 

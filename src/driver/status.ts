@@ -7,8 +7,8 @@
  * it reaches us however fast the agent is.
  */
 import type { Etcd3 } from 'etcd3';
-import { cancellable, type CancellableWatch } from '../etcd/watch-cancel';
-import { PortStatus, decodeText } from '../protocol/codecs';
+import { type CancellableWatch, cancellable } from '../etcd/watch-cancel';
+import { decodeText, PortStatus } from '../protocol/codecs';
 import { keys } from '../protocol/keys';
 
 export type StatusOutcome =

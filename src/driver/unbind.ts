@@ -3,7 +3,7 @@
  * and let the agent do the rest; optionally wait until it has.
  */
 import type { Etcd3 } from 'etcd3';
-import { cancellable, type CancellableWatch } from '../etcd/watch-cancel';
+import { type CancellableWatch, cancellable } from '../etcd/watch-cancel';
 import { keys } from '../protocol/keys';
 import { UnbindError } from './errors';
 import { abortError } from './status';
@@ -90,9 +90,7 @@ export function waitForCleanup(
     };
     const onError = (err: Error): void => finish(err);
 
-    Promise.all(
-      watched.map((k) => client.watch().key(k).startRevision(String(opts.fromRevision)).only('delete').create()),
-    )
+    Promise.all(watched.map((k) => client.watch().key(k).startRevision(String(opts.fromRevision)).only('delete').create()))
       .then(async (ws) => {
         watchers.push(...ws.map(cancellable));
         if (settled) {

@@ -2,7 +2,7 @@
  * Input checks done before anything is written, so a bad request never
  * leaves a claimed vhost or a half-written bind behind.
  */
-import { FREE_VHOST, macProblem, PhysicalNetwork, VlanId, decodeValue } from '../protocol/codecs';
+import { decodeValue, FREE_VHOST, macProblem, PhysicalNetwork, VlanId } from '../protocol/codecs';
 import { keys } from '../protocol/keys';
 
 /** Why a bind request cannot be carried out, or undefined when it can. */

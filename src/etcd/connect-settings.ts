@@ -6,7 +6,7 @@
  * never on a command line (where `ps` shows it to every local user).
  */
 import { readFileSync } from 'node:fs';
-import { DEFAULT_ETCD_ENDPOINT, EtcdConnectOptions, splitEndpoints } from './connect';
+import { DEFAULT_ETCD_ENDPOINT, type EtcdConnectOptions, splitEndpoints } from './connect';
 
 export interface EtcdSettingSpec {
   /** Command-line flag, without the dashes; absent for the password. */

@@ -1,6 +1,6 @@
 /** Builds an etcd3 client from the options every command and the agent share. */
 import { readFileSync } from 'node:fs';
-import { Etcd3, IOptions } from 'etcd3';
+import { Etcd3, type IOptions } from 'etcd3';
 
 export interface EtcdConnectOptions {
   /** host:port or URLs; comma-separated lists are accepted. */

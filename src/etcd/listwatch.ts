@@ -20,12 +20,13 @@
  * denied, authentication failed) is reported as `refused`, naming the range
  * and the user, and retried with a long capped backoff, never in a hot loop.
  */
-import { Observable } from 'rxjs';
+
 import type { Etcd3 } from 'etcd3';
-import type { KeyEvent, StoredValue } from './events';
+import { Observable } from 'rxjs';
 import { backoffMs } from '../../machines/errors';
+import type { KeyEvent, StoredValue } from './events';
 import { describeUser, isRefusal } from './refusal';
-import { cancellable, type CancellableWatch } from './watch-cancel';
+import { type CancellableWatch, cancellable } from './watch-cancel';
 
 export interface WatchRanges {
   readonly prefixes: readonly string[];
@@ -174,10 +175,13 @@ export function listWatch(client: Etcd3, ranges: WatchRanges, options: ListWatch
           if (err instanceof Refused || isRefusal(err)) return fail(err, 'read');
           failures += 1;
           setConnected(false, `read of the host's keys failed: ${(err as Error).message}`);
-          readTimer = setTimeout(() => {
-            readTimer = undefined;
-            if (gen === generation && !closed) void read();
-          }, backoffMs(failures, options.backoffBaseMs ?? 200, options.backoffMaxMs ?? 5000));
+          readTimer = setTimeout(
+            () => {
+              readTimer = undefined;
+              if (gen === generation && !closed) void read();
+            },
+            backoffMs(failures, options.backoffBaseMs ?? 200, options.backoffMaxMs ?? 5000),
+          );
         }
       };
       void read();
@@ -189,7 +193,10 @@ export function listWatch(client: Etcd3, ranges: WatchRanges, options: ListWatch
       lastRefused = false;
       const fresh = events.filter((ev) => ev.revision > applied);
       if (fresh.length === 0) return;
-      if (!single) return trigger(gen, Math.max(...fresh.map((ev) => ev.revision)));
+      if (!single) {
+        trigger(gen, Math.max(...fresh.map((ev) => ev.revision)));
+        return;
+      }
       for (const ev of fresh) {
         if (ev.type === 'put') cache.set(ev.key, { value: ev.value, modRevision: ev.revision });
         else cache.delete(ev.key);
@@ -207,19 +214,25 @@ export function listWatch(client: Etcd3, ranges: WatchRanges, options: ListWatch
         applied = snap.revision;
         subscriber.next({ type: 'reset', revision: snap.revision, entries: [...snap.kvs], reason });
         for (const range of all) {
-          const w = startWatcher(client, range, () => applied, (events) => onEvents(gen, events), {
-            onConnected: () => {
-              if (gen !== generation) return;
-              if (!lastRefused) attempt = 0;
-              setConnected(true, 'watching');
+          const w = startWatcher(
+            client,
+            range,
+            () => applied,
+            (events) => onEvents(gen, events),
+            {
+              onConnected: () => {
+                if (gen !== generation) return;
+                if (!lastRefused) attempt = 0;
+                setConnected(true, 'watching');
+              },
+              onDisconnected: (why) => gen === generation && setConnected(false, why),
+              onFatal: (err) => {
+                if (gen !== generation) return;
+                if (isRefusal(err)) restart(`${user} may not watch ${rangeName(range)}: ${err.message}`, true);
+                else void explainCancel(client, range, applied + 1, err).then((why) => gen === generation && restart(why));
+              },
             },
-            onDisconnected: (why) => gen === generation && setConnected(false, why),
-            onFatal: (err) => {
-              if (gen !== generation) return;
-              if (isRefusal(err)) restart(`${user} may not watch ${rangeName(range)}: ${err.message}`, true);
-              else void explainCancel(client, range, applied + 1, err).then((why) => gen === generation && restart(why));
-            },
-          });
+          );
           if (closed) {
             await w.cancel();
             return;
@@ -329,7 +342,10 @@ function startWatcher(client: Etcd3, range: Range, applied: () => number, onEven
 async function explainCancel(client: Etcd3, range: Range, revision: number, err: Error): Promise<string> {
   try {
     // the watched range itself: a host-scoped user may read nothing else
-    await client.get('prefix' in range ? range.prefix : range.key).revision(revision).exec();
+    await client
+      .get('prefix' in range ? range.prefix : range.key)
+      .revision(revision)
+      .exec();
   } catch (probe) {
     const message = (probe as Error).message;
     if (/compacted/.test(message)) return `etcd watch cancelled: revision ${revision} was compacted (${message})`;

@@ -13,10 +13,11 @@
  * after it: the same sequence its own list-watch would give it. A relist of
  * the shared watch (compaction, cancellation) is a `reset` for every agent.
  */
-import { Observable, Subscriber, Subscription } from 'rxjs';
+
 import type { Etcd3 } from 'etcd3';
+import { Observable, type Subscriber, type Subscription } from 'rxjs';
 import type { StoredValue } from './events';
-import { ListWatchEvent, ListWatchOptions, WatchRanges, inRanges, listWatch } from './listwatch';
+import { inRanges, type ListWatchEvent, type ListWatchOptions, listWatch, type WatchRanges } from './listwatch';
 
 interface Member {
   readonly wanted: (key: string) => boolean;
@@ -41,7 +42,8 @@ export class SharedListWatch {
   /** The list-watch of `ranges`, served from the shared one; the shared watch starts with the first subscriber and stops with the last. */
   watch(ranges: WatchRanges): Observable<ListWatchEvent> {
     const outside = [...ranges.prefixes, ...ranges.keys].filter((r) => !inRanges(this.ranges)(r));
-    if (outside.length > 0) throw new Error(`shared list-watch: ${outside.join(', ')} is outside its ranges (${[...this.ranges.prefixes, ...this.ranges.keys].join(', ')})`);
+    if (outside.length > 0)
+      throw new Error(`shared list-watch: ${outside.join(', ')} is outside its ranges (${[...this.ranges.prefixes, ...this.ranges.keys].join(', ')})`);
     const wanted = inRanges(ranges);
     return new Observable<ListWatchEvent>((subscriber) => {
       const member: Member = { wanted, subscriber };

@@ -19,8 +19,12 @@ export interface CancellableWatch {
 export function cancellable(watcher: Watcher): CancellableWatch {
   let ended = false;
   // etcd3 emits `error` for a watch etcd cancelled and `end` for one it closed: both are gone on the server
-  watcher.once('error', () => (ended = true));
-  watcher.once('end', () => (ended = true));
+  watcher.once('error', () => {
+    ended = true;
+  });
+  watcher.once('end', () => {
+    ended = true;
+  });
   return {
     watcher,
     async cancel() {

@@ -7,15 +7,16 @@
  * code (HostStore, intentOf, resolveConflicts), so the explanation cannot
  * disagree with what the agent does.
  */
-import type { StoredValue } from '../etcd/events';
+
 import { HostStore } from '../agent/host-state';
 import { intentOf, resolveConflicts } from '../agent/intent';
 import type { NicView, PortView } from '../agent/view';
+import type { StoredValue } from '../etcd/events';
+import type { PortIntent } from '../plan/desired';
+import { observeVhost } from '../plan/observed';
+import { planVhost } from '../plan/planner';
 import { keys } from '../protocol/keys';
 import { nicOfVhost, portNames } from '../protocol/layout';
-import type { PortIntent } from '../plan/desired';
-import { planVhost } from '../plan/planner';
-import { observeVhost } from '../plan/observed';
 import type { ProcessEntry, VfStatus } from '../sppctl/wire';
 
 /** What the agent says of the port and its NIC (its ops endpoint's /view, or the visualizer's controller). */
@@ -122,7 +123,11 @@ function explainOne(input: ExplainInput, store: HostStore, intent: PortIntent): 
   const done = (verdict: Verdict): Explanation => {
     // what else is known, after the verdict
     if (input.agent && 'error' in input.agent) say(`The agent's ops endpoint at ${input.agent.url} could not be reached: ${input.agent.error}.`);
-    if (port) say(`The agent's port machine is in state ${port.state}${port.lastError ? `; its last error: ${port.lastError}` : ''}.`, port.history.slice(-5).map((h) => `rev ${h.revision}: ${h.what} [${h.state}]${h.error ? ` error: ${h.error}` : ''}`));
+    if (port)
+      say(
+        `The agent's port machine is in state ${port.state}${port.lastError ? `; its last error: ${port.lastError}` : ''}.`,
+        port.history.slice(-5).map((h) => `rev ${h.revision}: ${h.what} [${h.state}]${h.error ? ` error: ${h.error}` : ''}`),
+      );
     else if (agent) say(`The agent runs no machine for port ${portId}.`);
     if (input.sppctl?.error) say(`spp-ctl at ${input.sppctl.url} could not be asked: ${input.sppctl.error}.`);
     return { host, portId, revision: input.revision, up: verdict === 'up', verdict, sentences };
@@ -161,7 +166,10 @@ function explainOne(input: ExplainInput, store: HostStore, intent: PortIntent): 
     return done('invalid-input');
   }
   if (input.liveness !== 'unknown' && input.liveness === undefined) {
-    say(`The agent of host ${host} is down: the liveness key ${keys.agent(host)} is missing (it expires one lease TTL after the agent stops), so nothing acts on port ${portId} (action ${pk.action?.value ?? 'missing'}).`, [`${keys.agent(host)}: no such key`, ...keyFacts]);
+    say(
+      `The agent of host ${host} is down: the liveness key ${keys.agent(host)} is missing (it expires one lease TTL after the agent stops), so nothing acts on port ${portId} (action ${pk.action?.value ?? 'missing'}).`,
+      [`${keys.agent(host)}: no such key`, ...keyFacts],
+    );
     return done('agent-down');
   }
   if (intent.kind === 'unplug') {
@@ -180,7 +188,11 @@ function explainOne(input: ExplainInput, store: HostStore, intent: PortIntent): 
   const vfListed = processes?.some((p) => p.type === 'vf' && 'client-id' in p && p['client-id'] === place.secId);
   if (processes && !vfListed) {
     const listed = processes.map((p) => ('client-id' in p ? `${p.type}:${p['client-id']}` : p.type)).join(', ') || 'nothing';
-    say(`spp_vf ${place.secId}, which serves vhost ${place.vhostId}, is not running: spp-ctl's GET /v1/processes lists ${listed}.`, [`GET ${input.sppctl!.url}/v1/processes: ${listed}`, ...(nic ? [`NIC ${nic.secId}: ${nic.state}${nic.lastError ? ` (${nic.lastError})` : ''}`] : []), ...placeFacts]);
+    say(`spp_vf ${place.secId}, which serves vhost ${place.vhostId}, is not running: spp-ctl's GET /v1/processes lists ${listed}.`, [
+      `GET ${input.sppctl!.url}/v1/processes: ${listed}`,
+      ...(nic ? [`NIC ${nic.secId}: ${nic.state}${nic.lastError ? ` (${nic.lastError})` : ''}`] : []),
+      ...placeFacts,
+    ]);
     return done('vf-missing');
   }
   if (nic && nic.state !== 'ready') {
@@ -199,7 +211,10 @@ function explainOne(input: ExplainInput, store: HostStore, intent: PortIntent): 
     return done('waiting-for-nic');
   }
   if (port && (port.state === 'backoff' || port.state.startsWith('failed')) && port.lastError) {
-    say(`The last spp-ctl error for port ${portId}: ${port.lastError}${port.state === 'backoff' ? ' (the agent retries with backoff)' : ' (the agent gave up; port_status says so)'}.`, placeFacts);
+    say(
+      `The last spp-ctl error for port ${portId}: ${port.lastError}${port.state === 'backoff' ? ' (the agent retries with backoff)' : ' (the agent gave up; port_status says so)'}.`,
+      placeFacts,
+    );
     return done('sppctl-error');
   }
   const asked = input.sppctl?.vfs?.find((v) => v['client-id'] === place.secId);
@@ -211,17 +226,26 @@ function explainOne(input: ExplainInput, store: HostStore, intent: PortIntent): 
     const table = [`${vfSource} ${place.secId} classifier_table for ${ring}: ${entries.map(entryText).join('; ') || 'none'}`];
     const observed = observeVhost(vf, place.vhostId);
     if (!observed.rule) {
-      say(`spp_vf ${place.secId} has no classifier entry for port ${portId}: nothing on ${ring} (vhost ${place.vhostId}); it should be ${want}.`, [...table, ...placeFacts]);
+      say(`spp_vf ${place.secId} has no classifier entry for port ${portId}: nothing on ${ring} (vhost ${place.vhostId}); it should be ${want}.`, [
+        ...table,
+        ...placeFacts,
+      ]);
       return done('classifier-missing');
     }
     if (observed.rule.mac !== rule.mac || observed.rule.vlan !== rule.vlan) {
-      say(`spp_vf ${place.secId}'s classifier entry on ${ring} (vhost ${place.vhostId}) points at ${entries.map((e) => e.value).join(', ')}, not at port ${portId}'s ${want}.`, [...table, ...placeFacts]);
+      say(
+        `spp_vf ${place.secId}'s classifier entry on ${ring} (vhost ${place.vhostId}) points at ${entries.map((e) => e.value).join(', ')}, not at port ${portId}'s ${want}.`,
+        [...table, ...placeFacts],
+      );
       return done('classifier-other-mac');
     }
     const nicLayout = nicOfVhost(layout, place.vhostId);
     const plan = nicLayout ? planVhost(nicLayout, place.vhostId, rule, vf) : [];
     if (plan.length > 0) {
-      say(`spp_vf ${place.secId} has port ${portId}'s classifier entry, but vhost ${place.vhostId}'s VLAN settings differ from what it needs (${plan.length} command(s) would fix them).`, [...table, ...placeFacts]);
+      say(
+        `spp_vf ${place.secId} has port ${portId}'s classifier entry, but vhost ${place.vhostId}'s VLAN settings differ from what it needs (${plan.length} command(s) would fix them).`,
+        [...table, ...placeFacts],
+      );
       return done('vf-differs');
     }
   }
@@ -230,13 +254,23 @@ function explainOne(input: ExplainInput, store: HostStore, intent: PortIntent): 
     return done('plugging');
   }
   if (pk.portStatus?.value !== 'up') {
-    say(`Port ${portId} is not reported up: port_status is ${pk.portStatus ? preview(pk.portStatus.value) : 'missing'}; the agent writes up once spp_vf classifies ${want} to vhost ${place.vhostId}.`, placeFacts);
+    say(
+      `Port ${portId} is not reported up: port_status is ${pk.portStatus ? preview(pk.portStatus.value) : 'missing'}; the agent writes up once spp_vf classifies ${want} to vhost ${place.vhostId}.`,
+      placeFacts,
+    );
     return done('not-reported');
   }
-  const checked = [vf ? 'spp_vf\'s classifier entry' : undefined, agent ? "the agent's port machine" : undefined].filter(Boolean).join(' and ');
+  const checked = [vf ? "spp_vf's classifier entry" : undefined, agent ? "the agent's port machine" : undefined].filter(Boolean).join(' and ');
   say(`Port ${portId} is up: port_status = up, vhost ${place.vhostId} on spp_vf ${place.secId} classifies ${want}${checked ? `, and ${checked} agree` : ''}.`, [
     ...placeFacts,
-    ...(vf ? [`${vfSource} ${place.secId} classifier_table for ${portNames.toVm(place.vhostId)}: ${vf.classifier_table.filter((e) => e.port === portNames.toVm(place.vhostId)).map(entryText).join('; ')}`] : []),
+    ...(vf
+      ? [
+          `${vfSource} ${place.secId} classifier_table for ${portNames.toVm(place.vhostId)}: ${vf.classifier_table
+            .filter((e) => e.port === portNames.toVm(place.vhostId))
+            .map(entryText)
+            .join('; ')}`,
+        ]
+      : []),
   ]);
   return done('up');
 }

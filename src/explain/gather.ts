@@ -5,11 +5,11 @@
  * each vf's status). What cannot be reached is said, not fatal.
  */
 import type { Etcd3 } from 'etcd3';
-import { readRanges } from '../etcd/listwatch';
-import type { StoredValue } from '../etcd/events';
 import { hostRanges } from '../agent/daemon';
+import type { StoredValue } from '../etcd/events';
+import { readRanges } from '../etcd/listwatch';
 import { keys } from '../protocol/keys';
-import { SppCtlClient, httpTransport } from '../sppctl/client';
+import { httpTransport, SppCtlClient } from '../sppctl/client';
 import type { VfStatus } from '../sppctl/wire';
 import type { AgentFacts, ExplainInput, SppCtlFacts } from './explain';
 
@@ -73,7 +73,12 @@ async function readOps(base: string, timeoutMs: number): Promise<{ facts: HostFa
     const res = await fetch(`${url}/view`, { signal: AbortSignal.timeout(timeoutMs) });
     if (res.status !== 200) return { facts: { url, error: `GET /view answered ${res.status}` } };
     const raw = (await res.json()) as OpsView;
-    const facts: AgentFacts = { ...(raw.agentState ? { agentState: raw.agentState } : {}), ...(raw.reason ? { reason: raw.reason } : {}), nics: raw.view?.nics ?? [], ports: raw.view?.ports ?? [] };
+    const facts: AgentFacts = {
+      ...(raw.agentState ? { agentState: raw.agentState } : {}),
+      ...(raw.reason ? { reason: raw.reason } : {}),
+      nics: raw.view?.nics ?? [],
+      ports: raw.view?.ports ?? [],
+    };
     return { facts, raw };
   } catch (err) {
     return { facts: { url, error: (err as Error).cause instanceof Error ? ((err as Error).cause as Error).message : (err as Error).message } };

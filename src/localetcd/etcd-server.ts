@@ -2,7 +2,7 @@
  * Runs a real etcd server (Debian's `etcd-server`) on loopback with its own
  * temp data dir: for tests, the demo and benchmarks. Never an in-memory fake.
  */
-import { ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -100,17 +100,28 @@ export class LocalEtcd {
   private spawnMember(m: EtcdMember, state: 'new' | 'existing'): void {
     const cluster = this.members.map((x) => `${x.name}=${x.peerUrl}`).join(',');
     const args = [
-      '--name', m.name,
-      '--data-dir', m.dataDir,
-      '--listen-client-urls', m.clientUrl,
-      '--advertise-client-urls', m.clientUrl,
-      '--listen-peer-urls', m.peerUrl,
-      '--initial-advertise-peer-urls', m.peerUrl,
-      '--initial-cluster', cluster,
-      '--initial-cluster-state', state,
-      '--initial-cluster-token', `spp-${process.pid}`,
-      '--log-level', 'error',
-      '--logger', 'zap',
+      '--name',
+      m.name,
+      '--data-dir',
+      m.dataDir,
+      '--listen-client-urls',
+      m.clientUrl,
+      '--advertise-client-urls',
+      m.clientUrl,
+      '--listen-peer-urls',
+      m.peerUrl,
+      '--initial-advertise-peer-urls',
+      m.peerUrl,
+      '--initial-cluster',
+      cluster,
+      '--initial-cluster-state',
+      state,
+      '--initial-cluster-token',
+      `spp-${process.pid}`,
+      '--log-level',
+      'error',
+      '--logger',
+      'zap',
       ...(this.options.extraArgs ?? []),
     ];
     const proc = spawn(this.options.binary ?? 'etcd', args, { stdio: ['ignore', 'pipe', 'pipe'] });

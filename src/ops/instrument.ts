@@ -4,7 +4,7 @@
  * real adapters in them when the ops endpoint is on.
  */
 import type { EtcdWriter, PortStatusWrite, SppCtlApi } from '../agent/io';
-import { SppCommand, toRequest } from '../sppctl/commands';
+import { type SppCommand, toRequest } from '../sppctl/commands';
 import type { AgentMetrics } from './metrics';
 
 /** spp-ctl's code for a request: its HTTP status, or what kind of failure left none (SppCtlError.kind). */

@@ -5,10 +5,10 @@
  * reason categories): never a port id or a MAC, so the number of series
  * does not grow with the ports.
  */
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { AgentObserver } from '../agent/observer';
-import type { PortIntent } from '../plan/desired';
 import type { ListWatchEvent } from '../etcd/listwatch';
+import type { PortIntent } from '../plan/desired';
 
 const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 const CONVERGENCE_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300];
@@ -78,8 +78,19 @@ export class AgentMetrics implements AgentObserver {
     this.now = opts.now ?? Date.now;
     const registers = [this.registry];
     if (opts.processMetrics !== false) collectDefaultMetrics({ register: this.registry });
-    this.reconciles = new Counter({ name: 'spp_reconcile_total', help: 'Port runs (plug, unplug) and NIC builds, by result: success, error (backoff or failed), requeue (waiting for the NIC, or the desired state changed meanwhile).', labelNames: ['kind', 'result'], registers });
-    this.reconcileSeconds = new Histogram({ name: 'spp_reconcile_duration_seconds', help: 'How long a port run or a NIC build took.', labelNames: ['kind'], buckets: LATENCY_BUCKETS, registers });
+    this.reconciles = new Counter({
+      name: 'spp_reconcile_total',
+      help: 'Port runs (plug, unplug) and NIC builds, by result: success, error (backoff or failed), requeue (waiting for the NIC, or the desired state changed meanwhile).',
+      labelNames: ['kind', 'result'],
+      registers,
+    });
+    this.reconcileSeconds = new Histogram({
+      name: 'spp_reconcile_duration_seconds',
+      help: 'How long a port run or a NIC build took.',
+      labelNames: ['kind'],
+      buckets: LATENCY_BUCKETS,
+      registers,
+    });
     const portStates = this.portStates;
     new Gauge({
       name: 'spp_ports',
@@ -102,19 +113,72 @@ export class AgentMetrics implements AgentObserver {
         for (const [state, n] of countBy(nicStates.values())) this.set({ state }, n);
       },
     });
-    this.sppctlRequests = new Counter({ name: 'spp_sppctl_requests_total', help: 'spp-ctl requests by method, path template and HTTP status code (unreachable, timeout or invalid when there was no usable answer).', labelNames: ['method', 'path', 'code'], registers });
-    this.sppctlSeconds = new Histogram({ name: 'spp_sppctl_request_duration_seconds', help: 'spp-ctl request latency.', labelNames: ['method', 'path'], buckets: LATENCY_BUCKETS, registers });
-    this.etcdWrites = new Counter({ name: 'spp_etcd_writes_total', help: 'The agent\'s etcd transactions (port_status put, unplug cleanup) by result: written, condition_failed (the action changed: nothing written), error.', labelNames: ['op', 'result'], registers });
-    this.lastRevision = new Gauge({ name: 'spp_etcd_last_applied_revision', help: 'The last etcd revision of the host\'s keys the agent applied.', registers });
-    this.relists = new Counter({ name: 'spp_etcd_relists_total', help: 'Full reads of the host\'s keys followed by new watches, by reason (start, compacted, cancelled, refused, error, disconnected).', labelNames: ['reason'], registers });
-    this.watchRestarts = new Counter({ name: 'spp_etcd_watch_restarts_total', help: 'Times the list-watch lost etcd (a watch disconnected, a read failed), by reason.', labelNames: ['reason'], registers });
+    this.sppctlRequests = new Counter({
+      name: 'spp_sppctl_requests_total',
+      help: 'spp-ctl requests by method, path template and HTTP status code (unreachable, timeout or invalid when there was no usable answer).',
+      labelNames: ['method', 'path', 'code'],
+      registers,
+    });
+    this.sppctlSeconds = new Histogram({
+      name: 'spp_sppctl_request_duration_seconds',
+      help: 'spp-ctl request latency.',
+      labelNames: ['method', 'path'],
+      buckets: LATENCY_BUCKETS,
+      registers,
+    });
+    this.etcdWrites = new Counter({
+      name: 'spp_etcd_writes_total',
+      help: "The agent's etcd transactions (port_status put, unplug cleanup) by result: written, condition_failed (the action changed: nothing written), error.",
+      labelNames: ['op', 'result'],
+      registers,
+    });
+    this.lastRevision = new Gauge({ name: 'spp_etcd_last_applied_revision', help: "The last etcd revision of the host's keys the agent applied.", registers });
+    this.relists = new Counter({
+      name: 'spp_etcd_relists_total',
+      help: "Full reads of the host's keys followed by new watches, by reason (start, compacted, cancelled, refused, error, disconnected).",
+      labelNames: ['reason'],
+      registers,
+    });
+    this.watchRestarts = new Counter({
+      name: 'spp_etcd_watch_restarts_total',
+      help: 'Times the list-watch lost etcd (a watch disconnected, a read failed), by reason.',
+      labelNames: ['reason'],
+      registers,
+    });
     const lock = (): boolean => this.lockProbe();
-    new Gauge({ name: 'spp_host_lock_held', help: '1 while this agent holds agent-lock/<host>; 0 while it stands by.', registers, collect() { this.set(lock() ? 1 : 0); } });
+    new Gauge({
+      name: 'spp_host_lock_held',
+      help: '1 while this agent holds agent-lock/<host>; 0 while it stands by.',
+      registers,
+      collect() {
+        this.set(lock() ? 1 : 0);
+      },
+    });
     const live = (): boolean => this.livenessProbe();
-    new Gauge({ name: 'spp_liveness_key_held', help: '1 while the liveness key agent/<host> is written under this agent\'s lease.', registers, collect() { this.set(live() ? 1 : 0); } });
+    new Gauge({
+      name: 'spp_liveness_key_held',
+      help: "1 while the liveness key agent/<host> is written under this agent's lease.",
+      registers,
+      collect() {
+        this.set(live() ? 1 : 0);
+      },
+    });
     const ready = (): boolean => this.ready();
-    new Gauge({ name: 'spp_agent_ready', help: '1 when /readyz answers 200.', registers, collect() { this.set(ready() ? 1 : 0); } });
-    this.convergence = new Histogram({ name: 'spp_port_convergence_seconds', help: 'Time from a port\'s desired change (the etcd revision the agent read) to the moment observed equals desired (plugged, or removed); once per change.', labelNames: ['action'], buckets: CONVERGENCE_BUCKETS, registers });
+    new Gauge({
+      name: 'spp_agent_ready',
+      help: '1 when /readyz answers 200.',
+      registers,
+      collect() {
+        this.set(ready() ? 1 : 0);
+      },
+    });
+    this.convergence = new Histogram({
+      name: 'spp_port_convergence_seconds',
+      help: "Time from a port's desired change (the etcd revision the agent read) to the moment observed equals desired (plugged, or removed); once per change.",
+      labelNames: ['action'],
+      buckets: CONVERGENCE_BUCKETS,
+      registers,
+    });
     const pending = this.pending;
     const now = this.now;
     new Gauge({
@@ -127,7 +191,14 @@ export class AgentMetrics implements AgentObserver {
         this.set(oldest === undefined ? 0 : Math.max(0, now() - oldest) / 1000);
       },
     });
-    new Gauge({ name: 'spp_ports_unconverged', help: 'Ports whose desired plug or unplug is not reached yet.', registers, collect() { this.set(pending.size); } });
+    new Gauge({
+      name: 'spp_ports_unconverged',
+      help: 'Ports whose desired plug or unplug is not reached yet.',
+      registers,
+      collect() {
+        this.set(pending.size);
+      },
+    });
   }
 
   /** The daemon's probes, read at scrape time. */

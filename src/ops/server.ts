@@ -4,7 +4,7 @@
  * explain` and `spp report`). Read-only: every method but GET and HEAD
  * answers 405. Separate from the visualizer (--ui): either runs alone.
  */
-import { createServer, IncomingMessage, ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Readiness } from './readiness';
 

@@ -3,7 +3,7 @@
  * its etcd keys ask for (src/agent/intent.ts derives it), and the one test
  * of whether it changed.
  */
-import { ClassifierRule, sameRule } from './observed';
+import { type ClassifierRule, sameRule } from './observed';
 
 /** Where a port's vhost lives. */
 export interface VhostPlace {

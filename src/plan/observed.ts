@@ -4,9 +4,19 @@
  * results is what lets the agent skip a GET (one second on a real spp_vf)
  * before every command.
  */
-import type { SppCommand } from '../sppctl/commands';
-import { ClassifierEntry, CoreStatus, NO_VLAN, PortAttachment, RunningComponent, VfStatus, VlanSetting, isRunning } from '../sppctl/wire';
+
 import { componentNames, portNames } from '../protocol/layout';
+import type { SppCommand } from '../sppctl/commands';
+import {
+  type ClassifierEntry,
+  type CoreStatus,
+  isRunning,
+  NO_VLAN,
+  type PortAttachment,
+  type RunningComponent,
+  type VfStatus,
+  type VlanSetting,
+} from '../sppctl/wire';
 
 /** A classifier entry in the agent's terms: the MAC (lower case) and, for a VLAN network, the VLAN id. */
 export interface ClassifierRule {

@@ -4,11 +4,12 @@
  * between the two states, so running it twice, or after a crash half-way,
  * sends nothing that is already done.
  */
-import type { SppCommand } from '../sppctl/commands';
+
 import type { NicLayout } from '../protocol/layout';
 import { componentNames, portNames } from '../protocol/layout';
-import { NO_VLAN, VfStatus, VlanSetting } from '../sppctl/wire';
-import { ClassifierRule, VhostObserved, findComponent, observeVhost, sameRule, sameVlan } from './observed';
+import type { SppCommand } from '../sppctl/commands';
+import { NO_VLAN, type VfStatus, type VlanSetting } from '../sppctl/wire';
+import { type ClassifierRule, findComponent, observeVhost, sameRule, sameVlan, type VhostObserved } from './observed';
 
 /**
  * A vhost no port is plugged on: it carries no classifier entry, so no
@@ -80,7 +81,10 @@ export function planLayout(nic: NicLayout, status: VfStatus, desired: ReadonlyMa
   for (const spec of nic.components) {
     const running = findComponent(status, spec.name);
     if (!running) starts.push({ op: 'component_start', secId: nic.secId, name: spec.name, core: spec.core, type: spec.type });
-    for (const [dir, ports] of [['rx', spec.rx], ['tx', spec.tx]] as const) {
+    for (const [dir, ports] of [
+      ['rx', spec.rx],
+      ['tx', spec.tx],
+    ] as const) {
       const have = new Set((dir === 'rx' ? running?.rx_port : running?.tx_port)?.map((p) => p.port) ?? []);
       for (const port of ports) if (!have.has(port)) attaches.push(attach(nic.secId, spec.name, port, dir, settingOf(port, dir)));
     }

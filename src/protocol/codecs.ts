@@ -3,8 +3,9 @@
  * that turn a raw etcd value into either the typed value or one message that
  * names the key, the field and what is wrong with it.
  */
-import * as t from 'io-ts';
+
 import { isLeft } from 'fp-ts/lib/Either';
+import * as t from 'io-ts';
 import { jsonShapeProblem, sizeProblem } from './limits';
 
 /** A codec that checks a predicate on an already-typed value and says why it fails. */
@@ -106,9 +107,7 @@ export const PciAddress = refine(t.string, 'PCI address', (s) =>
 );
 
 const CORE_MASK_RE = /^(0[xX])?[0-9a-fA-F]+$/;
-export const CoreMask = refine(t.string, 'core mask', (s) =>
-  CORE_MASK_RE.test(s) ? undefined : `${preview(s)} is not a hex core mask (e.g. 0xfe)`,
-);
+export const CoreMask = refine(t.string, 'core mask', (s) => (CORE_MASK_RE.test(s) ? undefined : `${preview(s)} is not a hex core mask (e.g. 0xfe)`));
 
 const NAME_RE = /^[^/\s]+$/;
 export const PhysicalNetwork = refine(t.string, 'physical network', (s) =>
@@ -158,9 +157,7 @@ export type Action = t.TypeOf<typeof Action>;
 
 /** port_status: `up`, or our fail-fast extension `error: <reason>`. */
 export const PortStatus = refine(t.string, 'port status', (s) =>
-  s === 'up' || (s.startsWith('error: ') && s.slice('error: '.length).trim() !== '')
-    ? undefined
-    : `must be "up" or "error: <reason>", got ${preview(s)}`,
+  s === 'up' || (s.startsWith('error: ') && s.slice('error: '.length).trim() !== '') ? undefined : `must be "up" or "error: <reason>", got ${preview(s)}`,
 );
 export type PortStatus = t.TypeOf<typeof PortStatus>;
 
@@ -184,9 +181,7 @@ export function describeErrors(errors: t.Errors): string {
       .filter((k, i, all) => k !== '' && !(/^[0-9]+$/.test(k) && isCombinatorMember(e.context, i + 1, all.length)))
       .join('.');
     const last = e.context[e.context.length - 1];
-    const why =
-      e.message ??
-      (e.value === undefined ? 'is missing' : `expected ${last?.type.name ?? 'a valid value'}, got ${preview(e.value)}`);
+    const why = e.message ?? (e.value === undefined ? 'is missing' : `expected ${last?.type.name ?? 'a valid value'}, got ${preview(e.value)}`);
     lines.add(path ? `field ${path}: ${why}` : why);
   }
   return [...lines].join('; ');

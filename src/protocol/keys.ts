@@ -41,8 +41,7 @@ export const keys = {
     `${ROOT}vhost/${segment('host', host)}/${segment('physical network', phys)}/${vhostSegment(vhostId)}`,
   bindPort: (host: string, portId: string): string => `${ROOT}bind_port/${segment('host', host)}/${segment('port id', portId)}`,
   action: (host: string, portId: string): string => `${ROOT}action/${segment('host', host)}/${segment('port id', portId)}`,
-  portStatus: (host: string, portId: string): string =>
-    `${ROOT}port_status/${segment('host', host)}/${segment('port id', portId)}`,
+  portStatus: (host: string, portId: string): string => `${ROOT}port_status/${segment('host', host)}/${segment('port id', portId)}`,
   agent: (host: string): string => `${ROOT}agent/${segment('host', host)}`,
 } as const;
 

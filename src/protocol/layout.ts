@@ -2,7 +2,7 @@
  * The spp_vf component layout the agent builds for each NIC (spec: "spp_vf
  * layout"), derived from the host configuration alone.
  */
-import { HostConfiguration, NicConfig } from './codecs';
+import type { HostConfiguration, NicConfig } from './codecs';
 import { coreMaskBits } from './mappings';
 
 export type ComponentType = 'forward' | 'merge' | 'classifier_mac';

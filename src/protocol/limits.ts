@@ -6,7 +6,7 @@
  * nested too deep is refused up front, with a message naming the key and the
  * limit, and is that key's error like any other bad input.
  */
-import { KeyKind, parseKey } from './keys';
+import { type KeyKind, parseKey } from './keys';
 
 /**
  * Bytes (UTF-8) a value of each kind of key may have. A real bind_port is

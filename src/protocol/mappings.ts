@@ -3,7 +3,7 @@
  * host configuration: core masks, core counts, overlaps and the limits of the
  * real spp-ctl / spp_vf.
  */
-import { HostConfiguration, NicConfig, decodeValue } from './codecs';
+import { decodeValue, type HostConfiguration, NicConfig } from './codecs';
 
 /** RTE_MAX_LCORE: lcore ids 0-127. */
 export const MAX_LCORE = 127;
@@ -44,11 +44,7 @@ export interface Validation {
 }
 
 /** Checks the rules that involve several fields or several NICs. */
-export function validateConfiguration(
-  nics: readonly NicConfig[],
-  label: (index: number) => string,
-  options: ValidationOptions = {},
-): Validation {
+export function validateConfiguration(nics: readonly NicConfig[], label: (index: number) => string, options: ValidationOptions = {}): Validation {
   const errors: string[] = [];
   const warnings: string[] = [];
   const limit = (msg: string): void => {

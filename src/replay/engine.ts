@@ -5,28 +5,39 @@
  * the agent did and which protocol invariants do not hold. No clock, no
  * sockets: the same inputs give the same report.
  */
-import { Controller } from '../agent/controller';
-import { ViewFrame, describeIntent } from '../agent/view';
-import { readConfiguration } from '../agent/host-state';
-import type { PortIntent } from '../plan/desired';
-import { intentOf } from '../agent/intent';
-import { Logger, silentLogger } from '../log';
-import { keys } from '../protocol/keys';
-import { HttpRequest, describeCommand, toRequest } from '../sppctl/commands';
-import { SppCtlClient, inProcessTransport } from '../sppctl/client';
-import { createEmulator } from '../sppctl/emulator';
-import type { VfStatus } from '../sppctl/wire';
-import { groupHostViews } from '../setup/view';
-import { InputError, ReplayInput, inputSize } from './input';
-import { checkHost, checkInvariants } from './invariants';
-import { KeySpace, KeySpaceWriter } from './keyspace';
-import { commandsForStatus } from './vf-status-input';
-import { HostStep, RecordedSppCtl, planSteps } from './steps';
-import { hostWeight, replayInWorkers, shareHosts, workerScript } from './pool';
-import { HostJob, HostReport, NicReport, PortReport, ReplayOptions, ReplayReport, StepReport, WorkerReplayOptions, describeObserved } from './report';
-import { compareRequests, requestText } from './request-diff';
+
 import { availableParallelism } from 'node:os';
 import { SimulatedClock } from 'xstate';
+import { Controller } from '../agent/controller';
+import { readConfiguration } from '../agent/host-state';
+import { intentOf } from '../agent/intent';
+import { describeIntent, type ViewFrame } from '../agent/view';
+import { type Logger, silentLogger } from '../log';
+import type { PortIntent } from '../plan/desired';
+import { keys } from '../protocol/keys';
+import { groupHostViews } from '../setup/view';
+import { inProcessTransport, SppCtlClient } from '../sppctl/client';
+import { describeCommand, type HttpRequest, toRequest } from '../sppctl/commands';
+import { createEmulator } from '../sppctl/emulator';
+import type { VfStatus } from '../sppctl/wire';
+import { InputError, inputSize, type ReplayInput } from './input';
+import { checkHost, checkInvariants } from './invariants';
+import { KeySpace, KeySpaceWriter } from './keyspace';
+import { hostWeight, replayInWorkers, shareHosts, workerScript } from './pool';
+import {
+  describeObserved,
+  type HostJob,
+  type HostReport,
+  type NicReport,
+  type PortReport,
+  type ReplayOptions,
+  type ReplayReport,
+  type StepReport,
+  type WorkerReplayOptions,
+} from './report';
+import { compareRequests, requestText } from './request-diff';
+import { type HostStep, planSteps, type RecordedSppCtl } from './steps';
+import { commandsForStatus } from './vf-status-input';
 
 /** setTimeout's ceiling: a longer delay would fire at once. */
 const NEVER_MS = 2 ** 31 - 1;
@@ -94,7 +105,12 @@ export async function replay(inputs: readonly ReplayInput[], options: ReplayOpti
 }
 
 /** The whole report from the hosts' reports; `hostless`: the keys that belong to no host, checked here. */
-export function assembleReport(inputs: readonly ReplayInput[], hosts: readonly HostReport[], hostless: Record<string, string>, options: ReplayOptions): ReplayReport {
+export function assembleReport(
+  inputs: readonly ReplayInput[],
+  hosts: readonly HostReport[],
+  hostless: Record<string, string>,
+  options: ReplayOptions,
+): ReplayReport {
   const invariants = checkInvariants(hostless);
   return {
     inputs: inputs.map((i) => ({
@@ -102,7 +118,14 @@ export function assembleReport(inputs: readonly ReplayInput[], hosts: readonly H
       format: i.format,
       size: inputSize(i),
       ...(i.kind === 'history'
-        ? { history: { listRevision: i.listRevision, keys: i.kvs.length, events: i.events.length, lastRevision: i.events[i.events.length - 1]?.revision ?? i.listRevision } }
+        ? {
+            history: {
+              listRevision: i.listRevision,
+              keys: i.kvs.length,
+              events: i.events.length,
+              lastRevision: i.events[i.events.length - 1]?.revision ?? i.listRevision,
+            },
+          }
         : {}),
     })),
     observed: options.observedFrom
@@ -151,7 +174,12 @@ export async function replayHosts(
 function configurationOf(host: string, steps: readonly HostStep[]) {
   const key = keys.configuration(host);
   for (const s of steps) {
-    const raw = s.event.type === 'reset' ? s.event.entries.find(([k]) => k === key)?.[1].value : s.event.type === 'put' && s.event.key === key ? s.event.value : undefined;
+    const raw =
+      s.event.type === 'reset'
+        ? s.event.entries.find(([k]) => k === key)?.[1].value
+        : s.event.type === 'put' && s.event.key === key
+          ? s.event.value
+          : undefined;
     if (raw === undefined) continue;
     const view = readConfiguration(host, raw);
     if (view.state === 'valid') return view.configuration;
@@ -193,12 +221,7 @@ export interface HostSession {
  * in `known` (the steps known so far), its vfs start in options.observed or
  * the status the event log recorded.
  */
-export async function openHost(
-  host: string,
-  known: readonly HostStep[],
-  recorded: RecordedSppCtl | undefined,
-  options: ReplayOptions,
-): Promise<HostSession> {
+export async function openHost(host: string, known: readonly HostStep[], recorded: RecordedSppCtl | undefined, options: ReplayOptions): Promise<HostSession> {
   const until = options.untilRevision;
   const configuration = configurationOf(host, known);
   const emulator = createEmulator({ mappings: configuration ?? [], lenient: true, now: () => 0, log: false });
@@ -207,7 +230,14 @@ export async function openHost(
   for (const [secId, status] of [...(preset ?? new Map<number, VfStatus>())].sort(([a], [b]) => a - b)) {
     if (!emulator.secIds().includes(secId)) {
       emulator.close();
-      throw new InputError(`vf status for vf ${secId}: host ${host}'s configuration has no such spp_vf (it has ${emulator.secIds().map((i) => `vf ${i}`).join(', ') || 'none'})`);
+      throw new InputError(
+        `vf status for vf ${secId}: host ${host}'s configuration has no such spp_vf (it has ${
+          emulator
+            .secIds()
+            .map((i) => `vf ${i}`)
+            .join(', ') || 'none'
+        })`,
+      );
     }
     for (const cmd of commandsForStatus(status)) {
       await sppctl.send(cmd).catch((err: Error) => {
@@ -343,7 +373,14 @@ export async function openHost(
       ports,
       commands: [...commands],
       ...(options.requests ? { requests: requests.map(requestText) } : {}),
-      ...(recorded ? { recorded: compareRequests(recorded.requests.filter((r) => until === undefined || r.revision <= until).map((r) => r.request), requests) } : {}),
+      ...(recorded
+        ? {
+            recorded: compareRequests(
+              recorded.requests.filter((r) => until === undefined || r.revision <= until).map((r) => r.request),
+              requests,
+            ),
+          }
+        : {}),
       invariants: hostView ? checkHost(hostView) : [],
       ...(options.step ? { trace: [...stepReports] } : {}),
       ...(options.frames ? { frames: [...frames] } : {}),

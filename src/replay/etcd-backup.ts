@@ -73,11 +73,27 @@ export async function serveBackup(path: string): Promise<ServedBackup> {
   const tool = (await onPath('etcdutl')) ? 'etcdutl' : 'etcdctl';
   const etcd = await LocalEtcd.start(1, {
     prepare: async (member, cluster) => {
-      const args = ['snapshot', 'restore', path, '--data-dir', member.dataDir, '--name', member.name, '--initial-cluster', cluster, '--initial-advertise-peer-urls', member.peerUrl];
+      const args = [
+        'snapshot',
+        'restore',
+        path,
+        '--data-dir',
+        member.dataDir,
+        '--name',
+        member.name,
+        '--initial-cluster',
+        cluster,
+        '--initial-advertise-peer-urls',
+        member.peerUrl,
+      ];
       try {
         await run(tool, args, { env: { ...process.env, ETCDCTL_API: '3' }, timeout: 120_000, maxBuffer: 16 * 1024 * 1024 });
       } catch (err) {
-        const stderr = String((err as { stderr?: string }).stderr ?? (err as Error).message).trim().split('\n').slice(-3).join(' ');
+        const stderr = String((err as { stderr?: string }).stderr ?? (err as Error).message)
+          .trim()
+          .split('\n')
+          .slice(-3)
+          .join(' ');
         throw new InputError(`${path}: \`${tool} snapshot restore\` refused it, so it is not a usable etcd snapshot: ${stderr}`);
       }
     },

@@ -6,9 +6,9 @@
  * R defaults to the oldest revision etcd still holds.
  */
 import type { Etcd3 } from 'etcd3';
-import { cancellable, type CancellableWatch } from '../etcd/watch-cancel';
-import { ROOT, hostKeyRanges } from '../protocol/keys';
-import { HistoryEvent, InputError, ReplayInput, SnapshotKv } from './input';
+import { type CancellableWatch, cancellable } from '../etcd/watch-cancel';
+import { hostKeyRanges, ROOT } from '../protocol/keys';
+import { type HistoryEvent, InputError, type ReplayInput, type SnapshotKv } from './input';
 
 export interface HistoryRequest {
   /** Only this host's key ranges (default: all of /spp/openstack/). */
@@ -130,9 +130,10 @@ export async function readHistory(client: Etcd3, req: HistoryRequest): Promise<H
   const ranges = rangesOf(req.host);
   const head = Number((await client.get(ROOT).exec()).header.revision);
   const compacted = await compactRevision(client, head);
-  const from = req.atHead ? head + 1 : req.fromRevision ?? compacted + 1;
+  const from = req.atHead ? head + 1 : (req.fromRevision ?? compacted + 1);
   if (from <= compacted) throw new InputError(compactedMessage(from, compacted));
-  if (from > head + 1 && !req.follow) throw new InputError(`--from-revision ${from} is after etcd's current revision ${head}: there is no history there yet (--follow waits for it)`);
+  if (from > head + 1 && !req.follow)
+    throw new InputError(`--from-revision ${from} is after etcd's current revision ${head}: there is no history there yet (--follow waits for it)`);
   const to = Math.min(req.toRevision ?? head, head);
   if (req.toRevision !== undefined && req.toRevision < from) throw new InputError(`--to-revision ${req.toRevision} is before --from-revision ${from}`);
   const listRevision = Math.min(from - 1, head);

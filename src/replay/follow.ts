@@ -5,10 +5,10 @@
  * by step, without anything being sent anywhere.
  */
 import { silentLogger } from '../log';
-import { HostSession, assembleReport, openHost } from './engine';
+import { assembleReport, type HostSession, openHost } from './engine';
+import type { HistoryEvent, ReplayInput } from './input';
 import type { HostReport, ReplayOptions, ReplayReport, StepReport } from './report';
-import { HistoryEvent, ReplayInput } from './input';
-import { HostStep, agentHosts, eventSteps, ownerHost, planSteps } from './steps';
+import { agentHosts, eventSteps, type HostStep, ownerHost, planSteps } from './steps';
 
 export interface FollowedStep extends StepReport {
   readonly host: string;

@@ -4,8 +4,9 @@
  * and the invariants that do not hold. No timestamps: the same report always
  * prints the same bytes.
  */
-import type { HostReport, ReplayReport, StepReport } from './report';
+
 import type { Violation } from './invariants';
+import type { HostReport, ReplayReport, StepReport } from './report';
 
 export function formatReport(report: ReplayReport, opts: { step?: boolean } = {}): string {
   const out: string[] = [];
@@ -28,7 +29,11 @@ export function formatReport(report: ReplayReport, opts: { step?: boolean } = {}
   }
   out.push('');
   const broken = report.invariants.length + report.hosts.reduce((n, h) => n + h.invariants.length, 0);
-  out.push(report.ok ? `all invariants hold (${report.hosts.length} host${report.hosts.length === 1 ? '' : 's'})` : `${broken} invariant violation${broken === 1 ? '' : 's'}`);
+  out.push(
+    report.ok
+      ? `all invariants hold (${report.hosts.length} host${report.hosts.length === 1 ? '' : 's'})`
+      : `${broken} invariant violation${broken === 1 ? '' : 's'}`,
+  );
   return `${out.join('\n')}\n`;
 }
 

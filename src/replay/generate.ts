@@ -63,8 +63,11 @@ export function generateKeys(options: GenerateOptions = {}): Array<[string, stri
         }
         const portId = uuid();
         const m = macs++;
-        const bind: Record<string, unknown> = { vhost_id: vhostId, mac_address: `fa:16:3e:${hex((m >> 16) & 255, 2)}:${hex((m >> 8) & 255, 2)}:${hex(m & 255, 2)}` };
-        if (vlanNetwork) bind['vlan_id'] = int(1, 4094);
+        const bind: Record<string, unknown> = {
+          vhost_id: vhostId,
+          mac_address: `fa:16:3e:${hex((m >> 16) & 255, 2)}:${hex((m >> 8) & 255, 2)}:${hex(m & 255, 2)}`,
+        };
+        if (vlanNetwork) bind.vlan_id = int(1, 4094);
         hostKeys.push([vhostKey, portId], [keys.bindPort(host, portId), pythonJson(bind)]);
         const r = rand();
         if (r < 0.9) {

@@ -1,13 +1,13 @@
 /** The replay tool as a library (the CLI, the visualizer and the benchmark use it). */
 export { replay } from './engine';
+export { formatReport } from './format';
+export type { GenerateOptions } from './generate';
+export { generateSnapshot } from './generate';
+export type { ReplayInput, SnapshotKv } from './input';
+export { InputError, parseInput, readInput } from './input';
+export type { InvariantCode, Violation } from './invariants';
+export { checkHost, checkInvariants } from './invariants';
+export type { HostReport, InputSummary, NicReport, PortReport, RecordedComparison, ReplayOptions, ReplayReport, StepReport } from './report';
 export { describeObserved } from './report';
 export { compareRequests, requestText } from './request-diff';
-export type { ReplayOptions, ReplayReport, HostReport, PortReport, NicReport, StepReport, InputSummary, RecordedComparison } from './report';
-export { readInput, parseInput, InputError } from './input';
-export type { ReplayInput, SnapshotKv } from './input';
-export { checkInvariants, checkHost } from './invariants';
-export type { Violation, InvariantCode } from './invariants';
-export { readObserved, decodeVfStatus, commandsForStatus } from './vf-status-input';
-export { formatReport } from './format';
-export { generateSnapshot } from './generate';
-export type { GenerateOptions } from './generate';
+export { commandsForStatus, decodeVfStatus, readObserved } from './vf-status-input';

@@ -5,8 +5,8 @@
  * the line.
  */
 import { readFile } from 'node:fs/promises';
-import type { ListWatchEvent } from '../etcd/listwatch';
 import type { RecordEntry } from '../agent/recorder';
+import type { ListWatchEvent } from '../etcd/listwatch';
 
 export interface SnapshotKv {
   readonly key: string;
@@ -38,7 +38,9 @@ export type ReplayInput =
     };
 
 /** One key change of etcd's history. */
-export type HistoryEvent = { readonly type: 'put'; readonly key: string; readonly value: string; readonly revision: number } | { readonly type: 'delete'; readonly key: string; readonly revision: number };
+export type HistoryEvent =
+  | { readonly type: 'put'; readonly key: string; readonly value: string; readonly revision: number }
+  | { readonly type: 'delete'; readonly key: string; readonly revision: number };
 
 /** Keys of a snapshot, entries of an event log, listed keys and events of a history. */
 export function inputSize(i: ReplayInput): number {
@@ -105,7 +107,8 @@ function parseEtcdctlText(text: string, source: string): ReplayInput {
 }
 
 function base64(u: unknown, where: string): string {
-  if (typeof u !== 'string' || !/^[A-Za-z0-9+/]*={0,2}$/.test(u)) throw new InputError(`${where}: expected a base64 string, got ${JSON.stringify(u)?.slice(0, 60)}`);
+  if (typeof u !== 'string' || !/^[A-Za-z0-9+/]*={0,2}$/.test(u))
+    throw new InputError(`${where}: expected a base64 string, got ${JSON.stringify(u)?.slice(0, 60)}`);
   return Buffer.from(u, 'base64').toString('utf8');
 }
 
@@ -116,19 +119,19 @@ function revisionOf(u: unknown, where: string): number {
 }
 
 function parseEtcdctlJson(doc: Record<string, unknown>, source: string): ReplayInput {
-  const header = doc['header'];
+  const header = doc.header;
   if (!isObject(header)) throw new InputError(`${source}:1: field header: expected an object (etcdctl -w json output)`);
-  const revision = revisionOf(header['revision'], `${source}:1: field header.revision`);
-  const raw = doc['kvs'] ?? [];
+  const revision = revisionOf(header.revision, `${source}:1: field header.revision`);
+  const raw = doc.kvs ?? [];
   if (!Array.isArray(raw)) throw new InputError(`${source}:1: field kvs: expected an array`);
   const kvs = raw.map((kv: unknown, i): SnapshotKv => {
     const where = `${source}:1: kvs[${i}]`;
     if (!isObject(kv)) throw new InputError(`${where}: expected an object`);
     return {
-      key: base64(kv['key'], `${where}.key`),
+      key: base64(kv.key, `${where}.key`),
       // etcdctl omits the value field of an empty value
-      value: kv['value'] === undefined ? '' : base64(kv['value'], `${where}.value`),
-      modRevision: revisionOf(kv['mod_revision'] ?? revision, `${where}.mod_revision`),
+      value: kv.value === undefined ? '' : base64(kv.value, `${where}.value`),
+      modRevision: revisionOf(kv.mod_revision ?? revision, `${where}.mod_revision`),
     };
   });
   return { kind: 'snapshot', source, format: 'etcdctl-json', revision, kvs };
@@ -154,7 +157,7 @@ function str(o: Record<string, unknown>, field: string, where: string): string {
 
 /** Checks the fields the replay uses; the rest of an entry is kept as recorded. */
 function checkEntry(e: Record<string, unknown>, where: string): RecordEntry {
-  switch (e['kind']) {
+  switch (e.kind) {
     case 'start':
       str(e, 'host', where);
       return e as unknown as RecordEntry;
@@ -163,38 +166,38 @@ function checkEntry(e: Record<string, unknown>, where: string): RecordEntry {
       str(e, 'path', where);
       return e as unknown as RecordEntry;
     case 'command':
-      if (!isObject(e['command'])) throw new InputError(`${where}: field command: expected an object`);
+      if (!isObject(e.command)) throw new InputError(`${where}: field command: expected an object`);
       return e as unknown as RecordEntry;
     case 'etcd':
-      checkEvent(e['event'], `${where}: field event`);
+      checkEvent(e.event, `${where}: field event`);
       return e as unknown as RecordEntry;
     default:
-      throw new InputError(`${where}: field kind: expected start, etcd, sppctl or command, got ${JSON.stringify(e['kind'])}`);
+      throw new InputError(`${where}: field kind: expected start, etcd, sppctl or command, got ${JSON.stringify(e.kind)}`);
   }
 }
 
 function checkEvent(ev: unknown, where: string): asserts ev is ListWatchEvent {
   if (!isObject(ev)) throw new InputError(`${where}: expected an object`);
-  switch (ev['type']) {
+  switch (ev.type) {
     case 'connection':
       return;
     case 'reset': {
-      revisionOf(ev['revision'], `${where}.revision`);
-      const entries = ev['entries'];
+      revisionOf(ev.revision, `${where}.revision`);
+      const entries = ev.entries;
       if (!Array.isArray(entries)) throw new InputError(`${where}.entries: expected an array`);
       entries.forEach((x: unknown, i) => {
-        const ok = Array.isArray(x) && typeof x[0] === 'string' && isObject(x[1]) && typeof x[1]['value'] === 'string';
+        const ok = Array.isArray(x) && typeof x[0] === 'string' && isObject(x[1]) && typeof x[1].value === 'string';
         if (!ok) throw new InputError(`${where}.entries[${i}]: expected [key, {value, modRevision}]`);
       });
       return;
     }
     case 'put':
     case 'delete':
-      if (ev['type'] === 'put' && typeof ev['value'] !== 'string') throw new InputError(`${where}.value: expected a string`);
-      if (typeof ev['key'] !== 'string') throw new InputError(`${where}.key: expected a string`);
-      revisionOf(ev['revision'], `${where}.revision`);
+      if (ev.type === 'put' && typeof ev.value !== 'string') throw new InputError(`${where}.value: expected a string`);
+      if (typeof ev.key !== 'string') throw new InputError(`${where}.key: expected a string`);
+      revisionOf(ev.revision, `${where}.revision`);
       return;
     default:
-      throw new InputError(`${where}.type: expected reset, put, delete or connection, got ${JSON.stringify(ev['type'])}`);
+      throw new InputError(`${where}.type: expected reset, put, delete or connection, got ${JSON.stringify(ev.type)}`);
   }
 }

@@ -6,7 +6,7 @@
  */
 import { vlanOf } from '../protocol/codecs';
 import { keys } from '../protocol/keys';
-import { HostView, groupHostViews } from '../setup/view';
+import { groupHostViews, type HostView } from '../setup/view';
 
 export type InvariantCode =
   | 'invalid-configuration'
@@ -80,17 +80,26 @@ export function checkHost(h: HostView): Violation[] {
     for (const v of h.vhosts) {
       const nic = nicOfVhost.get(v.vhostId);
       if (!physNets.has(v.phys)) {
-        add('physical-network-not-in-configuration', `${v.key}: physical network ${v.phys} is not in ${configKey} (it has ${[...physNets].join(', ')})`, [v.key, configKey]);
+        add('physical-network-not-in-configuration', `${v.key}: physical network ${v.phys} is not in ${configKey} (it has ${[...physNets].join(', ')})`, [
+          v.key,
+          configKey,
+        ]);
       } else if (!nic) {
         add('vhost-not-in-configuration', `${v.key}: vhost ${v.vhostId} is not in ${configKey} (its vhosts are 0-${nicOfVhost.size - 1})`, [v.key, configKey]);
       } else if (nic.phys !== v.phys) {
-        add('vhost-not-in-configuration', `${v.key}: ${configKey} puts vhost ${v.vhostId} under physical network ${nic.phys}, not ${v.phys}`, [v.key, configKey]);
+        add('vhost-not-in-configuration', `${v.key}: ${configKey} puts vhost ${v.vhostId} under physical network ${nic.phys}, not ${v.phys}`, [
+          v.key,
+          configKey,
+        ]);
       }
     }
     for (const [id, nic] of nicOfVhost) {
       if (!h.vhosts.some((v) => v.vhostId === id)) {
         const expected = keys.vhost(h.host, nic.phys, id);
-        add('vhost-key-missing', `${expected} does not exist, but ${configKey} has vhost ${id} (set-up incomplete, or the key was deleted)`, [expected, configKey]);
+        add('vhost-key-missing', `${expected} does not exist, but ${configKey} has vhost ${id} (set-up incomplete, or the key was deleted)`, [
+          expected,
+          configKey,
+        ]);
       }
     }
   }
@@ -113,7 +122,8 @@ export function checkHost(h: HostView): Violation[] {
     }
   }
   for (const p of h.ports) {
-    if (p.vhostKeys.length > 1) add('port-claims-two-vhosts', `port ${p.portId} is named by ${p.vhostKeys.length} vhost keys: ${p.vhostKeys.join(', ')}`, p.vhostKeys);
+    if (p.vhostKeys.length > 1)
+      add('port-claims-two-vhosts', `port ${p.portId} is named by ${p.vhostKeys.length} vhost keys: ${p.vhostKeys.join(', ')}`, p.vhostKeys);
     const bind = p.bindPort;
     if (bind?.ok) {
       const id = bind.value.vhost_id;
@@ -125,12 +135,18 @@ export function checkHost(h: HostView): Violation[] {
       if (slot.length === 0) {
         add('bind-port-not-owner', `${bind.key} names vhost ${id}, which has no vhost key on host ${h.host}`, [bind.key]);
       } else if (!slot.some((v) => v.owner.ok && !v.owner.value.free && v.owner.value.portId === p.portId)) {
-        add('bind-port-not-owner', `${bind.key} names vhost ${id}, but ${slot.map((v) => `${v.key} = ${v.owner.raw}`).join(', ')}`, [bind.key, ...slot.map((v) => v.key)]);
+        add('bind-port-not-owner', `${bind.key} names vhost ${id}, but ${slot.map((v) => `${v.key} = ${v.owner.raw}`).join(', ')}`, [
+          bind.key,
+          ...slot.map((v) => v.key),
+        ]);
       }
     }
     const actionKey = keys.action(h.host, p.portId);
     if (p.action && !p.bindPort) {
-      add('action-without-bind-port', `${actionKey} = ${p.action.raw}, but ${keys.bindPort(h.host, p.portId)} does not exist`, [actionKey, keys.bindPort(h.host, p.portId)]);
+      add('action-without-bind-port', `${actionKey} = ${p.action.raw}, but ${keys.bindPort(h.host, p.portId)} does not exist`, [
+        actionKey,
+        keys.bindPort(h.host, p.portId),
+      ]);
     }
     if (p.portStatus?.ok && p.portStatus.value === 'up' && !(p.action?.ok && p.action.value === 'plug')) {
       const action = p.action ? `${actionKey} = ${p.action.raw}` : `${actionKey} does not exist`;
@@ -140,7 +156,10 @@ export function checkHost(h: HostView): Violation[] {
   for (const [vhostId, ports] of [...claimsOf].sort(([a], [b]) => a - b)) {
     if (ports.size < 2) continue;
     const ids = [...ports].sort();
-    const involved = [...h.vhosts.filter((v) => v.vhostId === vhostId).map((v) => v.key), ...ids.filter((id) => portById.get(id)?.bindPort).map((id) => keys.bindPort(h.host, id))];
+    const involved = [
+      ...h.vhosts.filter((v) => v.vhostId === vhostId).map((v) => v.key),
+      ...ids.filter((id) => portById.get(id)?.bindPort).map((id) => keys.bindPort(h.host, id)),
+    ];
     add('vhost-claimed-twice', `vhost ${vhostId} is claimed by ports ${ids.join(', ')} (${involved.join(', ')})`, involved);
   }
 
@@ -157,7 +176,11 @@ export function checkHost(h: HostView): Violation[] {
       const other = seen.get(id);
       if (other && other.vhostId !== bind.value.vhost_id) {
         const what = `MAC ${bind.value.mac_address.toLowerCase()}${vlan !== undefined ? ` (VLAN ${vlan})` : ''}`;
-        add('duplicate-mac', `${what} is on vhost ${other.vhostId} (${other.key}) and vhost ${bind.value.vhost_id} (${bind.key}), both on NIC ${nic.index} (${nic.phys})`, [other.key, bind.key]);
+        add(
+          'duplicate-mac',
+          `${what} is on vhost ${other.vhostId} (${other.key}) and vhost ${bind.value.vhost_id} (${bind.key}), both on NIC ${nic.index} (${nic.phys})`,
+          [other.key, bind.key],
+        );
       } else if (!other) {
         seen.set(id, { key: bind.key, vhostId: bind.value.vhost_id });
       }

@@ -5,9 +5,10 @@
  * watch event with the next revision, queued for the replay to feed back to
  * the controller, so the replay sees the consequences of its own writes.
  */
-import type { KeyEvent, StoredValue } from '../etcd/events';
+
+import { type AgentWriteSpec, type Condition, cleanupWrite, portStatusWrite, type WriteOp } from '../agent/etcd-writes';
 import type { EtcdWriter, PortStatusWrite } from '../agent/io';
-import { AgentWriteSpec, Condition, WriteOp, cleanupWrite, portStatusWrite } from '../agent/etcd-writes';
+import type { KeyEvent, StoredValue } from '../etcd/events';
 
 export class KeySpace {
   private readonly kv = new Map<string, StoredValue>();
@@ -75,7 +76,7 @@ export class KeySpaceWriter implements EtcdWriter {
       return false;
     }
     // etcd sends no event for the delete of a key that is not there
-    const ops = txn.then.filter((op) => op.type === 'put' || this.space.get(op.key) !== undefined);
+    const ops = txn.writes.filter((op) => op.type === 'put' || this.space.get(op.key) !== undefined);
     const text = ops.map((op) => (op.type === 'put' ? `put ${op.key} = ${op.value}` : `delete ${op.key}`)).join(', ');
     this.commit(spec.labelled ? `${spec.label}: ${text}` : text, ops);
     return true;

@@ -6,11 +6,12 @@
  * the hosts' steps, never on timing, and the engine puts the reports back in
  * host order, so the report is the same for any number of workers.
  */
-import { Worker } from 'node:worker_threads';
+
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import type { HostJob, HostReport, WorkerReplayOptions } from './report';
+import { Worker } from 'node:worker_threads';
 import { InputError } from './input';
+import type { HostJob, HostReport, WorkerReplayOptions } from './report';
 
 /** From the main thread to a worker: its hosts, in the order to replay them. */
 export interface WorkerRequest {

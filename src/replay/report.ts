@@ -4,10 +4,11 @@
  * Types (and the words for a vhost's observed state) only, so the engine,
  * its worker pool, the formatter and --follow share them.
  */
+
+import type { ViewFrame } from '../agent/view';
 import type { Logger } from '../log';
 import type { VhostObserved } from '../plan/observed';
 import type { VfStatus, VlanSetting } from '../sppctl/wire';
-import type { ViewFrame } from '../agent/view';
 import type { ReplayInput } from './input';
 import type { Violation } from './invariants';
 import type { HostStep, RecordedSppCtl } from './steps';
@@ -141,7 +142,10 @@ function describeVlan(what: string, v: VlanSetting | undefined): string {
 /** What spp_vf holds for the port's vhost after the agent's last run. */
 export function describeObserved(o: VhostObserved): string {
   const parts = [o.rule ? `classifier mac ${o.rule.mac}${o.rule.vlan !== undefined ? ` vlan ${o.rule.vlan}` : ''}` : 'no classifier entry'];
-  for (const [what, v] of [['vhost rx', o.fromVm], ['ring tx', o.toVm]] as const) {
+  for (const [what, v] of [
+    ['vhost rx', o.fromVm],
+    ['ring tx', o.toVm],
+  ] as const) {
     const d = describeVlan(what, v);
     if (d) parts.push(d);
   }

@@ -31,7 +31,9 @@ export async function readSppCtlStatuses(url: string, secIds: readonly number[])
     try {
       res = await fetch(where, { method: 'GET', signal: AbortSignal.timeout(TIMEOUT_MS) });
     } catch (err) {
-      throw new InputError(`spp-ctl at ${base}: GET /v1/vfs/${id} failed: ${(err as Error).cause instanceof Error ? ((err as Error).cause as Error).message : (err as Error).message}`);
+      throw new InputError(
+        `spp-ctl at ${base}: GET /v1/vfs/${id} failed: ${(err as Error).cause instanceof Error ? ((err as Error).cause as Error).message : (err as Error).message}`,
+      );
     }
     const text = await res.text();
     if (res.status !== 200) throw new InputError(`spp-ctl at ${base}: GET /v1/vfs/${id} answered ${res.status}: ${text.slice(0, 200)}`);

@@ -5,12 +5,13 @@
  * list-watch events. Inputs without revisions get increasing synthetic ones.
  * Pure.
  */
+
+import { isRight } from 'fp-ts/lib/Either';
 import type { StoredValue } from '../etcd/events';
 import type { ListWatchEvent } from '../etcd/listwatch';
-import { ROOT, parseKey } from '../protocol/keys';
+import { parseKey, ROOT } from '../protocol/keys';
 import type { HttpRequest } from '../sppctl/commands';
 import { VfStatus } from '../sppctl/wire';
-import { isRight } from 'fp-ts/lib/Either';
 import type { HistoryEvent, ReplayInput } from './input';
 
 export type StepEvent = Extract<ListWatchEvent, { type: 'reset' | 'put' | 'delete' }>;
@@ -73,7 +74,10 @@ export function planSteps(inputs: readonly ReplayInput[]): StepPlan {
   let revision = 0;
   const stepsOf = (host: string): HostStep[] => {
     let s = hosts.get(host);
-    if (!s) hosts.set(host, (s = []));
+    if (!s) {
+      s = [];
+      hosts.set(host, s);
+    }
     return s;
   };
   const push = (host: string | undefined, ev: StepEvent, source: string, logged: boolean): void => {
@@ -127,7 +131,8 @@ export function planSteps(inputs: readonly ReplayInput[]): StepPlan {
       const puts = [...next.values()].filter((kv) => state.get(kv.key) !== kv.value);
       // without revisions, the order the driver writes in: claim, bind_port, action (then the agent's status)
       puts.sort((a, b) => (a.modRevision ?? 0) - (b.modRevision ?? 0) || writeRank(a.key) - writeRank(b.key) || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-      for (const kv of puts) keyEvent({ type: 'put', key: kv.key, value: kv.value, revision: Math.max(revision + 1, kv.modRevision ?? 0) }, input.source, false);
+      for (const kv of puts)
+        keyEvent({ type: 'put', key: kv.key, value: kv.value, revision: Math.max(revision + 1, kv.modRevision ?? 0) }, input.source, false);
       const gone = [...state.keys()].filter((k) => !next.has(k)).sort();
       for (const key of gone) keyEvent({ type: 'delete', key, revision: Math.max(revision + 1, input.revision ?? 0) }, input.source, false);
       continue;
@@ -151,7 +156,11 @@ export function planSteps(inputs: readonly ReplayInput[]): StepPlan {
             if (isRight(decoded)) rec.firstStatus.set(Number(vf[1]), decoded.right);
           }
         } else {
-          const request: HttpRequest = { method: entry.method as HttpRequest['method'], path: entry.path, ...(entry.body !== undefined ? { body: entry.body as never } : {}) };
+          const request: HttpRequest = {
+            method: entry.method as HttpRequest['method'],
+            path: entry.path,
+            ...(entry.body !== undefined ? { body: entry.body as never } : {}),
+          };
           rec.requests.push({ request, revision });
         }
         continue;
@@ -199,7 +208,10 @@ export function eventSteps(events: readonly HistoryEvent[], source: string, logg
     const host = ownerHost(ev.key);
     if (host === undefined) continue;
     let steps = out.get(host);
-    if (!steps) out.set(host, (steps = []));
+    if (!steps) {
+      steps = [];
+      out.set(host, steps);
+    }
     const last = steps[steps.length - 1];
     if (last && last.revision === ev.revision) {
       steps[steps.length - 1] = { ...last, label: `${last.label}; ${labelOf(ev, source)}`, more: [...(last.more ?? []), ev] };

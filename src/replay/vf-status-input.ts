@@ -7,9 +7,9 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isLeft } from 'fp-ts/lib/Either';
 import { ruleOfEntry } from '../plan/observed';
-import type { SppCommand } from '../sppctl/commands';
 import { describeDecodeErrors } from '../sppctl/client';
-import { PortVlanBody, VfStatus, VlanSetting, isRunning } from '../sppctl/wire';
+import type { SppCommand } from '../sppctl/commands';
+import { isRunning, type PortVlanBody, VfStatus, type VlanSetting } from '../sppctl/wire';
 import { InputError } from './input';
 
 /** Decodes one status document, naming the file and the field that is wrong. */
@@ -35,7 +35,10 @@ export async function readObserved(path: string): Promise<Map<number, VfStatus>>
   }
   const out = new Map<number, VfStatus>();
   const files = info.isDirectory()
-    ? (await readdir(path)).filter((f) => /^\d+\.json$/.test(f)).sort((a, b) => parseInt(a, 10) - parseInt(b, 10)).map((f) => join(path, f))
+    ? (await readdir(path))
+        .filter((f) => /^\d+\.json$/.test(f))
+        .sort((a, b) => parseInt(a, 10) - parseInt(b, 10))
+        .map((f) => join(path, f))
     : [path];
   if (files.length === 0) throw new InputError(`${path}: no <id>.json vf status files in this directory`);
   for (const file of files) {
@@ -68,7 +71,10 @@ export function commandsForStatus(status: VfStatus): SppCommand[] {
   for (const c of status.components) {
     if (!isRunning(c)) continue;
     starts.push({ op: 'component_start', secId, name: c.name, core: c.core, type: c.type });
-    for (const [dir, list] of [['rx', c.rx_port], ['tx', c.tx_port]] as const) {
+    for (const [dir, list] of [
+      ['rx', c.rx_port],
+      ['tx', c.tx_port],
+    ] as const) {
       for (const p of list) {
         const vlan = vlanBody(p.vlan);
         attaches.push({ op: 'port_attach', secId, component: c.name, port: p.port, dir, ...(vlan ? { vlan } : {}) });

@@ -5,9 +5,9 @@
 import { parentPort } from 'node:worker_threads';
 import { silentLogger } from '../log';
 import { replayHosts } from './engine';
-import type { HostReport } from './report';
 import { InputError } from './input';
 import type { WorkerMessage, WorkerRequest } from './pool';
+import type { HostReport } from './report';
 
 /** Steps between progress messages: one message per step would cost more than the steps. */
 const PROGRESS_BATCH = 200;

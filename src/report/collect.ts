@@ -7,11 +7,11 @@
  * versions of everything. Only GETs: nothing is changed anywhere.
  */
 import type { Etcd3 } from 'etcd3';
-import { keys } from '../protocol/keys';
 import { lockKey } from '../agent/leader';
 import { explainPorts } from '../explain/explain';
+import { gatherHost, type HostFacts, opsBaseUrl } from '../explain/gather';
 import { renderExplanation } from '../explain/render';
-import { HostFacts, gatherHost, opsBaseUrl } from '../explain/gather';
+import { keys } from '../protocol/keys';
 import { formatReport, parseInput, replay } from '../replay';
 import { VERSION } from '../version';
 import type { ReportFile } from './archive';
@@ -39,7 +39,13 @@ export async function collectReport(opts: CollectOptions): Promise<Collected> {
   const { host } = opts;
   const files: ReportFile[] = [];
   const notes: string[] = [];
-  const facts = await gatherHost({ client: opts.client, host, ...(opts.opsUrl ? { opsUrl: opts.opsUrl } : {}), ...(opts.sppCtlUrl ? { sppCtlUrl: opts.sppCtlUrl } : {}), timeoutMs });
+  const facts = await gatherHost({
+    client: opts.client,
+    host,
+    ...(opts.opsUrl ? { opsUrl: opts.opsUrl } : {}),
+    ...(opts.sppCtlUrl ? { sppCtlUrl: opts.sppCtlUrl } : {}),
+    timeoutMs,
+  });
 
   // the keys the agent watches, plus its liveness key and lock, at one revision
   const lock = (await opts.client.get(lockKey(host)).exec()).kvs[0];
@@ -48,13 +54,27 @@ export async function collectReport(opts: CollectOptions): Promise<Collected> {
     ...(facts.liveness ? [{ key: keys.agent(host), value: facts.liveness.value, mod_revision: facts.liveness.modRevision }] : []),
     ...(lock ? [{ key: lock.key.toString(), value: lock.value.toString(), mod_revision: Number(lock.mod_revision) }] : []),
   ].sort((a, b) => a.key.localeCompare(b.key));
-  const etcdctlJson = JSON.stringify({ header: { revision: facts.revision }, kvs: kvs.map((kv) => ({ key: b64(kv.key), value: b64(kv.value), mod_revision: kv.mod_revision })), count: kvs.length });
-  files.push({ path: 'etcd/keys.txt', what: `the host's ${kvs.length} keys at revision ${facts.revision}, with their mod revisions`, content: kvs.map((kv) => `${kv.key} (mod revision ${kv.mod_revision})\n  ${kv.value}`).join('\n') + '\n' });
-  files.push({ path: 'etcd/keys.etcdctl.json', what: 'the same keys as `etcdctl get -w json` writes them (`spp replay` reads this file)', content: `${etcdctlJson}\n` });
+  const etcdctlJson = JSON.stringify({
+    header: { revision: facts.revision },
+    kvs: kvs.map((kv) => ({ key: b64(kv.key), value: b64(kv.value), mod_revision: kv.mod_revision })),
+    count: kvs.length,
+  });
+  files.push({
+    path: 'etcd/keys.txt',
+    what: `the host's ${kvs.length} keys at revision ${facts.revision}, with their mod revisions`,
+    content: `${kvs.map((kv) => `${kv.key} (mod revision ${kv.mod_revision})\n  ${kv.value}`).join('\n')}\n`,
+  });
+  files.push({
+    path: 'etcd/keys.etcdctl.json',
+    what: 'the same keys as `etcdctl get -w json` writes them (`spp replay` reads this file)',
+    content: `${etcdctlJson}\n`,
+  });
 
   if (facts.sppctl) {
-    if (facts.sppctl.processes) files.push({ path: 'sppctl/processes.json', what: `GET ${facts.sppctl.url}/v1/processes`, content: json(facts.sppctl.processes) });
-    for (const vf of facts.sppctl.vfs ?? []) files.push({ path: `sppctl/vf-${vf['client-id']}.json`, what: `GET ${facts.sppctl.url}/v1/vfs/${vf['client-id']}`, content: json(vf) });
+    if (facts.sppctl.processes)
+      files.push({ path: 'sppctl/processes.json', what: `GET ${facts.sppctl.url}/v1/processes`, content: json(facts.sppctl.processes) });
+    for (const vf of facts.sppctl.vfs ?? [])
+      files.push({ path: `sppctl/vf-${vf['client-id']}.json`, what: `GET ${facts.sppctl.url}/v1/vfs/${vf['client-id']}`, content: json(vf) });
     if (facts.sppctl.error) notes.push(`spp-ctl at ${facts.sppctl.url}: ${facts.sppctl.error}`);
   } else notes.push('spp-ctl not asked (give --spp-ctl or SPP_CTL_URL)');
 
@@ -70,16 +90,32 @@ export async function collectReport(opts: CollectOptions): Promise<Collected> {
         const body = await res.text();
         files.push({ path: file, what, content: path === '/readyz' ? `${res.status}\n${body}` : path === '/view' ? json(JSON.parse(body)) : body });
       } catch (err) {
-        notes.push(`the agent's ${path} at ${base} could not be read: ${(err as Error).cause instanceof Error ? ((err as Error).cause as Error).message : (err as Error).message}`);
+        notes.push(
+          `the agent's ${path} at ${base} could not be read: ${(err as Error).cause instanceof Error ? ((err as Error).cause as Error).message : (err as Error).message}`,
+        );
       }
     }
   } else notes.push("the agent's ops endpoint not asked (give --ops or SPP_OPS)");
 
-  const portIds = [...new Set(facts.entries.flatMap(([k]) => {
-    const m = /^\/spp\/openstack\/(?:bind_port|action|port_status)\/[^/]+\/(.+)$/.exec(k);
-    return m ? [m[1]!] : [];
-  }))].sort();
-  const explanations = explainPorts({ host, revision: facts.revision, entries: facts.entries, liveness: facts.liveness, ...(facts.agent ? { agent: facts.agent } : {}), ...(facts.sppctl ? { sppctl: facts.sppctl } : {}) }, portIds);
+  const portIds = [
+    ...new Set(
+      facts.entries.flatMap(([k]) => {
+        const m = /^\/spp\/openstack\/(?:bind_port|action|port_status)\/[^/]+\/(.+)$/.exec(k);
+        return m ? [m[1]!] : [];
+      }),
+    ),
+  ].sort();
+  const explanations = explainPorts(
+    {
+      host,
+      revision: facts.revision,
+      entries: facts.entries,
+      liveness: facts.liveness,
+      ...(facts.agent ? { agent: facts.agent } : {}),
+      ...(facts.sppctl ? { sppctl: facts.sppctl } : {}),
+    },
+    portIds,
+  );
   const notUp = explanations.filter((e) => !e.up);
   files.push({
     path: 'explain.txt',
@@ -90,7 +126,11 @@ export async function collectReport(opts: CollectOptions): Promise<Collected> {
 
   try {
     const report = await replay([parseInput(etcdctlJson, 'etcd/keys.etcdctl.json')], { host, jobs: 1 });
-    files.push({ path: 'replay.txt', what: 'a replay of the keys (what an agent starting now would send spp-ctl, and the invariants it checks)', content: formatReport(report) });
+    files.push({
+      path: 'replay.txt',
+      what: 'a replay of the keys (what an agent starting now would send spp-ctl, and the invariants it checks)',
+      content: formatReport(report),
+    });
   } catch (err) {
     notes.push(`replay of the keys failed: ${(err as Error).message}`);
   }

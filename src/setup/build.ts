@@ -3,13 +3,13 @@
  * vhost key per vhost, without ever resetting a vhost a port has claimed
  * (the original spp-config-build does reset them).
  */
-import { Etcd3 } from 'etcd3';
-import { FREE_VHOST, HostConfiguration, NicConfig, decodeValue, pythonJson } from '../protocol/codecs';
+import type { Etcd3 } from 'etcd3';
+import { decodeValue, FREE_VHOST, HostConfiguration, type NicConfig, pythonJson } from '../protocol/codecs';
 import { keys, parseKey, prefixes } from '../protocol/keys';
 import { validateConfiguration } from '../protocol/mappings';
 import { SetupConflict, SetupRefused } from './errors';
-import { KeyState, modRevisionOf, readSnapshot } from './snapshot';
-import { Guard, WriteOp, commitGuarded } from './txn';
+import { type KeyState, modRevisionOf, readSnapshot } from './snapshot';
+import { commitGuarded, type Guard, type WriteOp } from './txn';
 
 export interface BuildOptions {
   /** Drop or move claimed vhosts anyway (their ports stay bound to a vhost that is gone or free). */
@@ -174,12 +174,7 @@ export function planBuild(
  * Throws SetupRefused for an invalid configuration or a claimed vhost that
  * would be dropped or moved (without `force`).
  */
-export async function buildHost(
-  client: Etcd3,
-  host: string,
-  configuration: HostConfiguration,
-  options: BuildOptions = {},
-): Promise<BuildResult> {
+export async function buildHost(client: Etcd3, host: string, configuration: HostConfiguration, options: BuildOptions = {}): Promise<BuildResult> {
   const configKey = keys.configuration(host);
   const decoded = decodeValue(HostConfiguration, configKey, configuration);
   if (!decoded.ok) throw new SetupRefused(`invalid configuration for host ${host}`, [decoded.error]);

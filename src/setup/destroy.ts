@@ -3,12 +3,12 @@
  * key under the host's vhost, bind_port, action and port_status prefixes,
  * refusing while ports are bound unless forced.
  */
-import { Etcd3 } from 'etcd3';
+import type { Etcd3 } from 'etcd3';
 import { FREE_VHOST } from '../protocol/codecs';
-import { ROOT, keys, parseKey, prefixes } from '../protocol/keys';
+import { keys, parseKey, prefixes, ROOT } from '../protocol/keys';
 import { SetupConflict, SetupRefused } from './errors';
-import { KeyState, modRevisionOf, readSnapshot } from './snapshot';
-import { Guard, WriteOp, commitGuarded } from './txn';
+import { type KeyState, modRevisionOf, readSnapshot } from './snapshot';
+import { commitGuarded, type Guard, type WriteOp } from './txn';
 
 export interface DestroyOptions {
   /** Remove the host even with bound ports (their VMs lose their vhost bookkeeping). */
@@ -63,9 +63,7 @@ export function planDestroy(host: string, current: Readonly<Record<string, KeySt
     ...deleted.filter((k) => k.startsWith(prefixes.vhostOfHost(host))).map((key) => ({ key, modRevision: modRevisionOf(current, key) })),
   ];
   const ops: WriteOp[] =
-    deleted.length === 0
-      ? []
-      : [{ kind: 'delete', key: configKey }, ...hostPrefixes.map((prefix): WriteOp => ({ kind: 'deletePrefix', prefix }))];
+    deleted.length === 0 ? [] : [{ kind: 'delete', key: configKey }, ...hostPrefixes.map((prefix): WriteOp => ({ kind: 'deletePrefix', prefix }))];
   return { boundPorts, guards, ops, deleted };
 }
 

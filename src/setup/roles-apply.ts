@@ -3,8 +3,8 @@
  * idempotently: a second run changes nothing, and a grant the role should
  * not have (left by an older version or by hand) is revoked.
  */
-import { Etcd3, EtcdRoleExistsError, EtcdUserExistsError, IPermissionResult, Range } from 'etcd3';
-import { Grant, PermissionType, RoleSpec } from './roles';
+import { type Etcd3, EtcdRoleExistsError, EtcdUserExistsError, type IPermissionResult, Range } from 'etcd3';
+import type { Grant, PermissionType, RoleSpec } from './roles';
 
 /** etcd3's names of the permission types. */
 const ETCD3_PERMISSION = { read: 'Read', write: 'Write', readwrite: 'Readwrite' } as const;

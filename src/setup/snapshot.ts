@@ -3,7 +3,7 @@
  * revision, at a single etcd revision, so decisions and the guards of the
  * transaction that follows see the same state.
  */
-import { Etcd3 } from 'etcd3';
+import type { Etcd3 } from 'etcd3';
 
 export interface KeyState {
   readonly value: string;

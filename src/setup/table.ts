@@ -26,7 +26,7 @@ export function renderTable(headers: readonly string[], rows: readonly (readonly
 /** `label: value` lines with the values aligned. */
 export function renderFields(fields: readonly (readonly [string, string])[], indent = ''): string {
   const width = Math.max(0, ...fields.map(([k]) => k.length + 1));
-  return fields.map(([k, v]) => `${indent}${`${k}:`.padEnd(width)} ${v}`.trimEnd() + '\n').join('');
+  return fields.map(([k, v]) => `${`${indent}${`${k}:`.padEnd(width)} ${v}`.trimEnd()}\n`).join('');
 }
 
 /** A list of problems, one per line, or nothing when there are none. */

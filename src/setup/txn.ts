@@ -3,7 +3,7 @@
  * only if every guarded key still has the mod revision it had when the
  * decision was made ('0': the key still does not exist).
  */
-import { Etcd3 } from 'etcd3';
+import type { Etcd3 } from 'etcd3';
 import { SetupRefused } from './errors';
 
 export interface Guard {
@@ -37,11 +37,7 @@ export async function commitGuarded(client: Etcd3, guards: readonly Guard[], ops
   const res = await txn
     .then(
       ...ops.map((op) =>
-        op.kind === 'put'
-          ? client.put(op.key).value(op.value)
-          : op.kind === 'delete'
-            ? client.delete().key(op.key)
-            : client.delete().prefix(op.prefix),
+        op.kind === 'put' ? client.put(op.key).value(op.value) : op.kind === 'delete' ? client.delete().key(op.key) : client.delete().prefix(op.prefix),
       ),
     )
     .commit();

@@ -3,8 +3,8 @@
  * Pure: a view in, text out.
  */
 import { formatMappings } from '../protocol/mappings';
-import { HostView, PortView, SppView, StrayKey, VhostView, describeBinding } from './view';
 import { renderFields, renderList, renderTable } from './table';
+import { describeBinding, type HostView, type PortView, type SppView, type StrayKey, type VhostView } from './view';
 
 /** [2,3,4,7] -> "2-4,7". */
 export function compactRanges(ns: readonly number[]): string {
@@ -143,10 +143,7 @@ export function renderHostStatus(view: HostView): string {
   );
   const loose = view.ports.filter((p) => p.vhostKeys.length === 0);
   if (loose.length > 0) {
-    parts.push(
-      '  ports that own no vhost key:\n' +
-        renderTable(['PORT', 'BINDING', 'ACTION', 'STATUS'], loose.map(portCells), { indent: '    ' }),
-    );
+    parts.push(`  ports that own no vhost key:\n${renderTable(['PORT', 'BINDING', 'ACTION', 'STATUS'], loose.map(portCells), { indent: '    ' })}`);
   }
   parts.push(renderList('problems:', hostProblems(view), '  '));
   return parts.join('');

@@ -5,23 +5,23 @@
  * kept with its error; no key is dropped. The grouping is a pure function of
  * the key/value map, so snapshots from files (replay) get the same view.
  */
-import { Etcd3 } from 'etcd3';
+import type { Etcd3 } from 'etcd3';
 import {
   Action,
   AgentInfo,
   BindPort,
-  Decoded,
-  HostConfiguration,
-  PortStatus,
-  VhostOwner,
+  type Decoded,
   decodeJson,
   decodeText,
   decodeVhostOwner,
+  HostConfiguration,
+  PortStatus,
+  type VhostOwner,
   vlanOf,
 } from '../protocol/codecs';
-import { ROOT, keys, parseKey } from '../protocol/keys';
-import { NicLayout, hostLayout } from '../protocol/layout';
-import { Validation, validateConfiguration } from '../protocol/mappings';
+import { keys, parseKey, ROOT } from '../protocol/keys';
+import { hostLayout, type NicLayout } from '../protocol/layout';
+import { type Validation, validateConfiguration } from '../protocol/mappings';
 import { readSnapshot, snapshotValues } from './snapshot';
 
 /** A stored value with its decoding: the value, or why it is not valid. */
@@ -103,12 +103,18 @@ export function groupHostViews(values: Readonly<Record<string, string>>, host?: 
   const hosts = new Map<string, HostAcc>();
   const acc = (h: string): HostAcc => {
     let a = hosts.get(h);
-    if (!a) hosts.set(h, (a = { vhosts: [], ports: new Map(), stray: [] }));
+    if (!a) {
+      a = { vhosts: [], ports: new Map(), stray: [] };
+      hosts.set(h, a);
+    }
     return a;
   };
   const port = (a: HostAcc, id: string) => {
     let p = a.ports.get(id);
-    if (!p) a.ports.set(id, (p = {}));
+    if (!p) {
+      p = {};
+      a.ports.set(id, p);
+    }
     return p;
   };
   const strayKeys: StrayKey[] = [];

@@ -4,11 +4,12 @@
  * emulator without sockets (replay, fast tests). Every failure is an
  * SppCtlError that carries spp-ctl's own text.
  */
-import * as t from 'io-ts';
+
 import { isLeft } from 'fp-ts/lib/Either';
-import { HttpRequest, SppCommand, toRequest } from './commands';
+import * as t from 'io-ts';
+import { type HttpRequest, type SppCommand, toRequest } from './commands';
 import { ExchangeTimeout, keepAliveHttp } from './http-exchange';
-import { ProcessEntry, Processes, VfStatus } from './wire';
+import { type ProcessEntry, Processes, VfStatus } from './wire';
 
 export interface HttpResponse {
   readonly status: number;
@@ -63,7 +64,12 @@ export function httpTransport(baseUrl: string, opts: HttpTransportOptions = {}):
   const http = keepAliveHttp(new URL(base).protocol, opts.maxSockets !== undefined ? { maxSockets: opts.maxSockets } : {});
   const transport = async (req: HttpRequest): Promise<HttpResponse> => {
     try {
-      return await http.exchange({ method: req.method, url: new URL(base + req.path), timeoutMs, ...(req.body !== undefined ? { json: JSON.stringify(req.body) } : {}) });
+      return await http.exchange({
+        method: req.method,
+        url: new URL(base + req.path),
+        timeoutMs,
+        ...(req.body !== undefined ? { json: JSON.stringify(req.body) } : {}),
+      });
     } catch (err) {
       if (err instanceof ExchangeTimeout) throw new SppCtlError('timeout', req, undefined, `no answer from ${base} within ${timeoutMs} ms`);
       const e = err as Error & { code?: string };

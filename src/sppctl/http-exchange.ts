@@ -75,14 +75,18 @@ export function keepAliveHttp(protocol: string, opts: KeepAliveOptions = {}): Ke
         clearTimeout(timer);
         reject(f);
       };
-      const headers: http.OutgoingHttpHeaders = req.json === undefined ? {} : { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(req.json) };
+      const headers: http.OutgoingHttpHeaders =
+        req.json === undefined ? {} : { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(req.json) };
       // a retry goes on a connection of its own (agent: false), not on another idle one that may be just as stale
       const out = mod.request(req.url, { method: req.method, headers, agent: fresh ? false : agent });
-      const timer = setTimeout(() => {
-        fail(new ExchangeTimeout(req.timeoutMs));
-        // the answer may still come: the connection cannot carry another request
-        out.destroy();
-      }, Math.max(0, deadline - Date.now()));
+      const timer = setTimeout(
+        () => {
+          fail(new ExchangeTimeout(req.timeoutMs));
+          // the answer may still come: the connection cannot carry another request
+          out.destroy();
+        },
+        Math.max(0, deadline - Date.now()),
+      );
       out.on('socket', (s: Socket) => {
         socket = s;
         readBefore = s.bytesRead;
@@ -96,7 +100,9 @@ export function keepAliveHttp(protocol: string, opts: KeepAliveOptions = {}): Ke
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('error', (error: Error) => fail({ error, staleReuse: false }));
-        res.on('aborted', () => fail({ error: Object.assign(new Error('connection closed in the middle of the answer'), { code: 'ECONNRESET' }), staleReuse: false }));
+        res.on('aborted', () =>
+          fail({ error: Object.assign(new Error('connection closed in the middle of the answer'), { code: 'ECONNRESET' }), staleReuse: false }),
+        );
         res.on('end', () => {
           if (settled) return;
           settled = true;

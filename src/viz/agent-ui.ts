@@ -4,12 +4,12 @@
  * knows nothing of the page; the page reads the controller's view and the
  * agent machine's state.
  */
-import { Observable, merge } from 'rxjs';
+import { merge, Observable } from 'rxjs';
 import { stateName } from '../../machines/state-name';
-import { AgentDeps, AgentHandle, startAgent } from '../agent/daemon';
+import { type AgentDeps, type AgentHandle, startAgent } from '../agent/daemon';
 import type { AgentSettings } from '../agent/settings';
 import { parseListen } from '../listen';
-import { VizServer, startVizServer } from './server';
+import { startVizServer, type VizServer } from './server';
 
 export interface AgentUiHandle extends AgentHandle {
   /** The visualizer (settings.ui), once listening; undefined when off or when it could not listen. */

@@ -5,10 +5,10 @@
  * `watchCluster` keeps that map live through a list-watch of the prefix.
  */
 import type { Etcd3 } from 'etcd3';
-import { Observable, Subject, Subscription } from 'rxjs';
+import { type Observable, Subject, type Subscription } from 'rxjs';
 import { listWatch } from '../etcd/listwatch';
 import { ROOT } from '../protocol/keys';
-import { HostView, PortView as EtcdPort, groupHostViews } from '../setup/view';
+import { type PortView as EtcdPort, groupHostViews, type HostView } from '../setup/view';
 import type { Phase } from './port-rows';
 
 export interface ClusterPort {
@@ -81,7 +81,9 @@ function clusterHost(h: HostView, agentUi: ReadonlyMap<string, string>): Cluster
   return {
     host: h.host,
     agentAlive: h.agentAlive,
-    ...(h.agent ? { agent: h.agent.ok ? `version ${h.agent.value.version}, started ${h.agent.value.started_at}, pid ${h.agent.value.pid}` : h.agent.error } : {}),
+    ...(h.agent
+      ? { agent: h.agent.ok ? `version ${h.agent.value.version}, started ${h.agent.value.started_at}, pid ${h.agent.value.pid}` : h.agent.error }
+      : {}),
     ...(ui ? { agentUi: ui } : {}),
     configuration: !h.configuration ? 'missing' : h.configuration.ok && (h.validation?.errors.length ?? 0) === 0 && h.layout ? 'valid' : 'invalid',
     nics: (h.layout ?? []).map((n) => ({ secId: n.secId, pci: n.nic.pci_address, phys: n.nic.physical_network ?? '', vhosts: n.vhostIds.length })),
@@ -91,7 +93,11 @@ function clusterHost(h: HostView, agentUi: ReadonlyMap<string, string>): Cluster
   };
 }
 
-export function clusterView(values: Readonly<Record<string, string>>, agentUi: ReadonlyMap<string, string>, state: { revision: number; connected: boolean; reason: string }): ClusterView {
+export function clusterView(
+  values: Readonly<Record<string, string>>,
+  agentUi: ReadonlyMap<string, string>,
+  state: { revision: number; connected: boolean; reason: string },
+): ClusterView {
   return { ...state, hosts: groupHostViews(values).hosts.map((h) => clusterHost(h, agentUi)) };
 }
 

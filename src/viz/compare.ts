@@ -5,7 +5,7 @@
  */
 import type { ControllerView, PortView } from '../agent/view';
 import { sameRule, sameVlan } from '../plan/observed';
-import { FREE_KEEP_TAGS, FreeVhost, freeVhost, vlanSettingsFor } from '../plan/planner';
+import { FREE_KEEP_TAGS, type FreeVhost, freeVhost, vlanSettingsFor } from '../plan/planner';
 import type { VlanSetting } from '../sppctl/wire';
 
 export interface CompareRow {

@@ -3,7 +3,7 @@
  * Graphviz dot, JSON. Transitions that change no state (actions only) are
  * listed as comments, since neither diagram language has an edge for them.
  */
-import { GraphState, MachineGraph, transitionLabel } from './machine-graph';
+import { type GraphState, type MachineGraph, transitionLabel } from './machine-graph';
 
 export const GRAPH_FORMATS = ['mermaid', 'dot', 'json'] as const;
 export type GraphFormat = (typeof GRAPH_FORMATS)[number];
@@ -79,7 +79,7 @@ export function toDot(graph: MachineGraph): string {
   /** Graphviz draws edges between nodes only: a compound state is entered at its initial leaf. */
   const leafOf = (id: string): string => {
     let s = byId.get(id);
-    while (s && s.initial) s = byId.get(s.initial);
+    while (s?.initial) s = byId.get(s.initial);
     return s?.id ?? id;
   };
   const cluster = (id: string): string => `cluster_${id.replace(/\./g, '_')}`;

@@ -5,7 +5,7 @@
  * merged into one curve with every label. Pure geometry; the page draws it.
  */
 import { childrenOf, topLevelOf } from './graph-format';
-import { MachineGraph, transitionLabel } from './machine-graph';
+import { type MachineGraph, transitionLabel } from './machine-graph';
 
 export interface Box {
   /** Top-level state path. */
@@ -16,7 +16,14 @@ export interface Box {
   readonly h: number;
   readonly invoke: readonly string[];
   /** Child states drawn inside the box (nested paths flattened, in definition order). */
-  readonly children: ReadonlyArray<{ readonly id: string; readonly label: string; readonly x: number; readonly y: number; readonly w: number; readonly h: number }>;
+  readonly children: ReadonlyArray<{
+    readonly id: string;
+    readonly label: string;
+    readonly x: number;
+    readonly y: number;
+    readonly w: number;
+    readonly h: number;
+  }>;
 }
 
 export interface Edge {
@@ -70,7 +77,11 @@ export function layoutGraph(graph: MachineGraph): GraphLayout {
   }
   const layer = layers(ids, graph.initial ? topLevelOf(graph.initial) : ids[0], [...pairs.values()]);
   const columns: string[][] = [];
-  for (const id of ids) (columns[layer.get(id)!] ??= []).push(id);
+  for (const id of ids) {
+    const column = layer.get(id)!;
+    columns[column] ??= [];
+    columns[column].push(id);
+  }
   orderColumns(columns, [...pairs.values()]);
 
   const sizes = new Map<string, { w: number; h: number; kids: Array<{ id: string; label: string; depth: number }>; invoke: string[] }>();
@@ -131,7 +142,7 @@ export function layoutGraph(graph: MachineGraph): GraphLayout {
     }
     return edgeBetween(from, to, p.labels, pairs.has(`${p.to}\u0000${p.from}`));
   });
-  return fit(boxes, placeLabels(boxes, edges), fromAnyState);
+  return fitInMargins(boxes, placeLabels(boxes, edges), fromAnyState);
 }
 
 /**
@@ -146,7 +157,9 @@ function orderColumns(columns: string[][], edges: ReadonlyArray<{ from: string; 
     const rank = new Map(prev.map((id, i) => [id, i]));
     const weight = new Map<string, number>();
     column.forEach((id, i) => {
-      const near = edges.filter((e) => (e.to === id && rank.has(e.from)) || (e.from === id && rank.has(e.to))).map((e) => rank.get(e.to === id ? e.from : e.to)!);
+      const near = edges
+        .filter((e) => (e.to === id && rank.has(e.from)) || (e.from === id && rank.has(e.to)))
+        .map((e) => rank.get(e.to === id ? e.from : e.to)!);
       weight.set(id, near.length > 0 ? near.reduce((a, b) => a + b, 0) / near.length : i);
     });
     const original = new Map(column.map((id, i) => [id, i]));
@@ -197,13 +210,19 @@ function placeLabels(boxes: readonly Box[], edges: readonly Edge[]): Edge[] {
 }
 
 /** Moves everything so that boxes, curves and labels all lie inside the margins. */
-function fit(boxes: readonly Box[], edges: readonly Edge[], fromAnyState: readonly string[]): GraphLayout {
+function fitInMargins(boxes: readonly Box[], edges: readonly Edge[], fromAnyState: readonly string[]): GraphLayout {
   const xs: number[] = [];
   const ys: number[] = [];
-  for (const b of boxes) xs.push(b.x, b.x + b.w), ys.push(b.y, b.y + b.h);
+  for (const b of boxes) {
+    xs.push(b.x, b.x + b.w);
+    ys.push(b.y, b.y + b.h);
+  }
   for (const e of edges) {
     const nums = e.path.match(/-?[0-9.]+/g)?.map(Number) ?? [];
-    for (let i = 0; i + 1 < nums.length; i += 2) xs.push(nums[i]!), ys.push(nums[i + 1]!);
+    for (let i = 0; i + 1 < nums.length; i += 2) {
+      xs.push(nums[i]!);
+      ys.push(nums[i + 1]!);
+    }
     const label = labelRect(e);
     xs.push(label.x, label.x + label.w);
     ys.push(label.y, label.y + label.h);
@@ -244,7 +263,11 @@ function layers(ids: readonly string[], initial: string | undefined, edges: Read
   return out;
 }
 
-function descendants(children: ReadonlyMap<string, ReadonlyArray<{ id: string; key: string }>>, id: string, depth = 0): Array<{ id: string; label: string; depth: number }> {
+function descendants(
+  children: ReadonlyMap<string, ReadonlyArray<{ id: string; key: string }>>,
+  id: string,
+  depth = 0,
+): Array<{ id: string; label: string; depth: number }> {
   return (children.get(id) ?? []).flatMap((c) => [{ id: c.id, label: c.key, depth }, ...descendants(children, c.id, depth + 1)]);
 }
 

@@ -6,9 +6,9 @@
 import type { ControllerView } from '../agent/view';
 import type { StoredValue } from '../etcd/events';
 import { explainPorts } from '../explain/explain';
-import { PageView, pageView } from './compare';
-import { PortRow, portRows, viewTime } from './port-rows';
-import { VfDrawing, drawVf } from './vf-drawing';
+import { type PageView, pageView } from './compare';
+import { type PortRow, portRows, viewTime } from './port-rows';
+import { drawVf, type VfDrawing } from './vf-drawing';
 
 export interface HostPage extends PageView {
   /** The time ages are measured against (wall clock live, the frame's last step in a replay). */
@@ -28,8 +28,19 @@ export function hostPage(view: ControllerView, now: number = viewTime(view), key
   let rows = portRows(view, page.compare, now);
   if (keys) {
     // the agent itself serves the page, so its liveness is not in question
-    const input = { host: view.host, revision: keys.revision, entries: keys.entries, liveness: 'unknown' as const, agent: { ...(agentState ? { agentState } : {}), ports: view.ports, nics: view.nics } };
-    const explained = new Map(explainPorts(input, rows.map((r) => r.portId)).map((e) => [e.portId, e]));
+    const input = {
+      host: view.host,
+      revision: keys.revision,
+      entries: keys.entries,
+      liveness: 'unknown' as const,
+      agent: { ...(agentState ? { agentState } : {}), ports: view.ports, nics: view.nics },
+    };
+    const explained = new Map(
+      explainPorts(
+        input,
+        rows.map((r) => r.portId),
+      ).map((e) => [e.portId, e]),
+    );
     rows = rows.map((r) => ({ ...r, explanation: explained.get(r.portId)! }));
   }
   return { ...page, now, rows, drawings: view.nics.map((n) => drawVf(n, rows, page.compare, view.vhosts)) };

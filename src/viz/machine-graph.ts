@@ -127,7 +127,15 @@ function transitionsOf(node: NodeLike): GraphTransition[] {
     }
   }
   for (const t of node.always ?? []) {
-    out.push({ source, kind: 'always', event: 'always', ...guardOf(t), targets: (t.target ?? []).map(pathOf), reenter: t.reenter, actions: actionNames(t.actions) });
+    out.push({
+      source,
+      kind: 'always',
+      event: 'always',
+      ...guardOf(t),
+      targets: (t.target ?? []).map(pathOf),
+      reenter: t.reenter,
+      actions: actionNames(t.actions),
+    });
   }
   return out;
 }
@@ -148,13 +156,13 @@ function guardOf(t: TransitionLike): { guard?: string } {
   const g = t.guard;
   if (g === undefined) return {};
   if (typeof g === 'string') return { guard: g };
-  if (typeof g === 'function') return { guard: inlineSource(g) };
+  if (typeof g === 'function') return { guard: inlineSource(g as (...args: never[]) => unknown) };
   if (g && typeof g === 'object' && 'type' in g) return { guard: String((g as { type: unknown }).type) };
   return { guard: 'guard' };
 }
 
 /** `({ event }) => event.state === 'valid'` reads best as its body: `event.state === 'valid'`. */
-function inlineSource(f: Function): string {
+function inlineSource(f: (...args: never[]) => unknown): string {
   const text = f.toString().replace(/\s+/g, ' ').trim();
   const arrow = /^(?:async\s*)?(?:\([^)]*\)|[A-Za-z_$][\w$]*)\s*=>\s*(.+)$/.exec(text);
   const body = arrow ? arrow[1]! : f.name || 'inline guard';

@@ -5,9 +5,9 @@
  * as far as the view knows. Pure: the page only lays these out.
  */
 import type { ControllerView, HistoryEntry, NicView, PortView } from '../agent/view';
+import type { Explanation } from '../explain/explain';
 import type { PortIntent } from '../plan/desired';
 import type { CompareRow } from './compare';
-import type { Explanation } from '../explain/explain';
 
 /** The colour of a vhost: the phase of the port that owns it. */
 export type Phase = 'free' | 'plugging' | 'up' | 'failed' | 'unplugging';
@@ -74,9 +74,19 @@ function intentWords(i: PortIntent): string {
 }
 
 function placeOf(intent: PortIntent): { secId: number; vhostId: number; mac?: string; vlan?: number } | undefined {
-  if (intent.kind === 'plug') return { secId: intent.place.secId, vhostId: intent.place.vhostId, mac: intent.rule.mac, ...(intent.rule.vlan !== undefined ? { vlan: intent.rule.vlan } : {}) };
+  if (intent.kind === 'plug')
+    return {
+      secId: intent.place.secId,
+      vhostId: intent.place.vhostId,
+      mac: intent.rule.mac,
+      ...(intent.rule.vlan !== undefined ? { vlan: intent.rule.vlan } : {}),
+    };
   if (intent.kind === 'unplug' && intent.place) {
-    return { secId: intent.place.secId, vhostId: intent.place.vhostId, ...(intent.rule ? { mac: intent.rule.mac, ...(intent.rule.vlan !== undefined ? { vlan: intent.rule.vlan } : {}) } : {}) };
+    return {
+      secId: intent.place.secId,
+      vhostId: intent.place.vhostId,
+      ...(intent.rule ? { mac: intent.rule.mac, ...(intent.rule.vlan !== undefined ? { vlan: intent.rule.vlan } : {}) } : {}),
+    };
   }
   return undefined;
 }

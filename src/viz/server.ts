@@ -5,16 +5,17 @@
  * Every method but GET answers 405, so exposing it can never change what
  * the agent does.
  */
-import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
+
 import { access, readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import type { Observable, Subscription } from 'rxjs';
 import type { ControllerView, ViewFrame } from '../agent/view';
 import type { ClusterView, ClusterWatch } from './cluster';
-import { HostKeys, HostPage, hostPage } from './host-page';
-import { agentMachineGraphs } from './machine-graph';
 import { layoutGraph } from './graph-layout';
+import { type HostKeys, type HostPage, hostPage } from './host-page';
+import { agentMachineGraphs } from './machine-graph';
 
 export type VizSource =
   | {
@@ -200,4 +201,3 @@ function json(res: ServerResponse, status: number, body: unknown): void {
   res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' });
   res.end(JSON.stringify(body));
 }
-

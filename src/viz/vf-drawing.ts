@@ -81,7 +81,12 @@ function ownerRow(vhostId: number, rows: readonly PortRow[], claim: VhostClaim |
   return naming.find((r) => r.phase !== 'free') ?? naming[0] ?? rows.find((r) => r.portId === claim?.owner);
 }
 
-export function drawVf(nic: NicView, rows: readonly PortRow[], compare: Readonly<Record<string, readonly CompareRow[]>>, claims: readonly VhostClaim[]): VfDrawing {
+export function drawVf(
+  nic: NicView,
+  rows: readonly PortRow[],
+  compare: Readonly<Record<string, readonly CompareRow[]>>,
+  claims: readonly VhostClaim[],
+): VfDrawing {
   const { layout, status } = nic;
   const running = new Map<string, RunningComponent>();
   for (const c of status?.components ?? []) if (c.type !== 'unuse') running.set(c.name, c);
@@ -111,7 +116,11 @@ export function drawVf(nic: NicView, rows: readonly PortRow[], compare: Readonly
   const classifierRunning = running.get(componentNames.classifier);
 
   const perVhost = layout.vhostIds.map((v) => {
-    const row = ownerRow(v, rows, claims.find((c) => c.vhostId === v));
+    const row = ownerRow(
+      v,
+      rows,
+      claims.find((c) => c.vhostId === v),
+    );
     const cmp = row ? (compare[row.portId] ?? []) : [];
     const differing = (field: CompareRow['field']): CompareRow | undefined => cmp.find((r) => r.field === field && !r.same);
     const toVmRing = portNames.toVm(v);

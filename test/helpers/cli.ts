@@ -10,6 +10,14 @@ export interface CliRun {
 export async function runCli(argv: string[], env: NodeJS.ProcessEnv = {}): Promise<CliRun> {
   let out = '';
   let err = '';
-  const code = await main(argv, { out: (s) => void (out += s), err: (s) => void (err += s), env });
+  const code = await main(argv, {
+    out: (s) => {
+      out += s;
+    },
+    err: (s) => {
+      err += s;
+    },
+    env,
+  });
   return { code, out, err };
 }

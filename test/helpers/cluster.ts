@@ -38,7 +38,11 @@ export async function seedCluster(client: Etcd3, opts: SeedOptions): Promise<str
       const phase = seededPhase(i, k);
       const vhostId = k;
       await client.put(keys.vhost(host, k < 2 ? 'phys1' : 'phys2', vhostId)).value(port);
-      await client.put(keys.bindPort(host, port)).value(`{"vhost_id": ${vhostId}, "mac_address": "fa:16:3e:${String(i).padStart(2, '0')}:00:${String(k).padStart(2, '0')}"${k % 2 ? `, "vlan_id": ${100 + k}` : ''}}`);
+      await client
+        .put(keys.bindPort(host, port))
+        .value(
+          `{"vhost_id": ${vhostId}, "mac_address": "fa:16:3e:${String(i).padStart(2, '0')}:00:${String(k).padStart(2, '0')}"${k % 2 ? `, "vlan_id": ${100 + k}` : ''}}`,
+        );
       await client.put(keys.action(host, port)).value(phase === 'unplugging' ? 'unplug' : 'plug');
       if (phase === 'up') await client.put(keys.portStatus(host, port)).value('up');
       if (phase === 'failed') await client.put(keys.portStatus(host, port)).value('error: spp-ctl refused classifier_table add: port busy');

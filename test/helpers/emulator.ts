@@ -3,7 +3,7 @@
  */
 import type { ExecutionContext } from 'ava';
 import { SppCtlError } from '../../src/sppctl/client';
-import { EmulatorOptions, EmulatorServer, startEmulatorServer } from '../../src/sppctl/emulator';
+import { type EmulatorOptions, type EmulatorServer, startEmulatorServer } from '../../src/sppctl/emulator';
 
 export interface Answer {
   readonly status: number;
@@ -22,7 +22,13 @@ export async function call(url: string, method: string, path: string, body?: unk
 
 /** An emulator server on 127.0.0.1, port 0, closed when the test ends. */
 export async function useSim(t: ExecutionContext, options: EmulatorOptions = {}): Promise<EmulatorServer> {
-  const server = await startEmulatorServer({ listen: { host: '127.0.0.1', port: 0 }, vfs: [{ secId: 1, coreMask: '0x1fe' }], phyPorts: 1, rings: 4, ...options });
+  const server = await startEmulatorServer({
+    listen: { host: '127.0.0.1', port: 0 },
+    vfs: [{ secId: 1, coreMask: '0x1fe' }],
+    phyPorts: 1,
+    rings: 4,
+    ...options,
+  });
   t.teardown(() => server.close());
   return server;
 }
@@ -36,7 +42,11 @@ export const attach = (component: string, port: string, dir: string, vlan?: unkn
   `/v1/vfs/1/components/${component}/ports`,
   { action: 'attach', port, dir, ...(vlan !== undefined ? { vlan } : {}) },
 ];
-export const detach = (component: string, port: string, dir: string): Step => ['PUT', `/v1/vfs/1/components/${component}/ports`, { action: 'detach', port, dir }];
+export const detach = (component: string, port: string, dir: string): Step => [
+  'PUT',
+  `/v1/vfs/1/components/${component}/ports`,
+  { action: 'detach', port, dir },
+];
 export const classify = (action: string, mac: string, port: string, vlan?: unknown): Step => [
   'PUT',
   '/v1/vfs/1/classifier_table',

@@ -32,9 +32,12 @@ export async function enableAuth(etcd: LocalEtcd, rootPassword = ROOT_PASSWORD):
   const hosts = etcd.endpoints.map((e) => `http://${e}`);
   const open = new Etcd3({ hosts });
   try {
-    await open.role('root').create().catch((err: unknown) => {
-      if (!(err instanceof EtcdRoleExistsError)) throw err;
-    });
+    await open
+      .role('root')
+      .create()
+      .catch((err: unknown) => {
+        if (!(err instanceof EtcdRoleExistsError)) throw err;
+      });
     await open.user('root').create(rootPassword);
     await open.user('root').addRole('root');
     await open.auth.authEnable({});

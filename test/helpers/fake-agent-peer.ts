@@ -6,7 +6,7 @@
  * `unplug` with the agent's cleanup transaction.
  */
 import type { Etcd3, Lease, Watcher } from 'etcd3';
-import { BindPort, FREE_VHOST, decodeJson, pythonJson } from '../../src/protocol/codecs';
+import { BindPort, decodeJson, FREE_VHOST, pythonJson } from '../../src/protocol/codecs';
 import { keys, parseKey, prefixes } from '../../src/protocol/keys';
 
 export interface FakeAgentPeerOptions {
@@ -52,9 +52,11 @@ export class FakeAgentPeer {
       if (k?.kind !== 'action') return;
       const action = kv.value.toString();
       // Like the original's global lock: one plug/unplug at a time, in order.
-      peer.queue = peer.queue.then(() => peer.handle(k.portId, action)).catch((err: Error) => {
-        peer.failures.push(`${k.portId} ${action}: ${err.message}`);
-      });
+      peer.queue = peer.queue
+        .then(() => peer.handle(k.portId, action))
+        .catch((err: Error) => {
+          peer.failures.push(`${k.portId} ${action}: ${err.message}`);
+        });
     });
     return peer;
   }
@@ -96,7 +98,10 @@ export class FakeAgentPeer {
     const bind = raw === null ? undefined : decodeJson(BindPort, portKeys[0]!, raw);
     const vhostKey = bind?.ok ? await this.vhostKey(bind.value.vhost_id) : undefined;
     if (vhostKey === undefined) {
-      await this.client.if(portKeys[1]!, 'Version', '>', 0).then(...deletes).commit();
+      await this.client
+        .if(portKeys[1]!, 'Version', '>', 0)
+        .then(...deletes)
+        .commit();
     } else {
       // One transaction: the vhost goes back to None only if this port still
       // owns it, and the port's keys go in the same step.

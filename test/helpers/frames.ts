@@ -6,16 +6,16 @@
  */
 import { Writable } from 'node:stream';
 import { Controller } from '../../src/agent/controller';
-import type { ViewFrame } from '../../src/agent/view';
 import type { EtcdWriter, PortStatusWrite } from '../../src/agent/io';
-import type { ListWatchEvent } from '../../src/etcd/listwatch';
+import type { ViewFrame } from '../../src/agent/view';
 import type { KeyEvent } from '../../src/etcd/events';
+import type { ListWatchEvent } from '../../src/etcd/listwatch';
 import { createLogger } from '../../src/log';
 import { keys } from '../../src/protocol/keys';
 import { parseMappings } from '../../src/protocol/mappings';
 import { configurationValue, vhostSlots } from '../../src/setup/build';
+import { inProcessTransport, SppCtlClient } from '../../src/sppctl/client';
 import { createEmulator } from '../../src/sppctl/emulator';
-import { SppCtlClient, inProcessTransport } from '../../src/sppctl/client';
 import { SEED_MAPPINGS } from './system';
 
 export const FRAME_HOST = 'spp4';
@@ -101,7 +101,10 @@ export async function buildFrames(steps: Steps = plugUnplugSteps(), mappings = S
     etcd: writer,
     logger,
     portTimers: { reassertMs: [], backoffBaseMs: 50, backoffMaxMs: 50 },
-    now: () => (clock += 1000),
+    now: () => {
+      clock += 1000;
+      return clock;
+    },
   });
   const frames: ViewFrame[] = [];
   const feed = async (events: readonly ListWatchEvent[], label: string): Promise<void> => {

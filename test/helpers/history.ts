@@ -58,4 +58,3 @@ export async function watchHistory(client: Etcd3, prefix: string, opts: { fromRe
     close: () => watcher.cancel(),
   };
 }
-

@@ -4,8 +4,8 @@
  * driver client is tested separately).
  */
 import type { Etcd3 } from 'etcd3';
+import { claimAndBind, type OriginalPort, setAction } from '../../src/driver/original-writes';
 import { keys } from '../../src/protocol/keys';
-import { OriginalPort, claimAndBind, setAction } from '../../src/driver/original-writes';
 
 export type PyPort = OriginalPort;
 
@@ -20,12 +20,7 @@ export async function pyUnbind(client: Etcd3, host: string, portId: string): Pro
 }
 
 /** Polls until `check` holds for the value of `key` (undefined when absent). */
-export async function waitForValue(
-  client: Etcd3,
-  key: string,
-  check: (value: string | undefined) => boolean,
-  timeoutMs = 10_000,
-): Promise<string | undefined> {
+export async function waitForValue(client: Etcd3, key: string, check: (value: string | undefined) => boolean, timeoutMs = 10_000): Promise<string | undefined> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const v = (await client.get(key).string()) ?? undefined;

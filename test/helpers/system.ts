@@ -3,25 +3,25 @@
  * spp-ctl emulator over HTTP, the host set up, and the agent (in-process,
  * or as a child process for SIGKILL tests).
  */
-import { ChildProcess, spawn } from 'node:child_process';
-import { Writable } from 'node:stream';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
+import { Writable } from 'node:stream';
 import type { ExecutionContext } from 'ava';
 import { Etcd3 } from 'etcd3';
-import { LocalEtcd } from '../../src/localetcd/etcd-server';
-import { startEmulatorServer, EmulatorServer, EmulatorOptions } from '../../src/sppctl/emulator';
-import type { ServerOptions } from '../../src/sppctl/emulator/server';
-import { SppCtlClient, httpTransport } from '../../src/sppctl/client';
-import { parseMappings } from '../../src/protocol/mappings';
-import type { HostConfiguration } from '../../src/protocol/codecs';
-import { AgentUiHandle as AgentHandle, startAgentWithUi } from '../../src/viz/agent-ui';
-import { AgentSettings, resolveSettings, RawSettings } from '../../src/agent/settings';
-import { createLogger } from '../../src/log';
-import { buildHost } from '../../src/setup/build';
-import { keys } from '../../src/protocol/keys';
 import { lockKey } from '../../src/agent/leader';
+import { type AgentSettings, type RawSettings, resolveSettings } from '../../src/agent/settings';
 import type { OriginalPort } from '../../src/driver/original-writes';
+import { LocalEtcd } from '../../src/localetcd/etcd-server';
+import { createLogger } from '../../src/log';
+import type { HostConfiguration } from '../../src/protocol/codecs';
+import { keys } from '../../src/protocol/keys';
+import { parseMappings } from '../../src/protocol/mappings';
+import { buildHost } from '../../src/setup/build';
+import { httpTransport, SppCtlClient } from '../../src/sppctl/client';
+import { type EmulatorOptions, type EmulatorServer, startEmulatorServer } from '../../src/sppctl/emulator';
+import type { ServerOptions } from '../../src/sppctl/emulator/server';
 import type { VfStatus } from '../../src/sppctl/wire';
+import { type AgentUiHandle as AgentHandle, startAgentWithUi } from '../../src/viz/agent-ui';
 
 export const SEED_MAPPINGS = '00:04.0#phys1#2#0xfe,00:05.0#phys2#2#0xfc02';
 const BIN = join(__dirname, '..', '..', '..', 'bin', 'spp.js');
@@ -99,11 +99,28 @@ export class System {
     const ttl = extra.includes('--lease-ttl') ? [] : ['--lease-ttl', '2'];
     const child = spawn(
       process.execPath,
-      [BIN, 'agent', '--host', this.host, '--etcd-endpoints', this.etcd.endpoints.join(','), '--spp-ctl', this.sim.url, '--log-level', 'debug', ...ttl, ...extra],
+      [
+        BIN,
+        'agent',
+        '--host',
+        this.host,
+        '--etcd-endpoints',
+        this.etcd.endpoints.join(','),
+        '--spp-ctl',
+        this.sim.url,
+        '--log-level',
+        'debug',
+        ...ttl,
+        ...extra,
+      ],
       { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } },
     );
-    child.stdout?.on('data', (d: Buffer) => (this.childOutput += d.toString()));
-    child.stderr?.on('data', (d: Buffer) => (this.childOutput += d.toString()));
+    child.stdout?.on('data', (d: Buffer) => {
+      this.childOutput += d.toString();
+    });
+    child.stderr?.on('data', (d: Buffer) => {
+      this.childOutput += d.toString();
+    });
     this.child = child;
     return child;
   }
@@ -189,10 +206,14 @@ export async function until<T>(check: () => T | Promise<T>, what: string, timeou
 
 /** Waits until every NIC of the in-process agent is ready. */
 export function nicsReady(system: System, timeoutMs = 10_000): Promise<true> {
-  return until(() => {
-    const nics = system.agent?.controller.view().nics ?? [];
-    return nics.length === system.configuration.length && nics.every((n) => n.state === 'ready');
-  }, 'every NIC ready', timeoutMs);
+  return until(
+    () => {
+      const nics = system.agent?.controller.view().nics ?? [];
+      return nics.length === system.configuration.length && nics.every((n) => n.state === 'ready');
+    },
+    'every NIC ready',
+    timeoutMs,
+  );
 }
 
 /** Mutating requests as {method, path, body} with parsed bodies. */

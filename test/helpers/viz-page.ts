@@ -24,7 +24,8 @@ export function overlaps(page: Page, selector: string): Promise<Overlap[]> {
       const check = (els: Element[]): void => {
         const boxes = els.map((el) => ({ el, r: el.getBoundingClientRect() })).filter((x) => x.r.width > 0);
         for (let i = 0; i < boxes.length; i++)
-          for (let j = i + 1; j < boxes.length; j++) if (hit(boxes[i]!.r, boxes[j]!.r)) out.push({ svg: name, a: boxes[i]!.el.textContent ?? '', b: boxes[j]!.el.textContent ?? '' });
+          for (let j = i + 1; j < boxes.length; j++)
+            if (hit(boxes[i]!.r, boxes[j]!.r)) out.push({ svg: name, a: boxes[i]!.el.textContent ?? '', b: boxes[j]!.el.textContent ?? '' });
       };
       check(Array.from(svg.querySelectorAll('text')));
       // node boxes: the spp_vf drawing's nodes and the machines' top-level states

@@ -1,10 +1,10 @@
-import { createLogger } from '../../log';
-import { startAgentWithUi } from '../../viz/agent-ui';
-import { RawSettings, fromEnv, fromIniFile, resolveSettings } from '../../agent/settings';
 import { Recorder, recordExchanges } from '../../agent/recorder';
-import { SppCtlClient, httpTransport } from '../../sppctl/client';
-import { CliCommand, OptionSpec, UsageError, Values, str } from '../framework';
+import { fromEnv, fromIniFile, type RawSettings, resolveSettings } from '../../agent/settings';
+import { createLogger } from '../../log';
+import { httpTransport, SppCtlClient } from '../../sppctl/client';
+import { startAgentWithUi } from '../../viz/agent-ui';
 import { etcdOptions } from '../etcd-options';
+import { type CliCommand, type OptionSpec, str, UsageError, type Values } from '../framework';
 
 const flag = (help: string, arg = 'VALUE'): OptionSpec => ({ type: 'string', arg, help });
 
@@ -44,7 +44,7 @@ export const agentCommand: CliCommand = {
   path: ['agent'],
   summary: 'run the compute-node agent: etcd -> spp-ctl reconciliation for one host',
   description: [
-    'Settings come from --config-file (the original agent\'s ini: [DEFAULT] host,',
+    "Settings come from --config-file (the original agent's ini: [DEFAULT] host,",
     '[spp] etcd_host, etcd_port, api_ip_addr, api_port), then SPP_* environment',
     'variables, then flags (flags win). See docs/operations.md for the full table.',
     '',
@@ -74,7 +74,7 @@ export const agentCommand: CliCommand = {
     'unplug-resets-vlan': {
       type: 'boolean',
       help:
-        'on unplug, also remove the vhost\'s VLAN tags, as the original Python agent does (env SPP_UNPLUG_RESETS_VLAN, ini unplug_resets_vlan; ' +
+        "on unplug, also remove the vhost's VLAN tags, as the original Python agent does (env SPP_UNPLUG_RESETS_VLAN, ini unplug_resets_vlan; " +
         'default off: tags stay until a plug needs others, so unplug and re-plug take 1 command instead of 5). For nodes that may be switched ' +
         'back to the original agent: its flat plug does not remove leftover tags, so its flat ports would get tagged traffic',
     },

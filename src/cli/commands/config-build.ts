@@ -1,8 +1,8 @@
 import { formatMappings, parseMappings } from '../../protocol/mappings';
 import { buildHost } from '../../setup/build';
 import { SetupConflict, SetupRefused } from '../../setup/errors';
-import { checkHost, CliCommand, str, UsageError } from '../framework';
 import { etcdOptions } from '../etcd-options';
+import { type CliCommand, checkHost, str, UsageError } from '../framework';
 import { withEtcdClient } from './etcd-session';
 
 export const configBuild: CliCommand = {

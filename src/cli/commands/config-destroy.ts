@@ -1,12 +1,12 @@
 import { destroyHost } from '../../setup/destroy';
 import { SetupConflict, SetupRefused } from '../../setup/errors';
-import { checkHost, CliCommand, str } from '../framework';
 import { etcdOptions } from '../etcd-options';
+import { type CliCommand, checkHost, str } from '../framework';
 import { withEtcdClient } from './etcd-session';
 
 export const configDestroy: CliCommand = {
   path: ['config', 'destroy'],
-  summary: "remove a compute host: its configuration and every vhost, bind_port, action and port_status key",
+  summary: 'remove a compute host: its configuration and every vhost, bind_port, action and port_status key',
   description: [
     'Deletes /spp/openstack/configuration/<host> and every key under vhost/<host>/,',
     'bind_port/<host>/, action/<host>/ and port_status/<host>/ in one transaction.',

@@ -1,15 +1,15 @@
 import { keys } from '../../protocol/keys';
 import { readHostView } from '../../setup/view';
-import { checkHost, choice, CliCommand, formatOption, str } from '../framework';
-import { etcdOptions } from '../etcd-options';
-import { withEtcdClient } from './etcd-session';
 import { renderConfigShow } from '../../setup/view-text';
+import { etcdOptions } from '../etcd-options';
+import { type CliCommand, checkHost, choice, formatOption, str } from '../framework';
+import { withEtcdClient } from './etcd-session';
 
 export const configShow: CliCommand = {
   path: ['config', 'show'],
   summary: "show a host's configuration, the spp_vf component layout per NIC and vhost usage",
   description: [
-    'Reads /spp/openstack/configuration/<host> and the host\'s vhost keys and prints:',
+    "Reads /spp/openstack/configuration/<host> and the host's vhost keys and prints:",
     'the NICs (DPDK port, spp_vf sec_id, cores), the components the agent builds on',
     'each NIC (name, type, core, rx and tx ports), and which port owns each vhost.',
     'Invalid values are shown with the reason.',

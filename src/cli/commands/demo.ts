@@ -1,5 +1,5 @@
 import { startDemo } from '../../demo/demo';
-import { CliCommand, str } from '../framework';
+import { type CliCommand, str } from '../framework';
 import { untilSignal } from '../signals';
 
 export const demoCommand: CliCommand = {
@@ -18,7 +18,7 @@ export const demoCommand: CliCommand = {
       type: 'string',
       arg: 'MAPPINGS',
       default: '00:04.0#phys1#2#0xfe,00:05.0#phys2#2#0xfc02',
-      help: 'DPDK_PORT_MAPPINGS of the demo host (default: the seed\'s two NICs)',
+      help: "DPDK_PORT_MAPPINGS of the demo host (default: the seed's two NICs)",
     },
     ui: { type: 'string', arg: 'HOST:PORT', default: '127.0.0.1:7780', help: 'visualizer address, or "off" (default 127.0.0.1:7780)' },
   },

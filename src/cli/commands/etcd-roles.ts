@@ -1,8 +1,8 @@
-import { applyRole, applyUser } from '../../setup/roles-apply';
-import { RoleSpec, agentRole, driverRole, etcdctlScript, setupRole } from '../../setup/roles';
 import { readSecretFile } from '../../etcd/connect-settings';
-import { checkHost, choice, CliCommand, formatOption, str, UsageError } from '../framework';
+import { agentRole, driverRole, etcdctlScript, type RoleSpec, setupRole } from '../../setup/roles';
+import { applyRole, applyUser } from '../../setup/roles-apply';
 import { etcdOptions } from '../etcd-options';
+import { type CliCommand, checkHost, choice, formatOption, str, UsageError } from '../framework';
 import { withEtcdClient } from './etcd-session';
 
 /** Creating roles is a few dozen small writes; more than the default budget on a slow cluster. */
@@ -36,7 +36,7 @@ export const etcdRolesCommand: CliCommand = {
     'Keys are under /spp/openstack/. Prefixes end in /, so spp4 does not reach spp40.',
     '',
     'Without --apply it prints etcdctl commands (--format text, pasteable) or the roles',
-    'as JSON. --apply creates or updates them through etcd\'s auth API, connected as an',
+    "as JSON. --apply creates or updates them through etcd's auth API, connected as an",
     'admin (root) with the --etcd-* options: a second run changes nothing, a grant a role',
     'should not have is revoked. With --user NAME (one role only) it also creates the user,',
     'or sets its password when it differs, and grants it the role; the password comes',
@@ -64,7 +64,8 @@ export const etcdRolesCommand: CliCommand = {
     const format = choice(values, 'format', ['text', 'json'] as const);
     const userName = str(values, 'user');
     const passwordFile = str(values, 'password-file');
-    if (userName !== undefined && roles.length !== 1) throw new UsageError(`--user grants one role: select exactly one of --host, --driver, --setup (got ${roles.length})`);
+    if (userName !== undefined && roles.length !== 1)
+      throw new UsageError(`--user grants one role: select exactly one of --host, --driver, --setup (got ${roles.length})`);
     if (passwordFile !== undefined && userName === undefined) throw new UsageError('--password-file is the password of --user: give --user NAME too');
     const user = userName !== undefined ? { name: userName, role: roles[0]!.name } : undefined;
 
@@ -72,7 +73,8 @@ export const etcdRolesCommand: CliCommand = {
       io.out(format === 'json' ? `${JSON.stringify({ roles, ...(user ? { user } : {}) }, null, 2)}\n` : etcdctlScript(roles, user));
       return 0;
     }
-    if (user && passwordFile === undefined) throw new UsageError('--user with --apply needs --password-file FILE (the password is never given on the command line)');
+    if (user && passwordFile === undefined)
+      throw new UsageError('--user with --apply needs --password-file FILE (the password is never given on the command line)');
     let password: string | undefined;
     try {
       password = passwordFile !== undefined ? readSecretFile(passwordFile, '--password-file') : undefined;
@@ -97,7 +99,10 @@ export const etcdRolesCommand: CliCommand = {
         }
         if (userChange) {
           const u = userChange;
-          const what = [u.created ? 'created' : u.passwordChanged ? 'password changed' : undefined, u.roleGranted ? `granted role ${u.role}` : undefined].filter(Boolean);
+          const what = [
+            u.created ? 'created' : u.passwordChanged ? 'password changed' : undefined,
+            u.roleGranted ? `granted role ${u.role}` : undefined,
+          ].filter(Boolean);
           io.out(`user ${u.user}: ${what.length === 0 ? 'up to date' : what.join('; ')}\n`);
           if (u.otherRoles.length > 0) io.err(`warning: user ${u.user} also has role(s) ${u.otherRoles.join(', ')}: more than the least privilege\n`);
         }

@@ -6,17 +6,17 @@
 import {
   ClientClosedError,
   ClientRuntimeError,
-  Etcd3,
+  type Etcd3,
   EtcdAuthenticationFailedError,
   EtcdError,
   EtcdInvalidAuthTokenError,
   EtcdPermissionDeniedError,
   GRPCGenericError,
 } from 'etcd3';
-import { EtcdConnectOptions, connectEtcd } from '../../etcd/connect';
+import { connectEtcd, type EtcdConnectOptions } from '../../etcd/connect';
 import { ETCD_SETTINGS, settingLabel } from '../../etcd/connect-settings';
 import { etcdConnectOptions } from '../etcd-options';
-import { CliCommand, Io, Values } from '../framework';
+import type { CliCommand, Io, Values } from '../framework';
 
 /** Per-call deadline of CLI commands (etcd3 retries a call that times out, hence also a total budget). */
 export const CLI_CALL_TIMEOUT_MS = 2000;

@@ -1,8 +1,8 @@
 import { explainPort } from '../../explain/explain';
 import { explainInput, gatherHost } from '../../explain/gather';
 import { renderExplanation } from '../../explain/render';
-import { CliCommand, OptionSpec, UsageError, Values, choice, formatOption, str } from '../framework';
 import { etcdOptions } from '../etcd-options';
+import { type CliCommand, choice, formatOption, type OptionSpec, str, UsageError, type Values } from '../framework';
 import { withEtcdClient } from './etcd-session';
 
 /** --ops and --spp-ctl, with the agent's own environment variables as defaults: on a compute node they are already set. */
@@ -12,8 +12,8 @@ export const agentEndpointOptions: Record<string, OptionSpec> = {
 };
 
 export function agentEndpoints(values: Values, env: NodeJS.ProcessEnv): { opsUrl?: string; sppCtlUrl?: string } {
-  const ops = str(values, 'ops') ?? env['SPP_OPS'];
-  const sppCtl = str(values, 'spp-ctl') ?? env['SPP_CTL_URL'];
+  const ops = str(values, 'ops') ?? env.SPP_OPS;
+  const sppCtl = str(values, 'spp-ctl') ?? env.SPP_CTL_URL;
   return { ...(ops && ops !== 'off' ? { opsUrl: ops } : {}), ...(sppCtl ? { sppCtlUrl: sppCtl } : {}) };
 }
 
@@ -24,7 +24,7 @@ export const explainCommand: CliCommand = {
     "Reads the host's keys and its liveness key from etcd and, where given and reachable,",
     "the agent's ops endpoint (--ops, its /view) and spp-ctl (--spp-ctl; GETs only). The",
     "port's desired state is derived by the agent's own code. Facts are keys with their",
-    'mod revisions and values, the agent\'s machine states and errors, and spp_vf entries.',
+    "mod revisions and values, the agent's machine states and errors, and spp_vf entries.",
     '',
     'Verdicts: up, no-keys, no-bind-port, waiting-for-action, vhost-claimed, invalid-input,',
     'unplugging, agent-down, no-configuration, vf-missing, waiting-for-nic, sppctl-error,',
@@ -46,15 +46,21 @@ export const explainCommand: CliCommand = {
   async run(values, _positionals, io) {
     const host = str(values, 'host');
     const portId = str(values, 'port-id');
-    if (!host || host.includes('/')) throw new UsageError('--host HOST is required (no \'/\')');
-    if (!portId || portId.includes('/')) throw new UsageError('--port-id PORT is required (no \'/\')');
+    if (!host || host.includes('/')) throw new UsageError("--host HOST is required (no '/')");
+    if (!portId || portId.includes('/')) throw new UsageError("--port-id PORT is required (no '/')");
     const format = choice(values, 'format', ['text', 'json'] as const);
     const endpoints = agentEndpoints(values, io.env);
-    return withEtcdClient(this, values, io, async (client) => {
-      const facts = await gatherHost({ client, host, ...endpoints });
-      const e = explainPort(explainInput(facts, portId));
-      io.out(format === 'json' ? `${JSON.stringify(e, null, 2)}\n` : renderExplanation(e));
-      return e.up ? 0 : 1;
-    }, { budgetMs: false });
+    return withEtcdClient(
+      this,
+      values,
+      io,
+      async (client) => {
+        const facts = await gatherHost({ client, host, ...endpoints });
+        const e = explainPort(explainInput(facts, portId));
+        io.out(format === 'json' ? `${JSON.stringify(e, null, 2)}\n` : renderExplanation(e));
+        return e.up ? 0 : 1;
+      },
+      { budgetMs: false },
+    );
   },
 };

@@ -3,15 +3,15 @@
  * or JSON, extracted from the definitions the agent runs, for docs.
  */
 import { writeFile } from 'node:fs/promises';
-import { CliCommand, UsageError, choice, str } from '../framework';
-import { GRAPH_FORMATS, formatGraph } from '../../viz/graph-format';
-import { MACHINE_NAMES, agentMachineGraphs } from '../../viz/machine-graph';
+import { formatGraph, GRAPH_FORMATS } from '../../viz/graph-format';
+import { agentMachineGraphs, MACHINE_NAMES } from '../../viz/machine-graph';
+import { type CliCommand, choice, str, UsageError } from '../framework';
 
 export const machinesExport: CliCommand = {
   path: ['machines', 'export'],
-  summary: 'print the agent\'s state machines (port, nic, agent) as mermaid, dot or json',
+  summary: "print the agent's state machines (port, nic, agent) as mermaid, dot or json",
   description: [
-    'States and transitions (events, guards, targets, delays, invoked actors\' done/error,',
+    "States and transitions (events, guards, targets, delays, invoked actors' done/error,",
     '`always`) are read from the XState definitions in machines/, so the output always',
     'matches what the agent runs. Transitions that change no state (actions only) appear',
     'as comments in mermaid and dot.',

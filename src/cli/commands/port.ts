@@ -2,18 +2,9 @@
  * `spp port bind|unbind|list`: the mechanism driver's half of the protocol
  * for operators and tests, binding ports exactly as neutron does.
  */
-import {
-  BindError,
-  UnbindError,
-  bindInputProblem,
-  bindPort,
-  formatPortTable,
-  listPorts,
-  unbindInputProblem,
-  unbindPort,
-} from '../../driver';
-import { CliCommand, Io, OptionSpec, UsageError, Values, choice, formatOption, int, num, str } from '../framework';
+import { BindError, bindInputProblem, bindPort, formatPortTable, listPorts, UnbindError, unbindInputProblem, unbindPort } from '../../driver';
 import { etcdOptions } from '../etcd-options';
+import { type CliCommand, choice, formatOption, type Io, int, num, type OptionSpec, str, UsageError, type Values } from '../framework';
 import { withEtcdClient } from './etcd-session';
 
 const hostOption: Record<string, OptionSpec> = {
@@ -81,7 +72,7 @@ export const portUnbindCommand: CliCommand = {
   description: [
     'A port without an action key has nothing to unbind: that is reported and exits 0, as',
     'unbinding an unbound port is not an error in neutron. With --wait, waits until the agent',
-    'has removed the port\'s bind_port, action and port_status keys.',
+    "has removed the port's bind_port, action and port_status keys.",
     '',
     'Exit codes: 0 unplug requested, unbound, or nothing to unbind; 1 timeout or etcd',
     'unreachable; 2 bad usage.',

@@ -5,16 +5,16 @@
  * of a real spp-ctl (GETs only). One definition for both commands.
  */
 import type { Etcd3 } from 'etcd3';
+import type { EtcdConnectOptions } from '../../etcd/connect';
 import { connectEtcd } from '../../etcd/connect';
 import { keys, prefixes } from '../../protocol/keys';
 import { looksBinary, looksLikeEtcdSnapshot, notASnapshot, serveBackup } from '../../replay/etcd-backup';
-import { HistoryRead, readHistory } from '../../replay/etcd-history';
-import { InputError, ReplayInput, readInput } from '../../replay/input';
+import { type HistoryRead, readHistory } from '../../replay/etcd-history';
+import { InputError, type ReplayInput, readInput } from '../../replay/input';
 import { configuredVfs, readSppCtlStatuses } from '../../replay/sppctl-observed';
 import type { VfStatus } from '../../sppctl/wire';
-import type { EtcdConnectOptions } from '../../etcd/connect';
 import { etcdConnectOptions, etcdOptions } from '../etcd-options';
-import { Io, OptionSpec, UsageError, Values, int, str } from '../framework';
+import { type Io, int, type OptionSpec, str, UsageError, type Values } from '../framework';
 import { CLI_CALL_TIMEOUT_MS, describeEtcdFailure } from './etcd-session';
 
 export const sourceOptions: Record<string, OptionSpec> = {
@@ -22,7 +22,11 @@ export const sourceOptions: Record<string, OptionSpec> = {
   ...etcdOptions,
   'from-revision': { type: 'string', arg: 'R', help: 'etcd history: the first revision replayed (default: the oldest etcd still holds, compact revision + 1)' },
   'to-revision': { type: 'string', arg: 'R', help: 'etcd history: the last revision replayed (default: the head)' },
-  'spp-ctl': { type: 'string', arg: 'URL', help: "the vfs start as this spp-ctl reports them now (GET requests only): the report is what the agent would change on the host (with etcd history: from the head unless --from-revision)" },
+  'spp-ctl': {
+    type: 'string',
+    arg: 'URL',
+    help: 'the vfs start as this spp-ctl reports them now (GET requests only): the report is what the agent would change on the host (with etcd history: from the head unless --from-revision)',
+  },
 };
 
 /** The etcd client of these commands (one place, for the shared TLS/auth options of every command). */
@@ -51,7 +55,8 @@ export async function openSources(values: Values, positionals: readonly string[]
   const sppCtl = str(values, 'spp-ctl');
   const host = str(values, 'host');
   if (live && positionals.length > 0) throw new UsageError('give either INPUT files or --etcd-endpoints, not both');
-  if (!live && positionals.length === 0) throw new UsageError('give at least one INPUT file (an etcdctl snapshot, an agent event log, an etcdctl snapshot save backup) or --etcd-endpoints');
+  if (!live && positionals.length === 0)
+    throw new UsageError('give at least one INPUT file (an etcdctl snapshot, an agent event log, an etcdctl snapshot save backup) or --etcd-endpoints');
   if (opts.follow && !live) throw new UsageError('--follow follows a live cluster: give --etcd-endpoints');
   if (opts.follow && to !== undefined) throw new UsageError('--follow and --to-revision exclude each other');
 
@@ -75,7 +80,13 @@ export async function openSources(values: Values, positionals: readonly string[]
     let history: HistoryRead | undefined;
     // with --spp-ctl the plan starts from the keys as they are now, unless told otherwise
     const atHead = sppCtl !== undefined && from === undefined;
-    const fromEtcd = async (client: Etcd3, source: string, format: 'etcd-history' | 'etcd-snapshot-file', conn: EtcdConnectOptions, what = ''): Promise<void> => {
+    const fromEtcd = async (
+      client: Etcd3,
+      source: string,
+      format: 'etcd-history' | 'etcd-snapshot-file',
+      conn: EtcdConnectOptions,
+      what = '',
+    ): Promise<void> => {
       try {
         history = await readHistory(client, {
           source,
@@ -115,11 +126,17 @@ export async function openSources(values: Values, positionals: readonly string[]
         inputs.push(await readInput(p));
       }
       if ((from !== undefined || to !== undefined) && !inputs.some((i) => i.kind === 'history')) {
-        throw new UsageError('--from-revision and --to-revision apply to etcd history (--etcd-endpoints or a backup file); for snapshots and event logs use --until-revision');
+        throw new UsageError(
+          '--from-revision and --to-revision apply to etcd history (--etcd-endpoints or a backup file); for snapshots and event logs use --until-revision',
+        );
       }
     }
     let observed: OpenedSources['observed'];
-    if (sppCtl !== undefined) observed = { statuses: await readSppCtlStatuses(sppCtl, configuredVfs(planHost(inputs, host), finalValue(inputs, planHost(inputs, host)))), from: `spp-ctl at ${sppCtl}` };
+    if (sppCtl !== undefined)
+      observed = {
+        statuses: await readSppCtlStatuses(sppCtl, configuredVfs(planHost(inputs, host), finalValue(inputs, planHost(inputs, host)))),
+        from: `spp-ctl at ${sppCtl}`,
+      };
     return { inputs, ...(observed ? { observed } : {}), ...(history && opts.follow ? { history } : {}), close };
   } catch (err) {
     await close();
@@ -132,7 +149,8 @@ function planHost(inputs: readonly ReplayInput[], host: string | undefined): str
   if (host !== undefined) return host;
   const configured = new Set<string>();
   for (const [k] of finalKeys(inputs)) if (k.startsWith(prefixes.configuration)) configured.add(k.slice(prefixes.configuration.length));
-  if (configured.size !== 1) throw new UsageError(`--spp-ctl plans one host: choose it with --host (configured hosts: ${[...configured].sort().join(', ') || 'none'})`);
+  if (configured.size !== 1)
+    throw new UsageError(`--spp-ctl plans one host: choose it with --host (configured hosts: ${[...configured].sort().join(', ') || 'none'})`);
   return [...configured][0]!;
 }
 

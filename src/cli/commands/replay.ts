@@ -1,27 +1,28 @@
 import { availableParallelism } from 'node:os';
-import { InputError, inputSize } from '../../replay/input';
+import { replay } from '../../replay/engine';
 import type { HistoryRead } from '../../replay/etcd-history';
 import { FollowReplay } from '../../replay/follow';
-import { untilSignal } from '../signals';
-import { OpenedSources, openSources, sourceOptions } from './replay-sources';
-import { replay } from '../../replay/engine';
-import type { ReplayOptions } from '../../replay/report';
 import { formatFollowedStep, formatReport } from '../../replay/format';
-import { readObserved } from '../../replay/vf-status-input';
+import { InputError, inputSize } from '../../replay/input';
 import { ProgressBar } from '../../replay/progress';
-import { checkHost, choice, CliCommand, formatOption, int, Io, str, UsageError } from '../framework';
+import type { ReplayOptions } from '../../replay/report';
+import { readObserved } from '../../replay/vf-status-input';
+import { type CliCommand, checkHost, choice, formatOption, type Io, int, str, UsageError } from '../framework';
+import { untilSignal } from '../signals';
+import { type OpenedSources, openSources, sourceOptions } from './replay-sources';
 
 export const replayCommand: CliCommand = {
   path: ['replay'],
-  summary: "run the agent offline over etcd's history (live or a backup), etcd snapshots or an agent event log: its commands, port states and broken invariants",
+  summary:
+    "run the agent offline over etcd's history (live or a backup), etcd snapshots or an agent event log: its commands, port states and broken invariants",
   positionals: '[INPUT...]',
   description: [
-    'Runs the agent\'s own machines and planner (one controller per host) and sends',
+    "Runs the agent's own machines and planner (one controller per host) and sends",
     'nothing anywhere: the spp-ctl side is the in-process emulator (lenient mode),',
-    'the etcd side an in-memory key space that applies the agent\'s own writes.',
+    "the etcd side an in-memory key space that applies the agent's own writes.",
     '',
     'What it reads:',
-    '  --etcd-endpoints E                        a live cluster\'s history: the keys at',
+    "  --etcd-endpoints E                        a live cluster's history: the keys at",
     '                                            --from-revision - 1, then every revision',
     '                                            up to --to-revision or the head',
     '  --etcd-endpoints E --follow               the same, then each new revision as it',
@@ -31,7 +32,7 @@ export const replayCommand: CliCommand = {
     '                                            etcd on loopback, its history replayed',
     '  etcdctl get --prefix /spp                 text snapshot (key line, value line)',
     '  etcdctl get --prefix /spp -w json         JSON snapshot (revisions kept)',
-    '  spp agent --record FILE                   the agent\'s event log (JSON lines)',
+    "  spp agent --record FILE                   the agent's event log (JSON lines)",
     'Several snapshots are successive states: each later one is replayed as the puts',
     'and deletes that lead to it. etcd history is replayed one step per revision.',
     '--from-revision defaults to the oldest revision etcd still holds (its compact',
@@ -45,7 +46,7 @@ export const replayCommand: CliCommand = {
     'replays the status the agent read and compares the requests the replay sends',
     'with the recorded ones.',
     '',
-    'The report: per host the NIC layout, each port\'s final state (desired and',
+    "The report: per host the NIC layout, each port's final state (desired and",
     'observed), the spp-ctl commands the agent sends in order, and every protocol',
     'invariant that does not hold in the input, with the keys involved.',
     'See docs/debugging.md.',
@@ -68,19 +69,27 @@ export const replayCommand: CliCommand = {
     'until-revision': { type: 'string', arg: 'R', help: 'stop after the last step at or below etcd revision R' },
     step: { type: 'boolean', help: 'print every step and the writes, commands and machine transitions it caused' },
     'unplug-resets-vlan': { type: 'boolean', help: 'plan as an agent run with --unplug-resets-vlan (an event log whose agent ran with it says so itself)' },
-    jobs: { type: 'string', arg: 'N', help: `replay on N threads, hosts shared out among them (default: one per CPU, here ${availableParallelism()}, and per 10,000 keys; 1: no worker threads); the report is the same for any N` },
+    jobs: {
+      type: 'string',
+      arg: 'N',
+      help: `replay on N threads, hosts shared out among them (default: one per CPU, here ${availableParallelism()}, and per 10,000 keys; 1: no worker threads); the report is the same for any N`,
+    },
     ...sourceOptions,
-    follow: { type: 'boolean', help: 'with --etcd-endpoints: after the history, keep following etcd and print each new step as it happens (a shadow agent: nothing is sent); Ctrl-C ends it' },
+    follow: {
+      type: 'boolean',
+      help: 'with --etcd-endpoints: after the history, keep following etcd and print each new step as it happens (a shadow agent: nothing is sent); Ctrl-C ends it',
+    },
   },
   async run(values, positionals, io) {
     const format = choice(values, 'format', ['text', 'json'] as const);
     const host = checkHost(str(values, 'host'));
     const until = values['until-revision'] === undefined ? undefined : int(values, 'until-revision', 0, 0);
-    const step = values['step'] === true;
-    const follow = values['follow'] === true;
-    const jobs = values['jobs'] === undefined ? undefined : int(values, 'jobs', 1, 1);
+    const step = values.step === true;
+    const follow = values.follow === true;
+    const jobs = values.jobs === undefined ? undefined : int(values, 'jobs', 1, 1);
     const observedPath = str(values, 'observed');
-    if (observedPath !== undefined && values['spp-ctl'] !== undefined) throw new UsageError('--observed and --spp-ctl both say what the vfs start in: give one');
+    if (observedPath !== undefined && values['spp-ctl'] !== undefined)
+      throw new UsageError('--observed and --spp-ctl both say what the vfs start in: give one');
     const fail = (err: unknown): number => {
       io.err(`spp replay: ${(err as Error).message}\n`);
       return err instanceof InputError ? 2 : 1;
@@ -130,7 +139,8 @@ async function followHistory(history: HistoryRead, options: ReplayOptions, forma
     const first = f.report();
     io.out(format === 'json' ? `${JSON.stringify(first)}\n` : formatReport(first, { step: options.step === true }));
     const last = Math.max(history.head, ...history.input.events.map((e) => e.revision));
-    if (format === 'text') io.out(`following ${history.input.source} after revision ${last} (a shadow agent: nothing is sent to spp-ctl or etcd); Ctrl-C ends\n`);
+    if (format === 'text')
+      io.out(`following ${history.input.source} after revision ${last} (a shadow agent: nothing is sent to spp-ctl or etcd); Ctrl-C ends\n`);
     let failed: Error | undefined;
     const ended = new Promise<void>((resolve) => {
       void untilSignal().then(() => resolve());

@@ -1,22 +1,30 @@
 import { resolve } from 'node:path';
-import { ReportFile, renderSummary, writeArchive } from '../../report/archive';
+import { type ReportFile, renderSummary, writeArchive } from '../../report/archive';
 import { collectReport } from '../../report/collect';
-import { CliCommand, Io, UsageError, Values, str } from '../framework';
 import { etcdConnectOptions, etcdOptions } from '../etcd-options';
+import { type CliCommand, type Io, str, UsageError, type Values } from '../framework';
+import { configShow } from './config-show';
 import { withEtcdClient } from './etcd-session';
 import { agentEndpointOptions, agentEndpoints } from './explain';
 import { status } from './status';
-import { configShow } from './config-show';
 
 /** A CLI command's output, run in-process with the report's own etcd settings. */
 async function captured(cmd: CliCommand, values: Values, env: NodeJS.ProcessEnv): Promise<string> {
   let out = '';
-  const io: Io = { out: (s) => void (out += s), err: (s) => void (out += `[stderr] ${s}`), env };
+  const io: Io = {
+    out: (s) => {
+      out += s;
+    },
+    err: (s) => {
+      out += `[stderr] ${s}`;
+    },
+    env,
+  };
   const code = await cmd.run(values, [], io).catch((err: Error) => {
     out += `[error] ${err.message}\n`;
     return 1;
   });
-  return `$ spp ${cmd.path.join(' ')} --host ${String(values['host'])}\n${out}[exit ${code}]\n`;
+  return `$ spp ${cmd.path.join(' ')} --host ${String(values.host)}\n${out}[exit ${code}]\n`;
 }
 
 export const reportCommand: CliCommand = {
@@ -55,18 +63,24 @@ export const reportCommand: CliCommand = {
     if (!out.endsWith('.tar.gz') && !out.endsWith('.tgz')) throw new UsageError(`--out ${out}: expected a .tar.gz file name`);
     const etcd = etcdConnectOptions(values, io.env);
     // everything this process knows that must not leave it
-    const secrets = [etcd.password, io.env['SPP_ETCD_PASSWORD'], str(values, 'etcd-password')].filter((s): s is string => typeof s === 'string' && s !== '');
-    return withEtcdClient(this, values, io, async (client) => {
-      const collected = await collectReport({ client, host, ...agentEndpoints(values, io.env) });
-      const own = { ...values, host, format: 'text' };
-      const files: ReportFile[] = [
-        { path: 'status.txt', what: '`spp status --host` output', content: await captured(status, own, io.env) },
-        { path: 'config-show.txt', what: '`spp config show --host` output', content: await captured(configShow, own, io.env) },
-        ...collected.files,
-      ];
-      const result = await writeArchive(out, top, files, secrets);
-      io.out(renderSummary(top, files, result, collected.notes));
-      return 0;
-    }, { budgetMs: false });
+    const secrets = [etcd.password, io.env.SPP_ETCD_PASSWORD, str(values, 'etcd-password')].filter((s): s is string => typeof s === 'string' && s !== '');
+    return withEtcdClient(
+      this,
+      values,
+      io,
+      async (client) => {
+        const collected = await collectReport({ client, host, ...agentEndpoints(values, io.env) });
+        const own = { ...values, host, format: 'text' };
+        const files: ReportFile[] = [
+          { path: 'status.txt', what: '`spp status --host` output', content: await captured(status, own, io.env) },
+          { path: 'config-show.txt', what: '`spp config show --host` output', content: await captured(configShow, own, io.env) },
+          ...collected.files,
+        ];
+        const result = await writeArchive(out, top, files, secrets);
+        io.out(renderSummary(top, files, result, collected.notes));
+        return 0;
+      },
+      { budgetMs: false },
+    );
   },
 };

@@ -2,11 +2,12 @@
  * `spp sim`: the spp-ctl emulator as a stand-alone server, a stand-in for
  * spp-ctl and its spp_vf processes in development and CI.
  */
-import { CliCommand, Io, UsageError, Values, int, num, str } from '../framework';
-import { coreMaskBits, parseMappings } from '../../protocol/mappings';
-import { LOG_LEVELS, LogLevel, createLogger } from '../../log';
-import { VfSpec, startEmulatorServer } from '../../sppctl/emulator';
+
 import { parseListen } from '../../listen';
+import { createLogger, LOG_LEVELS, type LogLevel } from '../../log';
+import { coreMaskBits, parseMappings } from '../../protocol/mappings';
+import { startEmulatorServer, type VfSpec } from '../../sppctl/emulator';
+import { type CliCommand, type Io, int, num, str, UsageError, type Values } from '../framework';
 
 function listenOf(text: string): { host: string; port: number } {
   try {
@@ -42,7 +43,7 @@ export const simCommand: CliCommand = {
   path: ['sim'],
   summary: 'run the spp-ctl emulator (spp-ctl REST API in front of emulated spp_vf processes)',
   description: [
-    'Serves spp-ctl\'s REST API for spp_vf (GET /v1/processes, /v1/vfs/<id>, components,',
+    "Serves spp-ctl's REST API for spp_vf (GET /v1/processes, /v1/vfs/<id>, components,",
     'ports, classifier_table) with the status codes, texts and spp_vf rules of the real one,',
     'plus test hooks under /_sim/ (see docs/emulator.md). It moves no packets.',
     '',
@@ -102,7 +103,8 @@ export const simCommand: CliCommand = {
       vfs[i] = { ...vfs[i]!, appearAfterMs: a.ms };
     }
     const level = str(values, 'log-level') ?? 'info';
-    if (!(LOG_LEVELS as readonly string[]).includes(level)) throw new UsageError(`--log-level must be one of ${LOG_LEVELS.join(', ')}, got ${JSON.stringify(level)}`);
+    if (!(LOG_LEVELS as readonly string[]).includes(level))
+      throw new UsageError(`--log-level must be one of ${LOG_LEVELS.join(', ')}, got ${JSON.stringify(level)}`);
     const format = str(values, 'log-format') ?? 'pretty';
     if (format !== 'json' && format !== 'pretty') throw new UsageError(`--log-format must be json or pretty, got ${JSON.stringify(format)}`);
     const log = createLogger({ level: level as LogLevel, format, defaultMeta: { component: 'spp-sim' } });

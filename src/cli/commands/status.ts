@@ -1,15 +1,15 @@
 import { readHostView } from '../../setup/view';
-import { checkHost, choice, CliCommand, formatOption, str } from '../framework';
-import { etcdOptions } from '../etcd-options';
-import { withEtcdClient } from './etcd-session';
 import { renderStatus } from '../../setup/view-text';
+import { etcdOptions } from '../etcd-options';
+import { type CliCommand, checkHost, choice, formatOption, str } from '../framework';
+import { withEtcdClient } from './etcd-session';
 
 export const status: CliCommand = {
   path: ['status'],
   summary: 'show everything under /spp readably: hosts, NICs, vhosts and their ports, agent liveness',
   description: [
     'A readable form of `etcdctl get --prefix /spp`: per host whether its agent is alive,',
-    'its NICs, every vhost with the port that owns it, the port\'s binding (MAC, flat or',
+    "its NICs, every vhost with the port that owns it, the port's binding (MAC, flat or",
     'VLAN id), action and port_status, then every problem found: values that do not',
     'decode (with the reason), claims without bind_port, bind_port naming another vhost.',
     '',

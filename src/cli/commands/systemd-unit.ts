@@ -4,9 +4,9 @@
  */
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { resolveSettings } from '../../agent/settings';
-import { parseListen } from '../../listen';
 import { agentArgv, renderUnit } from '../../deploy/systemd-unit';
-import { CliCommand, OptionSpec, UsageError, parseCommandArgs, str } from '../framework';
+import { parseListen } from '../../listen';
+import { type CliCommand, type OptionSpec, parseCommandArgs, str, UsageError } from '../framework';
 import { agentCommand } from './agent';
 
 const flag = (help: string, arg: string): OptionSpec => ({ type: 'string', arg, help });
@@ -34,15 +34,23 @@ export const systemdUnitCommand: CliCommand = {
   ].join('\n'),
   options: {
     host: flag('host name as neutron knows it (required)', 'HOST'),
-    'etcd-endpoints': flag('comma-separated etcd endpoints host:port (default: the agent\'s, 127.0.0.1:2379, or SPP_ETCD_ENDPOINTS in the EnvironmentFile)', 'LIST'),
+    'etcd-endpoints': flag(
+      "comma-separated etcd endpoints host:port (default: the agent's, 127.0.0.1:2379, or SPP_ETCD_ENDPOINTS in the EnvironmentFile)",
+      'LIST',
+    ),
     'spp-ctl': { type: 'string', arg: 'URL', default: 'http://127.0.0.1:7777', help: 'spp-ctl REST URL (default http://127.0.0.1:7777)' },
-    ui: { type: 'string', arg: 'HOST:PORT', default: '127.0.0.1:7780', help: 'the read-only visualizer\'s address, or off (default 127.0.0.1:7780)' },
-    'environment-file': { type: 'string', arg: 'FILE', default: '/etc/spp/agent.env', help: 'file with the etcd credentials, read by systemd (default /etc/spp/agent.env)' },
+    ui: { type: 'string', arg: 'HOST:PORT', default: '127.0.0.1:7780', help: "the read-only visualizer's address, or off (default 127.0.0.1:7780)" },
+    'environment-file': {
+      type: 'string',
+      arg: 'FILE',
+      default: '/etc/spp/agent.env',
+      help: 'file with the etcd credentials, read by systemd (default /etc/spp/agent.env)',
+    },
     user: flag('run as this existing account, or root (default: a transient account, DynamicUser=yes)', 'USER'),
-    group: flag('the group with --user (default: the user\'s name)', 'GROUP'),
-    'config-file': flag('the original agent\'s ini file, passed to the agent', 'FILE'),
+    group: flag("the group with --user (default: the user's name)", 'GROUP'),
+    'config-file': flag("the original agent's ini file, passed to the agent", 'FILE'),
     record: flag('agent --record FILE (under /var/lib/spp-agent/ systemd creates the directory)', 'FILE'),
-    'log-level': flag('error|warn|info|debug (default: the agent\'s, info)', 'LEVEL'),
+    'log-level': flag("error|warn|info|debug (default: the agent's, info)", 'LEVEL'),
     'log-format': { type: 'string', arg: 'FORMAT', default: 'json', help: 'json|pretty (default json, for journald)' },
     'spp-bin': flag('absolute path of the installed spp for ExecStart (default: this one)', 'PATH'),
   },
@@ -75,7 +83,8 @@ export const systemdUnitCommand: CliCommand = {
       'config-file': str(values, 'config-file'),
       record: str(values, 'record'),
     };
-    for (const [name, p] of Object.entries(paths)) if (p !== undefined && !isAbsolute(p)) throw new UsageError(`--${name} must be an absolute path (systemd needs one), got ${JSON.stringify(p)}`);
+    for (const [name, p] of Object.entries(paths))
+      if (p !== undefined && !isAbsolute(p)) throw new UsageError(`--${name} must be an absolute path (systemd needs one), got ${JSON.stringify(p)}`);
     const options = {
       host,
       sppBin: paths['spp-bin'] ?? resolve(process.argv[1] ?? 'spp'),
@@ -104,7 +113,8 @@ export const systemdUnitCommand: CliCommand = {
     } catch (err) {
       throw new UsageError((err as Error).message);
     }
-    if (ui && !LOOPBACK.test(parseListen(ui).host)) io.err(`spp systemd-unit: warning: --ui ${ui} is not a loopback address; the page shows every port of the host to whoever reaches it\n`);
+    if (ui && !LOOPBACK.test(parseListen(ui).host))
+      io.err(`spp systemd-unit: warning: --ui ${ui} is not a loopback address; the page shows every port of the host to whoever reaches it\n`);
     io.out(text);
     return 0;
   },

@@ -7,7 +7,7 @@ import { connectEtcd } from '../../etcd/connect';
 import { watchCluster } from '../../viz/cluster';
 import { startVizServer } from '../../viz/server';
 import { etcdConnectOptions, etcdOptions } from '../etcd-options';
-import { Io, OptionSpec, UsageError, Values } from '../framework';
+import { type Io, type OptionSpec, UsageError, type Values } from '../framework';
 import { untilSignal } from '../signals';
 
 export const clusterVizOptions: Record<string, OptionSpec> = {
@@ -38,7 +38,8 @@ export function parseAgentUi(values: Values): Map<string, string> {
     } catch {
       throw new UsageError(`--agent-ui ${JSON.stringify(item)}: ${JSON.stringify(url)} is not a URL (http://HOST:PORT/)`);
     }
-    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new UsageError(`--agent-ui ${JSON.stringify(item)}: the URL must be http:// or https://`);
+    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')
+      throw new UsageError(`--agent-ui ${JSON.stringify(item)}: the URL must be http:// or https://`);
     out.set(host, parsed.toString());
   }
   return out;

@@ -1,9 +1,9 @@
-import { InputError, replay } from '../../replay';
 import { parseListen } from '../../listen';
+import { InputError, replay } from '../../replay';
 import { startVizServer } from '../../viz/server';
-import { CliCommand, UsageError, str } from '../framework';
-import { OpenedSources, openSources, sourceOptions } from './replay-sources';
+import { type CliCommand, str, UsageError } from '../framework';
 import { untilSignal } from '../signals';
+import { type OpenedSources, openSources, sourceOptions } from './replay-sources';
 import { clusterVizOptions, runClusterViz, wantsCluster } from './viz-cluster';
 
 export const vizCommand: CliCommand = {
@@ -11,14 +11,14 @@ export const vizCommand: CliCommand = {
   summary: 'serve the visualizer over a replay (an etcd snapshot, backup, event log or etcd history) or over a whole cluster in etcd',
   positionals: '--replay INPUT... | --replay --etcd-endpoints E | --etcd-endpoints E',
   description: [
-    'Replays INPUT (any input `spp replay` reads) with the agent\'s own machines and',
+    "Replays INPUT (any input `spp replay` reads) with the agent's own machines and",
     'serves the same page a running agent serves with --ui, with a slider over the',
-    'replay\'s steps (one per etcd revision for etcd history). For a live agent use',
+    "replay's steps (one per etcd revision for etcd history). For a live agent use",
     '`spp agent --ui 127.0.0.1:PORT` instead.',
     '',
     'With --etcd-endpoints (and no --replay) it serves the cluster view instead: every',
     'host found in etcd (agent alive or not, NICs, ports by state), live through a watch;',
-    'no agent is needed. --agent-ui HOST=URL adds that agent\'s live view to HOST\'s page.',
+    "no agent is needed. --agent-ui HOST=URL adds that agent's live view to HOST's page.",
     '',
     'examples:',
     '  spp viz --replay before.txt after.txt --host spp4',
@@ -41,11 +41,12 @@ export const vizCommand: CliCommand = {
     } catch (err) {
       throw new UsageError((err as Error).message);
     }
-    if (values['replay'] !== true && wantsCluster(values)) {
+    if (values.replay !== true && wantsCluster(values)) {
       if (positionals.length > 0) throw new UsageError('the cluster view (--etcd-endpoints) takes no INPUT files; did you mean --replay?');
       return runClusterViz(values, listen, io);
     }
-    if (values['replay'] !== true) throw new UsageError('give --replay with INPUT files or --etcd-endpoints (a replay), or --etcd-endpoints alone (the cluster view)');
+    if (values.replay !== true)
+      throw new UsageError('give --replay with INPUT files or --etcd-endpoints (a replay), or --etcd-endpoints alone (the cluster view)');
     const host = str(values, 'host');
     let sources: OpenedSources | undefined;
     let report;
@@ -53,7 +54,11 @@ export const vizCommand: CliCommand = {
       sources = await openSources(values, positionals, io);
       const observed = sources.observed;
       // the replay needs its sources only while it runs (a backup's temporary etcd goes right after)
-      report = await replay(sources.inputs, { ...(host !== undefined ? { host } : {}), ...(observed ? { observed: observed.statuses, observedFrom: observed.from } : {}), frames: true });
+      report = await replay(sources.inputs, {
+        ...(host !== undefined ? { host } : {}),
+        ...(observed ? { observed: observed.statuses, observedFrom: observed.from } : {}),
+        frames: true,
+      });
     } catch (err) {
       if (err instanceof UsageError) throw err;
       io.err(`spp viz: ${(err as Error).message}\n`);

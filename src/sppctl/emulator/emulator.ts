@@ -6,7 +6,7 @@
  */
 import type { HostConfiguration } from '../../protocol/codecs';
 import { coreMaskBits } from '../../protocol/mappings';
-import { ExchangeResult, RECV_SIZE, RestRequest, RestResponse, SppCtlBackend, createRestHandler } from './restapi';
+import { createRestHandler, type ExchangeResult, RECV_SIZE, type RestRequest, type RestResponse, type SppCtlBackend } from './restapi';
 import { SppVf } from './vf';
 
 export interface VfSpec {

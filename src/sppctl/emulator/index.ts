@@ -1,9 +1,10 @@
 /** The spp-ctl emulator: see docs/emulator.md. */
-export { createEmulator, vfSpecs, ConnectionDropped } from './emulator';
-export type { Emulator, EmulatorOptions, VfSpec, FaultSpec, LogEntry } from './emulator';
-export { startEmulatorServer, simHook } from './server';
-export type { EmulatorServer, ServerOptions } from './server';
+
+export type { Emulator, EmulatorOptions, FaultSpec, LogEntry, VfSpec } from './emulator';
+export { ConnectionDropped, createEmulator, vfSpecs } from './emulator';
+export type { ExchangeResult, RestRequest, RestResponse, SppCtlBackend } from './restapi';
 export { createRestHandler, RECV_SIZE } from './restapi';
-export type { RestRequest, RestResponse, SppCtlBackend, ExchangeResult } from './restapi';
-export { SppVf } from './vf';
+export type { EmulatorServer, ServerOptions } from './server';
+export { simHook, startEmulatorServer } from './server';
 export type { VfOptions } from './vf';
+export { SppVf } from './vf';

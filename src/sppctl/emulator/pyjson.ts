@@ -127,7 +127,7 @@ export function pyJsonLoads(text: string): PyValue {
       }
       out += text.slice(run, i);
       const e = text[i + 1];
-      if (e !== undefined && Object.prototype.hasOwnProperty.call(SIMPLE_ESCAPES, e)) {
+      if (e !== undefined && Object.hasOwn(SIMPLE_ESCAPES, e)) {
         out += SIMPLE_ESCAPES[e];
         i += 2;
       } else if (e === 'u' && /^[0-9a-fA-F]{4}$/.test(text.slice(i + 2, i + 6))) {
@@ -296,7 +296,7 @@ function dumpStr(s: string): string {
     else if (c < 0x20 || c > 0x7e) out += `\\u${c.toString(16).padStart(4, '0')}`;
     else out += ch;
   }
-  return out + '"';
+  return `${out}"`;
 }
 
 /**

@@ -4,8 +4,9 @@
  * checks in their order, the text command it builds and how it maps spp_vf's
  * reply to an HTTP answer.
  */
+
+import { type PyValue, pyInt, pyIsStr, pyJsonDumps, pyJsonLoads, pyPercentD, pyRepr, pyStr, pyTruthy } from './pyjson';
 import { SUCCESS_REPLY } from './textproto';
-import { PyValue, pyInt, pyIsStr, pyJsonDumps, pyJsonLoads, pyPercentD, pyRepr, pyStr, pyTruthy } from './pyjson';
 
 export interface RestRequest {
   readonly method: string;

@@ -4,7 +4,7 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { ConnectionDropped, Emulator, EmulatorOptions, FaultSpec, createEmulator } from './emulator';
+import { ConnectionDropped, createEmulator, type Emulator, type EmulatorOptions, type FaultSpec } from './emulator';
 import type { RestResponse } from './restapi';
 
 export interface ServerOptions extends EmulatorOptions {

@@ -219,7 +219,7 @@ export function decodeCommand(text: string, ctx: DecodeContext): Decoded {
   const words = splitWords(text);
   if (words.length > MAX_WORDS || words.some((w) => w.length >= MAX_WORD_LENGTH)) return BAD_FORMAT;
   const first = words[0] ?? '';
-  const range = Object.prototype.hasOwnProperty.call(COMMAND_WORDS, first) ? COMMAND_WORDS[first] : undefined;
+  const range = Object.hasOwn(COMMAND_WORDS, first) ? COMMAND_WORDS[first] : undefined;
   if (range === undefined) return bad('command');
   if (words.length < range[0] || words.length > range[1]) return BAD_FORMAT;
   switch (first) {

@@ -4,26 +4,27 @@
  * the status built from that copy. Failures follow the C code: no rollback,
  * a missing ring wedges the process, a component on the master lcore hangs it.
  */
+
+import type { VfStatus } from '../wire';
 import {
-  Command,
-  ComponentType,
+  type Command,
+  type ComponentType,
   DEFAULT_MAC,
-  DecodeContext,
-  Dir,
-  PORTS_PER_TYPE,
-  PortRef,
-  PortType,
-  SppJson,
-  VLAN_ID_MAX,
+  type DecodeContext,
+  type Dir,
   decodeCommand,
   encodeSpp,
   errorReply,
   formatMac,
+  PORTS_PER_TYPE,
+  type PortRef,
+  type PortType,
   portName,
+  type SppJson,
   SUCCESS_REPLY,
   successReply,
+  VLAN_ID_MAX,
 } from './textproto';
-import type { VfStatus } from '../wire';
 
 export const COMPONENT_SLOTS = 128;
 /** SPP_PORT_ABILITY_MAX */
@@ -203,7 +204,7 @@ export class SppVf {
     if (!isMaster && !this.workers.includes(core)) return this.result(false);
     const secondClassifier = type === 'classifier_mac' && (this.cores.get(core)?.length ?? 0) > 0;
     if ((isMaster || secondClassifier) && this.opts.lenient) return this.result(false);
-    const slot = this.components.findIndex((x) => x === undefined);
+    const slot = this.components.indexOf(undefined);
     if (slot < 0) return this.result(false);
     this.components[slot] = { name, type, core, rx: [], tx: [] };
     this.cores.set(core, [...(this.cores.get(core) ?? []), slot]);
@@ -263,7 +264,8 @@ export class SppVf {
     if (c.vlan && state.abilities.length >= ABILITY_SLOTS) return this.result(false);
     comp[c.dir].push(key);
     state.added = true;
-    if (c.vlan) state.abilities.push(c.vlan.op === 'add' ? { op: 'add', dir: c.dir, vid: c.vlan.vid, pcp: c.vlan.pcp } : { op: 'del', dir: c.dir, vid: 0, pcp: 0 });
+    if (c.vlan)
+      state.abilities.push(c.vlan.op === 'add' ? { op: 'add', dir: c.dir, vid: c.vlan.vid, pcp: c.vlan.pcp } : { op: 'del', dir: c.dir, vid: 0, pcp: 0 });
     this.changed.add(slot);
     return this.result(this.flush());
   }
@@ -340,7 +342,12 @@ export class SppVf {
 
   private portJson(port: string, dir: Dir): PortJson {
     const a = this.ports.get(port)?.abilities.find((x) => x.dir === dir);
-    const vlan = a === undefined ? { operation: 'none' as const, id: 0, pcp: 0 } : a.op === 'add' ? { operation: 'add' as const, id: a.vid, pcp: a.pcp } : { operation: 'del' as const, id: 0, pcp: 0 };
+    const vlan =
+      a === undefined
+        ? { operation: 'none' as const, id: 0, pcp: 0 }
+        : a.op === 'add'
+          ? { operation: 'add' as const, id: a.vid, pcp: a.pcp }
+          : { operation: 'del' as const, id: 0, pcp: 0 };
     return { port, vlan };
   }
 
@@ -364,7 +371,13 @@ export class SppVf {
 
   /** The status as spp-ctl returns it for `GET /v1/vfs/<id>` (spec section 5). */
   status(): VfStatus {
-    const info = this.info() as unknown as { phy: number[]; vhost: number[]; ring: number[]; core: VfStatus['components']; classifier_table: VfStatus['classifier_table'] };
+    const info = this.info() as unknown as {
+      phy: number[];
+      vhost: number[];
+      ring: number[];
+      core: VfStatus['components'];
+      classifier_table: VfStatus['classifier_table'];
+    };
     return {
       'client-id': this.secId,
       ports: [...info.phy.map((n) => `phy:${n}`), ...info.vhost.map((n) => `vhost:${n}`), ...info.ring.map((n) => `ring:${n}`)],

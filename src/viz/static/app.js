@@ -3,7 +3,6 @@
 // layouts) and words nothing itself. Sources: a live agent (Server-Sent
 // Events), a replay's frames (a slider), or a cluster in etcd (SSE, with a
 // drill-in per host).
-'use strict';
 
 const state = {
   machines: {},
@@ -17,8 +16,7 @@ const state = {
   hostDetail: undefined,
 };
 
-const esc = (v) =>
-  String(v ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]);
+const esc = (v) => String(v ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]);
 const $ = (id) => document.getElementById(id);
 
 /** A CSS class for a machine state: the top-level name decides the colour. */
@@ -71,7 +69,11 @@ function filteredRows(rows) {
   return rows.filter(
     (r) =>
       (phase === '' || (phase === 'attention' ? r.attention : r.phase === phase)) &&
-      (q === '' || r.portId.toLowerCase().includes(q) || String(r.mac || '').toLowerCase().includes(q)),
+      (q === '' ||
+        r.portId.toLowerCase().includes(q) ||
+        String(r.mac || '')
+          .toLowerCase()
+          .includes(q)),
   );
 }
 
@@ -81,7 +83,9 @@ function renderList(rows) {
   $('ports-table').tBodies[0].innerHTML =
     shown
       .map(
-        (r) => `<tr data-port-id="${esc(r.portId)}" data-phase="${esc(r.phase)}" data-state="${esc(r.state)}" class="${r.portId === state.selectedPort ? 'selected' : ''}">
+        (
+          r,
+        ) => `<tr data-port-id="${esc(r.portId)}" data-phase="${esc(r.phase)}" data-state="${esc(r.state)}" class="${r.portId === state.selectedPort ? 'selected' : ''}">
       <td><a href="#port=${esc(r.portId)}">${esc(r.portId)}</a></td><td>${chip(r.phase, r.state)}</td>
       <td title="${r.vhostId !== undefined ? `spp_vf ${r.secId}` : ''}">${r.vhostId !== undefined ? `vhost:${r.vhostId}` : ''}</td><td>${esc(r.mac)}</td><td>${r.vlan ?? ''}</td>
       <td class="age" data-age="${r.ageMs ?? ''}">${esc(duration(ageOf(r)))}</td></tr>`,
@@ -96,24 +100,34 @@ function renderPanel(v) {
     panel.innerHTML = `<p class="missing">${state.selectedPort ? `port ${esc(state.selectedPort)} is not in this view` : 'Pick a port in the list or a vhost in the drawing.'}</p>`;
     return;
   }
-  const compare = (v.compare && v.compare[row.portId]) || [];
+  const compare = v.compare?.[row.portId] || [];
   const cmp = compare
-    .map((r) => `<tr class="${r.same ? 'same' : 'differs'}"><td>${esc(r.field)}</td><td>${esc(r.desired)}</td><td>${esc(r.observed)}</td><td>${r.same ? '=' : '≠'}</td></tr>`)
+    .map(
+      (r) =>
+        `<tr class="${r.same ? 'same' : 'differs'}"><td>${esc(r.field)}</td><td>${esc(r.desired)}</td><td>${esc(r.observed)}</td><td>${r.same ? '=' : '≠'}</td></tr>`,
+    )
     .join('');
   const timeline = row.timeline
     .map((h, i) => ({ ...h, repeated: h.error !== undefined && h.error === row.timeline[i - 1]?.error }))
     .reverse()
     .map(
-      (h) => `<tr><td class="when">rev ${esc(h.revision)}<br>${esc(new Date(h.at).toISOString().slice(11, 23))}${h.sinceMs !== undefined ? `<br>+${esc(duration(h.sinceMs))}` : ''}</td>
+      (
+        h,
+      ) => `<tr><td class="when">rev ${esc(h.revision)}<br>${esc(new Date(h.at).toISOString().slice(11, 23))}${h.sinceMs !== undefined ? `<br>+${esc(duration(h.sinceMs))}` : ''}</td>
         <td>${badge(h.state)}</td>
         <td class="what">${esc(h.what)}${h.commands.length ? `<div class="commands">${h.commands.map((c) => `<code>${esc(c)}</code>`).join('<br>')}</div>` : ''}${
-          h.error ? `<div class="error">${h.repeated ? 'the same error' : `error: ${esc(h.error)}`}</div>` : h.commands.length ? '<div class="ok-text">commands ok</div>' : ''
+          h.error
+            ? `<div class="error">${h.repeated ? 'the same error' : `error: ${esc(h.error)}`}</div>`
+            : h.commands.length
+              ? '<div class="ok-text">commands ok</div>'
+              : ''
         }</td></tr>`,
     )
     .join('');
-  const explanationHtml = (e) => `<div class="explain ${e.up ? '' : 'open'}" data-verdict="${esc(e.verdict)}"><h4>spp explain: ${e.up ? 'up' : 'not up'} (${esc(e.verdict)})</h4><ul>${e.sentences
-    .map((s) => `<li>${esc(s.text)}${s.facts.length ? `<ul class="facts">${s.facts.map((f) => `<li><code>${esc(f)}</code></li>`).join('')}</ul>` : ''}</li>`)
-    .join('')}</ul></div>`;
+  const explanationHtml = (e) =>
+    `<div class="explain ${e.up ? '' : 'open'}" data-verdict="${esc(e.verdict)}"><h4>spp explain: ${e.up ? 'up' : 'not up'} (${esc(e.verdict)})</h4><ul>${e.sentences
+      .map((s) => `<li>${esc(s.text)}${s.facts.length ? `<ul class="facts">${s.facts.map((f) => `<li><code>${esc(f)}</code></li>`).join('')}</ul>` : ''}</li>`)
+      .join('')}</ul></div>`;
   const why = row.whyNotUp.length
     ? `<ul>${row.whyNotUp.map((w) => `<li>${esc(w)}</li>`).join('')}</ul>`
     : `<p>${row.phase === 'up' ? 'up, and spp_vf holds what etcd asks for' : 'nothing to explain'}</p>`;
@@ -184,14 +198,19 @@ function renderHost(v) {
   renderList(v.rows);
   renderPanel(v);
   $('machines').innerHTML = Object.keys(state.machines)
-    .map((name) => `<article class="card"><h3>${esc(name)} machine</h3><div class="diagram">${diagram(name, name === 'agent' ? v.agentState : undefined)}</div></article>`)
+    .map(
+      (name) =>
+        `<article class="card"><h3>${esc(name)} machine</h3><div class="diagram">${diagram(name, name === 'agent' ? v.agentState : undefined)}</div></article>`,
+    )
     .join('');
 }
 
 function hostSummary(v) {
   const counts = {};
   for (const r of v.rows) counts[r.phase] = (counts[r.phase] || 0) + 1;
-  return `${v.agentState ? `agent <span id="agent-state">${badge(v.agentState)}</span> · ` : ''}etcd revision <b id="revision">${esc(v.revision)}</b> · configuration <span class="state ${v.configuration === 'valid' ? 'ok' : 'bad'}">${esc(v.configuration)}</span> · ${v.nics.length} NICs · ${v.ports.length} ports ${Object.entries(counts)
+  return `${v.agentState ? `agent <span id="agent-state">${badge(v.agentState)}</span> · ` : ''}etcd revision <b id="revision">${esc(v.revision)}</b> · configuration <span class="state ${v.configuration === 'valid' ? 'ok' : 'bad'}">${esc(v.configuration)}</span> · ${v.nics.length} NICs · ${v.ports.length} ports ${Object.entries(
+    counts,
+  )
     .map(([p, n]) => chip(p, `${n} ${p}`))
     .join(' ')}`;
 }
@@ -274,8 +293,12 @@ function renderHostDetail() {
     <div class="cols">
       <table class="list"><thead><tr><th>vhost key</th><th>owner</th></tr></thead><tbody>${e.vhosts.map((v) => `<tr><td>${esc(v.key)}</td><td>${entry(v.owner)}</td></tr>`).join('')}</tbody></table>
       <table class="list"><thead><tr><th>port</th><th>bind_port</th><th>action</th><th>port_status</th></tr></thead><tbody>${
-        e.ports.map((p) => `<tr data-etcd-port="${esc(p.portId)}"><td>${esc(p.portId)}</td><td>${entry(p.bindPort)}</td><td>${entry(p.action)}</td><td>${entry(p.portStatus)}</td></tr>`).join('') ||
-        '<tr><td colspan="4" class="missing">no ports</td></tr>'
+        e.ports
+          .map(
+            (p) =>
+              `<tr data-etcd-port="${esc(p.portId)}"><td>${esc(p.portId)}</td><td>${entry(p.bindPort)}</td><td>${entry(p.action)}</td><td>${entry(p.portStatus)}</td></tr>`,
+          )
+          .join('') || '<tr><td colspan="4" class="missing">no ports</td></tr>'
       }</tbody></table>
     </div>
     <p class="agent-ui">${
