@@ -169,11 +169,6 @@ export interface LogLine {
   readonly record: Record<string, unknown>;
 }
 
-/** Emulator options the bench changes while the host runs; the emulator reads pollIntervalMs at every command. */
-interface LiveSimOptions {
-  pollIntervalMs: number;
-}
-
 export class BenchHost {
   child: ChildProcess | undefined;
   /** The agent's log records (stderr JSON lines) with their arrival time. */
@@ -185,19 +180,20 @@ export class BenchHost {
     readonly host: string,
     readonly configuration: HostConfiguration,
     readonly sim: EmulatorServer,
-    private readonly live: LiveSimOptions,
   ) {}
 
   static async start(env: BenchEnv, opts: HostOptions): Promise<BenchHost> {
     const parsed = parseMappings(benchMappings(opts.nics, opts.vhosts), { beyondRealLimits: true });
     if (!parsed.configuration) throw new Error(`bench host ${opts.nics} NICs x ${opts.vhosts} vhosts: ${parsed.errors.join('; ')}`);
-    const live: LiveSimOptions = { pollIntervalMs: opts.pollIntervalMs ?? 0 };
-    // the options object is kept by the emulator, so the live poll interval can change between phases
-    const simOptions = Object.assign(live, { listen: { host: '127.0.0.1', port: 0 }, mappings: parsed.configuration, lenient: opts.lenient ?? false });
-    const sim = await startEmulatorServer(simOptions);
+    const sim = await startEmulatorServer({
+      listen: { host: '127.0.0.1', port: 0 },
+      mappings: parsed.configuration,
+      lenient: opts.lenient ?? false,
+      pollIntervalMs: opts.pollIntervalMs ?? 0,
+    });
     const host = env.hostName(opts.label);
     await buildHost(env.client, host, parsed.configuration, { beyondRealLimits: true });
-    return new BenchHost(env, host, parsed.configuration, sim, live);
+    return new BenchHost(env, host, parsed.configuration, sim);
   }
 
   /** Every vhost of the host as (phys, vhost id), in layout order. */
@@ -207,7 +203,8 @@ export class BenchHost {
   }
 
   setPollInterval(ms: number): void {
-    this.live.pollIntervalMs = ms;
+    // the emulator copies its options at start: a later change goes through its own setter
+    this.sim.emulator.setPollInterval(ms);
   }
 
   /** Mutating spp-ctl requests in the emulator's log since the last clear. */
