@@ -44,15 +44,14 @@ export interface FloorSamples {
 export async function measureFloor(env: BenchEnv, runs: number, pollIntervalMs = 0): Promise<FloorSamples> {
   const parsed = parseMappings(benchMappings(1, 1));
   // the emulator reads its options at every command, so the vf is built at once and paced afterwards
-  const live = { pollIntervalMs: 0 };
-  const sim = await startEmulatorServer(Object.assign(live, { listen: { host: '127.0.0.1', port: 0 }, mappings: parsed.configuration! }));
+  const sim = await startEmulatorServer({ listen: { host: '127.0.0.1', port: 0 }, mappings: parsed.configuration! });
   const watch = await KeyWatch.start(env.client, '/bench/floor/');
   const out: FloorSamples = { watchPut: [], sppctlRequest: [], etcdPut: [], plugFloor: [] };
   try {
     const sppctl = new SppCtlClient(httpTransport(sim.url, { timeoutMs: 10_000 }));
     const layout = hostLayout(parsed.configuration!)[0]!;
     for (const cmd of planLayout(layout, await sppctl.vfStatus(1))) await sppctl.send(cmd);
-    live.pollIntervalMs = pollIntervalMs;
+    sim.emulator.setPollInterval(pollIntervalMs);
     const mac = 'fa:16:3e:f1:00:01';
     for (let i = 0; i < runs; i++) {
       const key = `/bench/floor/${i}`;
