@@ -104,15 +104,19 @@ async function readSppCtl(url: string, timeoutMs: number): Promise<SppCtlFacts> 
   }
 }
 
-/** The explain input for one port of the gathered host. */
-export function explainInput(facts: HostFacts, portId: string): ExplainInput {
+/** The explain input of the gathered host, for any of its ports. */
+export function hostExplainInput(facts: HostFacts): Omit<ExplainInput, 'portId'> {
   return {
     host: facts.host,
-    portId,
     revision: facts.revision,
     entries: facts.entries,
     liveness: facts.liveness,
     ...(facts.agent ? { agent: facts.agent } : {}),
     ...(facts.sppctl ? { sppctl: facts.sppctl } : {}),
   };
+}
+
+/** The explain input for one port of the gathered host. */
+export function explainInput(facts: HostFacts, portId: string): ExplainInput {
+  return { ...hostExplainInput(facts), portId };
 }

@@ -9,9 +9,9 @@
 import type { Etcd3 } from 'etcd3';
 import { lockKey } from '../agent/leader';
 import { explainPorts } from '../explain/explain';
-import { gatherHost, type HostFacts, opsBaseUrl } from '../explain/gather';
+import { gatherHost, type HostFacts, hostExplainInput, opsBaseUrl } from '../explain/gather';
 import { renderExplanation } from '../explain/render';
-import { keys } from '../protocol/keys';
+import { keys, parseKey } from '../protocol/keys';
 import { formatReport, parseInput, replay } from '../replay';
 import { VERSION } from '../version';
 import type { ReportFile } from './archive';
@@ -100,22 +100,12 @@ export async function collectReport(opts: CollectOptions): Promise<Collected> {
   const portIds = [
     ...new Set(
       facts.entries.flatMap(([k]) => {
-        const m = /^\/spp\/openstack\/(?:bind_port|action|port_status)\/[^/]+\/(.+)$/.exec(k);
-        return m ? [m[1]!] : [];
+        const parsed = parseKey(k);
+        return parsed && 'portId' in parsed ? [parsed.portId] : [];
       }),
     ),
   ].sort();
-  const explanations = explainPorts(
-    {
-      host,
-      revision: facts.revision,
-      entries: facts.entries,
-      liveness: facts.liveness,
-      ...(facts.agent ? { agent: facts.agent } : {}),
-      ...(facts.sppctl ? { sppctl: facts.sppctl } : {}),
-    },
-    portIds,
-  );
+  const explanations = explainPorts(hostExplainInput(facts), portIds);
   const notUp = explanations.filter((e) => !e.up);
   files.push({
     path: 'explain.txt',
