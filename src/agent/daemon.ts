@@ -6,7 +6,7 @@
 import type { Etcd3 } from 'etcd3';
 import type { Observable, Subscription } from 'rxjs';
 import { type Actor, createActor, fromCallback, fromPromise, waitFor } from 'xstate';
-import { type AgentEvent, agentMachine } from '../../machines/agent';
+import { type AgentEvent, agentMachine, type RefusalSource } from '../../machines/agent';
 import { stateName } from '../../machines/state-name';
 import { connectEtcd } from '../etcd/connect';
 import { type ListWatchEvent, listWatch, type WatchRanges } from '../etcd/listwatch';
@@ -24,7 +24,6 @@ import type { SppCtlApi } from './io';
 import { holderValue, LeaderLock } from './leader';
 import { Liveness } from './liveness';
 import type { Recorder } from './recorder';
-import { Refusals } from './refusals';
 import type { AgentSettings } from './settings';
 
 export const AGENT_VERSION: string = VERSION;
@@ -81,18 +80,14 @@ export function startAgent(settings: AgentSettings, deps: AgentDeps): AgentHandl
   const { logger, recorder } = deps;
   const log = logger.child({ host: settings.host });
   const client = deps.client ?? connectEtcd({ ...settings.etcd, callTimeoutMs: 5000 });
-  let etcdConnected = false;
-  // the agent machine is created below; these only report once it has started
-  const refusals = new Refusals({
-    refused: (reason) => agent.send({ type: 'ETCD_REFUSED', reason }),
-    cleared: () => {
-      if (etcdConnected) agent.send({ type: 'ETCD_UP' });
-    },
-  });
+  // What etcd refuses or accepts of the agent's own requests: the agent machine decides what state that makes.
+  // (The machine is created below; the writer and the liveness key report only once the session runs.)
+  const refused = (source: RefusalSource) => (reason: string) => agent.send({ type: 'ETCD_REFUSED', source, reason });
+  const accepted = (source: RefusalSource) => () => agent.send({ type: 'ETCD_ACCEPTED', source });
   const metrics = deps.metrics ?? (settings.ops ? new AgentMetrics() : undefined);
   const writer = new Etcd3Writer(
     client,
-    { ...testExitAfterWrites(process.env), onRefused: (reason) => refusals.refuse('write', reason), onAccepted: () => refusals.accept('write') },
+    { ...testExitAfterWrites(process.env), onRefused: refused('write'), onAccepted: accepted('write') },
     settings.etcd.username,
   );
   const controller = new Controller({
@@ -111,7 +106,7 @@ export function startAgent(settings: AgentSettings, deps: AgentDeps): AgentHandl
     settings.leaseTtlSec,
     { version: AGENT_VERSION, started_at: new Date().toISOString(), pid: process.pid },
     log,
-    { refused: (reason) => refusals.refuse('liveness', reason), accepted: () => refusals.accept('liveness') },
+    { refused: refused('liveness'), accepted: accepted('liveness') },
   );
   log.info('agent starting', { version: AGENT_VERSION, etcd: settings.etcd.endpoints, sppCtl: settings.sppCtlUrl, pid: process.pid });
   recorder?.write({ kind: 'start', at: new Date().toISOString(), host: settings.host, version: AGENT_VERSION, unplugResetsVlan: settings.unplugResetsVlan });
@@ -119,7 +114,6 @@ export function startAgent(settings: AgentSettings, deps: AgentDeps): AgentHandl
   let subscription: Subscription | undefined;
   let stopping = false;
   let listed = false;
-  let onRefused: (reason: string) => void = () => {};
   const lock = new LeaderLock({
     client,
     host: settings.host,
@@ -127,7 +121,7 @@ export function startAgent(settings: AgentSettings, deps: AgentDeps): AgentHandl
     holder: holderValue(AGENT_VERSION, new Date().toISOString()),
     log,
     ...(settings.etcd.username ? { user: settings.etcd.username } : {}),
-    onRefused: (reason) => onRefused(reason),
+    onRefused: refused('lock'),
     onLost: (reason) => {
       log.error('agent lock lost: stopping', { reason });
       void handle.stop().then(() => deps.onFatal?.(reason));
@@ -135,7 +129,6 @@ export function startAgent(settings: AgentSettings, deps: AgentDeps): AgentHandl
   });
   /** The session: the host lock, then the list-watch feeding the controller; what etcd says goes to the agent machine. */
   const session = (send: (event: AgentEvent) => void): void => {
-    onRefused = (reason) => send({ type: 'ETCD_REFUSED', reason });
     // Nothing is listed, watched or sent to spp-ctl before this process holds
     // the host's lock: a second agent for the host stands by here.
     void lock.acquire().then((held) => {
@@ -148,15 +141,10 @@ export function startAgent(settings: AgentSettings, deps: AgentDeps): AgentHandl
         metrics?.listWatchEvent(ev);
         if (ev.type === 'reset') listed = true;
         controller.handle(ev);
-        if (ev.type === 'connection') etcdConnected = ev.connected;
         if (ev.type === 'connection' && ev.refused) {
           log.error('etcd refused the agent; not running until the grant or credentials are fixed (retrying with backoff)', { reason: ev.reason, user });
-          refusals.refuse('watch', ev.reason);
-        } else if (ev.type === 'connection' && ev.connected) {
-          refusals.accept('watch');
-          // still refused a write or the liveness key: not running while those fail
-          if (!refusals.any) send({ type: 'ETCD_UP' });
-        } else if (ev.type === 'connection') send({ type: 'ETCD_DOWN', reason: ev.reason });
+          send({ type: 'ETCD_REFUSED', source: 'watch', reason: ev.reason });
+        } else if (ev.type === 'connection') send(ev.connected ? { type: 'ETCD_UP' } : { type: 'ETCD_DOWN', reason: ev.reason });
         else if (ev.type === 'reset' || ev.key === configKey) send({ type: 'CONFIGURATION', state: controller.store.configuration().state });
       });
     });
