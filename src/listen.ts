@@ -1,4 +1,5 @@
-/** A listen address of one of spp's servers (the visualizer's --ui, `spp viz --listen`, `spp sim --listen`). */
+/** A listen address of one of spp's servers (the visualizer's --ui, `spp viz --listen`, `spp sim --listen`), and starting an auxiliary one. */
+import type { Logger } from './log';
 
 /** Parses `HOST:PORT`, `[v6]:PORT` or a bare `PORT` (loopback, the default: the page shows every port's state). */
 export function parseListen(value: string, what = '--ui'): { host: string; port: number } {
@@ -9,4 +10,28 @@ export function parseListen(value: string, what = '--ui'): { host: string; port:
   }
   const host = m[1] ? m[1].replace(/^\[|\]$/g, '') : '127.0.0.1';
   return { host, port };
+}
+
+/**
+ * An auxiliary server of the agent (the page, the ops endpoint) once it
+ * listens: its URL is logged, and a server that cannot listen is logged
+ * with why and left out (undefined): the agent keeps working without it.
+ */
+export function auxiliary<S extends { readonly url: string }>(
+  started: Promise<S>,
+  log: Logger,
+  name: string,
+  listening: string,
+  fields: Record<string, unknown>,
+): Promise<S | undefined> {
+  return started.then(
+    (server) => {
+      log.info(`${name} listening ${listening}`, { url: server.url });
+      return server;
+    },
+    (err: unknown) => {
+      log.error(`${name} could not listen; running without it`, { ...fields, error: err instanceof Error ? err.message : String(err) });
+      return undefined;
+    },
+  );
 }

@@ -10,7 +10,7 @@ import { type AgentEvent, agentMachine, type RefusalSource } from '../../machine
 import { stateName } from '../../machines/state-name';
 import { connectEtcd } from '../etcd/connect';
 import { type ListWatchEvent, listWatch, type WatchRanges } from '../etcd/listwatch';
-import { parseListen } from '../listen';
+import { auxiliary, parseListen } from '../listen';
 import type { Logger } from '../log';
 import { instrumentSppCtl, instrumentWriter } from '../ops/instrument';
 import { AgentMetrics } from '../ops/metrics';
@@ -196,32 +196,29 @@ export function startAgent(settings: AgentSettings, deps: AgentDeps): AgentHandl
   // Auxiliary like the page: if it cannot listen the agent logs why and keeps working.
   const ops =
     settings.ops && metrics
-      ? startOpsServer(parseListen(settings.ops, '--ops'), {
-          metrics: () => metrics.text(),
-          contentType: metrics.registry.contentType,
-          readiness: ready,
-          stopping: () => stopping,
-          view: () => {
-            const snap = agent.getSnapshot();
-            return {
-              host: settings.host,
-              version: AGENT_VERSION,
-              agentState: stateName(snap.value),
-              reason: snap.context.reason,
-              lockHeld: lock.held,
-              readiness: ready(),
-              view: controller.view(),
-            };
-          },
-        }).then(
-          (server) => {
-            log.info('ops endpoint listening (/metrics, /livez, /readyz, /view)', { url: server.url });
-            return server;
-          },
-          (err: unknown) => {
-            log.error('ops endpoint could not listen; running without it', { ops: settings.ops, error: err instanceof Error ? err.message : String(err) });
-            return undefined;
-          },
+      ? auxiliary(
+          startOpsServer(parseListen(settings.ops, '--ops'), {
+            metrics: () => metrics.text(),
+            contentType: metrics.registry.contentType,
+            readiness: ready,
+            stopping: () => stopping,
+            view: () => {
+              const snap = agent.getSnapshot();
+              return {
+                host: settings.host,
+                version: AGENT_VERSION,
+                agentState: stateName(snap.value),
+                reason: snap.context.reason,
+                lockHeld: lock.held,
+                readiness: ready(),
+                view: controller.view(),
+              };
+            },
+          }),
+          log,
+          'ops endpoint',
+          '(/metrics, /livez, /readyz, /view)',
+          { ops: settings.ops },
         )
       : undefined;
   let stopped: Promise<void> | undefined;

@@ -8,7 +8,7 @@ import { merge, Observable } from 'rxjs';
 import { stateName } from '../../machines/state-name';
 import { type AgentDeps, type AgentHandle, startAgent } from '../agent/daemon';
 import type { AgentSettings } from '../agent/settings';
-import { parseListen } from '../listen';
+import { auxiliary, parseListen } from '../listen';
 import { startVizServer, type VizServer } from './server';
 
 export interface AgentUiHandle extends AgentHandle {
@@ -37,24 +37,21 @@ export function startAgentWithUi(settings: AgentSettings, deps: AgentDeps): Agen
     return () => s.unsubscribe();
   });
   // The page is auxiliary: if it cannot listen the agent logs why and keeps working.
-  viz = startVizServer({
-    listen: parseListen(settings.ui),
-    source: {
-      kind: 'live',
-      view: () => controller.view(),
-      changes: merge(controller.changes, agentChanges),
-      agentState: () => stateName(agent.getSnapshot().value),
-      keys: () => ({ revision: controller.store.revision, entries: [...controller.store.entries()] }),
-    },
-  }).then(
-    (server) => {
-      log.info('visualizer listening (read-only)', { url: server.url });
-      return server;
-    },
-    (err: unknown) => {
-      log.error('visualizer could not listen; running without it', { ui: settings.ui, error: err instanceof Error ? err.message : String(err) });
-      return undefined;
-    },
+  viz = auxiliary(
+    startVizServer({
+      listen: parseListen(settings.ui),
+      source: {
+        kind: 'live',
+        view: () => controller.view(),
+        changes: merge(controller.changes, agentChanges),
+        agentState: () => stateName(agent.getSnapshot().value),
+        keys: () => ({ revision: controller.store.revision, entries: [...controller.store.entries()] }),
+      },
+    }),
+    log,
+    'visualizer',
+    '(read-only)',
+    { ui: settings.ui },
   );
   return {
     ...handle,
