@@ -4,40 +4,45 @@
  * the vf and build its layout; what they announce (ready or not) goes to the
  * ports on the vf.
  */
-import { createActor, fromPromise } from 'xstate';
-import { type NicRunOutput, nicMachine } from '../../machines/nic';
+import { type Actor, createActor, fromPromise } from 'xstate';
+import { type NicMachine, type NicRunOutput, nicMachine } from '../../machines/nic';
 import { stateName } from '../../machines/state-name';
 import type { PortIntent } from '../plan/desired';
 import { observeVhost } from '../plan/observed';
 import { foreignComponents, planLayout, planVhost, type VhostDesired } from '../plan/planner';
 import type { NicLayout } from '../protocol/layout';
-import { type HostRuntime, type NicRuntime, secIdOf } from './host-runtime';
+import { type HostRuntime, secIdOf } from './host-runtime';
 import { sppCtlFailure } from './io';
 import { VfWorker } from './vf-worker';
 
-export class NicLifecycle {
-  // machine.provide() builds a new machine (xstate re-parses and re-indexes
-  // the whole config): done once per host, the actors find their NIC by the
-  // secId of their input.
-  private readonly machine = nicMachine.provide({
-    actors: {
-      waitForVf: fromPromise<void, { secId: number }>(async ({ input }) => this.waitForVf(this.rt.nicFor(input.secId).layout)),
-      build: fromPromise<NicRunOutput, { secId: number }>(async ({ input }) => this.build(this.rt.nicFor(input.secId))),
-    },
-    actions: {
-      announceReady: (_, { secId }) => {
-        const runtime = this.rt.nicFor(secId);
-        runtime.worker.setReady(true);
-        this.toPorts(secId, true, runtime.changed);
-        runtime.changed = false;
-      },
-      announceNotReady: (_, { secId, reason }) => {
-        this.rt.nicFor(secId).worker.setReady(false, reason);
-        this.toPorts(secId, false, false);
-      },
-    },
-  });
+/** The actor system a root actor and its children share. */
+type System = Actor<NicMachine>['system'];
 
+/** Each NIC actor's system (its own and its runs') -> the NicLifecycle that started it. */
+const owners = new WeakMap<System, NicLifecycle>();
+
+function ownerOf(system: System): NicLifecycle {
+  const nics = owners.get(system);
+  if (!nics) throw new Error('NIC machine: its actor was not started by a NicLifecycle');
+  return nics;
+}
+
+// machine.provide() builds a new machine (xstate re-parses and re-indexes the
+// whole config, and its transition caches start cold): done once per process,
+// not per host. The actors find their host through the NIC actor's system,
+// and their NIC by the secId of their input.
+const machine = nicMachine.provide({
+  actors: {
+    waitForVf: fromPromise<void, { secId: number }>(async ({ input, system }) => ownerOf(system).waitForVf(input.secId)),
+    build: fromPromise<NicRunOutput, { secId: number }>(async ({ input, system }) => ownerOf(system).build(input.secId)),
+  },
+  actions: {
+    announceReady: ({ system }, { secId }) => ownerOf(system).announce(secId, true),
+    announceNotReady: ({ system }, { secId, reason }) => ownerOf(system).announce(secId, false, reason),
+  },
+});
+
+export class NicLifecycle {
   constructor(
     private readonly rt: HostRuntime,
     /** Called on every NIC state change (idle detection). */
@@ -54,7 +59,7 @@ export class NicLifecycle {
         rt.log.info('spp-ctl command', { secId: cmd.secId, command: text });
         rt.opts.onCommand?.(cmd, text);
       });
-      const actor = createActor(this.machine, {
+      const actor = createActor(machine, {
         input: {
           secId: nicLayout.secId,
           resyncIntervalMs: rt.opts.resyncIntervalMs ?? 30_000,
@@ -62,6 +67,7 @@ export class NicLifecycle {
         },
         ...rt.actorOptions,
       });
+      owners.set(actor.system, this);
       let last = '';
       let resyncing = false;
       actor.subscribe((snap) => {
@@ -86,7 +92,16 @@ export class NicLifecycle {
     }
   }
 
-  private async waitForVf(nic: NicLayout): Promise<void> {
+  /** What the NIC machine's announceReady/announceNotReady do: the vf's ready gate, and the ports on it. */
+  announce(secId: number, ready: boolean, reason = ''): void {
+    const runtime = this.rt.nicFor(secId);
+    runtime.worker.setReady(ready, reason);
+    this.toPorts(secId, ready, ready && runtime.changed);
+    if (ready) runtime.changed = false;
+  }
+
+  async waitForVf(secId: number): Promise<void> {
+    const nic = this.rt.nicFor(secId).layout;
     const processes = await this.rt.sppctl.processes();
     const found = processes.some((p) => p.type === 'vf' && 'client-id' in p && p['client-id'] === nic.secId);
     if (!found) {
@@ -96,7 +111,8 @@ export class NicLifecycle {
   }
 
   /** Reads the vf, starts/attaches what the layout lacks, and clears vhosts no port wants. */
-  private async build(runtime: NicRuntime): Promise<{ commands: string[] }> {
+  async build(secId: number): Promise<{ commands: string[] }> {
+    const runtime = this.rt.nicFor(secId);
     const { layout, worker } = runtime;
     const { rt } = this;
     return worker.exclusive(async () => {

@@ -4,8 +4,8 @@
  * intent are derived from the store, and each port machine is given its
  * intent when it changed. Port machines are started and forgotten here.
  */
-import { createActor, fromPromise } from 'xstate';
-import { DEFAULT_PORT_TIMERS, type PlugInput, portMachine, type ReportInput, type RunOutput, type UnplugInput } from '../../machines/port';
+import { type Actor, createActor, fromPromise } from 'xstate';
+import { DEFAULT_PORT_TIMERS, type PlugInput, type PortMachine, portMachine, type ReportInput, type RunOutput, type UnplugInput } from '../../machines/port';
 import { stateName } from '../../machines/state-name';
 import { type PortIntent, sameIntent } from '../plan/desired';
 import { keys } from '../protocol/keys';
@@ -17,30 +17,48 @@ import type { PortEffects } from './port-effects';
 import { portStateLogLevel } from './port-log-policy';
 import { describeIntent } from './view';
 
+/** The actor system a root actor and its children share. */
+type System = Actor<PortMachine>['system'];
+
+/** Each port actor's system (its own and its runs') -> the PortSync that started it. */
+const owners = new WeakMap<System, PortSync>();
+
+function ownerOf(system: System): PortSync {
+  const sync = owners.get(system);
+  if (!sync) throw new Error('port machine: its actor was not started by a PortSync');
+  return sync;
+}
+
+// machine.provide() builds a new machine (xstate re-parses and re-indexes the
+// whole config, and its transition caches start cold): done once per process,
+// not per host. The actors find their host through the port actor's system.
+const machine = portMachine.provide({
+  actors: {
+    plug: fromPromise<RunOutput, PlugInput>(async ({ input, system }) => ownerOf(system).run((e) => e.plug(input))),
+    unplug: fromPromise<RunOutput, UnplugInput>(async ({ input, system }) => ownerOf(system).run((e) => e.unplug(input))),
+    reportError: fromPromise<void, ReportInput>(async ({ input, system }) => ownerOf(system).run((e) => e.reportError(input))),
+  },
+  actions: {
+    reassertUp: ({ system }, params) => ownerOf(system).effects.reassertUp(params.portId),
+  },
+});
+
 export class PortSync {
   /** A sync is queued for the end of the current burst of events. */
   scheduled = false;
   private lastConfigNote = '';
-  // machine.provide() builds a new machine (xstate re-parses and re-indexes
-  // the whole config): done once per host, the actors' inputs name their port.
-  private readonly machine = portMachine.provide({
-    actors: {
-      plug: fromPromise<RunOutput, PlugInput>(async ({ input }) => this.rt.track(this.effects.plug(input))),
-      unplug: fromPromise<RunOutput, UnplugInput>(async ({ input }) => this.rt.track(this.effects.unplug(input))),
-      reportError: fromPromise<void, ReportInput>(async ({ input }) => this.rt.track(this.effects.reportError(input))),
-    },
-    actions: {
-      reassertUp: (_, params) => this.effects.reassertUp(params.portId),
-    },
-  });
-
   constructor(
     private readonly rt: HostRuntime,
     private readonly nics: NicLifecycle,
-    private readonly effects: PortEffects,
+    readonly effects: PortEffects,
     /** Called after every sync and port state change (idle detection). */
     private readonly onSettle: () => void,
   ) {}
+
+  /** A port run, kept until it settles (stop() waits for it). */
+  run<T>(effect: (effects: PortEffects) => Promise<T>): Promise<T> {
+    return this.rt.track(effect(this.effects));
+  }
 
   /**
    * The events of one etcd revision (a transaction: bind_port, action and
@@ -136,10 +154,11 @@ export class PortSync {
 
   private startPort(portId: string, intent: PortIntent, revision: number): void {
     const { rt } = this;
-    const actor = createActor(this.machine, {
+    const actor = createActor(machine, {
       input: { host: rt.host, portId, intent, revision, timers: rt.opts.portTimers ?? DEFAULT_PORT_TIMERS, nicReady: this.nics.readyFor(intent) },
       ...rt.actorOptions,
     });
+    owners.set(actor.system, this);
     const runtime: PortRuntime = { portId, actor, lastIntent: intent, history: [], outcomeLogged: undefined };
     rt.ports.set(portId, runtime);
     rt.appendHistory(runtime, revision, `desired: ${describeIntent(intent)}`);
