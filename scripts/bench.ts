@@ -14,6 +14,7 @@ import { choice, commandHelp, int, parseCommandArgs, str, UsageError } from '../
 import { command, FULL, QUICK } from './bench/command';
 import { type FanoutSamples, measureFanout } from './bench/fanout';
 import { BenchEnv, BenchHost } from './bench/harness';
+import { benchMachineFloor, type MachineFloor } from './bench/machine-floor';
 import { measureBurst, measureFloor, measurePlugs, measureProcessStart, measureRestart, measureScale, settledRssKb, unplugAll } from './bench/measure';
 import { measureMetricsCost } from './bench/metrics-cost';
 import { WATCH_MODES } from './bench/multi-agent';
@@ -368,11 +369,14 @@ async function main(argv: string[]): Promise<number> {
       report.value('replay.time', 'ms', replay.ms);
       report.value('replay.keys_per_s', 'keys/s', replay.keysPerSec);
       report.value('replay.peak_rss', 'KiB', replay.peakRssKb);
+      const cores = availableParallelism();
+      const floor = await benchMachineFloor({ ports: Math.ceil(replay.ports / cores), nics: Math.ceil(replay.nics / cores), unplug: false });
+      const floorText = machineFloor(report, 'floor.replay_machines.snapshot', floor, `a thread's share (1/${cores}) of the snapshot's machines`);
       report.goal('replay over 100,000 keys/s', replay.keysPerSec > 100_000, `${replay.keysPerSec.toFixed(0)} keys/s over ${replay.keys} keys`);
       report.goal(
         snapshotGoal,
         replay.ms < 4000,
-        `${(replay.ms / 1000).toFixed(1)} s for ${replay.keys} keys on ${availableParallelism()} cores (read and replayed in a fresh process, default threads)`,
+        `${(replay.ms / 1000).toFixed(1)} s for ${replay.keys} keys on ${cores} cores (read and replayed in a fresh process, default threads); ${floorText}`,
       );
     }
 
@@ -392,10 +396,12 @@ async function main(argv: string[]): Promise<number> {
       );
       report.value('replay_history.replay', 'ms', history.replayMs, `replay() of the ${history.steps} steps (one per revision of the host)`);
       report.value('replay_history.time', 'ms', history.totalMs, 'read + replay, in a fresh process (after module loading)');
+      const floor = await benchMachineFloor({ ports: history.ports, nics: 0, unplug: true });
+      const floorText = machineFloor(report, 'floor.replay_machines.history', floor, "the history's port machines");
       report.goal(
         historyGoal,
         history.totalMs < 1000,
-        `${history.totalMs.toFixed(0)} ms (read ${history.readMs.toFixed(0)} ms, replay ${history.replayMs.toFixed(0)} ms)`,
+        `${history.totalMs.toFixed(0)} ms (read ${history.readMs.toFixed(0)} ms, replay ${history.replayMs.toFixed(0)} ms); ${floorText}`,
       );
     }
   } finally {
@@ -428,3 +434,23 @@ main(process.argv.slice(2)).then(
     process.exit(1);
   },
 );
+
+/**
+ * The replay's floor (scripts/bench/machine-floor.ts): `what`'s machines run
+ * alone in a fresh process, with actors that return at once. Reports it and
+ * returns the text for the goal's line.
+ */
+function machineFloor(report: Report, name: string, floor: MachineFloor, what: string): string {
+  if ('failed' in floor) {
+    report.note(`${name} failed: ${floor.failed}`);
+    return `floor not measured: ${floor.failed}`;
+  }
+  const work = `${floor.ports.toLocaleString('en-US')} ports${floor.unplug ? ' plugged and unplugged' : ''}, ${floor.nics.toLocaleString('en-US')} NICs`;
+  report.value(
+    name,
+    'ms',
+    floor.coldMs,
+    `${what} (${work}) alone: xstate with actors that return at once, in a fresh process; warm ${floor.warmMs.toFixed(0)} ms`,
+  );
+  return `the machines alone, without I/O or controller, take ${floor.coldMs.toFixed(0)} ms${floor.nics > 0 ? ' per thread' : ''} (${name})`;
+}

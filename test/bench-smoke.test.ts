@@ -5,6 +5,7 @@
  */
 import test from 'ava';
 import { BenchEnv, BenchHost, benchMappings } from '../scripts/bench/harness';
+import { benchMachineFloor } from '../scripts/bench/machine-floor';
 import { measureBurst, measureFloor, measurePlugs, measureProcessStart, measureRestart, settledRssKb } from '../scripts/bench/measure';
 import { byLayer, hotSpots } from '../scripts/bench/profile';
 import { countSnapshotKeys } from '../scripts/bench/replay';
@@ -161,7 +162,26 @@ test('profile: busy time by layer goes to the innermost frame of a known layer',
   );
 });
 
-test('replay hook: keys of an etcdctl text snapshot', (t) => {
-  t.is(countSnapshotKeys('/spp/openstack/a\n1\n/spp/openstack/b\n{"x": 1}\n'), 2);
-  t.is(countSnapshotKeys(''), 0);
+test('replay hook: keys, ports and NICs of an etcdctl text snapshot', (t) => {
+  t.deepEqual(countSnapshotKeys('/spp/openstack/a\n1\n/spp/openstack/b\n{"x": 1}\n'), { keys: 2, ports: 0, nics: 0 });
+  t.deepEqual(countSnapshotKeys(''), { keys: 0, ports: 0, nics: 0 });
+  const snapshot = [
+    '/spp/openstack/configuration/h1',
+    '[{"num_vhost": 1, "core_mask": "0x6", "pci_address": "00:04.0", "physical_network": "p"}, {"num_vhost": 1, "core_mask": "0x1a", "pci_address": "00:05.0", "physical_network": "q"}]',
+    '/spp/openstack/configuration/h2',
+    'not json',
+    '/spp/openstack/bind_port/h1/7f3c0a52-0000-4000-8000-000000000001',
+    '{"vhost_id": 0, "mac_address": "fa:16:3e:00:00:01"}',
+    '/spp/openstack/action/h1/7f3c0a52-0000-4000-8000-000000000001',
+    'plug',
+  ].join('\n');
+  t.deepEqual(countSnapshotKeys(snapshot), { keys: 4, ports: 1, nics: 2 });
+});
+
+test('machine floor: the NIC and port lifecycles run in a child process and give finite times', async (t) => {
+  const floor = await benchMachineFloor({ ports: 30, nics: 6, unplug: true });
+  if ('failed' in floor) return t.fail(floor.failed);
+  t.like(floor, { ports: 30, nics: 6, unplug: true });
+  t.true(Number.isFinite(floor.coldMs) && floor.coldMs > 0);
+  t.true(Number.isFinite(floor.warmMs) && floor.warmMs > 0);
 });

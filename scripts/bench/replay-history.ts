@@ -22,7 +22,15 @@ import { buildHost } from '../../src/setup/build';
 
 export type HistoryBench =
   | { readonly failed: string }
-  | { readonly revisions: number; readonly readMs: number; readonly replayMs: number; readonly totalMs: number; readonly steps: number };
+  | {
+      readonly revisions: number;
+      /** Ports the history plugs and unplugs (one port machine each). */
+      readonly ports: number;
+      readonly readMs: number;
+      readonly replayMs: number;
+      readonly totalMs: number;
+      readonly steps: number;
+    };
 
 const HOST = 'bench-history';
 const MAPPINGS = '00:04.0#phys1#2#0xfe,00:05.0#phys2#2#0xfc02';
@@ -30,8 +38,8 @@ const MAPPINGS = '00:04.0#phys1#2#0xfe,00:05.0#phys2#2#0xfc02';
 const mac = (n: number): string => `fa:16:3e:${[(n >> 16) & 255, (n >> 8) & 255, n & 255].map((b) => b.toString(16).padStart(2, '0')).join(':')}`;
 const portId = (n: number): string => `00000000-0000-4000-8000-${n.toString(16).padStart(12, '0')}`;
 
-/** Writes plug/unplug cycles on every vhost (6 revisions a cycle, vhosts in parallel) until the head passes `revisions`. */
-async function writeHistory(client: Etcd3, revisions: number): Promise<number> {
+/** Writes plug/unplug cycles on every vhost (6 revisions a cycle, vhosts in parallel) until the head passes `revisions`: the head and the ports. */
+async function writeHistory(client: Etcd3, revisions: number): Promise<{ head: number; ports: number }> {
   const configuration = parseMappings(MAPPINGS, { beyondRealLimits: true }).configuration!;
   await buildHost(client, HOST, configuration);
   const vhosts = configuration.flatMap((nic, i) =>
@@ -62,7 +70,7 @@ async function writeHistory(client: Etcd3, revisions: number): Promise<number> {
     }
   };
   await Promise.all(vhosts.map(cycle));
-  return Number((await client.get(keys.configuration(HOST)).exec()).header.revision);
+  return { head: Number((await client.get(keys.configuration(HOST)).exec()).header.revision), ports: next };
 }
 
 /** Sets up etcd with the history, then times the read and the replay in a child process. */
@@ -70,7 +78,7 @@ export async function benchReplayHistory(opts: { revisions?: number; timeoutMs?:
   const etcd = await LocalEtcd.start();
   const client = connectEtcd({ endpoints: etcd.endpoints });
   try {
-    const revisions = await writeHistory(client, opts.revisions ?? 10_000);
+    const { head: revisions, ports } = await writeHistory(client, opts.revisions ?? 10_000);
     const child = await new Promise<{ code: number | null; out: string; err: string }>((resolve) => {
       const c = spawn(process.execPath, [__filename, 'child', etcd.endpoint], { stdio: ['ignore', 'pipe', 'pipe'] });
       let out = '';
@@ -89,7 +97,7 @@ export async function benchReplayHistory(opts: { revisions?: number; timeoutMs?:
     });
     const line = child.out.trim().split('\n').pop() ?? '';
     if (child.code !== 0 || !line.startsWith('{')) return { failed: `exit ${child.code}: ${(child.err || child.out).trim().slice(0, 300)}` };
-    return { revisions, ...(JSON.parse(line) as { readMs: number; replayMs: number; totalMs: number; steps: number }) };
+    return { revisions, ports, ...(JSON.parse(line) as { readMs: number; replayMs: number; totalMs: number; steps: number }) };
   } catch (err) {
     return { failed: (err as Error).message };
   } finally {

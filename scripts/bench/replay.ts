@@ -8,9 +8,20 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { parseKey } from '../../src/protocol/keys';
 import { generateSnapshot, readInput, replay } from '../../src/replay';
 
-export type ReplayBench = { readonly failed: string } | { readonly keys: number; readonly ms: number; readonly keysPerSec: number; readonly peakRssKb: number };
+export type ReplayBench =
+  | { readonly failed: string }
+  | {
+      readonly keys: number;
+      readonly ms: number;
+      readonly keysPerSec: number;
+      readonly peakRssKb: number;
+      /** Ports (bind_port keys) and NICs (configuration entries) of the snapshot: the machines the replay runs. */
+      readonly ports: number;
+      readonly nics: number;
+    };
 
 function run(args: string[], timeoutMs: number): Promise<{ code: number | null; out: string; err: string }> {
   return new Promise((resolve) => {
@@ -31,12 +42,28 @@ function run(args: string[], timeoutMs: number): Promise<{ code: number | null; 
   });
 }
 
-/** Protocol keys in an `etcdctl get --prefix /spp` text snapshot (key lines alternate with value lines). */
-export function countSnapshotKeys(text: string): number {
+/** Protocol keys, ports and NICs in an `etcdctl get --prefix /spp` text snapshot (key lines alternate with value lines). */
+export function countSnapshotKeys(text: string): { keys: number; ports: number; nics: number } {
   const lines = text.split('\n');
-  let n = 0;
-  for (let i = 0; i + 1 < lines.length; i += 2) if (lines[i]!.startsWith('/')) n++;
-  return n;
+  const out = { keys: 0, ports: 0, nics: 0 };
+  for (let i = 0; i + 1 < lines.length; i += 2) {
+    const key = lines[i]!;
+    if (!key.startsWith('/')) continue;
+    out.keys++;
+    const kind = parseKey(key)?.kind;
+    if (kind === 'bind_port') out.ports++;
+    else if (kind === 'configuration') {
+      const nics = (() => {
+        try {
+          return JSON.parse(lines[i + 1]!) as unknown;
+        } catch {
+          return undefined;
+        }
+      })();
+      if (Array.isArray(nics)) out.nics += nics.length;
+    }
+  }
+  return out;
 }
 
 /**
@@ -55,20 +82,20 @@ export async function benchReplay(opts: { keys?: number; snapshot?: string; time
     const child = await run([__filename, file], opts.timeoutMs ?? 180_000);
     const line = child.out.trim().split('\n').pop() ?? '';
     if (child.code !== 0 || !line.startsWith('{')) return { failed: `exit ${child.code}: ${(child.err || child.out).trim().slice(0, 300)}` };
-    const r = JSON.parse(line) as { keys: number; ms: number; peakRssKb: number };
+    const r = JSON.parse(line) as { keys: number; ports: number; nics: number; ms: number; peakRssKb: number };
     return { ...r, keysPerSec: r.keys / (r.ms / 1000) };
   } finally {
     if (dir) rmSync(dir, { recursive: true, force: true });
   }
 }
 
-/** Child side: read + replay one snapshot, print {keys, ms, peakRssKb}. */
+/** Child side: read + replay one snapshot, print {keys, ports, nics, ms, peakRssKb}. */
 async function child(file: string): Promise<void> {
-  const keys = countSnapshotKeys(readFileSync(file, 'utf8'));
+  const counts = countSnapshotKeys(readFileSync(file, 'utf8'));
   const t0 = performance.now();
   await replay([await readInput(file)], {});
   const ms = performance.now() - t0;
-  process.stdout.write(`${JSON.stringify({ keys, ms, peakRssKb: process.resourceUsage().maxRSS })}\n`);
+  process.stdout.write(`${JSON.stringify({ ...counts, ms, peakRssKb: process.resourceUsage().maxRSS })}\n`);
 }
 
 if (require.main === module) {
