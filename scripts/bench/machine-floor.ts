@@ -9,12 +9,12 @@
  *
  * Standalone: `node dist/scripts/bench/machine-floor.js PORTS NICS unplug|plug`.
  */
-import { spawn } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 import { createActor, fromPromise, SimulatedClock, waitFor } from 'xstate';
 import { type NicRunOutput, nicMachine } from '../../machines/nic';
 import { type PlugInput, portMachine, type ReportInput, type RunOutput, type UnplugInput } from '../../machines/port';
 import type { PortIntent } from '../../src/plan/desired';
+import { childFigure } from './child';
 
 export interface FloorWork {
   readonly ports: number;
@@ -68,24 +68,7 @@ async function lifecycles(work: FloorWork): Promise<number> {
 
 /** Times the lifecycles in a fresh process: the first pass (cold), then a second one (warm). */
 export function benchMachineFloor(work: FloorWork, timeoutMs = 120_000): Promise<MachineFloor> {
-  return new Promise((resolve) => {
-    const args = [__filename, String(work.ports), String(work.nics), work.unplug ? 'unplug' : 'plug', 'child'];
-    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d: Buffer) => {
-      out += d.toString();
-    });
-    child.stderr.on('data', (d: Buffer) => {
-      err += d.toString();
-    });
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      const line = out.trim().split('\n').pop() ?? '';
-      resolve(code === 0 && line.startsWith('{') ? (JSON.parse(line) as MachineFloor) : { failed: `exit ${code}: ${(err || out).trim().slice(0, 300)}` });
-    });
-  });
+  return childFigure<MachineFloor>([__filename, String(work.ports), String(work.nics), work.unplug ? 'unplug' : 'plug', 'child'], timeoutMs);
 }
 
 if (require.main === module) {

@@ -8,7 +8,6 @@
  *
  * Standalone: `node dist/scripts/bench/replay-history.js [REVISIONS]`.
  */
-import { spawn } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 import type { Etcd3 } from 'etcd3';
 import { connectEtcd } from '../../src/etcd/connect';
@@ -19,6 +18,7 @@ import { parseMappings } from '../../src/protocol/mappings';
 import { replay } from '../../src/replay';
 import { readHistory } from '../../src/replay/etcd-history';
 import { buildHost } from '../../src/setup/build';
+import { childFigure } from './child';
 
 export type HistoryBench =
   | { readonly failed: string }
@@ -79,25 +79,11 @@ export async function benchReplayHistory(opts: { revisions?: number; timeoutMs?:
   const client = connectEtcd({ endpoints: etcd.endpoints });
   try {
     const { head: revisions, ports } = await writeHistory(client, opts.revisions ?? 10_000);
-    const child = await new Promise<{ code: number | null; out: string; err: string }>((resolve) => {
-      const c = spawn(process.execPath, [__filename, 'child', etcd.endpoint], { stdio: ['ignore', 'pipe', 'pipe'] });
-      let out = '';
-      let err = '';
-      c.stdout.on('data', (d: Buffer) => {
-        out += d.toString();
-      });
-      c.stderr.on('data', (d: Buffer) => {
-        err += d.toString();
-      });
-      const timer = setTimeout(() => c.kill('SIGKILL'), opts.timeoutMs ?? 120_000);
-      c.once('exit', (code) => {
-        clearTimeout(timer);
-        resolve({ code, out, err });
-      });
-    });
-    const line = child.out.trim().split('\n').pop() ?? '';
-    if (child.code !== 0 || !line.startsWith('{')) return { failed: `exit ${child.code}: ${(child.err || child.out).trim().slice(0, 300)}` };
-    return { revisions, ports, ...(JSON.parse(line) as { readMs: number; replayMs: number; totalMs: number; steps: number }) };
+    const child = await childFigure<{ readMs: number; replayMs: number; totalMs: number; steps: number }>(
+      [__filename, 'child', etcd.endpoint],
+      opts.timeoutMs ?? 120_000,
+    );
+    return 'failed' in child ? child : { revisions, ports, ...child };
   } catch (err) {
     return { failed: (err as Error).message };
   } finally {

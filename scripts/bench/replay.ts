@@ -3,13 +3,13 @@
  * one), in a child process (this file, run directly) so that its peak
  * memory is its own and not the bench's.
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseKey } from '../../src/protocol/keys';
 import { generateSnapshot, readInput, replay } from '../../src/replay';
+import { childFigure } from './child';
 
 export type ReplayBench =
   | { readonly failed: string }
@@ -22,25 +22,6 @@ export type ReplayBench =
       readonly ports: number;
       readonly nics: number;
     };
-
-function run(args: string[], timeoutMs: number): Promise<{ code: number | null; out: string; err: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d: Buffer) => {
-      out += d.toString();
-    });
-    child.stderr.on('data', (d: Buffer) => {
-      err += d.toString();
-    });
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ code, out, err });
-    });
-  });
-}
 
 /** Protocol keys, ports and NICs in an `etcdctl get --prefix /spp` text snapshot (key lines alternate with value lines). */
 export function countSnapshotKeys(text: string): { keys: number; ports: number; nics: number } {
@@ -79,11 +60,8 @@ export async function benchReplay(opts: { keys?: number; snapshot?: string; time
       file = join(dir, 'snapshot.txt');
       writeFileSync(file, generateSnapshot({ keys: opts.keys ?? 100_000 }));
     }
-    const child = await run([__filename, file], opts.timeoutMs ?? 180_000);
-    const line = child.out.trim().split('\n').pop() ?? '';
-    if (child.code !== 0 || !line.startsWith('{')) return { failed: `exit ${child.code}: ${(child.err || child.out).trim().slice(0, 300)}` };
-    const r = JSON.parse(line) as { keys: number; ports: number; nics: number; ms: number; peakRssKb: number };
-    return { ...r, keysPerSec: r.keys / (r.ms / 1000) };
+    const r = await childFigure<{ keys: number; ports: number; nics: number; ms: number; peakRssKb: number }>([__filename, file], opts.timeoutMs ?? 180_000);
+    return 'failed' in r ? r : { ...r, keysPerSec: r.keys / (r.ms / 1000) };
   } finally {
     if (dir) rmSync(dir, { recursive: true, force: true });
   }

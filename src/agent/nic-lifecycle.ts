@@ -4,41 +4,29 @@
  * the vf and build its layout; what they announce (ready or not) goes to the
  * ports on the vf.
  */
-import { type Actor, createActor, fromPromise } from 'xstate';
-import { type NicMachine, type NicRunOutput, nicMachine } from '../../machines/nic';
+import { createActor, fromPromise } from 'xstate';
+import { type NicRunOutput, nicMachine } from '../../machines/nic';
 import { stateName } from '../../machines/state-name';
 import type { PortIntent } from '../plan/desired';
 import { observeVhost } from '../plan/observed';
 import { foreignComponents, planLayout, planVhost, type VhostDesired } from '../plan/planner';
 import type { NicLayout } from '../protocol/layout';
+import { ActorOwners } from './actor-owners';
 import { type HostRuntime, secIdOf } from './host-runtime';
 import { sppCtlFailure } from './io';
 import { VfWorker } from './vf-worker';
 
-/** The actor system a root actor and its children share. */
-type System = Actor<NicMachine>['system'];
+const owners = new ActorOwners<NicLifecycle>('NIC machine');
 
-/** Each NIC actor's system (its own and its runs') -> the NicLifecycle that started it. */
-const owners = new WeakMap<System, NicLifecycle>();
-
-function ownerOf(system: System): NicLifecycle {
-  const nics = owners.get(system);
-  if (!nics) throw new Error('NIC machine: its actor was not started by a NicLifecycle');
-  return nics;
-}
-
-// machine.provide() builds a new machine (xstate re-parses and re-indexes the
-// whole config, and its transition caches start cold): done once per process,
-// not per host. The actors find their host through the NIC actor's system,
-// and their NIC by the secId of their input.
+// provided once per process (actor-owners.ts)
 const machine = nicMachine.provide({
   actors: {
-    waitForVf: fromPromise<void, { secId: number }>(async ({ input, system }) => ownerOf(system).waitForVf(input.secId)),
-    build: fromPromise<NicRunOutput, { secId: number }>(async ({ input, system }) => ownerOf(system).build(input.secId)),
+    waitForVf: fromPromise<void, { secId: number }>(async ({ input, system }) => owners.of(system).waitForVf(input.secId)),
+    build: fromPromise<NicRunOutput, { secId: number }>(async ({ input, system }) => owners.of(system).build(input.secId)),
   },
   actions: {
-    announceReady: ({ system }, { secId }) => ownerOf(system).announce(secId, true),
-    announceNotReady: ({ system }, { secId, reason }) => ownerOf(system).announce(secId, false, reason),
+    announceReady: ({ system }, { secId }) => owners.of(system).announce(secId, true),
+    announceNotReady: ({ system }, { secId, reason }) => owners.of(system).announce(secId, false, reason),
   },
 });
 
@@ -67,7 +55,7 @@ export class NicLifecycle {
         },
         ...rt.actorOptions,
       });
-      owners.set(actor.system, this);
+      owners.add(actor, this);
       let last = '';
       let resyncing = false;
       actor.subscribe((snap) => {

@@ -4,11 +4,12 @@
  * intent are derived from the store, and each port machine is given its
  * intent when it changed. Port machines are started and forgotten here.
  */
-import { type Actor, createActor, fromPromise } from 'xstate';
-import { DEFAULT_PORT_TIMERS, type PlugInput, type PortMachine, portMachine, type ReportInput, type RunOutput, type UnplugInput } from '../../machines/port';
+import { createActor, fromPromise } from 'xstate';
+import { DEFAULT_PORT_TIMERS, type PlugInput, portMachine, type ReportInput, type RunOutput, type UnplugInput } from '../../machines/port';
 import { stateName } from '../../machines/state-name';
 import { type PortIntent, sameIntent } from '../plan/desired';
 import { keys } from '../protocol/keys';
+import { ActorOwners } from './actor-owners';
 import type { HostRuntime, PortRuntime } from './host-runtime';
 import { portStateBusy } from './idle';
 import { type HostFacts, intentOf, resolveConflicts } from './intent';
@@ -17,29 +18,17 @@ import type { PortEffects } from './port-effects';
 import { portStateLogLevel } from './port-log-policy';
 import { describeIntent } from './view';
 
-/** The actor system a root actor and its children share. */
-type System = Actor<PortMachine>['system'];
+const owners = new ActorOwners<PortSync>('port machine');
 
-/** Each port actor's system (its own and its runs') -> the PortSync that started it. */
-const owners = new WeakMap<System, PortSync>();
-
-function ownerOf(system: System): PortSync {
-  const sync = owners.get(system);
-  if (!sync) throw new Error('port machine: its actor was not started by a PortSync');
-  return sync;
-}
-
-// machine.provide() builds a new machine (xstate re-parses and re-indexes the
-// whole config, and its transition caches start cold): done once per process,
-// not per host. The actors find their host through the port actor's system.
+// provided once per process (actor-owners.ts)
 const machine = portMachine.provide({
   actors: {
-    plug: fromPromise<RunOutput, PlugInput>(async ({ input, system }) => ownerOf(system).run((e) => e.plug(input))),
-    unplug: fromPromise<RunOutput, UnplugInput>(async ({ input, system }) => ownerOf(system).run((e) => e.unplug(input))),
-    reportError: fromPromise<void, ReportInput>(async ({ input, system }) => ownerOf(system).run((e) => e.reportError(input))),
+    plug: fromPromise<RunOutput, PlugInput>(async ({ input, system }) => owners.of(system).run((e) => e.plug(input))),
+    unplug: fromPromise<RunOutput, UnplugInput>(async ({ input, system }) => owners.of(system).run((e) => e.unplug(input))),
+    reportError: fromPromise<void, ReportInput>(async ({ input, system }) => owners.of(system).run((e) => e.reportError(input))),
   },
   actions: {
-    reassertUp: ({ system }, params) => ownerOf(system).effects.reassertUp(params.portId),
+    reassertUp: ({ system }, params) => owners.of(system).effects.reassertUp(params.portId),
   },
 });
 
@@ -158,7 +147,7 @@ export class PortSync {
       input: { host: rt.host, portId, intent, revision, timers: rt.opts.portTimers ?? DEFAULT_PORT_TIMERS, nicReady: this.nics.readyFor(intent) },
       ...rt.actorOptions,
     });
-    owners.set(actor.system, this);
+    owners.add(actor, this);
     const runtime: PortRuntime = { portId, actor, lastIntent: intent, history: [], outcomeLogged: undefined };
     rt.ports.set(portId, runtime);
     rt.appendHistory(runtime, revision, `desired: ${describeIntent(intent)}`);

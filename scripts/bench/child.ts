@@ -1,0 +1,27 @@
+/**
+ * A bench figure measured in a child process of its own (its CPU, memory and
+ * cold code are its own): `node ARGS`, whose last stdout line is the figure
+ * as JSON.
+ */
+import { spawn } from 'node:child_process';
+
+/** The child's last stdout line, parsed; a failure (exit code, no JSON line, killed after `timeoutMs`) names its output. */
+export function childFigure<T>(args: readonly string[], timeoutMs: number): Promise<T | { readonly failed: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+    });
+    child.stderr.on('data', (d: Buffer) => {
+      err += d.toString();
+    });
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      const line = out.trim().split('\n').pop() ?? '';
+      resolve(code === 0 && line.startsWith('{') ? (JSON.parse(line) as T) : { failed: `exit ${code}: ${(err || out).trim().slice(0, 300)}` });
+    });
+  });
+}
