@@ -241,9 +241,12 @@ async function runSeed(t: ExecutionContext, seed: number): Promise<Counts> {
     for (const v of nic.vhostIds) {
       const p = bound.get(v);
       const seen = observeVhost(status, v);
-      t.deepEqual(seen.fromVm?.operation, p?.vlan ? 'add' : 'none', `seed ${seed}: vhost ${v} tag from the VM`);
-      if (p?.vlan) t.is(seen.fromVm?.id, p.vlan, `seed ${seed}: vhost ${v} VLAN id`);
-      t.deepEqual(seen.toVm?.operation, p?.vlan ? 'del' : 'none', `seed ${seed}: vhost ${v} tag to the VM`);
+      // A free vhost keeps whatever tags its last plug left (issue 19's default; the agent runs without
+      // --unplug-resets-vlan), possibly half of them after a fault: only its classifier entry matters, checked above.
+      if (!p) continue;
+      t.deepEqual(seen.fromVm?.operation, p.vlan ? 'add' : 'none', `seed ${seed}: vhost ${v} tag from the VM`);
+      if (p.vlan) t.is(seen.fromVm?.id, p.vlan, `seed ${seed}: vhost ${v} VLAN id`);
+      t.deepEqual(seen.toVm?.operation, p.vlan ? 'del' : 'none', `seed ${seed}: vhost ${v} tag to the VM`);
     }
   }
 
