@@ -10,6 +10,20 @@ import { FakeAgentPeer } from './helpers/fake-agent-peer';
 
 // Roles and users are cluster-wide names: the tests of this file run one at a time.
 const test = anyTest as TestFn<AuthEtcdContext>;
+
+/** Every key of one host: its configuration, a vhost, one port's keys, the liveness key and the host lock. */
+function hostKeys(host: string, portId: string): string[] {
+  return [
+    keys.configuration(host),
+    keys.vhost(host, 'phys1', 0),
+    keys.bindPort(host, portId),
+    keys.action(host, portId),
+    keys.portStatus(host, portId),
+    keys.agent(host),
+    `${ROOT}agent-lock/${host}`,
+  ];
+}
+
 useAuthEtcd(test);
 
 async function grantsOf(root: Etcd3, role: string): Promise<string[]> {
@@ -81,14 +95,8 @@ test.serial("a host user reads and writes its own ranges and is refused every ot
   const agent = clientAs(t.context.etcd, 'agent-spp4', 'agent-spp4-Secret');
   t.teardown(() => agent.close());
   t.is(await agent.get(keys.configuration('spp4')).string(), '[]');
-  for (const key of [
-    keys.vhost('spp4', 'phys1', 0),
-    keys.bindPort('spp4', 'p1'),
-    keys.action('spp4', 'p1'),
-    keys.portStatus('spp4', 'p1'),
-    keys.agent('spp4'),
-    `${ROOT}agent-lock/spp4`,
-  ]) {
+  // every key of its host but the configuration, which it only reads (above)
+  for (const key of hostKeys('spp4', 'p1').slice(1)) {
     await agent.put(key).value('x');
     t.is(await agent.get(key).string(), 'x', key);
     await agent.delete().key(key);
@@ -264,15 +272,7 @@ test.serial('spp etcd roles: --format json derives keys from the protocol prefix
     ['spp-agent-spp4', 'spp-driver', 'spp-setup'],
   );
   t.deepEqual(parsed.roles, JSON.parse(JSON.stringify([agentRole('spp4'), driverRole(), setupRole()])));
-  const spp40 = [
-    keys.configuration('spp40'),
-    keys.vhost('spp40', 'phys1', 0),
-    keys.bindPort('spp40', 'p'),
-    keys.action('spp40', 'p'),
-    keys.portStatus('spp40', 'p'),
-    keys.agent('spp40'),
-    `${ROOT}agent-lock/spp40`,
-  ];
+  const spp40 = hostKeys('spp40', 'p');
   for (const g of parsed.roles[0]!.grants) {
     t.true(g.prefix ? g.key.endsWith('/spp4/') : g.key.endsWith('/spp4'), g.key);
     for (const key of spp40) t.false(g.prefix ? Range.prefix(g.key).includes(key) : g.key === key, `${g.key} does not reach ${key}`);

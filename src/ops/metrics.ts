@@ -145,33 +145,19 @@ export class AgentMetrics implements AgentObserver {
       labelNames: ['reason'],
       registers,
     });
-    const lock = (): boolean => this.lockProbe();
-    new Gauge({
-      name: 'spp_host_lock_held',
-      help: '1 while this agent holds agent-lock/<host>; 0 while it stands by.',
-      registers,
-      collect() {
-        this.set(lock() ? 1 : 0);
-      },
-    });
-    const live = (): boolean => this.livenessProbe();
-    new Gauge({
-      name: 'spp_liveness_key_held',
-      help: "1 while the liveness key agent/<host> is written under this agent's lease.",
-      registers,
-      collect() {
-        this.set(live() ? 1 : 0);
-      },
-    });
-    const ready = (): boolean => this.ready();
-    new Gauge({
-      name: 'spp_agent_ready',
-      help: '1 when /readyz answers 200.',
-      registers,
-      collect() {
-        this.set(ready() ? 1 : 0);
-      },
-    });
+    // read at each scrape: 1 while the probe holds
+    const flag = (name: string, help: string, probe: () => boolean): void =>
+      void new Gauge({
+        name,
+        help,
+        registers,
+        collect() {
+          this.set(probe() ? 1 : 0);
+        },
+      });
+    flag('spp_host_lock_held', '1 while this agent holds agent-lock/<host>; 0 while it stands by.', () => this.lockProbe());
+    flag('spp_liveness_key_held', "1 while the liveness key agent/<host> is written under this agent's lease.", () => this.livenessProbe());
+    flag('spp_agent_ready', '1 when /readyz answers 200.', () => this.ready());
     this.convergence = new Histogram({
       name: 'spp_port_convergence_seconds',
       help: "Time from a port's desired change (the etcd revision the agent read) to the moment observed equals desired (plugged, or removed); once per change.",
