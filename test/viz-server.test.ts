@@ -57,13 +57,13 @@ test('replay frames: the API serves every frame, the last one as the view, and n
   t.is((await get(server, '/nope')).status, 404);
 });
 
-test('read-only: every method but GET answers 405', async (t) => {
+test('read-only: every method but GET and HEAD answers 405', async (t) => {
   const server = await serve(t, { kind: 'frames', frames });
   for (const method of ['POST', 'PUT', 'DELETE', 'PATCH']) {
     for (const path of ['/', '/api/view', '/api/frames']) {
       const res = await fetch(new URL(path, server.url), { method, body: method === 'DELETE' ? undefined : '{}' });
       t.is(res.status, 405, `${method} ${path}`);
-      t.is(res.headers.get('allow'), 'GET');
+      t.is(res.headers.get('allow'), 'GET, HEAD');
     }
   }
 });

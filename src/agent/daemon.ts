@@ -197,24 +197,28 @@ export function startAgent(settings: AgentSettings, deps: AgentDeps): AgentHandl
   const ops =
     settings.ops && metrics
       ? auxiliary(
-          startOpsServer(parseListen(settings.ops, '--ops'), {
-            metrics: () => metrics.text(),
-            contentType: metrics.registry.contentType,
-            readiness: ready,
-            stopping: () => stopping,
-            view: () => {
-              const snap = agent.getSnapshot();
-              return {
-                host: settings.host,
-                version: AGENT_VERSION,
-                agentState: stateName(snap.value),
-                reason: snap.context.reason,
-                lockHeld: lock.held,
-                readiness: ready(),
-                view: controller.view(),
-              };
+          startOpsServer(
+            parseListen(settings.ops, '--ops'),
+            {
+              metrics: () => metrics.text(),
+              contentType: metrics.registry.contentType,
+              readiness: ready,
+              stopping: () => stopping,
+              view: () => {
+                const snap = agent.getSnapshot();
+                return {
+                  host: settings.host,
+                  version: AGENT_VERSION,
+                  agentState: stateName(snap.value),
+                  reason: snap.context.reason,
+                  lockHeld: lock.held,
+                  readiness: ready(),
+                  view: controller.view(),
+                };
+              },
             },
-          }),
+            { ...(settings.allowHosts ? { allowHosts: settings.allowHosts } : {}) },
+          ),
           log,
           'ops endpoint',
           '(/metrics, /livez, /readyz, /view)',

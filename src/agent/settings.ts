@@ -7,6 +7,7 @@ import { hostname } from 'node:os';
 import { DEFAULT_PORT_TIMERS } from '../../machines/port';
 import type { EtcdConnectOptions } from '../etcd/connect';
 import { ETCD_SETTINGS, resolveEtcdSettings } from '../etcd/connect-settings';
+import { parseAllowHosts } from '../http-guard';
 import { parseListen } from '../listen';
 import { LOG_LEVELS, type LogFormat, type LogLevel } from '../log';
 import { hostProblem } from '../protocol/keys';
@@ -28,6 +29,8 @@ export interface AgentSettings {
   readonly ui?: string;
   /** host:port of the ops endpoint (/metrics, /livez, /readyz), off when undefined. */
   readonly ops?: string;
+  /** Host names the page and the ops endpoint answer to besides their address and the loopback names. */
+  readonly allowHosts?: readonly string[];
   /** Unplug resets a vhost's VLAN tags as the original agent does (for nodes that may go back to it). */
   readonly unplugResetsVlan: boolean;
 }
@@ -55,6 +58,7 @@ export const SETTING_ENV = {
   record: 'SPP_RECORD',
   ui: 'SPP_UI',
   ops: 'SPP_OPS',
+  allowHost: 'SPP_ALLOW_HOST',
   unplugResetsVlan: 'SPP_UNPLUG_RESETS_VLAN',
 } as const;
 
@@ -95,6 +99,7 @@ export function fromIniFile(path: string): RawSettings {
     ['leaseTtl', 'lease_ttl'],
     ['unplugResetsVlan', 'unplug_resets_vlan'],
     ['ops', 'ops'],
+    ['allowHost', 'allow_host'],
   ];
   for (const [name, key] of ext) if (spp[key]) out[name] = spp[key];
   return out;
@@ -122,6 +127,7 @@ export function resolveSettings(...sources: RawSettings[]): AgentSettings {
   if (raw.ui !== undefined) parseListen(raw.ui, `visualizer address (--ui, ${SETTING_ENV.ui})`);
   const ops = raw.ops === undefined || raw.ops === 'off' ? undefined : raw.ops;
   if (ops !== undefined) parseListen(ops, `ops endpoint address (--ops, ${SETTING_ENV.ops})`);
+  const allowHosts = raw.allowHost === undefined ? [] : parseAllowHosts(raw.allowHost, `allowed host names (--allow-host, ${SETTING_ENV.allowHost})`);
   const host = raw.host ?? hostname().split('.')[0]!;
   if (hostProblem(host)) throw new Error(`host (${SETTING_ENV.host}): must be non-empty and contain no '/', got ${JSON.stringify(host)}`);
   return {
@@ -145,6 +151,7 @@ export function resolveSettings(...sources: RawSettings[]): AgentSettings {
     ...(raw.record ? { record: raw.record } : {}),
     ...(raw.ui ? { ui: raw.ui } : {}),
     ...(ops ? { ops } : {}),
+    ...(allowHosts.length > 0 ? { allowHosts } : {}),
     unplugResetsVlan: parseBoolean(raw.unplugResetsVlan, `unplug-resets-vlan (${SETTING_ENV.unplugResetsVlan})`),
   };
 }

@@ -3,6 +3,7 @@
  * its options once, and gets `--help` and clear usage errors from them.
  */
 import { parseArgs } from 'node:util';
+import { parseAllowHosts } from '../http-guard';
 import { hostProblem } from '../protocol/keys';
 
 export type OptionSpec = {
@@ -148,4 +149,25 @@ export function num(values: Values, name: string, fallback: number, min = 0): nu
   const n = typeof v === 'string' && v.trim() !== '' ? Number(v) : NaN;
   if (!Number.isFinite(n) || n < min) throw new UsageError(`--${name} must be a number >= ${min}, got ${JSON.stringify(v)}`);
   return n;
+}
+
+/** --allow-host of the commands that serve HTTP (`spp viz`, `spp sim`); the agent's has env and ini forms too. */
+export const allowHostOption: Record<string, OptionSpec> = {
+  'allow-host': {
+    type: 'string',
+    multiple: true,
+    arg: 'NAME',
+    help: 'a host name (or address) the server also answers to besides its address and localhost, e.g. its DNS name (repeatable; others get 421)',
+  },
+};
+
+/** The --allow-host values, each checked. */
+export function allowHostsOf(values: Values): string[] {
+  const raw = values['allow-host'];
+  const names = Array.isArray(raw) ? raw.map(String) : [];
+  try {
+    return names.flatMap((n) => parseAllowHosts(n, '--allow-host'));
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
 }

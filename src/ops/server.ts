@@ -2,10 +2,13 @@
  * The agent's ops endpoint (`--ops HOST:PORT`): /metrics (Prometheus text),
  * /livez, /readyz, and /view (the controller's live view as JSON, for `spp
  * explain` and `spp report`). Read-only: every method but GET and HEAD
- * answers 405. Separate from the visualizer (--ui): either runs alone.
+ * answers 405 (HEAD is GET without the body). Only the host names it was
+ * bound for are answered (src/http-guard.ts). Separate from the visualizer
+ * (--ui): either runs alone.
  */
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { createGuardedServer, type HostGuardOptions } from '../http-guard';
 import type { Readiness } from './readiness';
 
 export interface OpsSource {
@@ -25,7 +28,11 @@ export interface OpsServer {
 
 export const OPS_PATHS = ['/metrics', '/livez', '/readyz', '/view'] as const;
 
-export async function startOpsServer(listen: { readonly host?: string; readonly port: number }, source: OpsSource): Promise<OpsServer> {
+export async function startOpsServer(
+  listen: { readonly host?: string; readonly port: number },
+  source: OpsSource,
+  guard: HostGuardOptions = {},
+): Promise<OpsServer> {
   const text = (res: ServerResponse, status: number, body: string): void => {
     res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' });
     res.end(body.endsWith('\n') ? body : `${body}\n`);
@@ -55,12 +62,15 @@ export async function startOpsServer(listen: { readonly host?: string; readonly 
         return text(res, 404, `not found; paths: ${OPS_PATHS.join(' ')}`);
     }
   };
-  const server = createServer((req, res) => {
-    handle(req, res).catch((err: unknown) => {
-      if (!res.headersSent) text(res, 500, `error: ${err instanceof Error ? err.message : String(err)}`);
-      else res.destroy();
-    });
-  });
+  const server = createGuardedServer(
+    (req, res) => {
+      handle(req, res).catch((err: unknown) => {
+        if (!res.headersSent) text(res, 500, `error: ${err instanceof Error ? err.message : String(err)}`);
+        else res.destroy();
+      });
+    },
+    { ...guard, boundAs: listen.host ?? '127.0.0.1' },
+  );
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(listen.port, listen.host ?? '127.0.0.1', () => {

@@ -40,6 +40,7 @@ export function startAgentWithUi(settings: AgentSettings, deps: AgentDeps): Agen
   viz = auxiliary(
     startVizServer({
       listen: parseListen(settings.ui),
+      ...(settings.allowHosts ? { allowHosts: settings.allowHosts } : {}),
       source: {
         kind: 'live',
         view: () => controller.view(),

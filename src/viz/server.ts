@@ -2,16 +2,18 @@
  * The visualizer's HTTP server: one static page and a read-only JSON API
  * over a running controller (live, with Server-Sent Events), a list of
  * replay frames, or a whole cluster's keys in etcd (live, no agent needed).
- * Every method but GET answers 405, so exposing it can never change what
- * the agent does.
+ * Every method but GET (and HEAD: GET without the body) answers 405, so
+ * exposing it can never change what the agent does; only the host names it
+ * was bound for are answered (src/http-guard.ts).
  */
 
 import { access, readFile } from 'node:fs/promises';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { Observable, Subscription } from 'rxjs';
 import type { ControllerView, ViewFrame } from '../agent/view';
+import { createGuardedServer } from '../http-guard';
 import type { ClusterView, ClusterWatch } from './cluster';
 import { layoutGraph } from './graph-layout';
 import { type HostKeys, type HostPage, hostPage } from './host-page';
@@ -38,6 +40,8 @@ export type VizSource =
 export interface VizServerOptions {
   readonly listen: { readonly host?: string; readonly port: number };
   readonly source: VizSource;
+  /** Host names it answers to besides its own address and the loopback names (--allow-host). */
+  readonly allowHosts?: readonly string[];
   /** Most pushes per second to each live page (default 10). */
   readonly maxUpdatesPerSecond?: number;
 }
@@ -105,8 +109,9 @@ export async function startVizServer(options: VizServerOptions): Promise<VizServ
   };
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    if (req.method !== 'GET') {
-      res.writeHead(405, { allow: 'GET', 'content-type': 'text/plain; charset=utf-8' });
+    const head = req.method === 'HEAD';
+    if (req.method !== 'GET' && !head) {
+      res.writeHead(405, { allow: 'GET, HEAD', 'content-type': 'text/plain; charset=utf-8' });
       res.end(`405: the visualizer is read-only; ${req.method} is not allowed\n`);
       return;
     }
@@ -138,6 +143,8 @@ export async function startVizServer(options: VizServerOptions): Promise<VizServ
       case '/api/events': {
         if (source.kind === 'frames') return json(res, 404, { error: 'a replay has no live updates: see /api/frames' });
         res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive' });
+        // a HEAD gets the stream's headers only: node sends no body for it, and a stream kept for it would never end
+        if (head) return void res.end();
         res.write(`retry: 1000\ndata: ${JSON.stringify(livePage())}\n\n`);
         streams.add(res);
         req.on('close', () => streams.delete(res));
@@ -156,12 +163,15 @@ export async function startVizServer(options: VizServerOptions): Promise<VizServ
     }
   };
 
-  const server: Server = createServer((req, res) => {
-    handle(req, res).catch((err: unknown) => {
-      if (!res.headersSent) json(res, 500, { error: err instanceof Error ? err.message : String(err) });
-      else res.end();
-    });
-  });
+  const server: Server = createGuardedServer(
+    (req, res) => {
+      handle(req, res).catch((err: unknown) => {
+        if (!res.headersSent) json(res, 500, { error: err instanceof Error ? err.message : String(err) });
+        else res.end();
+      });
+    },
+    { boundAs: host, ...(options.allowHosts ? { allowHosts: options.allowHosts } : {}) },
+  );
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.listen.port, host, () => {

@@ -37,6 +37,8 @@ function fromFlags(values: Values): RawSettings {
     if (v !== undefined) out[setting] = v;
   }
   if (values['unplug-resets-vlan'] === true) out.unplugResetsVlan = 'true';
+  const allow = values['allow-host'];
+  if (Array.isArray(allow) && allow.length > 0) out.allowHost = allow.join(',');
   return out;
 }
 
@@ -69,6 +71,12 @@ export const agentCommand: CliCommand = {
     record: flag('append every etcd event and spp-ctl exchange to FILE as JSON lines (env SPP_RECORD)', 'FILE'),
     ui: flag('serve the read-only visualizer on HOST:PORT (env SPP_UI; off by default)', 'HOST:PORT'),
     ops: flag('serve /metrics, /livez, /readyz and /view on HOST:PORT; a bare PORT binds 127.0.0.1 (env SPP_OPS, ini [spp] ops; off by default)', 'HOST:PORT'),
+    'allow-host': {
+      type: 'string',
+      multiple: true,
+      arg: 'NAME',
+      help: "a host name (or address) the page and the ops endpoint also answer to, e.g. the node's DNS name when bound to 0.0.0.0 (repeatable; env SPP_ALLOW_HOST, ini [spp] allow_host: comma-separated). Others get 421",
+    },
     'log-level': flag('error|warn|info|debug (env SPP_LOG_LEVEL; default info)', 'LEVEL'),
     'log-format': flag('json|pretty (env SPP_LOG_FORMAT; default json)', 'FORMAT'),
     'unplug-resets-vlan': {

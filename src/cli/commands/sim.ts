@@ -7,7 +7,7 @@ import { parseListen } from '../../listen';
 import { createLogger, LOG_LEVELS, type LogLevel } from '../../log';
 import { coreMaskBits, parseMappings } from '../../protocol/mappings';
 import { startEmulatorServer, type VfSpec } from '../../sppctl/emulator';
-import { type CliCommand, type Io, int, num, str, UsageError, type Values } from '../framework';
+import { allowHostOption, allowHostsOf, type CliCommand, type Io, int, num, str, UsageError, type Values } from '../framework';
 
 function listenOf(text: string): { host: string; port: number } {
   try {
@@ -73,12 +73,14 @@ export const simCommand: CliCommand = {
     rings: { type: 'string', arg: 'N', help: 'rings the primary created (default 2 x total vhosts of the mappings, else 32)' },
     'phy-ports': { type: 'string', arg: 'N', help: 'phy ports each vf sees (default: NICs in the mappings, else 1)' },
     'appear-after': { type: 'string', multiple: true, arg: 'ID:MS', help: 'vf ID connects to spp-ctl only MS ms after start (repeatable)' },
+    ...allowHostOption,
     'log-level': { type: 'string', arg: 'LEVEL', default: 'info', help: `log level: ${LOG_LEVELS.join('|')} (requests are logged at debug)` },
     'log-format': { type: 'string', arg: 'json|pretty', default: 'pretty', help: 'log format (default pretty)' },
   },
   async run(values: Values, positionals: string[], io: Io): Promise<number> {
     if (positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])}`);
     const listen = listenOf(str(values, 'listen') ?? '127.0.0.1:7777');
+    const allowHosts = allowHostsOf(values);
     const mappingsText = str(values, 'mappings') ?? io.env.DPDK_PORT_MAPPINGS;
     const vfArgs = list(values, 'vf');
     if (vfArgs.length > 0 && str(values, 'mappings')) throw new UsageError('give either --mappings or --vf, not both');
@@ -117,6 +119,7 @@ export const simCommand: CliCommand = {
     try {
       server = await startEmulatorServer({
         listen,
+        allowHosts,
         vfs,
         ...(mappings ? { mappings } : {}),
         ...(rings !== undefined ? { rings } : {}),

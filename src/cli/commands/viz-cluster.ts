@@ -45,14 +45,14 @@ export function parseAgentUi(values: Values): Map<string, string> {
   return out;
 }
 
-export async function runClusterViz(values: Values, listen: { host: string; port: number }, io: Io): Promise<number> {
+export async function runClusterViz(values: Values, listen: { host: string; port: number }, io: Io, allowHosts: readonly string[] = []): Promise<number> {
   const conn = etcdConnectOptions(values, io.env);
   const endpoints = conn.endpoints;
   const agentUi = parseAgentUi(values);
   const client = connectEtcd(conn);
   const cluster = watchCluster(client, agentUi);
   try {
-    const server = await startVizServer({ listen, source: { kind: 'cluster', cluster, agentUi } });
+    const server = await startVizServer({ listen, allowHosts, source: { kind: 'cluster', cluster, agentUi } });
     io.out(`visualizer ${server.url} (cluster view of etcd ${endpoints.join(',')}, read-only); Ctrl-C stops\n`);
     const warn = setTimeout(() => {
       const v = cluster.view();

@@ -1,7 +1,7 @@
 import { parseListen } from '../../listen';
 import { InputError, replay } from '../../replay';
 import { startVizServer } from '../../viz/server';
-import { type CliCommand, str, UsageError } from '../framework';
+import { allowHostOption, allowHostsOf, type CliCommand, str, UsageError } from '../framework';
 import { untilSignal } from '../signals';
 import { type OpenedSources, openSources, sourceOptions } from './replay-sources';
 import { clusterVizOptions, runClusterViz, wantsCluster } from './viz-cluster';
@@ -31,6 +31,7 @@ export const vizCommand: CliCommand = {
     replay: { type: 'boolean', help: 'replay the INPUT files, or the etcd history with --etcd-endpoints (required: the only source besides a live agent)' },
     host: { type: 'string', arg: 'HOST', help: 'the host to show when the input has several (default: the first)' },
     listen: { type: 'string', arg: 'HOST:PORT', default: '127.0.0.1:7781', help: 'where to serve the page (default 127.0.0.1:7781)' },
+    ...allowHostOption,
     ...sourceOptions,
     ...clusterVizOptions,
   },
@@ -41,9 +42,10 @@ export const vizCommand: CliCommand = {
     } catch (err) {
       throw new UsageError((err as Error).message);
     }
+    const allowHosts = allowHostsOf(values);
     if (values.replay !== true && wantsCluster(values)) {
       if (positionals.length > 0) throw new UsageError('the cluster view (--etcd-endpoints) takes no INPUT files; did you mean --replay?');
-      return runClusterViz(values, listen, io);
+      return runClusterViz(values, listen, io, allowHosts);
     }
     if (values.replay !== true)
       throw new UsageError('give --replay with INPUT files or --etcd-endpoints (a replay), or --etcd-endpoints alone (the cluster view)');
@@ -72,7 +74,7 @@ export const vizCommand: CliCommand = {
       return 1;
     }
     if (report.hosts.length > 1) io.err(`spp viz: the input has ${report.hosts.length} hosts; showing ${shown.host} (choose with --host)\n`);
-    const server = await startVizServer({ listen, source: { kind: 'frames', frames: [...(shown.frames ?? [])] } });
+    const server = await startVizServer({ listen, allowHosts, source: { kind: 'frames', frames: [...(shown.frames ?? [])] } });
     io.out(`visualizer ${server.url} (host ${shown.host}, ${shown.frames?.length ?? 0} steps); Ctrl-C stops\n`);
     await untilSignal();
     await server.close();

@@ -1,14 +1,19 @@
 /**
  * node:http around the emulator, plus the `/_sim/` hooks that the real
- * spp-ctl does not have (documented in docs/emulator.md).
+ * spp-ctl does not have (documented in docs/emulator.md). It answers only
+ * the host names it was bound for and refuses cross-origin writes
+ * (src/http-guard.ts).
  */
-import http from 'node:http';
+import type http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { createGuardedServer } from '../../http-guard';
 import { ConnectionDropped, createEmulator, type Emulator, type EmulatorOptions, type FaultSpec } from './emulator';
 import type { RestResponse } from './restapi';
 
 export interface ServerOptions extends EmulatorOptions {
   readonly listen?: { readonly host?: string; readonly port?: number };
+  /** Host names it answers to besides its own address and the loopback names (spp sim --allow-host). */
+  readonly allowHosts?: readonly string[];
   /** Called for every answered spp-ctl request (the CLI logs them at debug). */
   readonly onRequest?: (method: string, path: string, status: number | null, ms: number) => void;
 }
@@ -101,34 +106,40 @@ function readBody(req: http.IncomingMessage): Promise<string> {
 
 export async function startEmulatorServer(options: ServerOptions = {}): Promise<EmulatorServer> {
   const emulator = createEmulator(options);
-  const server = http.createServer((req, res) => {
-    const started = Date.now();
-    const method = req.method ?? 'GET';
-    const path = req.url ?? '/';
-    void (async () => {
-      const body = await readBody(req);
-      let out = simHook(emulator, method, path.split('?')[0]!, body);
-      if (!out) {
-        const hasBody = method === 'POST' || method === 'PUT';
-        try {
-          out = await emulator.handle({ method, path, body: hasBody ? body : undefined });
-        } catch (err) {
-          options.onRequest?.(method, path, null, Date.now() - started);
-          if (err instanceof ConnectionDropped) {
-            req.socket.destroy();
-            return;
-          }
-          out = plain(500, 'Internal Server Error');
-        }
-        options.onRequest?.(method, path, out.status, Date.now() - started);
-      }
-      const headers: Record<string, string | number> = { 'Content-Length': Buffer.byteLength(out.body) };
-      if (out.contentType) headers['Content-Type'] = out.contentType;
-      res.writeHead(out.status, headers);
-      res.end(method === 'HEAD' ? undefined : out.body);
-    })().catch(() => req.socket.destroy());
-  });
   const host = options.listen?.host ?? '127.0.0.1';
+  // A browser must neither read it from another origin nor make it change: writes carrying a foreign Origin are refused.
+  const server = createGuardedServer(
+    (req, res) => {
+      const started = Date.now();
+      const head = req.method === 'HEAD';
+      // HEAD is GET without the body (the body is dropped below)
+      const method = head ? 'GET' : (req.method ?? 'GET');
+      const path = req.url ?? '/';
+      void (async () => {
+        const body = await readBody(req);
+        let out = simHook(emulator, method, path.split('?')[0]!, body);
+        if (!out) {
+          const hasBody = method === 'POST' || method === 'PUT';
+          try {
+            out = await emulator.handle({ method, path, body: hasBody ? body : undefined });
+          } catch (err) {
+            options.onRequest?.(method, path, null, Date.now() - started);
+            if (err instanceof ConnectionDropped) {
+              req.socket.destroy();
+              return;
+            }
+            out = plain(500, 'Internal Server Error');
+          }
+          options.onRequest?.(method, path, out.status, Date.now() - started);
+        }
+        const headers: Record<string, string | number> = { 'Content-Length': Buffer.byteLength(out.body) };
+        if (out.contentType) headers['Content-Type'] = out.contentType;
+        res.writeHead(out.status, headers);
+        res.end(head ? undefined : out.body);
+      })().catch(() => req.socket.destroy());
+    },
+    { boundAs: host, refuseCrossOriginWrites: true, ...(options.allowHosts ? { allowHosts: options.allowHosts } : {}) },
+  );
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.listen?.port ?? 0, host, () => resolve());
