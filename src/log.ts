@@ -4,6 +4,7 @@
  * structured fields (host, port, vhost, revision, state), never only prose.
  */
 import winston from 'winston';
+import { printable } from './protocol/printable';
 
 export type LogFormat = 'json' | 'pretty';
 export const LOG_LEVELS = ['error', 'warn', 'info', 'debug'] as const;
@@ -24,7 +25,23 @@ const pretty = winston.format.printf((info) => {
     .filter(([k, v]) => v !== undefined && typeof k === 'string')
     .map(([k, v]) => `${k}=${typeof v === 'string' && !/\s/.test(v) ? v : JSON.stringify(v)}`)
     .join(' ');
-  return `${String(timestamp)} ${String(level).toUpperCase().padEnd(5)} ${String(message)}${fields ? `  ${fields}` : ''}`;
+  // one line for people at a terminal: a key or value from etcd must not move the cursor or start a forged line
+  return printable(`${String(timestamp)} ${String(level).toUpperCase().padEnd(5)} ${String(message)}${fields ? `  ${fields}` : ''}`);
+});
+
+/** Where winston keeps the formatted line (triple-beam's MESSAGE). */
+const MESSAGE = Symbol.for('message');
+
+/** What JSON.stringify leaves raw and a terminal may act on (DEL, C1) or break a line at (U+2028/9). */
+const JSON_RAW_CONTROLS = /[\u007f-\u009f\u2028\u2029]/g;
+
+/** The JSON line with those written as \u escapes: the same JSON value, safe on a terminal (journalctl -o cat). */
+const terminalSafeJson = winston.format((info) => {
+  const line = (info as Record<symbol, unknown>)[MESSAGE];
+  if (typeof line === 'string' && /[\u007f-\u009f\u2028\u2029]/.test(line)) {
+    (info as Record<symbol, unknown>)[MESSAGE] = line.replace(JSON_RAW_CONTROLS, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  }
+  return info;
 });
 
 /**
@@ -59,7 +76,7 @@ export function createLogger(opts: LoggerOptions = {}): winston.Logger {
   const format =
     opts.format === 'pretty'
       ? winston.format.combine(winston.format.timestamp(), pretty)
-      : winston.format.combine(winston.format.timestamp(), winston.format.json());
+      : winston.format.combine(winston.format.timestamp(), winston.format.json(), terminalSafeJson());
   return skipDisabled(
     winston.createLogger({
       level: opts.level ?? 'info',

@@ -62,7 +62,7 @@ test('bad values are kept with their error; no key is dropped', (t) => {
   t.true(problems.includes('/spp/openstack/port_status/spp4/p2: must be "up" or "error: <reason>", got "down"'));
   t.true(problems.some((p) => p.startsWith('/spp/openstack/bind_port/spp4/p2: field mac_address: "fa:16:3e:a0:da" is not a MAC address')));
   t.true(problems.some((p) => p.startsWith('/spp/openstack/agent/spp4: not valid JSON')));
-  t.true(problems.includes('/spp/openstack/vhost/spp4/phys1/x: not a networking-spp protocol key (value "None")'));
+  t.true(problems.includes('/spp/openstack/vhost/spp4/phys1/x: the vhost id "x" is not an integer >= 0; ignored as stray (value "None")'));
   const h2 = view.hosts.find((x) => x.host === 'h2')!;
   t.false(h2.configuration!.ok);
   t.deepEqual(hostProblems(h2), [

@@ -13,6 +13,7 @@
 import { stateName } from '../../machines/state-name';
 import type { ListWatchEvent } from '../etcd/listwatch';
 import { parseKey } from '../protocol/keys';
+import { CONTROL_CHARACTER, printable } from '../protocol/printable';
 import { type ControllerOptions, HostRuntime } from './host-runtime';
 import { IdleWatch } from './idle';
 import { NicLifecycle } from './nic-lifecycle';
@@ -21,6 +22,9 @@ import { PortSync } from './port-sync';
 import type { ControllerView } from './view';
 
 export type { ControllerOptions } from './host-runtime';
+
+/** Distinct stray keys logged one by one; a flood of them must not become a flood of lines. */
+const STRAY_LOG_LIMIT = 1000;
 
 export class Controller {
   private readonly rt: HostRuntime;
@@ -55,15 +59,39 @@ export class Controller {
       case 'reset':
         rt.store.reset(ev.entries, ev.revision);
         rt.log.info('listed host keys', { revision: ev.revision, keys: [...rt.store.entries()].length, reason: ev.reason });
+        this.logStrays(ev.revision);
         this.sync.schedule();
         return;
       case 'put':
       case 'delete':
-        if (!rt.store.apply(ev)) return;
+        if (!rt.store.apply(ev)) {
+          if (ev.type === 'delete') this.strayLogged.delete(ev.key);
+          else this.logStrays(ev.revision);
+          return;
+        }
         // built only when it is written: one per event, the agent's own port_status puts included
         if (rt.log.isLevelEnabled('debug')) rt.log.debug('etcd event', { revision: ev.revision, key: ev.key, event: ev.type, ...portFields(ev.key) });
         this.sync.schedule();
         return;
+    }
+  }
+
+  /** Stray keys already logged: each once (again only after it was deleted), at most STRAY_LOG_LIMIT of them. */
+  private readonly strayLogged = new Set<string>();
+
+  /** Logs each stray key of the host once: a key the agent ignores must not be ignored silently. */
+  private logStrays(revision: number): void {
+    for (const [key, problem] of this.rt.store.takeStrays()) {
+      if (this.strayLogged.has(key) || this.strayLogged.size > STRAY_LOG_LIMIT) continue;
+      this.strayLogged.add(key);
+      const control = CONTROL_CHARACTER.test(key);
+      this.rt.log.log(control ? 'error' : 'warn', control ? 'refused a key with a control character' : 'ignoring a stray key', {
+        key: printable(key),
+        error: problem,
+        revision,
+      });
+      if (this.strayLogged.size > STRAY_LOG_LIMIT)
+        this.rt.log.warn('more stray keys than are logged one by one; further ones are not logged', { limit: STRAY_LOG_LIMIT });
     }
   }
 

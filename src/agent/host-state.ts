@@ -6,7 +6,7 @@
 
 import type { KeyEvent, StoredValue } from '../etcd/events';
 import { type Decoded, decodeJson, decodeVhostOwner, HostConfiguration, type VhostOwner } from '../protocol/codecs';
-import { keys, type ParsedKey, parseKey } from '../protocol/keys';
+import { hostKeyRanges, keyProblem, keys, type ParsedKey, parseKey } from '../protocol/keys';
 import { hostLayout, type NicLayout } from '../protocol/layout';
 import { validateConfiguration } from '../protocol/mappings';
 
@@ -27,7 +27,30 @@ export class HostStore {
   /** portId -> its keys, kept as keys come and go: portKeys() runs for every port on every event. */
   private readonly byPort = new Map<string, PortKeys>();
 
-  constructor(readonly host: string) {}
+  /** Where a key of this host could be (the exact keys as prefixes too): a key there that does not parse is this host's stray. */
+  private readonly ranges: readonly string[];
+  /** Stray keys seen since the last takeStrays(), with why they are not protocol keys. */
+  private strays = new Map<string, string>();
+
+  constructor(readonly host: string) {
+    const own = hostKeyRanges(host);
+    this.ranges = [...own.prefixes, ...own.exact.map((k) => `${k}/`)];
+  }
+
+  /** Keys of this host's ranges that are not protocol keys (extra segments, control characters), seen since the last call. */
+  takeStrays(): Array<[key: string, problem: string]> {
+    if (this.strays.size === 0) return [];
+    const out = [...this.strays];
+    this.strays = new Map();
+    return out;
+  }
+
+  /** Notes `key` if it is a stray of this host: one not parsed, under its ranges. */
+  private noteStray(key: string): void {
+    if (!this.ranges.some((r) => key.startsWith(r))) return;
+    const problem = keyProblem(key);
+    if (problem) this.strays.set(key, problem);
+  }
 
   /** Replaces everything with a listing at `revision` (start-up and relist after compaction). */
   reset(entries: Iterable<[string, StoredValue]>, revision: number): void {
@@ -43,7 +66,10 @@ export class HostStore {
   /** Applies a watch event; false when the key is not this host's. */
   apply(ev: KeyEvent): boolean {
     const parsed = this.ownParse(ev.key);
-    if (parsed === undefined) return false;
+    if (parsed === undefined) {
+      if (ev.type === 'put') this.noteStray(ev.key);
+      return false;
+    }
     if (ev.type === 'put') this.store(ev.key, { value: ev.value, modRevision: ev.revision }, parsed);
     else {
       const p = this.parsed.get(ev.key);
@@ -65,7 +91,10 @@ export class HostStore {
   /** `parsed`: the key's parse when the caller has it (every watch event is parsed once). */
   private store(key: string, value: StoredValue, parsed?: ParsedKey): void {
     const p = parsed ?? this.ownParse(key);
-    if (p === undefined) return;
+    if (p === undefined) {
+      this.noteStray(key);
+      return;
+    }
     this.kv.set(key, value);
     this.parsed.set(key, p);
     this.dropCaches(p);

@@ -11,6 +11,7 @@ import { parseAllowHosts } from '../http-guard';
 import { parseListen } from '../listen';
 import { LOG_LEVELS, type LogFormat, type LogLevel } from '../log';
 import { hostProblem } from '../protocol/keys';
+import { printable } from '../protocol/printable';
 import { parseIni } from './ini';
 
 export interface AgentSettings {
@@ -129,7 +130,8 @@ export function resolveSettings(...sources: RawSettings[]): AgentSettings {
   if (ops !== undefined) parseListen(ops, `ops endpoint address (--ops, ${SETTING_ENV.ops})`);
   const allowHosts = raw.allowHost === undefined ? [] : parseAllowHosts(raw.allowHost, `allowed host names (--allow-host, ${SETTING_ENV.allowHost})`);
   const host = raw.host ?? hostname().split('.')[0]!;
-  if (hostProblem(host)) throw new Error(`host (${SETTING_ENV.host}): must be non-empty and contain no '/', got ${JSON.stringify(host)}`);
+  if (hostProblem(host))
+    throw new Error(`host (${SETTING_ENV.host}): must be non-empty and contain no '/' nor control character, got ${printable(JSON.stringify(host))}`);
   return {
     host,
     etcd: resolveEtcdSettings({

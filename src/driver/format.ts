@@ -2,13 +2,15 @@
  * Plain-text rendering of the port list for `spp port list` (kept local to
  * the driver so it does not depend on the shared table module).
  */
+import { printable } from '../protocol/printable';
 import type { PortRow } from './list';
 
 const COLUMNS = ['HOST', 'PORT', 'VHOST', 'PHYS', 'MAC', 'VLAN', 'ACTION', 'STATUS'] as const;
 
 function cells(r: PortRow): string[] {
   const dash = (v: string | number | null): string => (v === null ? '-' : String(v));
-  return [r.host, r.portId, dash(r.vhostId), dash(r.physicalNetwork), dash(r.mac), dash(r.vlanId), dash(r.action), dash(r.status)];
+  // every cell may come from etcd: no control character reaches the terminal
+  return [r.host, r.portId, dash(r.vhostId), dash(r.physicalNetwork), dash(r.mac), dash(r.vlanId), dash(r.action), dash(r.status)].map(printable);
 }
 
 /** An aligned table, then one line per field that could not be read. */
@@ -21,6 +23,6 @@ export function formatPortTable(rows: readonly PortRow[]): string {
       .map((v, i) => v.padEnd(widths[i]!))
       .join('  ')
       .trimEnd();
-  const problems = rows.flatMap((r) => Object.entries(r.errors).map(([field, why]) => `  ${r.host} ${r.portId} ${field}: ${why}`));
+  const problems = rows.flatMap((r) => Object.entries(r.errors).map(([field, why]) => printable(`  ${r.host} ${r.portId} ${field}: ${why}`)));
   return [line(COLUMNS), ...body.map(line), ...(problems.length ? ['', 'problems:', ...problems] : []), ''].join('\n');
 }

@@ -1,11 +1,12 @@
-/** An explanation as text: the verdict first, each sentence with its facts indented under it. */
+/** An explanation as text: the verdict first, each sentence with its facts indented under it. Text from etcd is escaped (printable). */
+import { printable } from '../protocol/printable';
 import type { Explanation } from './explain';
 
 export function renderExplanation(e: Explanation): string {
-  const lines = [`port ${e.portId} on host ${e.host}: ${e.up ? 'UP' : 'NOT UP'} (${e.verdict}; etcd revision ${e.revision})`];
+  const lines = [`port ${printable(e.portId)} on host ${printable(e.host)}: ${e.up ? 'UP' : 'NOT UP'} (${e.verdict}; etcd revision ${e.revision})`];
   for (const s of e.sentences) {
-    lines.push(`- ${s.text}`);
-    for (const f of s.facts) lines.push(`    ${f}`);
+    lines.push(`- ${printable(s.text)}`);
+    for (const f of s.facts) lines.push(`    ${printable(f)}`);
   }
   return `${lines.join('\n')}\n`;
 }

@@ -3,6 +3,8 @@
  * place so that no other module concatenates key strings.
  */
 
+import { CONTROL_CHARACTER, escapeCharacter, printable } from './printable';
+
 export const ROOT = '/spp/openstack/';
 
 export type KeyKind = 'configuration' | 'vhost' | 'bind_port' | 'action' | 'port_status' | 'agent';
@@ -13,9 +15,11 @@ export type ParsedKey =
   | { readonly kind: 'bind_port' | 'action' | 'port_status'; readonly host: string; readonly portId: string }
   | { readonly kind: 'agent'; readonly host: string };
 
-/** Host names and port ids become key segments, so they must not contain '/'. */
+/** Host names and port ids become key segments, so they must not contain '/' nor a control character (parseKey refuses those). */
 function segmentProblem(what: string, value: string): string | undefined {
-  return value.length === 0 || value.includes('/') ? `invalid ${what} ${JSON.stringify(value)}: must be non-empty and contain no '/'` : undefined;
+  return value.length === 0 || value.includes('/') || CONTROL_CHARACTER.test(value)
+    ? `invalid ${what} ${printable(JSON.stringify(value))}: must be non-empty and contain no '/' nor control character`
+    : undefined;
 }
 
 function segment(what: string, value: string): string {
@@ -98,7 +102,7 @@ export function parseKey(key: string): ParsedKey | undefined {
 }
 
 function readKey(key: string): ParsedKey | undefined {
-  if (!key.startsWith(ROOT)) return undefined;
+  if (!key.startsWith(ROOT) || CONTROL_CHARACTER.test(key)) return undefined;
   const parts = key.slice(ROOT.length).split('/');
   if (parts.some((p) => p.length === 0)) return undefined;
   const [kind, host] = parts;
@@ -121,6 +125,29 @@ function readKey(key: string): ParsedKey | undefined {
     default:
       return undefined;
   }
+}
+
+/** Segments of each kind of key after ROOT (the kind included). */
+const SEGMENTS: Readonly<Record<string, number>> = { configuration: 2, agent: 2, vhost: 4, bind_port: 3, action: 3, port_status: 3 };
+
+/**
+ * Why a key under ROOT of one of the protocol's kinds is not a protocol key
+ * (parseKey refuses it), for a message that names the key (escaped with
+ * printable(): it may hold anything); undefined for a protocol key or a key
+ * of no kind of the protocol.
+ */
+export function keyProblem(key: string): string | undefined {
+  if (!key.startsWith(ROOT) || parseKey(key) !== undefined) return undefined;
+  const parts = key.slice(ROOT.length).split('/');
+  const kind = parts[0]!;
+  const expected = SEGMENTS[kind];
+  if (expected === undefined) return undefined;
+  const control = CONTROL_CHARACTER.exec(key);
+  if (control) return `a key segment holds the control character ${escapeCharacter(control[0])}; refused`;
+  if (parts.length > expected) return `${parts.length - expected} path segment(s) more than a ${kind} key has; ignored as stray`;
+  if (parts.length < expected || parts.some((p) => p.length === 0))
+    return `a ${kind} key has ${expected - 1} non-empty segment(s) after ${kind}/; ignored as stray`;
+  return `the vhost id ${JSON.stringify(parts[3])} is not an integer >= 0; ignored as stray`;
 }
 
 /** The host a protocol key belongs to, if it is one. */

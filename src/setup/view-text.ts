@@ -1,8 +1,10 @@
 /**
  * Text renderings of the host view for `spp config show` and `spp status`.
- * Pure: a view in, text out.
+ * Pure: a view in, text out. Text from etcd goes through printable()
+ * (table.ts does it for cells, values and list items).
  */
 import { formatMappings } from '../protocol/mappings';
+import { printable } from '../protocol/printable';
 import { renderFields, renderList, renderTable } from './table';
 import { describeBinding, type HostView, type PortView, type SppView, type StrayKey, type VhostView } from './view';
 
@@ -82,7 +84,7 @@ export function renderConfigShow(view: HostView): string {
     parts.push(`\nNICs\n${nicTable(view, '  ')}`);
     for (const n of view.layout ?? []) {
       parts.push(
-        `\nNIC ${n.index} (${n.nic.pci_address}, ${n.nic.physical_network}): spp_vf sec_id ${n.secId}, master core ${n.masterCore}\n` +
+        `\nNIC ${n.index} (${printable(n.nic.pci_address)}, ${printable(n.nic.physical_network)}): spp_vf sec_id ${n.secId}, master core ${n.masterCore}\n` +
           renderTable(
             ['COMPONENT', 'TYPE', 'CORE', 'RX', 'TX'],
             n.components.map((c) => [c.name, c.type, String(c.core), c.rx.join(','), c.tx.join(',')]),
@@ -124,9 +126,9 @@ function portCells(p: PortView | undefined): string[] {
 
 /** One host in `spp status`. */
 export function renderHostStatus(view: HostView): string {
-  const parts: string[] = [`host ${view.host}: agent ${agentText(view)}\n`];
+  const parts: string[] = [`host ${printable(view.host)}: agent ${printable(agentText(view))}\n`];
   const config = view.configuration;
-  if (!config) parts.push(`  no configuration (${'/spp/openstack/configuration/'}${view.host} is missing): not an SPP host for the driver\n`);
+  if (!config) parts.push(`  no configuration (/spp/openstack/configuration/${printable(view.host)} is missing): not an SPP host for the driver\n`);
   else if (!config.ok) parts.push('  configuration INVALID (see problems)\n');
   else parts.push(nicTable(view, '  '));
   const portById = new Map(view.ports.map((p) => [p.portId, p]));

@@ -19,7 +19,7 @@ import {
   type VhostOwner,
   vlanOf,
 } from '../protocol/codecs';
-import { keys, parseKey, ROOT } from '../protocol/keys';
+import { keyProblem, keys, parseKey, ROOT } from '../protocol/keys';
 import { hostLayout, type NicLayout } from '../protocol/layout';
 import { type Validation, validateConfiguration } from '../protocol/mappings';
 import { readSnapshot, snapshotValues } from './snapshot';
@@ -123,8 +123,9 @@ export function groupHostViews(values: Readonly<Record<string, string>>, host?: 
     const parsed = parseKey(key);
     if (!parsed) {
       const h = looseHost(key);
-      if (h === undefined) strayKeys.push({ key, raw, error: STRAY });
-      else acc(h).stray.push({ key, raw, error: STRAY });
+      const error = keyProblem(key) ?? STRAY;
+      if (h === undefined) strayKeys.push({ key, raw, error });
+      else acc(h).stray.push({ key, raw, error });
       continue;
     }
     const a = acc(parsed.host);

@@ -1,4 +1,5 @@
 import { keys } from '../../protocol/keys';
+import { printable } from '../../protocol/printable';
 import { readHostView } from '../../setup/view';
 import { renderConfigShow } from '../../setup/view-text';
 import { etcdOptions } from '../etcd-options';
@@ -36,12 +37,12 @@ export const configShow: CliCommand = {
       }
       io.out(format === 'json' ? `${JSON.stringify(view, null, 2)}\n` : renderConfigShow(view));
       if (!view.configuration.ok) {
-        io.err(`spp config show: ${view.configuration.error}\n`);
+        io.err(`spp config show: ${printable(view.configuration.error)}\n`);
         return 1;
       }
       // A configuration that decodes can still break the agent (core counts, overlaps): that is a failure too.
       const invalid = [...(view.validation?.errors ?? []), ...(view.layoutError ? [view.layoutError] : [])];
-      for (const e of invalid) io.err(`spp config show: ${view.configuration.key}: ${e}\n`);
+      for (const e of invalid) io.err(`spp config show: ${view.configuration.key}: ${printable(e)}\n`);
       return invalid.length > 0 ? 1 : 0;
     });
   },
