@@ -57,6 +57,7 @@ test('a fixed bind_port brings a failed port up; keys of other hosts and a broke
   await s.client.put(keys.configuration('other')).value('{not json');
   await s.client.put(keys.bindPort('other', 'x')).value('garbage');
   await s.client.put(keys.action('other', 'x')).value('plug');
+  await s.client.put(keys.vhost(s.host, 'phys1', 1)).value('fixme');
   await s.client.put(keys.bindPort(s.host, 'fixme')).value('{"vhost_id": 1, "mac_address": "nope"}');
   await s.client.put(keys.action(s.host, 'fixme')).value('plug');
   await waitForValue(s.client, keys.portStatus(s.host, 'fixme'), (v) => v?.startsWith('error: ') === true);

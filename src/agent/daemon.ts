@@ -181,6 +181,7 @@ export function startAgent(settings: AgentSettings, deps: AgentDeps): AgentHandl
   });
   const ready = (): Readiness => {
     const snap = agent.getSnapshot();
+    const view = controller.view();
     return readiness({
       host: settings.host,
       stopping,
@@ -189,7 +190,9 @@ export function startAgent(settings: AgentSettings, deps: AgentDeps): AgentHandl
       agentState: stateName(snap.value),
       ...(snap.context.reason ? { agentReason: snap.context.reason } : {}),
       listed,
-      nics: controller.view().nics,
+      nics: view.nics,
+      configuration: view.configuration,
+      configurationErrors: view.configurationErrors,
     });
   };
   metrics?.bind({ ready: () => ready().ready, lockHeld: () => lock.held, livenessHeld: () => liveness.held });

@@ -57,6 +57,7 @@ export class HostStore {
     this.kv.clear();
     this.parsed.clear();
     this.vhostCache = undefined;
+    this.claimCache = undefined;
     this.portIdCache = undefined;
     this.byPort.clear();
     for (const [k, v] of entries) this.store(k, v);
@@ -122,8 +123,10 @@ export class HostStore {
   }
 
   private dropCaches(p: ParsedKey | undefined): void {
-    if (p?.kind === 'vhost') this.vhostCache = undefined;
-    else if (p?.kind === 'bind_port' || p?.kind === 'action' || p?.kind === 'port_status') this.portIdCache = undefined;
+    if (p?.kind === 'vhost') {
+      this.vhostCache = undefined;
+      this.claimCache = undefined;
+    } else if (p?.kind === 'bind_port' || p?.kind === 'action' || p?.kind === 'port_status') this.portIdCache = undefined;
   }
 
   get(key: string): StoredValue | undefined {
@@ -159,6 +162,23 @@ export class HostStore {
       if (p?.kind === 'vhost') out.set(p.vhostId, { key: k, phys: p.phys, owner: decodeVhostOwner(k, v.value), modRevision: v.modRevision });
     }
     this.vhostCache = out;
+    return out;
+  }
+
+  private claimCache: ReadonlyMap<string, readonly number[]> | undefined;
+
+  /** The vhosts each port claims: port id -> the ids of the vhost keys that name it (the driver claims one). Cached with vhosts(). */
+  claims(): ReadonlyMap<string, readonly number[]> {
+    const vhosts = this.vhosts();
+    if (this.claimCache) return this.claimCache;
+    const out = new Map<string, number[]>();
+    for (const [id, v] of vhosts) {
+      if (!v.owner.ok || v.owner.value.free) continue;
+      const list = out.get(v.owner.value.portId);
+      if (list) list.push(id);
+      else out.set(v.owner.value.portId, [id]);
+    }
+    this.claimCache = out;
     return out;
   }
 

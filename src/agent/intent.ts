@@ -17,6 +17,8 @@ export interface HostFacts {
   readonly host: string;
   readonly layout: readonly NicLayout[];
   readonly vhosts: ReadonlyMap<number, VhostKey>;
+  /** port id -> the vhosts whose key names it (HostStore.claims()). */
+  readonly claims: ReadonlyMap<string, readonly number[]>;
 }
 
 export function intentOf(port: PortKeys, facts: HostFacts): PortIntent {
@@ -29,17 +31,41 @@ export function intentOf(port: PortKeys, facts: HostFacts): PortIntent {
     return action.value === 'plug' ? { kind: 'idle', note: 'action plug without bind_port, waiting for bind_port' } : { kind: 'unplug' };
   }
   const bind = decodeBindPort(bindKey, port.bindPort);
-  const placed = bind.ok ? placeOf(bind.value, facts, bindKey) : bind;
+  const claimed = facts.claims.get(port.portId) ?? [];
   if (action.value === 'unplug') {
-    return placed.ok && bind.ok ? { kind: 'unplug', place: placed.value, rule: ruleOf(bind.value) } : { kind: 'unplug' };
+    if (!bind.ok) return { kind: 'unplug' };
+    // the vhost to clear and free is the one the port claimed: the unplug of a bind_port naming another must not leak the claim
+    const vhostId = claimed.includes(bind.value.vhost_id) ? bind.value.vhost_id : (claimed[0] ?? bind.value.vhost_id);
+    const placed = placeOf({ ...bind.value, vhost_id: vhostId }, facts, bindKey);
+    return placed.ok ? { kind: 'unplug', place: placed.value, rule: ruleOf(bind.value) } : { kind: 'unplug' };
   }
   if (!bind.ok) return { kind: 'invalid', reason: bind.error };
+  const placed = placeOf(bind.value, facts, bindKey);
   if (!placed.ok) return { kind: 'invalid', reason: placed.error };
-  const owner = facts.vhosts.get(placed.value.vhostId)?.owner;
-  if (owner?.ok && !owner.value.free && owner.value.portId !== port.portId) {
-    return { kind: 'invalid', reason: `${bindKey}: vhost ${placed.value.vhostId} is claimed by port ${owner.value.portId} in ${placed.value.vhostKey}` };
-  }
+  const notClaimed = claimProblem(port.portId, placed.value.vhostId, bindKey, claimed, facts);
+  if (notClaimed) return { kind: 'invalid', reason: notClaimed };
   return { kind: 'plug', place: placed.value, rule: ruleOf(bind.value) };
+}
+
+/**
+ * Why the port may not plug on vhost `vhostId` its bind_port names: a port
+ * plugs only on the vhost its claim (the vhost key naming it) names, so
+ * that unplugging it frees what it holds. Names both keys.
+ */
+function claimProblem(portId: string, vhostId: number, bindKey: string, claimed: readonly number[], facts: HostFacts): string | undefined {
+  if (claimed.includes(vhostId)) return undefined;
+  const vhost = facts.vhosts.get(vhostId);
+  if (vhost && !vhost.owner.ok)
+    return `${bindKey}: names vhost ${vhostId}, whose key is invalid (${vhost.owner.error}); a port plugs only on the vhost it claimed`;
+  const mine = claimed.map((id) => facts.vhosts.get(id)?.key ?? `vhost ${id}`);
+  if (vhost?.owner.ok && !vhost.owner.value.free) {
+    const own = mine.length > 0 ? `; port ${portId} claimed ${mine.join(', ')}` : '';
+    return `${bindKey}: vhost ${vhostId} is claimed by port ${vhost.owner.value.portId} in ${vhost.key}${own}`;
+  }
+  const where = vhost ? `${vhost.key} is "None"` : `no vhost key exists for vhost ${vhostId}`;
+  return mine.length > 0
+    ? `${bindKey}: names vhost ${vhostId}, but port ${portId} claimed ${mine.join(', ')} (${where}); a port plugs only on the vhost its claim names`
+    : `${bindKey}: names vhost ${vhostId}, but port ${portId} claimed no vhost (${where}); a port plugs only on the vhost its claim names`;
 }
 
 /**

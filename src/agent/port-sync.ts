@@ -94,7 +94,7 @@ export class PortSync {
   private syncPorts(): void {
     const { rt } = this;
     if (!rt.active) return;
-    const facts: HostFacts = { host: rt.host, layout: rt.active.layout, vhosts: rt.store.vhosts() };
+    const facts: HostFacts = { host: rt.host, layout: rt.active.layout, vhosts: rt.store.vhosts(), claims: rt.store.claims() };
     const raw = new Map<string, PortIntent>();
     for (const id of new Set([...rt.store.portIds(), ...rt.ports.keys()])) raw.set(id, intentOf(rt.store.portKeys(id), facts));
     const intents = resolveConflicts(raw, facts);

@@ -107,6 +107,13 @@ export function readSecretFile(path: string, what: string): string {
 export function resolveEtcdSettings(raw: EtcdRawSettings): EtcdConnectOptions {
   const endpoints = splitEndpoints(raw.endpoints ?? DEFAULT_ETCD_ENDPOINT);
   if (endpoints.length === 0) throw new Error(`${settingLabel('endpoints')}: ${JSON.stringify(raw.endpoints)} lists no endpoint`);
+  const plain = raw.caFile === undefined ? undefined : endpoints.find((e) => /^http:\/\//i.test(e));
+  if (plain !== undefined) {
+    // TLS is what the CA file asks for; an http:// endpoint asks for the opposite, and neither may silently win
+    throw new Error(
+      `${settingLabel('endpoints')} has the plain-HTTP endpoint ${plain}, but ${settingLabel('caFile')} asks for TLS: write https://${plain.slice('http://'.length)} or drop the CA file`,
+    );
+  }
   if ((raw.certFile === undefined) !== (raw.keyFile === undefined)) {
     throw new Error(`${settingLabel('certFile')} and ${settingLabel('keyFile')} go together: give both or neither`);
   }

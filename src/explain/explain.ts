@@ -100,7 +100,7 @@ export function explainPorts(input: Omit<ExplainInput, 'portId'>, portIds: reado
   const store = new HostStore(input.host);
   store.reset(input.entries, input.revision);
   const config = store.configuration();
-  const facts = { host: input.host, layout: config.state === 'valid' ? config.layout : [], vhosts: store.vhosts() };
+  const facts = { host: input.host, layout: config.state === 'valid' ? config.layout : [], vhosts: store.vhosts(), claims: store.claims() };
   const raw = new Map<string, PortIntent>();
   for (const id of new Set([...store.portIds(), ...portIds])) raw.set(id, intentOf(store.portKeys(id), facts));
   const intents = resolveConflicts(raw, facts);

@@ -3,6 +3,7 @@
  * one short sentence. Pure: the daemon gathers the facts.
  */
 import type { NicView } from '../agent/view';
+import { printable } from '../protocol/printable';
 
 export interface ReadinessFacts {
   readonly host: string;
@@ -16,7 +17,13 @@ export interface ReadinessFacts {
   /** The host's keys were listed and the watches started (a reset came). */
   readonly listed: boolean;
   readonly nics: readonly NicView[];
+  /** The configuration as last read; while `invalid` a running agent keeps its last valid layout, but it is not ready. */
+  readonly configuration?: 'missing' | 'invalid' | 'valid';
+  readonly configurationErrors?: readonly string[];
 }
+
+/** A reason longer than this is cut: a probe's answer is read by people and logged by kubelets. */
+const REASON_MAX = 600;
 
 export type Readiness = { readonly ready: true } | { readonly ready: false; readonly reason: string };
 
@@ -29,6 +36,12 @@ export function readiness(f: ReadinessFacts): Readiness {
   if (f.agentState === 'refused') return not(`etcd refused the agent: ${f.agentReason ?? 'unknown reason'}`);
   if (f.agentState === 'degraded') return not(`etcd unreachable: ${f.agentReason ?? 'connection lost'}`);
   if (!f.listed || f.agentState === 'connecting') return not("the host's keys are not listed and watched yet");
+  if (f.configuration === 'invalid') {
+    const errors = printable((f.configurationErrors ?? []).join('; ') || 'no reason given');
+    const keeping = f.agentState === 'running' ? ' (the agent keeps its last valid layout)' : '';
+    const reason = `configuration/${f.host} is invalid${keeping}: ${errors}`;
+    return not(reason.length > REASON_MAX ? `${reason.slice(0, REASON_MAX)}...` : reason);
+  }
   if (f.agentState === 'waitingForConfiguration') return not(`waiting for a valid configuration/${f.host} in etcd`);
   const waiting = f.nics.filter((n) => n.state !== 'ready');
   if (waiting.length > 0) {

@@ -7,6 +7,7 @@
 import { isLeft } from 'fp-ts/lib/Either';
 import * as t from 'io-ts';
 import { jsonShapeProblem, sizeProblem } from './limits';
+import { CONTROL_CHARACTER } from './printable';
 
 /** A codec that checks a predicate on an already-typed value and says why it fails. */
 function refine<A>(base: t.Type<A, unknown, unknown>, name: string, check: (a: A) => string | undefined): t.Type<A, unknown, unknown> {
@@ -281,7 +282,7 @@ export function decodeVhostOwner(key: string, raw: string): Decoded<VhostOwner> 
   const big = sizeProblem(key, raw);
   if (big) return { ok: false, error: big };
   if (raw === FREE_VHOST) return { ok: true, value: { free: true } };
-  if (raw.length === 0 || /\s/.test(raw) || raw.includes('/')) {
+  if (raw.length === 0 || /\s/.test(raw) || raw.includes('/') || CONTROL_CHARACTER.test(raw)) {
     return { ok: false, error: `${key}: must be "None" or a port id, got ${preview(raw)}` };
   }
   // Writers that use JSON null or Python's None repr in another case mean "free", but the driver only

@@ -355,7 +355,7 @@ export async function openHost(host: string, known: readonly HostStep[], recorde
     }
     // ports whose keys give the agent nothing to do never get a machine; list them with the reason
     const config = controller.store.configuration();
-    const facts = { host, layout: config.state === 'valid' ? config.layout : [], vhosts: controller.store.vhosts() };
+    const facts = { host, layout: config.state === 'valid' ? config.layout : [], vhosts: controller.store.vhosts(), claims: controller.store.claims() };
     const listed = new Set(ports.map((p) => p.portId));
     for (const portId of controller.store.portIds()) {
       if (listed.has(portId)) continue;

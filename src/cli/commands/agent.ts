@@ -96,6 +96,11 @@ export const agentCommand: CliCommand = {
       throw new UsageError((err as Error).message);
     }
     const logger = createLogger({ level: settings.logLevel, format: settings.logFormat });
+    if (str(values, 'etcd-password') !== undefined) {
+      logger.warn('--etcd-password is on the command line, where every local user sees it (ps, /proc): use SPP_ETCD_PASSWORD or --etcd-password-file', {
+        host: settings.host,
+      });
+    }
     const recorder = settings.record ? new Recorder(settings.record) : undefined;
     const sppctl = new SppCtlClient(httpTransport(settings.sppCtlUrl, { timeoutMs: settings.sppCtlTimeoutMs }), {
       ...(recorder ? { onExchange: recordExchanges(recorder) } : {}),
