@@ -108,6 +108,36 @@ test('spp status, config show, port list and explain print etcd text with every 
   t.regex(runs.explain.out, /\\x1b|\\u001b|\\x9b/);
 });
 
+test("spp port bind prints an agent's error from etcd escaped", async (t) => {
+  const s = await startSystem(t, { agent: false });
+  const portId = 'e0000000-0000-0000-0000-000000000009';
+  const endpoints = ['--etcd-endpoints', s.etcd.endpoints.join(',')];
+  const bind = runCli([
+    'port',
+    'bind',
+    '--host',
+    s.host,
+    '--port-id',
+    portId,
+    '--mac',
+    'fa:16:3e:00:00:39',
+    '--phys',
+    'phys1',
+    '--skip-liveness-check',
+    '--timeout',
+    '10',
+    ...endpoints,
+  ]);
+  // a stand-in for an agent: it answers the plug with an error holding a C1 CSI and a newline
+  await until(() => s.client.get(keys.action(s.host, portId)).exists(), 'the action written');
+  await s.client.put(keys.portStatus(s.host, portId)).value('error: bad\u009b2J\nforged line');
+  const r = await bind;
+  t.is(r.code, 1);
+  t.regex(r.err, /bad\\x9b2J\\nforged line/);
+  t.regex(r.err, NO_CONTROLS);
+  t.notRegex(r.err, /^forged line/m);
+});
+
 test('pretty logs are one line per record with controls escaped; JSON logs escape DEL and C1 too and still parse to the same value', (t) => {
   const pretty = capture();
   createLogger({ format: 'pretty', stream: pretty.stream }).warn(`stray ${FORGED}`, { key: FORGED, owner: 'a\u009bb', n: 1 });

@@ -1,4 +1,5 @@
 import { formatMappings, parseMappings } from '../../protocol/mappings';
+import { printable } from '../../protocol/printable';
 import { buildHost } from '../../setup/build';
 import { SetupConflict, SetupRefused } from '../../setup/errors';
 import { etcdOptions } from '../etcd-options';
@@ -59,7 +60,7 @@ export const configBuild: CliCommand = {
           for (const k of r.created) io.out(`created ${k} = None\n`);
           for (const k of r.deleted) io.out(`deleted ${k}\n`);
         }
-        for (const c of r.keptClaims) io.out(`kept ${c.key} (claimed by port ${c.portId})\n`);
+        for (const c of r.keptClaims) io.out(`kept ${c.key} (claimed by port ${printable(c.portId)})\n`);
         return 0;
       } catch (err) {
         if (err instanceof SetupRefused || err instanceof SetupConflict) {

@@ -2,7 +2,9 @@
  * `spp port bind|unbind|list`: the mechanism driver's half of the protocol
  * for operators and tests, binding ports exactly as neutron does.
  */
+
 import { BindError, bindInputProblem, bindPort, formatPortTable, listPorts, UnbindError, unbindInputProblem, unbindPort } from '../../driver';
+import { printable } from '../../protocol/printable';
 import { etcdOptions } from '../etcd-options';
 import { type CliCommand, choice, formatOption, type Io, int, num, type OptionSpec, str, UsageError, type Values } from '../framework';
 import { withEtcdClient } from './etcd-session';
@@ -146,7 +148,8 @@ function withDriverErrors(cmd: CliCommand, values: Values, io: Io, body: Paramet
       } catch (err) {
         if (!(err instanceof BindError || err instanceof UnbindError)) throw err;
         if (err.code === 'invalid_input') throw new UsageError(err.message);
-        io.err(`${name}: ${err.message}\n`);
+        // the message may quote the agent's port_status, text from etcd
+        io.err(`${name}: ${printable(err.message)}\n`);
         return 1;
       }
     },
