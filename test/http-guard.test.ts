@@ -4,11 +4,12 @@
  * bound for, sends the browser security headers, answers HEAD as GET, and
  * the emulator refuses cross-origin writes.
  */
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test, { type ExecutionContext } from 'ava';
-import { resolveSettings } from '../src/agent/settings';
+import { fromEnv, fromIniFile, resolveSettings } from '../src/agent/settings';
 import { allowedHostNames, hostnameOf, SECURITY_HEADERS } from '../src/http-guard';
 import { startEmulatorServer } from '../src/sppctl/emulator';
 import { STATIC_DIR, startVizServer } from '../src/viz/server';
@@ -152,6 +153,12 @@ test("the agent's page (--ui) and ops endpoint (--ops), with --allow-host from S
 
 test('--allow-host, SPP_ALLOW_HOST and ini allow_host: names are checked, a bad one is a usage error naming the setting', async (t) => {
   t.deepEqual(resolveSettings({ allowHost: 'a.example,b' }).allowHosts, ['a.example', 'b']);
+  t.deepEqual(resolveSettings(fromEnv({ SPP_ALLOW_HOST: 'env.example' })).allowHosts, ['env.example']);
+  const dir = mkdtempSync(join(tmpdir(), 'spp-allow-host-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  writeFileSync(join(dir, 'agent.ini'), '[DEFAULT]\nhost = spp4\n\n[spp]\nallow_host = ini.example, 10.0.0.21\n');
+  t.deepEqual(resolveSettings(fromIniFile(join(dir, 'agent.ini'))).allowHosts, ['ini.example', '10.0.0.21']);
+  t.throws(() => resolveSettings({ allowHost: 'a,,b' }), { message: /--allow-host, SPP_ALLOW_HOST.*""/ });
   t.is(resolveSettings({}).allowHosts, undefined);
   t.throws(() => resolveSettings({ allowHost: 'evil/x' }), { message: /--allow-host, SPP_ALLOW_HOST.*"evil\/x"/ });
   const agent = await runCli(['agent', '--allow-host', 'a b', '--etcd-endpoints', '127.0.0.1:1']);
