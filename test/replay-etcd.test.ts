@@ -18,10 +18,10 @@ import { requestText } from '../src/replay';
 import { httpTransport, SppCtlClient } from '../src/sppctl/client';
 import { runCli } from './helpers/cli';
 import { parseEtcdctlText, withEtcd } from './helpers/etcd';
+import { FIXTURES } from './helpers/fixtures';
 import { pyBind, pyUnbind, waitGone, waitUp } from './helpers/neutron';
 import { nicsReady, requests, startSystem, until } from './helpers/system';
 
-const FIXTURES = join(__dirname, '..', '..', '..', 'shared', 'fixtures');
 const PORT = '6160c9da-b2d5-4236-8413-7d646e5c0ae2';
 const MAC = 'fa:16:3e:a0:da:db';
 const run = promisify(execFile);
