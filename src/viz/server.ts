@@ -12,6 +12,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { Observable, Subscription } from 'rxjs';
 import type { ControllerView, ViewFrame } from '../agent/view';
+import type { Readiness } from '../ops/readiness';
 import type { ClusterView, ClusterWatch } from './cluster';
 import { layoutGraph } from './graph-layout';
 import { type HostKeys, type HostPage, hostPage } from './host-page';
@@ -26,6 +27,8 @@ export type VizSource =
       agentState?(): string;
       /** The host's keys in the agent's cache: the port panel then shows `spp explain`'s explanation. */
       keys?(): HostKeys;
+      /** The agent's readiness, as its ops endpoint's /readyz computes it: the page's header shows it with its reason. */
+      readiness?(): Readiness;
     }
   | { readonly kind: 'frames'; readonly frames: readonly ViewFrame[] }
   | {
@@ -96,7 +99,8 @@ export async function startVizServer(options: VizServerOptions): Promise<VizServ
     if (source.kind === 'cluster') return source.cluster.view();
     if (source.kind !== 'live') throw new Error('not a live source');
     const agent = source.agentState?.();
-    return { ...hostPage(source.view(), Date.now(), source.keys?.(), agent), ...(agent ? { agentState: agent } : {}) };
+    const ready = source.readiness?.();
+    return { ...hostPage(source.view(), Date.now(), source.keys?.(), agent), ...(agent ? { agentState: agent } : {}), ...(ready ? { readiness: ready } : {}) };
   };
   const currentView = (): HostPage | ClusterView | undefined => {
     if (source.kind !== 'frames') return livePage();
