@@ -5,26 +5,16 @@
  * the terminal.
  */
 
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import test from 'ava';
 import { sppInvocation } from '../src/demo/invocation';
+import { childOutput } from './helpers/cli';
 import { until } from './helpers/system';
 
 const ROOT = join(__dirname, '..', '..');
 const BIN = join(ROOT, 'bin', 'spp.js');
-
-function collect(child: ChildProcess): { text: () => string } {
-  let out = '';
-  child.stdout!.on('data', (d: Buffer) => {
-    out += d.toString();
-  });
-  child.stderr!.on('data', (d: Buffer) => {
-    out += d.toString();
-  });
-  return { text: () => out };
-}
 
 function sh(command: string): Promise<{ code: number; out: string }> {
   return new Promise((resolve) => {
@@ -37,7 +27,7 @@ function sh(command: string): Promise<{ code: number; out: string }> {
 test('npm run demo prints the page and ops URLs, both answer, the suggested status command works, and SIGTERM to npm stops node and etcd', async (t) => {
   // port 0: other demos may run on this machine; the fixed default ports are the next test's subject
   const npm = spawn('npm', ['run', 'demo', '--', '--ui', '127.0.0.1:0', '--ops', '127.0.0.1:0'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-  const out = collect(npm);
+  const out = childOutput(npm);
   t.teardown(() => {
     if (npm.exitCode === null) npm.kill('SIGKILL');
   });
@@ -82,7 +72,7 @@ test('a taken demo port is said on the terminal, with what to do, before anythin
   const address = busy.address();
   const port = typeof address === 'object' && address ? address.port : 0;
   const child = spawn(process.execPath, [BIN, 'demo', '--ui', `127.0.0.1:${port}`, '--ops', '127.0.0.1:0'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-  const out = collect(child);
+  const out = childOutput(child);
   const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
   t.is(code, 1, out.text());
   t.regex(out.text(), new RegExp(`spp demo: 127\\.0\\.0\\.1:${port} \\(the visualizer, --ui\\) is in use \\(EADDRINUSE\\)`));

@@ -9,7 +9,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import { startAgent } from '../src/agent/daemon';
 import { Recorder, recordExchanges } from '../src/agent/recorder';
 import { createLogger } from '../src/log';
@@ -20,7 +20,7 @@ import { runCli } from './helpers/cli';
 import { parseEtcdctlText, withEtcd } from './helpers/etcd';
 import { FIXTURES } from './helpers/fixtures';
 import { pyBind, pyUnbind, waitGone, waitUp } from './helpers/neutron';
-import { nicsReady, requests, startSystem, until } from './helpers/system';
+import { nicsReady, requests, type System, startSystem, until } from './helpers/system';
 
 const PORT = '6160c9da-b2d5-4236-8413-7d646e5c0ae2';
 const MAC = 'fa:16:3e:a0:da:db';
@@ -55,15 +55,20 @@ test('etcdctl -w json of the seed-one-plugged keys replays like the text snapsho
   t.is(host.commands[host.commands.length - 1], `vf 1: classifier_table add mac ${MAC} ring:0`);
 });
 
-test("a real agent's --record log replays to the same spp-ctl requests the agent sent", async (t) => {
+/** A system whose agent records as `spp agent --record` does (src/cli/commands/agent.ts), its NICs ready. */
+async function recordingAgent(t: ExecutionContext): Promise<{ s: System; log: string }> {
   const s = await startSystem(t, { agent: false });
   const log = join(mkdtempSync(join(tmpdir(), 'spp-replay-')), 'agent.jsonl');
   const recorder = new Recorder(log);
-  // the same recording as `spp agent --record` (src/cli/commands/agent.ts)
   const settings = s.settings();
   const sppctl = new SppCtlClient(httpTransport(settings.sppCtlUrl), { onExchange: recordExchanges(recorder) });
   s.agent = startAgent(settings, { logger: createLogger({ level: 'error', format: 'json' }), sppctl, recorder });
   await nicsReady(s);
+  return { s, log };
+}
+
+test("a real agent's --record log replays to the same spp-ctl requests the agent sent", async (t) => {
+  const { s, log } = await recordingAgent(t);
   await pyBind(s.client, s.host, { portId: PORT, vhostId: 0, phys: 'phys1', mac: MAC });
   await waitUp(s.client, s.host, PORT);
   const vlanPort = 'a0000000-0000-0000-0000-000000000003';
@@ -73,7 +78,7 @@ test("a real agent's --record log replays to the same spp-ctl requests the agent
   await waitGone(s.client, s.host, PORT);
   // the cleanup's deletes reach the log through the agent's watch, which may trail etcd
   await until(() => !s.agent!.controller.store.hasPortKeys(PORT), 'the agent saw its unplug cleanup');
-  await s.agent.controller.idle();
+  await s.agent!.controller.idle();
   const sent = requests(s);
   await s.stopAgent(); // closes the recorder
   t.true(sent.length > 40, 'the layout, two plugs and an unplug');
@@ -131,18 +136,12 @@ test("a real agent's --record log replays to the same spp-ctl requests the agent
 });
 
 test("a --record log whose spp-ctl refused requests: the agent's retries are listed as refused with their answer, not as differences", async (t) => {
-  const s = await startSystem(t, { agent: false });
-  const log = join(mkdtempSync(join(tmpdir(), 'spp-replay-')), 'agent.jsonl');
-  const recorder = new Recorder(log);
-  const settings = s.settings();
-  const sppctl = new SppCtlClient(httpTransport(settings.sppCtlUrl), { onExchange: recordExchanges(recorder) });
-  s.agent = startAgent(settings, { logger: createLogger({ level: 'error', format: 'json' }), sppctl, recorder });
-  await nicsReady(s);
+  const { s, log } = await recordingAgent(t);
   // the plug's classifier entry is refused three times (HTTP 500), then accepted
   s.sim.emulator.addFault({ count: 3, action: 'error', path: 'classifier_table' });
   await pyBind(s.client, s.host, { portId: PORT, vhostId: 0, phys: 'phys1', mac: MAC });
   await waitUp(s.client, s.host, PORT, 30_000);
-  await s.agent.controller.idle();
+  await s.agent!.controller.idle();
   await s.stopAgent();
 
   const report = JSON.parse((await runCli(['replay', log, '--format', 'json'])).out) as ReplayReport;
