@@ -347,6 +347,13 @@ function renderHostDetail() {
   box.innerHTML = `<article class="card host-facts" data-host="${esc(d.host)}">
     <h3>${esc(d.host)} in etcd ${e.agentAlive ? '<span class="state ok">agent alive</span>' : '<span class="state bad">no live agent</span>'}</h3>
     <p>liveness key: ${entry(e.agent)}</p>
+    ${
+      d.agent?.readiness
+        ? `<p class="agent-readiness">agent readiness: ${
+            d.agent.readiness.ready ? '<span class="state ok">ready</span>' : `<span class="state bad">not ready</span> ${esc(d.agent.readiness.reason)}`
+          }</p>`
+        : ''
+    }
     <p>configuration: ${entry(e.configuration)}</p>
     ${problems.length ? `<ul class="error">${problems.map((p) => `<li>${esc(p)}</li>`).join('')}</ul>` : ''}
     <div class="cols">
