@@ -1,4 +1,5 @@
 /** A listen address of one of spp's servers (the visualizer's --ui, `spp viz --listen`, `spp sim --listen`), and starting an auxiliary one. */
+import { createServer } from 'node:net';
 import type { Logger } from './log';
 
 /** Parses `HOST:PORT`, `[v6]:PORT` or a bare `PORT` (loopback, the default: the page shows every port's state). */
@@ -34,4 +35,17 @@ export function auxiliary<S extends { readonly url: string }>(
       return undefined;
     },
   );
+}
+
+/** Why `listen` cannot be listened on now (e.g. "in use (EADDRINUSE)"), or undefined when it can: a check before starting servers on fixed ports. */
+export function listenProblem(listen: { readonly host: string; readonly port: number }): Promise<string | undefined> {
+  return new Promise((resolve) => {
+    const srv = createServer();
+    srv.unref();
+    srv.once('error', (err: NodeJS.ErrnoException) => {
+      const why: Record<string, string> = { EADDRINUSE: 'in use', EACCES: 'not allowed', EADDRNOTAVAIL: 'not an address of this machine' };
+      resolve(`${why[err.code ?? ''] ?? 'not available'} (${err.code ?? err.message})`);
+    });
+    srv.listen(listen.port, listen.host, () => srv.close(() => resolve(undefined)));
+  });
 }

@@ -3,10 +3,10 @@ import { join } from 'node:path';
 import test from 'ava';
 import { keys } from '../src/protocol/keys';
 import { parseEtcdctlText } from './helpers/etcd';
+import { FIXTURES } from './helpers/fixtures';
 import { pyBind, pyUnbind, waitForValue, waitGone, waitUp } from './helpers/neutron';
 import { nicsReady, requests, startSystem, until } from './helpers/system';
 
-const FIXTURES = join(__dirname, '..', '..', '..', 'shared', 'fixtures');
 /** JSON values (configuration, bind_port) compared by content: key order and spacing are formatting. */
 const canonical = (v: unknown): unknown =>
   Array.isArray(v)

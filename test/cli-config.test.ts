@@ -7,13 +7,14 @@ import { freePort } from '../src/localetcd/ports';
 import { keys } from '../src/protocol/keys';
 import { runCli } from './helpers/cli';
 import { dump, type EtcdContext, parseEtcdctlText, useEtcd, withEtcd } from './helpers/etcd';
+import { FIXTURES } from './helpers/fixtures';
 
 // These tests look at the whole /spp tree of a shared etcd, so they run one at a time.
 const test = anyTest as TestFn<EtcdContext>;
 useEtcd(test);
 
 const repoRoot = resolve(__dirname, '..', '..');
-const fixture = (name: string) => parseEtcdctlText(readFileSync(join(repoRoot, '..', 'shared', 'fixtures', name), 'utf8'));
+const fixture = (name: string) => parseEtcdctlText(readFileSync(join(FIXTURES, name), 'utf8'));
 const SEED = '00:04.0#phys1#2#0xfe,00:05.0#phys2#2#0xfc02';
 const PORT = '6160c9da-b2d5-4236-8413-7d646e5c0ae2';
 const endpoints = (t: { context: EtcdContext }) => ['--etcd-endpoints', t.context.etcd.endpoint];

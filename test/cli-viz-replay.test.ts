@@ -1,10 +1,11 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import test from 'ava';
+import { FIXTURES } from './helpers/fixtures';
 import { until } from './helpers/system';
 
 const BIN = join(__dirname, '..', '..', 'bin', 'spp.js');
-const FIXTURE = join(__dirname, '..', '..', '..', 'shared', 'fixtures', 'seed-one-plugged.etcdctl.txt');
+const FIXTURE = join(FIXTURES, 'seed-one-plugged.etcdctl.txt');
 
 test("spp viz --replay serves the replay's frames and stops on SIGINT", async (t) => {
   const child = spawn(process.execPath, [BIN, 'viz', '--replay', FIXTURE, '--listen', '127.0.0.1:0'], { stdio: ['ignore', 'pipe', 'pipe'] });

@@ -10,7 +10,7 @@ useEtcd(test);
 const MAC = 'fa:16:3e:a0:da:db';
 const PORT = '6160c9da-b2d5-4236-8413-7d646e5c0ae2';
 
-/** shared/fixtures/seed-one-plugged.etcdctl.txt (the architecture document's example host). */
+/** test/fixtures/seed-one-plugged.etcdctl.txt (the architecture document's example host). */
 const SEED_ONE_PLUGGED = `/spp/openstack/action/spp4/6160c9da-b2d5-4236-8413-7d646e5c0ae2
 plug
 /spp/openstack/bind_port/spp4/6160c9da-b2d5-4236-8413-7d646e5c0ae2

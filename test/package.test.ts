@@ -124,6 +124,11 @@ function packJson(out: string): { filename: string; size: number; unpackedSize: 
   return (JSON.parse(out.slice(at)) as Array<ReturnType<typeof packJson>>)[0]!;
 }
 
+/** Targets of a markdown document's relative links and images (no URL, no anchor-only link). */
+function localLinks(markdown: string): string[] {
+  return [...markdown.matchAll(/\]\(([^)\s#]+)(#[^)]*)?\)/g)].map((m) => m[1]!).filter((target) => !/^[a-z]+:/i.test(target));
+}
+
 /** Relative requires of a compiled file, resolved to package paths (tsc emits `require("./x")`). */
 function relativeRequires(file: string, text: string): string[] {
   const out: string[] = [];
@@ -167,7 +172,14 @@ test('npm pack: the tarball installs into an empty prefix and the installed spp 
   for (const p of paths) for (const [re, what] of FORBIDDEN) t.false(re.test(p), `${p} is in the tarball: ${what}`);
   for (const p of ['package.json', 'LICENSE', 'README.md', 'bin/spp.js', 'dist/src/cli/main.js', 'dist/src/replay/worker.js', 'docs/operations.md'])
     t.true(paths.includes(p), `${p} is missing`);
-  for (const asset of ['index.html', 'app.js', 'style.css']) t.true(paths.includes(`src/viz/static/${asset}`), `visualizer asset ${asset} is missing`);
+  for (const asset of ['index.html', 'app.js', 'cluster.js', 'style.css'])
+    t.true(paths.includes(`src/viz/static/${asset}`), `visualizer asset ${asset} is missing`);
+  // a picture or page a packaged document links to is in the package too (docs/visualizer.md's screenshots)
+  for (const doc of paths.filter((p) => p.endsWith('.md'))) {
+    for (const target of localLinks(await readFile(join(ROOT, doc), 'utf8')))
+      t.true(paths.includes(normalize(join(dirname(doc), target))), `${doc} links to ${target}, which is not in the tarball`);
+  }
+  t.true(paths.includes('docs/images/visualizer-host.png'), 'docs/images is in the tarball');
   for (const p of paths.filter((q) => q.endsWith('.js') && q.startsWith('dist/'))) {
     const source = p.replace(/^dist\//, '').replace(/\.js$/, '.ts');
     t.true(existsSync(join(ROOT, source)), `${p} has no source ${source}: a stale build output (pack from a fresh clone)`);
@@ -232,7 +244,7 @@ test('npm pack: the tarball installs into an empty prefix and the installed spp 
   t.regex(page.headers.get('content-type') ?? '', /text\/html/);
   const html = await page.text();
   const assets = [...html.matchAll(/(?:src|href)="([^"#:]+)"/g)].map((m) => m[1]!);
-  t.deepEqual(assets.sort(), ['app.js', 'style.css']);
+  t.deepEqual(assets.sort(), ['app.js', 'cluster.js', 'style.css']);
   for (const asset of assets) {
     const res = await fetch(new URL(asset, uiUrl));
     t.is(res.status, 200, asset);

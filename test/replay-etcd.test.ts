@@ -9,19 +9,19 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import { startAgent } from '../src/agent/daemon';
 import { Recorder, recordExchanges } from '../src/agent/recorder';
 import { createLogger } from '../src/log';
 import type { ReplayReport } from '../src/replay';
-import { requestText } from '../src/replay';
+import { compareRequests, requestText } from '../src/replay';
 import { httpTransport, SppCtlClient } from '../src/sppctl/client';
 import { runCli } from './helpers/cli';
 import { parseEtcdctlText, withEtcd } from './helpers/etcd';
+import { FIXTURES } from './helpers/fixtures';
 import { pyBind, pyUnbind, waitGone, waitUp } from './helpers/neutron';
-import { nicsReady, requests, startSystem, until } from './helpers/system';
+import { nicsReady, requests, type System, startSystem, until } from './helpers/system';
 
-const FIXTURES = join(__dirname, '..', '..', '..', 'shared', 'fixtures');
 const PORT = '6160c9da-b2d5-4236-8413-7d646e5c0ae2';
 const MAC = 'fa:16:3e:a0:da:db';
 const run = promisify(execFile);
@@ -55,15 +55,20 @@ test('etcdctl -w json of the seed-one-plugged keys replays like the text snapsho
   t.is(host.commands[host.commands.length - 1], `vf 1: classifier_table add mac ${MAC} ring:0`);
 });
 
-test("a real agent's --record log replays to the same spp-ctl requests the agent sent", async (t) => {
+/** A system whose agent records as `spp agent --record` does (src/cli/commands/agent.ts), its NICs ready. */
+async function recordingAgent(t: ExecutionContext): Promise<{ s: System; log: string }> {
   const s = await startSystem(t, { agent: false });
   const log = join(mkdtempSync(join(tmpdir(), 'spp-replay-')), 'agent.jsonl');
   const recorder = new Recorder(log);
-  // the same recording as `spp agent --record` (src/cli/commands/agent.ts)
   const settings = s.settings();
   const sppctl = new SppCtlClient(httpTransport(settings.sppCtlUrl), { onExchange: recordExchanges(recorder) });
   s.agent = startAgent(settings, { logger: createLogger({ level: 'error', format: 'json' }), sppctl, recorder });
   await nicsReady(s);
+  return { s, log };
+}
+
+test("a real agent's --record log replays to the same spp-ctl requests the agent sent", async (t) => {
+  const { s, log } = await recordingAgent(t);
   await pyBind(s.client, s.host, { portId: PORT, vhostId: 0, phys: 'phys1', mac: MAC });
   await waitUp(s.client, s.host, PORT);
   const vlanPort = 'a0000000-0000-0000-0000-000000000003';
@@ -73,7 +78,7 @@ test("a real agent's --record log replays to the same spp-ctl requests the agent
   await waitGone(s.client, s.host, PORT);
   // the cleanup's deletes reach the log through the agent's watch, which may trail etcd
   await until(() => !s.agent!.controller.store.hasPortKeys(PORT), 'the agent saw its unplug cleanup');
-  await s.agent.controller.idle();
+  await s.agent!.controller.idle();
   const sent = requests(s);
   await s.stopAgent(); // closes the recorder
   t.true(sent.length > 40, 'the layout, two plugs and an unplug');
@@ -83,7 +88,7 @@ test("a real agent's --record log replays to the same spp-ctl requests the agent
   const report = JSON.parse(replayed.out) as ReplayReport;
   const host = report.hosts[0]!;
   t.is(report.inputs[0]!.format, 'event-log');
-  t.deepEqual(host.recorded, { recorded: sent.length, replayed: sent.length, differences: [] });
+  t.deepEqual(host.recorded, { recorded: sent.length, replayed: sent.length, failed: [], differences: [] });
   t.deepEqual(
     host.commands.filter((c) => c.includes('classifier_table')),
     [
@@ -128,4 +133,47 @@ test("a real agent's --record log replays to the same spp-ctl requests the agent
     diff.hosts[0]!.recorded!.differences.join('\n'),
   );
   t.true(diff.hosts[0]!.recorded!.differences.some((d) => d.startsWith('vf 1 recorded only') && d.includes('fa:16:3e:ff:ff:ff')));
+});
+
+test("a --record log whose spp-ctl refused requests: the agent's retries are listed as refused with their answer, not as differences", async (t) => {
+  const { s, log } = await recordingAgent(t);
+  // the plug's classifier entry is refused three times (HTTP 500), then accepted
+  s.sim.emulator.addFault({ count: 3, action: 'error', path: 'classifier_table' });
+  await pyBind(s.client, s.host, { portId: PORT, vhostId: 0, phys: 'phys1', mac: MAC });
+  await waitUp(s.client, s.host, PORT, 30_000);
+  await s.agent!.controller.idle();
+  await s.stopAgent();
+
+  const report = JSON.parse((await runCli(['replay', log, '--format', 'json'])).out) as ReplayReport;
+  const r = report.hosts[0]!.recorded!;
+  t.is(r.failed.length, 3, r.failed.join('\n'));
+  for (const f of r.failed) t.regex(f, /^vf 1 #\d+: PUT \/v1\/vfs\/1\/classifier_table .*fa:16:3e:a0:da:db.* \(answered 500: .+\)$/);
+  t.deepEqual(r.differences, [], 'the replay sent what spp-ctl accepted');
+  t.is(r.recorded, r.replayed + 3);
+  const text = (await runCli(['replay', log])).out;
+  t.regex(
+    text,
+    new RegExp(
+      `the agent sent ${r.recorded}; spp-ctl refused or did not answer 3 of them \\(listed below; the agent retried them\\); the replay sent the same ${r.replayed} as the ${r.replayed} spp-ctl accepted`,
+    ),
+  );
+  t.regex(text, /requests spp-ctl refused or did not answer \(3; the replay's emulator accepts each at once, so they are not compared\):/);
+});
+
+test('compareRequests: refused requests are set apart, a request carried out but unanswered shows as a difference, numbered among all of its vf', (t) => {
+  const put = (mac: string) => ({
+    method: 'PUT' as const,
+    path: '/v1/vfs/1/classifier_table',
+    body: { action: 'add', type: 'mac', mac_address: mac, port: 'ring:0' } as never,
+  });
+  const a = put('fa:16:3e:00:00:0a');
+  const b = put('fa:16:3e:00:00:0b');
+  const same = compareRequests([{ request: a, failed: 'answered 500: Internal Server Error' }, { request: a }, { request: b }], [a, b]);
+  t.deepEqual(same.failed, [`vf 1 #1: ${requestText(a)} (answered 500: Internal Server Error)`]);
+  t.deepEqual(same.differences, []);
+  t.is(same.recorded, 3);
+  // spp-ctl carried b out but its answer was lost: the agent never saw it accepted, the replay sent it
+  const lost = compareRequests([{ request: a }, { request: b, failed: 'no answer: socket hang up' }], [a, b]);
+  t.deepEqual(lost.differences, [`vf 1 replay only (#2): ${requestText(b)}`]);
+  t.deepEqual(compareRequests([a], [b]).differences, [`vf 1 replay only (#1): ${requestText(b)}`, `vf 1 recorded only (#1): ${requestText(a)}`]);
 });

@@ -5,7 +5,7 @@
  * a compacted start revision, --follow (a shadow agent) and the --spp-ctl plan.
  */
 
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,7 +18,7 @@ import { compareRequests, replay } from '../src/replay';
 import { serveBackup } from '../src/replay/etcd-backup';
 import { readHistory } from '../src/replay/etcd-history';
 import type { HttpRequest } from '../src/sppctl/commands';
-import { runCli } from './helpers/cli';
+import { childOutput, runCli } from './helpers/cli';
 import { call } from './helpers/emulator';
 import { pyBind, pyUnbind, waitForValue, waitGone, waitUp } from './helpers/neutron';
 import { nicsReady, requests, type System, startSystem, until } from './helpers/system';
@@ -166,24 +166,13 @@ test('--from-revision in the middle of a plug: the listing holds the claim and b
   t.regex(oldest.out, new RegExp(`\\[${plugAt}\\] list of \\d+ keys at revision ${plugAt}`));
 });
 
-function lines(child: ChildProcess): { text: () => string } {
-  let out = '';
-  child.stdout!.on('data', (d: Buffer) => {
-    out += d.toString();
-  });
-  child.stderr!.on('data', (d: Buffer) => {
-    out += d.toString();
-  });
-  return { text: () => out };
-}
-
 test('--follow prints a bind made after it started, sends nothing, and ends cleanly on Ctrl-C', async (t) => {
   const s = await startSystem(t, { agent: false });
   const child = spawn(process.execPath, [BIN, 'replay', '--etcd-endpoints', s.etcd.endpoints.join(','), '--host', 'spp4', '--follow'], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   t.teardown(() => void (child.exitCode === null && child.kill('SIGKILL')));
-  const out = lines(child);
+  const out = childOutput(child);
   await until(() => out.text().includes('following etcd'), 'the follow line', 20_000);
   await pyBind(s.client, s.host, { portId: A, vhostId: 0, phys: 'phys1', mac: MAC_A });
   await until(() => out.text().includes(`vf 1: classifier_table add mac ${MAC_A} ring:0`), 'the shadow plug', 20_000);
@@ -240,7 +229,7 @@ test('spp viz --replay --etcd-endpoints: the slider runs over the revisions of t
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   t.teardown(() => void (child.exitCode === null && child.kill('SIGKILL')));
-  const out = lines(child);
+  const out = childOutput(child);
   const url = await until(() => /visualizer (http:\/\/127\.0\.0\.1:\d+)/.exec(out.text())?.[1], 'the URL', 20_000);
   const { frames } = (await (await fetch(`${url}/api/frames`)).json()) as {
     frames: Array<{ revision: number; label: string; view: { ports: Array<{ portId: string; state: string }> } }>;

@@ -15,8 +15,8 @@ import { replayInWorkers, shareHosts } from '../src/replay/pool';
 import type { HostJob } from '../src/replay/report';
 import { planSteps } from '../src/replay/steps';
 import { runCli } from './helpers/cli';
+import { FIXTURES } from './helpers/fixtures';
 
-const FIXTURES = join(__dirname, '..', '..', '..', 'shared', 'fixtures');
 const ONE_PLUGGED = join(FIXTURES, 'seed-one-plugged.etcdctl.txt');
 const FRESH = join(FIXTURES, 'seed-fresh.etcdctl.txt');
 

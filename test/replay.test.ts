@@ -19,8 +19,8 @@ import { inProcessTransport, SppCtlClient } from '../src/sppctl/client';
 import { describeCommand } from '../src/sppctl/commands';
 import { createEmulator } from '../src/sppctl/emulator';
 import { runCli } from './helpers/cli';
+import { FIXTURES } from './helpers/fixtures';
 
-const FIXTURES = join(__dirname, '..', '..', '..', 'shared', 'fixtures');
 const ONE_PLUGGED = join(FIXTURES, 'seed-one-plugged.etcdctl.txt');
 const FRESH = join(FIXTURES, 'seed-fresh.etcdctl.txt');
 const PORT = '6160c9da-b2d5-4236-8413-7d646e5c0ae2';

@@ -15,6 +15,9 @@ import { nicsReady, startSystem, until } from './helpers/system';
 const SECRET_ENV = 'env-Secret-9f3b2';
 const SECRET_FILE = 'file-Secret-71c0e';
 
+/** The one top directory an archive was extracted into. */
+const top2 = (dir: string): string => readdirSync(dir)[0]!;
+
 function files(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {
     const p = join(dir, name);
@@ -98,6 +101,10 @@ test('spp report: an archive whose listing matches the summary, with every part,
   t.regex(read('explain.txt'), new RegExp(`port ${bad} on host spp4: NOT UP \\(invalid-input`));
   t.false(read('explain.txt').includes(`port ${up.portId} on host`), 'only ports that are not up');
   t.regex(read('replay.txt'), /spp4/);
+  // the replay starts from the vf statuses just collected: a healthy host needs no command (not a rebuild from empty vfs)
+  t.regex(read('replay.txt'), new RegExp(`^observed: the vfs start as ${s.sim.url} \\(the sppctl/vf-\\*\\.json above\\) reports them now`, 'm'));
+  t.regex(read('replay.txt'), /^ {2}spp-ctl commands \(0\):$/m);
+  t.regex(summary, /replay\.txt +\d+ B +a replay of the keys from the vf statuses collected above/);
   const versions = JSON.parse(read('versions.json')) as { spp: string; etcd: string; agent: string; libraries: Record<string, string> };
   t.regex(versions.etcd, /^3\./);
   t.is(versions.agent, versions.spp);
@@ -120,6 +127,11 @@ test('spp report: an archive whose listing matches the summary, with every part,
   const x2 = join(dir, 'x2');
   execFileSync('mkdir', ['-p', x2]);
   execFileSync('tar', ['-xzf', out2, '-C', x2]);
+  // without spp-ctl the replay says it starts from empty vfs, and rebuilds
+  t.regex(run2.out, /replay\.txt +\d+ B +a replay of the keys from empty vfs/);
+  const replay2 = readFileSync(join(x2, top2(x2), 'replay.txt'), 'utf8');
+  t.regex(replay2, /^observed: every spp_vf starts empty/m);
+  t.true(Number(/spp-ctl commands \((\d+)\)/.exec(replay2)?.[1]) > 20, replay2);
   for (const f of files(x2)) {
     const text = readFileSync(f, 'utf8');
     t.false(text.includes(SECRET_FILE) || text.includes(SECRET_ENV), `${f} holds no secret`);

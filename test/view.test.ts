@@ -1,12 +1,12 @@
 import { readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import test from 'ava';
 import { groupHostViews } from '../src/setup/view';
 import { compactRanges, hostProblems, renderConfigShow, renderStatus } from '../src/setup/view-text';
 import { parseEtcdctlText } from './helpers/etcd';
+import { FIXTURES } from './helpers/fixtures';
 
-const repoRoot = resolve(__dirname, '..', '..');
-const fixture = (name: string) => parseEtcdctlText(readFileSync(join(repoRoot, '..', 'shared', 'fixtures', name), 'utf8'));
+const fixture = (name: string) => parseEtcdctlText(readFileSync(join(FIXTURES, name), 'utf8'));
 const PORT = '6160c9da-b2d5-4236-8413-7d646e5c0ae2';
 
 test('the one-plugged seed groups into one host with one bound port and no problems', (t) => {

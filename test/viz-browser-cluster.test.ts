@@ -109,6 +109,13 @@ test('cluster view: 16 hosts and 64 ports from etcd, live, with and without an a
   t.is(await page.locator('#agent-view g.vhost[data-phase="up"]').count(), 4);
   await page.locator('#agent-view g.vhost[data-vhost="3"]').click();
   await page.locator(`[data-panel-port="${own[3]}"]`).waitFor();
+  // the drilled-in agent's readiness, as its /readyz says, and the host and port in the address
+  t.regex(await page.locator(`.host-facts[data-host="${s.host}"] .agent-readiness`).innerText(), /agent readiness: ready/);
+  t.deepEqual(Object.fromEntries(new URLSearchParams(new URL(page.url()).hash.slice(1))), { host: s.host, port: own[3] });
+  const linked = await browser.newPage();
+  t.teardown(() => linked.close());
+  await linked.goto(`${url}#host=${s.host}&port=${own[3]}`);
+  await linked.locator(`[data-panel-port="${own[3]}"]`).waitFor();
   await screenshot(page, 'viz-cluster');
   t.deepEqual(errors, [], 'no script errors on the page');
   // read-only like the agent's page

@@ -114,7 +114,7 @@ test('the ports list: failed first, then not converged; words, ages and the path
   const w = rows[1]!;
   t.is(w.portId, waiting.portId);
   t.is(w.intentText, 'plug vhost 8 on spp_vf 3: mac fa:16:3e:00:00:08');
-  t.is(w.ageMs, 2500, 'in waitingForNic since its first entry of the current run');
+  t.is(w.ageMs, 3000, 'trying since the plug was asked (evaluating, then waiting: one effort)');
   t.deepEqual(w.path, ['evaluating', 'waitingForNic']);
   t.deepEqual(
     w.timeline.map((s) => s.sinceMs),
@@ -123,6 +123,56 @@ test('the ports list: failed first, then not converged; words, ages and the path
   t.deepEqual(w.whyNotUp, ['waiting for spp_vf 3: NIC building (spp_vf 3 not connected)']);
   t.regex(rows[0]!.whyNotUp[0]!, /^the request cannot be done: .*mac_address/);
   t.deepEqual(rows[2]!.whyNotUp, [], 'nothing to explain for a port that is up');
+});
+
+test('a port retrying on errors: its own phase (not plugging), its age from the first attempt, its attempts and last error; an invalid request is not called flat', (t) => {
+  const view = last();
+  const place = { vhostId: 8, secId: 3, vhostKey: keys.vhost(FRAME_HOST, 'phys3', 8) };
+  const error = 'spp-ctl PUT /v1/vfs/3/classifier_table answered 500: Internal Server Error';
+  const retrying: PortView = {
+    portId: 'eeee0000-0000-4000-8000-000000000000',
+    state: 'backoff',
+    intent: { kind: 'plug', place, rule: { mac: 'fa:16:3e:00:00:08', vlan: 100 } },
+    lastError: error,
+    attempts: 3,
+    revision: 9,
+    history: [
+      { at: 1000, revision: 9, what: 'desired', state: 'plugging' },
+      { at: 1100, revision: 9, what: 'failed', state: 'backoff', error },
+      { at: 1700, revision: 9, what: 'retry', state: 'plugging' },
+      { at: 1800, revision: 9, what: 'failed', state: 'backoff', error },
+      { at: 2900, revision: 9, what: 'retry', state: 'plugging' },
+      { at: 3000, revision: 9, what: 'failed', state: 'backoff', error },
+    ],
+  };
+  // the next try after a backoff is still a retry: the machine counts the failures until one succeeds
+  const inFlight: PortView = { ...retrying, portId: 'eeee0000-0000-4000-8000-000000000001', state: 'plugging' };
+  const invalid: PortView = {
+    portId: 'eeee0000-0000-4000-8000-000000000002',
+    state: 'failed.reported',
+    intent: { kind: 'invalid', reason: 'bind_port: vlan_id 5000 is out of range 1-4094' },
+    revision: 9,
+    history: [{ at: 1000, revision: 9, what: 'desired', state: 'failed.reported' }],
+  };
+  const rows = portRows({ ...view, ports: [retrying, inFlight, invalid] }, {}, 4000);
+  const r = rows.find((x) => x.portId === retrying.portId)!;
+  t.is(r.phase, 'retrying');
+  t.is(rows.find((x) => x.portId === inFlight.portId)!.phase, 'retrying');
+  t.true(r.attention);
+  t.is(r.ageMs, 3000, 'from the first attempt at 1000, not from the last retry');
+  t.is(r.attempts, 3);
+  t.is(r.lastError, error);
+  t.is(r.binding, 'vlan 100');
+  t.deepEqual(r.whyNotUp, [`retrying after 3 failed attempts; last error: ${error}`]);
+  const bad = rows.find((x) => x.portId === invalid.portId)!;
+  t.is(bad.phase, 'failed');
+  t.is(bad.binding, 'invalid request');
+  t.is(bad.vlan, undefined);
+  t.deepEqual(
+    rows.map((x) => x.phase),
+    ['failed', 'retrying', 'retrying'],
+    'failed first, then retrying',
+  );
 });
 
 test('the cluster view groups the keys by host: agent alive or not, NICs, ports by state', (t) => {
@@ -152,8 +202,8 @@ test('the cluster view groups the keys by host: agent alive or not, NICs, ports 
       ['b', false, 'valid', 1, undefined],
     ],
   );
-  t.deepEqual(view.hosts[0]!.counts, { failed: 0, plugging: 1, unplugging: 0, up: 1, free: 0 });
-  t.deepEqual(view.hosts[1]!.counts, { failed: 1, plugging: 0, unplugging: 1, up: 0, free: 0 });
+  t.deepEqual(view.hosts[0]!.counts, { failed: 0, retrying: 0, plugging: 1, unplugging: 0, up: 1, free: 0 });
+  t.deepEqual(view.hosts[1]!.counts, { failed: 1, retrying: 0, plugging: 0, unplugging: 1, up: 0, free: 0 });
   t.like(view.hosts[0]!.ports[0], { portId: 'p1', phase: 'up', vhostId: 0, vlan: 10, mac: 'fa:16:3e:00:00:01' });
   t.regex(view.hosts[0]!.agent ?? '', /pid 7/);
 });

@@ -132,6 +132,7 @@ export class Controller {
             intent: ctx.intent,
             ...(ctx.observed ? { observed: ctx.observed } : {}),
             ...(ctx.lastError ? { lastError: ctx.lastError } : {}),
+            ...(ctx.attempts > 0 ? { attempts: ctx.attempts } : {}),
             revision: ctx.revision,
             history: [...p.history],
           };

@@ -23,6 +23,8 @@ export interface PortView {
   readonly intent: PortIntent;
   readonly observed?: VhostObserved;
   readonly lastError?: string;
+  /** Failed attempts in a row (the machine's count, which the backoff grows with); absent when none. */
+  readonly attempts?: number;
   readonly revision: number;
   readonly history: readonly HistoryEntry[];
 }

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { Etcd3 } from 'etcd3';
 import { resolveSettings } from '../agent/settings';
 import { type BindResult, bindPort } from '../driver';
+import { listenProblem, parseListen } from '../listen';
 import { LocalEtcd } from '../localetcd/etcd-server';
 import { createLogger } from '../log';
 import { keys } from '../protocol/keys';
@@ -25,6 +26,10 @@ export interface DemoOptions {
   readonly mappings: string;
   /** Visualizer address, or undefined for none. */
   readonly ui?: string;
+  /** Ops endpoint address (/metrics, /livez, /readyz, /view), or undefined for none. */
+  readonly ops?: string;
+  /** How to type `spp` in the user's terminal, for the commands suggested (default `spp`). */
+  readonly spp?: string;
   readonly out: (text: string) => void;
 }
 
@@ -32,6 +37,9 @@ export interface RunningDemo {
   readonly etcdEndpoint: string;
   readonly sppCtlUrl: string;
   readonly agentLog: string;
+  /** The visualizer's and the ops endpoint's URLs, when serving. */
+  readonly uiUrl?: string;
+  readonly opsUrl?: string;
   readonly bindings: readonly BindResult[];
   stop(): Promise<void>;
 }
@@ -41,10 +49,35 @@ export const DEMO_PORTS = [
   { portId: '22222222-2222-4222-8222-222222222222', mac: 'fa:16:3e:00:00:02', physicalNetwork: 'phys2', vlanId: 100 },
 ] as const;
 
+/** The fixed addresses the demo would listen on that cannot be listened on, each with why and what to do; empty when all are free. */
+export async function busyDemoAddresses(opts: Pick<DemoOptions, 'ui' | 'ops'>): Promise<string[]> {
+  const wanted = [
+    { option: '--ui', what: 'the visualizer', value: opts.ui },
+    { option: '--ops', what: 'the ops endpoint', value: opts.ops },
+  ];
+  const problems: string[] = [];
+  for (const w of wanted) {
+    if (w.value === undefined) continue;
+    const listen = parseListen(w.value, w.option);
+    if (listen.port === 0) continue;
+    const problem = await listenProblem(listen);
+    if (problem) {
+      problems.push(
+        `${w.value} (${w.what}, ${w.option}) is ${problem}: is another demo or agent running? Stop it, or give another address (${w.option} 127.0.0.1:PORT, or ${w.option} off)`,
+      );
+    }
+  }
+  return problems;
+}
+
 export async function startDemo(opts: DemoOptions): Promise<RunningDemo> {
   const say = (line: string): void => opts.out(`${line}\n`);
+  const spp = opts.spp ?? 'spp';
   const parsed = parseMappings(opts.mappings);
   if (!parsed.configuration) throw new Error(`invalid --mappings:\n  ${parsed.errors.join('\n  ')}`);
+  // before anything starts: a taken port must be said here, not only in the agent's log file
+  const busy = await busyDemoAddresses(opts);
+  if (busy.length > 0) throw new Error(busy.join('\n'));
   const dir = mkdtempSync(join(tmpdir(), 'spp-demo-'));
   const stops: Array<() => Promise<void>> = [];
   const stop = async (): Promise<void> => {
@@ -71,6 +104,7 @@ export async function startDemo(opts: DemoOptions): Promise<RunningDemo> {
       sppCtl: sim.url,
       logFormat: 'pretty',
       ...(opts.ui ? { ui: opts.ui } : {}),
+      ...(opts.ops ? { ops: opts.ops } : {}),
     });
     const logStream = createWriteStream(agentLog, { flags: 'a' });
     const logger = createLogger({ level: 'info', format: 'pretty', stream: logStream });
@@ -78,8 +112,13 @@ export async function startDemo(opts: DemoOptions): Promise<RunningDemo> {
     // the log file stays open until the process exits: late records of stopping machines must not fail
     stops.push(() => agent.stop());
     say(`agent        running in this process; log: ${agentLog}`);
+    // a server that still could not listen (taken since the check) is said here too; the demo runs on without it
     const viz = await agent.viz;
     if (viz) say(`visualizer   ${viz.url}`);
+    else if (opts.ui) say(`visualizer   NOT SERVING: could not listen on ${opts.ui} (the reason is in ${agentLog}); try --ui 127.0.0.1:PORT`);
+    const ops = await agent.ops;
+    if (ops) say(`ops          ${ops.url}/readyz ${ops.url}/livez ${ops.url}/metrics ${ops.url}/view`);
+    else if (opts.ops) say(`ops          NOT SERVING: could not listen on ${opts.ops} (the reason is in ${agentLog}); try --ops 127.0.0.1:PORT`);
 
     // neutron refuses to bind to a host whose agent is not alive: wait for its liveness key
     const deadline = Date.now() + 15_000;
@@ -98,11 +137,20 @@ export async function startDemo(opts: DemoOptions): Promise<RunningDemo> {
     say(renderStatus(await readHostView(client, opts.host)).trimEnd());
     say('');
     say('Try:');
-    say(`  spp status --etcd-endpoints ${etcd.endpoint}`);
-    say(`  spp port bind --etcd-endpoints ${etcd.endpoint} --host ${opts.host} --port-id p3 --mac fa:16:3e:00:00:03 --phys phys1`);
+    say(`  ${spp} status --etcd-endpoints ${etcd.endpoint}`);
+    say(`  ${spp} port bind --etcd-endpoints ${etcd.endpoint} --host ${opts.host} --port-id p3 --mac fa:16:3e:00:00:03 --phys phys1`);
     say(`  curl -s ${sim.url}/v1/vfs/1`);
+    if (ops) say(`  curl -s ${ops.url}/readyz`);
     say('Ctrl-C stops everything.');
-    return { etcdEndpoint: etcd.endpoint, sppCtlUrl: sim.url, agentLog, bindings, stop };
+    return {
+      etcdEndpoint: etcd.endpoint,
+      sppCtlUrl: sim.url,
+      agentLog,
+      bindings,
+      ...(viz ? { uiUrl: viz.url } : {}),
+      ...(ops ? { opsUrl: `${ops.url}/` } : {}),
+      stop,
+    };
   } catch (err) {
     await stop();
     throw err;

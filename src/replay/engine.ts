@@ -376,7 +376,7 @@ export async function openHost(host: string, known: readonly HostStep[], recorde
       ...(recorded
         ? {
             recorded: compareRequests(
-              recorded.requests.filter((r) => until === undefined || r.revision <= until).map((r) => r.request),
+              recorded.requests.filter((r) => until === undefined || r.revision <= until),
               requests,
             ),
           }

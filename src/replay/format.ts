@@ -6,7 +6,7 @@
  */
 
 import type { Violation } from './invariants';
-import type { HostReport, ReplayReport, StepReport } from './report';
+import type { HostReport, RecordedComparison, ReplayReport, StepReport } from './report';
 
 export function formatReport(report: ReplayReport, opts: { step?: boolean } = {}): string {
   const out: string[] = [];
@@ -60,13 +60,7 @@ function formatHost(h: HostReport, step: boolean): string[] {
   out.push(`  spp-ctl commands (${h.commands.length}):`);
   for (const c of h.commands) out.push(`    ${c}`);
   if (h.recorded) {
-    const r = h.recorded;
-    out.push(
-      r.differences.length === 0
-        ? `  recorded requests: the replay sent the same ${r.replayed} mutating requests as the agent`
-        : `  recorded requests: the agent sent ${r.recorded}, the replay ${r.replayed}; ${r.differences.length} difference${r.differences.length === 1 ? '' : 's'}:`,
-    );
-    for (const d of r.differences) out.push(`    ${d}`);
+    out.push(...formatRecorded(h.recorded));
   }
   if (h.invariants.length === 0) out.push('  invariants: all hold');
   else {
@@ -87,4 +81,37 @@ function formatViolations(list: readonly Violation[]): string[] {
 /** One step of `spp replay --follow`, as it happens. */
 export function formatFollowedStep(s: StepReport & { readonly host: string }): string {
   return `${[`[${s.revision}] host ${s.host}: ${s.label}`, ...s.trace.map((t) => `    ${t}`)].join('\n')}\n`;
+}
+
+/** The recorded requests against the replay's, saying what a difference or a failed request means. */
+function formatRecorded(r: RecordedComparison): string[] {
+  const out: string[] = [];
+  const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
+  const accepted = r.recorded - r.failed.length;
+  if (r.failed.length === 0) {
+    out.push(
+      r.differences.length === 0
+        ? `  recorded requests: the replay sent the same ${r.replayed} mutating requests as the agent`
+        : `  recorded requests: the agent sent ${r.recorded}, the replay ${r.replayed}; ${plural(r.differences.length, 'difference')}:`,
+    );
+  } else {
+    const head = `  recorded requests: the agent sent ${r.recorded}; spp-ctl refused or did not answer ${r.failed.length} of them (listed below; the agent retried them);`;
+    out.push(
+      r.differences.length === 0
+        ? `${head} the replay sent the same ${r.replayed} as the ${accepted} spp-ctl accepted`
+        : `${head} the replay sent ${r.replayed} against the ${accepted} spp-ctl accepted: ${plural(r.differences.length, 'difference')}:`,
+    );
+  }
+  for (const d of r.differences) out.push(`    ${d}`);
+  if (r.differences.length > 0) {
+    out.push(
+      '    (a difference: the live agent met something the record does not replay: a vf that restarted, events handled in another order while a command was in flight,',
+      '     or a request whose answer was lost though spp-ctl carried it out; see docs/debugging.md, section 5)',
+    );
+  }
+  if (r.failed.length > 0) {
+    out.push(`  requests spp-ctl refused or did not answer (${r.failed.length}; the replay's emulator accepts each at once, so they are not compared):`);
+    for (const f of r.failed) out.push(`    ${f}`);
+  }
+  return out;
 }

@@ -90,7 +90,13 @@ export interface StepReport {
 export interface RecordedComparison {
   readonly recorded: number;
   readonly replayed: number;
-  /** Empty when the replay sent exactly what the agent sent. */
+  /**
+   * The recorded requests spp-ctl refused (an error status) or left without
+   * an answer, with that answer. The agent retries them; the replay's
+   * emulator accepts the first try, so they are not compared.
+   */
+  readonly failed: readonly string[];
+  /** The replay's requests against the recorded ones spp-ctl accepted; empty when they are the same. */
   readonly differences: readonly string[];
 }
 

@@ -32,8 +32,8 @@ export type KeyStepEvent = Extract<StepEvent, { type: 'put' | 'delete' }>;
 
 /** What an agent's event log recorded of its spp-ctl side. */
 export interface RecordedSppCtl {
-  /** Mutating requests the agent sent, in order, each with the last etcd revision the agent had seen. */
-  readonly requests: Array<{ readonly request: HttpRequest; readonly revision: number }>;
+  /** Mutating requests the agent sent, in order, each with the last etcd revision the agent had seen, and spp-ctl's answer when it was not a success. */
+  readonly requests: Array<{ readonly request: HttpRequest; readonly revision: number; readonly failed?: string }>;
   /** The first status each vf answered: the vf's state before the agent acted. */
   readonly firstStatus: Map<number, VfStatus>;
   /** The recording agent ran with --unplug-resets-vlan (its start entry says so; the last start of the host counts). */
@@ -161,7 +161,13 @@ export function planSteps(inputs: readonly ReplayInput[]): StepPlan {
             path: entry.path,
             ...(entry.body !== undefined ? { body: entry.body as never } : {}),
           };
-          rec.requests.push({ request, revision });
+          const failed =
+            entry.status === undefined
+              ? `no answer${entry.error ? `: ${entry.error}` : ''}`
+              : entry.status >= 300
+                ? `answered ${entry.status}${entry.error ? `: ${entry.error}` : entry.response ? `: ${entry.response.trim().slice(0, 120)}` : ''}`
+                : undefined;
+          rec.requests.push({ request, revision, ...(failed ? { failed } : {}) });
         }
         continue;
       }

@@ -13,6 +13,8 @@ import { gatherHost, type HostFacts, hostExplainInput, opsBaseUrl } from '../exp
 import { renderExplanation } from '../explain/render';
 import { keys, parseKey } from '../protocol/keys';
 import { formatReport, parseInput, replay } from '../replay';
+import { configuredVfs } from '../replay/sppctl-observed';
+import type { VfStatus } from '../sppctl/wire';
 import { VERSION } from '../version';
 import type { ReportFile } from './archive';
 
@@ -115,10 +117,17 @@ export async function collectReport(opts: CollectOptions): Promise<Collected> {
   files.push({ path: 'explain.json', what: 'the same, as `spp explain --format json`', content: json(notUp) });
 
   try {
-    const report = await replay([parseInput(etcdctlJson, 'etcd/keys.etcdctl.json')], { host, jobs: 1 });
+    const observed = observedVfs(facts);
+    const report = await replay([parseInput(etcdctlJson, 'etcd/keys.etcdctl.json')], {
+      host,
+      jobs: 1,
+      ...(observed ? { observed, observedFrom: `${facts.sppctl!.url} (the sppctl/vf-*.json above)` } : {}),
+    });
     files.push({
       path: 'replay.txt',
-      what: 'a replay of the keys (what an agent starting now would send spp-ctl, and the invariants it checks)',
+      what: observed
+        ? 'a replay of the keys from the vf statuses collected above: what an agent starting now would send spp-ctl (none for a healthy host), and the invariants it checks'
+        : 'a replay of the keys from empty vfs (the statuses of the configured vfs were not all read from spp-ctl): every command a rebuild after a reboot would send, and the invariants it checks',
       content: formatReport(report),
     });
   } catch (err) {
@@ -151,6 +160,25 @@ export async function collectReport(opts: CollectOptions): Promise<Collected> {
     }),
   });
   return { files, notes, facts };
+}
+
+/**
+ * The vf statuses just read from spp-ctl, for the replay to start from (so
+ * that it shows what the agent would change now, not a rebuild from empty
+ * vfs); undefined when some configured vf's status is missing, since a
+ * replay from a half-observed host would blame the unread vfs.
+ */
+function observedVfs(facts: HostFacts): Map<number, VfStatus> | undefined {
+  const read = new Map((facts.sppctl?.vfs ?? []).map((v) => [v['client-id'], v] as const));
+  const configuration = facts.entries.find(([k]) => k === keys.configuration(facts.host))?.[1].value;
+  let wanted: number[];
+  try {
+    wanted = configuredVfs(facts.host, configuration);
+  } catch {
+    return undefined;
+  }
+  if (wanted.length === 0 || !wanted.every((id) => read.has(id))) return undefined;
+  return new Map(wanted.map((id) => [id, read.get(id)!]));
 }
 
 function libraryVersions(): Record<string, string> {

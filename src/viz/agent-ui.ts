@@ -36,6 +36,17 @@ export function startAgentWithUi(settings: AgentSettings, deps: AgentDeps): Agen
     });
     return () => s.unsubscribe();
   });
+  // readiness also changes without a view change (the host lock, etcd lost): the page hears of it within a second
+  const readinessChanges = new Observable<void>((sub) => {
+    let last = JSON.stringify(handle.readiness());
+    const timer = setInterval(() => {
+      const now = JSON.stringify(handle.readiness());
+      if (now !== last) sub.next();
+      last = now;
+    }, 1000);
+    timer.unref();
+    return () => clearInterval(timer);
+  });
   // The page is auxiliary: if it cannot listen the agent logs why and keeps working.
   viz = auxiliary(
     startVizServer({
@@ -44,8 +55,9 @@ export function startAgentWithUi(settings: AgentSettings, deps: AgentDeps): Agen
       source: {
         kind: 'live',
         view: () => controller.view(),
-        changes: merge(controller.changes, agentChanges),
+        changes: merge(controller.changes, agentChanges, readinessChanges),
         agentState: () => stateName(agent.getSnapshot().value),
+        readiness: () => handle.readiness(),
         keys: () => ({ revision: controller.store.revision, entries: [...controller.store.entries()] }),
       },
     }),

@@ -54,7 +54,7 @@ export function etcdPhase(p: EtcdPort): Phase {
 }
 
 function clusterHost(h: HostView, agentUi: ReadonlyMap<string, string>): ClusterHost {
-  const counts: Record<Phase, number> = { failed: 0, plugging: 0, unplugging: 0, up: 0, free: 0 };
+  const counts: Record<Phase, number> = { failed: 0, retrying: 0, plugging: 0, unplugging: 0, up: 0, free: 0 };
   const ports = h.ports.map((p): ClusterPort => {
     const phase = etcdPhase(p);
     counts[phase]++;

@@ -9,8 +9,16 @@ import type { Explanation } from '../explain/explain';
 import type { PortIntent } from '../plan/desired';
 import type { CompareRow } from './compare';
 
-/** The colour of a vhost: the phase of the port that owns it. */
-export type Phase = 'free' | 'plugging' | 'up' | 'failed' | 'unplugging';
+/**
+ * The colour of a vhost and the word the page shows for a port's state (the
+ * legend's words; the machine's state name is a detail): `retrying` is a
+ * port whose last attempt failed and that tries again after a backoff, not
+ * one still on its first try (`plugging`, `unplugging`).
+ */
+export type Phase = 'free' | 'plugging' | 'up' | 'retrying' | 'failed' | 'unplugging';
+
+/** Every phase in the legend's order. */
+export const PHASES: readonly Phase[] = ['free', 'plugging', 'up', 'retrying', 'failed', 'unplugging'];
 
 export interface TimelineStep {
   readonly revision: number;
@@ -34,10 +42,14 @@ export interface PortRow {
   readonly vhostId?: number;
   readonly mac?: string;
   readonly vlan?: number;
-  /** When the port entered its current top-level state, if its history reaches back that far. */
+  /** How the vhost is to be wired, in words: `flat`, `vlan 100`, or `invalid request` (then nothing is programmed); absent when nothing is asked. */
+  readonly binding?: string;
+  /** When the port entered its current phase (a retrying port: its first attempt), if its history reaches back that far. */
   readonly since?: number;
   readonly ageMs?: number;
   readonly lastError?: string;
+  /** Failed attempts in a row, when any. */
+  readonly attempts?: number;
   /** Top-level states in the order the history saw them (repeats collapsed). */
   readonly path: readonly string[];
   readonly timeline: readonly TimelineStep[];
@@ -49,14 +61,33 @@ export interface PortRow {
 
 const topOf = (state: string): string => state.split('.')[0] ?? state;
 
-export function phaseOf(port: Pick<PortView, 'state' | 'intent'>): Phase {
+export function phaseOf(port: Pick<PortView, 'state' | 'intent' | 'attempts'>): Phase {
   const top = topOf(port.state);
   if (top === 'plugged') return 'up';
   if (top === 'failed') return 'failed';
   if (top === 'removed' || top === 'idle') return 'free';
-  if (top === 'unplugging' || port.intent.kind === 'unplug') return 'unplugging';
   if (port.intent.kind === 'invalid') return 'failed';
+  // a backoff, or the next try after one: the last attempt failed
+  if (top === 'backoff' || (port.attempts ?? 0) > 0) return 'retrying';
+  if (top === 'unplugging' || port.intent.kind === 'unplug') return 'unplugging';
   return 'plugging';
+}
+
+/** The phase a history entry's state stands for, as far as the state alone tells: the ones an age runs through. */
+function effortOf(state: string): string {
+  const top = topOf(state);
+  if (top === 'plugged') return 'up';
+  if (top === 'failed') return 'failed';
+  if (top === 'removed' || top === 'idle') return 'free';
+  // evaluating, waitingForNic, plugging, unplugging, backoff: one effort until it ends
+  return 'working';
+}
+
+function bindingOf(intent: PortIntent): string | undefined {
+  if (intent.kind === 'invalid') return 'invalid request';
+  const rule = intent.kind === 'plug' ? intent.rule : intent.kind === 'unplug' ? intent.rule : undefined;
+  if (!rule) return undefined;
+  return rule.vlan !== undefined ? `vlan ${rule.vlan}` : 'flat';
 }
 
 /** The intent as the page words it (with its spp_vf); the history and the replay report use agent/view.ts describeIntent. */
@@ -91,11 +122,12 @@ function placeOf(intent: PortIntent): { secId: number; vhostId: number; mac?: st
   return undefined;
 }
 
+/** When the current effort began: a retry does not restart the age (plugging, backoff, plugging... is one effort). */
 function sinceOf(history: readonly HistoryEntry[], state: string): number | undefined {
-  const top = topOf(state);
+  const effort = effortOf(state);
   let since: number | undefined;
   for (let i = history.length - 1; i >= 0; i--) {
-    if (topOf(history[i]!.state) !== top) break;
+    if (effortOf(history[i]!.state) !== effort) break;
     since = history[i]!.at;
   }
   return since;
@@ -124,8 +156,11 @@ function whyNotUp(port: PortView, phase: Phase, nic: NicView | undefined, compar
   }
   if (top === 'plugging') why.push('spp-ctl commands in flight');
   if (top === 'unplugging') why.push('unplug commands in flight');
-  if (top === 'backoff') why.push(`retrying after an error${port.lastError ? `: ${port.lastError}` : ''}`);
-  else if (port.lastError && port.intent.kind !== 'invalid') why.push(`last error: ${port.lastError}`);
+  if (top === 'backoff' || phase === 'retrying') {
+    why.push(
+      `retrying after ${port.attempts ?? 1} failed attempt${(port.attempts ?? 1) === 1 ? '' : 's'}${port.lastError ? `; last error: ${port.lastError}` : ''}`,
+    );
+  } else if (port.lastError && port.intent.kind !== 'invalid') why.push(`last error: ${port.lastError}`);
   for (const r of compare) if (!r.same) why.push(`observed ${r.field} is ${r.observed}, desired ${r.desired}`);
   return why;
 }
@@ -134,6 +169,7 @@ export function portRow(port: PortView, nic: NicView | undefined, compare: reado
   const phase = phaseOf(port);
   const place = placeOf(port.intent);
   const since = sinceOf(port.history, port.state);
+  const binding = bindingOf(port.intent);
   const timeline = port.history.map((h, i): TimelineStep => {
     const prev = port.history[i - 1];
     return {
@@ -150,18 +186,20 @@ export function portRow(port: PortView, nic: NicView | undefined, compare: reado
     portId: port.portId,
     state: port.state,
     phase,
-    attention: phase === 'failed' || phase === 'plugging' || phase === 'unplugging',
+    attention: phase !== 'up' && phase !== 'free',
     intentText: intentWords(port.intent),
     ...(place ?? {}),
+    ...(binding !== undefined ? { binding } : {}),
     ...(since !== undefined ? { since, ageMs: Math.max(0, now - since) } : {}),
     ...(port.lastError ? { lastError: port.lastError } : {}),
+    ...(port.attempts ? { attempts: port.attempts } : {}),
     path: pathOf(port.history, port.state),
     timeline,
     whyNotUp: whyNotUp(port, phase, nic, compare),
   };
 }
 
-const PHASE_ORDER: Record<Phase, number> = { failed: 0, plugging: 1, unplugging: 1, up: 2, free: 3 };
+const PHASE_ORDER: Record<Phase, number> = { failed: 0, retrying: 1, plugging: 2, unplugging: 2, up: 3, free: 4 };
 
 /** Every port's row: failed first, then those not converged, then by port id. */
 export function portRows(view: ControllerView, compare: Readonly<Record<string, readonly CompareRow[]>>, now: number): PortRow[] {

@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import type { Observable, Subscription } from 'rxjs';
 import type { ControllerView, ViewFrame } from '../agent/view';
 import { createGuardedServer } from '../http-guard';
+import type { Readiness } from '../ops/readiness';
 import type { ClusterView, ClusterWatch } from './cluster';
 import { layoutGraph } from './graph-layout';
 import { type HostKeys, type HostPage, hostPage } from './host-page';
@@ -28,6 +29,8 @@ export type VizSource =
       agentState?(): string;
       /** The host's keys in the agent's cache: the port panel then shows `spp explain`'s explanation. */
       keys?(): HostKeys;
+      /** The agent's readiness, as its ops endpoint's /readyz computes it: the page's header shows it with its reason. */
+      readiness?(): Readiness;
     }
   | { readonly kind: 'frames'; readonly frames: readonly ViewFrame[] }
   | {
@@ -63,6 +66,7 @@ const ASSETS: Record<string, { file: string; type: string }> = {
   '/': { file: 'index.html', type: 'text/html; charset=utf-8' },
   '/index.html': { file: 'index.html', type: 'text/html; charset=utf-8' },
   '/app.js': { file: 'app.js', type: 'text/javascript; charset=utf-8' },
+  '/cluster.js': { file: 'cluster.js', type: 'text/javascript; charset=utf-8' },
   '/style.css': { file: 'style.css', type: 'text/css; charset=utf-8' },
 };
 
@@ -100,7 +104,8 @@ export async function startVizServer(options: VizServerOptions): Promise<VizServ
     if (source.kind === 'cluster') return source.cluster.view();
     if (source.kind !== 'live') throw new Error('not a live source');
     const agent = source.agentState?.();
-    return { ...hostPage(source.view(), Date.now(), source.keys?.(), agent), ...(agent ? { agentState: agent } : {}) };
+    const ready = source.readiness?.();
+    return { ...hostPage(source.view(), Date.now(), source.keys?.(), agent), ...(agent ? { agentState: agent } : {}), ...(ready ? { readiness: ready } : {}) };
   };
   const currentView = (): HostPage | ClusterView | undefined => {
     if (source.kind !== 'frames') return livePage();

@@ -156,9 +156,11 @@ export function drawVf(
     const vhostLines: DrawLine[] = [{ text: `vhost:${v}`, cls: 'title' }];
     if (row) {
       // the id's first block names the port well enough here; the list and the panel show it whole
-      vhostLines.push({ text: row.state }, { text: `port ${row.portId.slice(0, 8)}…` });
+      // the legend's word for the state (the machine's state name is in the port's panel)
+      vhostLines.push({ text: row.phase }, { text: `port ${row.portId.slice(0, 8)}…` });
       if (row.mac) vhostLines.push({ text: `mac ${row.mac}` });
-      vhostLines.push({ text: row.vlan !== undefined ? `vlan ${row.vlan}` : 'flat' });
+      // an invalid request (a VLAN id out of range, a bad MAC) is not drawn as if it were flat
+      if (row.binding) vhostLines.push({ text: row.binding, ...(row.binding === 'invalid request' ? { cls: 'diff' as const } : {}) });
     } else {
       vhostLines.push({ text: 'free' }, { text: 'no port' });
     }

@@ -1,4 +1,5 @@
-import { startDemo } from '../../demo/demo';
+import { type RunningDemo, startDemo } from '../../demo/demo';
+import { currentInvocation, sppInvocation } from '../../demo/invocation';
 import { type CliCommand, str } from '../framework';
 import { untilSignal } from '../signals';
 
@@ -7,7 +8,8 @@ export const demoCommand: CliCommand = {
   summary: 'run everything locally: etcd, the spp-ctl emulator, the agent, two bound ports',
   description: [
     'Starts a real etcd on a free loopback port with a temp data dir, the spp-ctl',
-    'emulator, sets up the host, starts the agent (and the visualizer), binds one',
+    'emulator, sets up the host, starts the agent (with the visualizer and the ops',
+    'endpoint; a taken address is refused up front with what to do), binds one',
     'flat and one VLAN port as neutron would, prints the status, and keeps running',
     'until Ctrl-C, then stops everything it started. Needs the `etcd` binary',
     '(Debian package etcd-server; `npm run demo` installs it when missing).',
@@ -21,12 +23,33 @@ export const demoCommand: CliCommand = {
       help: "DPDK_PORT_MAPPINGS of the demo host (default: the seed's two NICs)",
     },
     ui: { type: 'string', arg: 'HOST:PORT', default: '127.0.0.1:7780', help: 'visualizer address, or "off" (default 127.0.0.1:7780)' },
+    ops: {
+      type: 'string',
+      arg: 'HOST:PORT',
+      default: '127.0.0.1:9180',
+      help: 'ops endpoint address (/readyz, /livez, /metrics, /view), or "off" (default 127.0.0.1:9180)',
+    },
   },
   async run(values, _positionals, io) {
     const ui = str(values, 'ui', true);
+    const ops = str(values, 'ops', true);
     // listen before starting anything: a Ctrl-C during start-up must still stop what started
     const interrupted = untilSignal();
-    const demo = await startDemo({ host: str(values, 'host', true), mappings: str(values, 'mappings', true), ...(ui !== 'off' ? { ui } : {}), out: io.out });
+    let demo: RunningDemo;
+    try {
+      demo = await startDemo({
+        host: str(values, 'host', true),
+        mappings: str(values, 'mappings', true),
+        ...(ui !== 'off' ? { ui } : {}),
+        ...(ops !== 'off' ? { ops } : {}),
+        spp: sppInvocation(currentInvocation()),
+        out: io.out,
+      });
+    } catch (err) {
+      // what went wrong in the user's terminal, in one message (a taken port, etcd missing), not a stack
+      io.err(`spp demo: ${err instanceof Error ? err.message : String(err)}\n`);
+      return 1;
+    }
     await interrupted;
     io.out('stopping...\n');
     await demo.stop();

@@ -29,7 +29,16 @@ function stateClass(s) {
 }
 
 const badge = (s) => `<span class="state ${stateClass(s)}" data-state="${esc(s)}">${esc(s)}</span>`;
-const chip = (phase, text) => `<span class="chip phase-${esc(phase)}" data-phase="${esc(phase)}">${esc(text ?? phase)}</span>`;
+const chip = (phase, text, title) =>
+  `<span class="chip phase-${esc(phase)}" data-phase="${esc(phase)}"${title ? ` title="${esc(title)}"` : ''}>${esc(text ?? phase)}</span>`;
+/** A port's state in the legend's word; the port machine's own state name only in the tooltip. */
+const portChip = (row) => chip(row.phase, row.phase, `port machine state: ${row.state}`);
+/** Failed attempts in a row and the last error, in a few words (the panel has them whole). */
+function trouble(row) {
+  const n = row.attempts ? `${row.attempts} failed attempt${row.attempts === 1 ? '' : 's'}` : '';
+  const e = row.lastError ? (row.lastError.length > 40 ? `${row.lastError.slice(0, 39)}…` : row.lastError) : '';
+  return [n, e].filter(Boolean).join(': ');
+}
 
 function duration(ms) {
   if (ms === undefined || ms === null) return '';
@@ -86,11 +95,12 @@ function renderList(rows) {
         (
           r,
         ) => `<tr data-port-id="${esc(r.portId)}" data-phase="${esc(r.phase)}" data-state="${esc(r.state)}" class="${r.portId === state.selectedPort ? 'selected' : ''}">
-      <td><a href="#port=${esc(r.portId)}">${esc(r.portId)}</a></td><td>${chip(r.phase, r.state)}</td>
-      <td title="${r.vhostId !== undefined ? `spp_vf ${r.secId}` : ''}">${r.vhostId !== undefined ? `vhost:${r.vhostId}` : ''}</td><td>${esc(r.mac)}</td><td>${r.vlan ?? ''}</td>
-      <td class="age" data-age="${r.ageMs ?? ''}">${esc(duration(ageOf(r)))}</td></tr>`,
+      <td><a href="#port=${encodeURIComponent(r.portId)}">${esc(r.portId)}</a></td><td>${portChip(r)}</td>
+      <td title="${r.vhostId !== undefined ? `spp_vf ${r.secId}` : ''}">${r.vhostId !== undefined ? `vhost:${r.vhostId}` : ''}</td><td>${esc(r.mac)}</td><td>${esc(r.binding === 'invalid request' ? 'invalid' : (r.vlan ?? ''))}</td>
+      <td class="age" data-age="${r.ageMs ?? ''}">${esc(duration(ageOf(r)))}</td>
+      <td class="trouble" title="${esc(r.lastError ?? '')}">${esc(trouble(r))}</td></tr>`,
       )
-      .join('') || `<tr><td colspan="6" class="missing">${rows.length ? 'no port matches' : 'no ports'}</td></tr>`;
+      .join('') || `<tr><td colspan="7" class="missing">${rows.length ? 'no port matches' : 'no ports'}</td></tr>`;
 }
 
 function renderPanel(v) {
@@ -132,9 +142,12 @@ function renderPanel(v) {
     ? `<ul>${row.whyNotUp.map((w) => `<li>${esc(w)}</li>`).join('')}</ul>`
     : `<p>${row.phase === 'up' ? 'up, and spp_vf holds what etcd asks for' : 'nothing to explain'}</p>`;
   panel.innerHTML = `<article class="card port" data-panel-port="${esc(row.portId)}">
-    <h3>port ${esc(row.portId)} <span class="port-state">${chip(row.phase)} ${badge(row.state)}</span></h3>
+    <h3 id="port-heading">port ${esc(row.portId)} <span class="port-state" data-state="${esc(row.state)}">${portChip(row)}</span></h3>
     <p class="desired"><b>desired:</b> ${esc(row.intentText)}</p>
-    <p>${row.vhostId !== undefined ? `vhost:${row.vhostId} on spp_vf ${row.secId} · ` : ''}in this state for <span class="age">${esc(duration(ageOf(row)))}</span></p>
+    <p>${row.vhostId !== undefined ? `vhost:${row.vhostId} on spp_vf ${row.secId} · ` : ''}${
+      row.phase === 'retrying' ? 'trying since its first attempt, for' : `${esc(row.phase)} for`
+    } <span class="age">${esc(duration(ageOf(row)))}</span> · machine state <code class="machine-state">${esc(row.state)}</code></p>
+    ${row.attempts ? `<p class="attempts"><b>attempts:</b> ${row.attempts} failed in a row${row.phase === 'retrying' ? '; the agent tries again after a backoff' : ''}</p>` : ''}
     ${row.lastError ? `<p class="error last-error"><b>last error:</b> ${esc(row.lastError)}</p>` : ''}
     <div class="why ${row.whyNotUp.length ? 'open' : ''}"><h4>${row.phase === 'up' ? 'Is it as etcd asks?' : 'Why is it not up?'}</h4>${why}</div>
     ${row.explanation ? explanationHtml(row.explanation) : ''}
@@ -143,7 +156,7 @@ function renderPanel(v) {
     <h4>Path: ${row.path.map(esc).join(' → ')}</h4>
     <div class="diagram">${diagram('port', row.state, row.path)}</div>
     <h4>Timeline</h4>
-    <table class="timeline"><thead><tr><th>etcd rev, time, after</th><th>state</th><th>what happened, spp-ctl commands sent, result</th></tr></thead><tbody>${timeline}</tbody></table>
+    <table class="timeline"><thead><tr><th>etcd rev, time, after</th><th>machine state</th><th>what happened, spp-ctl commands sent, result</th></tr></thead><tbody>${timeline}</tbody></table>
   </article>`;
 }
 
@@ -205,137 +218,77 @@ function renderHost(v) {
     .join('');
 }
 
-function hostSummary(v) {
+/**
+ * The agent's readiness as its /readyz says it, with the reason: the header's
+ * colour. The agent machine's state is a detail beside it (its `running`
+ * says nothing of spp-ctl).
+ */
+function readinessHtml(v) {
+  if (!v.readiness) return v.agentState ? `agent <span id="agent-state">${badge(v.agentState)}</span> · ` : '';
+  const r = v.readiness;
+  const machine = v.agentState
+    ? ` <span id="agent-state" class="detail" title="the agent machine's state">(agent <span class="state" data-state="${esc(v.agentState)}">${esc(v.agentState)}</span>)</span>`
+    : '';
+  return `<span id="readiness" class="state ${r.ready ? 'ok' : 'bad'}" data-ready="${r.ready}">${r.ready ? 'ready' : 'not ready'}</span>${
+    r.ready ? '' : ` <span id="readiness-reason" class="reason">${esc(r.reason)}</span>`
+  }${machine} · `;
+}
+
+/** `revision`: the one to show (a replay frame's step; the view's own is past it when the agent wrote during the step). */
+function hostSummary(v, revision = v.revision) {
   const counts = {};
   for (const r of v.rows) counts[r.phase] = (counts[r.phase] || 0) + 1;
-  return `${v.agentState ? `agent <span id="agent-state">${badge(v.agentState)}</span> · ` : ''}etcd revision <b id="revision">${esc(v.revision)}</b> · configuration <span class="state ${v.configuration === 'valid' ? 'ok' : 'bad'}">${esc(v.configuration)}</span> · ${v.nics.length} NICs · ${v.ports.length} ports ${Object.entries(
+  const after =
+    revision !== v.revision
+      ? ` <span class="detail" title="etcd's revision after the agent's own writes during this step">(${esc(v.revision)} after the agent's writes)</span>`
+      : '';
+  return `${readinessHtml(v)}etcd revision <b id="revision">${esc(revision)}</b>${after} · configuration <span class="state ${v.configuration === 'valid' ? 'ok' : 'bad'}">${esc(v.configuration)}</span> · ${v.nics.length} NICs · ${v.ports.length} ports ${Object.entries(
     counts,
   )
     .map(([p, n]) => chip(p, `${n} ${p}`))
     .join(' ')}`;
 }
 
-function showHost(v) {
+function showHost(v, revision) {
   state.view = v;
   state.receivedAt = Date.now();
   $('host').textContent = v.host;
-  $('summary').innerHTML = hostSummary(v);
+  $('summary').innerHTML = hostSummary(v, revision);
+  $('summary').classList.toggle('not-ready', v.readiness?.ready === false);
   renderHost(v);
+  stickyHeight();
 }
 
-function selectPort(portId) {
+/** The page's address: `#port=ID` (and `#host=NAME&port=ID` in the cluster view), so a port can be linked to. */
+function hashParams() {
+  return new URLSearchParams(location.hash.replace(/^#/, ''));
+}
+
+function setHash(params) {
+  const text = params.toString();
+  history.replaceState(null, '', text ? `#${text}` : location.pathname + location.search);
+}
+
+/** The sticky bars' height, so that a heading scrolled to is not under them (scroll-margin-top in style.css). */
+function stickyHeight() {
+  const h = document.querySelector('header').getBoundingClientRect().height + ($('replay').hidden ? 0 : $('replay').getBoundingClientRect().height);
+  document.documentElement.style.setProperty('--sticky-height', `${Math.ceil(h)}px`);
+}
+
+function selectPort(portId, scroll = true) {
   state.selectedPort = portId;
+  const params = hashParams();
+  if (portId) params.set('port', portId);
+  else params.delete('port');
+  setHash(params);
   if (state.view) {
     renderList(state.view.rows);
     renderPanel(state.view);
   }
-  $('port-panel').scrollIntoView({ block: 'nearest' });
-}
-
-// ------------------------------------------------------------- cluster view
-
-function renderCluster() {
-  const cv = state.cluster;
-  if (!cv) return;
-  $('host').textContent = '';
-  const alive = cv.hosts.filter((h) => h.agentAlive).length;
-  const ports = cv.hosts.reduce((n, h) => n + h.ports.length, 0);
-  $('summary').innerHTML = `etcd revision <b id="revision">${esc(cv.revision)}</b> · ${cv.hosts.length} hosts (${alive} with a live agent) · ${ports} ports`;
-  $('connection').textContent = cv.connected ? 'live (etcd watch)' : `etcd: ${cv.reason}`;
-  $('connection').className = `conn ${cv.connected ? 'live' : 'down'}`;
-  const q = $('host-search').value.trim().toLowerCase();
-  const shown = cv.hosts.filter((h) => q === '' || h.host.toLowerCase().includes(q));
-  $('cluster-counts').textContent = `${shown.length} of ${cv.hosts.length} hosts`;
-  $('hosts-table').tBodies[0].innerHTML =
-    shown
-      .map((h) => {
-        const byPhase = ['failed', 'plugging', 'unplugging', 'up', 'free']
-          .filter((p) => h.counts[p] > 0)
-          .map((p) => chip(p, `${h.counts[p]} ${p}`))
-          .join(' ');
-        return `<tr data-host="${esc(h.host)}" data-alive="${h.agentAlive}" class="${h.host === state.selectedHost ? 'selected' : ''}">
-          <td><a href="#host=${esc(h.host)}">${esc(h.host)}</a></td>
-          <td>${h.agentAlive ? '<span class="state ok">alive</span>' : '<span class="state bad">no agent</span>'}${h.agentUi ? ' <span class="ui-flag" title="serves --ui">ui</span>' : ''}</td>
-          <td><span class="state ${h.configuration === 'valid' ? 'ok' : 'bad'}">${esc(h.configuration)}</span></td>
-          <td>${h.nics.map((n) => `${esc(n.pci)} (${esc(n.phys)}, ${n.vhosts} vhosts)`).join('<br>')}</td>
-          <td>${byPhase || '<span class="missing">no ports</span>'}</td>
-          <td>${h.problems.length ? `<span class="error">${h.problems.length}</span>` : ''}</td></tr>`;
-      })
-      .join('') || '<tr><td colspan="6" class="missing">no host in etcd</td></tr>';
-}
-
-function renderHostDetail() {
-  const d = state.hostDetail;
-  const box = $('host-detail');
-  if (!state.selectedHost) {
-    box.hidden = true;
-    $('agent-view').hidden = true;
-    return;
-  }
-  box.hidden = false;
-  if (!d) {
-    box.innerHTML = `<p class="missing">reading ${esc(state.selectedHost)}…</p>`;
-    return;
-  }
-  if (d.error) {
-    box.innerHTML = `<p class="error">${esc(d.error)}</p>`;
-    $('agent-view').hidden = true;
-    return;
-  }
-  const e = d.etcd;
-  const entry = (x) => (!x ? '<span class="missing">none</span>' : x.ok ? esc(x.raw) : `<span class="error">${esc(x.raw)}: ${esc(x.error)}</span>`);
-  const problems = [...e.vhosts.flatMap((v) => v.problems), ...e.ports.flatMap((p) => p.problems), ...e.strayKeys.map((s) => `${s.key}: ${s.error}`)];
-  box.innerHTML = `<article class="card host-facts" data-host="${esc(d.host)}">
-    <h3>${esc(d.host)} in etcd ${e.agentAlive ? '<span class="state ok">agent alive</span>' : '<span class="state bad">no live agent</span>'}</h3>
-    <p>liveness key: ${entry(e.agent)}</p>
-    <p>configuration: ${entry(e.configuration)}</p>
-    ${problems.length ? `<ul class="error">${problems.map((p) => `<li>${esc(p)}</li>`).join('')}</ul>` : ''}
-    <div class="cols">
-      <table class="list"><thead><tr><th>vhost key</th><th>owner</th></tr></thead><tbody>${e.vhosts.map((v) => `<tr><td>${esc(v.key)}</td><td>${entry(v.owner)}</td></tr>`).join('')}</tbody></table>
-      <table class="list"><thead><tr><th>port</th><th>bind_port</th><th>action</th><th>port_status</th></tr></thead><tbody>${
-        e.ports
-          .map(
-            (p) =>
-              `<tr data-etcd-port="${esc(p.portId)}"><td>${esc(p.portId)}</td><td>${entry(p.bindPort)}</td><td>${entry(p.action)}</td><td>${entry(p.portStatus)}</td></tr>`,
-          )
-          .join('') || '<tr><td colspan="4" class="missing">no ports</td></tr>'
-      }</tbody></table>
-    </div>
-    <p class="agent-ui">${
-      d.agentUi
-        ? d.agentError
-          ? `<span class="error">the agent's page at ${esc(d.agentUi)} does not answer: ${esc(d.agentError)}</span>`
-          : `the agent's live view, from <a href="${esc(d.agentUi)}">${esc(d.agentUi)}</a>:`
-        : '<span class="missing">no agent page known for this host (give spp viz --agent-ui HOST=URL)</span>'
-    }</p>
-  </article>`;
-  $('agent-view').hidden = !d.agent;
-  if (d.agent) {
-    state.view = d.agent;
-    state.receivedAt = Date.now();
-    renderHost(d.agent);
-  }
-}
-
-async function loadHost() {
-  const name = state.selectedHost;
-  if (!name) return;
-  try {
-    const d = await getJson(`api/hosts/${encodeURIComponent(name)}`);
-    if (state.selectedHost === name) state.hostDetail = d;
-  } catch (err) {
-    if (state.selectedHost === name) state.hostDetail = { error: err.message };
-  }
-  renderHostDetail();
-}
-
-function selectHost(name) {
-  state.selectedHost = name;
-  state.hostDetail = undefined;
-  state.selectedPort = undefined;
-  renderCluster();
-  renderHostDetail();
-  void loadHost();
+  if (!scroll) return;
+  stickyHeight();
+  const heading = $('port-heading') || $('port-panel');
+  heading.scrollIntoView({ block: 'start' });
 }
 
 // ------------------------------------------------------------------ wiring
@@ -345,7 +298,8 @@ function showFrame(i) {
   if (!f) return;
   $('frame').value = String(i);
   $('frame-label').textContent = `frame ${i + 1}/${state.frames.length} · revision ${f.revision} · ${f.label}`;
-  showHost(f.view);
+  // the header names the step's revision, as the slider does
+  showHost(f.view, f.revision);
 }
 
 async function getJson(path) {
@@ -374,6 +328,14 @@ function wire() {
     ev.preventDefault();
     selectHost(tr.dataset.host);
   });
+  // another port's address typed or followed: select it
+  window.addEventListener('hashchange', () => {
+    const params = hashParams();
+    if (state.source === 'cluster' && params.get('host') && params.get('host') !== state.selectedHost)
+      selectHost(params.get('host'), params.get('port') || undefined);
+    else if ((params.get('port') || undefined) !== state.selectedPort) selectPort(params.get('port') || undefined);
+  });
+  window.addEventListener('resize', stickyHeight);
   // ages keep counting between updates
   setInterval(() => {
     if (state.source === 'frames' || !state.view) return;
@@ -399,6 +361,14 @@ function follow(onData) {
 
 async function start() {
   wire();
+  // opened with a port's address: that port is selected once the view arrives
+  state.selectedPort = hashParams().get('port') || undefined;
+  let scrollPending = state.selectedPort !== undefined;
+  const scrollOnce = () => {
+    if (!scrollPending || !state.view?.rows.some((r) => r.portId === state.selectedPort)) return;
+    scrollPending = false;
+    selectPort(state.selectedPort);
+  };
   const [info, machines] = await Promise.all([getJson('api/info'), getJson('api/machines')]);
   for (const m of machines.machines) state.machines[m.name] = m;
   state.source = info.source;
@@ -412,6 +382,7 @@ async function start() {
     $('prev').addEventListener('click', () => showFrame(Math.max(0, Number(slider.value) - 1)));
     $('next').addEventListener('click', () => showFrame(Math.min(state.frames.length - 1, Number(slider.value) + 1)));
     showFrame(0);
+    scrollOnce();
     return;
   }
   if (info.source === 'cluster') {
@@ -419,6 +390,8 @@ async function start() {
     $('title').textContent = 'spp cluster';
     $('cluster').hidden = false;
     $('agent-view').hidden = true;
+    const wanted = hashParams().get('host');
+    if (wanted) selectHost(wanted, state.selectedPort);
     follow((cv) => {
       state.cluster = cv;
       renderCluster();
@@ -429,7 +402,10 @@ async function start() {
     setInterval(() => state.selectedHost && state.hostDetail && state.hostDetail.agentUi && void loadHost(), 2000);
     return;
   }
-  follow(showHost);
+  follow((v) => {
+    showHost(v);
+    scrollOnce();
+  });
 }
 
 start().catch((err) => {
