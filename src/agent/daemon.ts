@@ -180,7 +180,7 @@ export function startAgent(settings: AgentSettings, deps: AgentDeps): AgentHandl
       nics: controller.view().nics,
     });
   };
-  metrics?.bind({ ready: () => ready().ready, lockHeld: () => lock.held, livenessHeld: () => liveness.held });
+  metrics?.bind({ host: settings.host, ready: () => ready().ready, lockHeld: () => lock.held, livenessHeld: () => liveness.held });
   // Auxiliary like the page: if it cannot listen the agent logs why and keeps working.
   const ops =
     settings.ops && metrics
