@@ -1,4 +1,4 @@
-import { explainPort } from '../../explain/explain';
+import { explainPort, VERDICTS } from '../../explain/explain';
 import { explainInput, gatherHost } from '../../explain/gather';
 import { renderExplanation } from '../../explain/render';
 import { etcdOptions } from '../etcd-options';
@@ -26,15 +26,18 @@ export const explainCommand: CliCommand = {
     "port's desired state is derived by the agent's own code. Facts are keys with their",
     "mod revisions and values, the agent's machine states and errors, and spp_vf entries.",
     '',
-    'Verdicts: up, no-keys, no-bind-port, waiting-for-action, vhost-claimed, invalid-input,',
-    'unplugging, agent-down, no-configuration, vf-missing, waiting-for-nic, sppctl-error,',
-    'classifier-missing, classifier-other-mac, vf-differs, plugging, not-reported.',
+    'It says only what it checked: without --spp-ctl, spp_vf itself is not asked, and an',
+    '`up` verdict says so ("Not checked: spp_vf 1 itself ...").',
+    '',
+    'verdicts, in the order they are checked:',
+    ...Object.entries(VERDICTS).map(([verdict, meaning]) => `  ${verdict.padEnd(21)} ${meaning}`),
     '',
     'examples:',
     '  npx spp explain --host compute-1 --port-id 6160c9da-b2d5-4236-8413-7d646e5c0ae2',
     '  SPP_OPS=127.0.0.1:9180 SPP_CTL_URL=http://127.0.0.1:7777 npx spp explain --host compute-1 --port-id P --format json',
     '',
-    'exit status: 0 the port is up and consistent, 1 it is not (or etcd failed), 2 usage error.',
+    'exit status: 0 the port is up and consistent as far as checked, 1 it is not (or the host is',
+    'unknown, or etcd failed), 2 usage error.',
   ].join('\n'),
   options: {
     host: { type: 'string', arg: 'HOST', help: 'the compute host (required)' },
