@@ -126,7 +126,7 @@ test('a non-loopback --ui is allowed, with a warning', async (t) => {
 
 const usage: Array<[string[], RegExp]> = [
   [[], /--host is required/],
-  [['--host', 'a/b'], /host \(SPP_HOST\): must be non-empty and contain no '\/'/],
+  [['--host', 'a/b'], /host \(flag --host\): must be non-empty and contain no '\/'/],
   [['--host', 'h', '--spp-bin', 'bin/spp'], /--spp-bin must be an absolute path/],
   [['--host', 'h', '--environment-file', 'agent.env'], /--environment-file must be an absolute path/],
   [['--host', 'h', '--ui', 'nowhere'], /--ui/],

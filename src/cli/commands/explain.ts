@@ -1,6 +1,8 @@
+import { sppCtlUrlProblem } from '../../agent/settings';
 import { explainPort, VERDICTS } from '../../explain/explain';
 import { explainInput, gatherHost } from '../../explain/gather';
 import { renderExplanation } from '../../explain/render';
+import { parseListen } from '../../listen';
 import { etcdOptions } from '../etcd-options';
 import { type CliCommand, choice, formatOption, type OptionSpec, str, UsageError, type Values } from '../framework';
 import { withEtcdClient } from './etcd-session';
@@ -11,10 +13,28 @@ export const agentEndpointOptions: Record<string, OptionSpec> = {
   'spp-ctl': { type: 'string', arg: 'URL', help: "spp-ctl's URL, for GETs of /v1/processes and the vf statuses (env SPP_CTL_URL; not asked when unset)" },
 };
 
+/** The two addresses, from flags over the agent's variables; a value that is not an address is a usage error naming its source. */
 export function agentEndpoints(values: Values, env: NodeJS.ProcessEnv): { opsUrl?: string; sppCtlUrl?: string } {
   const ops = str(values, 'ops') ?? env.SPP_OPS;
   const sppCtl = str(values, 'spp-ctl') ?? env.SPP_CTL_URL;
+  const from = (flag: string, variable: string): string => (str(values, flag) !== undefined ? `flag --${flag}` : `variable ${variable}`);
+  if (ops && ops !== 'off') {
+    const url = /^https?:\/\//.test(ops);
+    const problem = url ? sppCtlUrlProblem(ops.replace(/\/+$/, '')) : listenProblem(ops);
+    if (problem) throw new UsageError(`ops endpoint (${from('ops', 'SPP_OPS')}): ${problem}, got ${JSON.stringify(ops)}`);
+  }
+  const urlProblem = sppCtl ? sppCtlUrlProblem(sppCtl.replace(/\/+$/, '')) : undefined;
+  if (urlProblem) throw new UsageError(`spp-ctl URL (${from('spp-ctl', 'SPP_CTL_URL')}): ${urlProblem}, got ${JSON.stringify(sppCtl)}`);
   return { ...(ops && ops !== 'off' ? { opsUrl: ops } : {}), ...(sppCtl ? { sppCtlUrl: sppCtl } : {}) };
+}
+
+function listenProblem(value: string): string | undefined {
+  try {
+    parseListen(value);
+    return undefined;
+  } catch {
+    return 'expected HOST:PORT or PORT';
+  }
 }
 
 export const explainCommand: CliCommand = {

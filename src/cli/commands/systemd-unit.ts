@@ -4,7 +4,7 @@
  */
 import { realpathSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
-import { resolveSettings } from '../../agent/settings';
+import { type RawSettings, resolveSettings, type SettingName, withOrigins } from '../../agent/settings';
 import { agentArgv, hiddenBy, renderUnit } from '../../deploy/systemd-unit';
 import { parseListen } from '../../listen';
 import { type CliCommand, type OptionSpec, parseCommandArgs, str, UsageError } from '../framework';
@@ -79,7 +79,7 @@ export const systemdUnitCommand: CliCommand = {
     if (group && !user) throw new UsageError('--group needs --user (a transient account has its own group)');
     try {
       // the agent's own checks, so that a unit that cannot start is never written
-      resolveSettings({
+      const given: RawSettings = {
         host,
         sppCtl,
         logFormat,
@@ -87,7 +87,17 @@ export const systemdUnitCommand: CliCommand = {
         ...(ops ? { ops } : {}),
         ...(etcdEndpoints ? { etcdEndpoints } : {}),
         ...(logLevel ? { logLevel } : {}),
-      });
+      };
+      const flags: Partial<Record<SettingName, string>> = {
+        host: 'flag --host',
+        sppCtl: 'flag --spp-ctl',
+        logFormat: 'flag --log-format',
+        ui: 'flag --ui',
+        ops: 'flag --ops',
+        etcdEndpoints: 'flag --etcd-endpoints',
+        logLevel: 'flag --log-level',
+      };
+      resolveSettings(withOrigins(given, flags));
     } catch (err) {
       throw new UsageError((err as Error).message);
     }
