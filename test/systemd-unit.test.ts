@@ -134,7 +134,7 @@ const usage: Array<[string[], RegExp]> = [
   [['--host', 'h', '--log-format', 'xml'], /log format/],
   [['--host', 'h', '--group', 'spp'], /--group needs --user/],
   [['--host', 'h', 'extra'], /unexpected argument "extra": arguments for the agent go after `--`/],
-  [['--host', 'h', '--', '--lease-tl', '5'], /the agent would refuse its arguments: Unknown option '--lease-tl'/],
+  [['--host', 'h', '--', '--lease-tl', '5'], /the agent would refuse its arguments: unknown option --lease-tl \(did you mean --lease-ttl\?\)/],
   [['--host', 'h', '--', '--etcd-password', 'secret'], /--etcd-password does not go in a unit: put SPP_ETCD_PASSWORD=\.\.\. in the --environment-file/],
   [['--host', 'h', '--', '--etcd-password=secret'], /--etcd-password does not go in a unit/],
   [['--host', 'h', '--user', 'a\nb'], /cannot hold a newline/],
