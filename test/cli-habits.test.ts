@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import test from 'ava';
 import { argsProblem } from '../src/cli/args';
-import { closest, editDistance } from '../src/cli/suggest';
+import { closest, editDistance } from '../src/suggest';
 import { VERSION } from '../src/version';
 import { runCli } from './helpers/cli';
 import { withEtcd } from './helpers/etcd';

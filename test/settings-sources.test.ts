@@ -40,6 +40,7 @@ test('an ini value that is not a port names the file, section and key; so do the
     ['ops = everywhere', /ops endpoint address \(.*agent\.ini:spp\.ops\)/],
     ['unplug_resets_vlan = sometimes', /unplug-resets-vlan \(.*agent\.ini:spp\.unplug_resets_vlan\)/],
     ['etcd_ca_file = /nonexistent/ca.pem', /agent\.ini:spp\.etcd_ca_file: cannot read \/nonexistent\/ca\.pem: ENOENT/],
+    ['etcd_prot = 2379', /agent\.ini:spp\.etcd_prot: unknown setting \(did you mean etcd_port\?\)/],
   ];
   for (const [spp, message] of bad) {
     const file = iniFile(t, spp);
@@ -47,6 +48,8 @@ test('an ini value that is not a port names the file, section and key; so do the
     await refused(t, ['--config-file', file], {}, message);
   }
   t.throws(() => resolveSettings(fromIniFile(iniFile(t, '', ''))), { message: /host \(.*agent\.ini:DEFAULT\.host\): must be non-empty/ });
+  // [spp] is neutron's section too: a key far from every one of ours is someone else's
+  t.is(resolveSettings(fromIniFile(iniFile(t, 'physical_interface_mappings = phys1:eth1\netcd_port = 2380'))).etcd.endpoints[0], '127.0.0.1:2380');
 });
 
 test('variables and flags are named as such; the source that wins is the one named', async (t) => {

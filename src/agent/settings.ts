@@ -10,6 +10,7 @@ import { ETCD_SETTINGS, type EtcdSettingName, resolveEtcdSettings, settingLabel 
 import { parseListen } from '../listen';
 import { LOG_LEVELS, type LogFormat, type LogLevel } from '../log';
 import { hostProblem } from '../protocol/keys';
+import { closest } from '../suggest';
 import { parseIni } from './ini';
 
 export interface AgentSettings {
@@ -144,6 +145,12 @@ export function fromIniFile(path: string): RawSettings {
     if (spp[key] === undefined) continue;
     out[name] = spp[key];
     origins[name] = at('spp', key);
+  }
+  // [spp] may hold keys of other programs (the ini is neutron's), but one a letter or two from ours is a typo that would be ignored silently
+  const known = ['etcd_host', 'etcd_port', 'api_ip_addr', 'api_port', ETCD_SETTINGS.endpoints.ini, ...ext.map(([, key]) => key)];
+  for (const key of Object.keys(spp)) {
+    const near = known.includes(key) ? undefined : closest(key, known);
+    if (near !== undefined) throw new Error(`${at('spp', key)}: unknown setting (did you mean ${near}?)`);
   }
   return withOrigins(out, origins);
 }

@@ -4,7 +4,7 @@
  * span lines and speak of "positional arguments" and "ambiguous" values),
  * with the nearest option for a mistyped one.
  */
-import { closest } from './suggest';
+import { closest } from '../suggest';
 
 export interface ArgSpec {
   readonly type: 'string' | 'boolean';

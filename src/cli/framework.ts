@@ -4,8 +4,8 @@
  */
 import { parseArgs } from 'node:util';
 import { hostProblem } from '../protocol/keys';
+import { closest } from '../suggest';
 import { argsProblem } from './args';
-import { closest } from './suggest';
 
 export type OptionSpec = {
   readonly type: 'string' | 'boolean';

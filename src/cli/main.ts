@@ -1,3 +1,4 @@
+import { closest } from '../suggest';
 import { VERSION } from '../version';
 import { agentCommand } from './commands/agent';
 import { completionCommand } from './commands/completion';
@@ -16,7 +17,6 @@ import { status } from './commands/status';
 import { systemdUnitCommand } from './commands/systemd-unit';
 import { vizCommand } from './commands/viz';
 import { type CliCommand, commandHelp, findCommand, type Io, parseCommandArgs, topHelp, UsageError } from './framework';
-import { closest } from './suggest';
 
 /** Every command of the `spp` binary. Add a command: one import, one entry. */
 const commands: CliCommand[] = [

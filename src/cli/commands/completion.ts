@@ -1,7 +1,8 @@
 /** `spp completion bash|zsh`: a completion script from the command table, so it never lags behind the commands. */
+
+import { closest } from '../../suggest';
 import { bashCompletion, zshCompletion } from '../completion';
 import { type CliCommand, UsageError } from '../framework';
-import { closest } from '../suggest';
 
 const SHELLS = ['bash', 'zsh'] as const;
 
