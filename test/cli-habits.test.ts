@@ -90,6 +90,13 @@ test('-o json / --output json beside --format on every command that prints; one 
       t.notThrows(() => JSON.parse(r.out), argv.join(' '));
       t.deepEqual(JSON.parse(r.out), JSON.parse((await runCli([...argv, '--format', 'json', ...e])).out), `${argv.join(' ')}: -o json is --format json`);
     }
+    const archiveDir = mkdtempSync(join(tmpdir(), 'spp-habits-report-'));
+    t.teardown(() => rmSync(archiveDir, { recursive: true, force: true }));
+    const report = await runCli(['report', '--host', 'c1', '-o', 'json', '--out', join(archiveDir, 'r.tar.gz'), ...e]);
+    t.is(report.code, 0, report.err);
+    const summary = JSON.parse(report.out) as { archive: string; files: Array<{ path: string }> };
+    t.is(summary.archive, join(archiveDir, 'r.tar.gz'));
+    t.true(summary.files.some((f) => f.path === 'status.txt'));
     const destroy = await runCli(['config', 'destroy', '--host', 'c1', '--output', 'json', ...e]);
     t.is(destroy.code, 0, destroy.err);
     t.is((JSON.parse(destroy.out) as { deleted: string[] }).deleted.length, 5);
