@@ -60,6 +60,12 @@ test('variables and flags are named as such; the source that wins is the one nam
   await refused(t, ['--host', 'h'], { SPP_ETCD_ENDPOINTS: 'a:1,b' }, /variable SPP_ETCD_ENDPOINTS: "b" is not an endpoint/);
   await refused(t, ['--host', 'h', '--ops', 'x:y'], {}, /ops endpoint address \(flag --ops\)/);
   await refused(t, ['--host', ''], {}, /host \(flag --host\): must be non-empty/);
+  await refused(
+    t,
+    ['--host', 'h', '--record', '/nonexistent/dir/agent.jsonl'],
+    {},
+    /record file \(flag --record\): cannot write in \/nonexistent\/dir: ENOENT/,
+  );
 
   const file = iniFile(t, 'lease_ttl = soon');
   // the flag wins over the variable, which wins over the ini: the value checked, and named, is the winner's

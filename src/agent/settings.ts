@@ -2,8 +2,9 @@
  * Agent settings from three sources, in increasing precedence: the ini file
  * of the original agent, SPP_* environment variables, command-line flags.
  */
-import { readFileSync } from 'node:fs';
+import { accessSync, constants, readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
+import { dirname } from 'node:path';
 import { DEFAULT_PORT_TIMERS } from '../../machines/port';
 import type { EtcdConnectOptions } from '../etcd/connect';
 import { ETCD_SETTINGS, type EtcdSettingName, resolveEtcdSettings, settingLabel } from '../etcd/connect-settings';
@@ -195,7 +196,7 @@ export function resolveSettings(...sources: RawSettings[]): AgentSettings {
   if (ops !== undefined) parseListen(ops, `ops endpoint address (${origin('ops')})`);
   const host = raw.host ?? hostname().split('.')[0]!;
   if (hostProblem(host)) throw new Error(`host (${origin('host')}): must be non-empty and contain no '/', got ${JSON.stringify(host)}`);
-  if (raw.record !== undefined && raw.record.trim() === '') throw new Error(`record file (${origin('record')}): expected a file name, got ""`);
+  if (raw.record !== undefined) recordProblem(raw.record, `record file (${origin('record')})`);
   const etcdLabel = (name: EtcdSettingName): string => {
     const known = [...sources].reverse().find((s) => s[ETCD_NAMES[name]] !== undefined);
     const o = known && ORIGINS.get(known)?.[ETCD_NAMES[name]];
@@ -227,6 +228,16 @@ export function resolveSettings(...sources: RawSettings[]): AgentSettings {
     ...(ops ? { ops } : {}),
     unplugResetsVlan: parseBoolean(raw.unplugResetsVlan, `unplug-resets-vlan (${origin('unplugResetsVlan')})`),
   };
+}
+
+/** The record is appended to from the first event on: a directory that cannot take it would fail the agent later, so it is checked now. */
+function recordProblem(path: string, label: string): void {
+  if (path.trim() === '') throw new Error(`${label}: expected a file name, got ""`);
+  try {
+    accessSync(dirname(path), constants.W_OK);
+  } catch (err) {
+    throw new Error(`${label}: cannot write in ${dirname(path)}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
 }
 
 /** Why `url` is not an spp-ctl base URL (http(s)://HOST[:PORT], nothing after), or undefined. */
