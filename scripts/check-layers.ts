@@ -17,7 +17,10 @@ import ts from 'typescript';
 export const LAYERS: ReadonlyArray<{ readonly name: string; readonly paths: readonly string[] }> = [
   { name: 'protocol', paths: ['src/protocol/', 'src/sppctl/commands.ts', 'src/sppctl/wire.ts'] },
   { name: 'core', paths: ['machines/', 'src/plan/'] },
-  { name: 'adapters', paths: ['src/log.ts', 'src/version.ts', 'src/listen.ts', 'src/http-guard.ts', 'src/sppctl/', 'src/etcd/', 'src/localetcd/'] },
+  {
+    name: 'adapters',
+    paths: ['src/log.ts', 'src/version.ts', 'src/listen.ts', 'src/http-guard.ts', 'src/suggest.ts', 'src/sppctl/', 'src/etcd/', 'src/localetcd/'],
+  },
   { name: 'services', paths: ['src/agent/', 'src/ops/', 'src/explain/', 'src/setup/', 'src/driver/', 'src/deploy/'] },
   { name: 'tools', paths: ['src/replay/', 'src/viz/', 'src/report/'] },
   { name: 'demo', paths: ['src/demo/'] },

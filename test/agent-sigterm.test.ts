@@ -7,7 +7,6 @@
  * entry and the right VLAN tags.
  */
 import test from 'ava';
-import { lockKey } from '../src/agent/leader';
 import { observeVhost } from '../src/plan/observed';
 import { planVhost } from '../src/plan/planner';
 import { keys } from '../src/protocol/keys';
@@ -36,7 +35,7 @@ test(`SIGTERM during each of the ${COMMANDS} commands of a paced VLAN plug: noth
     const child = s.child!;
     const exited = new Promise<{ code: number | null; at: number }>((resolve) => child.once('exit', (code) => resolve({ code, at: Date.now() })));
     let release: { at: number; pending: number } | undefined;
-    const lockWatch = await s.client.watch().key(lockKey(s.host)).create();
+    const lockWatch = await s.client.watch().key(keys.agentLock(s.host)).create();
     lockWatch.on('delete', () => {
       release ??= { at: Date.now(), pending: emu.log().filter((e) => e.status === null && !e.dropped).length };
     });
@@ -76,7 +75,7 @@ test(`SIGTERM during each of the ${COMMANDS} commands of a paced VLAN plug: noth
     // the answer's time is polled every 2 ms: allow that much
     t.true(release!.at >= answeredAt - 3, `case ${k}: the lock was released ${answeredAt - release!.at} ms before the answer`);
     t.true(exit.at - answeredAt < 2000, `case ${k}: exit ${exit.at - answeredAt} ms after the answer`);
-    t.is(await s.client.get(lockKey(s.host)).string(), null);
+    t.is(await s.client.get(keys.agentLock(s.host)).string(), null);
 
     // the restarted agent finishes the plug
     s.childOutput = '';

@@ -12,7 +12,6 @@
 
 import type { ChildProcess } from 'node:child_process';
 import test, { type ExecutionContext } from 'ava';
-import { lockKey } from '../src/agent/leader';
 import { keys } from '../src/protocol/keys';
 import { buildHost } from '../src/setup/build';
 import type { VfStatus } from '../src/sppctl/wire';
@@ -182,7 +181,7 @@ async function runPath(s: System, sw: KillSwitch, path: CrashPath, kill?: { kind
   ]);
   s.child = undefined;
   // The dead agent's lease would expire within the TTL; the lock is not what is under test here.
-  await s.client.delete().key(lockKey(s.host));
+  await s.client.delete().key(keys.agentLock(s.host));
   await s.client.delete().key(keys.agent(s.host));
   s.spawnAgent(ARGS);
 }

@@ -12,7 +12,6 @@ import { join } from 'node:path';
 import test, { type ExecutionContext } from 'ava';
 import { Etcd3, type IPermissionRequest, Range } from 'etcd3';
 import { stateName } from '../machines/state-name';
-import { lockKey } from '../src/agent/leader';
 import type { RecordEntry } from '../src/agent/recorder';
 import { keys, prefixes } from '../src/protocol/keys';
 import { buildHost } from '../src/setup/build';
@@ -98,7 +97,7 @@ function hostGrants(client: Etcd3, host: string, without: readonly string[] = []
       (p): IPermissionRequest => ({ permission: 'Readwrite', range: Range.prefix(p) }),
     ),
     { permission: 'Readwrite', key: keys.agent(host) },
-    { permission: 'Readwrite', key: lockKey(host) },
+    { permission: 'Readwrite', key: keys.agentLock(host) },
   ];
   void client;
   const name = (g: IPermissionRequest): string => ('key' in g ? String(g.key) : g.range.start.toString());

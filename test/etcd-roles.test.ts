@@ -256,10 +256,10 @@ test.serial('auth failures are clear, name endpoints and user, and never show th
   // Usage errors, before any connection.
   const noPassword = await runCli([...bindArgs, '--etcd-user', 'neutron']);
   t.is(noPassword.code, 2);
-  t.regex(noPassword.err, /etcd user neutron \(--etcd-user \/ SPP_ETCD_USER\) needs a password: set SPP_ETCD_PASSWORD or --etcd-password-file/);
+  t.regex(noPassword.err, /etcd user neutron \(flag --etcd-user\) needs a password: set SPP_ETCD_PASSWORD or --etcd-password-file/);
   const missingFile = await runCli([...bindArgs, '--etcd-user', 'neutron', '--etcd-password-file', `${t.context.dir}/none.pw`]);
   t.is(missingFile.code, 2);
-  t.regex(missingFile.err, /cannot read etcd password file \(--etcd-password-file \/ SPP_ETCD_PASSWORD_FILE\) .*none\.pw: ENOENT/);
+  t.regex(missingFile.err, /cannot read etcd password file \(flag --etcd-password-file\) .*none\.pw: ENOENT/);
   t.is((await runCli([...bindArgs, '--etcd-password', 'x'])).code, 2, 'no password flag outside the agent');
 });
 

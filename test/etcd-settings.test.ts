@@ -34,11 +34,13 @@ test('a password file gives its first line; it wins over SPP_ETCD_PASSWORD; an e
 test('the CLI takes flags over SPP_ETCD_* variables, and reports a setting that does not work as a usage error', (t) => {
   const dir = tempDir(t);
   writeFileSync(join(dir, 'pw'), 'from-file\n');
-  const env = { SPP_ETCD_ENDPOINTS: '127.0.0.2:2379', SPP_ETCD_USER: 'env-user', SPP_ETCD_PASSWORD: 'from-env', SPP_ETCD_CA_FILE: '/ca.pem' };
-  t.deepEqual(etcdConnectOptions({}, env), { endpoints: ['127.0.0.2:2379'], caFile: '/ca.pem', username: 'env-user', password: 'from-env' });
+  const ca = join(dir, 'ca.pem');
+  writeFileSync(ca, 'a CA\n');
+  const env = { SPP_ETCD_ENDPOINTS: '127.0.0.2:2379', SPP_ETCD_USER: 'env-user', SPP_ETCD_PASSWORD: 'from-env', SPP_ETCD_CA_FILE: ca };
+  t.deepEqual(etcdConnectOptions({}, env), { endpoints: ['127.0.0.2:2379'], caFile: ca, username: 'env-user', password: 'from-env' });
   t.deepEqual(etcdConnectOptions({ 'etcd-endpoints': 'a:1,b:2', 'etcd-user': 'flag-user', 'etcd-password-file': join(dir, 'pw') }, env), {
     endpoints: ['a:1', 'b:2'],
-    caFile: '/ca.pem',
+    caFile: ca,
     username: 'flag-user',
     password: 'from-file',
   });
@@ -48,12 +50,14 @@ test('the CLI takes flags over SPP_ETCD_* variables, and reports a setting that 
 test('the agent reads the etcd user and password file from its ini and SPP_ETCD_PASSWORD_FILE; --etcd-password still works', (t) => {
   const dir = tempDir(t);
   writeFileSync(join(dir, 'pw'), 'ini-secret\n');
+  const ca = join(dir, 'ca.pem');
+  writeFileSync(ca, 'a CA\n');
   writeFileSync(
     join(dir, 'agent.ini'),
-    `[DEFAULT]\nhost = spp4\n\n[spp]\netcd_host = 127.0.0.5\netcd_user = agent-spp4\netcd_password_file = ${join(dir, 'pw')}\netcd_ca_file = /etc/spp/ca.pem\n`,
+    `[DEFAULT]\nhost = spp4\n\n[spp]\netcd_host = 127.0.0.5\netcd_user = agent-spp4\netcd_password_file = ${join(dir, 'pw')}\netcd_ca_file = ${ca}\n`,
   );
   const fromIni = resolveSettings(fromIniFile(join(dir, 'agent.ini')));
-  t.deepEqual(fromIni.etcd, { endpoints: ['127.0.0.5:2379'], caFile: '/etc/spp/ca.pem', username: 'agent-spp4', password: 'ini-secret' });
+  t.deepEqual(fromIni.etcd, { endpoints: ['127.0.0.5:2379'], caFile: ca, username: 'agent-spp4', password: 'ini-secret' });
   const fromEnvVars = resolveSettings({ host: 'spp4' }, fromEnv({ SPP_ETCD_USER: 'a', SPP_ETCD_PASSWORD_FILE: join(dir, 'pw') }));
   t.is(fromEnvVars.etcd.password, 'ini-secret');
   t.is(resolveSettings({ host: 'spp4', etcdUser: 'a', etcdPassword: 'legacy-flag' }).etcd.password, 'legacy-flag');

@@ -154,8 +154,9 @@ tlsTest('without the client certificate, or without TLS, the command fails with 
   t.true(plain.err.startsWith(`spp status: cannot reach etcd at ${t.context.endpoint}: `), plain.err);
   const half = await runCli(['status', '--etcd-endpoints', t.context.endpoint, '--etcd-ca-file', ca, '--etcd-cert-file', cert]);
   t.is(half.code, 2);
-  t.regex(half.err, /--etcd-cert-file \/ SPP_ETCD_CERT_FILE and --etcd-key-file \/ SPP_ETCD_KEY_FILE go together/);
+  t.regex(half.err, /flag --etcd-cert-file and --etcd-key-file \/ SPP_ETCD_KEY_FILE go together/);
+  // a file that cannot be read is the setting's fault, found before any connection: a usage error naming the flag
   const unreadable = await runCli(['status', '--etcd-endpoints', t.context.endpoint, '--etcd-ca-file', join(t.context.dir, 'missing.pem')]);
-  t.is(unreadable.code, 1);
-  t.regex(unreadable.err, /^spp status: cannot connect to etcd at .*: ENOENT/);
+  t.is(unreadable.code, 2);
+  t.regex(unreadable.err, /^spp status: flag --etcd-ca-file: cannot read .*missing\.pem: ENOENT/);
 });

@@ -1,4 +1,7 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import test from 'ava';
+import { VERDICTS } from '../src/explain/explain';
 import { pythonJson } from '../src/protocol/codecs';
 import { keys } from '../src/protocol/keys';
 import { runCli } from './helpers/cli';
@@ -48,8 +51,10 @@ test('spp explain: the verdict and sentence of every case, each set up for real;
   t.is(e.verdict, 'up');
   t.regex(
     e.first,
-    /^Port .* is up: port_status = up, vhost 0 on spp_vf 1 classifies FA:16:3E:00:0C:01, and spp_vf's classifier entry and the agent's port machine agree\.$/,
+    /^Port .* is up: port_status = up for FA:16:3E:00:0C:01 on vhost 0 of spp_vf 1, and spp-ctl shows spp_vf 1 classifying it to ring:0 and the agent's port machine is plugged\.(steady|reasserting)\.$/,
   );
+  t.notRegex(e.text, /Not checked/, 'everything was asked');
+
   t.true(
     e.facts.some((f) => /^\/spp\/openstack\/bind_port\/spp4\/c0000000-0000-0000-0000-000000000001 \(mod revision \d+\) = /.test(f)),
     'keys with their revisions',
@@ -59,6 +64,33 @@ test('spp explain: the verdict and sentence of every case, each set up for real;
     'the spp_vf entry',
   );
   t.regex(e.text, /^port c0000000-0000-0000-0000-000000000001 on host spp4: UP \(up; etcd revision \d+\)\n- Port /);
+
+  // without --spp-ctl: spp_vf itself is not asked, and the text says so; without --ops, neither is the agent
+  e = await explain(s, UP.portId, { ops, sppCtl: false });
+  t.deepEqual([e.code, e.verdict], [0, 'up']);
+  t.regex(e.first, /, and the agent's cached status of spp_vf 1 classifies it to ring:0 and the agent's port machine is plugged\.(steady|reasserting)\.$/);
+  t.regex(e.text, /- Not checked: spp_vf 1 itself \(spp-ctl was not asked; give --spp-ctl or SPP_CTL_URL\)\.\n/);
+  e = await explain(s, UP.portId, { sppCtl: false });
+  t.regex(e.first, /^Port .* is up: port_status = up for FA:16:3E:00:0C:01 on vhost 0 of spp_vf 1\.$/, 'nothing confirmed beyond the keys');
+  t.regex(e.text, /- Not checked: spp_vf 1 itself \(.*\); the agent's own view \(its ops endpoint was not read; give --ops or SPP_OPS\)\.\n/);
+
+  // a host etcd has no key of: named as unknown, not blamed on neutron
+  const unknown = await runCli([
+    'explain',
+    '--host',
+    'no-such-host',
+    '--port-id',
+    UP.portId,
+    '--etcd-endpoints',
+    s.etcd.endpoints.join(','),
+    '--format',
+    'json',
+  ]);
+  t.is(unknown.code, 1);
+  const u = JSON.parse(unknown.out) as { verdict: string; sentences: Array<{ text: string }> };
+  t.is(u.verdict, 'unknown-host');
+  t.regex(u.sentences[0]!.text, /^Host no-such-host is unknown: etcd has no key of it/);
+  t.notRegex(u.sentences[0]!.text, /neutron/);
 
   e = await explain(s, id(99));
   t.deepEqual([e.code, e.verdict], [1, 'no-keys']);
@@ -170,6 +202,15 @@ test('spp explain: waiting for the NIC while it is built, and a NIC that cannot 
   s.sim.emulator.setLatency(0);
   await waitUp(s.client, s.host, onVf1.portId, 20_000);
   t.is((await explain(s, onVf1.portId, { ops })).code, 0);
+});
+
+test('spp explain --help lists every verdict with its meaning, in the order they are checked', async (t) => {
+  const help = await runCli(['explain', '--help']);
+  t.is(help.code, 0);
+  const listed = [...help.out.matchAll(/^ {2}([a-z-]+) {2,}\S/gm)].map((m) => m[1]);
+  t.deepEqual(listed, Object.keys(VERDICTS));
+  const docs = readFileSync(join(__dirname, '..', '..', 'docs', 'operations.md'), 'utf8');
+  for (const verdict of Object.keys(VERDICTS)) t.true(docs.includes(`\`${verdict}\``), `docs/operations.md names ${verdict}`);
 });
 
 test("the visualizer's port panel carries the same explanation as spp explain", async (t) => {

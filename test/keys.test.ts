@@ -27,7 +27,7 @@ test('prefixes end in a slash so host spp4 never matches spp40', (t) => {
   t.is(prefixes.portStatusOfHost('spp4'), '/spp/openstack/port_status/spp4/');
   t.false(keys.vhost('spp40', 'phys1', 0).startsWith(prefixes.vhostOfHost('spp4')));
   t.deepEqual(hostKeyRanges('h'), {
-    exact: ['/spp/openstack/configuration/h', '/spp/openstack/agent/h'],
+    exact: ['/spp/openstack/configuration/h', '/spp/openstack/agent/h', '/spp/openstack/agent-lock/h'],
     prefixes: ['/spp/openstack/vhost/h/', '/spp/openstack/bind_port/h/', '/spp/openstack/action/h/', '/spp/openstack/port_status/h/'],
   });
 });
@@ -35,6 +35,9 @@ test('prefixes end in a slash so host spp4 never matches spp40', (t) => {
 test('parseKey reads back every kind of key', (t) => {
   t.deepEqual(parseKey(keys.configuration('spp4')), { kind: 'configuration', host: 'spp4' });
   t.deepEqual(parseKey(keys.agent('spp4')), { kind: 'agent', host: 'spp4' });
+  t.is(keys.agentLock('spp4'), '/spp/openstack/agent-lock/spp4');
+  t.deepEqual(parseKey(keys.agentLock('spp4')), { kind: 'agent-lock', host: 'spp4' });
+  t.is(parseKey(`${keys.agentLock('spp4')}/1234`), undefined, 'nothing lives beneath the lock');
   t.deepEqual(parseKey(keys.vhost('spp4', 'phys2', 13)), { kind: 'vhost', host: 'spp4', phys: 'phys2', vhostId: 13 });
   for (const kind of ['bind_port', 'action', 'port_status'] as const) {
     t.deepEqual(parseKey(`${ROOT}${kind}/spp4/6160c9da-b2d5-4236-8413-7d646e5c0ae2`), {

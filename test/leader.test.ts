@@ -7,7 +7,6 @@
 
 import type { ChildProcess } from 'node:child_process';
 import test from 'ava';
-import { lockKey } from '../src/agent/leader';
 import { keys } from '../src/protocol/keys';
 import { pyBind, pyUnbind, waitGone, waitUp } from './helpers/neutron';
 import { type System, startSystem, until } from './helpers/system';
@@ -58,7 +57,7 @@ test('two agents for one host: one active, one standing by; the standby takes ov
 
   await pyBind(s.client, s.host, P0);
   await waitUp(s.client, s.host, P0.portId);
-  t.is(await pidIn(s, lockKey(s.host)), a.child.pid, 'the first agent holds the lock');
+  t.is(await pidIn(s, keys.agentLock(s.host)), a.child.pid, 'the first agent holds the lock');
   t.is(await pidIn(s, keys.agent(s.host)), a.child.pid, 'only the active agent writes the liveness key');
   const idle = messages(b);
   for (const m of ['listed host keys', 'spp-ctl command', 'liveness key written', 'port is up']) t.false(idle.includes(m), `the standby logged "${m}"`);
@@ -80,20 +79,20 @@ test('two agents for one host: one active, one standing by; the standby takes ov
   // the first agent comes back: now it is the one standing by
   const c = spawn(s, t);
   await until(() => messages(c).includes(`another agent holds the lock for host ${s.host}; standing by`), 'the restarted agent stands by');
-  t.is(await pidIn(s, lockKey(s.host)), b.child.pid);
+  t.is(await pidIn(s, keys.agentLock(s.host)), b.child.pid);
 });
 
 test('a graceful stop (SIGTERM) hands over at once: the lock is released, not left to expire', async (t) => {
   const s = await startSystem(t, { agent: false });
   const a = spawn(s, t);
-  await until(async () => (await pidIn(s, lockKey(s.host))) === a.child.pid, 'the first agent holds the lock');
+  await until(async () => (await pidIn(s, keys.agentLock(s.host))) === a.child.pid, 'the first agent holds the lock');
   const b = spawn(s, t);
   await until(() => messages(b).includes(`another agent holds the lock for host ${s.host}; standing by`), 'the second agent stands by');
   const exited = new Promise<number | null>((resolve) => a.child.once('exit', (code) => resolve(code)));
   a.child.kill('SIGTERM');
   t.is(await exited, 0);
-  t.not(await pidIn(s, lockKey(s.host)), a.child.pid, 'the lock is not held by the stopped agent');
-  await until(async () => (await pidIn(s, lockKey(s.host))) === b.child.pid, 'the standby holds the lock');
+  t.not(await pidIn(s, keys.agentLock(s.host)), a.child.pid, 'the lock is not held by the stopped agent');
+  await until(async () => (await pidIn(s, keys.agentLock(s.host))) === b.child.pid, 'the standby holds the lock');
   await pyBind(s.client, s.host, P0);
   await waitUp(s.client, s.host, P0.portId);
 });
@@ -101,13 +100,13 @@ test('a graceful stop (SIGTERM) hands over at once: the lock is released, not le
 test("an agent restarted after a SIGKILL on the same node takes its dead predecessor's lock at once, not after the TTL", async (t) => {
   const s = await startSystem(t, { agent: false });
   const first = s.spawnAgent(['--lease-ttl', '30']);
-  await until(async () => (await pidIn(s, lockKey(s.host))) === first.pid, 'the first agent holds the lock');
+  await until(async () => (await pidIn(s, keys.agentLock(s.host))) === first.pid, 'the first agent holds the lock');
   await pyBind(s.client, s.host, P0);
   await waitUp(s.client, s.host, P0.portId);
   await s.killChild('SIGKILL');
   const started = Date.now();
   const second = s.spawnAgent(['--lease-ttl', '30']);
-  await until(async () => (await pidIn(s, lockKey(s.host))) === second.pid, 'the restarted agent holds the lock', 10_000);
+  await until(async () => (await pidIn(s, keys.agentLock(s.host))) === second.pid, 'the restarted agent holds the lock', 10_000);
   t.true(Date.now() - started < 10_000, 'well within the 30 s TTL');
   t.regex(s.childOutput, /the previous agent on this node is gone; taking its lock without waiting for its lease/);
   await pyUnbind(s.client, s.host, P0.portId);

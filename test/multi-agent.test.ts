@@ -11,14 +11,13 @@ import { filter, firstValueFrom, take, toArray } from 'rxjs';
 import { BenchEnv } from '../scripts/bench/harness';
 import { measureScale } from '../scripts/bench/measure';
 import { parseHostArg } from '../scripts/bench/multi-agent';
-import { hostRanges, startAgent } from '../src/agent/daemon';
-import { lockKey } from '../src/agent/leader';
+import { startAgent } from '../src/agent/daemon';
 import { resolveSettings } from '../src/agent/settings';
 import { connectEtcd } from '../src/etcd/connect';
 import type { ListWatchEvent } from '../src/etcd/listwatch';
 import { SharedListWatch } from '../src/etcd/shared-listwatch';
 import { silentLogger } from '../src/log';
-import { keys, ROOT } from '../src/protocol/keys';
+import { hostWatchRanges, keys, ROOT } from '../src/protocol/keys';
 import { parseMappings } from '../src/protocol/mappings';
 import { buildHost } from '../src/setup/build';
 import { httpTransport, SppCtlClient } from '../src/sppctl/client';
@@ -135,7 +134,7 @@ for (const watch of ['shared', 'own'] as const) {
     t.regex(runner.output(), /^STOPPED \{"hosts":3\}$/m);
     for (const h of hosts) {
       t.is(await client.get(keys.agent(h)).string(), null, `liveness key of ${h} revoked at stop`);
-      t.is(await client.get(lockKey(h)).string(), null, `lock of ${h} released at stop`);
+      t.is(await client.get(keys.agentLock(h)).string(), null, `lock of ${h} released at stop`);
       t.is(await client.get(keys.portStatus(h, port(hosts.indexOf(h), 0).portId)).string(), 'up', 'a stop leaves the plugged ports alone');
     }
   });
@@ -185,7 +184,7 @@ test('shared list-watch: a late subscriber gets a reset of its own keys from the
   await client.put(keys.configuration('sw-x')).value('[]');
   await client.put(keys.configuration('sw-y')).value('[]');
   const xEvents: ListWatchEvent[] = [];
-  const x = shared.watch(hostRanges('sw-x')).subscribe((ev) => xEvents.push(ev));
+  const x = shared.watch(hostWatchRanges('sw-x')).subscribe((ev) => xEvents.push(ev));
   t.teardown(() => x.unsubscribe());
   await waitForEvent(() => xEvents.some((e) => e.type === 'reset'));
   t.deepEqual(
@@ -196,7 +195,7 @@ test('shared list-watch: a late subscriber gets a reset of its own keys from the
   await client.put(keys.action('sw-x', 'p2')).value('plug');
   await waitForEvent(() => xEvents.some((e) => e.type === 'put' && e.key === keys.action('sw-x', 'p2')));
 
-  const yFirst = firstValueFrom(shared.watch(hostRanges('sw-y')).pipe(take(2), toArray()));
+  const yFirst = firstValueFrom(shared.watch(hostWatchRanges('sw-y')).pipe(take(2), toArray()));
   const [reset, connection] = await yFirst;
   t.is(reset!.type, 'reset');
   t.deepEqual(
@@ -210,7 +209,7 @@ test('shared list-watch: a late subscriber gets a reset of its own keys from the
     'x never saw a key of y',
   );
   t.throws(() => shared.watch({ prefixes: ['/elsewhere/'], keys: [] }), { message: /\/elsewhere\/ is outside its ranges/ });
-  const yDelete = firstValueFrom(shared.watch(hostRanges('sw-y')).pipe(filter((e) => e.type === 'delete')));
+  const yDelete = firstValueFrom(shared.watch(hostWatchRanges('sw-y')).pipe(filter((e) => e.type === 'delete')));
   await client.delete().key(keys.action('sw-y', 'p1'));
   t.like(await yDelete, { type: 'delete', key: keys.action('sw-y', 'p1') });
 });

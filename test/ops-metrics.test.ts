@@ -28,6 +28,11 @@ test('/metrics parses, and its counters move by exactly the plug, VLAN plug, unp
   t.is(sample(m0, 'spp_host_lock_held'), 1);
   t.is(sample(m0, 'spp_liveness_key_held'), 1);
   t.is(sample(m0, 'spp_agent_ready'), 1);
+  t.is(sample(m0, 'spp_agent_info', { host: s.host }), 1);
+  t.is(sample(m0, 'spp_build_info'), 1);
+  t.is(sample(m0, 'spp_etcd_up'), 1);
+  t.is(sample(m0, 'spp_sppctl_up'), 1);
+  t.is(sample(m0, 'spp_nics', { state: 'building' }), 0, 'every NIC state is there, at 0 when no NIC is in it');
   t.true(sample(m0, 'spp_etcd_last_applied_revision') > 0);
   t.is(sample(m0, 'spp_etcd_relists_total', { reason: 'start' }), 1);
   t.true(sample(m0, 'process_cpu_seconds_total') >= 0, "prom-client's process metrics are there");

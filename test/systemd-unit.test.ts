@@ -28,7 +28,7 @@ test('the unit: Restart=always, credentials from the EnvironmentFile, visualizer
   t.deepEqual(line(r.out, 'Restart'), ['always']);
   t.deepEqual(line(r.out, 'EnvironmentFile'), ['/etc/spp/agent.env']);
   t.deepEqual(line(r.out, 'ExecStart'), [
-    '/usr/bin/spp agent --host compute-1 --etcd-endpoints etcd-1:2379,etcd-2:2379 --spp-ctl http://127.0.0.1:7777 --ui 127.0.0.1:7780 --log-format json',
+    '/usr/bin/spp agent --host compute-1 --etcd-endpoints etcd-1:2379,etcd-2:2379 --spp-ctl http://127.0.0.1:7777 --ui 127.0.0.1:7780 --ops 127.0.0.1:9180 --log-format json',
   ]);
   t.deepEqual(line(r.out, 'DynamicUser'), ['yes']);
   t.deepEqual(line(r.out, 'User'), []);
@@ -50,6 +50,8 @@ test('--user, --ui off, --record, --config-file and agent arguments after --', a
     '--user',
     'spp',
     '--ui',
+    'off',
+    '--ops',
     'off',
     '--record',
     '/var/lib/spp-agent/record.jsonl',
@@ -78,6 +80,43 @@ test('--user, --ui off, --record, --config-file and agent arguments after --', a
   t.deepEqual([line(root.out, 'User'), line(root.out, 'DynamicUser'), line(root.out, 'ReadWritePaths')], [[], [], ['/srv/rec']]);
 });
 
+test('the ops endpoint: loopback by default, another address with a warning', async (t) => {
+  const r = await runCli(['systemd-unit', '--host', 'c3', '--spp-bin', '/usr/bin/spp', '--ops', '10.0.0.21:9180']);
+  t.is(r.code, 0, r.err);
+  t.regex(r.err, /warning: --ops 10\.0\.0\.21:9180 is not a loopback address/);
+  t.regex(line(r.out, 'ExecStart')[0]!, / --ops 10\.0\.0\.21:9180 /);
+  const bad = await runCli(['systemd-unit', '--host', 'c3', '--spp-bin', '/usr/bin/spp', '--ops', 'nowhere']);
+  t.is(bad.code, 2);
+  t.regex(bad.err, /ops/);
+});
+
+test("an spp, node, ini or record under a directory the unit's sandbox hides: a warning naming the path and the setting", async (t) => {
+  const cases: Array<[string[], RegExp]> = [
+    [
+      ['--spp-bin', '/root/.nvm/versions/node/v20.11.0/bin/spp'],
+      /the spp of ExecStart \/root\/\.nvm\/\S+ is under \/root, which the unit's ProtectHome=yes hides/,
+    ],
+    [['--spp-bin', '/home/ops/.local/bin/spp'], /under \/home, which the unit's ProtectHome=yes hides/],
+    [['--spp-bin', '/run/user/1000/spp'], /under \/run\/user, which the unit's ProtectHome=yes hides/],
+    [['--spp-bin', '/tmp/spp/bin/spp'], /under \/tmp, which the unit's PrivateTmp=yes hides/],
+    [
+      ['--spp-bin', '/usr/bin/spp', '--record', '/var/tmp/rec.jsonl'],
+      /--record \/var\/tmp\/rec\.jsonl is under \/var\/tmp, which the unit's PrivateTmp=yes hides/,
+    ],
+    [['--spp-bin', '/usr/bin/spp', '--config-file', '/root/agent.ini'], /--config-file \/root\/agent\.ini is under \/root/],
+  ];
+  for (const [argv, warning] of cases) {
+    const r = await runCli(['systemd-unit', '--host', 'c4', ...argv]);
+    t.is(r.code, 0, `${argv.join(' ')}: the unit is still printed`);
+    t.regex(r.err, warning, argv.join(' '));
+    t.regex(r.out, /^ExecStart=/m);
+  }
+  for (const bin of ['/usr/bin/spp', '/opt/spp/bin/spp', '/usr/local/bin/spp', '/rootless/spp', '/homes/spp', '/tmpfs/spp']) {
+    const r = await runCli(['systemd-unit', '--host', 'c4', '--spp-bin', bin]);
+    t.is(r.err, '', `${bin}: no warning`);
+  }
+});
+
 test('a non-loopback --ui is allowed, with a warning', async (t) => {
   const r = await runCli(['systemd-unit', '--host', 'c3', '--spp-bin', '/usr/bin/spp', '--ui', 'mgmt.compute-3:7780']);
   t.is(r.code, 0);
@@ -87,7 +126,7 @@ test('a non-loopback --ui is allowed, with a warning', async (t) => {
 
 const usage: Array<[string[], RegExp]> = [
   [[], /--host is required/],
-  [['--host', 'a/b'], /host \(SPP_HOST\): must be non-empty and contain no '\/'/],
+  [['--host', 'a/b'], /host \(flag --host\): must be non-empty and contain no '\/'/],
   [['--host', 'h', '--spp-bin', 'bin/spp'], /--spp-bin must be an absolute path/],
   [['--host', 'h', '--environment-file', 'agent.env'], /--environment-file must be an absolute path/],
   [['--host', 'h', '--ui', 'nowhere'], /--ui/],
@@ -95,7 +134,7 @@ const usage: Array<[string[], RegExp]> = [
   [['--host', 'h', '--log-format', 'xml'], /log format/],
   [['--host', 'h', '--group', 'spp'], /--group needs --user/],
   [['--host', 'h', 'extra'], /unexpected argument "extra": arguments for the agent go after `--`/],
-  [['--host', 'h', '--', '--lease-tl', '5'], /the agent would refuse its arguments: Unknown option '--lease-tl'/],
+  [['--host', 'h', '--', '--lease-tl', '5'], /the agent would refuse its arguments: unknown option --lease-tl \(did you mean --lease-ttl\?\)/],
   [['--host', 'h', '--', '--etcd-password', 'secret'], /--etcd-password does not go in a unit: put SPP_ETCD_PASSWORD=\.\.\. in the --environment-file/],
   [['--host', 'h', '--', '--etcd-password=secret'], /--etcd-password does not go in a unit/],
   [['--host', 'h', '--user', 'a\nb'], /cannot hold a newline/],
@@ -191,6 +230,7 @@ test('docs/operations.md shows the unit exactly as the command prints it', async
     etcdEndpoints: 'etcd-1:2379,etcd-2:2379,etcd-3:2379',
     sppCtl: 'http://127.0.0.1:7777',
     ui: '127.0.0.1:7780',
+    ops: '127.0.0.1:9180',
     logFormat: 'json',
     agentArgs: [],
     docs: '/usr/lib/node_modules/networking-spp/docs/operations.md',

@@ -40,7 +40,7 @@ test('spp machines export --output writes the file', async (t) => {
   t.is(readFileSync(file, 'utf8'), toMermaid(machineGraph(portMachine)));
   const bad = await runCli(['machines', 'export', '--output', join(dir, 'no', 'such', 'dir', 'x')]);
   t.is(bad.code, 1);
-  t.regex(bad.err, /cannot write --output .*no\/such\/dir/);
+  t.regex(bad.err, /cannot write --out .*no\/such\/dir/);
 });
 
 test('spp machines export: usage errors exit 2 naming the option; --help exits 0', async (t) => {

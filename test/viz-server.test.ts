@@ -135,5 +135,5 @@ test('--ui: HOST:PORT, [v6]:PORT or PORT (loopback); anything else is refused na
   t.throws(() => parseListen('127.0.0.1:70000'), { message: /got "127.0.0.1:70000"/ });
   const r = await runCli(['agent', '--ui', '127.0.0.1:', '--host', 'spp4']);
   t.is(r.code, 2);
-  t.regex(r.err, /visualizer address \(--ui, SPP_UI\): expected HOST:PORT/);
+  t.regex(r.err, /visualizer address \(flag --ui\): expected HOST:PORT/);
 });

@@ -8,9 +8,8 @@
 
 import { performance } from 'node:perf_hooks';
 import { firstValueFrom } from 'rxjs';
-import { hostRanges } from '../../src/agent/daemon';
 import { listWatch } from '../../src/etcd/listwatch';
-import { keys, ROOT } from '../../src/protocol/keys';
+import { hostWatchRanges, keys, ROOT } from '../../src/protocol/keys';
 import { type BenchEnv, BenchHost, childPids, MultiAgentChild, procCpuMs } from './harness';
 import { claimAndBind, newPort, setAction } from './neutron';
 
@@ -81,7 +80,7 @@ export async function measureFanout(env: BenchEnv, opts: { hosts: number; binds:
     await sleep(busyMs);
     const cpuIdle = etcdCpuMs() - idle0;
 
-    const reset = await firstValueFrom(listWatch(env.client, hostRanges(host.host)));
+    const reset = await firstValueFrom(listWatch(env.client, hostWatchRanges(host.host)));
     const startupListKeys = reset.type === 'reset' ? reset.entries.length : NaN;
     const cloudKeys = Number(await env.client.getAll().prefix(ROOT).count());
     return {

@@ -16,7 +16,7 @@ import { instrumentSppCtl, instrumentWriter } from '../ops/instrument';
 import { AgentMetrics } from '../ops/metrics';
 import { type Readiness, readiness } from '../ops/readiness';
 import { type OpsServer, startOpsServer } from '../ops/server';
-import { keys, prefixes } from '../protocol/keys';
+import { hostWatchRanges, keys } from '../protocol/keys';
 import { VERSION } from '../version';
 import { Controller } from './controller';
 import { Etcd3Writer, testExitAfterWrites } from './etcd-writer';
@@ -39,18 +39,6 @@ export interface AgentHandle {
   readiness(): Readiness;
   /** Stops taking work, finishes the command in flight, revokes the lease. */
   stop(): Promise<void>;
-}
-
-/**
- * The keys one host's agent lists and watches: its own and nothing else, so
- * that its etcd role can be limited to them. agent/<host> and
- * agent-lock/<host> are only written (and the lock read), never watched.
- */
-export function hostRanges(host: string): WatchRanges {
-  return {
-    prefixes: [prefixes.vhostOfHost(host), prefixes.bindPortOfHost(host), prefixes.actionOfHost(host), prefixes.portStatusOfHost(host)],
-    keys: [keys.configuration(host)],
-  };
 }
 
 export interface AgentDeps {
@@ -134,7 +122,7 @@ export function startAgent(settings: AgentSettings, deps: AgentDeps): AgentHandl
     void lock.acquire().then((held) => {
       if (!held || stopping) return;
       liveness.start();
-      const ranges = hostRanges(settings.host);
+      const ranges = hostWatchRanges(settings.host);
       const user = settings.etcd.username;
       subscription = (deps.watch ? deps.watch(ranges) : listWatch(client, ranges, user ? { user } : {})).subscribe((ev) => {
         recorder?.write({ kind: 'etcd', at: new Date().toISOString(), event: ev });
@@ -195,7 +183,7 @@ export function startAgent(settings: AgentSettings, deps: AgentDeps): AgentHandl
       configurationErrors: view.configurationErrors,
     });
   };
-  metrics?.bind({ ready: () => ready().ready, lockHeld: () => lock.held, livenessHeld: () => liveness.held });
+  metrics?.bind({ host: settings.host, ready: () => ready().ready, lockHeld: () => lock.held, livenessHeld: () => liveness.held });
   // Auxiliary like the page: if it cannot listen the agent logs why and keeps working.
   const ops =
     settings.ops && metrics

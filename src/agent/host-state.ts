@@ -83,10 +83,10 @@ export class HostStore {
     return true;
   }
 
-  /** The key parsed, when it is one of this host's (the agent's liveness key is not). */
+  /** The key parsed, when it is one of this host's (the agent's own keys, liveness and lock, are not). */
   private ownParse(key: string): ParsedKey | undefined {
     const p = parseKey(key);
-    return p !== undefined && p.host === this.host && p.kind !== 'agent' ? p : undefined;
+    return p !== undefined && p.host === this.host && p.kind !== 'agent' && p.kind !== 'agent-lock' ? p : undefined;
   }
 
   /** `parsed`: the key's parse when the caller has it (every watch event is parsed once). */

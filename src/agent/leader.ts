@@ -9,10 +9,8 @@ import type { Etcd3 } from 'etcd3';
 import { backoffMs } from '../../machines/errors';
 import { describeUser, isRefusal } from '../etcd/refusal';
 import type { Logger } from '../log';
-import { ROOT } from '../protocol/keys';
+import { keys } from '../protocol/keys';
 import { KeptLease } from './kept-lease';
-
-export const lockKey = (host: string): string => `${ROOT}agent-lock/${host}`;
 
 /** The lock's value: who holds it. `node` and `pid` let a restarted agent see that the holder died. */
 export function holderValue(version: string, startedAt: string): string {
@@ -65,7 +63,7 @@ export class LeaderLock {
   constructor(private readonly opts: LeaderLockOptions) {}
 
   get key(): string {
-    return lockKey(this.opts.host);
+    return keys.agentLock(this.opts.host);
   }
 
   /** This process holds the lock now (false while standing by, or while its lease is being replaced). */

@@ -11,6 +11,7 @@ import {
   type EtcdSettingSpec,
   etcdSettingsFromEnv,
   resolveEtcdSettings,
+  settingLabel,
 } from '../etcd/connect-settings';
 import { type OptionSpec, str, UsageError, type Values } from './framework';
 
@@ -30,10 +31,21 @@ function etcdSettingsFromFlags(values: Values): EtcdRawSettings {
   return out;
 }
 
-/** Flags over environment; a setting that does not work (missing password, unreadable file) is a usage error. */
+/**
+ * Flags over environment; a setting that does not work (an endpoint without
+ * a port, a missing password, an unreadable file) is a usage error naming
+ * where the value came from: `flag --etcd-endpoints` or `variable SPP_ETCD_ENDPOINTS`.
+ */
 export function etcdConnectOptions(values: Values, env: NodeJS.ProcessEnv): EtcdConnectOptions {
+  const flags = etcdSettingsFromFlags(values);
+  const fromEnv = etcdSettingsFromEnv(env);
+  const label = (name: EtcdSettingName): string => {
+    const spec: EtcdSettingSpec = ETCD_SETTINGS[name];
+    if (flags[name] !== undefined && spec.flag) return `flag --${spec.flag}`;
+    return fromEnv[name] !== undefined ? `variable ${spec.env}` : settingLabel(name);
+  };
   try {
-    return resolveEtcdSettings({ ...etcdSettingsFromEnv(env), ...etcdSettingsFromFlags(values) });
+    return resolveEtcdSettings({ ...fromEnv, ...flags }, label);
   } catch (err) {
     throw new UsageError((err as Error).message);
   }

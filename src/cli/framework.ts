@@ -5,6 +5,8 @@
 import { parseArgs } from 'node:util';
 import { parseAllowHosts } from '../http-guard';
 import { hostProblem } from '../protocol/keys';
+import { closest } from '../suggest';
+import { argsProblem } from './args';
 
 export type OptionSpec = {
   readonly type: 'string' | 'boolean';
@@ -56,8 +58,35 @@ export const formatOption: Record<string, OptionSpec> = {
   format: { type: 'string', arg: 'text|json', default: 'text', help: 'output format (default text)' },
 };
 
+/** --format for a command whose output scripts read (port bind: neutron's vif details). */
+export const jsonFormatOption: Record<string, OptionSpec> = {
+  format: { type: 'string', arg: 'text|json', default: 'json', help: 'output format (default json)' },
+};
+
+/** `-o json` / `--output json`, as kubectl users type it: the same as --format, on every command that has --format. */
+const outputAlias: OptionSpec = { type: 'string', short: 'o', arg: 'FORMAT', help: 'the same as --format' };
+
+/** Every option of a command: its own, the -o/--output alias of its --format, and the global ones. */
+export function allOptions(cmd: Pick<CliCommand, 'options'>): Record<string, OptionSpec> {
+  const alias: Record<string, OptionSpec> = cmd.options.format && !cmd.options.output ? { output: outputAlias } : {};
+  return { ...cmd.options, ...alias, ...globalOptions };
+}
+
+/**
+ * The exit status of every command, said once (`spp --help`); each
+ * command's --help says what its 0 and 1 mean.
+ */
+export const EXIT_STATUS = [
+  'exit status, every command:',
+  '  0  done: written, shown, found, up (daemons: stopped by SIGTERM/SIGINT)',
+  '  1  the thing asked about is not there or not right (an unknown host, a port not up,',
+  '     a broken invariant, a refused change), or etcd/spp-ctl failed',
+  '  2  usage: an unknown command or option, a missing or malformed value (bad mappings,',
+  '     host names, addresses, ports, files), a setting that cannot work',
+].join('\n');
+
 export function commandHelp(cmd: CliCommand): string {
-  const all = { ...cmd.options, ...globalOptions };
+  const all = allOptions(cmd);
   const rows = Object.entries(all).map(([name, spec]) => {
     const flag = `${spec.short ? `-${spec.short}, ` : '    '}--${name}${spec.type === 'string' ? ` ${spec.arg ?? 'VALUE'}` : ''}`;
     return `  ${flag.padEnd(34)} ${spec.help}`;
@@ -85,7 +114,11 @@ export function topHelp(commands: readonly CliCommand[]): string {
     'commands:',
     ...commands.map((c) => `  ${c.path.join(' ').padEnd(width)} ${c.summary}`),
     '',
-    'Run `spp <command> --help` for the options of a command, `spp --version` for the version.',
+    'Run `spp <command> --help` for the options of a command, `spp --version` (or -v) for the',
+    'version, `spp completion bash|zsh` for shell completion. Commands that print data take',
+    '--format text|json (or -o json).',
+    '',
+    EXIT_STATUS,
     '',
   ].join('\n');
 }
@@ -99,24 +132,34 @@ export function findCommand(commands: readonly CliCommand[], argv: readonly stri
   return best ? { cmd: best, rest: argv.slice(best.path.length) } : undefined;
 }
 
-export function parseCommandArgs(cmd: CliCommand, argv: string[]): { values: Values; positionals: string[] } {
+export function parseCommandArgs(cmd: Pick<CliCommand, 'options'>, argv: string[]): { values: Values; positionals: string[] } {
+  const specs = allOptions(cmd);
+  const problem = argsProblem(specs, argv);
+  if (problem) throw new UsageError(problem);
   const options = Object.fromEntries(
-    Object.entries({ ...cmd.options, ...globalOptions }).map(([name, spec]) => [
+    Object.entries(specs).map(([name, spec]) => [
       name,
-      {
-        type: spec.type,
-        ...(spec.short ? { short: spec.short } : {}),
-        ...(spec.multiple ? { multiple: true } : {}),
-        ...(spec.default !== undefined ? { default: spec.default } : {}),
-      },
+      { type: spec.type, ...(spec.short ? { short: spec.short } : {}), ...(spec.multiple ? { multiple: true } : {}) },
     ]),
   );
+  let parsed: { values: Values; positionals: string[] };
   try {
-    const parsed = parseArgs({ args: argv, options: options as never, allowPositionals: true, strict: true });
-    return { values: parsed.values as Values, positionals: parsed.positionals };
-  } catch (err) {
-    throw new UsageError((err as Error).message);
+    parsed = parseArgs({ args: argv, options: options as never, allowPositionals: true, strict: true }) as typeof parsed;
+  } catch {
+    // argsProblem knows every case parseArgs refuses; should one slip through, still no parser text
+    throw new UsageError(`cannot read the arguments ${JSON.stringify(argv.join(' '))}`);
   }
+  const values: Values = { ...parsed.values };
+  if (specs.output === outputAlias && values.output !== undefined) {
+    if (values.format !== undefined && values.format !== values.output) {
+      throw new UsageError(`--format ${String(values.format)} and --output ${String(values.output)} disagree: give one`);
+    }
+    values.format = values.output;
+    delete values.output;
+  }
+  // defaults after the alias, so that an explicit --output is told from a default --format
+  for (const [name, spec] of Object.entries(specs)) if (values[name] === undefined && spec.default !== undefined) values[name] = spec.default;
+  return { values, positionals: parsed.positionals };
 }
 
 /** Reads a string option, or throws a usage error if it is required and absent. */
@@ -132,7 +175,8 @@ export function str(values: Values, name: string, required = false): string | un
 export function choice<T extends string>(values: Values, name: string, allowed: readonly T[]): T {
   const v = values[name];
   if (typeof v === 'string' && (allowed as readonly string[]).includes(v)) return v as T;
-  throw new UsageError(`--${name} must be one of ${allowed.join(', ')}, got ${JSON.stringify(v)}`);
+  const near = typeof v === 'string' ? closest(v, allowed) : undefined;
+  throw new UsageError(`--${name} must be one of ${allowed.join(', ')}, got ${JSON.stringify(v)}${near ? ` (did you mean ${near}?)` : ''}`);
 }
 
 export function int(values: Values, name: string, fallback: number, min = 0): number {

@@ -19,6 +19,8 @@ export interface UnitOptions {
   readonly sppCtl: string;
   /** HOST:PORT of the visualizer; undefined: off. */
   readonly ui?: string;
+  /** HOST:PORT of the ops endpoint (/metrics, /livez, /readyz, /view); undefined: off. */
+  readonly ops?: string;
   readonly logFormat: string;
   readonly logLevel?: string;
   readonly configFile?: string;
@@ -44,6 +46,7 @@ export function agentArgv(o: UnitOptions): string[] {
     ...opt('etcd-endpoints', o.etcdEndpoints),
     ...opt('spp-ctl', o.sppCtl),
     ...opt('ui', o.ui),
+    ...opt('ops', o.ops),
     ...opt('record', o.record),
     ...opt('log-level', o.logLevel),
     ...opt('log-format', o.logFormat),
@@ -99,6 +102,24 @@ export function renderUnit(o: UnitOptions): string {
     '',
   ];
   return lines.join('\n');
+}
+
+/**
+ * Directories the unit's sandbox hides from the service, and the setting
+ * that hides them (systemd.exec(5)): an `spp` (or its node) installed there,
+ * as nvm installs under /root or /home, cannot start.
+ */
+export const SANDBOX_HIDDEN: ReadonlyArray<{ readonly dir: string; readonly by: string }> = [
+  { dir: '/root', by: 'ProtectHome=yes' },
+  { dir: '/home', by: 'ProtectHome=yes' },
+  { dir: '/run/user', by: 'ProtectHome=yes' },
+  { dir: '/tmp', by: 'PrivateTmp=yes' },
+  { dir: '/var/tmp', by: 'PrivateTmp=yes' },
+];
+
+/** The hidden directory `path` is in, with the setting that hides it; undefined when the service sees it. */
+export function hiddenBy(path: string): { readonly dir: string; readonly by: string } | undefined {
+  return SANDBOX_HIDDEN.find((h) => path === h.dir || path.startsWith(`${h.dir}/`));
 }
 
 /**

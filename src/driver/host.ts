@@ -5,7 +5,7 @@
  */
 import type { Etcd3 } from 'etcd3';
 import { decodeJson, HostConfiguration } from '../protocol/codecs';
-import { keys } from '../protocol/keys';
+import { hostKeyRanges, keys } from '../protocol/keys';
 import { BindError } from './errors';
 
 /** Reads configuration/<host>; missing or unreadable means "not an SPP host". */
@@ -16,6 +16,16 @@ export async function readHostConfiguration(client: Etcd3, host: string): Promis
   const decoded = decodeJson(HostConfiguration, key, raw);
   if (!decoded.ok) throw new BindError('unknown_host', `host ${host} cannot be used: its configuration is invalid: ${decoded.error}`);
   return decoded.value;
+}
+
+/** Whether etcd holds any key of `host` (its configuration, agent, vhost or port keys): `spp status --host` and `spp port list --host` call a host without any unknown. */
+export async function hostKnown(client: Etcd3, host: string): Promise<boolean> {
+  const r = hostKeyRanges(host);
+  const found = await Promise.all([
+    ...r.exact.map((k) => client.get(k).exists()),
+    ...r.prefixes.map(async (p) => (await client.getAll().prefix(p).limit(1).keys()).length > 0),
+  ]);
+  return found.includes(true);
 }
 
 /** Refuses a host whose agent keeps no liveness key (extension; see docs/driver-client.md). */

@@ -5,7 +5,7 @@
  * from SPP_ETCD_PASSWORD, a password file or the agent's ini, so that it is
  * never on a command line (where `ps` shows it to every local user).
  */
-import { readFileSync } from 'node:fs';
+import { accessSync, constants, readFileSync } from 'node:fs';
 import { DEFAULT_ETCD_ENDPOINT, type EtcdConnectOptions, splitEndpoints } from './connect';
 
 export interface EtcdSettingSpec {
@@ -103,26 +103,57 @@ export function readSecretFile(path: string, what: string): string {
   return secret;
 }
 
-/** Checks and completes merged raw settings; errors name the setting (never a password). */
-export function resolveEtcdSettings(raw: EtcdRawSettings): EtcdConnectOptions {
+/** `host:port`, `[v6]:port` or `http(s)://` before either, with a port etcd could listen on. */
+const ENDPOINT = /^(?:https?:\/\/)?(?:\[[0-9A-Fa-f:.]+\]|[^\s:/[\]]+):([0-9]{1,5})$/;
+
+/** Why an etcd endpoint cannot be connected to, or undefined. */
+export function endpointProblem(endpoint: string): string | undefined {
+  const m = ENDPOINT.exec(endpoint);
+  const port = m ? Number(m[1]) : NaN;
+  return port >= 1 && port <= 65535 ? undefined : `${JSON.stringify(endpoint)} is not an endpoint: expected host:port or https://host:port (port 1-65535)`;
+}
+
+/** A file the connection reads (CA, certificate, key), checked now: a missing one is a setting's fault, not a connection failure. */
+function readable(path: string, label: string): void {
+  try {
+    accessSync(path, constants.R_OK);
+  } catch (err) {
+    throw new Error(`${label}: cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+}
+
+/**
+ * Checks and completes merged raw settings; errors name the setting (never a
+ * password): by `label`, the source the value came from when the caller
+ * knows it, else its flag and variable.
+ */
+export function resolveEtcdSettings(raw: EtcdRawSettings, label: (name: EtcdSettingName) => string = settingLabel): EtcdConnectOptions {
   const endpoints = splitEndpoints(raw.endpoints ?? DEFAULT_ETCD_ENDPOINT);
-  if (endpoints.length === 0) throw new Error(`${settingLabel('endpoints')}: ${JSON.stringify(raw.endpoints)} lists no endpoint`);
+  if (endpoints.length === 0) throw new Error(`${label('endpoints')}: ${JSON.stringify(raw.endpoints)} lists no endpoint`);
+  for (const e of endpoints) {
+    const problem = endpointProblem(e);
+    if (problem) throw new Error(`${label('endpoints')}: ${problem}`);
+  }
   const plain = raw.caFile === undefined ? undefined : endpoints.find((e) => /^http:\/\//i.test(e));
   if (plain !== undefined) {
     // TLS is what the CA file asks for; an http:// endpoint asks for the opposite, and neither may silently win
     throw new Error(
-      `${settingLabel('endpoints')} has the plain-HTTP endpoint ${plain}, but ${settingLabel('caFile')} asks for TLS: write https://${plain.slice('http://'.length)} or drop the CA file`,
+      `${label('endpoints')} has the plain-HTTP endpoint ${plain}, but ${label('caFile')} asks for TLS: write https://${plain.slice('http://'.length)} or drop the CA file`,
     );
   }
   if ((raw.certFile === undefined) !== (raw.keyFile === undefined)) {
-    throw new Error(`${settingLabel('certFile')} and ${settingLabel('keyFile')} go together: give both or neither`);
+    throw new Error(`${label('certFile')} and ${label('keyFile')} go together: give both or neither`);
   }
   if (raw.certFile !== undefined && raw.caFile === undefined) {
-    throw new Error(`a client certificate (${settingLabel('certFile')}) needs ${settingLabel('caFile')}: TLS is on only with a CA file`);
+    throw new Error(`a client certificate (${label('certFile')}) needs ${settingLabel('caFile')}: TLS is on only with a CA file`);
   }
-  const password = raw.passwordFile !== undefined ? readSecretFile(raw.passwordFile, `etcd password file (${settingLabel('passwordFile')})`) : raw.password;
+  for (const name of ['caFile', 'certFile', 'keyFile'] as const) {
+    const path = raw[name];
+    if (path !== undefined) readable(path, label(name));
+  }
+  const password = raw.passwordFile !== undefined ? readSecretFile(raw.passwordFile, `etcd password file (${label('passwordFile')})`) : raw.password;
   if (raw.user !== undefined && password === undefined) {
-    throw new Error(`etcd user ${raw.user} (${settingLabel('user')}) needs a password: set ${ETCD_SETTINGS.password.env} or ${settingLabel('passwordFile')}`);
+    throw new Error(`etcd user ${raw.user} (${label('user')}) needs a password: set ${ETCD_SETTINGS.password.env} or ${settingLabel('passwordFile')}`);
   }
   return {
     endpoints,

@@ -51,25 +51,30 @@ export interface ExplainInput {
   readonly sppctl?: SppCtlFacts;
 }
 
-export type Verdict =
-  | 'up'
-  | 'no-keys'
-  | 'no-bind-port'
-  | 'waiting-for-action'
-  | 'vhost-claimed'
-  | 'invalid-input'
-  | 'unplugging'
-  | 'agent-down'
-  | 'no-configuration'
-  | 'vf-missing'
-  | 'nic-not-built'
-  | 'waiting-for-nic'
-  | 'sppctl-error'
-  | 'classifier-missing'
-  | 'classifier-other-mac'
-  | 'vf-differs'
-  | 'plugging'
-  | 'not-reported';
+/** Every verdict, in the order they are checked, with what it means: `spp explain --help` and the docs list them from here. */
+export const VERDICTS = {
+  'unknown-host': 'etcd has no key of the host at all (no configuration, no agent, no port): check the host name',
+  'no-keys': 'the host is known but the port has no keys on it: neutron has not bound it here',
+  'no-bind-port': 'an action without bind_port: the agent waits for the bind_port',
+  'waiting-for-action': 'a bind_port without action: the driver writes action = plug next',
+  'no-configuration': "the host's configuration is missing or invalid",
+  'vhost-claimed': 'the vhost key names another port',
+  'invalid-input': 'the MAC, VLAN, vhost id or action is invalid; retrying will not fix it',
+  'agent-down': "the host's liveness key is missing: no agent acts on the port",
+  unplugging: 'action is unplug; the agent is removing the port',
+  'vf-missing': 'spp-ctl does not list the spp_vf that serves the vhost',
+  'nic-not-built': "the agent's NIC failed to build (retryWait)",
+  'waiting-for-nic': 'the port waits for its NIC to be built',
+  'sppctl-error': "the port's last spp-ctl error, while it retries or after it gave up",
+  'classifier-missing': 'spp_vf has no classifier entry for the vhost',
+  'classifier-other-mac': "spp_vf's classifier entry for the vhost names another MAC or VLAN",
+  'vf-differs': "the vhost's VLAN settings in spp_vf differ from what the port needs",
+  plugging: "the agent is sending the port's spp-ctl commands",
+  'not-reported': 'port_status is not up',
+  up: 'port_status = up and everything checked agrees (the text says what was not checked)',
+} as const;
+
+export type Verdict = keyof typeof VERDICTS;
 
 export interface Sentence {
   readonly text: string;
@@ -85,6 +90,8 @@ export interface Explanation {
   readonly verdict: Verdict;
   /** The first sentence says the verdict; the others what else was found. */
   readonly sentences: readonly Sentence[];
+  /** For `up`: what the verdict did not check (spp_vf itself when spp-ctl was not asked, the agent's view when it was not read). */
+  readonly unchecked?: readonly string[];
 }
 
 const preview = (v: string, max = 240): string => (v.length > max ? `${JSON.stringify(v.slice(0, max))}... (${v.length} bytes)` : JSON.stringify(v));
@@ -120,7 +127,7 @@ function explainOne(input: ExplainInput, store: HostStore, intent: PortIntent): 
   const port = agent?.ports.find((p) => p.portId === portId);
   const sentences: Sentence[] = [];
   const say = (text: string, f: readonly string[] = []): void => void sentences.push({ text, facts: f });
-  const done = (verdict: Verdict): Explanation => {
+  const done = (verdict: Verdict, unchecked?: readonly string[]): Explanation => {
     // what else is known, after the verdict
     if (input.agent && 'error' in input.agent) say(`The agent's ops endpoint at ${input.agent.url} could not be reached: ${input.agent.error}.`);
     if (port)
@@ -130,9 +137,17 @@ function explainOne(input: ExplainInput, store: HostStore, intent: PortIntent): 
       );
     else if (agent) say(`The agent runs no machine for port ${portId}.`);
     if (input.sppctl?.error) say(`spp-ctl at ${input.sppctl.url} could not be asked: ${input.sppctl.error}.`);
-    return { host, portId, revision: input.revision, up: verdict === 'up', verdict, sentences };
+    return { host, portId, revision: input.revision, up: verdict === 'up', verdict, sentences, ...(unchecked ? { unchecked } : {}) };
   };
 
+  if (input.entries.length === 0 && input.liveness === undefined) {
+    const configKey = keys.configuration(host);
+    say(
+      `Host ${host} is unknown: etcd has no key of it (no ${configKey}, no ${keys.agent(host)}, no vhost or port keys), so neither \`spp config build\` nor an agent has been there; check the host name (\`spp status\` lists the hosts).`,
+      [`${configKey}: no such key`, `${keys.agent(host)}: no such key`, ...keyFacts],
+    );
+    return done('unknown-host');
+  }
   if (!pk.bindPort && !pk.action && !pk.portStatus) {
     say(`Port ${portId} has no keys on host ${host}: neutron has not bound it here (or it was unbound and cleaned up).`, keyFacts);
     return done('no-keys');
@@ -260,19 +275,35 @@ function explainOne(input: ExplainInput, store: HostStore, intent: PortIntent): 
     );
     return done('not-reported');
   }
-  const checked = [vf ? "spp_vf's classifier entry" : undefined, agent ? "the agent's port machine" : undefined].filter(Boolean).join(' and ');
-  say(`Port ${portId} is up: port_status = up, vhost ${place.vhostId} on spp_vf ${place.secId} classifies ${want}${checked ? `, and ${checked} agree` : ''}.`, [
-    ...placeFacts,
-    ...(vf
-      ? [
-          `${vfSource} ${place.secId} classifier_table for ${portNames.toVm(place.vhostId)}: ${vf.classifier_table
-            .filter((e) => e.port === portNames.toVm(place.vhostId))
-            .map(entryText)
-            .join('; ')}`,
-        ]
-      : []),
-  ]);
-  return done('up');
+  const ring = portNames.toVm(place.vhostId);
+  const confirmed = [
+    asked
+      ? `spp-ctl shows spp_vf ${place.secId} classifying it to ${ring}`
+      : vf
+        ? `the agent's cached status of spp_vf ${place.secId} classifies it to ${ring}`
+        : undefined,
+    port ? `the agent's port machine is ${port.state}` : undefined,
+  ].filter((c): c is string => c !== undefined);
+  const unchecked = [
+    ...(asked ? [] : [`spp_vf ${place.secId} itself (spp-ctl was not asked${input.sppctl?.error ? ' successfully' : '; give --spp-ctl or SPP_CTL_URL'})`]),
+    ...(agent || input.liveness === 'unknown' ? [] : ["the agent's own view (its ops endpoint was not read; give --ops or SPP_OPS)"]),
+  ];
+  say(
+    `Port ${portId} is up: port_status = up for ${want} on vhost ${place.vhostId} of spp_vf ${place.secId}${confirmed.length > 0 ? `, and ${confirmed.join(' and ')}` : ''}.`,
+    [
+      ...placeFacts,
+      ...(vf
+        ? [
+            `${vfSource} ${place.secId} classifier_table for ${portNames.toVm(place.vhostId)}: ${vf.classifier_table
+              .filter((e) => e.port === portNames.toVm(place.vhostId))
+              .map(entryText)
+              .join('; ')}`,
+          ]
+        : []),
+    ],
+  );
+  if (unchecked.length > 0) say(`Not checked: ${unchecked.join('; ')}.`);
+  return done('up', unchecked);
 }
 
 /** The vhost key a bind_port names, with its value (who claims it). */

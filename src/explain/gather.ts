@@ -5,10 +5,9 @@
  * each vf's status). What cannot be reached is said, not fatal.
  */
 import type { Etcd3 } from 'etcd3';
-import { hostRanges } from '../agent/daemon';
 import type { StoredValue } from '../etcd/events';
 import { readRanges } from '../etcd/listwatch';
-import { keys } from '../protocol/keys';
+import { hostWatchRanges, keys } from '../protocol/keys';
 import { httpTransport, SppCtlClient } from '../sppctl/client';
 import type { VfStatus } from '../sppctl/wire';
 import type { AgentFacts, ExplainInput, SppCtlFacts } from './explain';
@@ -49,7 +48,7 @@ interface OpsView {
 export async function gatherHost(opts: GatherOptions): Promise<HostFacts> {
   const timeoutMs = opts.timeoutMs ?? 3000;
   const agentKey = keys.agent(opts.host);
-  const ranges = hostRanges(opts.host);
+  const ranges = hostWatchRanges(opts.host);
   const snap = await readRanges(opts.client, { prefixes: ranges.prefixes, keys: [...ranges.keys, agentKey] });
   const liveness = snap.kvs.get(agentKey);
   snap.kvs.delete(agentKey);

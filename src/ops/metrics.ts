@@ -6,9 +6,23 @@
  * does not grow with the ports.
  */
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import { nicMachine } from '../../machines/nic';
+import { portMachine } from '../../machines/port';
+import { leafStateNames } from '../../machines/state-name';
 import type { AgentObserver } from '../agent/observer';
 import type { ListWatchEvent } from '../etcd/listwatch';
 import type { PortIntent } from '../plan/desired';
+import { VERSION } from '../version';
+
+/** Every label value a series of a bounded set can have: each is exported (at 0) from the first scrape, so rate() and absent() work from the start. */
+const PORT_STATES = leafStateNames(portMachine.root);
+const NIC_STATES = leafStateNames(nicMachine.root);
+const RUN_RESULTS = ['success', 'error', 'requeue'] as const;
+const REASONS = ['start', 'compacted', 'refused', 'cancelled', 'disconnected', 'error', 'other'] as const;
+const WRITE_OPS = ['port_status', 'unplug_cleanup'] as const;
+const WRITE_RESULTS = ['written', 'condition_failed', 'error'] as const;
+/** spp-ctl codes that mean it gave no answer at all (SppCtlError.kind, or none): spp_sppctl_up is 0 after them. */
+const NO_ANSWER = new Set(['unreachable', 'timeout']);
 
 const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 const CONVERGENCE_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300];
@@ -73,11 +87,34 @@ export class AgentMetrics implements AgentObserver {
   private readonly convergence: Histogram<'action'>;
   private livenessProbe: () => boolean = () => false;
   private lockProbe: () => boolean = () => false;
+  /** The list-watch's last word: listed or connected (true), or lost etcd (false). */
+  private etcdUp = false;
+  /** spp-ctl's last answer: any HTTP answer (true), none (false); undefined before the first request. */
+  private sppctlAnswered = false;
+  private host: string | undefined;
 
   constructor(opts: AgentMetricsOptions = {}) {
     this.now = opts.now ?? Date.now;
     const registers = [this.registry];
     if (opts.processMetrics !== false) collectDefaultMetrics({ register: this.registry });
+    new Gauge({
+      name: 'spp_build_info',
+      help: 'Always 1; the labels say which spp and which node run.',
+      labelNames: ['version', 'node_version'],
+      registers,
+    }).set({ version: VERSION, node_version: process.version }, 1);
+    const hostOf = (): string | undefined => this.host;
+    new Gauge({
+      name: 'spp_agent_info',
+      help: 'Always 1; the label names the host this agent serves (join on it: spp_ports * on(instance) group_left(host) spp_agent_info).',
+      labelNames: ['host'],
+      registers,
+      collect() {
+        this.reset();
+        const host = hostOf();
+        if (host !== undefined) this.set({ host }, 1);
+      },
+    });
     this.reconciles = new Counter({
       name: 'spp_reconcile_total',
       help: 'Port runs (plug, unplug) and NIC builds, by result: success, error (backoff or failed), requeue (waiting for the NIC, or the desired state changed meanwhile).',
@@ -98,8 +135,10 @@ export class AgentMetrics implements AgentObserver {
       labelNames: ['state'],
       registers,
       collect() {
+        const counts = countBy(portStates.values());
         this.reset();
-        for (const [state, n] of countBy(portStates.values())) this.set({ state }, n);
+        // every state, 0 when no port is in it; a state outside the machine (none today) is still counted
+        for (const state of new Set([...PORT_STATES, ...counts.keys()])) this.set({ state }, counts.get(state) ?? 0);
       },
     });
     const nicStates = this.nicStates;
@@ -109,8 +148,9 @@ export class AgentMetrics implements AgentObserver {
       labelNames: ['state'],
       registers,
       collect() {
+        const counts = countBy(nicStates.values());
         this.reset();
-        for (const [state, n] of countBy(nicStates.values())) this.set({ state }, n);
+        for (const state of new Set([...NIC_STATES, ...counts.keys()])) this.set({ state }, counts.get(state) ?? 0);
       },
     });
     this.sppctlRequests = new Counter({
@@ -158,6 +198,16 @@ export class AgentMetrics implements AgentObserver {
     flag('spp_host_lock_held', '1 while this agent holds agent-lock/<host>; 0 while it stands by.', () => this.lockProbe());
     flag('spp_liveness_key_held', "1 while the liveness key agent/<host> is written under this agent's lease.", () => this.livenessProbe());
     flag('spp_agent_ready', '1 when /readyz answers 200.', () => this.ready());
+    flag(
+      'spp_etcd_up',
+      "1 while the agent's list-watch of the host's keys is connected to etcd (listed and watching); 0 before that and after it lost etcd.",
+      () => this.etcdUp,
+    );
+    flag(
+      'spp_sppctl_up',
+      "1 when spp-ctl answered the agent's last request (with any HTTP status); 0 before the first answer and after a request got none (unreachable, timeout). The agent asks at least every --resync-interval.",
+      () => this.sppctlAnswered,
+    );
     this.convergence = new Histogram({
       name: 'spp_port_convergence_seconds',
       help: "Time from a port's desired change (the etcd revision the agent read) to the moment observed equals desired (plugged, or removed); once per change.",
@@ -185,10 +235,21 @@ export class AgentMetrics implements AgentObserver {
         this.set(pending.size);
       },
     });
+    for (const kind of ['port', 'nic']) {
+      for (const result of RUN_RESULTS) this.reconciles.inc({ kind, result }, 0);
+      this.reconcileSeconds.zero({ kind });
+    }
+    for (const op of WRITE_OPS) for (const result of WRITE_RESULTS) this.etcdWrites.inc({ op, result }, 0);
+    for (const reason of REASONS) {
+      this.relists.inc({ reason }, 0);
+      this.watchRestarts.inc({ reason }, 0);
+    }
+    for (const action of ['plug', 'unplug']) this.convergence.zero({ action });
   }
 
-  /** The daemon's probes, read at scrape time. */
-  bind(probes: { ready: () => boolean; lockHeld: () => boolean; livenessHeld: () => boolean }): void {
+  /** The daemon's host and probes, read at scrape time. */
+  bind(probes: { host: string; ready: () => boolean; lockHeld: () => boolean; livenessHeld: () => boolean }): void {
+    this.host = probes.host;
     this.ready = probes.ready;
     this.lockProbe = probes.lockHeld;
     this.livenessProbe = probes.livenessHeld;
@@ -243,6 +304,7 @@ export class AgentMetrics implements AgentObserver {
   }
 
   sppctlRequest(method: string, path: string, code: string, ms: number): void {
+    this.sppctlAnswered = !NO_ANSWER.has(code);
     const labels = { method, path: pathTemplate(path) };
     this.sppctlRequests.inc({ ...labels, code });
     this.sppctlSeconds.observe(labels, ms / 1000);
@@ -256,6 +318,7 @@ export class AgentMetrics implements AgentObserver {
   listWatchEvent(ev: ListWatchEvent): void {
     switch (ev.type) {
       case 'reset':
+        this.etcdUp = true;
         this.relists.inc({ reason: reasonCategory(ev.reason.replace(/^relist after: /, '')) });
         this.applied = ev.revision;
         this.lastRevision.set(ev.revision);
@@ -266,6 +329,7 @@ export class AgentMetrics implements AgentObserver {
         this.lastRevision.set(this.applied);
         return;
       case 'connection':
+        this.etcdUp = ev.connected;
         if (!ev.connected) this.watchRestarts.inc({ reason: ev.refused ? 'refused' : reasonCategory(ev.reason) });
         return;
     }

@@ -7,13 +7,16 @@ import { CONTROL_CHARACTER, escapeCharacter, printable } from './printable';
 
 export const ROOT = '/spp/openstack/';
 
-export type KeyKind = 'configuration' | 'vhost' | 'bind_port' | 'action' | 'port_status' | 'agent';
+export type KeyKind = 'configuration' | 'vhost' | 'bind_port' | 'action' | 'port_status' | 'agent' | 'agent-lock';
+
+/** Every kind, in the order a host's keys are written (configuration first, the agent's own keys last). */
+export const KEY_KINDS: readonly KeyKind[] = ['configuration', 'vhost', 'bind_port', 'action', 'port_status', 'agent', 'agent-lock'];
 
 export type ParsedKey =
   | { readonly kind: 'configuration'; readonly host: string }
   | { readonly kind: 'vhost'; readonly host: string; readonly phys: string; readonly vhostId: number }
   | { readonly kind: 'bind_port' | 'action' | 'port_status'; readonly host: string; readonly portId: string }
-  | { readonly kind: 'agent'; readonly host: string };
+  | { readonly kind: 'agent' | 'agent-lock'; readonly host: string };
 
 /** Host names and port ids become key segments, so they must not contain '/' nor a control character (parseKey refuses those). */
 function segmentProblem(what: string, value: string): string | undefined {
@@ -47,6 +50,8 @@ export const keys = {
   action: (host: string, portId: string): string => `${ROOT}action/${segment('host', host)}/${segment('port id', portId)}`,
   portStatus: (host: string, portId: string): string => `${ROOT}port_status/${segment('host', host)}/${segment('port id', portId)}`,
   agent: (host: string): string => `${ROOT}agent/${segment('host', host)}`,
+  /** One active agent per host: the leader lock, under the lease of the agent that holds it (an extension of the protocol). */
+  agentLock: (host: string): string => `${ROOT}agent-lock/${segment('host', host)}`,
 } as const;
 
 /** Prefixes (ending in '/') under which one host's keys of a kind live. */
@@ -59,6 +64,7 @@ export const prefixes = {
   actionOfHost: (host: string): string => `${ROOT}action/${segment('host', host)}/`,
   portStatusOfHost: (host: string): string => `${ROOT}port_status/${segment('host', host)}/`,
   agent: `${ROOT}agent/`,
+  agentLock: `${ROOT}agent-lock/`,
   /** The same kinds for every host, e.g. for etcd roles and listings across hosts. */
   vhost: `${ROOT}vhost/`,
   bindPort: `${ROOT}bind_port/`,
@@ -66,12 +72,22 @@ export const prefixes = {
   portStatus: `${ROOT}port_status/`,
 } as const;
 
-/** Every prefix (or exact key) holding a key that belongs to `host`. */
-export function hostKeyRanges(host: string): { exact: string[]; prefixes: string[] } {
+/**
+ * The keys one host's agent lists and watches: its own and nothing else, so
+ * that its etcd role can be limited to them. agent/<host> and
+ * agent-lock/<host> are only written (and the lock read), never watched.
+ */
+export function hostWatchRanges(host: string): { prefixes: string[]; keys: string[] } {
   return {
-    exact: [keys.configuration(host), keys.agent(host)],
     prefixes: [prefixes.vhostOfHost(host), prefixes.bindPortOfHost(host), prefixes.actionOfHost(host), prefixes.portStatusOfHost(host)],
+    keys: [keys.configuration(host)],
   };
+}
+
+/** Every prefix (or exact key) holding a key that belongs to `host`: what its agent watches, and the agent's own keys. */
+export function hostKeyRanges(host: string): { exact: string[]; prefixes: string[] } {
+  const watched = hostWatchRanges(host);
+  return { exact: [...watched.keys, keys.agent(host), keys.agentLock(host)], prefixes: watched.prefixes };
 }
 
 const VHOST_ID = /^(0|[1-9][0-9]*)$/;
@@ -110,6 +126,7 @@ function readKey(key: string): ParsedKey | undefined {
   switch (kind) {
     case 'configuration':
     case 'agent':
+    case 'agent-lock':
       return parts.length === 2 ? { kind, host } : undefined;
     case 'vhost': {
       const [, , phys, id] = parts;

@@ -20,6 +20,7 @@ export const VALUE_LIMITS: Readonly<Record<KeyKind, number>> = {
   action: 64,
   port_status: 4 * 1024,
   agent: 4 * 1024,
+  'agent-lock': 4 * 1024,
 };
 
 /** For keys outside the protocol (callers that decode other values). */

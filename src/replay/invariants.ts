@@ -65,6 +65,8 @@ export function checkHost(h: HostView): Violation[] {
 
   // values that do not decode
   for (const v of h.vhosts) if (!v.owner.ok) add('invalid-value', v.owner.error, [v.key]);
+  // the agent's own keys: written by the agent only, so a bad value is someone else's write
+  for (const e of [h.agent, h.lock]) if (e && !e.ok) add('invalid-value', e.error, [e.key]);
   for (const p of h.ports) {
     for (const e of [p.bindPort, p.action, p.portStatus]) if (e && !e.ok) add('invalid-value', e.error, [e.key]);
   }

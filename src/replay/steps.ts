@@ -9,7 +9,7 @@
 import { isRight } from 'fp-ts/lib/Either';
 import type { StoredValue } from '../etcd/events';
 import type { ListWatchEvent } from '../etcd/listwatch';
-import { parseKey, ROOT } from '../protocol/keys';
+import { KEY_KINDS, parseKey, ROOT } from '../protocol/keys';
 import type { HttpRequest } from '../sppctl/commands';
 import { VfStatus } from '../sppctl/wire';
 import type { HistoryEvent, ReplayInput } from './input';
@@ -47,7 +47,7 @@ export interface StepPlan {
   readonly recorded: Map<string, RecordedSppCtl>;
 }
 
-const KINDS = new Set(['configuration', 'vhost', 'bind_port', 'action', 'port_status', 'agent']);
+const KINDS = new Set<string>(KEY_KINDS);
 
 /** The host a key belongs to, also for malformed keys under a host's prefix (so checks can report them there). */
 export function ownerHost(key: string): string | undefined {
@@ -198,7 +198,7 @@ export function agentHosts(events: readonly HistoryEvent[]): Set<string> {
   const out = new Set<string>();
   for (const ev of events) {
     const parsed = parseKey(ev.key);
-    if (parsed && (parsed.kind === 'port_status' || parsed.kind === 'agent')) out.add(parsed.host);
+    if (parsed && (parsed.kind === 'port_status' || parsed.kind === 'agent' || parsed.kind === 'agent-lock')) out.add(parsed.host);
   }
   return out;
 }
@@ -228,7 +228,7 @@ export function eventSteps(events: readonly HistoryEvent[], source: string, logg
   return out;
 }
 
-const WRITE_ORDER = ['configuration', 'vhost', 'bind_port', 'action', 'port_status', 'agent'];
+const WRITE_ORDER: readonly string[] = KEY_KINDS;
 
 function writeRank(key: string): number {
   const kind = parseKey(key)?.kind;

@@ -7,7 +7,6 @@
  * versions of everything. Only GETs: nothing is changed anywhere.
  */
 import type { Etcd3 } from 'etcd3';
-import { lockKey } from '../agent/leader';
 import { explainPorts } from '../explain/explain';
 import { gatherHost, type HostFacts, hostExplainInput, opsBaseUrl } from '../explain/gather';
 import { renderExplanation } from '../explain/render';
@@ -50,7 +49,7 @@ export async function collectReport(opts: CollectOptions): Promise<Collected> {
   });
 
   // the keys the agent watches, plus its liveness key and lock, at one revision
-  const lock = (await opts.client.get(lockKey(host)).exec()).kvs[0];
+  const lock = (await opts.client.get(keys.agentLock(host)).exec()).kvs[0];
   const kvs = [
     ...facts.entries.map(([key, v]) => ({ key, value: v.value, mod_revision: v.modRevision })),
     ...(facts.liveness ? [{ key: keys.agent(host), value: facts.liveness.value, mod_revision: facts.liveness.modRevision }] : []),

@@ -5,7 +5,6 @@
  * are granted as single keys and ranges as prefixes ending in '/', so host
  * spp4's role does not reach spp40's keys. Pure: the I/O is in ./roles-apply.ts.
  */
-import { lockKey } from '../agent/leader';
 import { keys, prefixes } from '../protocol/keys';
 import { VIEW_PREFIX } from './view';
 
@@ -46,7 +45,7 @@ export function agentRole(host: string): RoleSpec {
       under('readwrite', prefixes.actionOfHost(host), 'watches plug/unplug; deletes the action on unplug'),
       under('readwrite', prefixes.portStatusOfHost(host), 'writes up or error; deletes it on unplug'),
       exact('readwrite', keys.agent(host), 'liveness key kept under a lease (extension)'),
-      exact('readwrite', lockKey(host), 'lease lock: one active agent per host (extension)'),
+      exact('readwrite', keys.agentLock(host), 'lease lock: one active agent per host (extension)'),
     ],
   };
 }

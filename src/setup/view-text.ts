@@ -52,6 +52,7 @@ export function hostProblems(view: HostView): string[] {
   for (const e of view.validation?.errors ?? []) out.push(`${view.configuration?.key}: ${e}`);
   if (view.layoutError) out.push(`${view.configuration?.key}: ${view.layoutError}`);
   if (view.agent && !view.agent.ok) out.push(view.agent.error);
+  if (view.lock && !view.lock.ok) out.push(view.lock.error);
   for (const v of view.vhosts) {
     if (!v.owner.ok) out.push(v.owner.error);
     for (const p of v.problems) out.push(`${v.key}: ${p}`);
@@ -113,7 +114,15 @@ function agentText(view: HostView): string {
   if (!view.agent) return `not running (no key /spp/openstack/agent/${view.host})`;
   if (!view.agent.ok) return 'alive (its liveness value is invalid, see problems)';
   const a = view.agent.value;
-  return `alive (pid ${a.pid}, version ${a.version}, started ${a.started_at})`;
+  return `alive (pid ${a.pid}, version ${a.version}, started ${a.started_at}${lockText(view)})`;
+}
+
+/** Who holds agent-lock/<host>, when it is not the agent named by agent/<host>. */
+function lockText(view: HostView): string {
+  if (!view.lock) return '';
+  if (!view.lock.ok) return ', host lock value invalid';
+  const holder = view.lock.value;
+  return view.agent?.ok && holder.pid === view.agent.value.pid ? '' : `, host lock held by pid ${holder.pid} on ${holder.node}`;
 }
 
 function portCells(p: PortView | undefined): string[] {

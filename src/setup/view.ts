@@ -9,6 +9,7 @@ import type { Etcd3 } from 'etcd3';
 import {
   Action,
   AgentInfo,
+  AgentLockHolder,
   BindPort,
   type Decoded,
   decodeJson,
@@ -19,7 +20,7 @@ import {
   type VhostOwner,
   vlanOf,
 } from '../protocol/codecs';
-import { keyProblem, keys, parseKey, ROOT } from '../protocol/keys';
+import { KEY_KINDS, type KeyKind, keyProblem, keys, parseKey, ROOT } from '../protocol/keys';
 import { hostLayout, type NicLayout } from '../protocol/layout';
 import { type Validation, validateConfiguration } from '../protocol/mappings';
 import { readSnapshot, snapshotValues } from './snapshot';
@@ -65,6 +66,8 @@ export interface HostView {
   readonly ports: PortView[];
   readonly agentAlive: boolean;
   readonly agent?: Entry<AgentInfo>;
+  /** agent-lock/<host>: which agent holds the host's lock (absent while no agent runs). */
+  readonly lock?: Entry<AgentLockHolder>;
   /** Keys of this host that are not protocol keys (e.g. a vhost id that is not a number). */
   readonly strayKeys: StrayKey[];
 }
@@ -80,6 +83,7 @@ export interface SppView {
 interface HostAcc {
   configuration?: Entry<HostConfiguration>;
   agent?: Entry<AgentInfo>;
+  lock?: Entry<AgentLockHolder>;
   vhosts: { key: string; phys: string; vhostId: number; owner: Entry<VhostOwner> }[];
   ports: Map<string, { bindPort?: Entry<BindPort>; action?: Entry<Action>; portStatus?: Entry<PortStatus> }>;
   stray: StrayKey[];
@@ -95,7 +99,7 @@ const STRAY = 'not a networking-spp protocol key';
 function looseHost(key: string): string | undefined {
   if (!key.startsWith(ROOT)) return undefined;
   const [kind, host] = key.slice(ROOT.length).split('/');
-  return kind && host && ['configuration', 'vhost', 'bind_port', 'action', 'port_status', 'agent'].includes(kind) ? host : undefined;
+  return kind && host && KEY_KINDS.includes(kind as KeyKind) ? host : undefined;
 }
 
 /** Groups a key/value map (keys under /spp/) per host; `host` keeps only that host. */
@@ -135,6 +139,9 @@ export function groupHostViews(values: Readonly<Record<string, string>>, host?: 
         break;
       case 'agent':
         a.agent = entry(key, raw, decodeJson(AgentInfo, key, raw));
+        break;
+      case 'agent-lock':
+        a.lock = entry(key, raw, decodeJson(AgentLockHolder, key, raw));
         break;
       case 'vhost':
         a.vhosts.push({ key, phys: parsed.phys, vhostId: parsed.vhostId, owner: entry(key, raw, decodeVhostOwner(key, raw)) });
@@ -226,6 +233,7 @@ function hostView(host: string, a: HostAcc): HostView {
     ports,
     agentAlive: a.agent !== undefined,
     ...(a.agent ? { agent: a.agent } : {}),
+    ...(a.lock ? { lock: a.lock } : {}),
     strayKeys: a.stray,
   };
 }

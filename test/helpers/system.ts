@@ -8,7 +8,6 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import type { ExecutionContext } from 'ava';
 import { Etcd3 } from 'etcd3';
-import { lockKey } from '../../src/agent/leader';
 import { type AgentSettings, type RawSettings, resolveSettings } from '../../src/agent/settings';
 import type { OriginalPort } from '../../src/driver/original-writes';
 import { LocalEtcd } from '../../src/localetcd/etcd-server';
@@ -166,7 +165,7 @@ export class System {
   async keys(): Promise<Record<string, string>> {
     const all = await this.client.getAll().prefix('/spp/').strings();
     delete all[keys.agent(this.host)];
-    delete all[lockKey(this.host)];
+    delete all[keys.agentLock(this.host)];
     return Object.fromEntries(Object.entries(all).sort(([a], [b]) => a.localeCompare(b)));
   }
 

@@ -1,5 +1,5 @@
 import { Recorder, recordExchanges } from '../../agent/recorder';
-import { fromEnv, fromIniFile, type RawSettings, resolveSettings } from '../../agent/settings';
+import { fromEnv, fromIniFile, type RawSettings, resolveSettings, type SettingName, withOrigins } from '../../agent/settings';
 import { createLogger } from '../../log';
 import { httpTransport, SppCtlClient } from '../../sppctl/client';
 import { startAgentWithUi } from '../../viz/agent-ui';
@@ -32,14 +32,24 @@ const FLAGS: Record<string, keyof RawSettings> = {
 
 function fromFlags(values: Values): RawSettings {
   const out: RawSettings = {};
+  const origins: Partial<Record<SettingName, string>> = {};
   for (const [name, setting] of Object.entries(FLAGS)) {
-    const v = str(values, name);
-    if (v !== undefined) out[setting] = v;
+    // an empty flag value is a value: checked like any other, not dropped
+    const v = values[name];
+    if (typeof v !== 'string') continue;
+    out[setting] = v;
+    origins[setting] = `flag --${name}`;
   }
-  if (values['unplug-resets-vlan'] === true) out.unplugResetsVlan = 'true';
+  if (values['unplug-resets-vlan'] === true) {
+    out.unplugResetsVlan = 'true';
+    origins.unplugResetsVlan = 'flag --unplug-resets-vlan';
+  }
   const allow = values['allow-host'];
-  if (Array.isArray(allow) && allow.length > 0) out.allowHost = allow.join(',');
-  return out;
+  if (Array.isArray(allow) && allow.length > 0) {
+    out.allowHost = allow.join(',');
+    origins.allowHost = 'flag --allow-host';
+  }
+  return withOrigins(out, origins);
 }
 
 export const agentCommand: CliCommand = {

@@ -3,7 +3,7 @@ import { printable } from '../../protocol/printable';
 import { buildHost } from '../../setup/build';
 import { SetupConflict, SetupRefused } from '../../setup/errors';
 import { etcdOptions } from '../etcd-options';
-import { type CliCommand, checkHost, str, UsageError } from '../framework';
+import { type CliCommand, checkHost, choice, formatOption, str, UsageError } from '../framework';
 import { withEtcdClient } from './etcd-session';
 
 export const configBuild: CliCommand = {
@@ -22,8 +22,9 @@ export const configBuild: CliCommand = {
     'example:',
     "  spp config build --host spp4 --mappings '00:04.0#phys1#2#0xfe,00:05.0#phys2#2#0xfc02'",
     '',
-    'exit status: 0 written (or already up to date), 1 invalid mappings / refused / etcd',
-    'error, 2 usage error.',
+    'exit status: 0 written (or already up to date), 1 refused (a claimed vhost; --force) /',
+    'etcd error, 2 usage error: invalid mappings (each error is listed; nothing is written),',
+    'as `spp sim` treats them.',
   ].join('\n'),
   options: {
     host: { type: 'string', arg: 'HOST', help: 'compute host name as neutron knows it (required)' },
@@ -33,6 +34,7 @@ export const configBuild: CliCommand = {
       type: 'boolean',
       help: 'report limits of the real spp-ctl/spp_vf (vhosts per NIC, port numbers) as warnings, not errors',
     },
+    ...formatOption,
     ...etcdOptions,
   },
   async run(values, _positionals, io) {
@@ -40,18 +42,26 @@ export const configBuild: CliCommand = {
     const mappings = str(values, 'mappings') ?? (io.env.DPDK_PORT_MAPPINGS || undefined);
     if (mappings === undefined) throw new UsageError('--mappings (or env DPDK_PORT_MAPPINGS) is required');
     const lenient = values['lenient-limits'] === true;
+    const format = choice(values, 'format', ['text', 'json'] as const);
     const parsed = parseMappings(mappings, { beyondRealLimits: lenient });
     for (const w of parsed.warnings) io.err(`warning: ${w}\n`);
     if (!parsed.configuration) {
       io.err(`spp config build: invalid mappings ${JSON.stringify(mappings)}; nothing written:\n`);
       for (const e of parsed.errors) io.err(`  - ${e}\n`);
-      return 1;
+      return 2;
     }
     const configuration = parsed.configuration;
     return withEtcdClient(this, values, io, async (client) => {
       try {
         const r = await buildHost(client, host, configuration, { force: values.force === true, beyondRealLimits: lenient });
         for (const w of r.warnings) io.err(`warning: ${w}\n`);
+        if (format === 'json') {
+          const { changed, configurationChanged, created, deleted, keptClaims, warnings } = r;
+          io.out(
+            `${JSON.stringify({ host, mappings: formatMappings(configuration), changed, configurationChanged, created, deleted, keptClaims, warnings }, null, 2)}\n`,
+          );
+          return 0;
+        }
         io.out(`host ${host}: ${formatMappings(configuration)}\n`);
         if (!r.changed) {
           io.out('already up to date; nothing written\n');

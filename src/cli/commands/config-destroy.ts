@@ -1,7 +1,7 @@
 import { destroyHost } from '../../setup/destroy';
 import { SetupConflict, SetupRefused } from '../../setup/errors';
 import { etcdOptions } from '../etcd-options';
-import { type CliCommand, checkHost, str } from '../framework';
+import { type CliCommand, checkHost, choice, formatOption, str } from '../framework';
 import { withEtcdClient } from './etcd-session';
 
 export const configDestroy: CliCommand = {
@@ -22,15 +22,18 @@ export const configDestroy: CliCommand = {
   options: {
     host: { type: 'string', arg: 'HOST', help: 'compute host name (required)' },
     force: { type: 'boolean', help: 'remove the host even while ports are bound' },
+    ...formatOption,
     ...etcdOptions,
   },
   async run(values, _positionals, io) {
     const host = checkHost(str(values, 'host', true));
+    const format = choice(values, 'format', ['text', 'json'] as const);
     return withEtcdClient(this, values, io, async (client) => {
       try {
         const r = await destroyHost(client, host, { force: values.force === true });
         for (const p of r.forcedPorts) io.err(`warning: removed although bound (--force): ${p}\n`);
-        if (r.deleted.length === 0) io.out(`host ${host}: no keys; nothing to remove\n`);
+        if (format === 'json') io.out(`${JSON.stringify({ host, deleted: r.deleted, forcedPorts: r.forcedPorts }, null, 2)}\n`);
+        else if (r.deleted.length === 0) io.out(`host ${host}: no keys; nothing to remove\n`);
         else io.out(`host ${host}: removed ${r.deleted.length} key(s)\n${r.deleted.map((k) => `deleted ${k}\n`).join('')}`);
         return 0;
       } catch (err) {

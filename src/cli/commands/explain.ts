@@ -1,6 +1,8 @@
-import { explainPort } from '../../explain/explain';
+import { sppCtlUrlProblem } from '../../agent/settings';
+import { explainPort, VERDICTS } from '../../explain/explain';
 import { explainInput, gatherHost } from '../../explain/gather';
 import { renderExplanation } from '../../explain/render';
+import { parseListen } from '../../listen';
 import { etcdOptions } from '../etcd-options';
 import { type CliCommand, choice, formatOption, type OptionSpec, str, UsageError, type Values } from '../framework';
 import { withEtcdClient } from './etcd-session';
@@ -11,10 +13,28 @@ export const agentEndpointOptions: Record<string, OptionSpec> = {
   'spp-ctl': { type: 'string', arg: 'URL', help: "spp-ctl's URL, for GETs of /v1/processes and the vf statuses (env SPP_CTL_URL; not asked when unset)" },
 };
 
+/** The two addresses, from flags over the agent's variables; a value that is not an address is a usage error naming its source. */
 export function agentEndpoints(values: Values, env: NodeJS.ProcessEnv): { opsUrl?: string; sppCtlUrl?: string } {
   const ops = str(values, 'ops') ?? env.SPP_OPS;
   const sppCtl = str(values, 'spp-ctl') ?? env.SPP_CTL_URL;
+  const from = (flag: string, variable: string): string => (str(values, flag) !== undefined ? `flag --${flag}` : `variable ${variable}`);
+  if (ops && ops !== 'off') {
+    const url = /^https?:\/\//.test(ops);
+    const problem = url ? sppCtlUrlProblem(ops.replace(/\/+$/, '')) : listenProblem(ops);
+    if (problem) throw new UsageError(`ops endpoint (${from('ops', 'SPP_OPS')}): ${problem}, got ${JSON.stringify(ops)}`);
+  }
+  const urlProblem = sppCtl ? sppCtlUrlProblem(sppCtl.replace(/\/+$/, '')) : undefined;
+  if (urlProblem) throw new UsageError(`spp-ctl URL (${from('spp-ctl', 'SPP_CTL_URL')}): ${urlProblem}, got ${JSON.stringify(sppCtl)}`);
   return { ...(ops && ops !== 'off' ? { opsUrl: ops } : {}), ...(sppCtl ? { sppCtlUrl: sppCtl } : {}) };
+}
+
+function listenProblem(value: string): string | undefined {
+  try {
+    parseListen(value);
+    return undefined;
+  } catch {
+    return 'expected HOST:PORT or PORT';
+  }
 }
 
 export const explainCommand: CliCommand = {
@@ -26,15 +46,18 @@ export const explainCommand: CliCommand = {
     "port's desired state is derived by the agent's own code. Facts are keys with their",
     "mod revisions and values, the agent's machine states and errors, and spp_vf entries.",
     '',
-    'Verdicts: up, no-keys, no-bind-port, waiting-for-action, vhost-claimed, invalid-input,',
-    'unplugging, agent-down, no-configuration, vf-missing, waiting-for-nic, sppctl-error,',
-    'classifier-missing, classifier-other-mac, vf-differs, plugging, not-reported.',
+    'It says only what it checked: without --spp-ctl, spp_vf itself is not asked, and an',
+    '`up` verdict says so ("Not checked: spp_vf 1 itself ...").',
+    '',
+    'verdicts, in the order they are checked:',
+    ...Object.entries(VERDICTS).map(([verdict, meaning]) => `  ${verdict.padEnd(21)} ${meaning}`),
     '',
     'examples:',
     '  npx spp explain --host compute-1 --port-id 6160c9da-b2d5-4236-8413-7d646e5c0ae2',
     '  SPP_OPS=127.0.0.1:9180 SPP_CTL_URL=http://127.0.0.1:7777 npx spp explain --host compute-1 --port-id P --format json',
     '',
-    'exit status: 0 the port is up and consistent, 1 it is not (or etcd failed), 2 usage error.',
+    'exit status: 0 the port is up and consistent as far as checked, 1 it is not (or the host is',
+    'unknown, or etcd failed), 2 usage error.',
   ].join('\n'),
   options: {
     host: { type: 'string', arg: 'HOST', help: 'the compute host (required)' },

@@ -23,15 +23,23 @@ export const machinesExport: CliCommand = {
     'Examples:',
     '  spp machines export --format mermaid --machine port',
     '  spp machines export --format dot --machine nic | dot -Tsvg > nic.svg',
+    '  spp machines export -o json --out machines.json',
+    '',
+    'The file is --out FILE, as in `spp report`; -o/--output is the format, as everywhere.',
+    'An --output that names no format is still taken as the file (its former meaning).',
   ].join('\n'),
   options: {
     format: { type: 'string', arg: GRAPH_FORMATS.join('|'), default: 'mermaid', help: 'output format (default mermaid)' },
     machine: { type: 'string', arg: [...MACHINE_NAMES, 'all'].join('|'), default: 'all', help: 'which machine (default all)' },
-    output: { type: 'string', arg: 'FILE', help: 'write to FILE instead of stdout' },
+    out: { type: 'string', arg: 'FILE', help: 'write to FILE instead of stdout' },
+    output: { type: 'string', short: 'o', arg: 'FORMAT', help: 'the same as --format (a value that is no format: the same as --out)' },
   },
   async run(values, positionals, io) {
     if (positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])}`);
-    const format = choice(values, 'format', GRAPH_FORMATS);
+    const alias = str(values, 'output');
+    const aliasIsFormat = alias !== undefined && (GRAPH_FORMATS as readonly string[]).includes(alias);
+    const format = aliasIsFormat ? (alias as (typeof GRAPH_FORMATS)[number]) : choice(values, 'format', GRAPH_FORMATS);
+    const output = str(values, 'out') ?? (aliasIsFormat ? undefined : alias);
     const which = choice(values, 'machine', [...MACHINE_NAMES, 'all'] as const);
     const graphs = agentMachineGraphs();
     const names = which === 'all' ? MACHINE_NAMES : [which];
@@ -41,7 +49,6 @@ export const machinesExport: CliCommand = {
     } else {
       text = names.map((n) => (names.length > 1 && format === 'mermaid' ? `%% machine ${n}\n` : '') + formatGraph(graphs[n], format)).join('\n');
     }
-    const output = str(values, 'output');
     if (!output) {
       io.out(text);
       return 0;
@@ -49,7 +56,7 @@ export const machinesExport: CliCommand = {
     try {
       await writeFile(output, text);
     } catch (err) {
-      io.err(`spp machines export: cannot write --output ${output}: ${(err as Error).message}\n`);
+      io.err(`spp machines export: cannot write --out ${output}: ${(err as Error).message}\n`);
       return 1;
     }
     return 0;

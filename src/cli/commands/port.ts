@@ -4,9 +4,10 @@
  */
 
 import { BindError, bindInputProblem, bindPort, formatPortTable, listPorts, UnbindError, unbindInputProblem, unbindPort } from '../../driver';
+import { hostKnown } from '../../driver/host';
 import { printable } from '../../protocol/printable';
 import { etcdOptions } from '../etcd-options';
-import { type CliCommand, choice, formatOption, type Io, int, num, type OptionSpec, str, UsageError, type Values } from '../framework';
+import { type CliCommand, choice, formatOption, type Io, int, jsonFormatOption, num, type OptionSpec, str, UsageError, type Values } from '../framework';
 import { withEtcdClient } from './etcd-session';
 
 const hostOption: Record<string, OptionSpec> = {
@@ -25,7 +26,7 @@ export const portBindCommand: CliCommand = {
   description: [
     'Claims the first free vhost of the physical network (compare-and-swap None -> port id),',
     'writes bind_port and action = plug, and waits for port_status = up. Prints the binding',
-    '(vif type, vif details, vhost id) as JSON on stdout.',
+    '(vif type, vif details, vhost id) as JSON on stdout (--format text: one line).',
     '',
     'Exit codes: 0 bound; 1 not bound (unknown host, agent down, unknown physical network,',
     'already bound, no free vhost, agent error, timeout, etcd unreachable); 2 bad usage or input.',
@@ -44,9 +45,11 @@ export const portBindCommand: CliCommand = {
       type: 'boolean',
       help: 'bind even without the agent liveness key (for hosts running the original Python agent)',
     },
+    ...jsonFormatOption,
     ...etcdOptions,
   },
   async run(values, _positionals, io) {
+    const format = choice(values, 'format', ['text', 'json'] as const);
     const vlan = values.vlan === undefined ? undefined : int(values, 'vlan', 0);
     const request = {
       host: str(values, 'host', true),
@@ -62,7 +65,11 @@ export const portBindCommand: CliCommand = {
     if (problem !== undefined) throw new UsageError(`invalid bind request: ${problem}`);
     return withDriverErrors(this, values, io, async (client) => {
       const result = await bindPort(client, request);
-      io.out(`${JSON.stringify(result, null, 2)}\n`);
+      io.out(
+        format === 'json'
+          ? `${JSON.stringify(result, null, 2)}\n`
+          : `port ${request.portId} bound on host ${request.host}: vhost ${result.vhost_id} of physical network ${result.physical_network}, ${result.vif_type} socket ${result.vif_details.vhostuser_socket}, ${result.status}\n`,
+      );
       return 0;
     });
   },
@@ -108,7 +115,12 @@ export const portUnbindCommand: CliCommand = {
 export const portListCommand: CliCommand = {
   path: ['port', 'list'],
   summary: 'list bound ports: host, vhost, physical network, MAC, VLAN, action, status',
-  description: 'Values that cannot be decoded are reported per field; no port is left out.',
+  description: [
+    'Values that cannot be decoded are reported per field; no port is left out.',
+    '',
+    'exit status: 0 listed (none is a list too), 1 --host names a host etcd has no key of',
+    '(as `spp status --host` does) / etcd error, 2 usage error.',
+  ].join('\n'),
   options: {
     host: { type: 'string', arg: 'HOST', help: 'only ports of this host' },
     ...formatOption,
@@ -120,6 +132,10 @@ export const portListCommand: CliCommand = {
     return withEtcdClient(this, values, io, async (client) => {
       const rows = await listPorts(client, host);
       io.out(format === 'json' ? `${JSON.stringify(rows, null, 2)}\n` : formatPortTable(rows));
+      if (host !== undefined && rows.length === 0 && !(await hostKnown(client, host))) {
+        io.err(`spp port list: no keys for host ${host} under /spp/openstack/\n`);
+        return 1;
+      }
       return 0;
     });
   },

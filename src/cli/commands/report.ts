@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import { type ReportFile, renderSummary, writeArchive } from '../../report/archive';
 import { collectReport } from '../../report/collect';
 import { etcdConnectOptions, etcdOptions } from '../etcd-options';
-import { type CliCommand, type Io, str, UsageError, type Values } from '../framework';
+import { type CliCommand, choice, formatOption, type Io, str, UsageError, type Values } from '../framework';
 import { configShow } from './config-show';
 import { withEtcdClient } from './etcd-session';
 import { agentEndpointOptions, agentEndpoints } from './explain';
@@ -52,11 +52,13 @@ export const reportCommand: CliCommand = {
     host: { type: 'string', arg: 'HOST', help: 'the compute host (required)' },
     out: { type: 'string', arg: 'FILE', help: 'the archive to write (default ./spp-report-<host>-<time>.tar.gz)' },
     ...agentEndpointOptions,
+    ...formatOption,
     ...etcdOptions,
   },
   async run(values, _positionals, io) {
     const host = str(values, 'host');
     if (!host || host.includes('/')) throw new UsageError("--host HOST is required (no '/')");
+    const format = choice(values, 'format', ['text', 'json'] as const);
     const stamp = new Date().toISOString().replace(/[:.]/g, '-');
     const top = `spp-report-${host}-${stamp}`;
     const out = resolve(str(values, 'out') ?? `${top}.tar.gz`);
@@ -77,7 +79,22 @@ export const reportCommand: CliCommand = {
           ...collected.files,
         ];
         const result = await writeArchive(out, top, files, secrets);
-        io.out(renderSummary(top, files, result, collected.notes));
+        io.out(
+          format === 'json'
+            ? `${JSON.stringify(
+                {
+                  archive: result.out,
+                  bytes: result.bytes,
+                  top,
+                  files: files.map((f) => ({ path: f.path, bytes: Buffer.byteLength(f.content), what: f.what })),
+                  notes: collected.notes,
+                  secretsRemoved: result.scrubbed,
+                },
+                null,
+                2,
+              )}\n`
+            : renderSummary(top, files, result, collected.notes),
+        );
         return 0;
       },
       { budgetMs: false },

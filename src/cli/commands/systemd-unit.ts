@@ -2,9 +2,10 @@
  * `spp systemd-unit`: prints the agent's systemd unit for one host, filled
  * in from the flags and checked the way `spp agent` would check them.
  */
+import { realpathSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
-import { resolveSettings } from '../../agent/settings';
-import { agentArgv, renderUnit } from '../../deploy/systemd-unit';
+import { type RawSettings, resolveSettings, type SettingName, withOrigins } from '../../agent/settings';
+import { agentArgv, hiddenBy, renderUnit } from '../../deploy/systemd-unit';
 import { parseListen } from '../../listen';
 import { type CliCommand, type OptionSpec, parseCommandArgs, str, UsageError } from '../framework';
 import { agentCommand } from './agent';
@@ -21,7 +22,10 @@ export const systemdUnitCommand: CliCommand = {
     'The unit restarts the agent always (except after a usage error, exit 2), reads the',
     'etcd credentials from --environment-file (SPP_ETCD_USER=..., SPP_ETCD_PASSWORD=...,',
     'one a line, mode 0600) so that no secret is on a command line, serves the visualizer',
-    'on loopback, and runs as a transient account unless --user says otherwise.',
+    'and the ops endpoint (/metrics, /livez, /readyz) on loopback, and runs as a transient',
+    'account unless --user says otherwise. A warning (stderr) names any path the unit',
+    'needs that its sandbox hides (ProtectHome: /root, /home, /run/user; PrivateTmp: /tmp,',
+    '/var/tmp), e.g. an spp or node installed by nvm under /root.',
     'ExecStart is the spp this command runs from (--spp-bin to change it). Arguments after',
     '`--` go to `spp agent` verbatim; they are checked against its options now.',
     '',
@@ -40,6 +44,12 @@ export const systemdUnitCommand: CliCommand = {
     ),
     'spp-ctl': { type: 'string', arg: 'URL', default: 'http://127.0.0.1:7777', help: 'spp-ctl REST URL (default http://127.0.0.1:7777)' },
     ui: { type: 'string', arg: 'HOST:PORT', default: '127.0.0.1:7780', help: "the read-only visualizer's address, or off (default 127.0.0.1:7780)" },
+    ops: {
+      type: 'string',
+      arg: 'HOST:PORT',
+      default: '127.0.0.1:9180',
+      help: "the agent's ops endpoint (/metrics, /livez, /readyz, /view), or off (default 127.0.0.1:9180)",
+    },
     'environment-file': {
       type: 'string',
       arg: 'FILE',
@@ -58,6 +68,8 @@ export const systemdUnitCommand: CliCommand = {
     const host = str(values, 'host', true);
     const uiValue = str(values, 'ui', true);
     const ui = uiValue === 'off' ? undefined : uiValue;
+    const opsValue = str(values, 'ops', true);
+    const ops = opsValue === 'off' ? undefined : opsValue;
     const etcdEndpoints = str(values, 'etcd-endpoints');
     const logLevel = str(values, 'log-level');
     const logFormat = str(values, 'log-format', true);
@@ -67,7 +79,25 @@ export const systemdUnitCommand: CliCommand = {
     if (group && !user) throw new UsageError('--group needs --user (a transient account has its own group)');
     try {
       // the agent's own checks, so that a unit that cannot start is never written
-      resolveSettings({ host, sppCtl, logFormat, ...(ui ? { ui } : {}), ...(etcdEndpoints ? { etcdEndpoints } : {}), ...(logLevel ? { logLevel } : {}) });
+      const given: RawSettings = {
+        host,
+        sppCtl,
+        logFormat,
+        ...(ui ? { ui } : {}),
+        ...(ops ? { ops } : {}),
+        ...(etcdEndpoints ? { etcdEndpoints } : {}),
+        ...(logLevel ? { logLevel } : {}),
+      };
+      const flags: Partial<Record<SettingName, string>> = {
+        host: 'flag --host',
+        sppCtl: 'flag --spp-ctl',
+        logFormat: 'flag --log-format',
+        ui: 'flag --ui',
+        ops: 'flag --ops',
+        etcdEndpoints: 'flag --etcd-endpoints',
+        logLevel: 'flag --log-level',
+      };
+      resolveSettings(withOrigins(given, flags));
     } catch (err) {
       throw new UsageError((err as Error).message);
     }
@@ -97,6 +127,7 @@ export const systemdUnitCommand: CliCommand = {
       ...(user ? { user } : {}),
       ...(group ? { group } : {}),
       ...(ui ? { ui } : {}),
+      ...(ops ? { ops } : {}),
       ...(etcdEndpoints ? { etcdEndpoints } : {}),
       ...(logLevel ? { logLevel } : {}),
       ...(paths['config-file'] ? { configFile: paths['config-file'] } : {}),
@@ -115,7 +146,35 @@ export const systemdUnitCommand: CliCommand = {
     }
     if (ui && !LOOPBACK.test(parseListen(ui).host))
       io.err(`spp systemd-unit: warning: --ui ${ui} is not a loopback address; the page shows every port of the host to whoever reaches it\n`);
+    if (ops && !LOOPBACK.test(parseListen(ops).host))
+      io.err(`spp systemd-unit: warning: --ops ${ops} is not a loopback address; /metrics and /view show the host's ports to whoever reaches it\n`);
+    for (const warning of sandboxWarnings(options)) io.err(`spp systemd-unit: warning: ${warning}\n`);
     io.out(text);
     return 0;
   },
 };
+
+/** What the unit runs or writes that its sandbox would hide (the spp, its real file, node, the ini, the record). */
+function sandboxWarnings(o: { sppBin: string; nodeDir: string; configFile?: string; record?: string }): string[] {
+  const real = realPath(o.sppBin);
+  const install = 'install spp and node system-wide (e.g. npm install -g with a node under /usr) and give --spp-bin';
+  const paths: Array<[string, string | undefined, string]> = [
+    ['the spp of ExecStart', o.sppBin, `the agent cannot start; ${install}`],
+    ['the file that spp links to,', real === o.sppBin ? undefined : real, `the agent cannot start; ${install}`],
+    ['node', o.nodeDir, `the agent cannot start; ${install}`],
+    ['--config-file', o.configFile, 'the agent cannot read it; keep it under /etc'],
+    ['--record', o.record, 'the agent cannot write it there, or writes where nobody looks; use /var/lib/spp-agent/'],
+  ];
+  return paths.flatMap(([what, path, consequence]) => {
+    const hidden = path === undefined ? undefined : hiddenBy(path);
+    return hidden === undefined ? [] : [`${what} ${path} is under ${hidden.dir}, which the unit's ${hidden.by} hides from the agent: ${consequence}`];
+  });
+}
+
+function realPath(path: string): string {
+  try {
+    return realpathSync(path);
+  } catch {
+    return path;
+  }
+}
