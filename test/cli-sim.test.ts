@@ -35,6 +35,7 @@ const usage: [string[], RegExp][] = [
   [['sim', '--mappings', '00:04.0#phys1#2'], /--mappings: NIC entry 1/],
   [['sim', '--vf', '1:0x1fe', '--appear-after', '2:100'], /there is no vf 2/],
   [['sim', '--vf', '1:0x1fe', '--poll-interval', 'soon'], /--poll-interval must be a number/],
+  [['sim', '--vf', '1:0x1fe', '--spp-version', '19.12'], /--spp-version must be one of 18\.08, .*19\.11, got "19\.12"/],
 ];
 
 for (const [argv, message] of usage) {
@@ -50,6 +51,7 @@ test('spp sim --help describes the command', async (t) => {
   t.is(r.code, 0);
   t.regex(r.out, /spp-ctl emulator/);
   t.regex(r.out, /--lenient/);
+  t.regex(r.out, /--spp-version RELEASE/);
 });
 
 test('spp sim serves until SIGTERM and exits 0', async (t) => {
