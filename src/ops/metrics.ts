@@ -7,6 +7,7 @@
  */
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { AgentObserver } from '../agent/observer';
+import type { ReleaseBelief } from '../agent/release-belief';
 import type { ListWatchEvent } from '../etcd/listwatch';
 import type { PortIntent } from '../plan/desired';
 
@@ -71,6 +72,8 @@ export class AgentMetrics implements AgentObserver {
   private readonly relists: Counter<'reason'>;
   private readonly watchRestarts: Counter<'reason'>;
   private readonly convergence: Histogram<'action'>;
+  private readonly releaseInfo: Gauge<'vf' | 'family' | 'reason'>;
+  private readonly releaseLabels = new Map<number, { vf: string; family: string; reason: string }>();
   private livenessProbe: () => boolean = () => false;
   private lockProbe: () => boolean = () => false;
 
@@ -158,6 +161,12 @@ export class AgentMetrics implements AgentObserver {
     flag('spp_host_lock_held', '1 while this agent holds agent-lock/<host>; 0 while it stands by.', () => this.lockProbe());
     flag('spp_liveness_key_held', "1 while the liveness key agent/<host> is written under this agent's lease.", () => this.livenessProbe());
     flag('spp_agent_ready', '1 when /readyz answers 200.', () => this.ready());
+    this.releaseInfo = new Gauge({
+      name: 'spp_sppctl_release_info',
+      help: 'The SPP release family the agent believes runs each spp_vf (1), and what the belief rests on: status, start-accepted, start-fallback or error-text.',
+      labelNames: ['vf', 'family', 'reason'],
+      registers,
+    });
     this.convergence = new Histogram({
       name: 'spp_port_convergence_seconds',
       help: "Time from a port's desired change (the etcd revision the agent read) to the moment observed equals desired (plugged, or removed); once per change.",
@@ -240,6 +249,14 @@ export class AgentMetrics implements AgentObserver {
       this.reconcileSeconds.observe({ kind: 'nic' }, (now - started) / 1000);
     }
     if (state === 'building') this.nicRuns.set(secId, now);
+  }
+
+  sppRelease(secId: number, belief: ReleaseBelief): void {
+    const previous = this.releaseLabels.get(secId);
+    if (previous) this.releaseInfo.remove(previous);
+    const labels = { vf: String(secId), family: belief.family, reason: belief.basis };
+    this.releaseLabels.set(secId, labels);
+    this.releaseInfo.set(labels, 1);
   }
 
   sppctlRequest(method: string, path: string, code: string, ms: number): void {

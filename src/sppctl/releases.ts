@@ -115,9 +115,9 @@ export function parseSppVfError(text: string): SppVfError | undefined {
  * no `master-lcore` (up to 18.08.2), `master-lcore` with `classifier_mac`
  * (18.08.3), the type `classifier` (18.08.4 and later).
  */
-export type ReleaseFamily = 'unknown' | '<=18.08.2' | '18.08.3' | '>=18.08.3' | '>=18.08.4';
+export type ReleaseFamily = 'unknown' | '<=18.08.2' | '<=18.08.3' | '18.08.3' | '>=18.08.3' | '>=18.08.4';
 
-export const RELEASE_FAMILIES: readonly ReleaseFamily[] = ['unknown', '<=18.08.2', '18.08.3', '>=18.08.3', '>=18.08.4'];
+export const RELEASE_FAMILIES: readonly ReleaseFamily[] = ['unknown', '<=18.08.2', '<=18.08.3', '18.08.3', '>=18.08.3', '>=18.08.4'];
 
 /** The releases of a family. */
 export function releasesOf(family: ReleaseFamily): SppRelease[] {
@@ -126,6 +126,8 @@ export function releasesOf(family: ReleaseFamily): SppRelease[] {
       return [...SPP_RELEASES];
     case '<=18.08.2':
       return SPP_RELEASES.filter((r) => !RELEASE_BEHAVIOUR[r].masterLcore);
+    case '<=18.08.3':
+      return SPP_RELEASES.filter((r) => RELEASE_BEHAVIOUR[r].classifierType === 'classifier_mac');
     case '18.08.3':
       return ['18.08.3'];
     case '>=18.08.3':
