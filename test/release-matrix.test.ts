@@ -7,7 +7,11 @@
  */
 import test, { type ExecutionContext } from 'ava';
 import { keys } from '../src/protocol/keys';
+import { collectReport } from '../src/report/collect';
 import type { ReleaseFamily, SppRelease } from '../src/sppctl/releases';
+import { releasesOf } from '../src/sppctl/releases';
+import { hostPage } from '../src/viz/host-page';
+import { runCli } from './helpers/cli';
 import { type PyPort, pyBind, pyUnbind, waitGone, waitUp } from './helpers/neutron';
 import { opsUrl, scrape } from './helpers/ops';
 import { classified, entryOf, nicsReady, requests, type System, startSystem, until } from './helpers/system';
@@ -108,7 +112,26 @@ async function full(t: ExecutionContext, release: SppRelease): Promise<void> {
   t.deepEqual(await classified(s), [entryOf(FLAT), entryOf(LATE), entryOf(VLAN)].sort());
   await checkBuilt(t, s, release);
 
+  await shown(t, s, release);
   await unplugAll(t, s, [FLAT, VLAN, LATE]);
+}
+
+/** `spp explain`, `spp report` and the page say which release family the agent believes, and why. */
+async function shown(t: ExecutionContext, s: System, release: SppRelease): Promise<void> {
+  const family = `SPP ${FAMILY[release]} (${releasesOf(FAMILY[release]!).join(', ')})`;
+  const ops = await opsUrl(s.agent);
+  const explained = await runCli(['explain', '--host', s.host, '--port-id', FLAT.portId, '--etcd-endpoints', s.etcd.endpoints.join(','), '--ops', ops]);
+  t.is(explained.code, 0, explained.err);
+  t.true(explained.out.includes(`The agent believes spp_vf 1 runs ${family}: the status`), explained.out);
+  const report = await collectReport({ client: s.client, host: s.host, opsUrl: ops, sppCtlUrl: s.sim.url });
+  const text = report.files.find((f) => f.path === 'sppctl/release.txt')?.content ?? '';
+  t.true(text.includes(`The agent believes spp_vf 2 runs ${family}`), text);
+  t.true(text.includes(`spp_vf 2's status as spp-ctl returns it says ${family}`), text);
+  const page = hostPage(s.agent!.controller.view());
+  t.deepEqual(
+    page.drawings.map((d) => d.release?.text),
+    [family, family],
+  );
 }
 
 async function quick(t: ExecutionContext, release: SppRelease): Promise<void> {
