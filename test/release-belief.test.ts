@@ -5,11 +5,14 @@
  * and the status of later releases read as before (unknown keys, mixed
  * component types on one core).
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import test from 'ava';
 import { ReleaseAwareSppCtl, type ReleaseBelief } from '../src/agent/release-belief';
 import { planLayout } from '../src/plan/planner';
 import { hostLayout } from '../src/protocol/layout';
 import { parseMappings } from '../src/protocol/mappings';
+import { parseInput, replay } from '../src/replay';
 import { inProcessTransport, SppCtlClient } from '../src/sppctl/client';
 import type { SppCommand } from '../src/sppctl/commands';
 import { createEmulator, type Emulator } from '../src/sppctl/emulator';
@@ -132,4 +135,20 @@ test('a later status is read as before: master-lcore ignored, mixed types and se
     plan.filter((c) => c.op === 'component_start').map((c) => (c as { name: string }).name),
     ['forward_0_rx'],
   );
+});
+
+test('the replay sets up recorded statuses of a later SPP (classifier, master-lcore) and spells the classifier as they do', async (t) => {
+  const mappings = parseMappings('00:04.0#phys1#2#0xfe,00:05.0#phys2#2#0xfc02').configuration!;
+  const emu = createEmulator({ mappings, sppVersion: '19.11' });
+  const api = new ReleaseAwareSppCtl(new SppCtlClient(inProcessTransport(emu)));
+  const [nic] = hostLayout(mappings);
+  for (const cmd of planLayout(nic!, await api.vfStatus(1))) await api.send(cmd);
+  const recorded = await api.vfStatus(1);
+  t.is((recorded as unknown as Record<string, unknown>)['master-lcore'], 1);
+  const fixture = join(__dirname, '..', '..', '..', 'shared', 'fixtures', 'seed-fresh.etcdctl.txt');
+  const report = await replay([parseInput(readFileSync(fixture, 'utf8'), 'seed-fresh')], { jobs: 1, observed: new Map([[1, recorded]]) });
+  const host = report.hosts[0]!;
+  // vf 1 runs its layout already; vf 2 is built, its classifier spelled as vf 1's
+  t.true(host.commands.includes('vf 2: component start classifier 14 classifier'), host.commands.join('\n'));
+  t.false(host.commands.some((c) => c.startsWith('vf 1:')));
 });

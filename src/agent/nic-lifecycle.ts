@@ -118,7 +118,8 @@ export class NicLifecycle {
       const foreign = foreignComponents(layout, status);
       if (foreign.length > 0)
         rt.log.warn('spp_vf runs components that are not in the layout; leaving them alone', { secId: layout.secId, components: foreign });
-      const plan = planLayout(layout, status, this.desiredOn(layout));
+      // the classifier spelled as this vf's release wants it, so that the logs say what is sent
+      const plan = planLayout(layout, status, this.desiredOn(layout)).map((cmd) => rt.releases.spell(cmd));
       const done = await worker.execute(plan);
       if (plan.length > 0) {
         runtime.changed = true;

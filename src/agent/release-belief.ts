@@ -49,6 +49,13 @@ export class ReleaseAwareSppCtl implements SppCtlApi {
     return this.beliefs.get(secId) ?? UNKNOWN_RELEASE;
   }
 
+  /** The command as it will first be sent: a classifier start in the spelling believed (what the logs should say). */
+  spell(cmd: SppCommand): SppCommand {
+    if (cmd.op !== 'component_start' || !isClassifierType(cmd.type)) return cmd;
+    const type = this.beliefs.get(cmd.secId)?.classifierType ?? this.guess;
+    return type === cmd.type ? cmd : { ...cmd, type };
+  }
+
   processes(): Promise<ProcessEntry[]> {
     return this.inner.processes();
   }

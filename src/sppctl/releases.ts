@@ -159,3 +159,26 @@ export function familyFromStatus(status: { readonly components: readonly { reado
     };
   return { family: '>=18.08.3', reason: 'the status has master-lcore and no classifier yet' };
 }
+
+/**
+ * A release whose emulated spp_vf can be set up to look like every one of
+ * `statuses` (the replay seeds its vfs from recorded statuses): the
+ * spelling of their classifiers, mixed types on a core, master-lcore.
+ */
+export function releaseForStatuses(
+  statuses: Iterable<{ readonly components: readonly { readonly type: string; readonly core: number }[] } & object>,
+): SppRelease {
+  let release: SppRelease = DEFAULT_SPP_RELEASE;
+  const later = (r: SppRelease): void => {
+    if (SPP_RELEASES.indexOf(r) > SPP_RELEASES.indexOf(release)) release = r;
+  };
+  for (const status of statuses) {
+    const family = familyFromStatus(status).family;
+    if (family === '>=18.08.4') later('19.11');
+    else if (family === '18.08.3' || family === '>=18.08.3') later('18.08.3');
+    const typesOfCore = new Map<number, Set<string>>();
+    for (const c of status.components) typesOfCore.set(c.core, (typesOfCore.get(c.core) ?? new Set()).add(c.type));
+    if ([...typesOfCore.values()].some((types) => types.size > 1)) later('18.08.2');
+  }
+  return release;
+}
