@@ -82,3 +82,30 @@ test('spp sim serves until SIGTERM and exits 0', async (t) => {
   t.is(await exit, 0);
   t.regex(err, /request.*\/v1\/processes/);
 });
+
+test('spp sim --spp-version 19.11 serves that release: master-lcore in the status, the classifier spelled classifier', async (t) => {
+  const child = spawn(process.execPath, [BIN, 'sim', '--listen', '127.0.0.1:0', '--mappings', '00:04.0#phys1#2#0xfe', '--spp-version', '19.11'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  t.teardown(() => {
+    if (child.exitCode === null) child.kill('SIGKILL');
+  });
+  let out = '';
+  const url = await new Promise<string>((resolve, reject) => {
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /listening on (http:\/\/127\.0\.0\.1:\d+) \(SPP 19\.11\)/.exec(out);
+      if (m && out.includes('serving')) resolve(m[1]!);
+    });
+    child.once('exit', () => reject(new Error(`exited early: ${out}`)));
+  });
+  const post = (type: string) =>
+    fetch(`${url}/v1/vfs/1/components`, { method: 'POST', body: JSON.stringify({ name: 'classifier', core: 6, type }) }).then((r) => r.status);
+  t.is(await post('classifier_mac'), 500);
+  t.is(await post('classifier'), 204);
+  const status = (await (await fetch(`${url}/v1/vfs/1`)).json()) as Record<string, unknown>;
+  t.deepEqual(Object.keys(status), ['client-id', 'ports', 'master-lcore', 'components', 'classifier_table']);
+  const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  child.kill('SIGTERM');
+  t.is(await exit, 0);
+});
