@@ -77,6 +77,14 @@ test('19.11 from an empty vf: classifier_mac is refused (500, nothing started), 
   );
 });
 
+test('lenient (the intended 400 invalid key(type)): the fallback works as on the 500', async (t) => {
+  const emu = createEmulator({ vfs: [{ secId: 1, coreMask: '0x1fe' }], sppVersion: '19.11', lenient: true });
+  const api = new ReleaseAwareSppCtl(new SppCtlClient(inProcessTransport(emu)));
+  await api.send(CLASSIFIER);
+  t.deepEqual(posts(emu), ['classifier_mac 400', 'classifier 204']);
+  t.regex(api.belief(1).reason, /refused the type classifier_mac \(400\)/);
+});
+
 test('18.08 after a 19.11 guess: classifier is refused and classifier_mac accepted', async (t) => {
   const { emu, api } = setup('18.08', 2);
   // as if an earlier vf of this spp-ctl had taught `classifier`
