@@ -3,7 +3,8 @@
  * pass (flat plug, VLAN plug, agent restart, spp_vf restart, unplug, with the
  * exact requests) on 18.08 and 19.11, a quick pass (plug, VLAN, unplug) on
  * 18.08.2, 18.08.3 and 18.08.4. One system per release; every release answers
- * at once (the emulator's default), 18.08.2 and later as the real ones do.
+ * at once (the emulator's default), 18.08.2 and later as the real ones do;
+ * one more quick pass on 18.08 answers at spp_vf's loop ticks.
  */
 import test, { type ExecutionContext } from 'ava';
 import { keys } from '../src/protocol/keys';
@@ -134,8 +135,8 @@ async function shown(t: ExecutionContext, s: System, release: SppRelease): Promi
   );
 }
 
-async function quick(t: ExecutionContext, release: SppRelease): Promise<void> {
-  const s = await startSystem(t, { emulator: { sppVersion: release }, settings: { ops: '127.0.0.1:0' } });
+async function quick(t: ExecutionContext, release: SppRelease, pollIntervalMs = 0): Promise<void> {
+  const s = await startSystem(t, { emulator: { sppVersion: release, pollIntervalMs }, settings: { ops: '127.0.0.1:0' } });
   await nicsReady(s);
   await checkBuilt(t, s, release);
   await plugBoth(t, s, false);
@@ -148,3 +149,5 @@ for (const release of ['18.08', '19.11'] as const) {
 for (const release of ['18.08.2', '18.08.3', '18.08.4'] as const) {
   test(`SPP ${release}, quick pass: build, flat and VLAN plug, unplug`, (t) => quick(t, release));
 }
+// no timing assumed: every command waits for spp_vf's next loop tick (a real 18.08 ticks every 1 s; 50 ms keeps the test short)
+test('SPP 18.08 paced by a 50 ms main loop, quick pass: build, flat and VLAN plug, unplug', (t) => quick(t, '18.08', 50));
