@@ -106,6 +106,27 @@ test('a spelling seen in the status is certain: a 500 then is not retried with t
   t.deepEqual(posts(emu), ['classifier 500']);
 });
 
+test('an SPP upgraded under a running agent (18.08.3 to 19.11, the vf restarted empty): the spelling learned before is tried, then the other', async (t) => {
+  const old = createEmulator({ vfs: [{ secId: 1, coreMask: '0x1fe' }], sppVersion: '18.08.3' });
+  const current = createEmulator({ vfs: [{ secId: 1, coreMask: '0x1fe' }], sppVersion: '19.11' });
+  let behind = old;
+  const client = (e: Emulator): SppCtlClient => new SppCtlClient(inProcessTransport(e));
+  const api = new ReleaseAwareSppCtl({
+    processes: () => client(behind).processes(),
+    vfStatus: (id) => client(behind).vfStatus(id),
+    send: (cmd) => client(behind).send(cmd),
+  });
+  await api.send(CLASSIFIER);
+  await api.vfStatus(1);
+  t.like(api.belief(1), { family: '18.08.3', basis: 'status', classifierType: 'classifier_mac' });
+  behind = current;
+  await api.vfStatus(1);
+  t.like(api.belief(1), { family: '18.08.3', classifierType: 'classifier_mac' }, 'master-lcore and no classifier: nothing new');
+  await api.send(CLASSIFIER);
+  t.deepEqual(posts(current), ['classifier_mac 500', 'classifier 204']);
+  t.like(api.belief(1), { family: '>=18.08.4', basis: 'start-fallback', classifierType: 'classifier' });
+});
+
 test('both spellings refused: the first error is thrown and no spelling is learned', async (t) => {
   const { emu, api } = setup('18.08');
   emu.addFault({ path: 'components$', method: 'POST', count: 2 });

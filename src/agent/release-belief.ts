@@ -36,6 +36,8 @@ function refusedType(err: unknown): boolean {
 
 export class ReleaseAwareSppCtl implements SppCtlApi {
   private readonly beliefs = new Map<number, ReleaseBelief>();
+  /** Vfs whose last status read told the spelling: it is certain, and a refusal is something else. */
+  private readonly certain = new Set<number>();
   /** The spelling last learned from any vf of this spp-ctl: the first guess for the others. */
   private guess: ClassifierType = 'classifier_mac';
 
@@ -76,15 +78,17 @@ export class ReleaseAwareSppCtl implements SppCtlApi {
       }
       return;
     }
-    const known = this.beliefs.get(cmd.secId)?.classifierType;
-    const first = known ?? this.guess;
+    const believed = this.beliefs.get(cmd.secId)?.classifierType;
+    const certain = this.certain.has(cmd.secId);
+    const first = believed ?? this.guess;
     try {
       await this.inner.send({ ...cmd, type: first });
-      if (!known) this.learnType(cmd.secId, first, 'start-accepted', `spp-ctl accepted a component of type ${first}`);
+      if (!certain) this.learnType(cmd.secId, first, 'start-accepted', `spp-ctl accepted a component of type ${first}`);
       return;
     } catch (err) {
-      // a spelling seen in this vf's status is certain: the failure is something else
-      if (known || !refusedType(err)) throw err;
+      // a spelling seen in this vf's status is certain: the failure is something else. One learned
+      // otherwise may be out of date (SPP upgraded under a running agent): the other is tried.
+      if (certain || !refusedType(err)) throw err;
       const other = otherClassifierType(first);
       try {
         await this.inner.send({ ...cmd, type: other });
@@ -106,6 +110,9 @@ export class ReleaseAwareSppCtl implements SppCtlApi {
 
   private fromStatus(secId: number, status: VfStatus): void {
     const seen = familyFromStatus(status);
+    // a classifier in the status, or no master-lcore (18.08.2 or older: classifier_mac)
+    if (seen.classifierType) this.certain.add(secId);
+    else this.certain.delete(secId);
     const previous = this.belief(secId);
     // master-lcore without a classifier says less than a type spp-ctl accepted before (e.g. after a restart)
     if (seen.family === '>=18.08.3' && previous.classifierType) {
