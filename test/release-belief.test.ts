@@ -139,6 +139,12 @@ test("an error in 18.08.3's words tells an unknown vf is 18.08.3 or later; both 
   const { api } = setup('18.08.3');
   await t.throwsAsync(api.send({ op: 'port_attach', secId: 1, component: 'nobody', port: 'ring:0', dir: 'rx' }));
   t.like(api.belief(1), { family: '>=18.08.3', basis: 'error-text' });
+  // with the spelling known (classifier_mac accepted, no status read), 18.08.3's words make it exactly 18.08.3
+  const other = setup('18.08.3');
+  await other.api.send(CLASSIFIER);
+  t.like(other.api.belief(1), { family: '<=18.08.3', classifierType: 'classifier_mac' });
+  await t.throwsAsync(other.api.send({ op: 'port_attach', secId: 1, component: 'nobody', port: 'ring:0', dir: 'rx' }));
+  t.like(other.api.belief(1), { family: '18.08.3', basis: 'error-text', classifierType: 'classifier_mac' });
   t.deepEqual(parseSppVfError('command error: bad value(port rxtx)'), { kind: 'bad-value', param: 'port rxtx', style: 'bad-value' });
   t.deepEqual(parseSppVfError('command error: Invalid value (port rxtx)'), { kind: 'bad-value', param: 'port rxtx', style: 'invalid-value' });
   t.deepEqual(parseSppVfError('Wrong message format'), { kind: 'bad-format', style: 'invalid-value' });

@@ -135,9 +135,12 @@ export class ReleaseAwareSppCtl implements SppCtlApi {
     if (typeof body !== 'string') return;
     const parsed = parseSppVfError(body);
     const previous = this.belief(secId);
-    if (parsed && 'style' in parsed && parsed.style === 'invalid-value' && (previous.family === 'unknown' || previous.family === '<=18.08.3')) {
-      this.set(secId, { family: '>=18.08.3', basis: 'error-text', reason: `spp_vf answered in 18.08.3's words (${parsed.kind})` });
-    }
+    if (!parsed || !('style' in parsed) || parsed.style !== 'invalid-value') return;
+    const reason = `spp_vf answered in 18.08.3's words (${parsed.kind})`;
+    if (previous.family === 'unknown') this.set(secId, { family: '>=18.08.3', basis: 'error-text', reason });
+    // classifier_mac accepted, and 18.08.3's words: exactly 18.08.3
+    else if (previous.family === '<=18.08.3' && previous.classifierType)
+      this.set(secId, withType('error-text', `${previous.reason}; ${reason}`, true, previous.classifierType));
   }
 }
 
