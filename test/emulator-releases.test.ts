@@ -150,3 +150,12 @@ test('the poll interval `release`: 1 s for 18.08, none from 18.08.2 on; an expli
   const first = await Promise.race([fast.handle({ method: 'GET', path: '/v1/vfs/1' }), new Promise((r) => setTimeout(() => r('timer'), 0))]);
   t.not(first, 'timer');
 });
+
+test('18.08.3: a vf the process probe finds down (restart with downMs) is forgotten, and listed again once it is up', async (t) => {
+  const s = await sim(t, '18.08.3');
+  s.emulator.restartVf(1, 1000);
+  t.is((await call(s.url, 'GET', '/v1/processes')).body, '[{"type": "primary"}]');
+  t.is((await call(s.url, 'GET', '/v1/vfs/1')).status, 404);
+  await new Promise((r) => setTimeout(r, 1100));
+  t.is((await call(s.url, 'GET', '/v1/processes')).body, '[{"type": "primary"}, {"type": "vf", "client-id": 1}]');
+});

@@ -199,6 +199,8 @@ interface VfSlot {
   /** Position in spp-ctl's process dict (connection order; a reconnect keeps it). */
   order: number;
   timer?: NodeJS.Timeout;
+  /** A restarted vf connecting again after its down time. */
+  reconnect?: NodeJS.Timeout;
 }
 
 /** The vfs an options object describes. */
@@ -324,8 +326,15 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
     restartVf(secId, downMs = 0) {
       const slot = slotOf(secId);
       slot.channel.restart(downMs);
-      // a new spp_vf connects to spp-ctl again
+      // the new spp_vf connects to spp-ctl again once it is up (18.08.3's probe may forget it while it is down)
       if (forgotten.delete(secId)) connect(slot);
+      if (downMs > 0 && release.processesProbe) {
+        if (slot.reconnect) clearTimeout(slot.reconnect);
+        slot.reconnect = setTimeout(() => {
+          slot.reconnect = undefined;
+          if (forgotten.delete(secId)) connect(slot);
+        }, downMs);
+      }
     },
     appearAfter(secId, ms) {
       const slot = slotOf(secId);
@@ -359,7 +368,10 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
       entries = [];
     },
     close() {
-      for (const s of slots.values()) if (s.timer) clearTimeout(s.timer);
+      for (const s of slots.values()) {
+        if (s.timer) clearTimeout(s.timer);
+        if (s.reconnect) clearTimeout(s.reconnect);
+      }
     },
   };
 }
