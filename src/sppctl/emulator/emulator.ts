@@ -235,7 +235,7 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
       wedgeOnMissingRing: options.wedgeOnMissingRing ?? !lenient,
       release: sppVersion,
     });
-    const desync = options.overflowDesync === true && (options.statusLimit ?? !lenient);
+    const desync = options.overflowDesync === true && (options.statusLimit ?? (!lenient && release.statusLimit));
     const slot: VfSlot = { channel: new VfChannel(vf, () => pollMs, now, desync), connected: false, order: 0 };
     slots.set(spec.secId, slot);
     if (spec.appearAfterMs && spec.appearAfterMs > 0) {
