@@ -63,9 +63,37 @@ test.serial('mappings and endpoints come from DPDK_PORT_MAPPINGS and SPP_ETCD_EN
     SPP_ETCD_ENDPOINTS: t.context.etcd.endpoint,
   });
   t.is(r.code, 0, r.err);
-  t.regex(r.err, /^warning: NIC entry 1 "00:04\.0#phys1#6#0xfffe": 6 vhosts; .* use at most 5 with a real spp-ctl\n$/);
+  t.regex(
+    r.err,
+    /^warning: NIC 0 \(00:04\.0\): the status of its spp_vf with every vhost plugged is 47\d\d bytes; spp-ctl cannot return a status of 4096 bytes or more on SPP 18\.08 to 19\.08 \(fixed in 19\.11\); give --spp-version to check for one release\n$/,
+  );
   t.is(await t.context.client.get(keys.vhost('envhost', 'phys1', 5)).string(), 'None');
 });
+
+test.serial(
+  '--spp-version: a NIC whose status would not fit is refused on a release that cannot return it, naming the NIC and the release; 19.11 takes it',
+  async (t) => {
+    const before = await dump(t.context.client, '/spp/');
+    const mappings = '00:04.0#phys1#5#0x1fff,00:05.0#phys2#6#0xfffe000';
+    const r = await runCli(['config', 'build', '--host', 'sized', '--spp-version', '18.08.3', '--mappings', mappings, ...endpoints(t)]);
+    t.is(r.code, 2);
+    t.is(r.out, '');
+    t.regex(
+      r.err,
+      /^spp config build: invalid mappings .*; nothing written:\n {2}- NIC 1 \(00:05\.0\): the status of its spp_vf with every vhost plugged is 47\d\d bytes; spp-ctl cannot return a status of 4096 bytes or more on SPP 18\.08\.3 \(HTTP 500, and GET \/v1\/processes drops the vf\): configure fewer vhosts on this NIC, or use SPP 19\.11\n$/,
+    );
+    t.deepEqual(await dump(t.context.client, '/spp/'), before);
+    const fixed = await runCli(['config', 'build', '--host', 'sized', '--spp-version', '19.11', '--mappings', mappings, ...endpoints(t)]);
+    t.is(fixed.code, 0, fixed.err);
+    t.is(fixed.err, '');
+    const five = await runCli(['config', 'build', '--host', 'sized5', '--spp-version', '18.08', '--mappings', '00:04.0#phys1#5#0x1fff', ...endpoints(t)]);
+    t.is(five.code, 0, five.err);
+    t.is(five.err, '');
+    const bad = await runCli(['config', 'build', '--host', 'x', '--spp-version', '18.9', '--mappings', SEED, ...endpoints(t)]);
+    t.is(bad.code, 2);
+    t.regex(bad.err, /--spp-version must be one of 18\.08, .*got "18\.9"/);
+  },
+);
 
 test.serial('re-running build keeps a claim; moving a claimed vhost is refused without --force', async (t) => {
   const { client } = t.context;

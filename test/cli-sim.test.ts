@@ -35,6 +35,7 @@ const usage: [string[], RegExp][] = [
   [['sim', '--mappings', '00:04.0#phys1#2'], /--mappings: NIC entry 1/],
   [['sim', '--vf', '1:0x1fe', '--appear-after', '2:100'], /there is no vf 2/],
   [['sim', '--vf', '1:0x1fe', '--poll-interval', 'soon'], /--poll-interval must be a number/],
+  [['sim', '--vf', '1:0x1fe', '--spp-version', '19.12'], /--spp-version must be one of 18\.08, .*19\.11, got "19\.12"/],
 ];
 
 for (const [argv, message] of usage) {
@@ -50,6 +51,7 @@ test('spp sim --help describes the command', async (t) => {
   t.is(r.code, 0);
   t.regex(r.out, /spp-ctl emulator/);
   t.regex(r.out, /--lenient/);
+  t.regex(r.out, /--spp-version RELEASE/);
 });
 
 test('spp sim serves until SIGTERM and exits 0', async (t) => {
@@ -79,4 +81,31 @@ test('spp sim serves until SIGTERM and exits 0', async (t) => {
   child.kill('SIGTERM');
   t.is(await exit, 0);
   t.regex(err, /request.*\/v1\/processes/);
+});
+
+test('spp sim --spp-version 19.11 serves that release: master-lcore in the status, the classifier spelled classifier', async (t) => {
+  const child = spawn(process.execPath, [BIN, 'sim', '--listen', '127.0.0.1:0', '--mappings', '00:04.0#phys1#2#0xfe', '--spp-version', '19.11'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  t.teardown(() => {
+    if (child.exitCode === null) child.kill('SIGKILL');
+  });
+  let out = '';
+  const url = await new Promise<string>((resolve, reject) => {
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /listening on (http:\/\/127\.0\.0\.1:\d+) \(SPP 19\.11\)/.exec(out);
+      if (m && out.includes('serving')) resolve(m[1]!);
+    });
+    child.once('exit', () => reject(new Error(`exited early: ${out}`)));
+  });
+  const post = (type: string) =>
+    fetch(`${url}/v1/vfs/1/components`, { method: 'POST', body: JSON.stringify({ name: 'classifier', core: 6, type }) }).then((r) => r.status);
+  t.is(await post('classifier_mac'), 500);
+  t.is(await post('classifier'), 204);
+  const status = (await (await fetch(`${url}/v1/vfs/1`)).json()) as Record<string, unknown>;
+  t.deepEqual(Object.keys(status), ['client-id', 'ports', 'master-lcore', 'components', 'classifier_table']);
+  const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  child.kill('SIGTERM');
+  t.is(await exit, 0);
 });

@@ -110,6 +110,20 @@ test("a 500 on the vf status read (the real spp-ctl's 4096-byte limit) is logged
   t.is(requests(s).filter((r) => r.method === 'POST').length, 14, 'components started once');
 });
 
+test('SPP 18.08.3: the same 6-vhost NIC is then left out of GET /v1/processes, and the log says why that may be', async (t) => {
+  const s = await startSystem(t, { mappings: '00:04.0#phys1#6#0xfffe', emulator: { sppVersion: '18.08.3' }, settings: { resyncInterval: '0.3' } });
+  const rec = await until(
+    () => s.logs.find((r) => r.message === 'spp_vf not usable yet' && /is not connected to spp-ctl/.test(String(r.lastError))),
+    'the vf missing from /v1/processes, in the log',
+    15_000,
+  );
+  t.regex(
+    String(rec.lastError),
+    /GET \/v1\/processes lists primary; if it runs: from SPP 18\.08\.3 to 19\.08 spp-ctl leaves out a vf whose status is 4096 bytes or more/,
+  );
+  t.false((await (await fetch(`${s.sim.url}/v1/processes`)).text()).includes('client-id'));
+});
+
 test('the emulator in its lenient mode serves the same 6-vhost NIC', async (t) => {
   const s = await startSystem(t, { mappings: '00:04.0#phys1#6#0xfffe', emulator: { lenient: true } });
   await nicsReady(s);

@@ -61,6 +61,11 @@ test('host view: 4 spp_vf drawings with their entries, the failed vhost in the f
 
   // four drawings, each with the classifier entries spp_vf reports, on the ring of their vhost
   t.is(await page.locator('.card.vf').count(), 4);
+  // issue 30: the release the agent believes, from the status it read (the emulator's default, 18.08)
+  t.regex(
+    await page.locator('.card.vf[data-sec-id="1"] .release').innerText(),
+    /^SPP <=18\.08\.2 \(18\.08, 18\.08\.1, 18\.08\.2\): the status has no master-lcore/,
+  );
   for (const v of up) {
     const mac = macOf(v + 1).toUpperCase();
     const ring = page.locator(`.card.vf[data-sec-id="${Math.floor(v / 4) + 1}"] g[data-node="ring:${2 * v}"]`);

@@ -118,6 +118,7 @@ export class Controller {
           state: stateName(snap.value),
           ...(snap.context.lastError ? { lastError: snap.context.lastError } : {}),
           ...(n.worker.status ? { status: n.worker.status } : {}),
+          release: rt.releases.belief(n.layout.secId),
         };
       }),
       ...(this.opts.unplugResetsVlan ? { unplugResetsVlan: true } : {}),

@@ -19,6 +19,7 @@ import type { SppCommand } from '../sppctl/commands';
 import { HostStore } from './host-state';
 import type { EtcdWriter, SppCtlApi } from './io';
 import { type AgentObserver, NO_OBSERVER } from './observer';
+import { ReleaseAwareSppCtl } from './release-belief';
 import { SppCtlGate } from './sppctl-gate';
 import type { VfWorker } from './vf-worker';
 import type { HistoryEntry } from './view';
@@ -89,6 +90,8 @@ export class HostRuntime {
   stopping = false;
   /** Every spp-ctl request goes through it: closed by stop(). */
   readonly sppctl: SppCtlGate;
+  /** The SPP release believed behind each vf, and the classifier spelling it accepts. */
+  readonly releases: ReleaseAwareSppCtl;
   /** Port runs (plug, unplug, error report) not finished yet: stop() lets them write what they learned. */
   readonly runs = new Set<Promise<unknown>>();
   readonly log: Logger;
@@ -102,12 +105,17 @@ export class HostRuntime {
   constructor(readonly opts: ControllerOptions) {
     this.host = opts.host;
     this.store = new HostStore(opts.host);
-    this.sppctl = new SppCtlGate(opts.sppctl);
     this.free = freeVhost(opts.unplugResetsVlan === true);
     this.log = opts.logger.child({ host: opts.host });
     this.now = opts.now ?? Date.now;
     this.actorOptions = opts.clock ? { clock: opts.clock } : {};
     this.observer = opts.observer ?? NO_OBSERVER;
+    this.releases = new ReleaseAwareSppCtl(opts.sppctl, (secId, belief, previous) => {
+      this.log.info('spp release belief', { secId, family: belief.family, basis: belief.basis, reason: belief.reason, was: previous.family });
+      this.observer.sppRelease?.(secId, belief);
+      this.changes.next({ secId });
+    });
+    this.sppctl = new SppCtlGate(this.releases);
   }
 
   nicFor(secId: number): NicRuntime {

@@ -94,7 +94,13 @@ export class NicLifecycle {
     const found = processes.some((p) => p.type === 'vf' && 'client-id' in p && p['client-id'] === nic.secId);
     if (!found) {
       const listed = processes.map((p) => ('client-id' in p ? `${p.type}:${p['client-id']}` : p.type)).join(', ') || 'nothing';
-      throw new Error(`spp_vf ${nic.secId} (NIC ${nic.nic.pci_address}) is not connected to spp-ctl; GET /v1/processes lists ${listed}`);
+      // 18.08.3 to 19.08 list only the vfs whose status spp-ctl could read (upstream-final.md section 3, #8)
+      const family = this.rt.releases.belief(secId).family;
+      const probed = family === '18.08.3' || family === '>=18.08.3' || family === '>=18.08.4';
+      const hint = probed
+        ? `; if it runs: from SPP 18.08.3 to 19.08 spp-ctl leaves out a vf whose status is 4096 bytes or more (spp config build --spp-version checks the layout), until that spp_vf restarts`
+        : '';
+      throw new Error(`spp_vf ${nic.secId} (NIC ${nic.nic.pci_address}) is not connected to spp-ctl; GET /v1/processes lists ${listed}${hint}`);
     }
   }
 
@@ -118,7 +124,8 @@ export class NicLifecycle {
       const foreign = foreignComponents(layout, status);
       if (foreign.length > 0)
         rt.log.warn('spp_vf runs components that are not in the layout; leaving them alone', { secId: layout.secId, components: foreign });
-      const plan = planLayout(layout, status, this.desiredOn(layout));
+      // the classifier spelled as this vf's release wants it, so that the logs say what is sent
+      const plan = planLayout(layout, status, this.desiredOn(layout)).map((cmd) => rt.releases.spell(cmd));
       const done = await worker.execute(plan);
       if (plan.length > 0) {
         runtime.changed = true;

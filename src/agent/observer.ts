@@ -5,6 +5,7 @@
  * throw or block; the default does nothing.
  */
 import type { PortIntent } from '../plan/desired';
+import type { ReleaseBelief } from './release-belief';
 
 export interface AgentObserver {
   /** A port's desired state changed (or the port appeared), at etcd `revision`. */
@@ -13,6 +14,8 @@ export interface AgentObserver {
   portState(portId: string, state: string, from: string): void;
   /** The controller dropped the port (its keys are gone and its machine is at rest). */
   portForgotten(portId: string): void;
+  /** What the agent now believes of the SPP release behind spp_vf `secId`. */
+  sppRelease?(secId: number, belief: ReleaseBelief): void;
 }
 
 export const NO_OBSERVER: AgentObserver = {

@@ -7,6 +7,7 @@ import type { PortIntent } from '../plan/desired';
 import type { VhostObserved } from '../plan/observed';
 import type { NicLayout } from '../protocol/layout';
 import type { VfStatus } from '../sppctl/wire';
+import type { ReleaseBelief } from './release-belief';
 
 export interface HistoryEntry {
   readonly at: number;
@@ -35,6 +36,8 @@ export interface NicView {
   readonly state: string;
   readonly lastError?: string;
   readonly status?: VfStatus;
+  /** The SPP release family the agent believes runs this vf, and why. */
+  readonly release?: ReleaseBelief;
 }
 
 export interface VhostClaim {

@@ -18,6 +18,7 @@ import { planVhost } from '../plan/planner';
 import { keys } from '../protocol/keys';
 import { nicOfVhost, portNames } from '../protocol/layout';
 import type { ProcessEntry, VfStatus } from '../sppctl/wire';
+import { beliefText } from './release';
 
 /** What the agent says of the port and its NIC (its ops endpoint's /view, or the visualizer's controller). */
 export interface AgentFacts {
@@ -136,6 +137,9 @@ function explainOne(input: ExplainInput, store: HostStore, intent: PortIntent): 
         port.history.slice(-5).map((h) => `rev ${h.revision}: ${h.what} [${h.state}]${h.error ? ` error: ${h.error}` : ''}`),
       );
     else if (agent) say(`The agent runs no machine for port ${portId}.`);
+    const secId = intent.kind === 'plug' || intent.kind === 'unplug' ? intent.place?.secId : undefined;
+    const belief = agent?.nics.find((n) => n.secId === secId)?.release;
+    if (secId !== undefined && belief) say(beliefText(secId, belief));
     if (input.sppctl?.error) say(`spp-ctl at ${input.sppctl.url} could not be asked: ${input.sppctl.error}.`);
     return { host, portId, revision: input.revision, up: verdict === 'up', verdict, sentences, ...(unchecked ? { unchecked } : {}) };
   };

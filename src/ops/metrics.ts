@@ -10,6 +10,7 @@ import { nicMachine } from '../../machines/nic';
 import { portMachine } from '../../machines/port';
 import { leafStateNames } from '../../machines/state-name';
 import type { AgentObserver } from '../agent/observer';
+import type { ReleaseBelief } from '../agent/release-belief';
 import type { ListWatchEvent } from '../etcd/listwatch';
 import type { PortIntent } from '../plan/desired';
 import { VERSION } from '../version';
@@ -85,6 +86,8 @@ export class AgentMetrics implements AgentObserver {
   private readonly relists: Counter<'reason'>;
   private readonly watchRestarts: Counter<'reason'>;
   private readonly convergence: Histogram<'action'>;
+  private readonly releaseInfo: Gauge<'vf' | 'family' | 'reason'>;
+  private readonly releaseLabels = new Map<number, { vf: string; family: string; reason: string }>();
   private livenessProbe: () => boolean = () => false;
   private lockProbe: () => boolean = () => false;
   /** The list-watch's last word: listed or connected (true), or lost etcd (false). */
@@ -208,6 +211,12 @@ export class AgentMetrics implements AgentObserver {
       "1 when spp-ctl answered the agent's last request (with any HTTP status); 0 before the first answer and after a request got none (unreachable, timeout). The agent asks at least every --resync-interval.",
       () => this.sppctlAnswered,
     );
+    this.releaseInfo = new Gauge({
+      name: 'spp_sppctl_release_info',
+      help: 'The SPP release family the agent believes runs each spp_vf (1), and what the belief rests on: status, start-accepted, start-fallback or error-text.',
+      labelNames: ['vf', 'family', 'reason'],
+      registers,
+    });
     this.convergence = new Histogram({
       name: 'spp_port_convergence_seconds',
       help: "Time from a port's desired change (the etcd revision the agent read) to the moment observed equals desired (plugged, or removed); once per change.",
@@ -301,6 +310,14 @@ export class AgentMetrics implements AgentObserver {
       this.reconcileSeconds.observe({ kind: 'nic' }, (now - started) / 1000);
     }
     if (state === 'building') this.nicRuns.set(secId, now);
+  }
+
+  sppRelease(secId: number, belief: ReleaseBelief): void {
+    const previous = this.releaseLabels.get(secId);
+    if (previous) this.releaseInfo.remove(previous);
+    const labels = { vf: String(secId), family: belief.family, reason: belief.basis };
+    this.releaseLabels.set(secId, labels);
+    this.releaseInfo.set(labels, 1);
   }
 
   sppctlRequest(method: string, path: string, code: string, ms: number): void {

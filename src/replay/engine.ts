@@ -19,6 +19,7 @@ import { groupHostViews } from '../setup/view';
 import { inProcessTransport, SppCtlClient } from '../sppctl/client';
 import { describeCommand, type HttpRequest, toRequest } from '../sppctl/commands';
 import { createEmulator } from '../sppctl/emulator';
+import { releaseForStatuses } from '../sppctl/releases';
 import type { VfStatus } from '../sppctl/wire';
 import { InputError, inputSize, type ReplayInput } from './input';
 import { checkHost, checkInvariants } from './invariants';
@@ -224,9 +225,11 @@ export interface HostSession {
 export async function openHost(host: string, known: readonly HostStep[], recorded: RecordedSppCtl | undefined, options: ReplayOptions): Promise<HostSession> {
   const until = options.untilRevision;
   const configuration = configurationOf(host, known);
-  const emulator = createEmulator({ mappings: configuration ?? [], lenient: true, now: () => 0, log: false });
-  const sppctl = new SppCtlClient(inProcessTransport(emulator), { now: () => 0 });
   const preset = options.observed ?? recorded?.firstStatus;
+  // recorded statuses of a later SPP (classifier, master-lcore, mixed types on a core) need that release to be set up
+  const sppVersion = releaseForStatuses(preset?.values() ?? []);
+  const emulator = createEmulator({ mappings: configuration ?? [], lenient: true, now: () => 0, log: false, sppVersion });
+  const sppctl = new SppCtlClient(inProcessTransport(emulator), { now: () => 0 });
   for (const [secId, status] of [...(preset ?? new Map<number, VfStatus>())].sort(([a], [b]) => a - b)) {
     if (!emulator.secIds().includes(secId)) {
       emulator.close();

@@ -9,6 +9,7 @@
 import type { Etcd3 } from 'etcd3';
 import { explainPorts } from '../explain/explain';
 import { gatherHost, type HostFacts, hostExplainInput, opsBaseUrl } from '../explain/gather';
+import { releaseReport } from '../explain/release';
 import { renderExplanation } from '../explain/render';
 import { keys, parseKey } from '../protocol/keys';
 import { formatReport, parseInput, replay } from '../replay';
@@ -78,6 +79,14 @@ export async function collectReport(opts: CollectOptions): Promise<Collected> {
       files.push({ path: `sppctl/vf-${vf['client-id']}.json`, what: `GET ${facts.sppctl.url}/v1/vfs/${vf['client-id']}`, content: json(vf) });
     if (facts.sppctl.error) notes.push(`spp-ctl at ${facts.sppctl.url}: ${facts.sppctl.error}`);
   } else notes.push('spp-ctl not asked (give --spp-ctl or SPP_CTL_URL)');
+  const agentNics = facts.agent && !('error' in facts.agent) ? facts.agent.nics : [];
+  const release = releaseReport(agentNics, facts.sppctl?.vfs ?? []);
+  if (release.length > 0)
+    files.push({
+      path: 'sppctl/release.txt',
+      what: 'the SPP release family the agent believes runs each spp_vf and why, and what the statuses spp-ctl returned say',
+      content: `${release.join('\n')}\n`,
+    });
 
   if (opts.opsUrl) {
     const base = opsBaseUrl(opts.opsUrl);

@@ -14,7 +14,8 @@ export type VlanSetting = t.TypeOf<typeof VlanSetting>;
 export const PortAttachment = t.type({ port: t.string, vlan: VlanSetting });
 export type PortAttachment = t.TypeOf<typeof PortAttachment>;
 
-export const ComponentTypeCodec = t.keyof({ forward: null, merge: null, classifier_mac: null });
+/** `classifier_mac` was renamed `classifier` in SPP 18.08.4; both are read, and sent as the vf accepts (src/agent/release-belief.ts). */
+export const ComponentTypeCodec = t.keyof({ forward: null, merge: null, classifier_mac: null, classifier: null });
 
 export const IdleCore = t.type({ core: t.number, type: t.literal('unuse') });
 export const RunningComponent = t.type({

@@ -6,6 +6,7 @@
 import type { ControllerView } from '../agent/view';
 import type { StoredValue } from '../etcd/events';
 import { explainPorts } from '../explain/explain';
+import { familyText } from '../explain/release';
 import { type PageView, pageView } from './compare';
 import { type PortRow, portRows, viewTime } from './port-rows';
 import { drawVf, type VfDrawing } from './vf-drawing';
@@ -14,7 +15,13 @@ export interface HostPage extends PageView {
   /** The time ages are measured against (wall clock live, the frame's last step in a replay). */
   readonly now: number;
   readonly rows: readonly PortRow[];
-  readonly drawings: readonly VfDrawing[];
+  readonly drawings: readonly (VfDrawing & { readonly release?: ReleaseLabel })[];
+}
+
+/** The SPP release the agent believes runs a vf, for the drawing's heading: the family in words, and why. */
+export interface ReleaseLabel {
+  readonly text: string;
+  readonly reason: string;
 }
 
 /** The host's keys as the agent's cache holds them, for the explanations. */
@@ -43,5 +50,9 @@ export function hostPage(view: ControllerView, now: number = viewTime(view), key
     );
     rows = rows.map((r) => ({ ...r, explanation: explained.get(r.portId)! }));
   }
-  return { ...page, now, rows, drawings: view.nics.map((n) => drawVf(n, rows, page.compare, view.vhosts)) };
+  const drawings = view.nics.map((n) => ({
+    ...drawVf(n, rows, page.compare, view.vhosts),
+    ...(n.release ? { release: { text: familyText(n.release), reason: n.release.reason } } : {}),
+  }));
+  return { ...page, now, rows, drawings };
 }

@@ -2,6 +2,8 @@ import { formatMappings, parseMappings } from '../../protocol/mappings';
 import { printable } from '../../protocol/printable';
 import { buildHost } from '../../setup/build';
 import { SetupConflict, SetupRefused } from '../../setup/errors';
+import { checkStatusSize } from '../../setup/status-size';
+import { isSppRelease, SPP_RELEASES } from '../../sppctl/releases';
 import { etcdOptions } from '../etcd-options';
 import { type CliCommand, checkHost, choice, formatOption, str, UsageError } from '../framework';
 import { withEtcdClient } from './etcd-session';
@@ -15,12 +17,17 @@ export const configBuild: CliCommand = {
     '/spp/openstack/vhost/<host>/<phys>/<id> = None for each vhost (ids numbered across',
     'the host, NIC after NIC). Every validation error is printed and nothing is written.',
     '',
+    "The status of each NIC's spp_vf, with every vhost plugged, is measured as the emulator",
+    'renders it: SPP up to 19.08 cannot return one of 4096 bytes or more. With --spp-version',
+    'such a NIC is refused on those releases; without it, it is a warning.',
+    '',
     'Safe to run again: vhosts claimed by ports keep their owner; free vhosts the new',
     'mappings no longer have are deleted. A change that would drop or move a claimed',
     'vhost is refused unless --force.',
     '',
     'example:',
     "  spp config build --host spp4 --mappings '00:04.0#phys1#2#0xfe,00:05.0#phys2#2#0xfc02'",
+    "  spp config build --host spp4 --spp-version 18.08.4 --mappings '00:04.0#phys1#5#0x1fff'",
     '',
     'exit status: 0 written (or already up to date), 1 refused (a claimed vhost; --force) /',
     'etcd error, 2 usage error: invalid mappings (each error is listed; nothing is written),',
@@ -34,6 +41,11 @@ export const configBuild: CliCommand = {
       type: 'boolean',
       help: 'report limits of the real spp-ctl/spp_vf (vhosts per NIC, port numbers) as warnings, not errors',
     },
+    'spp-version': {
+      type: 'string',
+      arg: 'RELEASE',
+      help: `the SPP release of this host (${SPP_RELEASES.join('|')}): refuse a NIC whose status it cannot return (default: unknown, warn)`,
+    },
     ...formatOption,
     ...etcdOptions,
   },
@@ -43,11 +55,16 @@ export const configBuild: CliCommand = {
     if (mappings === undefined) throw new UsageError('--mappings (or env DPDK_PORT_MAPPINGS) is required');
     const lenient = values['lenient-limits'] === true;
     const format = choice(values, 'format', ['text', 'json'] as const);
-    const parsed = parseMappings(mappings, { beyondRealLimits: lenient });
-    for (const w of parsed.warnings) io.err(`warning: ${w}\n`);
-    if (!parsed.configuration) {
+    const release = str(values, 'spp-version');
+    if (release !== undefined && !isSppRelease(release))
+      throw new UsageError(`--spp-version must be one of ${SPP_RELEASES.join(', ')}, got ${JSON.stringify(release)}`);
+    const parsed = parseMappings(mappings, { beyondRealLimits: lenient, statusSizeMeasured: true });
+    const size = parsed.configuration ? checkStatusSize(parsed.configuration, release) : { errors: [], warnings: [] };
+    for (const w of [...parsed.warnings, ...size.warnings]) io.err(`warning: ${w}\n`);
+    const errors = [...parsed.errors, ...size.errors];
+    if (!parsed.configuration || errors.length > 0) {
       io.err(`spp config build: invalid mappings ${JSON.stringify(mappings)}; nothing written:\n`);
-      for (const e of parsed.errors) io.err(`  - ${e}\n`);
+      for (const e of errors) io.err(`  - ${e}\n`);
       return 2;
     }
     const configuration = parsed.configuration;

@@ -7,6 +7,7 @@ import { parseListen } from '../../listen';
 import { createLogger, LOG_LEVELS, type LogLevel } from '../../log';
 import { coreMaskBits, parseMappings } from '../../protocol/mappings';
 import { startEmulatorServer, type VfSpec } from '../../sppctl/emulator';
+import { behaviourOf, DEFAULT_SPP_RELEASE, isSppRelease, SPP_RELEASES } from '../../sppctl/releases';
 import { allowHostOption, allowHostsOf, type CliCommand, type Io, int, num, str, UsageError, type Values } from '../framework';
 
 function listenOf(text: string): { host: string; port: number } {
@@ -53,9 +54,18 @@ export const simCommand: CliCommand = {
     '500 for a status of 4096 bytes or more, hang on a master-lcore component, wedge after',
     'a missing ring); --lenient gives the intended behaviour instead.',
     '',
+    '--spp-version models what an agent sees of a later SPP release (default 18.08, the',
+    "spec's 8905dee): the classifier type `classifier` (18.08.4+), mixed component types",
+    'on one core (18.08.2+), master-lcore in the status and the new error texts (18.08.3+),',
+    'DELETE /v1/vfs/<id> (18.08.4+), GET /v1/processes dropping a vf whose status is 4096',
+    'bytes or more (18.08.3-19.08), no status size limit and 400 `Not in json format.` (19.11).',
+    'Replies come at once unless --poll-interval is given; `--poll-interval release` uses',
+    "the release's own loop (1 s until 18.08.1, sub-ms from 18.08.2 on).",
+    '',
     'Examples:',
     '  spp sim --listen 127.0.0.1:7777 --mappings 00:04.0#phys1#2#0xfe',
     '  spp sim --vf 1:0x1fe --vf 2:0xfe00 --poll-interval 1000',
+    '  spp sim --spp-version 19.11 --mappings 00:04.0#phys1#2#0xfe',
     '',
     'Runs until SIGINT/SIGTERM (exit 0). Exit 2 on usage errors, 1 if it cannot listen.',
   ].join('\n'),
@@ -68,7 +78,17 @@ export const simCommand: CliCommand = {
       type: 'boolean',
       help: 'after a reply of 4096+ bytes, read later replies to that vf off by one, as the real spp-ctl does (until restart)',
     },
-    'poll-interval': { type: 'string', arg: 'MS', help: 'spp_vf main-loop period: each command is answered at the next tick (real: 1000; default 0)' },
+    'spp-version': {
+      type: 'string',
+      arg: 'RELEASE',
+      default: DEFAULT_SPP_RELEASE,
+      help: `SPP release to model: ${SPP_RELEASES.join('|')} (default ${DEFAULT_SPP_RELEASE})`,
+    },
+    'poll-interval': {
+      type: 'string',
+      arg: 'MS|release',
+      help: "spp_vf main-loop period: each command is answered at the next tick (default 0; `release`: the release's own, 1000 until 18.08.1)",
+    },
     latency: { type: 'string', arg: 'MS', help: 'added latency per request (default 0)' },
     rings: { type: 'string', arg: 'N', help: 'rings the primary created (default 2 x total vhosts of the mappings, else 32)' },
     'phy-ports': { type: 'string', arg: 'N', help: 'phy ports each vf sees (default: NICs in the mappings, else 1)' },
@@ -112,7 +132,9 @@ export const simCommand: CliCommand = {
     const log = createLogger({ level: level as LogLevel, format, defaultMeta: { component: 'spp-sim' } });
     const rings = values.rings === undefined ? undefined : int(values, 'rings', 0, 0);
     const phyPorts = values['phy-ports'] === undefined ? undefined : int(values, 'phy-ports', 1, 0);
-    const pollIntervalMs = num(values, 'poll-interval', 0);
+    const sppVersion = str(values, 'spp-version') ?? DEFAULT_SPP_RELEASE;
+    if (!isSppRelease(sppVersion)) throw new UsageError(`--spp-version must be one of ${SPP_RELEASES.join(', ')}, got ${JSON.stringify(sppVersion)}`);
+    const pollIntervalMs = str(values, 'poll-interval') === 'release' ? behaviourOf(sppVersion).mainLoopMs : num(values, 'poll-interval', 0);
     const latencyMs = num(values, 'latency', 0);
 
     let server;
@@ -125,6 +147,7 @@ export const simCommand: CliCommand = {
         ...(rings !== undefined ? { rings } : {}),
         ...(phyPorts !== undefined ? { phyPorts } : {}),
         lenient: values.lenient === true,
+        sppVersion,
         overflowDesync: values['overflow-desync'] === true,
         pollIntervalMs,
         latencyMs,
@@ -135,8 +158,8 @@ export const simCommand: CliCommand = {
       return 1;
     }
     const describe = vfs.map((v) => `vf ${v.secId} (core mask ${v.coreMask}${v.appearAfterMs ? `, appears after ${v.appearAfterMs} ms` : ''})`).join(', ');
-    io.out(`spp-ctl emulator listening on ${server.url}${values.lenient ? ' (lenient)' : ''}\nserving ${describe}\n`);
-    log.info('emulator started', { url: server.url, vfs: vfs.map((v) => v.secId), lenient: values.lenient === true });
+    io.out(`spp-ctl emulator listening on ${server.url} (SPP ${sppVersion}${values.lenient ? ', lenient' : ''})\nserving ${describe}\n`);
+    log.info('emulator started', { url: server.url, vfs: vfs.map((v) => v.secId), lenient: values.lenient === true, sppVersion, pollIntervalMs });
     const srv = server;
     await new Promise<void>((resolve) => {
       const stop = (signal: string): void => {

@@ -6,6 +6,7 @@
  */
 import type { HostConfiguration } from '../../protocol/codecs';
 import { coreMaskBits } from '../../protocol/mappings';
+import { behaviourOf, type SppRelease } from '../releases';
 import { createRestHandler, type ExchangeResult, RECV_SIZE, type RestRequest, type RestResponse, type SppCtlBackend } from './restapi';
 import { SppVf } from './vf';
 
@@ -32,6 +33,8 @@ export interface EmulatorOptions {
   readonly primary?: boolean;
   /** Intended instead of observed behaviour (spec section 0). */
   readonly lenient?: boolean;
+  /** The SPP release modelled (src/sppctl/releases.ts); default 18.08, the spec's 8905dee. */
+  readonly sppVersion?: SppRelease;
   /** Default !lenient. */
   readonly statusLimit?: boolean;
   /** Default !lenient. */
@@ -43,8 +46,12 @@ export interface EmulatorOptions {
    * request fails.
    */
   readonly overflowDesync?: boolean;
-  /** spp_vf's main-loop period: a command is answered at the vf's next tick. 0 = at once. */
-  readonly pollIntervalMs?: number;
+  /**
+   * spp_vf's main-loop period: a command is answered at the vf's next tick.
+   * 0 = at once (the default, whatever the release); `release`: the
+   * release's own loop (1 s until 18.08.1, sub-ms from 18.08.2 on).
+   */
+  readonly pollIntervalMs?: number | 'release';
   /** Added to every request. */
   readonly latencyMs?: number;
   /** Clock for poll ticks (default Date.now). */
@@ -166,6 +173,7 @@ class VfChannel {
 
 export interface Emulator {
   readonly lenient: boolean;
+  readonly sppVersion: SppRelease;
   /** spp-ctl's REST API, in process. Rejects with ConnectionDropped for an injected drop. */
   handle(req: RestRequest): Promise<RestResponse>;
   vf(secId: number): SppVf;
@@ -191,6 +199,8 @@ interface VfSlot {
   /** Position in spp-ctl's process dict (connection order; a reconnect keeps it). */
   order: number;
   timer?: NodeJS.Timeout;
+  /** A restarted vf connecting again after its down time. */
+  reconnect?: NodeJS.Timeout;
 }
 
 /** The vfs an options object describes. */
@@ -206,7 +216,9 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
   const lenient = options.lenient ?? false;
   const now = options.now ?? Date.now;
   let latency = options.latencyMs ?? 0;
-  let pollMs = options.pollIntervalMs ?? 0;
+  const sppVersion = options.sppVersion ?? '18.08';
+  const release = behaviourOf(sppVersion);
+  let pollMs = options.pollIntervalMs === 'release' ? release.mainLoopMs : (options.pollIntervalMs ?? 0);
   const { specs, phyPorts, rings } = vfSpecs(options);
   const slots = new Map<number, VfSlot>();
   let connections = 0;
@@ -221,8 +233,9 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
       rings,
       lenient,
       wedgeOnMissingRing: options.wedgeOnMissingRing ?? !lenient,
+      release: sppVersion,
     });
-    const desync = options.overflowDesync === true && (options.statusLimit ?? !lenient);
+    const desync = options.overflowDesync === true && (options.statusLimit ?? (!lenient && release.statusLimit));
     const slot: VfSlot = { channel: new VfChannel(vf, () => pollMs, now, desync), connected: false, order: 0 };
     slots.set(spec.secId, slot);
     if (spec.appearAfterMs && spec.appearAfterMs > 0) {
@@ -247,9 +260,19 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
     ],
     hasVf: (secId) => slots.get(secId)?.connected === true,
     exchange: (secId, command) => slots.get(secId)!.channel.exchange(command),
+    forget(secId, exited) {
+      const slot = slots.get(secId);
+      if (!slot) return;
+      slot.connected = false;
+      if (exited) slot.channel.vf.reset();
+      forgotten.add(secId);
+    },
   };
+  /** Vfs spp-ctl forgot (exit, failed status probe): the next restart connects them again. */
+  const forgotten = new Set<number>();
   const rest = createRestHandler(backend, {
     lenient,
+    release: sppVersion,
     ...(options.statusLimit !== undefined ? { statusLimit: options.statusLimit } : {}),
   });
 
@@ -277,6 +300,7 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
 
   return {
     lenient,
+    sppVersion,
     async handle(req) {
       const entry: LogEntry = { seq: ++seq, method: req.method, path: req.path, body: req.body ?? null, status: null, response: null };
       if (keepLog) entries.push(entry);
@@ -300,7 +324,17 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
     vf: (secId) => slotOf(secId).channel.vf,
     secIds: () => [...slots.keys()].sort((a, b) => a - b),
     restartVf(secId, downMs = 0) {
-      slotOf(secId).channel.restart(downMs);
+      const slot = slotOf(secId);
+      slot.channel.restart(downMs);
+      // the new spp_vf connects to spp-ctl again once it is up (18.08.3's probe may forget it while it is down)
+      if (forgotten.delete(secId)) connect(slot);
+      if (downMs > 0 && release.processesProbe) {
+        if (slot.reconnect) clearTimeout(slot.reconnect);
+        slot.reconnect = setTimeout(() => {
+          slot.reconnect = undefined;
+          if (forgotten.delete(secId)) connect(slot);
+        }, downMs);
+      }
     },
     appearAfter(secId, ms) {
       const slot = slotOf(secId);
@@ -334,7 +368,10 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
       entries = [];
     },
     close() {
-      for (const s of slots.values()) if (s.timer) clearTimeout(s.timer);
+      for (const s of slots.values()) {
+        if (s.timer) clearTimeout(s.timer);
+        if (s.reconnect) clearTimeout(s.reconnect);
+      }
     },
   };
 }

@@ -5,6 +5,7 @@
  * reply to an HTTP answer.
  */
 
+import { behaviourOf, type SppRelease } from '../releases';
 import { type PyValue, pyInt, pyIsStr, pyJsonDumps, pyJsonLoads, pyPercentD, pyRepr, pyStr, pyTruthy } from './pyjson';
 import { SUCCESS_REPLY } from './textproto';
 
@@ -30,13 +31,17 @@ export interface SppCtlBackend {
   processes(): readonly Record<string, unknown>[];
   hasVf(secId: number): boolean;
   exchange(secId: number, command: string): Promise<ExchangeResult>;
+  /** spp-ctl forgets the vf: it exited, or from 18.08.3 on it failed a status probe. */
+  forget(secId: number, exited?: boolean): void;
 }
 
 export interface RestOptions {
   /** Intended behaviour: 400 `invalid key(..)` instead of the 500 of the KeyInvalid bug. */
   readonly lenient?: boolean;
-  /** spp-ctl reads a reply with one recv(4096): a reply that fills it gives a 500. Default: !lenient. */
+  /** spp-ctl reads a reply with one recv(4096): a reply that fills it gives a 500. Default: !lenient, and the release has the bug. */
   readonly statusLimit?: boolean;
+  /** The SPP release modelled (default 18.08). */
+  readonly release?: SppRelease;
 }
 
 /** spp-ctl's MSG_SIZE. */
@@ -57,6 +62,8 @@ class KeyRequired extends Error {
     super(`key(${key}) required.`);
   }
 }
+/** bottle's HTTPError(400) with a text. */
+class BadRequest extends Error {}
 class KeyInvalid extends Error {
   constructor(
     readonly key: string,
@@ -70,7 +77,10 @@ type Route = { re: RegExp; method: string; run: (m: RegExpExecArray, req: RestRe
 
 export function createRestHandler(backend: SppCtlBackend, options: RestOptions = {}): (req: RestRequest) => Promise<RestResponse> {
   const lenient = options.lenient ?? false;
-  const statusLimit = options.statusLimit ?? !lenient;
+  const release = behaviourOf(options.release);
+  const statusLimit = options.statusLimit ?? (!lenient && release.statusLimit);
+  /** What spp-ctl's reading of a reply makes of it (one recv of RECV_SIZE bytes). */
+  const fits = (raw: string): boolean => !statusLimit || Buffer.byteLength(raw, 'utf8') < RECV_SIZE;
 
   const secId = (m: RegExpExecArray): { id: bigint; n: number } => {
     const id = BigInt(m[1]!);
@@ -85,7 +95,7 @@ export function createRestHandler(backend: SppCtlBackend, options: RestOptions =
     if (res.kind === 'lost') return INTERNAL();
     // the common answer, short of the status limit: what parsing it would conclude
     if (onSuccess === undefined && res.raw === SUCCESS_REPLY) return NO_CONTENT;
-    if (statusLimit && Buffer.byteLength(res.raw, 'utf8') >= RECV_SIZE) return INTERNAL();
+    if (!fits(res.raw)) return INTERNAL();
     let reply: Record<string, unknown>;
     try {
       reply = JSON.parse(res.raw) as Record<string, unknown>;
@@ -102,6 +112,8 @@ export function createRestHandler(backend: SppCtlBackend, options: RestOptions =
     try {
       parsed = pyJsonLoads(req.body ?? '');
     } catch {
+      // 19.11 (spp 518d6bf) answers a body that is not JSON with 400
+      if (release.jsonError400) throw new BadRequest('Not in json format.');
       throw new PyError('bad JSON');
     }
     if (parsed.k !== 'dict') throw new PyError('body is not an object');
@@ -130,7 +142,7 @@ export function createRestHandler(backend: SppCtlBackend, options: RestOptions =
     if (name.k !== 'str') throw new KeyInvalid('name', name);
     const core = b.get('core')!;
     if (core.k !== 'int' && core.k !== 'bool') throw new KeyInvalid('core', core);
-    const type = oneOf(b, 'type', ['forward', 'merge', 'classifier_mac']);
+    const type = oneOf(b, 'type', ['forward', 'merge', release.classifierType]);
     return command(n, `component start ${name.v} ${pyStr(core)} ${type}`);
   };
 
@@ -171,7 +183,9 @@ export function createRestHandler(backend: SppCtlBackend, options: RestOptions =
     const type = oneOf(b, 'type', ['mac', 'vlan']);
     const port = checkPort(b);
     const mac = b.get('mac_address')!;
-    if (!netaddrEui(mac)) throw new KeyInvalid('mac_address', mac);
+    // spp-ctl lets `default` through from 18.08.2 on (spp 1c2acca)
+    const isDefault = release.defaultMac && pyIsStr(mac, 'default');
+    if (!isDefault && !netaddrEui(mac)) throw new KeyInvalid('mac_address', mac);
     if (type === 'mac') return command(n, `classifier_table ${action} mac ${pyStr(mac)} ${port}`);
     const vlan = b.get('vlan') ?? { k: 'none' };
     if (pyInt(vlan) === undefined) throw new KeyInvalid('vlan', vlan);
@@ -187,14 +201,39 @@ export function createRestHandler(backend: SppCtlBackend, options: RestOptions =
       return f(m, req, id.n);
     };
 
+  /** spp-ctl's vf_exit (18.08.4): `exit`, answered from 18.08.2 on, and the vf is gone from its table. */
+  const exit = async (n: number): Promise<RestResponse> => {
+    const res = await command(n, 'exit');
+    if (res.status === 204) backend.forget(n, true);
+    return res;
+  };
+
+  /**
+   * From 18.08.3 on spp-ctl asks every vf for its status before it lists the
+   * processes and forgets those whose answer it cannot read: until 19.11, one
+   * of 4096 bytes or more (spp f747dcf).
+   */
+  const processes = async (): Promise<RestResponse> => {
+    if (release.processesProbe) {
+      for (const entry of backend.processes()) {
+        const id = entry['client-id'];
+        if (entry.type !== 'vf' || typeof id !== 'number') continue;
+        const res = await backend.exchange(id, 'status');
+        if (res.kind === 'lost' || !fits(res.raw)) backend.forget(id);
+      }
+    }
+    return json(backend.processes());
+  };
+
   const vfRoutes: Route[] = [
     { re: /^\/(-?[0-9]+)$/, method: 'GET', run: guarded((_m, _r, n) => command(n, 'status', (reply) => json(reshapeStatus(reply)))) },
+    ...(release.deleteVf ? [{ re: /^\/(-?[0-9]+)$/, method: 'DELETE', run: guarded((_m, _r, n) => exit(n)) }] : []),
     { re: /^\/(-?[0-9]+)\/components$/, method: 'POST', run: guarded((_m, req, n) => componentStart(n, req)) },
     { re: /^\/(-?[0-9]+)\/components\/([^/]+)$/, method: 'DELETE', run: guarded((m, _r, n) => command(n, `component stop ${m[2]!}`)) },
     { re: /^\/(-?[0-9]+)\/components\/([^/]+)\/ports$/, method: 'PUT', run: guarded((m, req, n) => ports(n, m[2]!, req)) },
     { re: /^\/(-?[0-9]+)\/classifier_table$/, method: 'PUT', run: guarded((_m, req, n) => classifier(n, req)) },
   ];
-  const v1Routes: Route[] = [{ re: /^\/processes$/, method: 'GET', run: async () => json(backend.processes()) }];
+  const v1Routes: Route[] = [{ re: /^\/processes$/, method: 'GET', run: processes }];
 
   const dispatch = async (routes: Route[], path: string, req: RestRequest): Promise<RestResponse> => {
     const method = req.method === 'HEAD' ? 'GET' : req.method;
@@ -229,7 +268,7 @@ export function createRestHandler(backend: SppCtlBackend, options: RestOptions =
       }
       return notFound(path);
     } catch (err) {
-      if (err instanceof KeyRequired) return text(400, err.message);
+      if (err instanceof KeyRequired || err instanceof BadRequest) return text(400, err.message);
       if (err instanceof KeyInvalid) return lenient ? text(400, err.message) : INTERNAL();
       return INTERNAL();
     }
@@ -243,6 +282,8 @@ function reshapeStatus(reply: Record<string, unknown>): Record<string, unknown> 
   return {
     'client-id': info['client-id'],
     ports: [...list('phy').map((n) => `phy:${n}`), ...list('vhost').map((n) => `vhost:${n}`), ...list('ring').map((n) => `ring:${n}`)],
+    // 18.08.3 on (spp 2839f8c): between ports and components
+    ...('master-lcore' in info ? { 'master-lcore': info['master-lcore'] } : {}),
     components: info.core,
     classifier_table: info.classifier_table,
   };

@@ -6,9 +6,11 @@
  * DecodeContext so that this module stays pure.
  */
 
+import { behaviourOf, type ClassifierType, ERROR_TEXTS, type ErrorStyle, type ReleaseBehaviour } from '../releases';
+
 export type PortType = 'phy' | 'vhost' | 'ring';
 export type Dir = 'rx' | 'tx';
-export type ComponentType = 'forward' | 'merge' | 'classifier_mac';
+export type ComponentType = 'forward' | 'merge' | ClassifierType;
 
 export interface PortRef {
   readonly type: PortType;
@@ -49,6 +51,9 @@ export type Command =
     }
   | { readonly cmd: 'classifier_table'; readonly action: 'add' | 'del'; readonly vid: number; readonly mac: bigint; readonly port: PortRef };
 
+/** What the decoder needs to know of the release (default: 18.08's). */
+export type DecodeRelease = Pick<ReleaseBehaviour, 'classifierType' | 'mixedCoreTypes' | 'errorStyle'>;
+
 /** What the decoder needs to know about the vf. */
 export interface DecodeContext {
   componentExists(name: string): boolean;
@@ -63,8 +68,17 @@ export interface DecodeContext {
 
 export type Decoded = { readonly ok: true; readonly command: Command } | { readonly ok: false; readonly message: string };
 
-const bad = (name: string): Decoded => ({ ok: false, message: `bad value(${name})` });
-const BAD_FORMAT: Decoded = { ok: false, message: 'bad message format' };
+/** A decode failure in the release's words (18.08.3 renamed them). */
+interface Fail {
+  bad(name: string): Decoded;
+  readonly format: Decoded;
+}
+const failures = (style: ErrorStyle): Fail => {
+  const texts = ERROR_TEXTS[style];
+  return { bad: (name) => ({ ok: false, message: texts.badValue(name) }), format: { ok: false, message: texts.badFormat } };
+};
+const FAILS: Record<ErrorStyle, Fail> = { 'bad-value': failures('bad-value'), 'invalid-value': failures('invalid-value') };
+const RELEASE_18_08: DecodeRelease = behaviourOf('18.08');
 
 const INT64_MAX = (1n << 63n) - 1n;
 const UINT64_MAX = (1n << 64n) - 1n;
@@ -215,7 +229,8 @@ export function splitWords(text: string): string[] {
 }
 
 /** Decodes one command text the way spp_vf's command_dec.c does. */
-export function decodeCommand(text: string, ctx: DecodeContext): Decoded {
+export function decodeCommand(text: string, ctx: DecodeContext, release: DecodeRelease = RELEASE_18_08): Decoded {
+  const { bad, format: BAD_FORMAT } = FAILS[release.errorStyle];
   const words = splitWords(text);
   if (words.length > MAX_WORDS || words.some((w) => w.length >= MAX_WORD_LENGTH)) return BAD_FORMAT;
   const first = words[0] ?? '';
@@ -228,15 +243,16 @@ export function decodeCommand(text: string, ctx: DecodeContext): Decoded {
     case '_get_client_id':
       return { ok: true, command: { cmd: first } };
     case 'component':
-      return decodeComponent(words, ctx);
+      return decodeComponent(words, ctx, release);
     case 'port':
-      return decodePort(words, ctx);
+      return decodePort(words, ctx, FAILS[release.errorStyle]);
     default:
-      return decodeClassifier(words, ctx);
+      return decodeClassifier(words, ctx, FAILS[release.errorStyle]);
   }
 }
 
-function decodeComponent(words: string[], ctx: DecodeContext): Decoded {
+function decodeComponent(words: string[], ctx: DecodeContext, release: DecodeRelease): Decoded {
+  const { bad } = FAILS[release.errorStyle];
   const [, action, name] = words as [string, string, string];
   if (action !== 'start' && action !== 'stop') return bad('action');
   if (name.length > MAX_NAME_LENGTH) return bad('component name');
@@ -247,15 +263,15 @@ function decodeComponent(words: string[], ctx: DecodeContext): Decoded {
   const core = coreValue === undefined ? undefined : toCUint(coreValue);
   if (core === undefined || core > MAX_LCORE_ID) return bad('core');
   const type = words[4];
-  if (type !== 'forward' && type !== 'merge' && type !== 'classifier_mac') return bad('component type');
+  if (type !== 'forward' && type !== 'merge' && type !== release.classifierType) return bad('component type');
   const hosted = ctx.coreType(core);
-  if (hosted !== undefined && hosted !== type) return bad('component type');
+  if (!release.mixedCoreTypes && hosted !== undefined && hosted !== type) return bad('component type');
   return { ok: true, command: { cmd: 'component_start', name, core, type } };
 }
 
 const inTable = (p: PortRef): boolean => p.n >= 0 && p.n < PORTS_PER_TYPE;
 
-function decodePort(words: string[], ctx: DecodeContext): Decoded {
+function decodePort(words: string[], ctx: DecodeContext, { bad, format: BAD_FORMAT }: Fail): Decoded {
   const [, action, portWord, dirWord, name] = words as [string, string, string, string, string];
   if (action !== 'add' && action !== 'del') return bad('action');
   const override = action === 'add' && words.length === MAX_WORDS;
@@ -286,7 +302,7 @@ function decodePort(words: string[], ctx: DecodeContext): Decoded {
   return { ok: true, command: { cmd: 'port', action, port, dir, name, override, ...(vlan ? { vlan } : {}) } };
 }
 
-function decodeClassifier(words: string[], ctx: DecodeContext): Decoded {
+function decodeClassifier(words: string[], ctx: DecodeContext, { bad }: Fail): Decoded {
   const action = words[1]!;
   if (action !== 'add' && action !== 'del') return bad('action');
   const type = words[2]!;

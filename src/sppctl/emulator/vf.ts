@@ -5,6 +5,7 @@
  * a missing ring wedges the process, a component on the master lcore hangs it.
  */
 
+import { behaviourOf, isClassifierType, type ReleaseBehaviour, type SppRelease } from '../releases';
 import type { VfStatus } from '../wire';
 import {
   type Command,
@@ -42,6 +43,8 @@ export interface VfOptions {
   readonly lenient?: boolean;
   /** Attaching a missing ring wedges the process (observed); otherwise the attach just fails. */
   readonly wedgeOnMissingRing?: boolean;
+  /** The SPP release modelled (default 18.08). */
+  readonly release?: SppRelease;
 }
 
 interface Ability {
@@ -91,6 +94,7 @@ export class SppVf {
   readonly master: number;
   readonly workers: readonly number[];
   private readonly opts: VfOptions;
+  readonly behaviour: ReleaseBehaviour;
   private ports = new Map<string, PortState>();
   private components: (Component | undefined)[] = [];
   /** Component slots per core, in start order (management view). */
@@ -104,6 +108,7 @@ export class SppVf {
     const lcores = [...new Set(opts.lcores)].sort((a, b) => a - b);
     if (lcores.length === 0) throw new Error(`vf ${opts.secId}: no lcores`);
     this.opts = opts;
+    this.behaviour = behaviourOf(opts.release);
     this.secId = opts.secId;
     this.master = lcores[0]!;
     this.workers = lcores.slice(1);
@@ -165,7 +170,7 @@ export class SppVf {
   /** spp_vf's raw reply text, or undefined when it does not answer (hang, exit). */
   reply(text: string): string | undefined {
     if (this.hung) return undefined;
-    const decoded = decodeCommand(text, this.ctx);
+    const decoded = decodeCommand(text, this.ctx, this.behaviour);
     if (!decoded.ok) return errorReply(decoded.message);
     return this.run(decoded.command);
   }
@@ -183,7 +188,8 @@ export class SppVf {
       case '_get_client_id':
         return encodeSpp({ results: [{ result: 'success' }], client_id: this.secId, process_type: 'vf' });
       case 'exit':
-        return undefined;
+        // 18.08.2 answers before it ends (spp 7c7d0fd); the caller ends the process
+        return this.behaviour.deleteVf ? SUCCESS_REPLY : undefined;
       case 'component_start':
         return this.componentStart(c.name, c.core, c.type);
       case 'component_stop':
@@ -202,7 +208,8 @@ export class SppVf {
   private componentStart(name: string, core: number, type: ComponentType): string | undefined {
     const isMaster = core === this.master;
     if (!isMaster && !this.workers.includes(core)) return this.result(false);
-    const secondClassifier = type === 'classifier_mac' && (this.cores.get(core)?.length ?? 0) > 0;
+    // until 18.08.2 a classifier loops forever, so a core it shares never switches
+    const secondClassifier = !this.behaviour.mixedCoreTypes && isClassifierType(type) && (this.cores.get(core)?.length ?? 0) > 0;
     if ((isMaster || secondClassifier) && this.opts.lenient) return this.result(false);
     const slot = this.components.indexOf(undefined);
     if (slot < 0) return this.result(false);
@@ -286,7 +293,7 @@ export class SppVf {
         state.mac = 0n;
       }
       this.components.forEach((comp, slot) => {
-        if (comp?.type === 'classifier_mac' && comp.tx.includes(portName(c.port))) this.changed.add(slot);
+        if (comp && isClassifierType(comp.type) && comp.tx.includes(portName(c.port))) this.changed.add(slot);
       });
     }
     return this.result(this.flush());
@@ -315,19 +322,20 @@ export class SppVf {
         }
         continue;
       }
-      const tooMany = (comp.type === 'forward' && comp.rx.length > 1) || (comp.type !== 'classifier_mac' && comp.tx.length > 1);
+      const classifier = isClassifierType(comp.type);
+      const tooMany = (comp.type === 'forward' && comp.rx.length > 1) || (!classifier && comp.tx.length > 1);
       if (tooMany) {
         ok = false;
         continue;
       }
-      const rx = comp.type === 'classifier_mac' ? comp.rx.slice(0, 1) : comp.rx;
+      const rx = classifier ? comp.rx.slice(0, 1) : comp.rx;
       this.pushed.set(slot, {
         core: comp.core,
         name: comp.name,
         type: comp.type,
         rx: rx.map((p) => this.portJson(p, 'rx')),
         tx: comp.tx.map((p) => this.portJson(p, 'tx')),
-        table: comp.type === 'classifier_mac' ? this.tableOf(comp) : [],
+        table: classifier ? this.tableOf(comp) : [],
       });
       if (!prev) this.setPushedCore(comp.core, (slots) => [...slots, slot]);
     }
@@ -381,6 +389,7 @@ export class SppVf {
     return {
       'client-id': this.secId,
       ports: [...info.phy.map((n) => `phy:${n}`), ...info.vhost.map((n) => `vhost:${n}`), ...info.ring.map((n) => `ring:${n}`)],
+      ...(this.behaviour.masterLcore ? { 'master-lcore': this.master } : {}),
       components: info.core,
       classifier_table: info.classifier_table,
     };
@@ -408,6 +417,9 @@ export class SppVf {
         const mac = e.mac === DEFAULT_MAC ? 'default' : formatMac(e.mac);
         return e.vid === EMPTY_VID ? { type: 'mac', value: mac, port: e.port } : { type: 'vlan', value: `${e.vid}/${mac}`, port: e.port };
       });
-    return { 'client-id': this.secId, phy: numbers('phy'), vhost: numbers('vhost'), ring: numbers('ring'), core, classifier_table: table };
+    const ports = { phy: numbers('phy'), vhost: numbers('vhost'), ring: numbers('ring') };
+    // 18.08.3 added the master lcore to `info` (spp f119826)
+    const master: Record<string, SppJson> = this.behaviour.masterLcore ? { 'master-lcore': this.master } : {};
+    return { 'client-id': this.secId, ...ports, ...master, core, classifier_table: table };
   }
 }
