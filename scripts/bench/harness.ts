@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Etcd3, type IKeyValue, type Watcher } from 'etcd3';
 import { LocalEtcd } from '../../src/localetcd/etcd-server';
-import type { HostConfiguration } from '../../src/protocol/codecs';
+import type { HostConfiguration } from '../../src/protocol/configuration';
 import { ROOT } from '../../src/protocol/keys';
 import { parseMappings } from '../../src/protocol/mappings';
 import { buildHost } from '../../src/setup/build';

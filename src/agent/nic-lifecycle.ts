@@ -114,7 +114,7 @@ export class NicLifecycle {
       // What ports care about is their vhost's entry and VLAN settings; the
       // cached copy may differ from spp_vf's own in order alone.
       runtime.changed =
-        before === undefined || layout.vhostIds.some((v) => JSON.stringify(observeVhost(before, v)) !== JSON.stringify(observeVhost(status, v)));
+        before === undefined || layout.targets.some((tg) => JSON.stringify(observeVhost(before, tg)) !== JSON.stringify(observeVhost(status, tg)));
       const foreign = foreignComponents(layout, status);
       if (foreign.length > 0)
         rt.log.warn('spp_vf runs components that are not in the layout; leaving them alone', { secId: layout.secId, components: foreign });

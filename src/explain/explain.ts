@@ -13,7 +13,7 @@ import { intentOf, resolveConflicts } from '../agent/intent';
 import type { NicView, PortView } from '../agent/view';
 import type { StoredValue } from '../etcd/events';
 import type { PortIntent } from '../plan/desired';
-import { observeVhost } from '../plan/observed';
+import { observeVhost, type VhostObserved } from '../plan/observed';
 import { planVhost } from '../plan/planner';
 import { keys } from '../protocol/keys';
 import { nicOfVhost, portNames } from '../protocol/layout';
@@ -220,11 +220,14 @@ function explainOne(input: ExplainInput, store: HostStore, intent: PortIntent): 
   const asked = input.sppctl?.vfs?.find((v) => v['client-id'] === place.secId);
   const vf = asked ?? nic?.status;
   const vfSource = asked ? `GET ${input.sppctl!.url}/v1/vfs/${place.secId}` : "the agent's cached status of spp_vf";
+  const nicLayout = nicOfVhost(layout, place.vhostId);
+  const targets = nicLayout?.targets.find((x) => x.vhostId === place.vhostId);
+  // a layout without this vhost was reported above; the c33920f ring is the fallback name only
+  const ring = targets?.entryPort ?? portNames.toVm(place.vhostId);
   if (vf) {
-    const ring = portNames.toVm(place.vhostId);
     const entries = vf.classifier_table.filter((e) => e.port === ring);
     const table = [`${vfSource} ${place.secId} classifier_table for ${ring}: ${entries.map(entryText).join('; ') || 'none'}`];
-    const observed = observeVhost(vf, place.vhostId);
+    const observed: VhostObserved = targets ? observeVhost(vf, targets) : {};
     if (!observed.rule) {
       say(`spp_vf ${place.secId} has no classifier entry for port ${portId}: nothing on ${ring} (vhost ${place.vhostId}); it should be ${want}.`, [
         ...table,
@@ -239,7 +242,6 @@ function explainOne(input: ExplainInput, store: HostStore, intent: PortIntent): 
       );
       return done('classifier-other-mac');
     }
-    const nicLayout = nicOfVhost(layout, place.vhostId);
     const plan = nicLayout ? planVhost(nicLayout, place.vhostId, rule, vf) : [];
     if (plan.length > 0) {
       say(
@@ -265,8 +267,8 @@ function explainOne(input: ExplainInput, store: HostStore, intent: PortIntent): 
     ...placeFacts,
     ...(vf
       ? [
-          `${vfSource} ${place.secId} classifier_table for ${portNames.toVm(place.vhostId)}: ${vf.classifier_table
-            .filter((e) => e.port === portNames.toVm(place.vhostId))
+          `${vfSource} ${place.secId} classifier_table for ${ring}: ${vf.classifier_table
+            .filter((e) => e.port === ring)
             .map(entryText)
             .join('; ')}`,
         ]

@@ -13,7 +13,7 @@ import { type AgentSettings, type RawSettings, resolveSettings } from '../../src
 import type { OriginalPort } from '../../src/driver/original-writes';
 import { LocalEtcd } from '../../src/localetcd/etcd-server';
 import { createLogger } from '../../src/log';
-import type { HostConfiguration } from '../../src/protocol/codecs';
+import type { HostConfiguration } from '../../src/protocol/configuration';
 import { keys } from '../../src/protocol/keys';
 import { parseMappings } from '../../src/protocol/mappings';
 import { buildHost } from '../../src/setup/build';

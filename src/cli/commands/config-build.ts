@@ -1,5 +1,8 @@
+import { readFile } from 'node:fs/promises';
+import { CONFIG_FORMATS, type ConfigFormat, FORMAT_READERS } from '../../protocol/configuration';
 import { formatMappings, parseMappings } from '../../protocol/mappings';
-import { buildHost } from '../../setup/build';
+import { buildHost, type DeclaredLayouts } from '../../setup/build';
+import { readComponentFile } from '../../setup/component-file';
 import { SetupConflict, SetupRefused } from '../../setup/errors';
 import { etcdOptions } from '../etcd-options';
 import { type CliCommand, checkHost, str, UsageError } from '../framework';
@@ -18,8 +21,22 @@ export const configBuild: CliCommand = {
     'mappings no longer have are deleted. A change that would drop or move a claimed',
     'vhost is refused unless --force.',
     '',
-    'example:',
+    "Configuration formats (neutron's driver reads only one; each crashes on the other):",
+    `  final   {"vf": [{..., "components": [...]}], "mirror": [...]}: read by ${FORMAT_READERS.final}`,
+    `  legacy  [{...}, ...]: read by ${FORMAT_READERS.legacy}`,
+    'Without --config-format the shape the other hosts in etcd use is kept (and said);',
+    'with no other host, final. Our agent and `spp port bind` read both.',
+    '',
+    "Declared layouts (final format only): --components FILE takes SPP_COMPONENT_CONF's",
+    'yaml (or the same as JSON): top key vf, one {components: [...]} per NIC in mapping',
+    'order, each component {core, name, type, rx_port, tx_port}; optional mirror. Cores',
+    "must be worker cores of the NIC's mask; every vhost must be reached from the",
+    'classifier and lead back into the merger, directly or through one forward.',
+    'Without it, components are computed as the final set-up script does (2n+2 cores).',
+    '',
+    'examples:',
     "  spp config build --host spp4 --mappings '00:04.0#phys1#2#0xfe,00:05.0#phys2#2#0xfc02'",
+    "  spp config build --host spp4 --mappings '00:04.0#phys1#2#0xc2' --components sample_2.yaml --dry-run",
     '',
     'exit status: 0 written (or already up to date), 1 invalid mappings / refused / etcd',
     'error, 2 usage error.',
@@ -28,6 +45,10 @@ export const configBuild: CliCommand = {
     host: { type: 'string', arg: 'HOST', help: 'compute host name as neutron knows it (required)' },
     mappings: { type: 'string', arg: 'MAPPINGS', help: 'NIC list <pci>#<phys>#<num_vhost>#<core_mask>,... (env DPDK_PORT_MAPPINGS)' },
     force: { type: 'boolean', help: 'drop or move vhosts even when ports have claimed them' },
+    'config-format': { type: 'string', arg: 'final|legacy', help: 'shape of configuration/<host> (default: as the other hosts, else final)' },
+    components: { type: 'string', arg: 'FILE', help: 'declared spp_vf layouts, SPP_COMPONENT_CONF yaml or JSON (env SPP_COMPONENT_CONF)' },
+    'mixed-core-types': { type: 'boolean', help: "the host's spp_vf takes two component types on one core (SPP 18.08.2 and later)" },
+    'dry-run': { type: 'boolean', help: 'print what would be written; write nothing' },
     'lenient-limits': {
       type: 'boolean',
       help: 'report limits of the real spp-ctl/spp_vf (vhosts per NIC, port numbers) as warnings, not errors',
@@ -47,11 +68,47 @@ export const configBuild: CliCommand = {
       return 1;
     }
     const configuration = parsed.configuration;
+    const formatWord = str(values, 'config-format');
+    if (formatWord !== undefined && !(CONFIG_FORMATS as readonly string[]).includes(formatWord)) {
+      throw new UsageError(`--config-format: ${JSON.stringify(formatWord)} is not one of ${CONFIG_FORMATS.join(', ')}`);
+    }
+    const file = str(values, 'components') ?? (io.env.SPP_COMPONENT_CONF || undefined);
+    let declared: DeclaredLayouts | undefined;
+    if (file !== undefined) {
+      let text: string;
+      try {
+        text = await readFile(file, 'utf8');
+      } catch (err) {
+        io.err(`spp config build: cannot read --components ${file}: ${(err as Error).message}; nothing written\n`);
+        return 1;
+      }
+      const d = readComponentFile(file, text);
+      if (!d.ok) {
+        io.err(`spp config build: invalid declared layouts; nothing written:\n  - ${d.error}\n`);
+        return 1;
+      }
+      declared = d.value;
+    }
+    const dryRun = values['dry-run'] === true;
     return withEtcdClient(this, values, io, async (client) => {
       try {
-        const r = await buildHost(client, host, configuration, { force: values.force === true, beyondRealLimits: lenient });
+        const r = await buildHost(client, host, configuration, {
+          force: values.force === true,
+          beyondRealLimits: lenient,
+          format: (formatWord as ConfigFormat | undefined) ?? 'auto',
+          ...(declared ? { declared } : {}),
+          mixedCoreTypes: values['mixed-core-types'] === true,
+          dryRun,
+        });
         for (const w of r.warnings) io.err(`warning: ${w}\n`);
         io.out(`host ${host}: ${formatMappings(configuration)}\n`);
+        io.out(`format: ${r.format}: ${r.formatReason}\n`);
+        if (dryRun) {
+          io.out(`dry run: nothing written\nconfiguration value: ${r.value}\n`);
+          for (const w of r.wouldWrite) io.out(`would ${w}\n`);
+          if (r.wouldWrite.length === 0) io.out('etcd already holds exactly this set-up\n');
+          return 0;
+        }
         if (!r.changed) {
           io.out('already up to date; nothing written\n');
         } else {

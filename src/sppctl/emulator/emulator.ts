@@ -4,7 +4,7 @@
  * the test hooks (request log, restart, late vfs, latency, injected faults).
  * `handle()` needs no socket; server.ts puts node:http around it.
  */
-import type { HostConfiguration } from '../../protocol/codecs';
+import type { HostConfiguration } from '../../protocol/configuration';
 import { coreMaskBits } from '../../protocol/mappings';
 import { createRestHandler, type ExchangeResult, RECV_SIZE, type RestRequest, type RestResponse, type SppCtlBackend } from './restapi';
 import { SppVf } from './vf';
