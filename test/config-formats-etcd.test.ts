@@ -1,9 +1,13 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import anyTest, { type TestFn } from 'ava';
 import { bindPort } from '../src/driver';
 import { keys } from '../src/protocol/keys';
+import { parseYamlSubset } from '../src/setup/yaml-subset';
 import { runCli } from './helpers/cli';
 import { dump, type EtcdContext, useEtcd, withEtcd } from './helpers/etcd';
 import { FakeAgentPeer } from './helpers/fake-agent-peer';
+import { EXAMPLE_1_MAPPINGS, EXAMPLE_1_YAML, EXAMPLE_2_MAPPINGS, EXAMPLE_2_YAML } from './helpers/upstream-layouts';
 
 const test = anyTest as TestFn<EtcdContext>;
 useEtcd(test);
@@ -107,4 +111,59 @@ test('spp port bind finds the physical networks of a final-format host', async (
   await client.put(keys.agent('neither')).value('{}');
   const neither = await t.throwsAsync(bindPort(client, { host: 'neither', portId: 'p-y', mac: 'fa:16:3e:00:00:03', physicalNetwork: 'phys1' }));
   t.regex(neither!.message, /configuration\/neither: must be a JSON array of NIC objects .* or a JSON object \{"vf": /);
+});
+
+test('--components builds both upstream examples (yaml and JSON); errors name NIC, component and field; config show prints the core budget', async (t) => {
+  await withEtcd(t, async (etcd, client) => {
+    const dir = await mkdtemp(join(__dirname, 'components-'));
+    t.teardown(() => rm(dir, { recursive: true, force: true }));
+    const ep = ['--etcd-endpoints', etcd.endpoint];
+    const ex2 = join(dir, 'sample_2.yaml');
+    await writeFile(ex2, EXAMPLE_2_YAML);
+    const r = await runCli(['config', 'build', '--host', 'ex2', '--mappings', EXAMPLE_2_MAPPINGS, '--components', ex2, ...ep]);
+    t.is(r.code, 0, r.err);
+    const stored = JSON.parse((await client.get(keys.configuration('ex2')).string())!) as { vf: { components: { name: string }[] }[] };
+    t.deepEqual(
+      stored.vf.map((v) => v.components.map((c) => c.name)),
+      [
+        ['classifier', 'merger'],
+        ['classifier', 'merger'],
+      ],
+    );
+    const show = await runCli(['config', 'show', '--host', 'ex2', ...ep]);
+    t.regex(show.out, /cores: 2 of 2 worker core\(s\) of mask 0xc2 used \(6-7\), components as configured; the default layout costs 6 \(2n\+2\)/);
+
+    const ex1 = join(dir, 'sample_1.json');
+    await writeFile(ex1, JSON.stringify(parseYamlSubset(EXAMPLE_1_YAML)));
+    const refused = await runCli(['config', 'build', '--host', 'ex1', '--mappings', EXAMPLE_1_MAPPINGS, '--components', ex1, ...ep]);
+    t.is(refused.code, 1);
+    t.regex(
+      refused.err,
+      /NIC 0 \(00:04\.0\): core 2 hosts forward_0_tx \(merge, declared forward: .*\), forward_0_rx \(forward\); spp_vf before 18\.08\.2 refuses/,
+    );
+    t.is(await client.get(keys.configuration('ex1')).string(), null);
+    const mixed = await runCli(['config', 'build', '--host', 'ex1', '--mappings', EXAMPLE_1_MAPPINGS, '--components', ex1, '--mixed-core-types', ...ep]);
+    t.is(mixed.code, 0, mixed.err);
+    const legacy = await runCli([
+      'config',
+      'build',
+      '--host',
+      'ex1',
+      '--mappings',
+      EXAMPLE_1_MAPPINGS,
+      '--components',
+      ex1,
+      '--config-format',
+      'legacy',
+      ...ep,
+    ]);
+    t.is(legacy.code, 1);
+    t.regex(legacy.err, /declared layouts \(--components\) need the final shape/);
+
+    const wrongCore = join(dir, 'bad.yaml');
+    await writeFile(wrongCore, EXAMPLE_2_YAML.replace('core: 7', 'core: 9'));
+    const bad = await runCli(['config', 'build', '--host', 'bad', '--mappings', EXAMPLE_2_MAPPINGS, '--components', wrongCore, ...ep]);
+    t.is(bad.code, 1);
+    t.regex(bad.err, /NIC 0 \(00:04\.0\): component 1 \("merger"\) field core: 9 is not in core mask 0xc2 \(worker cores 6,7\)/);
+  });
 });

@@ -37,6 +37,8 @@ export interface ValidationOptions {
    * errors by default; the lenient emulator and scale tests lift them.
    */
   readonly beyondRealLimits?: boolean;
+  /** The NICs' layouts are declared (--components): their core counts are checked against those, not 2n+2. */
+  readonly declaredLayouts?: boolean;
 }
 
 export interface Validation {
@@ -72,7 +74,7 @@ export function validateConfiguration(
     } else {
       const need = 2 * nic.num_vhost + 2;
       // a declared layout sets its own core count; its cores are checked against the mask (layout-rules.ts)
-      if (nic.components === undefined && bits.occupied.length !== need) {
+      if (nic.components === undefined && !options.declaredLayouts && bits.occupied.length !== need) {
         errors.push(
           `${where}: core mask ${nic.core_mask} has ${bits.occupied.length} occupied core(s) ` +
             `[${bits.occupied.join(',')}] besides master core ${bits.master}; ${nic.num_vhost} vhost(s) need exactly ${need} ` +

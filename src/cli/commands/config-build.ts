@@ -60,14 +60,6 @@ export const configBuild: CliCommand = {
     const mappings = str(values, 'mappings') ?? (io.env.DPDK_PORT_MAPPINGS || undefined);
     if (mappings === undefined) throw new UsageError('--mappings (or env DPDK_PORT_MAPPINGS) is required');
     const lenient = values['lenient-limits'] === true;
-    const parsed = parseMappings(mappings, { beyondRealLimits: lenient });
-    for (const w of parsed.warnings) io.err(`warning: ${w}\n`);
-    if (!parsed.configuration) {
-      io.err(`spp config build: invalid mappings ${JSON.stringify(mappings)}; nothing written:\n`);
-      for (const e of parsed.errors) io.err(`  - ${e}\n`);
-      return 1;
-    }
-    const configuration = parsed.configuration;
     const formatWord = str(values, 'config-format');
     if (formatWord !== undefined && !(CONFIG_FORMATS as readonly string[]).includes(formatWord)) {
       throw new UsageError(`--config-format: ${JSON.stringify(formatWord)} is not one of ${CONFIG_FORMATS.join(', ')}`);
@@ -89,6 +81,14 @@ export const configBuild: CliCommand = {
       }
       declared = d.value;
     }
+    const parsed = parseMappings(mappings, { beyondRealLimits: lenient, declaredLayouts: declared !== undefined });
+    for (const w of parsed.warnings) io.err(`warning: ${w}\n`);
+    if (!parsed.configuration) {
+      io.err(`spp config build: invalid mappings ${JSON.stringify(mappings)}; nothing written:\n`);
+      for (const e of parsed.errors) io.err(`  - ${e}\n`);
+      return 1;
+    }
+    const configuration = parsed.configuration;
     const dryRun = values['dry-run'] === true;
     return withEtcdClient(this, values, io, async (client) => {
       try {

@@ -37,6 +37,12 @@ export interface EmulatorOptions {
   /** Default !lenient. */
   readonly wedgeOnMissingRing?: boolean;
   /**
+   * spp_vf 18.08.2 and later: components of different types may share a
+   * core, and a classifier may share one. Default off (18.08 / 8905dee:
+   * `bad value(component type)`). The SPP-version work sets it from the version.
+   */
+  readonly mixedCoreTypes?: boolean;
+  /**
    * With the status limit: keep the unread rest of a reply of 4096+ bytes in
    * the "socket", so that later replies to that vf are read off by one as by
    * the real spp-ctl (until the vf restarts). Default false: only that one
@@ -221,6 +227,7 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
       rings,
       lenient,
       wedgeOnMissingRing: options.wedgeOnMissingRing ?? !lenient,
+      mixedCoreTypes: options.mixedCoreTypes ?? false,
     });
     const desync = options.overflowDesync === true && (options.statusLimit ?? !lenient);
     const slot: VfSlot = { channel: new VfChannel(vf, () => pollMs, now, desync), connected: false, order: 0 };

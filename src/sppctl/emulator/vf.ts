@@ -42,6 +42,8 @@ export interface VfOptions {
   readonly lenient?: boolean;
   /** Attaching a missing ring wedges the process (observed); otherwise the attach just fails. */
   readonly wedgeOnMissingRing?: boolean;
+  /** 18.08.2 and later: any types share a core, a classifier included (EmulatorOptions.mixedCoreTypes). */
+  readonly mixedCoreTypes?: boolean;
 }
 
 interface Ability {
@@ -148,6 +150,7 @@ export class SppVf {
   private readonly ctx: DecodeContext = {
     componentExists: (name) => this.slotOf(name) >= 0,
     coreType: (core) => {
+      if (this.opts.mixedCoreTypes) return undefined;
       const slot = this.cores.get(core)?.[0];
       return slot === undefined ? undefined : this.components[slot]?.type;
     },
@@ -202,7 +205,7 @@ export class SppVf {
   private componentStart(name: string, core: number, type: ComponentType): string | undefined {
     const isMaster = core === this.master;
     if (!isMaster && !this.workers.includes(core)) return this.result(false);
-    const secondClassifier = type === 'classifier_mac' && (this.cores.get(core)?.length ?? 0) > 0;
+    const secondClassifier = !this.opts.mixedCoreTypes && type === 'classifier_mac' && (this.cores.get(core)?.length ?? 0) > 0;
     if ((isMaster || secondClassifier) && this.opts.lenient) return this.result(false);
     const slot = this.components.indexOf(undefined);
     if (slot < 0) return this.result(false);
