@@ -8,6 +8,7 @@ import { createActor, fromPromise } from 'xstate';
 import { type NicRunOutput, nicMachine } from '../../machines/nic';
 import { stateName } from '../../machines/state-name';
 import type { PortIntent } from '../plan/desired';
+import { driftRemedy, layoutDrift } from '../plan/drift';
 import { observeVhost } from '../plan/observed';
 import { foreignComponents, planLayout, planVhost, type VhostDesired } from '../plan/planner';
 import type { NicLayout } from '../protocol/layout';
@@ -118,6 +119,14 @@ export class NicLifecycle {
       const foreign = foreignComponents(layout, status);
       if (foreign.length > 0)
         rt.log.warn('spp_vf runs components that are not in the layout; leaving them alone', { secId: layout.secId, components: foreign });
+      const drift = layoutDrift(layout, status);
+      if (drift.length > 0) {
+        rt.log.warn('spp_vf was built from another layout than the configuration declares; the agent leaves component types to the operator', {
+          secId: layout.secId,
+          drift: drift.map((d) => d.text),
+          remedy: driftRemedy(layout.secId),
+        });
+      }
       const plan = planLayout(layout, status, this.desiredOn(layout));
       const done = await worker.execute(plan);
       if (plan.length > 0) {

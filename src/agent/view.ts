@@ -33,6 +33,8 @@ export interface NicView {
   readonly state: string;
   readonly lastError?: string;
   readonly status?: VfStatus;
+  /** Where the vf differs from the configured layout in ways the agent leaves (src/plan/drift.ts); absent when it does not. */
+  readonly drift?: readonly string[];
 }
 
 export interface VhostClaim {

@@ -13,6 +13,7 @@ import { intentOf, resolveConflicts } from '../agent/intent';
 import type { NicView, PortView } from '../agent/view';
 import type { StoredValue } from '../etcd/events';
 import type { PortIntent } from '../plan/desired';
+import { driftRemedy, layoutDrift } from '../plan/drift';
 import { observeVhost, type VhostObserved } from '../plan/observed';
 import { planVhost } from '../plan/planner';
 import { keys } from '../protocol/keys';
@@ -120,8 +121,10 @@ function explainOne(input: ExplainInput, store: HostStore, intent: PortIntent): 
   const port = agent?.ports.find((p) => p.portId === portId);
   const sentences: Sentence[] = [];
   const say = (text: string, f: readonly string[] = []): void => void sentences.push({ text, facts: f });
+  let driftNic: { secId: number; drift: readonly string[] } | undefined;
   const done = (verdict: Verdict): Explanation => {
     // what else is known, after the verdict
+    if (driftNic) say(`${driftRemedy(driftNic.secId)}.`, driftNic.drift);
     if (input.agent && 'error' in input.agent) say(`The agent's ops endpoint at ${input.agent.url} could not be reached: ${input.agent.error}.`);
     if (port)
       say(
@@ -219,8 +222,10 @@ function explainOne(input: ExplainInput, store: HostStore, intent: PortIntent): 
   }
   const asked = input.sppctl?.vfs?.find((v) => v['client-id'] === place.secId);
   const vf = asked ?? nic?.status;
-  const vfSource = asked ? `GET ${input.sppctl!.url}/v1/vfs/${place.secId}` : "the agent's cached status of spp_vf";
   const nicLayout = nicOfVhost(layout, place.vhostId);
+  const drift = vf && nicLayout ? layoutDrift(nicLayout, vf).map((d) => d.text) : [];
+  if (drift.length > 0) driftNic = { secId: place.secId, drift };
+  const vfSource = asked ? `GET ${input.sppctl!.url}/v1/vfs/${place.secId}` : "the agent's cached status of spp_vf";
   const targets = nicLayout?.targets.find((x) => x.vhostId === place.vhostId);
   // a layout without this vhost was reported above; the c33920f ring is the fallback name only
   const ring = targets?.entryPort ?? portNames.toVm(place.vhostId);

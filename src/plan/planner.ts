@@ -8,6 +8,7 @@
 import { type NicLayout, targetsOf, type VhostTargets } from '../protocol/layout';
 import type { SppCommand } from '../sppctl/commands';
 import { NO_VLAN, type VfStatus, type VlanSetting } from '../sppctl/wire';
+import { layoutDrift } from './drift';
 import { type ClassifierRule, findComponent, observeVhost, sameRule, sameVlan, type VhostObserved } from './observed';
 
 /**
@@ -107,7 +108,26 @@ export function foreignComponents(nic: NicLayout, status: VfStatus): string[] {
  */
 export function planVhost(nic: NicLayout, vhostId: number, desired: VhostDesired, status: VfStatus): SppCommand[] {
   const targets = targetsOf(nic, vhostId);
-  return planVhostFrom(nic.secId, targets, desired, observeVhost(status, targets));
+  return [...clearStaleTags(nic, vhostId, desired, status), ...planVhostFrom(nic.secId, targets, desired, observeVhost(status, targets))];
+}
+
+/**
+ * A tag an agent of another layout left on this vhost's path (upgrade: c33920f
+ * tagged vhost:<v> of forward_<v>_rx, the final layout tags the merger's ring)
+ * would tag the port's frames twice. The vhost's own plug clears it: the port
+ * being plugged is the only one it can hurt. A free vhost that keeps its tags
+ * is left alone, as any free vhost.
+ */
+function clearStaleTags(nic: NicLayout, vhostId: number, desired: VhostDesired, status: VfStatus): SppCommand[] {
+  if (isFree(desired) && desired.free === 'keep-tags') return [];
+  return layoutDrift(nic, status).flatMap((d) =>
+    d.kind === 'stale-tag' && d.vhostId === vhostId && d.at
+      ? [
+          { op: 'port_detach' as const, secId: nic.secId, component: d.at.component, port: d.at.port, dir: d.at.dir },
+          { op: 'port_attach' as const, secId: nic.secId, component: d.at.component, port: d.at.port, dir: d.at.dir },
+        ]
+      : [],
+  );
 }
 
 export function planVhostFrom(secId: number, targets: VhostTargets, desired: VhostDesired, observed: VhostObserved): SppCommand[] {
