@@ -111,6 +111,14 @@ test('each declared-layout error names the NIC, the component and the field', (t
     'NIC 0: component 1 ("merger") field type: "merger" is not one of forward, merge, classifier_mac',
     'NIC 0: field components: needs exactly one merge component with tx_port [phy:0], has 0',
   ]);
+  // a vhost fed by a merge, and drained by a forward whose tx the merger does not read
+  const m1: ComponentDecl = { core: 7, name: 'm1', type: 'merge', rx_port: ['ring:0'], tx_port: ['vhost:1'] };
+  const f1: ComponentDecl = { core: 7, name: 'f1', type: 'forward', rx_port: ['vhost:1'], tx_port: ['ring:3'] };
+  t.deepEqual(errs([cls(['vhost:0', 'ring:0']), mrg(['vhost:0', 'ring:2']), m1, f1]), [
+    'NIC 0: component 2 ("m1") field type: feeds vhost:1, so it must be the classifier or a forward',
+    'NIC 0: component 3 ("f1") field tx_port: drains vhost:1, so its tx must be an rx port of merger',
+    'NIC 0: core 7 hosts merger (merge), m1 (merge), f1 (forward); spp_vf before 18.08.2 refuses two component types on one core (bad value(component type))',
+  ]);
   const fwd2rx: ComponentDecl = { core: 7, name: 'f', type: 'forward', rx_port: ['ring:0', 'ring:2'], tx_port: ['vhost:1'] };
   t.deepEqual(errs([cls(['vhost:0', 'ring:0']), mrg(['vhost:0', 'vhost:1']), fwd2rx]), [
     'NIC 0: component 2 ("f") field rx_port: a forward takes exactly 1 rx port, has 2',

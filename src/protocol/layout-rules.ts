@@ -115,22 +115,21 @@ function reachProblems(
   const drains = decls.filter((c) => c.rx_port.includes(vhost));
   if (feeders.length === 0) out.push(`${where}: ${vhost}: no component has it in tx_port; the classifier must reach it (directly or through one forward)`);
   if (drains.length === 0) out.push(`${where}: ${vhost}: no component has it in rx_port; it must lead back into the merger (directly or through one forward)`);
+  /** A vhost's neighbour that is not the classifier (merger) must be one forward whose other port the classifier (merger) uses. */
+  const hop = (c: ComponentDecl | undefined, end: ComponentDecl, side: 'feeds' | 'drains'): void => {
+    if (!c || c === end) return;
+    const [field, ring, endPorts, role, needs] =
+      side === 'feeds'
+        ? (['rx_port', c.rx_port[0], end.tx_port, 'classifier', `rx must be a tx port of ${end.name}`] as const)
+        : (['tx_port', c.tx_port[0], end.rx_port, 'merger', `tx must be an rx port of ${end.name}`] as const);
+    const at = `${where}: component ${decls.indexOf(c)} (${JSON.stringify(c.name)}) field`;
+    if (c.type !== 'forward') out.push(`${at} type: ${side} ${vhost}, so it must be the ${role} or a forward`);
+    else if (ring === undefined || !endPorts.includes(ring)) out.push(`${at} ${field}: ${side} ${vhost}, so its ${needs}`);
+  };
   const feeder = feeders[0];
-  if (feeder && feeder !== classifier) {
-    const ring = feeder.rx_port[0];
-    if (feeder.type !== 'forward')
-      out.push(`${where}: component ${JSON.stringify(feeder.name)} field type: feeds ${vhost}, so it must be the classifier or a forward`);
-    else if (ring === undefined || !classifier.tx_port.includes(ring))
-      out.push(`${where}: component ${JSON.stringify(feeder.name)} field rx_port: feeds ${vhost}, so its rx must be a tx port of ${classifier.name}`);
-  }
   const drain = drains[0];
-  if (drain && drain !== merger) {
-    const ring = drain.tx_port[0];
-    if (drain.type !== 'forward')
-      out.push(`${where}: component ${JSON.stringify(drain.name)} field type: drains ${vhost}, so it must be the merger or a forward`);
-    else if (ring === undefined || !merger.rx_port.includes(ring))
-      out.push(`${where}: component ${JSON.stringify(drain.name)} field tx_port: drains ${vhost}, so its tx must be an rx port of ${merger.name}`);
-  }
+  hop(feeder, classifier, 'feeds');
+  hop(drain, merger, 'drains');
   if (feeder && drain && out.length === 0) {
     const tg = vhostTargets(decls, v, format === 'final');
     if (typeof tg === 'string') out.push(`${where}: ${vhost}: ${tg}`);
