@@ -53,6 +53,11 @@ test('config build keeps to the format the other hosts use and says so; --config
     const forced = await runCli(['config', 'build', '--host', 'new', '--mappings', SEED, '--config-format', 'final', ...ep]);
     t.is(forced.code, 0, forced.err);
     t.regex(forced.out, /format: final: --config-format final/);
+    // c33920f's layout to the final one: forward_<v>_tx becomes merge, which a running spp_vf takes only when it restarts
+    t.regex(forced.err, /warning: NIC 0: its spp_vf layout changes \(components, cores or types\); restart spp_vf 1 after this/);
+    t.regex(forced.err, /warning: NIC 1: its spp_vf layout changes .* restart spp_vf 2/);
+    const again = await runCli(['config', 'build', '--host', 'new', '--mappings', SEED, '--config-format', 'final', ...ep]);
+    t.is(again.err, '', 'the same layout again: no warning');
     t.true((await client.get(keys.configuration('new')).string())!.startsWith('{"vf": '));
     const bad = await runCli(['config', 'build', '--host', 'new', '--mappings', SEED, '--config-format', 'json', ...ep]);
     t.is(bad.code, 2);

@@ -15,7 +15,7 @@ import {
   type MirrorDecl,
 } from '../protocol/configuration';
 import { keys, parseKey, prefixes } from '../protocol/keys';
-import { withDefaultComponents } from '../protocol/layout';
+import { hostLayout, withDefaultComponents } from '../protocol/layout';
 import { validateLayouts } from '../protocol/layout-rules';
 import { validateConfiguration } from '../protocol/mappings';
 import { chooseFormat } from './config-format';
@@ -159,6 +159,7 @@ export function planBuild(
     if (!options.force) plan.refusals.push(`${why}; write the final shape (--config-format final) or use --force to drop it`);
     else plan.warnings.push(`${why}; dropped because of --force`);
   }
+  plan.warnings.push(...layoutChanges(configKey, current[configKey]?.value, kept.doc));
   const value = encodeConfiguration(kept.doc);
   plan.value = value;
   if (!sameJson(current[configKey]?.value, value)) {
@@ -208,6 +209,30 @@ export function planBuild(
     plan.created.push(slot.key);
   }
   return plan;
+}
+
+/**
+ * NICs whose spp_vf layout the new value changes. The agent adds what a
+ * running spp_vf lacks but never stops or moves what runs, so a new layout
+ * takes effect when that spp_vf restarts (docs/host-setup.md).
+ */
+function layoutChanges(configKey: string, raw: string | undefined, doc: ConfigurationDoc): string[] {
+  if (raw === undefined) return [];
+  const old = decodeJson(ConfigurationValue, configKey, raw);
+  if (!old.ok) return [];
+  const layoutOf = (d: ConfigurationDoc): string[] => hostLayout(d.vf, d.format).map((n) => JSON.stringify(n.components));
+  let before: string[];
+  try {
+    before = layoutOf(old.value);
+  } catch {
+    return [];
+  }
+  const after = layoutOf(doc);
+  return after.flatMap((a, i) =>
+    before[i] !== undefined && before[i] !== a
+      ? [`NIC ${i}: its spp_vf layout changes (components, cores or types); restart spp_vf ${i + 1} after this, and the agent builds the new layout and plugs its ports again`]
+      : [],
+  );
 }
 
 /**
