@@ -230,7 +230,9 @@ function layoutChanges(configKey: string, raw: string | undefined, doc: Configur
   const after = layoutOf(doc);
   return after.flatMap((a, i) =>
     before[i] !== undefined && before[i] !== a
-      ? [`NIC ${i}: its spp_vf layout changes (components, cores or types); restart spp_vf ${i + 1} after this, and the agent builds the new layout and plugs its ports again`]
+      ? [
+          `NIC ${i}: its spp_vf layout changes (components, cores or types); restart spp_vf ${i + 1} after this, and the agent builds the new layout and plugs its ports again`,
+        ]
       : [],
   );
 }
