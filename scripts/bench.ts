@@ -14,6 +14,7 @@ import { choice, commandHelp, int, parseCommandArgs, str, UsageError } from '../
 import { command, FULL, QUICK } from './bench/command';
 import { type FanoutSamples, measureFanout } from './bench/fanout';
 import { BenchEnv, BenchHost } from './bench/harness';
+import { benchLayouts } from './bench/layouts';
 import { benchMachineFloor, type MachineFloor } from './bench/machine-floor';
 import { measureBurst, measureFloor, measurePlugs, measureProcessStart, measureRestart, measureScale, settledRssKb, unplugAll } from './bench/measure';
 import { measureMetricsCost } from './bench/metrics-cost';
@@ -185,6 +186,10 @@ async function main(argv: string[]): Promise<number> {
       withinNoise(onVlan, offVlan),
       `${onVlan.toFixed(2)} ms on vs ${offVlan.toFixed(2)} ms off (${(onVlan / offVlan).toFixed(2)}x)`,
     );
+
+    // declared layouts: a plug without forwarders costs no more than on the default layout
+    progress('layouts: plugs on the final default layout and on one without forwarders');
+    await benchLayouts(env, report, { flat: Math.max(n.plug, 20), vlan: Math.max(n.vlan, 10) });
 
     // many ports on one host
     progress(`burst host ${nics} NICs x ${vhosts} vhosts: ${n.burst} bursts, ${n.burstSlow} at ${REAL_POLL_MS} ms poll, ${n.restart} restarts`);

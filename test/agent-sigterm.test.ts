@@ -10,7 +10,7 @@ import test from 'ava';
 import { observeVhost } from '../src/plan/observed';
 import { planVhost } from '../src/plan/planner';
 import { keys } from '../src/protocol/keys';
-import { hostLayout } from '../src/protocol/layout';
+import { hostLayout, targetsOf } from '../src/protocol/layout';
 import { pyBind, waitUp } from './helpers/neutron';
 import { startSystem, until } from './helpers/system';
 
@@ -89,7 +89,7 @@ test(`SIGTERM during each of the ${COMMANDS} commands of a paced VLAN plug: noth
       `case ${k}: ${JSON.stringify(status.classifier_table)}`,
     );
     t.is(status.classifier_table.length, k, `case ${k}: one entry per port plugged so far`);
-    const seen = observeVhost(status, port.vhostId);
+    const seen = observeVhost(status, targetsOf(layout, port.vhostId));
     t.deepEqual(seen.rule, desired, `case ${k}: the classifier entry`);
     t.deepEqual(seen.fromVm, { operation: 'add', id: port.vlan, pcp: 0 }, `case ${k}: tag added on the way from the VM`);
     t.deepEqual(seen.toVm?.operation, 'del', `case ${k}: tag removed on the way to the VM`);

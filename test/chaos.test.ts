@@ -18,7 +18,7 @@ import { observeVhost } from '../src/plan/observed';
 import { foreignComponents, planLayout } from '../src/plan/planner';
 import { FREE_VHOST, pythonJson } from '../src/protocol/codecs';
 import { keys } from '../src/protocol/keys';
-import { hostLayout, portNames } from '../src/protocol/layout';
+import { hostLayout, portNames, targetsOf } from '../src/protocol/layout';
 import { currentRevision, watchHistory } from './helpers/history';
 import { startSystem, until } from './helpers/system';
 
@@ -243,7 +243,7 @@ async function runSeed(t: ExecutionContext, seed: number, seconds: number): Prom
     );
     for (const v of nic.vhostIds) {
       const p = bound.get(v);
-      const seen = observeVhost(status, v);
+      const seen = observeVhost(status, targetsOf(nic, v));
       // A free vhost keeps whatever tags its last plug left (issue 19's default; the agent runs without
       // --unplug-resets-vlan), possibly half of them after a fault: only its classifier entry matters, checked above.
       if (!p) continue;

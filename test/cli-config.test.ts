@@ -32,9 +32,9 @@ function jsonEqualForm(values: Record<string, string>): Record<string, unknown> 
   );
 }
 
-test('config build with the seed mappings produces exactly the seed-fresh fixture', async (t) => {
+test('config build --config-format legacy with the seed mappings produces exactly the seed-fresh fixture', async (t) => {
   await withEtcd(t, async (etcd, client) => {
-    const r = await runCli(['config', 'build', '--host', 'spp4', '--mappings', SEED, '--etcd-endpoints', etcd.endpoint]);
+    const r = await runCli(['config', 'build', '--host', 'spp4', '--mappings', SEED, '--config-format', 'legacy', '--etcd-endpoints', etcd.endpoint]);
     t.is(r.code, 0, r.err);
     t.is(r.err, '');
     const got = await dump(client, '/spp/');

@@ -6,13 +6,13 @@ import {
   decodeJson,
   decodeText,
   decodeVhostOwner,
-  HostConfiguration,
   macProblem,
   PortStatus,
   preview,
   pythonJson,
   vlanOf,
 } from '../src/protocol/codecs';
+import { CONFIGURATION_SHAPES, ConfigurationValue as HostConfiguration } from '../src/protocol/configuration';
 
 const K = '/spp/openstack/bind_port/spp4/p1';
 const bind = (raw: string) => decodeJson(BindPort, K, raw);
@@ -121,11 +121,11 @@ test('configuration as the seed shows it decodes; wrong shapes are named per NIC
   t.true(d.ok);
   if (d.ok)
     t.deepEqual(
-      d.value.map((n) => n.physical_network),
+      d.value.vf.map((n) => n.physical_network),
       ['phys1', 'phys2'],
     );
   t.is(err(decodeJson(HostConfiguration, C, '[]')), `${C}: must list at least one NIC`);
-  t.is(err(decodeJson(HostConfiguration, C, '{"num_vhost": 2}')), `${C}: must be a JSON array of NIC objects, got {"num_vhost":2}`);
+  t.is(err(decodeJson(HostConfiguration, C, '{"num_vhost": 2}')), `${C}: must be ${CONFIGURATION_SHAPES}, got {"num_vhost":2}`);
   t.is(
     err(decodeJson(HostConfiguration, C, '[5]')),
     `${C}: field 0: must be a JSON object {"pci_address", "physical_network", "num_vhost", "core_mask"}, got 5`,

@@ -1,5 +1,6 @@
 import test from 'ava';
-import { BindPort, decodeJson, HostConfiguration, preview } from '../src/protocol/codecs';
+import { BindPort, decodeJson, preview } from '../src/protocol/codecs';
+import { ConfigurationValue } from '../src/protocol/configuration';
 import { jsonShapeProblem, MAX_JSON_DEPTH, sizeProblem, VALUE_LIMITS } from '../src/protocol/limits';
 
 const BIND = '/spp/openstack/bind_port/h/p';
@@ -27,7 +28,7 @@ test('sizes are per kind of key, counted in UTF-8 bytes, and the message names t
   t.is(sizeProblem(BIND, 'x'.repeat(VALUE_LIMITS.bind_port + 1)), `${BIND}: value is 4097 bytes; a bind_port value may have at most 4096 bytes`);
   t.regex(sizeProblem(BIND, 'é'.repeat(3000))!, /value is 6000 bytes/);
   t.is(sizeProblem(CONFIG, 'x'.repeat(20_000)), undefined, 'a configuration may be bigger than a bind_port');
-  const big = decodeJson(HostConfiguration, CONFIG, `[${' '.repeat(VALUE_LIMITS.configuration)}]`);
+  const big = decodeJson(ConfigurationValue, CONFIG, `[${' '.repeat(VALUE_LIMITS.configuration)}]`);
   t.regex(big.ok ? '' : big.error, /configuration value may have at most 65536 bytes/);
 });
 

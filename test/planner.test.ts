@@ -1,7 +1,7 @@
 import test from 'ava';
 import { applyCommand, emptyStatus, observeVhost } from '../src/plan/observed';
 import { FREE_KEEP_TAGS, FREE_RESET_TAGS, planLayout, planVhost } from '../src/plan/planner';
-import { hostLayout } from '../src/protocol/layout';
+import { hostLayout, targetsOf } from '../src/protocol/layout';
 import { describeCommand, type SppCommand } from '../src/sppctl/commands';
 import type { VfStatus } from '../src/sppctl/wire';
 
@@ -67,7 +67,7 @@ test('flat plug is one classifier add; flat unplug one del (spec sequences)', (t
   const plug = planVhost(nic0!, 0, { mac: 'fa:16:3e:a0:da:db' }, s0);
   t.deepEqual(text(plug), ['classifier_table add mac fa:16:3e:a0:da:db ring:0']);
   const s1 = run(s0, plug);
-  t.deepEqual(observeVhost(s1, 0).rule, { mac: 'fa:16:3e:a0:da:db' });
+  t.deepEqual(observeVhost(s1, targetsOf(nic0!, 0)).rule, { mac: 'fa:16:3e:a0:da:db' });
   t.deepEqual(planVhost(nic0!, 0, { mac: 'FA:16:3E:A0:DA:DB' }, s1), [], 'MAC case does not matter');
   t.deepEqual(text(planVhost(nic0!, 0, FREE_KEEP_TAGS, s1)), ['classifier_table del mac fa:16:3e:a0:da:db ring:0']);
   t.deepEqual(text(planVhost(nic0!, 0, FREE_RESET_TAGS, s1)), ['classifier_table del mac fa:16:3e:a0:da:db ring:0'], 'a flat vhost has no tags to reset');
@@ -126,8 +126,8 @@ test('observed status as spp-ctl prints it (upper-case MAC, vid/MAC) is understo
       { type: 'mac', value: 'FA:16:3E:00:00:02', port: 'ring:2' },
     ],
   };
-  t.deepEqual(observeVhost(withEntries, 0).rule, { mac: 'fa:16:3e:00:00:01', vlan: 100 });
-  t.deepEqual(observeVhost(withEntries, 1).rule, { mac: 'fa:16:3e:00:00:02' });
+  t.deepEqual(observeVhost(withEntries, targetsOf(nic0!, 0)).rule, { mac: 'fa:16:3e:00:00:01', vlan: 100 });
+  t.deepEqual(observeVhost(withEntries, targetsOf(nic0!, 1)).rule, { mac: 'fa:16:3e:00:00:02' });
 });
 
 test('a free vhost keeps its VLAN tags: unplug 1 command, re-plug 1 with the same VLAN, 3 with another', (t) => {

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
 import { planLayout } from '../src/plan/planner';
-import type { HostConfiguration } from '../src/protocol/codecs';
+import type { HostConfiguration } from '../src/protocol/configuration';
 import { hostLayout } from '../src/protocol/layout';
 import type { ReplayReport } from '../src/replay';
 import { checkInvariants, parseInput, replay } from '../src/replay';

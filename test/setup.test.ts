@@ -40,7 +40,7 @@ test('vhost ids are numbered across the host, NIC after NIC', (t) => {
 });
 
 test('a fresh plan creates every key, each guarded as still absent', (t) => {
-  const plan = planBuild('h', config(SEED), {});
+  const plan = planBuild('h', { format: 'legacy', vf: config(SEED) }, {});
   t.deepEqual(plan.refusals, []);
   t.true(plan.configurationChanged);
   t.is(plan.created.length, 4);
@@ -140,7 +140,7 @@ test('a plan made before a driver claimed a vhost cannot commit (guarded by mod 
   await buildHost(client, 'b6', config(SEED));
   const smaller = config('00:04.0#phys1#2#0xfe,00:05.0#phys2#1#0x3c02');
   const stale = (await readSnapshot(client, '/spp/openstack/vhost/b6/')).keys;
-  const plan = planBuild('b6', smaller, stale);
+  const plan = planBuild('b6', { format: 'legacy', vf: smaller }, stale);
   t.deepEqual(plan.deleted, ['/spp/openstack/vhost/b6/phys2/3']);
   await claim(client, keys.vhost('b6', 'phys2', 3), PORT);
   t.false(await commitGuarded(client, plan.guards, plan.ops));

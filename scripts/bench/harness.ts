@@ -11,10 +11,10 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Etcd3, type IKeyValue, type Watcher } from 'etcd3';
 import { LocalEtcd } from '../../src/localetcd/etcd-server';
-import type { HostConfiguration } from '../../src/protocol/codecs';
+import type { HostConfiguration } from '../../src/protocol/configuration';
 import { ROOT } from '../../src/protocol/keys';
 import { parseMappings } from '../../src/protocol/mappings';
-import { buildHost } from '../../src/setup/build';
+import { type BuildOptions, buildHost } from '../../src/setup/build';
 import { type EmulatorServer, startEmulatorServer } from '../../src/sppctl/emulator';
 // the runner is spawned, never loaded here
 import type { HostEntry, WatchMode } from './multi-agent';
@@ -162,7 +162,11 @@ export interface HostOptions {
   readonly lenient?: boolean;
   readonly pollIntervalMs?: number;
   readonly label: string;
+  /** How the host is set up (default: the c33920f array). */
+  readonly build?: HostBuild;
 }
+
+export type HostBuild = Pick<BuildOptions, 'format' | 'declared'>;
 
 export interface LogLine {
   readonly at: number;
@@ -183,7 +187,7 @@ export class BenchHost {
   ) {}
 
   static async start(env: BenchEnv, opts: HostOptions): Promise<BenchHost> {
-    const parsed = parseMappings(benchMappings(opts.nics, opts.vhosts), { beyondRealLimits: true });
+    const parsed = parseMappings(benchMappings(opts.nics, opts.vhosts), { beyondRealLimits: true, declaredLayouts: opts.build?.declared !== undefined });
     if (!parsed.configuration) throw new Error(`bench host ${opts.nics} NICs x ${opts.vhosts} vhosts: ${parsed.errors.join('; ')}`);
     const sim = await startEmulatorServer({
       listen: { host: '127.0.0.1', port: 0 },
@@ -192,7 +196,7 @@ export class BenchHost {
       pollIntervalMs: opts.pollIntervalMs ?? 0,
     });
     const host = env.hostName(opts.label);
-    await buildHost(env.client, host, parsed.configuration, { beyondRealLimits: true });
+    await buildHost(env.client, host, parsed.configuration, { beyondRealLimits: true, ...opts.build });
     return new BenchHost(env, host, parsed.configuration, sim);
   }
 

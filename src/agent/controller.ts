@@ -12,8 +12,11 @@
  */
 import { stateName } from '../../machines/state-name';
 import type { ListWatchEvent } from '../etcd/listwatch';
+import { layoutDrift } from '../plan/drift';
 import { parseKey } from '../protocol/keys';
+import type { NicLayout } from '../protocol/layout';
 import { CONTROL_CHARACTER, printable } from '../protocol/printable';
+import type { VfStatus } from '../sppctl/wire';
 import { type ControllerOptions, HostRuntime } from './host-runtime';
 import { IdleWatch } from './idle';
 import { NicLifecycle } from './nic-lifecycle';
@@ -119,6 +122,7 @@ export class Controller {
           ...(snap.context.lastError ? { lastError: snap.context.lastError } : {}),
           ...(n.worker.status ? { status: n.worker.status } : {}),
           release: rt.releases.belief(n.layout.secId),
+          ...driftOf(n.layout, n.worker.status),
         };
       }),
       ...(this.opts.unplugResetsVlan ? { unplugResetsVlan: true } : {}),
@@ -191,4 +195,9 @@ function portFields(key: string): Record<string, unknown> {
   if (p.kind === 'vhost') return { vhost: p.vhostId };
   if (p.kind === 'bind_port' || p.kind === 'action' || p.kind === 'port_status') return { port: p.portId };
   return {};
+}
+
+function driftOf(layout: NicLayout, status: VfStatus | undefined): { drift?: string[] } {
+  const drift = status ? layoutDrift(layout, status) : [];
+  return drift.length > 0 ? { drift: drift.map((d) => d.text) } : {};
 }

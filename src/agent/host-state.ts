@@ -5,10 +5,11 @@
  */
 
 import type { KeyEvent, StoredValue } from '../etcd/events';
-import { type Decoded, decodeJson, decodeVhostOwner, HostConfiguration, type VhostOwner } from '../protocol/codecs';
+import { type Decoded, decodeJson, decodeVhostOwner, type VhostOwner } from '../protocol/codecs';
+import { type ConfigFormat, ConfigurationValue, type HostConfiguration, type MirrorDecl } from '../protocol/configuration';
 import { hostKeyRanges, keyProblem, keys, type ParsedKey, parseKey } from '../protocol/keys';
 import { hostLayout, type NicLayout } from '../protocol/layout';
-import { validateConfiguration } from '../protocol/mappings';
+import { validateStored } from '../protocol/layout-rules';
 
 /** Keys of one host, by full key. */
 export class HostStore {
@@ -214,6 +215,10 @@ export type ConfigurationView =
       readonly state: 'valid';
       readonly raw: string;
       readonly configuration: HostConfiguration;
+      /** The shape it is stored in: c33920f's array or the final object. */
+      readonly format: ConfigFormat;
+      /** The final shape's spp_mirror list (TaaS), kept as read. */
+      readonly mirror?: readonly MirrorDecl[];
       readonly layout: readonly NicLayout[];
       readonly warnings: readonly string[];
     };
@@ -222,12 +227,20 @@ export type ConfigurationView =
 export function readConfiguration(host: string, raw: string | undefined): ConfigurationView {
   if (raw === undefined) return { state: 'missing' };
   const key = keys.configuration(host);
-  const decoded = decodeJson(HostConfiguration, key, raw);
+  const decoded = decodeJson(ConfigurationValue, key, raw);
   if (!decoded.ok) return { state: 'invalid', errors: [decoded.error] };
-  const label = (i: number): string => `${key}: NIC ${i} (${decoded.value[i]?.pci_address})`;
-  // The agent runs whatever the host was set up with; real-spp-ctl limits are
-  // the set-up tool's to enforce, so here they only warn.
-  const v = validateConfiguration(decoded.value, label, { beyondRealLimits: true });
+  const { vf, format, mirror } = decoded.value;
+  const label = (i: number): string => `${key}: NIC ${i} (${vf[i]?.pci_address})`;
+  // The agent runs whatever the host was set up with (validateStored says which limits only warn).
+  const v = validateStored(vf, format, label);
   if (v.errors.length > 0) return { state: 'invalid', errors: v.errors };
-  return { state: 'valid', raw, configuration: decoded.value, layout: hostLayout(decoded.value), warnings: v.warnings };
+  return {
+    state: 'valid',
+    raw,
+    configuration: vf,
+    format,
+    ...(mirror ? { mirror } : {}),
+    layout: hostLayout(vf, format),
+    warnings: v.warnings,
+  };
 }

@@ -8,6 +8,7 @@ import { createActor, fromPromise } from 'xstate';
 import { type NicRunOutput, nicMachine } from '../../machines/nic';
 import { stateName } from '../../machines/state-name';
 import type { PortIntent } from '../plan/desired';
+import { driftRemedy, layoutDrift } from '../plan/drift';
 import { observeVhost } from '../plan/observed';
 import { foreignComponents, planLayout, planVhost, type VhostDesired } from '../plan/planner';
 import type { NicLayout } from '../protocol/layout';
@@ -120,10 +121,18 @@ export class NicLifecycle {
       // What ports care about is their vhost's entry and VLAN settings; the
       // cached copy may differ from spp_vf's own in order alone.
       runtime.changed =
-        before === undefined || layout.vhostIds.some((v) => JSON.stringify(observeVhost(before, v)) !== JSON.stringify(observeVhost(status, v)));
+        before === undefined || layout.targets.some((tg) => JSON.stringify(observeVhost(before, tg)) !== JSON.stringify(observeVhost(status, tg)));
       const foreign = foreignComponents(layout, status);
       if (foreign.length > 0)
         rt.log.warn('spp_vf runs components that are not in the layout; leaving them alone', { secId: layout.secId, components: foreign });
+      const drift = layoutDrift(layout, status);
+      if (drift.length > 0) {
+        rt.log.warn('spp_vf was built from another layout than the configuration declares; the agent leaves component types to the operator', {
+          secId: layout.secId,
+          drift: drift.map((d) => d.text),
+          remedy: driftRemedy(layout.secId),
+        });
+      }
       // the classifier spelled as this vf's release wants it, so that the logs say what is sent
       const plan = planLayout(layout, status, this.desiredOn(layout)).map((cmd) => rt.releases.spell(cmd));
       const done = await worker.execute(plan);

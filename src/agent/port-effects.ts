@@ -9,6 +9,7 @@ import type { PlugInput, ReportInput, RunOutput, UnplugInput } from '../../machi
 import { observeVhost, type VhostObserved } from '../plan/observed';
 import { planLayout, planVhost, type VhostDesired } from '../plan/planner';
 import { keys } from '../protocol/keys';
+import { targetsOf } from '../protocol/layout';
 import type { HostRuntime, NicRuntime } from './host-runtime';
 import { isRejected, sppCtlFailure } from './io';
 import { AgentStopping } from './sppctl-gate';
@@ -99,7 +100,7 @@ export class PortEffects {
         const plan = planVhost(layout, vhostId, desired, await worker.currentStatus());
         try {
           commands.push(...(await worker.execute(plan)).commands);
-          return { commands, observed: observeVhost(await worker.currentStatus(), vhostId) };
+          return { commands, observed: observeVhost(await worker.currentStatus(), targetsOf(layout, vhostId)) };
         } catch (err) {
           commands.push(...((err as { executed?: string[] }).executed ?? []));
           if (err instanceof AgentStopping) throw err;

@@ -85,7 +85,10 @@ export class PortSync {
     }
     for (const warning of view.warnings) rt.log.warn('host configuration', { key, warning });
     if (rt.active?.raw === view.raw) return;
-    if (rt.active) rt.log.info('host configuration changed: rebuilding NICs', { key });
+    // which networking-spp's layout the host runs: c33920f's (array) or the final one (object), declared or default per NIC
+    const shape = { key, format: view.format, componentsFromConfiguration: view.layout.filter((n) => n.declared).map((n) => n.secId) };
+    if (rt.active) rt.log.info('host configuration changed: rebuilding NICs', shape);
+    else rt.log.info('host configuration', shape);
     rt.active = { raw: view.raw, layout: view.layout };
     this.nics.start(view.layout);
     rt.changes.next({});

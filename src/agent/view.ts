@@ -38,6 +38,8 @@ export interface NicView {
   readonly status?: VfStatus;
   /** The SPP release family the agent believes runs this vf, and why. */
   readonly release?: ReleaseBelief;
+  /** Where the vf differs from the configured layout in ways the agent leaves (src/plan/drift.ts); absent when it does not. */
+  readonly drift?: readonly string[];
 }
 
 export interface VhostClaim {

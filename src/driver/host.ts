@@ -4,7 +4,8 @@
  * networks it serves.
  */
 import type { Etcd3 } from 'etcd3';
-import { decodeJson, HostConfiguration } from '../protocol/codecs';
+import { decodeJson } from '../protocol/codecs';
+import { ConfigurationValue, type HostConfiguration } from '../protocol/configuration';
 import { hostKeyRanges, keys } from '../protocol/keys';
 import { BindError } from './errors';
 
@@ -13,9 +14,9 @@ export async function readHostConfiguration(client: Etcd3, host: string): Promis
   const key = keys.configuration(host);
   const raw = await client.get(key).string();
   if (raw === null) throw new BindError('unknown_host', `unknown host ${host}: ${key} is missing, so ${host} is not an SPP host`);
-  const decoded = decodeJson(HostConfiguration, key, raw);
+  const decoded = decodeJson(ConfigurationValue, key, raw);
   if (!decoded.ok) throw new BindError('unknown_host', `host ${host} cannot be used: its configuration is invalid: ${decoded.error}`);
-  return decoded.value;
+  return decoded.value.vf;
 }
 
 /** Whether etcd holds any key of `host` (its configuration, agent, vhost or port keys): `spp status --host` and `spp port list --host` call a host without any unknown. */

@@ -13,7 +13,8 @@ import { intentOf, resolveConflicts } from '../agent/intent';
 import type { NicView, PortView } from '../agent/view';
 import type { StoredValue } from '../etcd/events';
 import type { PortIntent } from '../plan/desired';
-import { observeVhost } from '../plan/observed';
+import { driftRemedy, layoutDrift } from '../plan/drift';
+import { observeVhost, type VhostObserved } from '../plan/observed';
 import { planVhost } from '../plan/planner';
 import { keys } from '../protocol/keys';
 import { nicOfVhost, portNames } from '../protocol/layout';
@@ -128,8 +129,10 @@ function explainOne(input: ExplainInput, store: HostStore, intent: PortIntent): 
   const port = agent?.ports.find((p) => p.portId === portId);
   const sentences: Sentence[] = [];
   const say = (text: string, f: readonly string[] = []): void => void sentences.push({ text, facts: f });
+  let driftNic: { secId: number; drift: readonly string[] } | undefined;
   const done = (verdict: Verdict, unchecked?: readonly string[]): Explanation => {
     // what else is known, after the verdict
+    if (driftNic) say(`${driftRemedy(driftNic.secId)}.`, driftNic.drift);
     if (input.agent && 'error' in input.agent) say(`The agent's ops endpoint at ${input.agent.url} could not be reached: ${input.agent.error}.`);
     if (port)
       say(
@@ -238,12 +241,17 @@ function explainOne(input: ExplainInput, store: HostStore, intent: PortIntent): 
   }
   const asked = input.sppctl?.vfs?.find((v) => v['client-id'] === place.secId);
   const vf = asked ?? nic?.status;
+  const nicLayout = nicOfVhost(layout, place.vhostId);
+  const drift = vf && nicLayout ? layoutDrift(nicLayout, vf).map((d) => d.text) : [];
+  if (drift.length > 0) driftNic = { secId: place.secId, drift };
   const vfSource = asked ? `GET ${input.sppctl!.url}/v1/vfs/${place.secId}` : "the agent's cached status of spp_vf";
+  const targets = nicLayout?.targets.find((x) => x.vhostId === place.vhostId);
+  // a layout without this vhost was reported above; the c33920f ring is the fallback name only
+  const ring = targets?.entryPort ?? portNames.toVm(place.vhostId);
   if (vf) {
-    const ring = portNames.toVm(place.vhostId);
     const entries = vf.classifier_table.filter((e) => e.port === ring);
     const table = [`${vfSource} ${place.secId} classifier_table for ${ring}: ${entries.map(entryText).join('; ') || 'none'}`];
-    const observed = observeVhost(vf, place.vhostId);
+    const observed: VhostObserved = targets ? observeVhost(vf, targets) : {};
     if (!observed.rule) {
       say(`spp_vf ${place.secId} has no classifier entry for port ${portId}: nothing on ${ring} (vhost ${place.vhostId}); it should be ${want}.`, [
         ...table,
@@ -258,7 +266,6 @@ function explainOne(input: ExplainInput, store: HostStore, intent: PortIntent): 
       );
       return done('classifier-other-mac');
     }
-    const nicLayout = nicOfVhost(layout, place.vhostId);
     const plan = nicLayout ? planVhost(nicLayout, place.vhostId, rule, vf) : [];
     if (plan.length > 0) {
       say(
@@ -279,7 +286,6 @@ function explainOne(input: ExplainInput, store: HostStore, intent: PortIntent): 
     );
     return done('not-reported');
   }
-  const ring = portNames.toVm(place.vhostId);
   const confirmed = [
     asked
       ? `spp-ctl shows spp_vf ${place.secId} classifying it to ${ring}`

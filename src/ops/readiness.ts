@@ -3,6 +3,7 @@
  * one short sentence. Pure: the daemon gathers the facts.
  */
 import type { NicView } from '../agent/view';
+import { driftRemedy } from '../plan/drift';
 import { printable } from '../protocol/printable';
 
 export interface ReadinessFacts {
@@ -25,7 +26,8 @@ export interface ReadinessFacts {
 /** A reason longer than this is cut: a probe's answer is read by people and logged by kubelets. */
 const REASON_MAX = 600;
 
-export type Readiness = { readonly ready: true } | { readonly ready: false; readonly reason: string };
+/** Ready, with what an operator should still know (an spp_vf built from another layout); or not, with why. */
+export type Readiness = { readonly ready: true; readonly warnings?: readonly string[] } | { readonly ready: false; readonly reason: string };
 
 export function readiness(f: ReadinessFacts): Readiness {
   const not = (reason: string): Readiness => ({ ready: false, reason });
@@ -48,5 +50,7 @@ export function readiness(f: ReadinessFacts): Readiness {
     return not(waiting.map((n) => `spp_vf ${n.secId} is ${n.state}${n.lastError ? ` (${n.lastError})` : ''}`).join('; '));
   }
   if (f.agentState !== 'running') return not(`agent state ${f.agentState}`);
-  return { ready: true };
+  // a vf built from another layout still plugs ports: ready, but it says so and what to do
+  const warnings = f.nics.flatMap((n) => (n.drift && n.drift.length > 0 ? [`${n.drift.join('; ')}. ${driftRemedy(n.secId)}`] : []));
+  return warnings.length > 0 ? { ready: true, warnings } : { ready: true };
 }

@@ -52,7 +52,8 @@ export async function startOpsServer(
         return source.stopping() ? text(res, 503, 'stopping') : text(res, 200, 'ok');
       case '/readyz': {
         const r = source.readiness();
-        return r.ready ? text(res, 200, 'ok') : text(res, 503, `not ready: ${r.reason}`);
+        if (!r.ready) return text(res, 503, `not ready: ${r.reason}`);
+        return text(res, 200, r.warnings ? ['ok', ...r.warnings.map((w) => `warning: ${w}`)].join('\n') : 'ok');
       }
       case '/view':
         res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' });

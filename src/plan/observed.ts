@@ -5,7 +5,7 @@
  * before every command.
  */
 
-import { componentNames, portNames } from '../protocol/layout';
+import type { VhostTargets } from '../protocol/layout';
 import type { SppCommand } from '../sppctl/commands';
 import {
   type ClassifierEntry,
@@ -27,9 +27,9 @@ export interface ClassifierRule {
 /** The observed state of one vhost's classifier entry and VLAN settings. */
 export interface VhostObserved {
   readonly rule?: ClassifierRule;
-  /** VLAN setting of vhost:<v> as rx of forward_<v>_rx; undefined when not attached. */
+  /** VLAN setting of the tag target (rx: vhost:<v> of forward_<v>_rx, or ring:<2v+1> of the merger); undefined when not attached. */
   readonly fromVm?: VlanSetting;
-  /** VLAN setting of ring:<2v> as tx of the classifier; undefined when not attached. */
+  /** VLAN setting of the untag target (tx: ring:<2v> of the classifier, or vhost:<v> without forwarders); undefined when not attached. */
   readonly toVm?: VlanSetting;
 }
 
@@ -49,14 +49,14 @@ export function ruleOfEntry(entry: ClassifierEntry): ClassifierRule | undefined 
   return vlanPart === undefined ? { mac } : { mac, vlan: Number(vlanPart) };
 }
 
-export function observeVhost(status: VfStatus, vhostId: number): VhostObserved {
-  const ring = portNames.toVm(vhostId);
-  const entry = status.classifier_table.find((e) => e.port === ring);
+/** What the vf shows at a vhost's plug targets. */
+export function observeVhost(status: VfStatus, targets: VhostTargets): VhostObserved {
+  const entry = status.classifier_table.find((e) => e.port === targets.entryPort);
   const rule = entry ? ruleOfEntry(entry) : undefined;
   return {
     ...(rule ? { rule } : {}),
-    ...optional('fromVm', attachment(findComponent(status, componentNames.forwardRx(vhostId))?.rx_port, portNames.vhost(vhostId))),
-    ...optional('toVm', attachment(findComponent(status, componentNames.classifier)?.tx_port, ring)),
+    ...optional('fromVm', attachment(findComponent(status, targets.tag.component)?.rx_port, targets.tag.port)),
+    ...optional('toVm', attachment(findComponent(status, targets.untag.component)?.tx_port, targets.untag.port)),
   };
 }
 

@@ -5,10 +5,10 @@
  * sends nothing that is already done.
  */
 
-import type { NicLayout } from '../protocol/layout';
-import { componentNames, portNames } from '../protocol/layout';
+import { type NicLayout, targetsOf, type VhostTargets } from '../protocol/layout';
 import type { SppCommand } from '../sppctl/commands';
 import { NO_VLAN, type VfStatus, type VlanSetting } from '../sppctl/wire';
+import { layoutDrift } from './drift';
 import { type ClassifierRule, findComponent, observeVhost, sameRule, sameVlan, type VhostObserved } from './observed';
 
 /**
@@ -69,12 +69,13 @@ function attach(secId: number, component: string, port: string, dir: 'rx' | 'tx'
 export function planLayout(nic: NicLayout, status: VfStatus, desired: ReadonlyMap<number, VhostDesired> = new Map()): SppCommand[] {
   const starts: SppCommand[] = [];
   const attaches: SppCommand[] = [];
-  const settingOf = (port: string, dir: 'rx' | 'tx'): VlanSetting => {
-    for (const v of nic.vhostIds) {
-      const d = desired.get(v);
+  const settingOf = (component: string, port: string, dir: 'rx' | 'tx'): VlanSetting => {
+    for (const tg of nic.targets) {
+      const target = dir === 'rx' ? tg.tag : tg.untag;
+      if (target.component !== component || target.port !== port) continue;
+      const d = desired.get(tg.vhostId);
       const want = vlanSettingsFor(d && ruleOf(d));
-      if (dir === 'rx' && port === portNames.vhost(v)) return want.fromVm;
-      if (dir === 'tx' && port === portNames.toVm(v)) return want.toVm;
+      return dir === 'rx' ? want.fromVm : want.toVm;
     }
     return NO_VLAN;
   };
@@ -86,7 +87,7 @@ export function planLayout(nic: NicLayout, status: VfStatus, desired: ReadonlyMa
       ['tx', spec.tx],
     ] as const) {
       const have = new Set((dir === 'rx' ? running?.rx_port : running?.tx_port)?.map((p) => p.port) ?? []);
-      for (const port of ports) if (!have.has(port)) attaches.push(attach(nic.secId, spec.name, port, dir, settingOf(port, dir)));
+      for (const port of ports) if (!have.has(port)) attaches.push(attach(nic.secId, spec.name, port, dir, settingOf(spec.name, port, dir)));
     }
   }
   return [...starts, ...attaches];
@@ -106,10 +107,30 @@ export function foreignComponents(nic: NicLayout, status: VfStatus): string[] {
  * vhost that keeps its tags needs at most the entry's removal.
  */
 export function planVhost(nic: NicLayout, vhostId: number, desired: VhostDesired, status: VfStatus): SppCommand[] {
-  return planVhostFrom(nic.secId, vhostId, desired, observeVhost(status, vhostId));
+  const targets = targetsOf(nic, vhostId);
+  return [...clearStaleTags(nic, vhostId, desired, status), ...planVhostFrom(nic.secId, targets, desired, observeVhost(status, targets))];
 }
 
-export function planVhostFrom(secId: number, vhostId: number, desired: VhostDesired, observed: VhostObserved): SppCommand[] {
+/**
+ * A tag an agent of another layout left on this vhost's path (upgrade: c33920f
+ * tagged vhost:<v> of forward_<v>_rx, the final layout tags the merger's ring)
+ * would tag the port's frames twice. The vhost's own plug clears it: the port
+ * being plugged is the only one it can hurt. A free vhost that keeps its tags
+ * is left alone, as any free vhost.
+ */
+function clearStaleTags(nic: NicLayout, vhostId: number, desired: VhostDesired, status: VfStatus): SppCommand[] {
+  if (isFree(desired) && desired.free === 'keep-tags') return [];
+  return layoutDrift(nic, status).flatMap((d) =>
+    d.kind === 'stale-tag' && d.vhostId === vhostId && d.at
+      ? [
+          { op: 'port_detach' as const, secId: nic.secId, component: d.at.component, port: d.at.port, dir: d.at.dir },
+          { op: 'port_attach' as const, secId: nic.secId, component: d.at.component, port: d.at.port, dir: d.at.dir },
+        ]
+      : [],
+  );
+}
+
+export function planVhostFrom(secId: number, targets: VhostTargets, desired: VhostDesired, observed: VhostObserved): SppCommand[] {
   const cmds: SppCommand[] = [];
   const rule = ruleOf(desired);
   const keepTags = isFree(desired) && desired.free === 'keep-tags';
@@ -120,10 +141,10 @@ export function planVhostFrom(secId: number, vhostId: number, desired: VhostDesi
     cmds.push({ op: 'port_detach', secId, component, port, dir });
     cmds.push(attach(secId, component, port, dir, setting));
   };
-  fix(componentNames.forwardRx(vhostId), portNames.vhost(vhostId), 'rx', observed.fromVm, want.fromVm);
-  fix(componentNames.classifier, portNames.toVm(vhostId), 'tx', observed.toVm, want.toVm);
+  fix(targets.tag.component, targets.tag.port, 'rx', observed.fromVm, want.fromVm);
+  fix(targets.untag.component, targets.untag.port, 'tx', observed.toVm, want.toVm);
   if (!sameRule(observed.rule, rule)) {
-    const port = portNames.toVm(vhostId);
+    const port = targets.entryPort;
     if (observed.rule) cmds.push({ op: 'classifier_del', secId, port, mac: observed.rule.mac, ...vlanField(observed.rule.vlan) });
     if (rule) cmds.push({ op: 'classifier_add', secId, port, mac: rule.mac, ...vlanField(rule.vlan) });
   }

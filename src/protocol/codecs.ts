@@ -28,7 +28,7 @@ function refine<A>(base: t.Type<A, unknown, unknown>, name: string, check: (a: A
  * A JSON integer in [min, max] (not a numeric string: Python's json.dumps
  * writes numbers). One message per value, naming the accepted range.
  */
-function integerCodec(name: string, min?: number, max?: number): t.Type<number, number, unknown> {
+export function integerCodec(name: string, min?: number, max?: number): t.Type<number, number, unknown> {
   const what =
     min !== undefined && max !== undefined
       ? `an integer ${min}-${max}`
@@ -55,7 +55,7 @@ function integerCodec(name: string, min?: number, max?: number): t.Type<number, 
 }
 
 /** Accepts only a JSON object (not an array or null) before checking its fields, so the message says so. */
-function jsonObject<A, O>(inner: t.Type<A, O, unknown>, shape: string): t.Type<A, O, unknown> {
+export function jsonObject<A, O>(inner: t.Type<A, O, unknown>, shape: string): t.Type<A, O, unknown> {
   return new t.Type<A, O, unknown>(
     inner.name,
     inner.is,
@@ -126,19 +126,6 @@ export const NicConfig = jsonObject(
   '{"pci_address", "physical_network", "num_vhost", "core_mask"}',
 );
 export type NicConfig = t.TypeOf<typeof NicConfig>;
-
-const NicArray = t.array(NicConfig);
-export const HostConfiguration = refine(
-  new t.Type<NicConfig[], unknown, unknown>(
-    NicArray.name,
-    NicArray.is,
-    (u, c) => (Array.isArray(u) ? NicArray.validate(u, c) : t.failure(u, c, `must be a JSON array of NIC objects, got ${preview(u)}`)),
-    NicArray.encode,
-  ),
-  'configuration',
-  (a) => (a.length > 0 ? undefined : 'must list at least one NIC'),
-);
-export type HostConfiguration = t.TypeOf<typeof HostConfiguration>;
 
 /** bind_port/<host>/<port>: vlan_id is present only for VLAN networks; null is read as absent. */
 export const BindPort = jsonObject(

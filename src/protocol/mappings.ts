@@ -3,7 +3,8 @@
  * host configuration: core masks, core counts, overlaps and the limits of the
  * real spp-ctl / spp_vf.
  */
-import { decodeValue, type HostConfiguration, NicConfig } from './codecs';
+import { decodeValue, NicConfig } from './codecs';
+import type { HostConfiguration } from './configuration';
 
 /** RTE_MAX_LCORE: lcore ids 0-127. */
 export const MAX_LCORE = 127;
@@ -38,6 +39,8 @@ export interface ValidationOptions {
   readonly beyondRealLimits?: boolean;
   /** The caller measures the status size per release (spp config build): no rule-of-thumb warning. Default false. */
   readonly statusSizeMeasured?: boolean;
+  /** The NICs' layouts are declared (--components): their core counts are checked against those, not 2n+2. */
+  readonly declaredLayouts?: boolean;
 }
 
 export interface Validation {
@@ -46,7 +49,11 @@ export interface Validation {
 }
 
 /** Checks the rules that involve several fields or several NICs. */
-export function validateConfiguration(nics: readonly NicConfig[], label: (index: number) => string, options: ValidationOptions = {}): Validation {
+export function validateConfiguration(
+  nics: readonly (NicConfig & { readonly components?: unknown })[],
+  label: (index: number) => string,
+  options: ValidationOptions = {},
+): Validation {
   const errors: string[] = [];
   const warnings: string[] = [];
   const limit = (msg: string): void => {
@@ -68,7 +75,8 @@ export function validateConfiguration(nics: readonly NicConfig[], label: (index:
       errors.push(`${where}: core mask ${JSON.stringify(nic.core_mask)} selects no core`);
     } else {
       const need = 2 * nic.num_vhost + 2;
-      if (bits.occupied.length !== need) {
+      // a declared layout sets its own core count; its cores are checked against the mask (layout-rules.ts)
+      if (nic.components === undefined && !options.declaredLayouts && bits.occupied.length !== need) {
         errors.push(
           `${where}: core mask ${nic.core_mask} has ${bits.occupied.length} occupied core(s) ` +
             `[${bits.occupied.join(',')}] besides master core ${bits.master}; ${nic.num_vhost} vhost(s) need exactly ${need} ` +

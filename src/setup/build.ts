@@ -4,11 +4,23 @@
  * (the original spp-config-build does reset them).
  */
 import type { Etcd3 } from 'etcd3';
-import { decodeValue, FREE_VHOST, HostConfiguration, type NicConfig, pythonJson } from '../protocol/codecs';
+import { decodeJson, decodeValue, FREE_VHOST, type NicConfig } from '../protocol/codecs';
+import {
+  type ComponentDecl,
+  type ConfigFormat,
+  type ConfigurationDoc,
+  ConfigurationValue,
+  encodeConfiguration,
+  type HostConfiguration,
+  type MirrorDecl,
+} from '../protocol/configuration';
 import { keys, parseKey, prefixes } from '../protocol/keys';
+import { hostLayout, withDefaultComponents } from '../protocol/layout';
+import { validateLayouts } from '../protocol/layout-rules';
 import { validateConfiguration } from '../protocol/mappings';
+import { chooseFormat } from './config-format';
 import { SetupConflict, SetupRefused } from './errors';
-import { type KeyState, modRevisionOf, readSnapshot } from './snapshot';
+import { type KeyState, modRevisionOf, readSnapshot, snapshotValues } from './snapshot';
 import { commitGuarded, type Guard, type WriteOp } from './txn';
 
 export interface BuildOptions {
@@ -18,6 +30,24 @@ export interface BuildOptions {
   readonly beyondRealLimits?: boolean;
   /** Attempts when another writer changes a guarded key meanwhile. */
   readonly attempts?: number;
+  /**
+   * The shape to write. `auto` keeps to the shape the other hosts in etcd
+   * use (chooseFormat); the CLI's default. Library callers that say nothing
+   * get the c33920f array, which the agent and every existing peer read.
+   */
+  readonly format?: ConfigFormat | 'auto';
+  /** Declared spp_vf layouts (--components), one entry per NIC in mapping order; final shape only. */
+  readonly declared?: DeclaredLayouts;
+  /** The target spp_vf takes two component types on one core (SPP 18.08.2 and later). */
+  readonly mixedCoreTypes?: boolean;
+  /** Plan only: nothing is written. */
+  readonly dryRun?: boolean;
+}
+
+/** SPP_COMPONENT_CONF: the components of each NIC, and optionally the spp_mirror list. */
+export interface DeclaredLayouts {
+  readonly vf: readonly (readonly ComponentDecl[])[];
+  readonly mirror?: readonly MirrorDecl[];
 }
 
 export interface VhostSlot {
@@ -33,6 +63,8 @@ export interface BuildPlan {
   readonly guards: Guard[];
   readonly ops: WriteOp[];
   readonly configurationChanged: boolean;
+  /** The configuration value the host gets (written only when it differs from etcd's). */
+  readonly value: string;
   readonly created: string[];
   readonly deleted: string[];
   /** Claimed vhosts left as they are. */
@@ -43,8 +75,16 @@ export interface BuildPlan {
 
 export interface BuildResult extends Omit<BuildPlan, 'refusals' | 'guards' | 'ops'> {
   readonly host: string;
-  /** False when etcd already held exactly this set-up. */
+  /** False when etcd already held exactly this set-up (or, with dryRun, would hold it). */
   readonly changed: boolean;
+  readonly format: ConfigFormat;
+  /** Why this shape, for the operator. */
+  readonly formatReason: string;
+  /** The configuration value written (or that would be). */
+  readonly value: string;
+  readonly dryRun: boolean;
+  /** With dryRun, the keys that would be put or deleted. */
+  readonly wouldWrite: readonly string[];
 }
 
 /** The vhost keys a configuration asks for: ids numbered across the host, NIC after NIC. */
@@ -59,16 +99,9 @@ export function vhostSlots(host: string, configuration: readonly NicConfig[]): V
   return slots;
 }
 
-/** The configuration value as the original writes it (Python json.dumps formatting, fixed field order). */
+/** The c33920f array as the original writes it (Python json.dumps formatting, fixed field order). */
 export function configurationValue(configuration: readonly NicConfig[]): string {
-  return pythonJson(
-    configuration.map((n) => ({
-      pci_address: n.pci_address,
-      physical_network: n.physical_network,
-      num_vhost: n.num_vhost,
-      core_mask: n.core_mask,
-    })),
-  );
+  return encodeConfiguration({ format: 'legacy', vf: [...configuration] });
 }
 
 function sameJson(raw: string | undefined, wanted: string): boolean {
@@ -99,16 +132,18 @@ function canonical(v: unknown): string {
  */
 export function planBuild(
   host: string,
-  configuration: readonly NicConfig[],
+  doc: ConfigurationDoc,
   current: Readonly<Record<string, KeyState>>,
   options: Pick<BuildOptions, 'force'> = {},
 ): BuildPlan {
+  const configuration = doc.vf;
   const plan: { -readonly [K in keyof BuildPlan]: BuildPlan[K] } = {
     refusals: [],
     warnings: [],
     guards: [],
     ops: [],
     configurationChanged: false,
+    value: '',
     created: [],
     deleted: [],
     keptClaims: [],
@@ -118,7 +153,15 @@ export function planBuild(
     plan.guards.push({ key, modRevision: modRevisionOf(current, key) });
   };
   const configKey = keys.configuration(host);
-  const value = configurationValue(configuration);
+  const kept = keptMirror(doc, current[configKey]?.value);
+  if (kept.drop) {
+    const why = `${configKey} has a "mirror" list (spp_mirror, TaaS) that the c33920f array cannot hold`;
+    if (!options.force) plan.refusals.push(`${why}; write the final shape (--config-format final) or use --force to drop it`);
+    else plan.warnings.push(`${why}; dropped because of --force`);
+  }
+  plan.warnings.push(...layoutChanges(configKey, current[configKey]?.value, kept.doc));
+  const value = encodeConfiguration(kept.doc);
+  plan.value = value;
   if (!sameJson(current[configKey]?.value, value)) {
     guard(configKey);
     plan.ops.push({ kind: 'put', key: configKey, value });
@@ -169,6 +212,45 @@ export function planBuild(
 }
 
 /**
+ * NICs whose spp_vf layout the new value changes. The agent adds what a
+ * running spp_vf lacks but never stops or moves what runs, so a new layout
+ * takes effect when that spp_vf restarts (docs/host-setup.md).
+ */
+function layoutChanges(configKey: string, raw: string | undefined, doc: ConfigurationDoc): string[] {
+  if (raw === undefined) return [];
+  const old = decodeJson(ConfigurationValue, configKey, raw);
+  if (!old.ok) return [];
+  const layoutOf = (d: ConfigurationDoc): string[] => hostLayout(d.vf, d.format).map((n) => JSON.stringify(n.components));
+  let before: string[];
+  try {
+    before = layoutOf(old.value);
+  } catch {
+    return [];
+  }
+  const after = layoutOf(doc);
+  return after.flatMap((a, i) =>
+    before[i] !== undefined && before[i] !== a
+      ? [
+          `NIC ${i}: its spp_vf layout changes (components, cores or types); restart spp_vf ${i + 1} after this, and the agent builds the new layout and plugs its ports again`,
+        ]
+      : [],
+  );
+}
+
+/**
+ * The mirror list etcd holds is kept when the new value declares none: the
+ * set-up of the vfs must not undo the set-up of TaaS. The array cannot hold
+ * it, so writing it would `drop` it.
+ */
+function keptMirror(doc: ConfigurationDoc, raw: string | undefined): { doc: ConfigurationDoc; drop: boolean } {
+  if (doc.mirror || raw === undefined) return { doc, drop: false };
+  const old = decodeJson(ConfigurationValue, 'configuration', raw);
+  const mirror = old.ok ? old.value.mirror : undefined;
+  if (!mirror) return { doc, drop: false };
+  return doc.format === 'final' ? { doc: { ...doc, mirror }, drop: false } : { doc, drop: true };
+}
+
+/**
  * Writes the set-up of `host` in one guarded transaction, re-reading and
  * re-planning when another writer (a driver claiming a vhost) got in between.
  * Throws SetupRefused for an invalid configuration or a claimed vhost that
@@ -176,26 +258,51 @@ export function planBuild(
  */
 export async function buildHost(client: Etcd3, host: string, configuration: HostConfiguration, options: BuildOptions = {}): Promise<BuildResult> {
   const configKey = keys.configuration(host);
-  const decoded = decodeValue(HostConfiguration, configKey, configuration);
+  const decoded = decodeValue(ConfigurationValue, configKey, configuration);
   if (!decoded.ok) throw new SetupRefused(`invalid configuration for host ${host}`, [decoded.error]);
-  const label = (i: number): string => `NIC ${i} (${configuration[i]?.pci_address ?? '?'})`;
-  const semantic = validateConfiguration(decoded.value, label, { beyondRealLimits: options.beyondRealLimits ?? false });
-  if (semantic.errors.length > 0) throw new SetupRefused(`invalid configuration for host ${host}`, semantic.errors);
+  const declared = options.declared;
+  if (declared && declared.vf.length !== configuration.length) {
+    throw new SetupRefused(`invalid configuration for host ${host}`, [
+      `the declared layouts list ${declared.vf.length} NIC(s) (field vf), the mappings ${configuration.length}: one components list per NIC, in mapping order`,
+    ]);
+  }
+  const nics: HostConfiguration = decoded.value.vf.map((n, i) => (declared ? { ...n, components: [...declared.vf[i]!] } : n));
 
   const attempts = options.attempts ?? 5;
   for (let attempt = 1; attempt <= attempts; attempt++) {
-    const [config, vhosts] = await Promise.all([client.get(configKey).exec(), readSnapshot(client, prefixes.vhostOfHost(host))]);
+    const [configs, vhosts] = await Promise.all([readSnapshot(client, prefixes.configuration), readSnapshot(client, prefixes.vhostOfHost(host))]);
+    const choice =
+      options.format === 'auto' || options.format === undefined
+        ? chooseFormat(host, snapshotValues(configs), undefined)
+        : chooseFormat(host, {}, options.format);
+    const format = options.format === undefined ? 'legacy' : choice.format;
+    const doc = checked(host, nics, format, declared, options);
     const current: Record<string, KeyState> = { ...vhosts.keys };
-    const kv = config.kvs[0];
-    if (kv) current[configKey] = { value: kv.value.toString(), modRevision: String(kv.mod_revision) };
-    const plan = planBuild(host, decoded.value, current, options);
+    const own = configs.keys[configKey];
+    if (own) current[configKey] = own;
+    const plan = planBuild(host, doc, current, options);
+    if (choice.warning && options.format === 'auto') plan.warnings.push(choice.warning);
     if (plan.refusals.length > 0) {
       throw new SetupRefused(`refusing to change the set-up of host ${host} (use --force to override)`, plan.refusals);
     }
-    if (await commitGuarded(client, plan.guards, plan.ops)) {
-      const { refusals: _r, guards: _g, ops, ...rest } = plan;
-      return { host, changed: ops.length > 0, ...rest };
-    }
+    const formatReason = options.format === undefined ? 'the c33920f array (library default)' : choice.reason;
+    const { refusals: _r, guards: _g, ops, ...rest } = plan;
+    const result = { host, changed: ops.length > 0, ...rest, format, formatReason, dryRun: options.dryRun === true, wouldWrite: [] as string[] };
+    if (options.dryRun) return { ...result, wouldWrite: ops.map((o) => (o.kind === 'deletePrefix' ? `deletePrefix ${o.prefix}` : `${o.kind} ${o.key}`)) };
+    if (await commitGuarded(client, plan.guards, plan.ops)) return result;
   }
   throw new SetupConflict(`set-up of host ${host}`, attempts);
+}
+
+/** The value to write for `format`, or SetupRefused listing every problem (naming NIC, component and field). */
+function checked(host: string, nics: HostConfiguration, format: ConfigFormat, declared: DeclaredLayouts | undefined, options: BuildOptions): ConfigurationDoc {
+  const label = (i: number): string => `NIC ${i} (${nics[i]?.pci_address ?? '?'})`;
+  const semantic = validateConfiguration(nics, label, { beyondRealLimits: options.beyondRealLimits ?? false });
+  const layout = validateLayouts(nics, format, label, { mixedCoreTypes: options.mixedCoreTypes ?? false });
+  const errors = [...semantic.errors, ...layout];
+  if (declared && format === 'legacy') {
+    errors.push('declared layouts (--components) need the final shape: the c33920f array has no "components", and its agent builds only the default layout');
+  }
+  if (errors.length > 0) throw new SetupRefused(`invalid configuration for host ${host}`, errors);
+  return format === 'final' ? { format, vf: withDefaultComponents(nics), ...(declared?.mirror ? { mirror: [...declared.mirror] } : {}) } : { format, vf: nics };
 }

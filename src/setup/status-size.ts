@@ -9,7 +9,7 @@
  */
 import { emptyStatus } from '../plan/observed';
 import { planLayout, planVhost } from '../plan/planner';
-import type { HostConfiguration } from '../protocol/codecs';
+import type { HostConfiguration } from '../protocol/configuration';
 import { hostLayout, type NicLayout } from '../protocol/layout';
 import { describeCommand, type SppCommand } from '../sppctl/commands';
 import { SppVf } from '../sppctl/emulator/vf';

@@ -3,6 +3,9 @@
  * Pure: a view in, text out. Text from etcd goes through printable()
  * (table.ts does it for cells, values and list items).
  */
+import { FORMAT_READERS } from '../protocol/configuration';
+import type { NicLayout } from '../protocol/layout';
+import { coreBudget } from '../protocol/layout-rules';
 import { formatMappings } from '../protocol/mappings';
 import { printable } from '../protocol/printable';
 import { renderFields, renderList, renderTable } from './table';
@@ -78,6 +81,8 @@ export function renderConfigShow(view: HostView): string {
       ['host', view.host],
       ['configuration', config ? config.key : '(missing)'],
       ...(config?.ok ? ([['mappings', formatMappings(config.value)]] as [string, string][]) : []),
+      ...(view.format ? ([['format', `${view.format}: read by ${FORMAT_READERS[view.format]}`]] as [string, string][]) : []),
+      ...(view.mirror ? ([['mirror', `${view.mirror.length} spp_mirror component(s) (TaaS), kept as read`]] as [string, string][]) : []),
       ['agent', agentText(view)],
     ]),
   );
@@ -86,6 +91,7 @@ export function renderConfigShow(view: HostView): string {
     for (const n of view.layout ?? []) {
       parts.push(
         `\nNIC ${n.index} (${printable(n.nic.pci_address)}, ${printable(n.nic.physical_network)}): spp_vf sec_id ${n.secId}, master core ${n.masterCore}\n` +
+          `  ${budgetText(n)}\n` +
           renderTable(
             ['COMPONENT', 'TYPE', 'CORE', 'RX', 'TX'],
             n.components.map((c) => [c.name, c.type, String(c.core), c.rx.join(','), c.tx.join(',')]),
@@ -108,6 +114,16 @@ export function renderConfigShow(view: HostView): string {
   const problems = hostProblems(view);
   if (problems.length > 0) parts.push(`\n${renderList('problems:', problems)}`);
   return parts.join('');
+}
+
+/** "cores: 4 of 5 worker cores used (2-5); the default layout costs 6": what a declared layout saves. */
+export function budgetText(n: NicLayout): string {
+  const b = coreBudget(n.nic.core_mask, n.vhostIds.length, n.components);
+  const layout = n.declared ? 'components as configured' : 'default components (computed)';
+  return (
+    `cores: ${b.used.length} of ${b.workers.length} worker core(s) of mask ${n.nic.core_mask} used (${compactRanges(b.used)}), ` +
+    `${layout}; the default layout costs ${b.defaultCost} (2n+2)`
+  );
 }
 
 function agentText(view: HostView): string {

@@ -15,14 +15,15 @@ import {
   decodeJson,
   decodeText,
   decodeVhostOwner,
-  HostConfiguration,
   PortStatus,
   type VhostOwner,
   vlanOf,
 } from '../protocol/codecs';
+import { type ConfigFormat, type ConfigurationDoc, ConfigurationValue, type HostConfiguration, type MirrorDecl } from '../protocol/configuration';
 import { KEY_KINDS, type KeyKind, keyProblem, keys, parseKey, ROOT } from '../protocol/keys';
 import { hostLayout, type NicLayout } from '../protocol/layout';
-import { type Validation, validateConfiguration } from '../protocol/mappings';
+import { validateStored } from '../protocol/layout-rules';
+import type { Validation } from '../protocol/mappings';
 import { readSnapshot, snapshotValues } from './snapshot';
 
 /** A stored value with its decoding: the value, or why it is not valid. */
@@ -58,6 +59,10 @@ export interface HostView {
   readonly host: string;
   /** Absent when configuration/<host> does not exist. */
   readonly configuration?: Entry<HostConfiguration>;
+  /** The shape the configuration is stored in (c33920f array or final object), when it decodes. */
+  readonly format?: ConfigFormat;
+  /** The final shape's spp_mirror list (TaaS), as read. */
+  readonly mirror?: readonly MirrorDecl[];
   /** Semantic checks of a configuration that decodes (core masks, overlaps, limits). */
   readonly validation?: Validation;
   readonly layout?: NicLayout[];
@@ -82,6 +87,7 @@ export interface SppView {
 
 interface HostAcc {
   configuration?: Entry<HostConfiguration>;
+  doc?: ConfigurationDoc;
   agent?: Entry<AgentInfo>;
   lock?: Entry<AgentLockHolder>;
   vhosts: { key: string; phys: string; vhostId: number; owner: Entry<VhostOwner> }[];
@@ -134,9 +140,12 @@ export function groupHostViews(values: Readonly<Record<string, string>>, host?: 
     }
     const a = acc(parsed.host);
     switch (parsed.kind) {
-      case 'configuration':
-        a.configuration = entry(key, raw, decodeJson(HostConfiguration, key, raw));
+      case 'configuration': {
+        const d = decodeJson(ConfigurationValue, key, raw);
+        a.configuration = entry(key, raw, d.ok ? { ok: true, value: d.value.vf } : d);
+        if (d.ok) a.doc = d.value;
         break;
+      }
       case 'agent':
         a.agent = entry(key, raw, decodeJson(AgentInfo, key, raw));
         break;
@@ -166,10 +175,12 @@ function hostView(host: string, a: HostAcc): HostView {
   let layout: NicLayout[] | undefined;
   let layoutError: string | undefined;
   const config = a.configuration;
+  const format = a.doc?.format;
   if (config?.ok) {
-    validation = validateConfiguration(config.value, (i) => `NIC ${i} (${config.value[i]!.pci_address})`, { beyondRealLimits: true });
+    const label = (i: number): string => `NIC ${i} (${config.value[i]!.pci_address})`;
+    validation = validateStored(config.value, format ?? 'legacy', label);
     try {
-      layout = hostLayout(config.value);
+      layout = hostLayout(config.value, format);
     } catch (err) {
       layoutError = (err as Error).message;
     }
@@ -226,6 +237,8 @@ function hostView(host: string, a: HostAcc): HostView {
   return {
     host,
     ...(config ? { configuration: config } : {}),
+    ...(format ? { format } : {}),
+    ...(a.doc?.mirror ? { mirror: a.doc.mirror } : {}),
     ...(validation ? { validation } : {}),
     ...(layout ? { layout } : {}),
     ...(layoutError ? { layoutError } : {}),

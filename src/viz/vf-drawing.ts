@@ -1,7 +1,10 @@
 /**
  * One spp_vf drawn as the seed's "Component composition of spp_vf" figure:
- * the physical NIC, the classifier and the merger, and per vhost its two
- * forwarders, its two rings and the vhost. Every line of text comes from
+ * the physical NIC, the classifier and the merger, and per vhost the port
+ * the classifier sends to it, the forwarders its layout has (none in a
+ * layout without forwarders), the port its frames go back to the merger on,
+ * and the vhost. Boxes follow the configured components (types, shared
+ * cores) and the plug targets (where the entry and the tags are). Every line of text comes from
  * the vf status the agent last read (observed), with what the port asks
  * for (desired) written beside it where the two differ. Pure geometry: the
  * page only turns nodes into SVG rects and texts, in a monospace font whose
@@ -9,7 +12,8 @@
  * share space.
  */
 import type { NicView, VhostClaim } from '../agent/view';
-import { componentNames, portNames } from '../protocol/layout';
+import { driftRemedy } from '../plan/drift';
+import { type ComponentSpec, portNames } from '../protocol/layout';
 import type { ClassifierEntry, PortAttachment, RunningComponent, VlanSetting } from '../sppctl/wire';
 import type { CompareRow } from './compare';
 import type { Phase, PortRow } from './port-rows';
@@ -49,6 +53,8 @@ export interface VfDrawing {
   readonly height: number;
   readonly nodes: readonly DrawNode[];
   readonly edges: readonly DrawEdge[];
+  /** Where the vf differs from the configured layout (an older agent built it), with what to do. */
+  readonly warnings?: readonly string[];
 }
 
 /** Width of one character of the page's 11px monospace font, with a margin. */
@@ -93,17 +99,25 @@ export function drawVf(
   const notRunning: DrawLine = { text: status ? 'not running' : 'status not read yet', cls: 'missing' };
   const has = (list: readonly PortAttachment[] | undefined, port: string): PortAttachment | undefined => list?.find((p) => p.port === port);
   const phy = portNames.phy(layout.index);
-  const core = (name: string): string => `core ${layout.components.find((c) => c.name === name)?.core ?? '?'}`;
+  /** "core 2", or "core 2 shared" when another component of the layout runs there too. */
+  const core = (spec: ComponentSpec | undefined): string =>
+    spec ? `core ${spec.core}${layout.components.some((o) => o !== spec && o.core === spec.core) ? ' shared' : ''}` : 'core ?';
 
-  /** A component box: its name, its core, and what is missing from its observed ports. */
-  const component = (id: string, kind: Draft['kind'], expectRx: readonly string[], expectTx: readonly string[]): Draft => {
+  /** A component box: its name, type and core, and what differs from the layout (not attached ports, another type). */
+  const component = (spec: ComponentSpec, kind: Draft['kind']): Draft => {
+    const id = spec.name;
     const c = running.get(id);
-    const lines: DrawLine[] = [{ text: `${id} · ${core(id)}`, cls: 'title' }];
+    const lines: DrawLine[] = [{ text: `${id} · ${spec.type} · ${core(spec)}`, cls: 'title' }];
     if (!c) return { id, kind, lines: [...lines, notRunning], differs: true };
-    const missing = [...expectRx.filter((p) => !has(c.rx_port, p)).map((p) => `rx ${p}`), ...expectTx.filter((p) => !has(c.tx_port, p)).map((p) => `tx ${p}`)];
+    const missing = [...spec.rx.filter((p) => !has(c.rx_port, p)).map((p) => `rx ${p}`), ...spec.tx.filter((p) => !has(c.tx_port, p)).map((p) => `tx ${p}`)];
     for (const m of missing) lines.push({ text: `not attached: ${m}`, cls: 'diff' });
-    return { id, kind, lines, differs: missing.length > 0 };
+    const otherType = c.type !== spec.type && !(spec.type === 'classifier_mac' && (c.type as string) === 'classifier');
+    if (otherType) lines.push({ text: `runs as ${c.type}`, cls: 'diff' });
+    return { id, kind, lines, differs: missing.length > 0 || otherType };
   };
+  const vhostPort = (v: number): string => portNames.vhost(v);
+  const feederOf = (v: number): ComponentSpec | undefined => layout.components.find((c) => c.tx.includes(vhostPort(v)));
+  const drainOf = (v: number): ComponentSpec | undefined => layout.components.find((c) => c.rx.includes(vhostPort(v)));
 
   const nicNode: Draft = {
     id: 'nic',
@@ -111,11 +125,14 @@ export function drawVf(
     lines: [{ text: `NIC ${phy}`, cls: 'title' }, { text: layout.nic.pci_address }, { text: layout.nic.physical_network ?? '' }],
     differs: false,
   };
-  const classifier = component(componentNames.classifier, 'classifier', [phy], []);
-  const merger = component(componentNames.merger, 'merger', [], [phy]);
-  const classifierRunning = running.get(componentNames.classifier);
+  // the classifier reads the NIC, the merger writes it (checked by the layout rules)
+  const classifierSpec = layout.components.find((c) => c.type === 'classifier_mac') ?? layout.components[0]!;
+  const mergerSpec = layout.components.find((c) => c.type === 'merge' && c.tx.includes(phy)) ?? layout.components[layout.components.length - 1]!;
+  const classifier = component(classifierSpec, 'classifier');
+  const merger = component(mergerSpec, 'merger');
 
-  const perVhost = layout.vhostIds.map((v) => {
+  const perVhost = layout.targets.map((tg) => {
+    const v = tg.vhostId;
     const row = ownerRow(
       v,
       rows,
@@ -123,14 +140,23 @@ export function drawVf(
     );
     const cmp = row ? (compare[row.portId] ?? []) : [];
     const differing = (field: CompareRow['field']): CompareRow | undefined => cmp.find((r) => r.field === field && !r.same);
-    const toVmRing = portNames.toVm(v);
-    const fromVmRing = portNames.fromVm(v);
+    const feeder = feederOf(v);
+    const drain = drainOf(v);
+    const fwdTxSpec = feeder && feeder.name !== tg.untag.component ? feeder : undefined;
+    const fwdRxSpec = drain && drain.name !== mergerSpec.name ? drain : undefined;
+    // the port the classifier sends to the VM on: a ring to a forwarder, or the vhost itself
+    const direct = tg.entryPort === vhostPort(v);
+    const toVmId = direct ? `${tg.untag.component}>${tg.entryPort}` : tg.entryPort;
+    // the port the VM's frames reach the merger on: the forwarder's ring, or the vhost itself
+    const fromVmPort = fwdRxSpec?.tx[0] ?? vhostPort(v);
+    const fromVmId = fwdRxSpec ? fromVmPort : `${vhostPort(v)}>${mergerSpec.name}`;
 
-    // the ring to the VM carries the classifier's entries for this vhost and the tag operation of the classifier's tx
-    const entries = (status?.classifier_table ?? []).filter((e) => e.port === toVmRing);
-    const ringTo: Draft = { id: toVmRing, kind: 'ring', lines: [{ text: `${toVmRing} → vhost:${v}`, cls: 'title' }], differs: false, vhostId: v };
+    // the port to the VM carries the classifier's entries for this vhost and the tag operation of the classifier's tx
+    const entries = (status?.classifier_table ?? []).filter((e) => e.port === tg.entryPort);
+    const toTitle = direct ? `${tg.untag.component} → ${tg.entryPort}` : `${tg.entryPort} → vhost:${v}`;
+    const ringTo: Draft = { id: toVmId, kind: 'ring', lines: [{ text: toTitle, cls: 'title' }], differs: false, vhostId: v };
     for (const e of entries) ringTo.lines.push({ text: entryText(e), cls: 'entry' });
-    const txVlan = has(classifierRunning?.tx_port, toVmRing)?.vlan;
+    const txVlan = has(running.get(tg.untag.component)?.tx_port, tg.untag.port)?.vlan;
     if (txVlan && txVlan.operation !== 'none') ringTo.lines.push({ text: `tx ${vlanText(txVlan)}`, cls: 'vlan' });
     if (entries.length === 0) ringTo.lines.push({ text: 'no classifier entry', cls: 'missing' });
     const rule = differing('classifier rule');
@@ -142,16 +168,18 @@ export function drawVf(
     if (stale) ringTo.lines.push({ text: 'desired: none', cls: 'diff' });
     ringTo.differs = Boolean(rule || toVm || stale);
 
-    const fwdTx = component(componentNames.forwardTx(v), 'forward', [toVmRing], [portNames.vhost(v)]);
-    const fwdRx = component(componentNames.forwardRx(v), 'forward', [portNames.vhost(v)], [fromVmRing]);
-    const rxVlan = has(running.get(componentNames.forwardRx(v))?.rx_port, portNames.vhost(v))?.vlan;
-    if (rxVlan && rxVlan.operation !== 'none') fwdRx.lines.splice(1, 0, { text: `rx ${vlanText(rxVlan)}`, cls: 'vlan' });
+    const fwdTx = fwdTxSpec ? component(fwdTxSpec, 'forward') : undefined;
+    const fwdRx = fwdRxSpec ? component(fwdRxSpec, 'forward') : undefined;
+    const ringFrom: Draft = { id: fromVmId, kind: 'ring', lines: [{ text: `${fromVmPort} → ${mergerSpec.name}`, cls: 'title' }], differs: false, vhostId: v };
+    // the tag goes where the layout puts it: on vhost:v at its forwarder (c33920f), or on the merger's rx (final)
+    const tagBox = fwdRx && tg.tag.component === fwdRx.id ? fwdRx : ringFrom;
+    const rxVlan = has(running.get(tg.tag.component)?.rx_port, tg.tag.port)?.vlan;
+    if (rxVlan && rxVlan.operation !== 'none') tagBox.lines.splice(1, 0, { text: `rx ${vlanText(rxVlan)}`, cls: 'vlan' });
     const fromVm = differing('vhost rx vlan (from VM)');
     if (fromVm) {
-      fwdRx.lines.push({ text: `desired rx: ${fromVm.desired}`, cls: 'diff' });
-      fwdRx.differs = true;
+      tagBox.lines.push({ text: `desired rx: ${fromVm.desired}`, cls: 'diff' });
+      tagBox.differs = true;
     }
-    const ringFrom: Draft = { id: fromVmRing, kind: 'ring', lines: [{ text: `${fromVmRing} → merger`, cls: 'title' }], differs: false, vhostId: v };
 
     const vhostLines: DrawLine[] = [{ text: `vhost:${v}`, cls: 'title' }];
     if (row) {
@@ -185,7 +213,9 @@ export function drawVf(
   const xRing = xMid + wMid + COL_GAP;
   const wRing = colWidth(perVhost.flatMap((p) => [p.ringTo, p.ringFrom]));
   const xFwd = xRing + wRing + COL_GAP;
-  const wFwd = colWidth(perVhost.flatMap((p) => [p.fwdTx, p.fwdRx]));
+  const forwarders = perVhost.flatMap((p) => [p.fwdTx, p.fwdRx].filter((d): d is Draft => d !== undefined));
+  // no forwarders at all: no column for them
+  const wFwd = forwarders.length > 0 ? colWidth(forwarders) : -COL_GAP;
   const xVhost = xFwd + wFwd + COL_GAP;
   const wVhost = colWidth(perVhost.map((p) => p.vhost));
 
@@ -219,14 +249,14 @@ export function drawVf(
   let y = MARGIN;
   const rowsPlaced = perVhost.map((p) => {
     const top = y;
-    const upper = Math.max(heightOf(p.ringTo.lines), heightOf(p.fwdTx.lines));
+    const upper = Math.max(heightOf(p.ringTo.lines), p.fwdTx ? heightOf(p.fwdTx.lines) : 0);
     const lowerTop = top + upper + 8;
-    const lower = Math.max(heightOf(p.ringFrom.lines), heightOf(p.fwdRx.lines));
+    const lower = Math.max(heightOf(p.ringFrom.lines), p.fwdRx ? heightOf(p.fwdRx.lines) : 0);
     const rowH = Math.max(lowerTop + lower - top, heightOf(p.vhost.lines));
     const ringTo = place(p.ringTo, xRing, top, wRing);
-    const fwdTx = place(p.fwdTx, xFwd, top, wFwd);
+    const fwdTx = p.fwdTx ? place(p.fwdTx, xFwd, top, wFwd) : undefined;
     const ringFrom = place(p.ringFrom, xRing, lowerTop, wRing);
-    const fwdRx = place(p.fwdRx, xFwd, lowerTop, wFwd);
+    const fwdRx = p.fwdRx ? place(p.fwdRx, xFwd, lowerTop, wFwd) : undefined;
     const vhost = place(p.vhost, xVhost, top, wVhost, rowH);
     y = top + rowH + ROW_GAP;
     return { ringTo, fwdTx, ringFrom, fwdRx, vhost };
@@ -241,10 +271,14 @@ export function drawVf(
   link(mergeN, midY(mergeN), nicN, midY(mergeN), true);
   for (const r of rowsPlaced) {
     link(classN, midY(classN), r.ringTo, midY(r.ringTo));
-    link(r.ringTo, r.fwdTx.y + r.fwdTx.h / 2, r.fwdTx, midY(r.fwdTx));
-    link(r.fwdTx, midY(r.fwdTx), r.vhost, midY(r.fwdTx));
-    link(r.vhost, midY(r.fwdRx), r.fwdRx, midY(r.fwdRx), true);
-    link(r.fwdRx, midY(r.fwdRx), r.ringFrom, r.fwdRx.y + r.fwdRx.h / 2, true);
+    if (r.fwdTx) {
+      link(r.ringTo, r.fwdTx.y + r.fwdTx.h / 2, r.fwdTx, midY(r.fwdTx));
+      link(r.fwdTx, midY(r.fwdTx), r.vhost, midY(r.fwdTx));
+    } else link(r.ringTo, midY(r.ringTo), r.vhost, midY(r.ringTo));
+    if (r.fwdRx) {
+      link(r.vhost, midY(r.fwdRx), r.fwdRx, midY(r.fwdRx), true);
+      link(r.fwdRx, midY(r.fwdRx), r.ringFrom, r.fwdRx.y + r.fwdRx.h / 2, true);
+    } else link(r.vhost, midY(r.ringFrom), r.ringFrom, midY(r.ringFrom), true);
     link(r.ringFrom, midY(r.ringFrom), mergeN, midY(mergeN), true);
   }
   const physnet = layout.nic.physical_network ? `, ${layout.nic.physical_network}` : '';
@@ -256,5 +290,6 @@ export function drawVf(
     height: bottom + MARGIN,
     nodes,
     edges,
+    ...(nic.drift && nic.drift.length > 0 ? { warnings: [...nic.drift, driftRemedy(layout.secId)] } : {}),
   };
 }

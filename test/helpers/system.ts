@@ -12,10 +12,10 @@ import { type AgentSettings, type RawSettings, resolveSettings } from '../../src
 import type { OriginalPort } from '../../src/driver/original-writes';
 import { LocalEtcd } from '../../src/localetcd/etcd-server';
 import { createLogger } from '../../src/log';
-import type { HostConfiguration } from '../../src/protocol/codecs';
+import type { HostConfiguration } from '../../src/protocol/configuration';
 import { keys } from '../../src/protocol/keys';
 import { parseMappings } from '../../src/protocol/mappings';
-import { buildHost } from '../../src/setup/build';
+import { type BuildOptions, buildHost } from '../../src/setup/build';
 import { httpTransport, SppCtlClient } from '../../src/sppctl/client';
 import { type EmulatorOptions, type EmulatorServer, startEmulatorServer } from '../../src/sppctl/emulator';
 import type { ServerOptions } from '../../src/sppctl/emulator/server';
@@ -38,6 +38,8 @@ export interface SystemOptions {
   readonly etcdMembers?: number;
   /** Extra etcd flags, e.g. a larger --max-request-bytes. */
   readonly etcdArgs?: readonly string[];
+  /** How the host is set up: configuration shape (default the c33920f array), declared layouts, mixed-type cores. */
+  readonly build?: Pick<BuildOptions, 'format' | 'declared' | 'mixedCoreTypes'>;
 }
 
 export class System {
@@ -180,14 +182,14 @@ export class System {
 
 export async function startSystem(t: ExecutionContext, opts: SystemOptions = {}): Promise<System> {
   const host = opts.host ?? 'spp4';
-  const parsed = parseMappings(opts.mappings ?? SEED_MAPPINGS, { beyondRealLimits: true });
+  const parsed = parseMappings(opts.mappings ?? SEED_MAPPINGS, { beyondRealLimits: true, declaredLayouts: opts.build?.declared !== undefined });
   if (!parsed.configuration) throw new Error(parsed.errors.join('; '));
   const etcd = await LocalEtcd.start(opts.etcdMembers ?? 1, opts.etcdArgs ? { extraArgs: opts.etcdArgs } : {});
   const client = new Etcd3({ hosts: etcd.endpoints.map((e) => `http://${e}`) });
   const sim = await startEmulatorServer({ listen: { host: '127.0.0.1', port: 0 }, mappings: parsed.configuration, ...opts.emulator });
   const system = new System(etcd, client, sim, host, parsed.configuration, opts.settings ?? {}, opts.emulator ?? {});
   t.teardown(() => system.close());
-  if (opts.setup !== false) await buildHost(client, host, parsed.configuration);
+  if (opts.setup !== false) await buildHost(client, host, parsed.configuration, opts.build ?? {});
   if (opts.agent !== false) system.startAgent();
   return system;
 }

@@ -1,9 +1,12 @@
+import { readFile } from 'node:fs/promises';
+import { CONFIG_FORMATS, type ConfigFormat, FORMAT_READERS } from '../../protocol/configuration';
 import { formatMappings, parseMappings } from '../../protocol/mappings';
 import { printable } from '../../protocol/printable';
-import { buildHost } from '../../setup/build';
+import { buildHost, type DeclaredLayouts } from '../../setup/build';
+import { readComponentFile } from '../../setup/component-file';
 import { SetupConflict, SetupRefused } from '../../setup/errors';
 import { checkStatusSize } from '../../setup/status-size';
-import { isSppRelease, SPP_RELEASES } from '../../sppctl/releases';
+import { behaviourOf, isSppRelease, SPP_RELEASES } from '../../sppctl/releases';
 import { etcdOptions } from '../etcd-options';
 import { type CliCommand, checkHost, choice, formatOption, str, UsageError } from '../framework';
 import { withEtcdClient } from './etcd-session';
@@ -25,9 +28,23 @@ export const configBuild: CliCommand = {
     'mappings no longer have are deleted. A change that would drop or move a claimed',
     'vhost is refused unless --force.',
     '',
-    'example:',
+    "Configuration formats (neutron's driver reads only one; each crashes on the other):",
+    `  final   {"vf": [{..., "components": [...]}], "mirror": [...]}: read by ${FORMAT_READERS.final}`,
+    `  legacy  [{...}, ...]: read by ${FORMAT_READERS.legacy}`,
+    'Without --config-format the shape the other hosts in etcd use is kept (and said);',
+    'with no other host, final. Our agent and `spp port bind` read both.',
+    '',
+    "Declared layouts (final format only): --components FILE takes SPP_COMPONENT_CONF's",
+    'yaml (or the same as JSON): top key vf, one {components: [...]} per NIC in mapping',
+    'order, each component {core, name, type, rx_port, tx_port}; optional mirror. Cores',
+    "must be worker cores of the NIC's mask; every vhost must be reached from the",
+    'classifier and lead back into the merger, directly or through one forward.',
+    'Without it, components are computed as the final set-up script does (2n+2 cores).',
+    '',
+    'examples:',
     "  spp config build --host spp4 --mappings '00:04.0#phys1#2#0xfe,00:05.0#phys2#2#0xfc02'",
     "  spp config build --host spp4 --spp-version 18.08.4 --mappings '00:04.0#phys1#5#0x1fff'",
+    "  spp config build --host spp4 --mappings '00:04.0#phys1#2#0xc2' --components sample_2.yaml --dry-run",
     '',
     'exit status: 0 written (or already up to date), 1 refused (a claimed vhost; --force) /',
     'etcd error, 2 usage error: invalid mappings (each error is listed; nothing is written),',
@@ -37,6 +54,13 @@ export const configBuild: CliCommand = {
     host: { type: 'string', arg: 'HOST', help: 'compute host name as neutron knows it (required)' },
     mappings: { type: 'string', arg: 'MAPPINGS', help: 'NIC list <pci>#<phys>#<num_vhost>#<core_mask>,... (env DPDK_PORT_MAPPINGS)' },
     force: { type: 'boolean', help: 'drop or move vhosts even when ports have claimed them' },
+    'config-format': { type: 'string', arg: 'final|legacy', help: 'shape of configuration/<host> (default: as the other hosts, else final)' },
+    components: { type: 'string', arg: 'FILE', help: 'declared spp_vf layouts, SPP_COMPONENT_CONF yaml or JSON (env SPP_COMPONENT_CONF)' },
+    'mixed-core-types': {
+      type: 'boolean',
+      help: "the host's spp_vf takes two component types on one core (SPP 18.08.2 and later; implied by --spp-version 18.08.2 or later)",
+    },
+    'dry-run': { type: 'boolean', help: 'print what would be written; write nothing' },
     'lenient-limits': {
       type: 'boolean',
       help: 'report limits of the real spp-ctl/spp_vf (vhosts per NIC, port numbers) as warnings, not errors',
@@ -58,7 +82,28 @@ export const configBuild: CliCommand = {
     const release = str(values, 'spp-version');
     if (release !== undefined && !isSppRelease(release))
       throw new UsageError(`--spp-version must be one of ${SPP_RELEASES.join(', ')}, got ${JSON.stringify(release)}`);
-    const parsed = parseMappings(mappings, { beyondRealLimits: lenient, statusSizeMeasured: true });
+    const formatWord = str(values, 'config-format');
+    if (formatWord !== undefined && !(CONFIG_FORMATS as readonly string[]).includes(formatWord)) {
+      throw new UsageError(`--config-format: ${JSON.stringify(formatWord)} is not one of ${CONFIG_FORMATS.join(', ')}`);
+    }
+    const file = str(values, 'components') ?? (io.env.SPP_COMPONENT_CONF || undefined);
+    let declared: DeclaredLayouts | undefined;
+    if (file !== undefined) {
+      let text: string;
+      try {
+        text = await readFile(file, 'utf8');
+      } catch (err) {
+        io.err(`spp config build: cannot read --components ${file}: ${(err as Error).message}; nothing written\n`);
+        return 1;
+      }
+      const d = readComponentFile(file, text);
+      if (!d.ok) {
+        io.err(`spp config build: invalid declared layouts; nothing written:\n  - ${d.error}\n`);
+        return 1;
+      }
+      declared = d.value;
+    }
+    const parsed = parseMappings(mappings, { beyondRealLimits: lenient, declaredLayouts: declared !== undefined, statusSizeMeasured: true });
     const size = parsed.configuration ? checkStatusSize(parsed.configuration, release) : { errors: [], warnings: [] };
     for (const w of [...parsed.warnings, ...size.warnings]) io.err(`warning: ${w}\n`);
     const errors = [...parsed.errors, ...size.errors];
@@ -68,9 +113,18 @@ export const configBuild: CliCommand = {
       return 2;
     }
     const configuration = parsed.configuration;
+    const dryRun = values['dry-run'] === true;
     return withEtcdClient(this, values, io, async (client) => {
       try {
-        const r = await buildHost(client, host, configuration, { force: values.force === true, beyondRealLimits: lenient });
+        const r = await buildHost(client, host, configuration, {
+          force: values.force === true,
+          beyondRealLimits: lenient,
+          format: (formatWord as ConfigFormat | undefined) ?? 'auto',
+          ...(declared ? { declared } : {}),
+          // 18.08.2 and later take two types on one core: --spp-version says so as well as the flag
+          mixedCoreTypes: values['mixed-core-types'] === true || (release !== undefined && behaviourOf(release).mixedCoreTypes),
+          dryRun,
+        });
         for (const w of r.warnings) io.err(`warning: ${w}\n`);
         if (format === 'json') {
           const { changed, configurationChanged, created, deleted, keptClaims, warnings } = r;
@@ -80,6 +134,13 @@ export const configBuild: CliCommand = {
           return 0;
         }
         io.out(`host ${host}: ${formatMappings(configuration)}\n`);
+        io.out(`format: ${r.format}: ${r.formatReason}\n`);
+        if (dryRun) {
+          io.out(`dry run: nothing written\nconfiguration value: ${r.value}\n`);
+          for (const w of r.wouldWrite) io.out(`would ${w}\n`);
+          if (r.wouldWrite.length === 0) io.out('etcd already holds exactly this set-up\n');
+          return 0;
+        }
         if (!r.changed) {
           io.out('already up to date; nothing written\n');
         } else {

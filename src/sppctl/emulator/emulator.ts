@@ -4,7 +4,7 @@
  * the test hooks (request log, restart, late vfs, latency, injected faults).
  * `handle()` needs no socket; server.ts puts node:http around it.
  */
-import type { HostConfiguration } from '../../protocol/codecs';
+import type { HostConfiguration } from '../../protocol/configuration';
 import { coreMaskBits } from '../../protocol/mappings';
 import { behaviourOf, type SppRelease } from '../releases';
 import { createRestHandler, type ExchangeResult, RECV_SIZE, type RestRequest, type RestResponse, type SppCtlBackend } from './restapi';
@@ -39,6 +39,12 @@ export interface EmulatorOptions {
   readonly statusLimit?: boolean;
   /** Default !lenient. */
   readonly wedgeOnMissingRing?: boolean;
+  /**
+   * spp_vf 18.08.2 and later: components of different types may share a
+   * core, and a classifier may share one. Default: as the release
+   * (`sppVersion`) does; 18.08 / 8905dee refuses with `bad value(component type)`.
+   */
+  readonly mixedCoreTypes?: boolean;
   /**
    * With the status limit: keep the unread rest of a reply of 4096+ bytes in
    * the "socket", so that later replies to that vf are read off by one as by
@@ -234,6 +240,7 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
       lenient,
       wedgeOnMissingRing: options.wedgeOnMissingRing ?? !lenient,
       release: sppVersion,
+      ...(options.mixedCoreTypes !== undefined ? { mixedCoreTypes: options.mixedCoreTypes } : {}),
     });
     const desync = options.overflowDesync === true && (options.statusLimit ?? (!lenient && release.statusLimit));
     const slot: VfSlot = { channel: new VfChannel(vf, () => pollMs, now, desync), connected: false, order: 0 };

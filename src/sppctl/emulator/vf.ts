@@ -45,6 +45,8 @@ export interface VfOptions {
   readonly wedgeOnMissingRing?: boolean;
   /** The SPP release modelled (default 18.08). */
   readonly release?: SppRelease;
+  /** Any types share a core, a classifier included, whatever the release (18.08.2 and later do by themselves). */
+  readonly mixedCoreTypes?: boolean;
 }
 
 interface Ability {
@@ -108,7 +110,8 @@ export class SppVf {
     const lcores = [...new Set(opts.lcores)].sort((a, b) => a - b);
     if (lcores.length === 0) throw new Error(`vf ${opts.secId}: no lcores`);
     this.opts = opts;
-    this.behaviour = behaviourOf(opts.release);
+    const behaviour = behaviourOf(opts.release);
+    this.behaviour = opts.mixedCoreTypes === undefined ? behaviour : { ...behaviour, mixedCoreTypes: opts.mixedCoreTypes };
     this.secId = opts.secId;
     this.master = lcores[0]!;
     this.workers = lcores.slice(1);
@@ -153,6 +156,7 @@ export class SppVf {
   private readonly ctx: DecodeContext = {
     componentExists: (name) => this.slotOf(name) >= 0,
     coreType: (core) => {
+      if (this.behaviour.mixedCoreTypes) return undefined;
       const slot = this.cores.get(core)?.[0];
       return slot === undefined ? undefined : this.components[slot]?.type;
     },

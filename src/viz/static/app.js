@@ -65,7 +65,7 @@ function renderDrawing(d) {
     })
     .join('');
   return `<article class="card vf" data-sec-id="${d.secId}">
-    <h3>${esc(d.title)} ${badge(d.state)}</h3>
+    <h3>${esc(d.title)} ${badge(d.state)}</h3>${(d.warnings ?? []).map((w) => `<p class="drift">${esc(w)}</p>`).join('')}
     ${d.release ? `<p class="release" title="${esc(d.release.reason)}">${esc(d.release.text)}: ${esc(d.release.reason)}</p>` : ''}
     <div class="diagram"><svg class="vf-drawing" viewBox="0 0 ${d.width} ${d.height}" width="${d.width}" height="${d.height}">
       <defs><marker id="vf-arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M 0 0 L 10 5 L 0 10 z"></path></marker></defs>
