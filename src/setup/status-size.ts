@@ -9,7 +9,7 @@
  */
 import { emptyStatus } from '../plan/observed';
 import { planLayout, planVhost } from '../plan/planner';
-import type { HostConfiguration } from '../protocol/configuration';
+import type { ConfigFormat, HostConfiguration } from '../protocol/configuration';
 import { hostLayout, type NicLayout } from '../protocol/layout';
 import { describeCommand, type SppCommand } from '../sppctl/commands';
 import { SppVf } from '../sppctl/emulator/vf';
@@ -56,9 +56,9 @@ export function nicStatusBytes(nic: NicLayout, phyPorts: number, rings: number, 
   return Buffer.byteLength(vf.reply('status') ?? '', 'utf8');
 }
 
-export function hostStatusSizes(config: HostConfiguration, release: SppRelease): StatusSize[] {
+export function hostStatusSizes(config: HostConfiguration, release: SppRelease, format: ConfigFormat = 'legacy'): StatusSize[] {
   const rings = 2 * config.reduce((n, nic) => n + nic.num_vhost, 0);
-  return hostLayout(config).map((nic) => ({ secId: nic.secId, pci: nic.nic.pci_address, bytes: nicStatusBytes(nic, config.length, rings, release) }));
+  return hostLayout(config, format).map((nic) => ({ secId: nic.secId, pci: nic.nic.pci_address, bytes: nicStatusBytes(nic, config.length, rings, release) }));
 }
 
 /** The releases whose spp-ctl cannot read a status of 4096 bytes or more. */
@@ -68,12 +68,25 @@ export const LIMITED_RELEASES: readonly SppRelease[] = SPP_RELEASES.filter((r) =
  * Errors (a known release that cannot return the status) and warnings (an
  * unknown release: some could not), each naming the NIC and the release.
  */
-export function checkStatusSize(config: HostConfiguration, release: SppRelease | undefined): { errors: string[]; warnings: string[] } {
+export function checkStatusSize(
+  config: HostConfiguration,
+  release: SppRelease | undefined,
+  format: ConfigFormat = 'legacy',
+): { errors: string[]; warnings: string[] } {
   const errors: string[] = [];
   const warnings: string[] = [];
   if (release !== undefined && !behaviourOf(release).statusLimit) return { errors, warnings };
-  // releases differ in the classifier's spelling and master-lcore: an unknown one is the largest of those limited
-  const sizes = (release ? [release] : LIMITED_RELEASES).map((r) => hostStatusSizes(config, r));
+  // releases differ in the classifier's spelling and master-lcore: an unknown one is the largest of those limited.
+  // A layout a release cannot build (a declared layout that breaks the rules, mixed types before 18.08.2) is
+  // reported by the layout's own validation, not here: that release is left out of the measure.
+  const sizes = (release ? [release] : LIMITED_RELEASES).flatMap((r) => {
+    try {
+      return [hostStatusSizes(config, r, format)];
+    } catch {
+      return [];
+    }
+  });
+  if (sizes.length === 0) return { errors, warnings };
   for (const [i, s] of sizes[0]!.entries()) {
     const bytes = Math.max(...sizes.map((perRelease) => perRelease[i]!.bytes));
     if (bytes < RECV_SIZE) continue;

@@ -104,7 +104,10 @@ export const configBuild: CliCommand = {
       declared = d.value;
     }
     const parsed = parseMappings(mappings, { beyondRealLimits: lenient, declaredLayouts: declared !== undefined, statusSizeMeasured: true });
-    const size = parsed.configuration ? checkStatusSize(parsed.configuration, release) : { errors: [], warnings: [] };
+    // measured on the layout that will run: the declared one where there is one
+    const sized =
+      parsed.configuration && declared ? parsed.configuration.map((n, i) => ({ ...n, components: [...(declared.vf[i] ?? [])] })) : parsed.configuration;
+    const size = sized ? checkStatusSize(sized, release, declared ? 'final' : 'legacy') : { errors: [], warnings: [] };
     for (const w of [...parsed.warnings, ...size.warnings]) io.err(`warning: ${w}\n`);
     const errors = [...parsed.errors, ...size.errors];
     if (!parsed.configuration || errors.length > 0) {
