@@ -104,7 +104,7 @@ export function readSecretFile(path: string, what: string): string {
 }
 
 /** `host:port`, `[v6]:port` or `http(s)://` before either, with a port etcd could listen on. */
-const ENDPOINT = /^(?:https?:\/\/)?(?:\[[0-9A-Fa-f:.]+\]|[^\s:/[\]]+):([0-9]{1,5})$/;
+const ENDPOINT = /^(?:https?:\/\/)?(?:\[[0-9A-Fa-f:.]+\]|[^\s:/[\]]+):([0-9]{1,5})$/i;
 
 /** Why an etcd endpoint cannot be connected to, or undefined. */
 export function endpointProblem(endpoint: string): string | undefined {
