@@ -9,6 +9,7 @@ import { type Actor, createActor, fromCallback, fromPromise, waitFor } from 'xst
 import { type AgentEvent, agentMachine, type RefusalSource } from '../../machines/agent';
 import { stateName } from '../../machines/state-name';
 import { connectEtcd } from '../etcd/connect';
+import { EtcdHealth } from '../etcd/health';
 import { type ListWatchEvent, listWatch, type WatchRanges } from '../etcd/listwatch';
 import { auxiliary, parseListen } from '../listen';
 import type { Logger } from '../log';
@@ -19,9 +20,10 @@ import { type OpsServer, startOpsServer } from '../ops/server';
 import { keys, prefixes } from '../protocol/keys';
 import { VERSION } from '../version';
 import { Controller } from './controller';
+import { EtcdWatchdog } from './etcd-watchdog';
 import { Etcd3Writer, testExitAfterWrites } from './etcd-writer';
 import type { SppCtlApi } from './io';
-import { holderValue, LeaderLock } from './leader';
+import { holderValue, LeaderLock, lockKey } from './leader';
 import { Liveness } from './liveness';
 import type { Recorder } from './recorder';
 import type { AgentSettings } from './settings';
@@ -37,6 +39,8 @@ export interface AgentHandle {
   readonly metrics?: AgentMetrics;
   /** What /readyz answers. */
   readiness(): Readiness;
+  /** Why the etcd client is stuck (the watchdog fired; /livez fails), else undefined. */
+  stuck(): string | undefined;
   /** Stops taking work, finishes the command in flight, revokes the lease. */
   stop(): Promise<void>;
 }
@@ -79,7 +83,8 @@ export interface AgentDeps {
 export function startAgent(settings: AgentSettings, deps: AgentDeps): AgentHandle {
   const { logger, recorder } = deps;
   const log = logger.child({ host: settings.host });
-  const client = deps.client ?? connectEtcd({ ...settings.etcd, callTimeoutMs: 5000 });
+  const health = new EtcdHealth(settings.etcd.endpoints);
+  const client = deps.client ?? connectEtcd({ ...settings.etcd, callTimeoutMs: 5000 }, health);
   // What etcd refuses or accepts of the agent's own requests: the agent machine decides what state that makes.
   // (The machine is created below; the writer and the liveness key report only once the session runs.)
   const refused = (source: RefusalSource) => (reason: string) => agent.send({ type: 'ETCD_REFUSED', source, reason });
@@ -127,6 +132,23 @@ export function startAgent(settings: AgentSettings, deps: AgentDeps): AgentHandl
       void handle.stop().then(() => deps.onFatal?.(reason));
     },
   });
+  const watchdog =
+    settings.etcdWatchdogMs === undefined
+      ? undefined
+      : new EtcdWatchdog({
+          boundMs: settings.etcdWatchdogMs,
+          probe: () => client.get(lockKey(settings.host)).exec(),
+          probeFresh: async () => {
+            const fresh = connectEtcd({ ...settings.etcd, callTimeoutMs: 5000 });
+            try {
+              return await fresh.get(lockKey(settings.host)).exec();
+            } finally {
+              fresh.close();
+            }
+          },
+          log,
+          onStuck: (reason) => void handle.stop().then(() => deps.onFatal?.(reason)),
+        });
   /** The session: the host lock, then the list-watch feeding the controller; what etcd says goes to the agent machine. */
   const session = (send: (event: AgentEvent) => void): void => {
     // Nothing is listed, watched or sent to spp-ctl before this process holds
@@ -153,6 +175,7 @@ export function startAgent(settings: AgentSettings, deps: AgentDeps): AgentHandl
   let shutdown: Promise<void> | undefined;
   const shutDown = async (): Promise<void> => {
     stopping = true;
+    watchdog?.stop();
     subscription?.unsubscribe();
     await controller.stop();
     await liveness.stop();
@@ -202,6 +225,7 @@ export function startAgent(settings: AgentSettings, deps: AgentDeps): AgentHandl
             contentType: metrics.registry.contentType,
             readiness: ready,
             stopping: () => stopping,
+            stuck: () => watchdog?.stuck,
             view: () => {
               const snap = agent.getSnapshot();
               return {
@@ -228,6 +252,7 @@ export function startAgent(settings: AgentSettings, deps: AgentDeps): AgentHandl
     ...(ops ? { ops } : {}),
     ...(metrics ? { metrics } : {}),
     readiness: ready,
+    stuck: () => watchdog?.stuck,
     stop: () => {
       stopped ??= (async () => {
         agent.send({ type: 'STOP' });
@@ -239,5 +264,6 @@ export function startAgent(settings: AgentSettings, deps: AgentDeps): AgentHandl
     },
   };
   agent.start();
+  watchdog?.start();
   return handle;
 }
