@@ -51,7 +51,8 @@ export class System {
 
   constructor(
     readonly etcd: LocalEtcd,
-    readonly client: Etcd3,
+    /** The test's own client (root's once auth is on: test/helpers/auth-system.ts). */
+    public client: Etcd3,
     public sim: EmulatorServer,
     readonly host: string,
     readonly configuration: HostConfiguration,
