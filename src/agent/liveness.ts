@@ -54,7 +54,9 @@ export class Liveness {
             error: err.message,
           });
           this.onRefusal.refused(`etcd refused the liveness key ${keys.agent(this.host)}: ${err.message}`);
-        } else this.log.warn('cannot write the liveness key yet; retrying', { key: keys.agent(this.host), error: err.message });
+        }
+        // every second while etcd is away: the cause itself is logged once (src/agent/etcd-cause-log.ts)
+        else this.log.debug('cannot write the liveness key yet; retrying', { key: keys.agent(this.host), error: err.message });
         this.again();
       });
   }
@@ -77,6 +79,14 @@ export class Liveness {
       },
       this.refusals > 0 ? backoffMs(this.refusals, 1000, 30_000) : 1000,
     );
+  }
+
+  /** Ends a wait before the next attempt now (the grant probe saw the grant back). */
+  retryNow(): void {
+    if (!this.retry) return;
+    clearTimeout(this.retry);
+    this.retry = undefined;
+    this.start();
   }
 
   /** Revokes the lease, deleting the key at once (bounded: etcd may be gone). */

@@ -36,6 +36,8 @@ export function startAgentWithUi(settings: AgentSettings, deps: AgentDeps): Agen
     });
     return () => s.unsubscribe();
   });
+  // a new etcd cause is news for the header's readiness line
+  const causeChanges = new Observable<void>((sub) => handle.health.onChange(() => sub.next()));
   // The page is auxiliary: if it cannot listen the agent logs why and keeps working.
   viz = auxiliary(
     startVizServer({
@@ -43,8 +45,12 @@ export function startAgentWithUi(settings: AgentSettings, deps: AgentDeps): Agen
       source: {
         kind: 'live',
         view: () => controller.view(),
-        changes: merge(controller.changes, agentChanges),
+        changes: merge(controller.changes, agentChanges, causeChanges),
         agentState: () => stateName(agent.getSnapshot().value),
+        notReady: () => {
+          const r = handle.readiness();
+          return r.ready ? undefined : r.reason;
+        },
         keys: () => ({ revision: controller.store.revision, entries: [...controller.store.entries()] }),
       },
     }),

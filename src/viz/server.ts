@@ -24,6 +24,8 @@ export type VizSource =
       readonly changes: Observable<unknown>;
       /** The agent machine's state, for the page's agent diagram (a bare controller has none). */
       agentState?(): string;
+      /** Why the agent is not ready, as /readyz says it (with the etcd cause); undefined when ready. */
+      notReady?(): string | undefined;
       /** The host's keys in the agent's cache: the port panel then shows `spp explain`'s explanation. */
       keys?(): HostKeys;
     }
@@ -96,7 +98,8 @@ export async function startVizServer(options: VizServerOptions): Promise<VizServ
     if (source.kind === 'cluster') return source.cluster.view();
     if (source.kind !== 'live') throw new Error('not a live source');
     const agent = source.agentState?.();
-    return { ...hostPage(source.view(), Date.now(), source.keys?.(), agent), ...(agent ? { agentState: agent } : {}) };
+    const notReady = source.notReady?.();
+    return { ...hostPage(source.view(), Date.now(), source.keys?.(), agent), ...(agent ? { agentState: agent } : {}), ...(notReady ? { notReady } : {}) };
   };
   const currentView = (): HostPage | ClusterView | undefined => {
     if (source.kind !== 'frames') return livePage();

@@ -208,7 +208,7 @@ function renderHost(v) {
 function hostSummary(v) {
   const counts = {};
   for (const r of v.rows) counts[r.phase] = (counts[r.phase] || 0) + 1;
-  return `${v.agentState ? `agent <span id="agent-state">${badge(v.agentState)}</span> · ` : ''}etcd revision <b id="revision">${esc(v.revision)}</b> · configuration <span class="state ${v.configuration === 'valid' ? 'ok' : 'bad'}">${esc(v.configuration)}</span> · ${v.nics.length} NICs · ${v.ports.length} ports ${Object.entries(
+  return `${v.agentState ? `agent <span id="agent-state">${badge(v.agentState)}</span> · ` : ''}${v.notReady ? `<span id="not-ready" class="state bad">not ready: ${esc(v.notReady)}</span> · ` : ''}etcd revision <b id="revision">${esc(v.revision)}</b> · configuration <span class="state ${v.configuration === 'valid' ? 'ok' : 'bad'}">${esc(v.configuration)}</span> · ${v.nics.length} NICs · ${v.ports.length} ports ${Object.entries(
     counts,
   )
     .map(([p, n]) => chip(p, `${n} ${p}`))
