@@ -53,7 +53,19 @@ test('with auth on, the agent recovers by itself from two 20 s etcd outages: rea
   await ready(20_000, 'the agent ready at start');
   await bind(P[0]!);
 
+  const linesSince = (from: number): Array<Record<string, unknown>> =>
+    s.childOutput
+      .slice(from)
+      .split('\n')
+      .flatMap((l) => {
+        try {
+          return [JSON.parse(l) as Record<string, unknown>];
+        } catch {
+          return [];
+        }
+      });
   const outage = async (n: number): Promise<void> => {
+    const mark = s.childOutput.length;
     await s.etcd.stopMember('m0');
     await new Promise((r) => setTimeout(r, OUTAGE_MS));
     const during = await readyz();
@@ -62,6 +74,20 @@ test('with auth on, the agent recovers by itself from two 20 s etcd outages: rea
     const back = Date.now();
     await ready(READY_WITHIN_MS, `outage ${n}: the agent ready again within ${READY_WITHIN_MS / 1000} s of etcd's return`);
     t.log(`outage ${n}: ready ${((Date.now() - back) / 1000).toFixed(1)} s after etcd's return (while down: ${during?.body.trim()})`);
+    // issue 26 §2: the cause once (and a reminder), not a warning per retry; /readyz named it
+    const lines = linesSince(mark);
+    const trouble = lines.filter((l) => l.message === 'etcd trouble');
+    // once per cause: the connection dropped, then refused (gRPC's vaguer "unreachable" in between is not news)
+    t.true(trouble.length >= 1 && trouble.length <= 3, `outage ${n}: 'etcd trouble' ${trouble.map((l) => l.cause).join(' | ')}`);
+    t.log(`outage ${n}: causes logged: ${trouble.map((l) => l.kind).join(', ')}`);
+    t.regex(String(during?.body), /connection refused/);
+    t.true(
+      lines.some((l) => l.message === 'etcd answers again'),
+      `outage ${n}: the end of the trouble logged`,
+    );
+    const loud = lines.filter((l) => l.level === 'warn' || l.level === 'error');
+    t.true(loud.length <= 25, `outage ${n}: ${loud.length} warn/error lines: ${loud.map((l) => l.message).join(' | ')}`);
+    t.log(`outage ${n}: ${loud.length} warn/error lines over ${Math.round((Date.now() - back + OUTAGE_MS) / 1000)} s`);
   };
 
   await outage(1);

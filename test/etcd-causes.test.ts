@@ -11,23 +11,28 @@ import { freePort } from '../src/localetcd/ports';
 import { prefixes } from '../src/protocol/keys';
 import { agentRoleName } from '../src/setup/roles';
 import { AGENT_USER, withHostUsers } from './helpers/auth-system';
+import { runCli } from './helpers/cli';
 import { startLoggedAgent } from './helpers/logged-agent';
 import { startSystem, until } from './helpers/system';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-test('etcd refusing connections: one warning naming the endpoint and ECONNREFUSED, not one per retry; /readyz and the page say the same', async (t) => {
+test('etcd refusing connections: one warning naming the endpoint and ECONNREFUSED, one reminder after 10 s, not one per retry; /readyz and the page say the same', async (t) => {
   const port = await freePort();
   const a = await startLoggedAgent(t, { host: 'c1', etcdEndpoints: `127.0.0.1:${port}` });
-  await sleep(6000);
+  await sleep(11_500);
   const trouble = a.logs.filter((l) => l.message === 'etcd trouble');
   t.is(trouble.length, 1, JSON.stringify(trouble));
   t.is(trouble[0]?.kind, 'refused');
   t.is(trouble[0]?.endpoint, `127.0.0.1:${port}`);
   t.regex(String(trouble[0]?.cause), new RegExp(`^etcd 127\\.0\\.0\\.1:${port}: connection refused: .*ECONNREFUSED`));
-  // 6 s of retries (the lock every 250 ms, the liveness key, the watchdog) and at most a few lines at info or above
+  const reminders = a.logs.filter((l) => l.message === 'etcd trouble continues');
+  t.is(reminders.length, 1, 'reminded once, 10 s after');
+  t.is(reminders[0]?.cause, trouble[0]?.cause);
+  // 11 s of retries (the lock every 250 ms: over 40) and a handful of lines at info or above
   const loud = a.logs.filter((l) => l.level !== 'debug');
-  t.true(loud.length <= 6, loud.map((l) => l.message).join('\n'));
+  t.true(loud.length <= 8, loud.map((l) => l.message).join('\n'));
+  t.true(a.logs.filter((l) => l.message === 'cannot take the agent lock yet; retrying').length > 20, 'the retries are there, at debug');
   t.false(a.logs.some((l) => /circuit breaker/.test(JSON.stringify(l))));
   const ready = await a.readyz();
   t.is(ready.status, 503);
@@ -85,12 +90,24 @@ test('a read grant revoked at runtime is noticed within seconds and its return t
   t.is(a.agent.agent.getSnapshot().value, 'refused');
   const [page, now] = [await a.page(), await a.readyz()];
   t.is(`not ready: ${page.notReady}`, now.body.trim(), 'the page says what /readyz says');
+  // `spp status` reads the liveness key's value: refused, and why (not `alive`)
+  const status = async (): Promise<string> => (await runCli(['status', '--host', s.host], users.adminEnv)).out;
+  const shown = await until(
+    async () => {
+      const out = await status();
+      return /agent refused: /.test(out) ? out : undefined;
+    },
+    'spp status showing refused',
+    5000,
+  );
+  t.regex(shown, new RegExp(`host ${s.host}: agent refused: etcd refused etcd user "${AGENT_USER}"`));
   // long enough for the list-watch's refusal backoff to reach 8-16 s
   await sleep(15_000);
   from = Date.now();
   await role.grant(action);
   await until(async () => (await a.readyz()).status === 200, 'ready after the grant', 6000);
   t.log(`read granted again: ready after ${Date.now() - from} ms`);
+  await until(async () => new RegExp(`host ${s.host}: agent alive \\(pid`).test(await status()), 'spp status showing alive again', 5000);
 
   // the liveness key's write grant
   from = Date.now();

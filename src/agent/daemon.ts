@@ -235,10 +235,15 @@ export function startAgent(settings: AgentSettings, deps: AgentDeps): AgentHandl
     { input: { host: settings.host } },
   );
   let lastState = '';
+  let lastRefused: string | undefined;
   agent.subscribe((snap) => {
     const state = stateName(snap.value);
     if (state !== lastState) log.info('agent state', { state, from: lastState || undefined, reason: snap.context.reason });
     lastState = state;
+    // the liveness value tells `spp status` that etcd refuses this agent, and why
+    const refused = state === 'refused' ? (snap.context.reason ?? 'etcd refused the agent') : undefined;
+    if (refused !== lastRefused) liveness.setRefused(refused);
+    lastRefused = refused;
   });
   const ready = (): Readiness => {
     const snap = agent.getSnapshot();

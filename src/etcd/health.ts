@@ -55,7 +55,11 @@ export function classify(err: Error, endpoint: string): EtcdCause {
                 : 'error';
   // gRPC repeats the address it dialled: name that one when we did not know it
   const dialled = /(\d{1,3}(?:\.\d{1,3}){3}:\d+|\[[0-9a-f:]+\]:\d+)/i.exec(m)?.[1];
-  return { kind, endpoint: dialled && endpoint.includes(',') ? dialled : endpoint, message: m.replace(/\s+/g, ' ').trim() };
+  const message = m
+    .replace(/\s+/g, ' ')
+    .replace(/\s*Resolution note:\s*$/, '')
+    .trim();
+  return { kind, endpoint: dialled && endpoint.includes(',') ? dialled : endpoint, message };
 }
 
 export class EtcdHealth {
@@ -91,8 +95,12 @@ export class EtcdHealth {
     if (etcdAnswered(err)) this.lastAnswerAt = Date.now();
     const cause = classify(err, endpoint ?? this.endpoints.join(','));
     const before = this.current;
-    this.current = cause;
-    if (before?.kind === cause.kind && before.endpoint === cause.endpoint) return;
+    if (before?.endpoint === cause.endpoint) {
+      // while etcd is down, gRPC alternates between "refused" and a vaguer "unreachable" (its reconnect backoff): keep the precise one
+      if (before.kind === 'refused' && cause.kind === 'unreachable') return;
+      this.current = cause;
+      if (before.kind === cause.kind) return;
+    } else this.current = cause;
     for (const l of this.listeners) l(cause);
   }
 }
