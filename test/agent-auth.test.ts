@@ -7,7 +7,7 @@
 import test from 'ava';
 import type { Etcd3 } from 'etcd3';
 import { keys } from '../src/protocol/keys';
-import { AGENT_PASSWORD, AGENT_USER, withHostUsers } from './helpers/auth-system';
+import { AGENT_PASSWORD, AGENT_USER, cliBind, withHostUsers } from './helpers/auth-system';
 import { runCli } from './helpers/cli';
 import { clientAs } from './helpers/etcd-auth';
 import { type PyPort, pyBind, pyUnbind, waitGone, waitUp } from './helpers/neutron';
@@ -26,8 +26,7 @@ test('the agent with only its host role plugs and unplugs flat and VLAN ports, r
   const { agentEnv, driverEnv } = await withHostUsers(t, s);
   const root = s.client;
   const bind = async (p: PyPort): Promise<void> => {
-    const vlan = p.vlan === undefined ? [] : ['--vlan', String(p.vlan)];
-    const r = await runCli(['port', 'bind', '--host', s.host, '--port-id', p.portId, '--mac', p.mac, '--phys', p.phys, ...vlan, '--timeout', '15'], driverEnv);
+    const r = await cliBind(driverEnv, s.host, p, 15);
     t.is(r.code, 0, `${r.err}\nagent output:\n${s.childOutput.slice(-3000)}`);
   };
   const unbind = async (p: PyPort): Promise<void> => {
@@ -59,18 +58,7 @@ test('the agent with only its host role plugs and unplugs flat and VLAN ports, r
   t.teardown(() => proxy.close());
   // childOutput holds the earlier children's lines too: only this child's count
   const from = s.childOutput.length;
-  const childLogs = (): Array<Record<string, unknown>> =>
-    s.childOutput
-      .slice(from)
-      .split('\n')
-      .flatMap((l) => {
-        // the last line may still be arriving
-        try {
-          return [JSON.parse(l) as Record<string, unknown>];
-        } catch {
-          return [];
-        }
-      });
+  const childLogs = (): Array<Record<string, unknown>> => s.childLogs(from);
   s.spawnAgent(['--etcd-endpoints', proxy.endpoint, '--reassert-up', 'off'], agentEnv);
   await waitUp(root, s.host, P[2]!.portId, 15_000);
   const statusKey = keys.portStatus(s.host, P[2]!.portId);

@@ -11,20 +11,21 @@
 import test from 'ava';
 import { freePort } from '../src/localetcd/ports';
 import { keys } from '../src/protocol/keys';
-import { withHostUsers } from './helpers/auth-system';
-import { runCli } from './helpers/cli';
+import { cliBind, withHostUsers } from './helpers/auth-system';
 import { type PyPort, pyBind, waitUp } from './helpers/neutron';
 import { classified, entryOf, startSystem, until } from './helpers/system';
 
 const OUTAGE_MS = 20_000;
 const READY_WITHIN_MS = 40_000;
 
-const P: PyPort[] = [
-  { portId: 'b0000000-0000-0000-0000-000000000000', vhostId: 0, phys: 'phys1', mac: 'fa:16:3e:00:0b:00' },
-  { portId: 'b0000000-0000-0000-0000-000000000001', vhostId: 1, phys: 'phys1', mac: 'fa:16:3e:00:0b:01', vlan: 301 },
-  { portId: 'b0000000-0000-0000-0000-000000000002', vhostId: 2, phys: 'phys2', mac: 'fa:16:3e:00:0b:02' },
-  { portId: 'b0000000-0000-0000-0000-000000000003', vhostId: 3, phys: 'phys2', mac: 'fa:16:3e:00:0b:03', vlan: 303 },
-];
+/** One port per vhost of the seed host: flat on even vhosts, VLAN on odd ones. */
+const P: PyPort[] = [0, 1, 2, 3].map((i) => ({
+  portId: `b0000000-0000-0000-0000-00000000000${i}`,
+  vhostId: i,
+  phys: i < 2 ? 'phys1' : 'phys2',
+  mac: `fa:16:3e:00:0b:0${i}`,
+  ...(i % 2 === 1 ? { vlan: 300 + i } : {}),
+}));
 
 test('with auth on, the agent recovers by itself from two 20 s etcd outages: ready within 40 s of each return, and binds come up', async (t) => {
   t.timeout(240_000);
@@ -43,27 +44,12 @@ test('with auth on, the agent recovers by itself from two 20 s etcd outages: rea
       throw err;
     });
   const bind = async (p: PyPort): Promise<void> => {
-    const vlan = p.vlan === undefined ? [] : ['--vlan', String(p.vlan)];
-    const r = await runCli(
-      ['port', 'bind', '--host', s.host, '--port-id', p.portId, '--mac', p.mac, '--phys', p.phys, ...vlan, '--timeout', '20'],
-      users.driverEnv,
-    );
+    const r = await cliBind(users.driverEnv, s.host, p, 20);
     t.is(r.code, 0, `${r.err}\nagent output:\n${s.childOutput.slice(-3000)}`);
   };
   await ready(20_000, 'the agent ready at start');
   await bind(P[0]!);
 
-  const linesSince = (from: number): Array<Record<string, unknown>> =>
-    s.childOutput
-      .slice(from)
-      .split('\n')
-      .flatMap((l) => {
-        try {
-          return [JSON.parse(l) as Record<string, unknown>];
-        } catch {
-          return [];
-        }
-      });
   const outage = async (n: number): Promise<void> => {
     const mark = s.childOutput.length;
     await s.etcd.stopMember('m0');
@@ -75,7 +61,7 @@ test('with auth on, the agent recovers by itself from two 20 s etcd outages: rea
     await ready(READY_WITHIN_MS, `outage ${n}: the agent ready again within ${READY_WITHIN_MS / 1000} s of etcd's return`);
     t.log(`outage ${n}: ready ${((Date.now() - back) / 1000).toFixed(1)} s after etcd's return (while down: ${during?.body.trim()})`);
     // issue 26 §2: the cause once (and a reminder), not a warning per retry; /readyz named it
-    const lines = linesSince(mark);
+    const lines = s.childLogs(mark);
     const trouble = lines.filter((l) => l.message === 'etcd trouble');
     // once per cause: the connection dropped, then refused (gRPC's vaguer "unreachable" in between is not news)
     t.true(trouble.length >= 1 && trouble.length <= 3, `outage ${n}: 'etcd trouble' ${trouble.map((l) => l.cause).join(' | ')}`);

@@ -152,15 +152,19 @@ async function runSeed(t: ExecutionContext, seed: number, seconds: number): Prom
   // as they were: the lock and the liveness lease are gone when etcd returns, and (auth on) so are the tokens (issue 26).
   const rl = rng(seed ^ 0x5bd1e995);
   let longOutageDone = false;
+  /** etcd stopped for `ms`, then started on the same data dir and port. */
+  const etcdOutage = async (ms: number): Promise<void> => {
+    etcdDown = true;
+    await s.etcd.stopMember('m0');
+    await sleep(ms);
+    await s.etcd.startMember('m0');
+    etcdDown = false;
+  };
   const faults = async (): Promise<void> => {
     while (!stopFaults && Date.now() < trafficEnd) {
       if (!longOutageDone && Date.now() >= trafficEnd - 2500) {
         longOutageDone = true;
-        etcdDown = true;
-        await s.etcd.stopMember('m0');
-        await sleep(rl.int(3000, 5000));
-        await s.etcd.startMember('m0');
-        etcdDown = false;
+        await etcdOutage(rl.int(3000, 5000));
         counts.etcdLongOutages! += 1;
       }
       await sleep(rf.int(300, 1500));
@@ -184,11 +188,7 @@ async function runSeed(t: ExecutionContext, seed: number, seconds: number): Prom
           counts.agentKills! += 1;
           break;
         case 'etcdRestart':
-          etcdDown = true;
-          await s.etcd.stopMember('m0');
-          await sleep(rf.int(300, 2000));
-          await s.etcd.startMember('m0');
-          etcdDown = false;
+          await etcdOutage(rf.int(300, 2000));
           counts.etcdRestarts! += 1;
           break;
         case 'emulatorKill':

@@ -10,7 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ExecutionContext } from 'ava';
 import type { Etcd3 } from 'etcd3';
-import { runCli } from './cli';
+import type { OriginalPort } from '../../src/driver/original-writes';
+import { type CliRun, runCli } from './cli';
 import { clientAs, enableAuth, ROOT_PASSWORD, secretFile } from './etcd-auth';
 import type { System } from './system';
 
@@ -56,4 +57,10 @@ export async function withHostUsers(t: ExecutionContext, s: System): Promise<Hos
     adminEnv,
     driver,
   };
+}
+
+/** `spp port bind` of `p` as the driver (its environment), waiting up to `timeoutSec` for `up`. */
+export function cliBind(driverEnv: NodeJS.ProcessEnv, host: string, p: OriginalPort, timeoutSec: number): Promise<CliRun> {
+  const vlan = p.vlan === undefined ? [] : ['--vlan', String(p.vlan)];
+  return runCli(['port', 'bind', '--host', host, '--port-id', p.portId, '--mac', p.mac, '--phys', p.phys, ...vlan, '--timeout', String(timeoutSec)], driverEnv);
 }

@@ -126,6 +126,20 @@ export class System {
     return child;
   }
 
+  /** The child agents' JSON log records from offset `from` of childOutput (a last line still arriving is left out). */
+  childLogs(from = 0): Array<Record<string, unknown>> {
+    return this.childOutput
+      .slice(from)
+      .split('\n')
+      .flatMap((l) => {
+        try {
+          return [JSON.parse(l) as Record<string, unknown>];
+        } catch {
+          return [];
+        }
+      });
+  }
+
   async killChild(signal: NodeJS.Signals = 'SIGKILL'): Promise<number | null> {
     const child = this.child;
     this.child = undefined;
