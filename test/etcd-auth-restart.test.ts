@@ -4,7 +4,9 @@
  * Against a real etcd with auth: our client recovers, a client with etcd3's
  * defaults stays wedged (the cause, shown), and the watchdog notices such a
  * client while etcd answers a new one: /livez fails and the agent stops
- * itself with the reason (the CLI then exits 1).
+ * itself with the reason (the CLI then exits 1). An agent started while
+ * etcd is down (its lock campaign, logins and lease grants all failing)
+ * comes up once etcd returns.
  */
 import test from 'ava';
 import { Etcd3 } from 'etcd3';
@@ -14,8 +16,11 @@ import { connectEtcd } from '../src/etcd/connect';
 import { EtcdHealth } from '../src/etcd/health';
 import { LocalEtcd } from '../src/localetcd/etcd-server';
 import { createLogger } from '../src/log';
+import { keys } from '../src/protocol/keys';
 import { httpTransport, SppCtlClient } from '../src/sppctl/client';
+import { AGENT_USER, withHostUsers } from './helpers/auth-system';
 import { enableAuth, ROOT_PASSWORD } from './helpers/etcd-auth';
+import { startLoggedAgent } from './helpers/logged-agent';
 import { startSystem, until } from './helpers/system';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -142,4 +147,24 @@ test('an agent whose etcd client is wedged fails /livez and stops itself with th
   t.regex(livez, /^stuck: .*no answer for \d+ s/);
   await until(() => fatal, 'the agent stopping itself', 10_000);
   t.is(fatal, agent.stuck());
+});
+
+test('an agent started while etcd (auth on) is down campaigns for the lock until etcd returns, then takes it, writes its liveness key and is ready', async (t) => {
+  const s = await startSystem(t, { agent: false });
+  const users = await withHostUsers(t, s);
+  await s.etcd.stopMember('m0');
+  const a = await startLoggedAgent(t, {
+    host: s.host,
+    etcdEndpoints: s.etcd.endpoint,
+    etcdUser: AGENT_USER,
+    etcdPasswordFile: users.agentEnv.SPP_ETCD_PASSWORD_FILE!,
+    sppCtl: s.sim.url,
+  });
+  // long enough for many failed lock attempts, logins and lease grants
+  await sleep(8000);
+  t.regex((await a.readyz()).body, /taking the host lock .*connection refused/);
+  await s.etcd.startMember('m0');
+  await until(async () => (await a.readyz()).status === 200, 'ready after etcd returned', 20_000);
+  t.truthy(await s.client.get(keys.agent(s.host)).string(), 'the liveness key written');
+  t.true(a.logs.some((l) => l.message === 'etcd answers again'));
 });
