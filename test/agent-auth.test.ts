@@ -4,14 +4,12 @@
  * the driver (`spp port bind|unbind`) as a user with the driver role.
  */
 
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import test from 'ava';
 import type { Etcd3 } from 'etcd3';
 import { keys } from '../src/protocol/keys';
+import { AGENT_PASSWORD, AGENT_USER, cliBind, withHostUsers } from './helpers/auth-system';
 import { runCli } from './helpers/cli';
-import { clientAs, enableAuth, ROOT_PASSWORD, secretFile } from './helpers/etcd-auth';
+import { clientAs } from './helpers/etcd-auth';
 import { type PyPort, pyBind, pyUnbind, waitGone, waitUp } from './helpers/neutron';
 import { classified, entryOf, startSystem, until } from './helpers/system';
 import { TcpProxy } from './helpers/tcp-proxy';
@@ -25,31 +23,16 @@ const P: PyPort[] = [
 
 test('the agent with only its host role plugs and unplugs flat and VLAN ports, restarts after SIGKILL, survives a compaction relist', async (t) => {
   const s = await startSystem(t, { agent: false });
-  const root = await enableAuth(s.etcd);
-  t.teardown(() => root.close());
-  const dir = mkdtempSync(join(tmpdir(), 'spp-agent-auth-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  const adminEnv = { SPP_ETCD_ENDPOINTS: s.etcd.endpoint, SPP_ETCD_USER: 'root', SPP_ETCD_PASSWORD_FILE: secretFile(dir, 'root.pw', ROOT_PASSWORD) };
-  const agentPw = secretFile(dir, 'agent.pw', 'agent-spp4-Secret');
-  const driverPw = secretFile(dir, 'neutron.pw', 'neutron-Secret');
-  for (const argv of [
-    ['--host', s.host, '--user', 'agent-spp4', '--password-file', agentPw],
-    ['--driver', '--user', 'neutron', '--password-file', driverPw],
-  ]) {
-    const r = await runCli(['etcd', 'roles', '--apply', ...argv], adminEnv);
-    t.is(r.code, 0, r.err);
-  }
-  const driverEnv = { SPP_ETCD_ENDPOINTS: s.etcd.endpoint, SPP_ETCD_USER: 'neutron', SPP_ETCD_PASSWORD_FILE: driverPw };
+  const { agentEnv, driverEnv } = await withHostUsers(t, s);
+  const root = s.client;
   const bind = async (p: PyPort): Promise<void> => {
-    const vlan = p.vlan === undefined ? [] : ['--vlan', String(p.vlan)];
-    const r = await runCli(['port', 'bind', '--host', s.host, '--port-id', p.portId, '--mac', p.mac, '--phys', p.phys, ...vlan, '--timeout', '15'], driverEnv);
+    const r = await cliBind(driverEnv, s.host, p, 15);
     t.is(r.code, 0, `${r.err}\nagent output:\n${s.childOutput.slice(-3000)}`);
   };
   const unbind = async (p: PyPort): Promise<void> => {
     const r = await runCli(['port', 'unbind', '--host', s.host, '--port-id', p.portId, '--wait', '--timeout', '15'], driverEnv);
     t.is(r.code, 0, r.err);
   };
-  const agentEnv = { SPP_ETCD_USER: 'agent-spp4', SPP_ETCD_PASSWORD_FILE: agentPw };
   const alive = (): Promise<true> => until(() => root.get(keys.agent(s.host)).exists(), `${keys.agent(s.host)} written by the agent`, 15_000);
 
   // The agent as a child process, for SIGKILL.
@@ -75,18 +58,7 @@ test('the agent with only its host role plugs and unplugs flat and VLAN ports, r
   t.teardown(() => proxy.close());
   // childOutput holds the earlier children's lines too: only this child's count
   const from = s.childOutput.length;
-  const childLogs = (): Array<Record<string, unknown>> =>
-    s.childOutput
-      .slice(from)
-      .split('\n')
-      .flatMap((l) => {
-        // the last line may still be arriving
-        try {
-          return [JSON.parse(l) as Record<string, unknown>];
-        } catch {
-          return [];
-        }
-      });
+  const childLogs = (): Array<Record<string, unknown>> => s.childLogs(from);
   s.spawnAgent(['--etcd-endpoints', proxy.endpoint, '--reassert-up', 'off'], agentEnv);
   await waitUp(root, s.host, P[2]!.portId, 15_000);
   const statusKey = keys.portStatus(s.host, P[2]!.portId);
@@ -108,7 +80,7 @@ test('the agent with only its host role plugs and unplugs flat and VLAN ports, r
   t.regex(String(relist?.reason), /compacted/);
   t.deepEqual(await classified(s), [entryOf(P[3]!)]);
   // The agent's own user could do all of it: nothing was written with more rights than its role.
-  const agent: Etcd3 = clientAs(s.etcd, 'agent-spp4', 'agent-spp4-Secret');
+  const agent: Etcd3 = clientAs(s.etcd, AGENT_USER, AGENT_PASSWORD);
   t.teardown(() => agent.close());
   t.is(await agent.get(keys.portStatus(s.host, P[3]!.portId)).string(), 'up');
 });

@@ -3,7 +3,9 @@
  * driver's writes while the agent is SIGKILLed, etcd restarts, the spp-ctl
  * emulator is killed (and started again, empty, on the same port), spp_vf
  * processes restart (with and without a down time) and spp-ctl's fault hooks
- * fail or drop requests. Seeded and bounded in time; after the faults stop
+ * fail or drop requests, all with etcd auth on (the agent logged in as its
+ * host's user, the driver as its own: every etcd restart voids their
+ * tokens, issue 26). Seeded and bounded in time; after the faults stop
  * it checks the end state (keys, layout, classifier tables, VLAN tags) and
  * that no bind ever saw `port_status = error` (the whole history of every
  * port_status key, replayed from etcd), and prints its counts.
@@ -19,6 +21,7 @@ import { foreignComponents, planLayout } from '../src/plan/planner';
 import { FREE_VHOST, pythonJson } from '../src/protocol/codecs';
 import { keys } from '../src/protocol/keys';
 import { hostLayout, portNames, targetsOf } from '../src/protocol/layout';
+import { withHostUsers } from './helpers/auth-system';
 import { currentRevision, watchHistory } from './helpers/history';
 import { startSystem, until } from './helpers/system';
 
@@ -27,7 +30,7 @@ const SEEDS = (process.env.SPP_CHAOS_SEEDS ?? '1,2,3,4,5,6,7,8,9,10').split(',')
 const SECONDS = Number(process.env.SPP_CHAOS_SECONDS ?? '25');
 /** The short run in `npm test`: a seed whose first seconds hold an agent SIGKILL, emulator kills, a vf restart and spp-ctl faults among a dozen binds. */
 const SMOKE_SEED = 4;
-const SMOKE_SECONDS = 6;
+const SMOKE_SECONDS = 8;
 const AGENT_ARGS = ['--spp-ctl-timeout', '1', '--resync-interval', '2'];
 
 /** mulberry32: a small seeded generator, so a failing seed replays the same choices. */
@@ -73,13 +76,25 @@ async function runSeed(t: ExecutionContext, seed: number, seconds: number): Prom
   const r = rng(seed);
   const rf = rng(seed ^ 0x9e3779b9);
   const s = await startSystem(t, { agent: false, settings: {} });
+  // as in production: auth on, the agent as its host's user, the driver as its own (issue 26: an etcd restart then also voids every token)
+  const { agentEnv, driver: etcd } = await withHostUsers(t, s);
   const layout = hostLayout(s.configuration);
-  const counts: Counts = { binds: 0, unbinds: 0, agentKills: 0, etcdRestarts: 0, emulatorKills: 0, vfRestarts: 0, vfRestartsWithDownTime: 0, sppctlFaults: 0 };
+  const counts: Counts = {
+    binds: 0,
+    unbinds: 0,
+    agentKills: 0,
+    etcdRestarts: 0,
+    etcdLongOutages: 0,
+    emulatorKills: 0,
+    vfRestarts: 0,
+    vfRestartsWithDownTime: 0,
+    sppctlFaults: 0,
+  };
   const startRevision = (await currentRevision(s.client)) + 1;
   const spawn = (): void => {
     // keep the tail only: a long run logs a lot
     if (s.childOutput.length > 400_000) s.childOutput = s.childOutput.slice(-200_000);
-    s.spawnAgent(AGENT_ARGS);
+    s.spawnAgent(AGENT_ARGS, agentEnv);
   };
   spawn();
   const vhosts = layout.flatMap((n) => n.vhostIds.map((v) => ({ vhostId: v, phys: s.configuration[layout.indexOf(n)]!.physical_network })));
@@ -98,7 +113,7 @@ async function runSeed(t: ExecutionContext, seed: number, seconds: number): Prom
       const free = vhosts.filter((v) => !bound.has(v.vhostId));
       if (free.length > 0 && (bound.size === 0 || r.next() < 0.65)) {
         const v = r.pick(free);
-        const current = await retry('read vhost', () => s.client.get(keys.vhost(s.host, v.phys, v.vhostId)).string(), counts, hardEnd);
+        const current = await retry('read vhost', () => etcd.get(keys.vhost(s.host, v.phys, v.vhostId)).string(), counts, hardEnd);
         if (current !== FREE_VHOST) continue; // still held by a port being unplugged
         serial += 1;
         const p: Port = {
@@ -112,20 +127,20 @@ async function runSeed(t: ExecutionContext, seed: number, seconds: number): Prom
           'claim and bind',
           async () => {
             // a claim whose answer was lost may have been applied: then it names our port
-            const now = await s.client.get(keys.vhost(s.host, p.phys, p.vhostId)).string();
+            const now = await etcd.get(keys.vhost(s.host, p.phys, p.vhostId)).string();
             if (now === p.portId)
-              await s.client.put(keys.bindPort(s.host, p.portId)).value(pythonJson({ vhost_id: p.vhostId, mac_address: p.mac, vlan_id: p.vlan }));
-            else await claimAndBind(s.client, s.host, p);
+              await etcd.put(keys.bindPort(s.host, p.portId)).value(pythonJson({ vhost_id: p.vhostId, mac_address: p.mac, vlan_id: p.vlan }));
+            else await claimAndBind(etcd, s.host, p);
           },
           counts,
           hardEnd,
         );
-        await retry('plug', () => setAction(s.client, s.host, p.portId, 'plug'), counts, hardEnd);
+        await retry('plug', () => setAction(etcd, s.host, p.portId, 'plug'), counts, hardEnd);
         bound.set(p.vhostId, p);
         counts.binds! += 1;
       } else if (bound.size > 0) {
         const p = r.pick([...bound.values()]);
-        await retry('unplug', () => setAction(s.client, s.host, p.portId, 'unplug'), counts, hardEnd);
+        await retry('unplug', () => setAction(etcd, s.host, p.portId, 'unplug'), counts, hardEnd);
         bound.delete(p.vhostId);
         unbound.add(p.portId);
         counts.unbinds! += 1;
@@ -133,8 +148,25 @@ async function runSeed(t: ExecutionContext, seed: number, seconds: number): Prom
     }
   };
 
+  // One outage longer than the lease TTL (2 s) near the end of the traffic (the seed's first faults stay as they were), with its own generator so the seed's other choices stay
+  // as they were: the lock and the liveness lease are gone when etcd returns, and (auth on) so are the tokens (issue 26).
+  const rl = rng(seed ^ 0x5bd1e995);
+  let longOutageDone = false;
+  /** etcd stopped for `ms`, then started on the same data dir and port. */
+  const etcdOutage = async (ms: number): Promise<void> => {
+    etcdDown = true;
+    await s.etcd.stopMember('m0');
+    await sleep(ms);
+    await s.etcd.startMember('m0');
+    etcdDown = false;
+  };
   const faults = async (): Promise<void> => {
     while (!stopFaults && Date.now() < trafficEnd) {
+      if (!longOutageDone && Date.now() >= trafficEnd - 2500) {
+        longOutageDone = true;
+        await etcdOutage(rl.int(3000, 5000));
+        counts.etcdLongOutages! += 1;
+      }
       await sleep(rf.int(300, 1500));
       if (stopFaults || Date.now() >= trafficEnd) break;
       const kind = rf.pick([
@@ -156,11 +188,7 @@ async function runSeed(t: ExecutionContext, seed: number, seconds: number): Prom
           counts.agentKills! += 1;
           break;
         case 'etcdRestart':
-          etcdDown = true;
-          await s.etcd.stopMember('m0');
-          await sleep(rf.int(300, 2000));
-          await s.etcd.startMember('m0');
-          etcdDown = false;
+          await etcdOutage(rf.int(300, 2000));
           counts.etcdRestarts! += 1;
           break;
         case 'emulatorKill':

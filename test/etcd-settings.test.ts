@@ -63,3 +63,18 @@ test('the agent reads the etcd user and password file from its ini and SPP_ETCD_
   t.is(resolveSettings({ host: 'spp4', etcdUser: 'a', etcdPassword: 'legacy-flag' }).etcd.password, 'legacy-flag');
   t.throws(() => resolveSettings({ host: 'spp4', etcdUser: 'a' }), { message: /needs a password/ });
 });
+
+test('the etcd watchdog: 60 s by default, seconds or off from flag, env or ini; too short or not a number is an error naming it', (t) => {
+  const base = { host: 'h' };
+  t.is(resolveSettings(base).etcdWatchdogMs, 60_000);
+  t.is(resolveSettings(base, fromEnv({ SPP_ETCD_WATCHDOG: '90' })).etcdWatchdogMs, 90_000);
+  t.is(resolveSettings(base, { etcdWatchdog: 'off' }).etcdWatchdogMs, undefined);
+  const dir = tempDir(t);
+  writeFileSync(join(dir, 'agent.ini'), '[spp]\netcd_watchdog = 30\n');
+  t.is(resolveSettings(base, fromIniFile(join(dir, 'agent.ini'))).etcdWatchdogMs, 30_000);
+  for (const bad of ['5', 'soon', '', '-1']) {
+    t.throws(() => resolveSettings(base, { etcdWatchdog: bad }), {
+      message: /etcd watchdog \(--etcd-watchdog, SPP_ETCD_WATCHDOG\): expected off or a number of seconds >= 6/,
+    });
+  }
+});

@@ -5,7 +5,7 @@
  */
 
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import anyTest, { type TestFn } from 'ava';
@@ -13,6 +13,8 @@ import { connectEtcd } from '../src/etcd/connect';
 import { freePort } from '../src/localetcd/ports';
 import { keys } from '../src/protocol/keys';
 import { runCli } from './helpers/cli';
+import { startLoggedAgent } from './helpers/logged-agent';
+import { until } from './helpers/system';
 
 interface TlsContext {
   dir: string;
@@ -159,4 +161,44 @@ tlsTest('without the client certificate, or without TLS, the command fails with 
   const unreadable = await runCli(['status', '--etcd-endpoints', t.context.endpoint, '--etcd-ca-file', join(t.context.dir, 'missing.pem')]);
   t.is(unreadable.code, 2);
   t.regex(unreadable.err, /^spp status: flag --etcd-ca-file: cannot read .*missing\.pem: ENOENT/);
+});
+
+tlsTest('a CA that did not sign etcd: the agent logs the TLS cause once, naming the endpoint; /readyz and the page say it (issue 26)', async (t) => {
+  const { dir, endpoint, files } = t.context;
+  const other = join(dir, 'other');
+  mkdirSync(other, { recursive: true });
+  openssl(other, [
+    'req',
+    '-x509',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:prime256v1',
+    '-nodes',
+    '-keyout',
+    'ca.key',
+    '-out',
+    'ca.pem',
+    '-days',
+    '1',
+    '-subj',
+    '/CN=another CA',
+  ]);
+  const a = await startLoggedAgent(t, {
+    host: 'c1',
+    etcdEndpoints: endpoint,
+    etcdCaFile: join(other, 'ca.pem'),
+    etcdCertFile: files.cert,
+    etcdKeyFile: files.key,
+  });
+  await until(() => a.logs.some((l) => l.message === 'etcd trouble'), 'the cause logged', 10_000);
+  await new Promise((r) => setTimeout(r, 3000));
+  const trouble = a.logs.filter((l) => l.message === 'etcd trouble');
+  t.is(trouble.length, 1, JSON.stringify(trouble));
+  t.is(trouble[0]?.kind, 'tls');
+  t.is(trouble[0]?.endpoint, endpoint);
+  t.regex(String(trouble[0]?.cause), /TLS handshake failed: .*certificate/i);
+  const ready = await a.readyz();
+  t.is(ready.body.trim(), `not ready: taking the host lock agent-lock/c1: ${trouble[0]?.cause}`);
+  t.is(((await a.page()).readiness as { reason?: string } | undefined)?.reason, `taking the host lock agent-lock/c1: ${trouble[0]?.cause}`);
 });

@@ -87,6 +87,8 @@ export function startMultiAgent(opts: MultiAgentOptions): MultiAgent {
       etcdEndpoints: opts.etcdEndpoints.join(','),
       sppCtl: h.sppCtl,
       logLevel: opts.logLevel,
+      // a last line for one agent per process (it exits the process): not for hosts sharing one
+      etcdWatchdog: 'off',
       ...(opts.leaseTtlSec !== undefined ? { leaseTtl: String(opts.leaseTtlSec) } : {}),
     }),
   );

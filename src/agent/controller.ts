@@ -51,14 +51,22 @@ export class Controller {
     return this.rt.changes;
   }
 
+  /** 'etcd connection lost' was logged at warn and no 'etcd connected' since. */
+  private lostLogged = false;
+
   /** Feeds one list-watch event. */
   handle(ev: ListWatchEvent): void {
     const { rt } = this;
     if (rt.stopping) return;
     switch (ev.type) {
-      case 'connection':
-        rt.log.log(ev.connected ? 'info' : 'warn', ev.connected ? 'etcd connected' : 'etcd connection lost', { reason: ev.reason });
+      case 'connection': {
+        // the loss is news once; each failed relist after it (a new reason at the backoff's pace) is at debug:
+        // the cause is logged once by src/agent/etcd-cause-log.ts, and a refusal by the daemon
+        const level = ev.connected ? 'info' : this.lostLogged ? 'debug' : 'warn';
+        this.lostLogged = !ev.connected;
+        rt.log.log(level, ev.connected ? 'etcd connected' : 'etcd connection lost', { reason: ev.reason });
         return;
+      }
       case 'reset':
         rt.store.reset(ev.entries, ev.revision);
         rt.log.info('listed host keys', { revision: ev.revision, keys: [...rt.store.entries()].length, reason: ev.reason });

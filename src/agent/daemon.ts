@@ -4,12 +4,13 @@
  */
 
 import type { Etcd3 } from 'etcd3';
-import type { Observable, Subscription } from 'rxjs';
+import { type Observable, Subject, type Subscription } from 'rxjs';
 import { type Actor, createActor, fromCallback, fromPromise, waitFor } from 'xstate';
 import { type AgentEvent, agentMachine, type RefusalSource } from '../../machines/agent';
 import { stateName } from '../../machines/state-name';
 import { connectEtcd } from '../etcd/connect';
-import { type ListWatchEvent, listWatch, type WatchRanges } from '../etcd/listwatch';
+import { causeText, EtcdHealth } from '../etcd/health';
+import { type ListWatchEvent, type ListWatchNudge, listWatch, type WatchRanges } from '../etcd/listwatch';
 import { auxiliary, parseListen } from '../listen';
 import type { Logger } from '../log';
 import { instrumentSppCtl, instrumentWriter } from '../ops/instrument';
@@ -19,7 +20,10 @@ import { type OpsServer, startOpsServer } from '../ops/server';
 import { hostWatchRanges, keys } from '../protocol/keys';
 import { VERSION } from '../version';
 import { Controller } from './controller';
+import { logEtcdCauses } from './etcd-cause-log';
+import { EtcdWatchdog } from './etcd-watchdog';
 import { Etcd3Writer, testExitAfterWrites } from './etcd-writer';
+import { type GrantAction, grantProber, watchGrants } from './grant-probe';
 import type { SppCtlApi } from './io';
 import { holderValue, LeaderLock } from './leader';
 import { Liveness } from './liveness';
@@ -27,6 +31,8 @@ import type { Recorder } from './recorder';
 import type { AgentSettings } from './settings';
 
 export const AGENT_VERSION: string = VERSION;
+/** How often an agent with an etcd user checks its grants: "within a few seconds" of a change (issue 26). */
+const GRANT_PROBE_MS = 2000;
 
 export interface AgentHandle {
   readonly controller: Controller;
@@ -37,6 +43,10 @@ export interface AgentHandle {
   readonly metrics?: AgentMetrics;
   /** What /readyz answers. */
   readiness(): Readiness;
+  /** What the agent's etcd client hears from etcd: the cause of trouble that /readyz and the page name. */
+  readonly health: EtcdHealth;
+  /** Why the etcd client is stuck (the watchdog fired; /livez fails), else undefined. */
+  stuck(): string | undefined;
   /** Stops taking work, finishes the command in flight, revokes the lease. */
   stop(): Promise<void>;
 }
@@ -67,7 +77,9 @@ export interface AgentDeps {
 export function startAgent(settings: AgentSettings, deps: AgentDeps): AgentHandle {
   const { logger, recorder } = deps;
   const log = logger.child({ host: settings.host });
-  const client = deps.client ?? connectEtcd({ ...settings.etcd, callTimeoutMs: 5000 });
+  const health = new EtcdHealth(settings.etcd.endpoints);
+  const client = deps.client ?? connectEtcd({ ...settings.etcd, callTimeoutMs: 5000 }, health);
+  const stopCauseLog = logEtcdCauses(health, log);
   // What etcd refuses or accepts of the agent's own requests: the agent machine decides what state that makes.
   // (The machine is created below; the writer and the liveness key report only once the session runs.)
   const refused = (source: RefusalSource) => (reason: string) => agent.send({ type: 'ETCD_REFUSED', source, reason });
@@ -115,6 +127,52 @@ export function startAgent(settings: AgentSettings, deps: AgentDeps): AgentHandl
       void handle.stop().then(() => deps.onFatal?.(reason));
     },
   });
+  const watchdog =
+    settings.etcdWatchdogMs === undefined
+      ? undefined
+      : new EtcdWatchdog({
+          boundMs: settings.etcdWatchdogMs,
+          probe: () => client.get(keys.agentLock(settings.host)).exec(),
+          probeFresh: async () => {
+            const fresh = connectEtcd({ ...settings.etcd, callTimeoutMs: 5000 });
+            try {
+              return await fresh.get(keys.agentLock(settings.host)).exec();
+            } finally {
+              fresh.close();
+            }
+          },
+          log,
+          onStuck: (reason) => void handle.stop().then(() => deps.onFatal?.(reason)),
+        });
+  // With auth on, etcd can refuse or give back a grant at any time: probe every few seconds (src/agent/grant-probe.ts).
+  const nudges = new Subject<ListWatchNudge>();
+  const onGrant = (a: GrantAction): void => {
+    if (a.type === 'refuse') {
+      if (a.source === 'watch') nudges.next({ type: 'refused', reason: a.reason });
+      else {
+        log.error('etcd refuses the agent a grant it had', { source: a.source, reason: a.reason, user: settings.etcd.username });
+        agent.send({ type: 'ETCD_REFUSED', source: a.source, reason: a.reason });
+      }
+      return;
+    }
+    log.info('etcd grants the agent again what it refused', { source: a.source });
+    if (a.source === 'watch') nudges.next({ type: 'retry' });
+    else if (a.source === 'lock') lock.retryNow();
+    else {
+      liveness.retryNow();
+      agent.send({ type: 'ETCD_ACCEPTED', source: a.source });
+    }
+  };
+  const stopGrantWatch =
+    settings.etcd.username === undefined || deps.watch
+      ? () => undefined
+      : watchGrants({
+          intervalMs: GRANT_PROBE_MS,
+          probe: grantProber(client, settings.host, hostWatchRanges(settings.host), settings.etcd.username),
+          refusedNow: () => agent.getSnapshot().context.refused,
+          lockHeld: () => lock.held,
+          act: onGrant,
+        });
   /** The session: the host lock, then the list-watch feeding the controller; what etcd says goes to the agent machine. */
   const session = (send: (event: AgentEvent) => void): void => {
     // Nothing is listed, watched or sent to spp-ctl before this process holds
@@ -124,7 +182,7 @@ export function startAgent(settings: AgentSettings, deps: AgentDeps): AgentHandl
       liveness.start();
       const ranges = hostWatchRanges(settings.host);
       const user = settings.etcd.username;
-      subscription = (deps.watch ? deps.watch(ranges) : listWatch(client, ranges, user ? { user } : {})).subscribe((ev) => {
+      subscription = (deps.watch ? deps.watch(ranges) : listWatch(client, ranges, { ...(user ? { user } : {}), nudges })).subscribe((ev) => {
         recorder?.write({ kind: 'etcd', at: new Date().toISOString(), event: ev });
         metrics?.listWatchEvent(ev);
         if (ev.type === 'reset') listed = true;
@@ -141,6 +199,9 @@ export function startAgent(settings: AgentSettings, deps: AgentDeps): AgentHandl
   let shutdown: Promise<void> | undefined;
   const shutDown = async (): Promise<void> => {
     stopping = true;
+    watchdog?.stop();
+    stopCauseLog();
+    stopGrantWatch();
     subscription?.unsubscribe();
     await controller.stop();
     await liveness.stop();
@@ -162,10 +223,15 @@ export function startAgent(settings: AgentSettings, deps: AgentDeps): AgentHandl
     { input: { host: settings.host } },
   );
   let lastState = '';
+  let lastRefused: string | undefined;
   agent.subscribe((snap) => {
     const state = stateName(snap.value);
     if (state !== lastState) log.info('agent state', { state, from: lastState || undefined, reason: snap.context.reason });
     lastState = state;
+    // the liveness value tells `spp status` that etcd refuses this agent, and why
+    const refused = state === 'refused' ? (snap.context.reason ?? 'etcd refused the agent') : undefined;
+    if (refused !== lastRefused) liveness.setRefused(refused);
+    lastRefused = refused;
   });
   const ready = (): Readiness => {
     const snap = agent.getSnapshot();
@@ -177,6 +243,7 @@ export function startAgent(settings: AgentSettings, deps: AgentDeps): AgentHandl
       standingBy: lock.standingBy,
       agentState: stateName(snap.value),
       ...(snap.context.reason ? { agentReason: snap.context.reason } : {}),
+      ...(health.cause ? { etcdCause: causeText(health.cause) } : {}),
       listed,
       nics: view.nics,
       configuration: view.configuration,
@@ -195,6 +262,7 @@ export function startAgent(settings: AgentSettings, deps: AgentDeps): AgentHandl
               contentType: metrics.registry.contentType,
               readiness: ready,
               stopping: () => stopping,
+              stuck: () => watchdog?.stuck,
               view: () => {
                 const snap = agent.getSnapshot();
                 return {
@@ -223,6 +291,8 @@ export function startAgent(settings: AgentSettings, deps: AgentDeps): AgentHandl
     ...(ops ? { ops } : {}),
     ...(metrics ? { metrics } : {}),
     readiness: ready,
+    health,
+    stuck: () => watchdog?.stuck,
     stop: () => {
       stopped ??= (async () => {
         agent.send({ type: 'STOP' });
@@ -234,5 +304,6 @@ export function startAgent(settings: AgentSettings, deps: AgentDeps): AgentHandl
     },
   };
   agent.start();
+  watchdog?.start();
   return handle;
 }

@@ -97,7 +97,8 @@ export class LeaderLock {
         if (!this.announcedStandby) this.opts.log.info(`another agent holds the lock for host ${this.opts.host}; standing by`, { key: this.key });
         this.announcedStandby = true;
       } else {
-        this.opts.log.warn('cannot take the agent lock yet; retrying', { key: this.key, error: outcome });
+        // every 250 ms while etcd is away: the cause itself is logged once (src/agent/etcd-cause-log.ts)
+        this.opts.log.debug('cannot take the agent lock yet; retrying', { key: this.key, error: outcome });
       }
       await this.sleep(this.opts.pollMs ?? 250);
     }
@@ -159,6 +160,12 @@ export class LeaderLock {
       }
       await this.sleep(this.opts.pollMs ?? 250);
     }
+  }
+
+  /** Ends a wait between attempts now (the grant probe saw the lock granted again). */
+  retryNow(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.wake?.();
   }
 
   private sleep(ms: number): Promise<void> {

@@ -23,7 +23,7 @@ export class Liveness {
     private readonly client: Etcd3,
     private readonly host: string,
     private readonly ttlSec: number,
-    private readonly info: AgentInfo,
+    private info: AgentInfo,
     private readonly log: Logger,
     private readonly onRefusal: { refused(reason: string): void; accepted(): void } = { refused: () => undefined, accepted: () => undefined },
   ) {}
@@ -32,7 +32,8 @@ export class Liveness {
   start(): void {
     if (this.stopped) return;
     const lease = new KeptLease(this.client, this.ttlSec, (err) => {
-      this.log.warn('liveness lease lost; granting a new one', { key: keys.agent(this.host), error: err.message });
+      // a lease that never held the key (its grant failed: etcd away) is no news: the cause is logged once elsewhere
+      this.log.log(this.written ? 'warn' : 'debug', 'liveness lease lost; granting a new one', { key: keys.agent(this.host), error: err.message });
       this.again();
     });
     this.lease = lease;
@@ -54,7 +55,9 @@ export class Liveness {
             error: err.message,
           });
           this.onRefusal.refused(`etcd refused the liveness key ${keys.agent(this.host)}: ${err.message}`);
-        } else this.log.warn('cannot write the liveness key yet; retrying', { key: keys.agent(this.host), error: err.message });
+        }
+        // every second while etcd is away: the cause itself is logged once (src/agent/etcd-cause-log.ts)
+        else this.log.debug('cannot write the liveness key yet; retrying', { key: keys.agent(this.host), error: err.message });
         this.again();
       });
   }
@@ -77,6 +80,31 @@ export class Liveness {
       },
       this.refusals > 0 ? backoffMs(this.refusals, 1000, 30_000) : 1000,
     );
+  }
+
+  /**
+   * Says in the key's value why etcd refuses the agent (undefined: it does
+   * not), so that `spp status` shows `refused` and why, not `alive`. Put
+   * again under the current lease; if that fails, the next grant puts it.
+   */
+  setRefused(reason: string | undefined): void {
+    const { refused: _old, ...rest } = this.info;
+    this.info = reason === undefined ? rest : { ...rest, refused: reason };
+    const lease = this.lease;
+    if (!this.written || !lease) return;
+    lease.lease
+      .put(keys.agent(this.host))
+      .value(JSON.stringify(this.info))
+      .exec()
+      .catch((err: Error) => this.log.debug('cannot update the liveness value yet', { key: keys.agent(this.host), error: err.message }));
+  }
+
+  /** Ends a wait before the next attempt now (the grant probe saw the grant back). */
+  retryNow(): void {
+    if (!this.retry) return;
+    clearTimeout(this.retry);
+    this.retry = undefined;
+    this.start();
   }
 
   /** Revokes the lease, deleting the key at once (bounded: etcd may be gone). */

@@ -27,6 +27,8 @@ export interface AgentSettings {
   /** Delays after a plug at which `up` is put again (driver race); empty: off. */
   readonly reassertMs: readonly number[];
   readonly leaseTtlSec: number;
+  /** No answer to the agent's etcd client for this long while etcd answers a new one: exit (src/agent/etcd-watchdog.ts); undefined: off. */
+  readonly etcdWatchdogMs?: number;
   readonly record?: string;
   /** host:port of the read-only visualizer, off when undefined. */
   readonly ui?: string;
@@ -37,6 +39,11 @@ export interface AgentSettings {
   /** Unplug resets a vhost's VLAN tags as the original agent does (for nodes that may go back to it). */
   readonly unplugResetsVlan: boolean;
 }
+
+/** The watchdog's default bound: several times the 10-15 s a client takes to recover from an outage. */
+export const DEFAULT_ETCD_WATCHDOG_SEC = 60;
+/** Shorter would fire on a call that is merely slow (the call deadline is 5 s). */
+export const MIN_ETCD_WATCHDOG_SEC = 6;
 
 /** Raw values by setting name, as each source gives them. */
 export type RawSettings = Partial<Record<keyof typeof SETTING_ENV, string>>;
@@ -58,6 +65,7 @@ export const SETTING_ENV = {
   resyncInterval: 'SPP_RESYNC_INTERVAL',
   reassert: 'SPP_REASSERT_UP',
   leaseTtl: 'SPP_LEASE_TTL',
+  etcdWatchdog: 'SPP_ETCD_WATCHDOG',
   record: 'SPP_RECORD',
   ui: 'SPP_UI',
   ops: 'SPP_OPS',
@@ -144,6 +152,7 @@ export function fromIniFile(path: string): RawSettings {
     ['resyncInterval', 'resync_interval'],
     ['reassert', 'reassert_up'],
     ['leaseTtl', 'lease_ttl'],
+    ['etcdWatchdog', 'etcd_watchdog'],
     ['unplugResetsVlan', 'unplug_resets_vlan'],
     ['ops', 'ops'],
     ['allowHost', 'allow_host'],
@@ -231,6 +240,7 @@ export function resolveSettings(...sources: RawSettings[]): AgentSettings {
     resyncIntervalMs: seconds('resyncInterval', 30, 0.05) * 1000,
     reassertMs: parseReassert(raw.reassert, origin('reassert')),
     leaseTtlSec: Math.round(seconds('leaseTtl', 10, 2)),
+    ...watchdog(raw.etcdWatchdog, `etcd watchdog (${origin('etcdWatchdog')})`),
     ...(raw.record ? { record: raw.record } : {}),
     ...(raw.ui ? { ui: raw.ui } : {}),
     ...(ops ? { ops } : {}),
@@ -259,6 +269,15 @@ export function sppCtlUrlProblem(url: string): string | undefined {
   } catch {
     return `${expected} (port 1-65535)`;
   }
+}
+
+function watchdog(value: string | undefined, label: string): { etcdWatchdogMs?: number } {
+  if (value === 'off') return {};
+  const n = Number(value ?? DEFAULT_ETCD_WATCHDOG_SEC);
+  if (value?.trim() === '' || !Number.isFinite(n) || n < MIN_ETCD_WATCHDOG_SEC) {
+    throw new Error(`${label}: expected off or a number of seconds >= ${MIN_ETCD_WATCHDOG_SEC}, got ${JSON.stringify(value)}`);
+  }
+  return { etcdWatchdogMs: n * 1000 };
 }
 
 /** true/false as ini files and environments write them (1/0, yes/no, on/off too); absent: false. */

@@ -1,6 +1,8 @@
 /** Builds an etcd3 client from the options every command and the agent share. */
 import { readFileSync } from 'node:fs';
 import { Etcd3, type IOptions } from 'etcd3';
+import { faultHandling } from './fault-handling';
+import type { EtcdHealth } from './health';
 
 export interface EtcdConnectOptions {
   /** host:port or URLs; comma-separated lists are accepted. */
@@ -28,7 +30,8 @@ export function etcdUrls(opts: EtcdConnectOptions): string[] {
   return opts.endpoints.map((e) => (/^[a-z]+:\/\//.test(e) ? e : `${tls ? 'https' : 'http'}://${e}`));
 }
 
-export function connectEtcd(opts: EtcdConnectOptions): Etcd3 {
+/** `health`, when given, hears the outcome of every unary call (src/etcd/health.ts). */
+export function connectEtcd(opts: EtcdConnectOptions, health?: EtcdHealth): Etcd3 {
   const options: IOptions = {
     hosts: etcdUrls(opts),
     ...(opts.caFile
@@ -46,6 +49,9 @@ export function connectEtcd(opts: EtcdConnectOptions): Etcd3 {
     // etcd's own request limit bounds what can be stored; the agent bounds
     // each value itself (src/protocol/limits.ts).
     grpcOptions: { 'grpc.max_receive_message_length': -1 },
+    // etcd3's default circuit breaker wedges the client for good after an
+    // outage when auth is on (issue 26): src/etcd/fault-handling.ts says why.
+    faultHandling: faultHandling(opts.endpoints.length, health),
     // Watches and lease keep-alives are long-lived streams: a deadline would cut them.
     ...(opts.callTimeoutMs ? { defaultCallOptions: (ctx) => (ctx.isStream ? {} : { deadline: Date.now() + opts.callTimeoutMs! }) } : {}),
   };

@@ -47,7 +47,15 @@ export interface ListWatchOptions {
   readonly refusedMaxMs?: number;
   /** The etcd user the client logs in as, for the refusal message. */
   readonly user?: string;
+  /**
+   * From outside (the agent's grant probe, src/agent/grant-probe.ts): `refused`
+   * stops the watchers and reports the refusal now, not at the next read;
+   * `retry` ends a refusal's backoff at once (the grant is back).
+   */
+  readonly nudges?: Observable<ListWatchNudge>;
 }
+
+export type ListWatchNudge = { readonly type: 'refused'; readonly reason: string } | { readonly type: 'retry' };
 
 /** Whether `key` lies in `ranges`: one of its keys or under one of its prefixes. */
 export function inRanges(ranges: WatchRanges): (key: string) => boolean {
@@ -245,9 +253,18 @@ export function listWatch(client: Etcd3, ranges: WatchRanges, options: ListWatch
       }
     };
 
+    const nudged = options.nudges?.subscribe((n) => {
+      if (n.type === 'refused') restart(n.reason, true);
+      else if (timer && lastRefused) {
+        clearTimeout(timer);
+        timer = undefined;
+        void run('relist after: the grant is back');
+      }
+    });
     void run('start');
     return () => {
       closed = true;
+      nudged?.unsubscribe();
       if (timer) clearTimeout(timer);
       if (readTimer) clearTimeout(readTimer);
       void teardown();
@@ -283,6 +300,11 @@ async function readAtOneRevision(client: Etcd3, ranges: readonly Range[]): Promi
 /** The keys of `ranges` exactly as they were at one revision (one Txn): what a list-watch's reset holds. */
 export function readRanges(client: Etcd3, ranges: WatchRanges): Promise<{ revision: number; kvs: Map<string, StoredValue> }> {
   return readAtOneRevision(client, [...ranges.prefixes.map((prefix) => ({ prefix })), ...ranges.keys.map((key) => ({ key }))]);
+}
+
+/** Which of the host's ranges the user may not read, as the list-watch reports it (after a refusal). */
+export function explainRefusedRead(client: Etcd3, ranges: WatchRanges, user: string | undefined, err: Error): Promise<string> {
+  return explainRefusal(client, [...ranges.prefixes.map((prefix) => ({ prefix })), ...ranges.keys.map((key) => ({ key }))], describeUser(user), err);
 }
 
 /** Which of `ranges` the user may not read (one read each, only after a refusal), as a message for the operator. */

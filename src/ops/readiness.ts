@@ -15,6 +15,8 @@ export interface ReadinessFacts {
   /** machines/agent.ts state: connecting, waitingForConfiguration, running, degraded, refused, stopping. */
   readonly agentState: string;
   readonly agentReason?: string;
+  /** What the agent's etcd client last failed with, while it does (src/etcd/health.ts causeText). */
+  readonly etcdCause?: string;
   /** The host's keys were listed and the watches started (a reset came). */
   readonly listed: boolean;
   readonly nics: readonly NicView[];
@@ -33,10 +35,11 @@ export function readiness(f: ReadinessFacts): Readiness {
   const not = (reason: string): Readiness => ({ ready: false, reason });
   if (f.stopping || f.agentState === 'stopping' || f.agentState === 'stopped') return not('the agent is stopping');
   if (!f.lockHeld) {
-    return not(f.standingBy ? `standing by: another agent holds the host lock agent-lock/${f.host}` : `taking the host lock agent-lock/${f.host}`);
+    if (f.standingBy) return not(`standing by: another agent holds the host lock agent-lock/${f.host}`);
+    return not(`taking the host lock agent-lock/${f.host}${f.etcdCause ? `: ${f.etcdCause}` : ''}`);
   }
   if (f.agentState === 'refused') return not(`etcd refused the agent: ${f.agentReason ?? 'unknown reason'}`);
-  if (f.agentState === 'degraded') return not(`etcd unreachable: ${f.agentReason ?? 'connection lost'}`);
+  if (f.agentState === 'degraded') return not(`etcd unreachable: ${f.etcdCause ?? f.agentReason ?? 'connection lost'}`);
   if (!f.listed || f.agentState === 'connecting') return not("the host's keys are not listed and watched yet");
   if (f.configuration === 'invalid') {
     const errors = printable((f.configurationErrors ?? []).join('; ') || 'no reason given');

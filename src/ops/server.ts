@@ -16,6 +16,8 @@ export interface OpsSource {
   readonly contentType: string;
   readiness(): Readiness;
   stopping(): boolean;
+  /** Why the agent's etcd client is stuck (its watchdog fired): /livez fails with it. */
+  stuck?(): string | undefined;
   /** The live view served at /view. */
   view(): unknown;
 }
@@ -48,8 +50,11 @@ export async function startOpsServer(
         res.writeHead(200, { 'content-type': source.contentType, 'cache-control': 'no-store' });
         res.end(await source.metrics());
         return;
-      case '/livez':
+      case '/livez': {
+        const stuck = source.stuck?.();
+        if (stuck) return text(res, 503, `stuck: ${stuck}`);
         return source.stopping() ? text(res, 503, 'stopping') : text(res, 200, 'ok');
+      }
       case '/readyz': {
         const r = source.readiness();
         if (!r.ready) return text(res, 503, `not ready: ${r.reason}`);

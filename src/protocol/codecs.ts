@@ -155,7 +155,12 @@ export const FREE_VHOST = 'None';
 export type VhostOwner = { readonly free: true } | { readonly free: false; readonly portId: string };
 
 /** /spp/openstack/agent/<host> (extension): written by the agent under a lease. */
-export const AgentInfo = t.type({ version: t.string, started_at: t.string, pid: Integer });
+/**
+ * The value of agent/<host> (our extension; the original driver never reads
+ * it, ours checks that the key exists). `refused`: why etcd refuses the agent
+ * while it does (issue 26), for `spp status`; older readers ignore it.
+ */
+export const AgentInfo = t.intersection([t.type({ version: t.string, started_at: t.string, pid: Integer }), t.partial({ refused: t.string })]);
 export type AgentInfo = t.TypeOf<typeof AgentInfo>;
 
 /** agent-lock/<host>: the agent holding the host's lock (src/agent/leader.ts writes it; `node` and `pid` let a restarted agent see that the holder died). */

@@ -130,6 +130,7 @@ function agentText(view: HostView): string {
   if (!view.agent) return `not running (no key /spp/openstack/agent/${view.host})`;
   if (!view.agent.ok) return 'alive (its liveness value is invalid, see problems)';
   const a = view.agent.value;
+  if (a.refused !== undefined) return `refused: ${a.refused} (pid ${a.pid}, version ${a.version}, started ${a.started_at}${lockText(view)})`;
   return `alive (pid ${a.pid}, version ${a.version}, started ${a.started_at}${lockText(view)})`;
 }
 

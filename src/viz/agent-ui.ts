@@ -47,6 +47,8 @@ export function startAgentWithUi(settings: AgentSettings, deps: AgentDeps): Agen
     timer.unref();
     return () => clearInterval(timer);
   });
+  // a new etcd cause is news for the header's readiness line
+  const causeChanges = new Observable<void>((sub) => handle.health.onChange(() => sub.next()));
   // The page is auxiliary: if it cannot listen the agent logs why and keeps working.
   viz = auxiliary(
     startVizServer({
@@ -55,7 +57,7 @@ export function startAgentWithUi(settings: AgentSettings, deps: AgentDeps): Agen
       source: {
         kind: 'live',
         view: () => controller.view(),
-        changes: merge(controller.changes, agentChanges, readinessChanges),
+        changes: merge(controller.changes, agentChanges, readinessChanges, causeChanges),
         agentState: () => stateName(agent.getSnapshot().value),
         readiness: () => handle.readiness(),
         keys: () => ({ revision: controller.store.revision, entries: [...controller.store.entries()] }),

@@ -52,7 +52,8 @@ export class System {
 
   constructor(
     readonly etcd: LocalEtcd,
-    readonly client: Etcd3,
+    /** The test's own client (root's once auth is on: test/helpers/auth-system.ts). */
+    public client: Etcd3,
     public sim: EmulatorServer,
     readonly host: string,
     readonly configuration: HostConfiguration,
@@ -124,6 +125,20 @@ export class System {
     });
     this.child = child;
     return child;
+  }
+
+  /** The child agents' JSON log records from offset `from` of childOutput (a last line still arriving is left out). */
+  childLogs(from = 0): Array<Record<string, unknown>> {
+    return this.childOutput
+      .slice(from)
+      .split('\n')
+      .flatMap((l) => {
+        try {
+          return [JSON.parse(l) as Record<string, unknown>];
+        } catch {
+          return [];
+        }
+      });
   }
 
   async killChild(signal: NodeJS.Signals = 'SIGKILL'): Promise<number | null> {

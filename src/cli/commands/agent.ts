@@ -23,6 +23,7 @@ const FLAGS: Record<string, keyof RawSettings> = {
   'resync-interval': 'resyncInterval',
   'reassert-up': 'reassert',
   'lease-ttl': 'leaseTtl',
+  'etcd-watchdog': 'etcdWatchdog',
   record: 'record',
   'log-level': 'logLevel',
   'log-format': 'logFormat',
@@ -78,6 +79,10 @@ export const agentCommand: CliCommand = {
     'resync-interval': flag('seconds between re-reads of every spp_vf status (env SPP_RESYNC_INTERVAL; default 30)', 'SEC'),
     'reassert-up': flag('seconds after a plug to put `up` again, or off (env SPP_REASSERT_UP; default 0.05,0.25,1,3)', 'LIST'),
     'lease-ttl': flag('TTL in seconds of the liveness key and of the host lock a standby agent waits on (env SPP_LEASE_TTL; default 10)', 'SEC'),
+    'etcd-watchdog': flag(
+      "seconds without an answer to the agent's etcd client, while etcd answers a new one, before the agent exits 1 to be restarted; or off (env SPP_ETCD_WATCHDOG, ini etcd_watchdog; default 60, at least 6)",
+      'SEC',
+    ),
     record: flag('append every etcd event and spp-ctl exchange to FILE as JSON lines (env SPP_RECORD)', 'FILE'),
     ui: flag('serve the read-only visualizer on HOST:PORT (env SPP_UI; off by default)', 'HOST:PORT'),
     ops: flag('serve /metrics, /livez, /readyz and /view on HOST:PORT; a bare PORT binds 127.0.0.1 (env SPP_OPS, ini [spp] ops; off by default)', 'HOST:PORT'),
