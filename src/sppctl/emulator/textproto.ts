@@ -8,7 +8,13 @@
 
 export type PortType = 'phy' | 'vhost' | 'ring';
 export type Dir = 'rx' | 'tx';
-export type ComponentType = 'forward' | 'merge' | 'classifier_mac';
+export type ComponentType = 'forward' | 'merge' | 'classifier_mac' | 'mirror';
+/** spp_vf and spp_mirror share the decoder and runner (built from the same src/vf/common); they differ in these types. */
+export type ProcessKind = 'vf' | 'mirror';
+export const COMPONENT_TYPES: Readonly<Record<ProcessKind, readonly ComponentType[]>> = {
+  vf: ['forward', 'merge', 'classifier_mac'],
+  mirror: ['mirror'],
+};
 
 export interface PortRef {
   readonly type: PortType;
@@ -51,6 +57,8 @@ export type Command =
 
 /** What the decoder needs to know about the vf. */
 export interface DecodeContext {
+  /** The component types this process accepts (default spp_vf's). */
+  readonly componentTypes?: readonly ComponentType[];
   componentExists(name: string): boolean;
   /** Type of the components a core hosts (management view), if any. */
   coreType(core: number): ComponentType | undefined;
@@ -246,8 +254,8 @@ function decodeComponent(words: string[], ctx: DecodeContext): Decoded {
   const coreValue = coreWord === undefined ? undefined : cStrto(coreWord, true);
   const core = coreValue === undefined ? undefined : toCUint(coreValue);
   if (core === undefined || core > MAX_LCORE_ID) return bad('core');
-  const type = words[4];
-  if (type !== 'forward' && type !== 'merge' && type !== 'classifier_mac') return bad('component type');
+  const type = words[4] as ComponentType | undefined;
+  if (type === undefined || !(ctx.componentTypes ?? COMPONENT_TYPES.vf).includes(type)) return bad('component type');
   const hosted = ctx.coreType(core);
   if (hosted !== undefined && hosted !== type) return bad('component type');
   return { ok: true, command: { cmd: 'component_start', name, core, type } };
