@@ -6,6 +6,8 @@
  * the key/value map, so snapshots from files (replay) get the same view.
  */
 import type { Etcd3 } from 'etcd3';
+import { type MirrorSlot, mirrorSlots } from '../driver/tap-claim';
+import { type TapRow, tapRows } from '../driver/tap-list';
 import {
   Action,
   AgentInfo,
@@ -65,6 +67,10 @@ export interface HostView {
   readonly ports: PortView[];
   readonly agentAlive: boolean;
   readonly agent?: Entry<AgentInfo>;
+  /** mirror/<host>/<i> keys in etcd key order (TaaS). */
+  readonly mirrors: MirrorSlot[];
+  /** Tap flows (tap_info, tap_action, tap_status and the mirrors naming them), with their problems. */
+  readonly tapFlows: TapRow[];
   /** Keys of this host that are not protocol keys (e.g. a vhost id that is not a number). */
   readonly strayKeys: StrayKey[];
 }
@@ -82,6 +88,8 @@ interface HostAcc {
   agent?: Entry<AgentInfo>;
   vhosts: { key: string; phys: string; vhostId: number; owner: Entry<VhostOwner> }[];
   ports: Map<string, { bindPort?: Entry<BindPort>; action?: Entry<Action>; portStatus?: Entry<PortStatus> }>;
+  /** mirror and tap_* keys, decoded by the tap listing. */
+  tapKeys: Record<string, string>;
   stray: StrayKey[];
 }
 
@@ -95,7 +103,11 @@ const STRAY = 'not a networking-spp protocol key';
 function looseHost(key: string): string | undefined {
   if (!key.startsWith(ROOT)) return undefined;
   const [kind, host] = key.slice(ROOT.length).split('/');
-  return kind && host && ['configuration', 'vhost', 'bind_port', 'action', 'port_status', 'agent'].includes(kind) ? host : undefined;
+  return kind &&
+    host &&
+    ['configuration', 'vhost', 'bind_port', 'action', 'port_status', 'agent', 'mirror', 'tap_info', 'tap_action', 'tap_status'].includes(kind)
+    ? host
+    : undefined;
 }
 
 /** Groups a key/value map (keys under /spp/) per host; `host` keeps only that host. */
@@ -104,7 +116,7 @@ export function groupHostViews(values: Readonly<Record<string, string>>, host?: 
   const acc = (h: string): HostAcc => {
     let a = hosts.get(h);
     if (!a) {
-      a = { vhosts: [], ports: new Map(), stray: [] };
+      a = { vhosts: [], ports: new Map(), tapKeys: {}, stray: [] };
       hosts.set(h, a);
     }
     return a;
@@ -147,6 +159,12 @@ export function groupHostViews(values: Readonly<Record<string, string>>, host?: 
         break;
       case 'port_status':
         port(a, parsed.portId).portStatus = entry(key, raw, decodeText(PortStatus, key, raw));
+        break;
+      case 'mirror':
+      case 'tap_info':
+      case 'tap_action':
+      case 'tap_status':
+        a.tapKeys[key] = raw;
         break;
     }
   }
@@ -226,6 +244,8 @@ function hostView(host: string, a: HostAcc): HostView {
     ports,
     agentAlive: a.agent !== undefined,
     ...(a.agent ? { agent: a.agent } : {}),
+    mirrors: mirrorSlots(a.tapKeys),
+    tapFlows: tapRows(a.tapKeys, host),
     strayKeys: a.stray,
   };
 }
