@@ -3,10 +3,11 @@
  * for them, from one consistent snapshot. A value that does not decode is
  * reported on its field; the flow is still listed.
  */
-import { type Etcd3, Range } from 'etcd3';
+import type { Etcd3 } from 'etcd3';
 import { decodeJson, decodeMirrorOwner, decodeText, TapAction, TapInfo, TapStatus } from '../protocol/codecs';
 import { parseKey, prefixes } from '../protocol/keys';
-import { printable } from '../protocol/printable';
+import { formatRowTable } from './format';
+import { readPrefixes } from './list';
 
 export type TapField = 'tap_info' | 'tap_action' | 'tap_status' | 'mirror';
 
@@ -104,30 +105,20 @@ export function tapRanges(host?: string): string[] {
 
 /** Lists every tap flow, or those of one host, from one snapshot (one transaction, one revision). */
 export async function listTaps(client: Etcd3, host?: string): Promise<TapRow[]> {
-  const ranges = tapRanges(host).map((p) => Range.prefix(p));
-  const res = await client.kv.txn({ success: ranges.map((r) => ({ request_range: { key: r.start, range_end: r.end } })) });
-  const listing: Record<string, string> = {};
-  for (const op of res.responses) for (const kv of op.response_range.kvs) listing[kv.key.toString()] = kv.value.toString();
-  return tapRows(listing, host);
+  return tapRows(await readPrefixes(client, tapRanges(host)), host);
 }
 
 const COLUMNS = ['HOST', 'TAP FLOW', 'DIR', 'SERVICE PORT', 'SOURCE PORT', 'IN', 'OUT', 'ACTION', 'STATUS'] as const;
 
-/** An aligned table, then one line per field that could not be read; every cell from etcd escaped. */
+/** An aligned table, then one line per field that could not be read. */
 export function formatTapTable(rows: readonly TapRow[]): string {
   if (rows.length === 0) return 'no tap flows\n';
-  const dash = (v: string | number | null): string => (v === null ? '-' : String(v));
-  const body = rows.map((r) =>
-    [r.host, r.tapFlowId, dash(r.direction), dash(r.servicePort), dash(r.sourcePort), dash(r.mirrorIn), dash(r.mirrorOut), dash(r.action), dash(r.status)].map(
-      printable,
-    ),
+  return formatRowTable(
+    COLUMNS,
+    rows.map((r) => ({
+      id: `${r.host} ${r.tapFlowId}`,
+      cells: [r.host, r.tapFlowId, r.direction, r.servicePort, r.sourcePort, r.mirrorIn, r.mirrorOut, r.action, r.status],
+      errors: r.errors,
+    })),
   );
-  const widths = COLUMNS.map((h, i) => Math.max(h.length, ...body.map((c) => c[i]!.length)));
-  const line = (c: readonly string[]): string =>
-    c
-      .map((v, i) => v.padEnd(widths[i]!))
-      .join('  ')
-      .trimEnd();
-  const problems = rows.flatMap((r) => Object.entries(r.errors).map(([field, why]) => printable(`  ${r.host} ${r.tapFlowId} ${field}: ${why}`)));
-  return [line(COLUMNS), ...body.map(line), ...(problems.length ? ['', 'problems:', ...problems] : []), ''].join('\n');
 }

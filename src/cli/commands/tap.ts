@@ -17,7 +17,8 @@ import {
 } from '../../driver';
 import { printable } from '../../protocol/printable';
 import { etcdOptions } from '../etcd-options';
-import { type CliCommand, choice, formatOption, type Io, num, type OptionSpec, str, UsageError, type Values } from '../framework';
+import { type CliCommand, choice, formatOption, type OptionSpec, str, UsageError } from '../framework';
+import { timeoutMs, withDriverErrors } from './driver-session';
 import { withEtcdClient } from './etcd-session';
 
 const common: Record<string, OptionSpec> = {
@@ -79,11 +80,17 @@ export const tapCreateCommand: CliCommand = {
     const problem = createTapInputProblem(request);
     if (problem !== undefined) throw new UsageError(`invalid tap create request: ${problem}`);
     const format = choice(values, 'format', ['text', 'json'] as const);
-    return withTapErrors(this, values, io, async (client) => {
-      const result = await createTap(client, request);
-      io.out(format === 'json' ? `${JSON.stringify(result, null, 2)}\n` : `${printable(result.message)}\n`);
-      return 0;
-    });
+    return withDriverErrors(
+      this,
+      values,
+      io,
+      async (client) => {
+        const result = await createTap(client, request);
+        io.out(format === 'json' ? `${JSON.stringify(result, null, 2)}\n` : `${printable(result.message)}\n`);
+        return 0;
+      },
+      tapRefusal,
+    );
   },
 };
 
@@ -109,11 +116,17 @@ export const tapDeleteCommand: CliCommand = {
     const problem = deleteTapInputProblem(request);
     if (problem !== undefined) throw new UsageError(`invalid tap delete request: ${problem}`);
     const format = choice(values, 'format', ['text', 'json'] as const);
-    return withTapErrors(this, values, io, async (client) => {
-      const result = await deleteTap(client, request);
-      io.out(format === 'json' ? `${JSON.stringify(result, null, 2)}\n` : `${printable(result.message)}\n`);
-      return 0;
-    });
+    return withDriverErrors(
+      this,
+      values,
+      io,
+      async (client) => {
+        const result = await deleteTap(client, request);
+        io.out(format === 'json' ? `${JSON.stringify(result, null, 2)}\n` : `${printable(result.message)}\n`);
+        return 0;
+      },
+      tapRefusal,
+    );
   },
 };
 
@@ -140,28 +153,8 @@ export const tapListCommand: CliCommand = {
 /** The commands of this file, registered in main.ts. */
 export const tapCommands: readonly CliCommand[] = [tapCreateCommand, tapDeleteCommand, tapListCommand];
 
-function timeoutMs(values: Values): number | undefined {
-  return values.timeout === undefined ? undefined : num(values, 'timeout', 0) * 1000;
-}
-
-/** Each refusal as one stderr line and its own exit code; no overall budget (--wait has its own). */
-function withTapErrors(cmd: CliCommand, values: Values, io: Io, body: Parameters<typeof withEtcdClient>[3]): Promise<number> {
-  const name = `spp ${cmd.path.join(' ')}`;
-  return withEtcdClient(
-    cmd,
-    values,
-    io,
-    async (client) => {
-      try {
-        return await body(client);
-      } catch (err) {
-        if (!(err instanceof TapError)) throw err;
-        if (err.code === 'invalid_input') throw new UsageError(err.message);
-        // the message may quote values from etcd
-        io.err(`${name}: ${printable(err.message)}\n`);
-        return TAP_EXIT_CODES[err.code];
-      }
-    },
-    { budgetMs: false },
-  );
+/** Each refusal has its own exit code; bad input is a usage error. */
+function tapRefusal(err: unknown): number | 'usage' | undefined {
+  if (!(err instanceof TapError)) return undefined;
+  return err.code === 'invalid_input' ? 'usage' : TAP_EXIT_CODES[err.code];
 }
