@@ -36,6 +36,10 @@ const usage: [string[], RegExp][] = [
   [['sim', '--vf', '1:0x1fe', '--appear-after', '2:100'], /there is no vf 2/],
   [['sim', '--vf', '1:0x1fe', '--poll-interval', 'soon'], /--poll-interval must be a number/],
   [['sim', '--vf', '1:0x1fe', '--spp-version', '19.12'], /--spp-version must be one of 18\.08, .*19\.11, got "19\.12"/],
+  [['sim', '--vf', '1:0x1fe', '--mirror', '2'], /--mirror must be ID:COREMASK/],
+  [['sim', '--vf', '1:0x1fe', '--mirror', '2:0x1'], /--mirror 2:0x1: core mask 0x1 has only the master core/],
+  [['sim', '--vf', '1:0x1fe', '--mirror', '1:0x30002'], /--mirror: client id 1 is given twice/],
+  [['sim', '--vf', '1:0x1fe', '--mirror', '2:0x30002', '--mirror', '2:0xc0002'], /--mirror: client id 2 is given twice/],
 ];
 
 for (const [argv, message] of usage) {
@@ -52,10 +56,12 @@ test('spp sim --help describes the command', async (t) => {
   t.regex(r.out, /spp-ctl emulator/);
   t.regex(r.out, /--lenient/);
   t.regex(r.out, /--spp-version RELEASE/);
+  t.regex(r.out, /--mirror ID:COREMASK/);
 });
 
 test('spp sim serves until SIGTERM and exits 0', async (t) => {
-  const child = spawn(process.execPath, [BIN, 'sim', '--listen', '127.0.0.1:0', '--mappings', '00:04.0#phys1#2#0xfe', '--log-level', 'debug'], {
+  const argv = [BIN, 'sim', '--listen', '127.0.0.1:0', '--mappings', '00:04.0#phys1#2#0xfe', '--mirror', '2:0x30002', '--log-level', 'debug'];
+  const child = spawn(process.execPath, argv, {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   t.teardown(() => {
@@ -74,9 +80,20 @@ test('spp sim serves until SIGTERM and exits 0', async (t) => {
     });
     child.once('exit', () => reject(new Error(`exited early: ${out} ${err}`)));
   });
-  t.regex(out, /serving vf 1 \(core mask 0xfe\)/);
+  t.regex(out, /serving vf 1 \(core mask 0xfe\), mirror 2 \(core mask 0x30002\)/);
   const res = await fetch(`${url}/v1/processes`);
-  t.is(await res.text(), '[{"type": "primary"}, {"type": "vf", "client-id": 1}]');
+  t.is(await res.text(), '[{"type": "primary"}, {"type": "vf", "client-id": 1}, {"type": "mirror", "client-id": 2}]');
+  // the rings after the vhosts' are the mirror's: ring:4 exists (4 vhost rings + 4)
+  await fetch(`${url}/v1/mirrors/2/components`, { method: 'POST', body: JSON.stringify({ name: 'mirror_0', core: 16, type: 'mirror' }) });
+  const attached = await fetch(`${url}/v1/mirrors/2/components/mirror_0/ports`, {
+    method: 'PUT',
+    body: JSON.stringify({ action: 'attach', port: 'ring:7', dir: 'tx' }),
+  });
+  t.is(attached.status, 204);
+  t.is(
+    await (await fetch(`${url}/v1/mirrors/2`)).text(),
+    '{"client-id": 2, "ports": ["phy:0", "ring:7"], "components": [{"core": 16, "name": "mirror_0", "type": "mirror", "rx_port": [], "tx_port": [{"port": "ring:7", "vlan": {"operation": "none", "id": 0, "pcp": 0}}]}, {"core": 17, "type": "unuse"}]}',
+  );
   const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   child.kill('SIGTERM');
   t.is(await exit, 0);

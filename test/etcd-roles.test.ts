@@ -211,6 +211,20 @@ test.serial('the driver user binds, lists and unbinds with spp port; the set-up 
     JSON.parse(list.out).map((r: { portId: string; vlanId: number }) => [r.portId, r.vlanId]),
     [[port, 100]],
   );
+  // The TaaS service driver's half under the same role: claim a mirror, write tap_info and tap_action, list, delete.
+  await root.put(keys.mirror('c7', 0)).value('None');
+  const tap = ['--host', 'c7', '--tap-flow-id', 'tf-1'];
+  const created = await runCli(['tap', 'create', ...tap, '--service-port', port, '--source-port', port, '--direction', 'IN', ...asDriver]);
+  t.is(created.code, 0, created.err);
+  t.is(await root.get(keys.mirror('c7', 0)).string(), 'tf-1');
+  const taps = await runCli(['tap', 'list', '--format', 'json', ...asDriver]);
+  t.is(taps.code, 0, taps.err);
+  t.deepEqual(
+    JSON.parse(taps.out).map((r: { tapFlowId: string; mirrorIn: number }) => [r.tapFlowId, r.mirrorIn]),
+    [['tf-1', 0]],
+  );
+  t.is((await runCli(['tap', 'delete', ...tap, ...asDriver])).code, 0);
+  t.is(await root.get(keys.tapAction('c7', 'tf-1')).string(), 'unplug');
   const unbind = await runCli(['port', 'unbind', '--host', 'c7', '--port-id', port, '--wait', '--timeout', '5', ...asDriver]);
   t.is(unbind.code, 0, unbind.err);
   t.is(await root.get(keys.vhost('c7', 'phys1', 0)).string(), 'None');

@@ -15,6 +15,7 @@ import { reportCommand } from './commands/report';
 import { simCommand } from './commands/sim';
 import { status } from './commands/status';
 import { systemdUnitCommand } from './commands/systemd-unit';
+import { tapCommands } from './commands/tap';
 import { vizCommand } from './commands/viz';
 import { type CliCommand, commandHelp, findCommand, type Io, parseCommandArgs, topHelp, UsageError } from './framework';
 
@@ -27,6 +28,7 @@ const commands: CliCommand[] = [
   explainCommand,
   reportCommand,
   ...portCommands,
+  ...tapCommands,
   etcdRolesCommand,
   agentCommand,
   systemdUnitCommand,

@@ -138,11 +138,17 @@ export function portRanges(host?: string): string[] {
 
 /** Lists every port, or those of one host, from one snapshot. */
 export async function listPorts(client: Etcd3, host?: string): Promise<PortRow[]> {
-  // The ranges are read in one transaction, so at one revision: the fields
-  // of a row never come from different moments.
-  const ranges = portRanges(host).map((p) => Range.prefix(p));
+  return portRows(await readPrefixes(client, portRanges(host)), host);
+}
+
+/**
+ * The keys under the prefixes, read in one transaction, so at one revision:
+ * the fields of a listed row never come from different moments.
+ */
+export async function readPrefixes(client: Etcd3, prefixList: readonly string[]): Promise<Record<string, string>> {
+  const ranges = prefixList.map((p) => Range.prefix(p));
   const res = await client.kv.txn({ success: ranges.map((r) => ({ request_range: { key: r.start, range_end: r.end } })) });
   const listing: Record<string, string> = {};
   for (const op of res.responses) for (const kv of op.response_range.kvs) listing[kv.key.toString()] = kv.value.toString();
-  return portRows(listing, host);
+  return listing;
 }

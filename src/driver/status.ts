@@ -35,7 +35,19 @@ export interface WaitForPortStatusOptions {
 
 /** Resolves with the first status written at or after `fromRevision`, or timeout. */
 export function waitForPortStatus(client: Etcd3, opts: WaitForPortStatusOptions): Promise<StatusOutcome> {
-  const key = keys.portStatus(opts.host, opts.portId);
+  return waitForStatusKey(client, keys.portStatus(opts.host, opts.portId), opts);
+}
+
+/**
+ * The same for any status key (port_status, tap_status): watched from the
+ * revision of our own request, so an answer written before the watch is
+ * set up is replayed by etcd rather than missed.
+ */
+export function waitForStatusKey(
+  client: Etcd3,
+  key: string,
+  opts: { readonly fromRevision: number; readonly timeoutMs: number; readonly signal?: AbortSignal | undefined },
+): Promise<StatusOutcome> {
   return new Promise<StatusOutcome>((resolve, reject) => {
     let settled = false;
     let watcher: CancellableWatch | undefined;

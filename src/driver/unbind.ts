@@ -64,7 +64,15 @@ export function waitForCleanup(
   client: Etcd3,
   opts: { host: string; portId: string; fromRevision: number; timeoutMs: number; signal?: AbortSignal | undefined },
 ): Promise<boolean> {
-  const watched = portKeys(opts.host, opts.portId);
+  return waitForKeysGone(client, portKeys(opts.host, opts.portId), opts);
+}
+
+/** True once every key of `watched` is gone (deleted at or after `fromRevision`, or absent); false on timeout. */
+export function waitForKeysGone(
+  client: Etcd3,
+  watched: readonly string[],
+  opts: { fromRevision: number; timeoutMs: number; signal?: AbortSignal | undefined },
+): Promise<boolean> {
   return new Promise<boolean>((resolve, reject) => {
     let settled = false;
     const watchers: CancellableWatch[] = [];

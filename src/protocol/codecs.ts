@@ -151,6 +151,34 @@ export type PortStatus = t.TypeOf<typeof PortStatus>;
 
 export const FREE_VHOST = 'None';
 
+/** mirror/<host>/<id>: the same text None when free, else the owning tap flow id (upstream-final 1b). */
+export const FREE_MIRROR = FREE_VHOST;
+
+/** A mirror id in tap_info: Python's json.dumps of int(id), or null for a direction not mirrored. */
+const MirrorRef = t.union([NonNegativeInt, t.null]);
+
+/** tap_info/<host>/<tap_flow_id>, written by the TaaS service driver; fields in its order. */
+export const TapInfo = jsonObject(
+  t.type({ service_port: t.string, source_port: t.string, mirror_in: MirrorRef, mirror_out: MirrorRef }),
+  '{"service_port": "...", "source_port": "...", "mirror_in": N|null, "mirror_out": N|null}',
+);
+export type TapInfo = t.TypeOf<typeof TapInfo>;
+
+/** tap_action: the same words as action. */
+export const TapAction = Action;
+export type TapAction = Action;
+
+/** tap_status: upstream writes only `up`; `error: <reason>` is our extension, as for port_status. */
+export const TapStatus = PortStatus;
+export type TapStatus = PortStatus;
+
+/** mirror/<host>/<id>: None or a tap flow id, checked as a vhost owner is. */
+export function decodeMirrorOwner(key: string, raw: string): Decoded<{ readonly free: true } | { readonly free: false; readonly tapFlowId: string }> {
+  const d = decodeVhostOwner(key, raw);
+  if (!d.ok) return { ok: false, error: d.error.replace('or a port id', 'or a tap flow id') };
+  return { ok: true, value: d.value.free ? { free: true } : { free: false, tapFlowId: d.value.portId } };
+}
+
 /** vhost/<host>/<phys>/<id>: the text None, or the owning port id. */
 export type VhostOwner = { readonly free: true } | { readonly free: false; readonly portId: string };
 

@@ -7,16 +7,33 @@ import { CONTROL_CHARACTER, escapeCharacter, printable } from './printable';
 
 export const ROOT = '/spp/openstack/';
 
-export type KeyKind = 'configuration' | 'vhost' | 'bind_port' | 'action' | 'port_status' | 'agent' | 'agent-lock';
+export type KeyKind = 'configuration' | 'vhost' | 'bind_port' | 'action' | 'port_status' | 'agent' | 'agent-lock' | TapKeyKind;
+
+/** Tap-as-a-service (upstream-final 1b): mirror/<host>/<id> claims, and a tap flow's three keys. */
+export type TapKeyKind = 'mirror' | 'tap_info' | 'tap_action' | 'tap_status';
 
 /** Every kind, in the order a host's keys are written (configuration first, the agent's own keys last). */
-export const KEY_KINDS: readonly KeyKind[] = ['configuration', 'vhost', 'bind_port', 'action', 'port_status', 'agent', 'agent-lock'];
+export const KEY_KINDS: readonly KeyKind[] = [
+  'configuration',
+  'vhost',
+  'bind_port',
+  'action',
+  'port_status',
+  'mirror',
+  'tap_info',
+  'tap_action',
+  'tap_status',
+  'agent',
+  'agent-lock',
+];
 
 export type ParsedKey =
   | { readonly kind: 'configuration'; readonly host: string }
   | { readonly kind: 'vhost'; readonly host: string; readonly phys: string; readonly vhostId: number }
   | { readonly kind: 'bind_port' | 'action' | 'port_status'; readonly host: string; readonly portId: string }
-  | { readonly kind: 'agent' | 'agent-lock'; readonly host: string };
+  | { readonly kind: 'agent' | 'agent-lock'; readonly host: string }
+  | { readonly kind: 'mirror'; readonly host: string; readonly mirrorId: number }
+  | { readonly kind: 'tap_info' | 'tap_action' | 'tap_status'; readonly host: string; readonly tapFlowId: string };
 
 /** Host names and port ids become key segments, so they must not contain '/' nor a control character (parseKey refuses those). */
 function segmentProblem(what: string, value: string): string | undefined {
@@ -36,9 +53,9 @@ export function hostProblem(host: string): string | undefined {
   return segmentProblem('host', host);
 }
 
-/** A vhost id that parseKey would not read back must never become a key. */
-function vhostSegment(vhostId: number): string {
-  if (!Number.isSafeInteger(vhostId) || vhostId < 0) throw new Error(`invalid vhost id ${vhostId}: must be an integer >= 0`);
+/** A vhost (or mirror) id that parseKey would not read back must never become a key. */
+function vhostSegment(vhostId: number, what = 'vhost id'): string {
+  if (!Number.isSafeInteger(vhostId) || vhostId < 0) throw new Error(`invalid ${what} ${vhostId}: must be an integer >= 0`);
   return String(vhostId);
 }
 
@@ -52,7 +69,16 @@ export const keys = {
   agent: (host: string): string => `${ROOT}agent/${segment('host', host)}`,
   /** One active agent per host: the leader lock, under the lease of the agent that holds it (an extension of the protocol). */
   agentLock: (host: string): string => `${ROOT}agent-lock/${segment('host', host)}`,
+  mirror: (host: string, mirrorId: number): string => `${ROOT}mirror/${segment('host', host)}/${vhostSegment(mirrorId, 'mirror id')}`,
+  tapInfo: (host: string, tapFlowId: string): string => `${ROOT}tap_info/${segment('host', host)}/${segment('tap flow id', tapFlowId)}`,
+  tapAction: (host: string, tapFlowId: string): string => `${ROOT}tap_action/${segment('host', host)}/${segment('tap flow id', tapFlowId)}`,
+  tapStatus: (host: string, tapFlowId: string): string => `${ROOT}tap_status/${segment('host', host)}/${segment('tap flow id', tapFlowId)}`,
 } as const;
+
+/** Why `id` cannot be a tap flow id in the keys; undefined when it can. */
+export function tapFlowIdProblem(id: string): string | undefined {
+  return segmentProblem('tap flow id', id);
+}
 
 /** Prefixes (ending in '/') under which one host's keys of a kind live. */
 export const prefixes = {
@@ -65,6 +91,14 @@ export const prefixes = {
   portStatusOfHost: (host: string): string => `${ROOT}port_status/${segment('host', host)}/`,
   agent: `${ROOT}agent/`,
   agentLock: `${ROOT}agent-lock/`,
+  mirrorOfHost: (host: string): string => `${ROOT}mirror/${segment('host', host)}/`,
+  tapInfoOfHost: (host: string): string => `${ROOT}tap_info/${segment('host', host)}/`,
+  tapActionOfHost: (host: string): string => `${ROOT}tap_action/${segment('host', host)}/`,
+  tapStatusOfHost: (host: string): string => `${ROOT}tap_status/${segment('host', host)}/`,
+  mirror: `${ROOT}mirror/`,
+  tapInfo: `${ROOT}tap_info/`,
+  tapAction: `${ROOT}tap_action/`,
+  tapStatus: `${ROOT}tap_status/`,
   /** The same kinds for every host, e.g. for etcd roles and listings across hosts. */
   vhost: `${ROOT}vhost/`,
   bindPort: `${ROOT}bind_port/`,
@@ -139,13 +173,34 @@ function readKey(key: string): ParsedKey | undefined {
       const portId = parts[2];
       return parts.length === 3 && portId !== undefined ? { kind, host, portId } : undefined;
     }
+    case 'mirror': {
+      const id = parts[2];
+      return parts.length === 3 && id !== undefined && VHOST_ID.test(id) ? { kind, host, mirrorId: Number(id) } : undefined;
+    }
+    case 'tap_info':
+    case 'tap_action':
+    case 'tap_status': {
+      const tapFlowId = parts[2];
+      return parts.length === 3 && tapFlowId !== undefined ? { kind, host, tapFlowId } : undefined;
+    }
     default:
       return undefined;
   }
 }
 
 /** Segments of each kind of key after ROOT (the kind included). */
-const SEGMENTS: Readonly<Record<string, number>> = { configuration: 2, agent: 2, vhost: 4, bind_port: 3, action: 3, port_status: 3 };
+const SEGMENTS: Readonly<Record<string, number>> = {
+  configuration: 2,
+  agent: 2,
+  vhost: 4,
+  bind_port: 3,
+  action: 3,
+  port_status: 3,
+  mirror: 3,
+  tap_info: 3,
+  tap_action: 3,
+  tap_status: 3,
+};
 
 /**
  * Why a key under ROOT of one of the protocol's kinds is not a protocol key
@@ -164,6 +219,7 @@ export function keyProblem(key: string): string | undefined {
   if (parts.length > expected) return `${parts.length - expected} path segment(s) more than a ${kind} key has; ignored as stray`;
   if (parts.length < expected || parts.some((p) => p.length === 0))
     return `a ${kind} key has ${expected - 1} non-empty segment(s) after ${kind}/; ignored as stray`;
+  if (kind === 'mirror') return `the mirror id ${printable(JSON.stringify(parts[2]))} is not an integer >= 0; ignored as stray`;
   return `the vhost id ${JSON.stringify(parts[3])} is not an integer >= 0; ignored as stray`;
 }
 

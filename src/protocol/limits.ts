@@ -21,6 +21,12 @@ export const VALUE_LIMITS: Readonly<Record<KeyKind, number>> = {
   port_status: 4 * 1024,
   agent: 4 * 1024,
   'agent-lock': 4 * 1024,
+  // a tap flow id, or None
+  mirror: 256,
+  // two port ids and two mirror ids: about 150 bytes
+  tap_info: 4 * 1024,
+  tap_action: 64,
+  tap_status: 4 * 1024,
 };
 
 /** For keys outside the protocol (callers that decode other values). */

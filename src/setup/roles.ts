@@ -54,7 +54,7 @@ export function agentRole(host: string): RoleSpec {
 export function driverRole(): RoleSpec {
   return {
     name: DRIVER_ROLE,
-    purpose: "neutron-server's SPP mechanism driver (and spp port bind|unbind|list)",
+    purpose: "neutron-server's SPP mechanism and TaaS service drivers (and spp port|tap commands)",
     grants: [
       under('read', prefixes.configuration, 'physical networks of every host'),
       under('read', prefixes.agent, 'agent liveness of every host (extension; not agent-lock/)'),
@@ -62,6 +62,11 @@ export function driverRole(): RoleSpec {
       under('readwrite', prefixes.bindPort, 'writes the binding of a port'),
       under('readwrite', prefixes.action, 'writes plug, then unplug'),
       under('read', prefixes.portStatus, 'waits for up'),
+      // TaaS service driver (spp tap create|delete|list)
+      under('readwrite', prefixes.mirror, 'claims free mirrors (compare-and-swap None -> tap flow id), gives a half-claimed BOTH back'),
+      under('readwrite', prefixes.tapInfo, 'writes the ports and mirrors of a tap flow'),
+      under('readwrite', prefixes.tapAction, 'writes plug, then unplug'),
+      under('read', prefixes.tapStatus, 'waits for up'),
     ],
   };
 }

@@ -64,6 +64,8 @@ export function hostProblems(view: HostView): string[] {
     for (const e of [p.bindPort, p.action, p.portStatus]) if (e && !e.ok) out.push(e.error);
     for (const problem of p.problems) out.push(`port ${p.portId}: ${problem}`);
   }
+  for (const m of view.mirrors) if ('invalid' in m.owner) out.push(m.owner.invalid);
+  for (const f of view.tapFlows) for (const [field, why] of Object.entries(f.errors)) out.push(`tap flow ${f.tapFlowId} ${field}: ${why}`);
   for (const s of view.strayKeys) out.push(strayText(s));
   return out;
 }
@@ -173,8 +175,32 @@ export function renderHostStatus(view: HostView): string {
   if (loose.length > 0) {
     parts.push(`  ports that own no vhost key:\n${renderTable(['PORT', 'BINDING', 'ACTION', 'STATUS'], loose.map(portCells), { indent: '    ' })}`);
   }
+  if (view.mirrors.length > 0 || view.tapFlows.length > 0) parts.push(tapText(view));
   parts.push(renderList('problems:', hostProblems(view), '  '));
   return parts.join('');
+}
+
+/** The host's mirrors and tap flows (TaaS), as `spp tap list` shows them. */
+function tapText(view: HostView): string {
+  const claimed = view.mirrors.filter((m) => 'free' in m.owner && !m.owner.free).length;
+  const dash = (v: string | number | null): string => (v === null ? '-' : String(v));
+  return (
+    `  mirrors: ${claimed} of ${view.mirrors.length} claimed; tap flows:\n` +
+    renderTable(
+      ['TAP FLOW', 'DIR', 'SERVICE PORT', 'SOURCE PORT', 'IN', 'OUT', 'ACTION', 'STATUS'],
+      view.tapFlows.map((f) => [
+        f.tapFlowId,
+        dash(f.direction),
+        dash(f.servicePort),
+        dash(f.sourcePort),
+        dash(f.mirrorIn),
+        dash(f.mirrorOut),
+        dash(f.action),
+        dash(f.status),
+      ]),
+      { indent: '    ', empty: '(none)' },
+    )
+  );
 }
 
 /** `spp status`: every host, then keys that belong to no host. */

@@ -6,6 +6,8 @@
  * the key/value map, so snapshots from files (replay) get the same view.
  */
 import type { Etcd3 } from 'etcd3';
+import { type MirrorSlot, mirrorSlots } from '../driver/tap-claim';
+import { type TapRow, tapRows } from '../driver/tap-list';
 import {
   Action,
   AgentInfo,
@@ -73,6 +75,10 @@ export interface HostView {
   readonly agent?: Entry<AgentInfo>;
   /** agent-lock/<host>: which agent holds the host's lock (absent while no agent runs). */
   readonly lock?: Entry<AgentLockHolder>;
+  /** mirror/<host>/<i> keys in etcd key order (TaaS). */
+  readonly mirrors: MirrorSlot[];
+  /** Tap flows (tap_info, tap_action, tap_status and the mirrors naming them), with their problems. */
+  readonly tapFlows: TapRow[];
   /** Keys of this host that are not protocol keys (e.g. a vhost id that is not a number). */
   readonly strayKeys: StrayKey[];
 }
@@ -92,6 +98,8 @@ interface HostAcc {
   lock?: Entry<AgentLockHolder>;
   vhosts: { key: string; phys: string; vhostId: number; owner: Entry<VhostOwner> }[];
   ports: Map<string, { bindPort?: Entry<BindPort>; action?: Entry<Action>; portStatus?: Entry<PortStatus> }>;
+  /** mirror and tap_* keys, decoded by the tap listing. */
+  tapKeys: Record<string, string>;
   stray: StrayKey[];
 }
 
@@ -114,7 +122,7 @@ export function groupHostViews(values: Readonly<Record<string, string>>, host?: 
   const acc = (h: string): HostAcc => {
     let a = hosts.get(h);
     if (!a) {
-      a = { vhosts: [], ports: new Map(), stray: [] };
+      a = { vhosts: [], ports: new Map(), tapKeys: {}, stray: [] };
       hosts.set(h, a);
     }
     return a;
@@ -163,6 +171,12 @@ export function groupHostViews(values: Readonly<Record<string, string>>, host?: 
         break;
       case 'port_status':
         port(a, parsed.portId).portStatus = entry(key, raw, decodeText(PortStatus, key, raw));
+        break;
+      case 'mirror':
+      case 'tap_info':
+      case 'tap_action':
+      case 'tap_status':
+        a.tapKeys[key] = raw;
         break;
     }
   }
@@ -247,6 +261,8 @@ function hostView(host: string, a: HostAcc): HostView {
     agentAlive: a.agent !== undefined,
     ...(a.agent ? { agent: a.agent } : {}),
     ...(a.lock ? { lock: a.lock } : {}),
+    mirrors: mirrorSlots(a.tapKeys),
+    tapFlows: tapRows(a.tapKeys, host),
     strayKeys: a.stray,
   };
 }

@@ -5,9 +5,9 @@
 
 import { BindError, bindInputProblem, bindPort, formatPortTable, listPorts, UnbindError, unbindInputProblem, unbindPort } from '../../driver';
 import { hostKnown } from '../../driver/host';
-import { printable } from '../../protocol/printable';
 import { etcdOptions } from '../etcd-options';
-import { type CliCommand, choice, formatOption, type Io, int, jsonFormatOption, num, type OptionSpec, str, UsageError, type Values } from '../framework';
+import { type CliCommand, choice, formatOption, int, jsonFormatOption, type OptionSpec, str, UsageError } from '../framework';
+import { timeoutMs, withDriverErrors } from './driver-session';
 import { withEtcdClient } from './etcd-session';
 
 const hostOption: Record<string, OptionSpec> = {
@@ -63,15 +63,21 @@ export const portBindCommand: CliCommand = {
     // Bad input is a usage error even when etcd is down.
     const problem = bindInputProblem(request);
     if (problem !== undefined) throw new UsageError(`invalid bind request: ${problem}`);
-    return withDriverErrors(this, values, io, async (client) => {
-      const result = await bindPort(client, request);
-      io.out(
-        format === 'json'
-          ? `${JSON.stringify(result, null, 2)}\n`
-          : `port ${request.portId} bound on host ${request.host}: vhost ${result.vhost_id} of physical network ${result.physical_network}, ${result.vif_type} socket ${result.vif_details.vhostuser_socket}, ${result.status}\n`,
-      );
-      return 0;
-    });
+    return withDriverErrors(
+      this,
+      values,
+      io,
+      async (client) => {
+        const result = await bindPort(client, request);
+        io.out(
+          format === 'json'
+            ? `${JSON.stringify(result, null, 2)}\n`
+            : `port ${request.portId} bound on host ${request.host}: vhost ${result.vhost_id} of physical network ${result.physical_network}, ${result.vif_type} socket ${result.vif_details.vhostuser_socket}, ${result.status}\n`,
+        );
+        return 0;
+      },
+      portRefusal,
+    );
   },
 };
 
@@ -104,11 +110,17 @@ export const portUnbindCommand: CliCommand = {
     const problem = unbindInputProblem(request);
     if (problem !== undefined) throw new UsageError(`invalid unbind request: ${problem}`);
     const format = choice(values, 'format', ['text', 'json'] as const);
-    return withDriverErrors(this, values, io, async (client) => {
-      const result = await unbindPort(client, request);
-      io.out(format === 'json' ? `${JSON.stringify(result, null, 2)}\n` : `${result.message}\n`);
-      return 0;
-    });
+    return withDriverErrors(
+      this,
+      values,
+      io,
+      async (client) => {
+        const result = await unbindPort(client, request);
+        io.out(format === 'json' ? `${JSON.stringify(result, null, 2)}\n` : `${result.message}\n`);
+        return 0;
+      },
+      portRefusal,
+    );
   },
 };
 
@@ -144,31 +156,8 @@ export const portListCommand: CliCommand = {
 /** The commands of this file, registered in main.ts. */
 export const portCommands: readonly CliCommand[] = [portBindCommand, portUnbindCommand, portListCommand];
 
-function timeoutMs(values: Values): number | undefined {
-  return values.timeout === undefined ? undefined : num(values, 'timeout', 0) * 1000;
-}
-
-/**
- * The etcd session of bind and unbind: no overall budget (they wait for the
- * agent up to --timeout), and the driver's own errors as one stderr line.
- */
-function withDriverErrors(cmd: CliCommand, values: Values, io: Io, body: Parameters<typeof withEtcdClient>[3]): Promise<number> {
-  const name = `spp ${cmd.path.join(' ')}`;
-  return withEtcdClient(
-    cmd,
-    values,
-    io,
-    async (client) => {
-      try {
-        return await body(client);
-      } catch (err) {
-        if (!(err instanceof BindError || err instanceof UnbindError)) throw err;
-        if (err.code === 'invalid_input') throw new UsageError(err.message);
-        // the message may quote the agent's port_status, text from etcd
-        io.err(`${name}: ${printable(err.message)}\n`);
-        return 1;
-      }
-    },
-    { budgetMs: false },
-  );
+/** Bind and unbind refuse with exit 1; bad input is a usage error. */
+function portRefusal(err: unknown): number | 'usage' | undefined {
+  if (!(err instanceof BindError || err instanceof UnbindError)) return undefined;
+  return err.code === 'invalid_input' ? 'usage' : 1;
 }

@@ -6,7 +6,7 @@
 import { parseListen } from '../../listen';
 import { createLogger, LOG_LEVELS, type LogLevel } from '../../log';
 import { coreMaskBits, parseMappings } from '../../protocol/mappings';
-import { startEmulatorServer, type VfSpec } from '../../sppctl/emulator';
+import { type MirrorSpec, startEmulatorServer, type VfSpec } from '../../sppctl/emulator';
 import { behaviourOf, DEFAULT_SPP_RELEASE, isSppRelease, SPP_RELEASES } from '../../sppctl/releases';
 import { allowHostOption, allowHostsOf, type CliCommand, type Io, int, num, str, UsageError, type Values } from '../framework';
 
@@ -23,14 +23,15 @@ function list(values: Values, name: string): string[] {
   return Array.isArray(v) ? (v as string[]) : typeof v === 'string' ? [v] : [];
 }
 
-function parseVf(text: string): VfSpec {
+/** `--vf` or `--mirror` ID:COREMASK. */
+function parseProcess(option: 'vf' | 'mirror', text: string): VfSpec & MirrorSpec {
   const m = /^([0-9]+):(.+)$/.exec(text);
-  if (!m) throw new UsageError(`--vf must be ID:COREMASK (e.g. 1:0x1fe), got ${JSON.stringify(text)}`);
+  if (!m) throw new UsageError(`--${option} must be ID:COREMASK (e.g. ${option === 'vf' ? '1:0x1fe' : '2:0x30002'}), got ${JSON.stringify(text)}`);
   const secId = Number(m[1]);
-  if (secId < 1 || secId > 127) throw new UsageError(`--vf ${text}: the client id must be 1-127`);
+  if (secId < 1 || secId > 127) throw new UsageError(`--${option} ${text}: the client id must be 1-127`);
   const bits = coreMaskBits(m[2]!);
-  if (!bits) throw new UsageError(`--vf ${text}: ${JSON.stringify(m[2])} is not a hex core mask selecting at least one core`);
-  if (bits.occupied.length === 0) throw new UsageError(`--vf ${text}: core mask ${m[2]} has only the master core ${bits.master}, no worker`);
+  if (!bits) throw new UsageError(`--${option} ${text}: ${JSON.stringify(m[2])} is not a hex core mask selecting at least one core`);
+  if (bits.occupied.length === 0) throw new UsageError(`--${option} ${text}: core mask ${m[2]} has only the master core ${bits.master}, no worker`);
   return { secId, coreMask: m[2]! };
 }
 
@@ -45,11 +46,15 @@ export const simCommand: CliCommand = {
   summary: 'run the spp-ctl emulator (spp-ctl REST API in front of emulated spp_vf processes)',
   description: [
     "Serves spp-ctl's REST API for spp_vf (GET /v1/processes, /v1/vfs/<id>, components,",
-    'ports, classifier_table) with the status codes, texts and spp_vf rules of the real one,',
-    'plus test hooks under /_sim/ (see docs/emulator.md). It moves no packets.',
+    'ports, classifier_table) and spp_mirror (/v1/mirrors/<id>, components, ports) with the',
+    'status codes, texts and rules of the real ones, plus test hooks under /_sim/ (see',
+    'docs/emulator.md). It moves no packets.',
     '',
     'The vfs come from --mappings (one vf per NIC, client id = NIC index + 1, lcores =',
     'the core mask bits, master = lowest bit) or from --vf ID:COREMASK (repeatable).',
+    '--mirror ID:COREMASK (repeatable) adds an spp_mirror; its id shares the table with',
+    "the vfs' ids (devstack gives it the number of NICs + 1), one mirror component per",
+    'worker core.',
     'By default the observed bugs of the real spp-ctl are reproduced (500 for bad values,',
     '500 for a status of 4096 bytes or more, hang on a master-lcore component, wedge after',
     'a missing ring); --lenient gives the intended behaviour instead.',
@@ -66,6 +71,7 @@ export const simCommand: CliCommand = {
     '  spp sim --listen 127.0.0.1:7777 --mappings 00:04.0#phys1#2#0xfe',
     '  spp sim --vf 1:0x1fe --vf 2:0xfe00 --poll-interval 1000',
     '  spp sim --spp-version 19.11 --mappings 00:04.0#phys1#2#0xfe',
+    '  spp sim --mappings 00:04.0#phys1#2#0xfe --mirror 2:0x30002',
     '',
     'Runs until SIGINT/SIGTERM (exit 0). Exit 2 on usage errors, 1 if it cannot listen.',
   ].join('\n'),
@@ -73,6 +79,7 @@ export const simCommand: CliCommand = {
     listen: { type: 'string', arg: 'HOST:PORT', default: '127.0.0.1:7777', help: 'address to serve on (default 127.0.0.1:7777; port 0 = any free port)' },
     mappings: { type: 'string', arg: 'MAPPINGS', help: 'DPDK_PORT_MAPPINGS <pci>#<phys>#<num_vhost>#<core_mask>,... (env DPDK_PORT_MAPPINGS)' },
     vf: { type: 'string', multiple: true, arg: 'ID:COREMASK', help: 'an spp_vf with this client id and core mask (repeatable; instead of --mappings)' },
+    mirror: { type: 'string', multiple: true, arg: 'ID:COREMASK', help: 'an spp_mirror with this client id and core mask (repeatable)' },
     lenient: { type: 'boolean', help: 'intended behaviour instead of the observed bugs (400 invalid key, no 4096-byte limit, no hang)' },
     'overflow-desync': {
       type: 'boolean',
@@ -92,7 +99,7 @@ export const simCommand: CliCommand = {
     latency: { type: 'string', arg: 'MS', help: 'added latency per request (default 0)' },
     rings: { type: 'string', arg: 'N', help: 'rings the primary created (default 2 x total vhosts of the mappings, else 32)' },
     'phy-ports': { type: 'string', arg: 'N', help: 'phy ports each vf sees (default: NICs in the mappings, else 1)' },
-    'appear-after': { type: 'string', multiple: true, arg: 'ID:MS', help: 'vf ID connects to spp-ctl only MS ms after start (repeatable)' },
+    'appear-after': { type: 'string', multiple: true, arg: 'ID:MS', help: 'vf or mirror ID connects to spp-ctl only MS ms after start (repeatable)' },
     ...allowHostOption,
     'log-level': { type: 'string', arg: 'LEVEL', default: 'info', help: `log level: ${LOG_LEVELS.join('|')} (requests are logged at debug)` },
     'log-format': { type: 'string', arg: 'json|pretty', default: 'pretty', help: 'log format (default pretty)' },
@@ -107,7 +114,7 @@ export const simCommand: CliCommand = {
     let vfs: VfSpec[];
     let mappings;
     if (vfArgs.length > 0) {
-      vfs = vfArgs.map(parseVf);
+      vfs = vfArgs.map((a) => parseProcess('vf', a));
       const dup = vfs.find((v, i) => vfs.findIndex((w) => w.secId === v.secId) !== i);
       if (dup) throw new UsageError(`--vf: client id ${dup.secId} is given twice`);
     } else if (mappingsText) {
@@ -119,10 +126,18 @@ export const simCommand: CliCommand = {
     } else {
       throw new UsageError('give --mappings (or env DPDK_PORT_MAPPINGS) or at least one --vf ID:COREMASK');
     }
+    const mirrors: MirrorSpec[] = list(values, 'mirror').map((a) => parseProcess('mirror', a));
+    for (const [i, m] of mirrors.entries()) {
+      if (vfs.some((v) => v.secId === m.secId) || mirrors.findIndex((o) => o.secId === m.secId) !== i)
+        throw new UsageError(`--mirror: client id ${m.secId} is given twice (vfs and mirrors share the ids)`);
+    }
     for (const a of list(values, 'appear-after').map(parseAppear)) {
       const i = vfs.findIndex((v) => v.secId === a.secId);
-      if (i < 0) throw new UsageError(`--appear-after: there is no vf ${a.secId} (vfs: ${vfs.map((v) => v.secId).join(', ')})`);
-      vfs[i] = { ...vfs[i]!, appearAfterMs: a.ms };
+      const j = mirrors.findIndex((v) => v.secId === a.secId);
+      if (i < 0 && j < 0)
+        throw new UsageError(`--appear-after: there is no vf ${a.secId} nor mirror with that id (ids: ${[...vfs, ...mirrors].map((v) => v.secId).join(', ')})`);
+      if (i >= 0) vfs[i] = { ...vfs[i]!, appearAfterMs: a.ms };
+      else mirrors[j] = { ...mirrors[j]!, appearAfterMs: a.ms };
     }
     const level = str(values, 'log-level') ?? 'info';
     if (!(LOG_LEVELS as readonly string[]).includes(level))
@@ -143,6 +158,7 @@ export const simCommand: CliCommand = {
         listen,
         allowHosts,
         vfs,
+        mirrors,
         ...(mappings ? { mappings } : {}),
         ...(rings !== undefined ? { rings } : {}),
         ...(phyPorts !== undefined ? { phyPorts } : {}),
@@ -157,9 +173,18 @@ export const simCommand: CliCommand = {
       io.err(`spp sim: cannot listen on ${listen.host}:${listen.port}: ${(err as Error).message}\n`);
       return 1;
     }
-    const describe = vfs.map((v) => `vf ${v.secId} (core mask ${v.coreMask}${v.appearAfterMs ? `, appears after ${v.appearAfterMs} ms` : ''})`).join(', ');
+    const describe = [...vfs.map((v) => ({ ...v, kind: 'vf' })), ...mirrors.map((m) => ({ ...m, kind: 'mirror' }))]
+      .map((v) => `${v.kind} ${v.secId} (core mask ${v.coreMask}${v.appearAfterMs ? `, appears after ${v.appearAfterMs} ms` : ''})`)
+      .join(', ');
     io.out(`spp-ctl emulator listening on ${server.url} (SPP ${sppVersion}${values.lenient ? ', lenient' : ''})\nserving ${describe}\n`);
-    log.info('emulator started', { url: server.url, vfs: vfs.map((v) => v.secId), lenient: values.lenient === true, sppVersion, pollIntervalMs });
+    log.info('emulator started', {
+      url: server.url,
+      vfs: vfs.map((v) => v.secId),
+      mirrors: mirrors.map((m) => m.secId),
+      lenient: values.lenient === true,
+      sppVersion,
+      pollIntervalMs,
+    });
     const srv = server;
     await new Promise<void>((resolve) => {
       const stop = (signal: string): void => {

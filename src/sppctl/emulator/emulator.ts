@@ -1,6 +1,6 @@
 /**
- * The emulator as a library: spp_vf processes behind spp-ctl's REST handler,
- * one serial command channel per vf (spp-ctl's per-process semaphore), and
+ * The emulator as a library: spp_vf and spp_mirror processes behind
+ * spp-ctl's REST handler, one serial command channel per process (spp-ctl's per-process semaphore), and
  * the test hooks (request log, restart, late vfs, latency, injected faults).
  * `handle()` needs no socket; server.ts puts node:http around it.
  */
@@ -8,6 +8,7 @@ import type { HostConfiguration } from '../../protocol/configuration';
 import { coreMaskBits } from '../../protocol/mappings';
 import { behaviourOf, type SppRelease } from '../releases';
 import { createRestHandler, type ExchangeResult, RECV_SIZE, type RestRequest, type RestResponse, type SppCtlBackend } from './restapi';
+import type { ProcessKind } from './textproto';
 import { SppVf } from './vf';
 
 export interface VfSpec {
@@ -20,14 +21,25 @@ export interface VfSpec {
   readonly appearAfterMs?: number;
 }
 
+/** An spp_mirror: its client id shares spp-ctl's table with the vfs' ids. */
+export interface MirrorSpec {
+  readonly secId: number;
+  /** Hex core mask: EAL lcores are its bits, the lowest is the master (SPP_MIRROR's mask). */
+  readonly coreMask: string;
+  /** The mirror connects to spp-ctl only this long after the emulator starts. */
+  readonly appearAfterMs?: number;
+}
+
 export interface EmulatorOptions {
   /** The vfs; or derive them from `mappings`. */
   readonly vfs?: readonly VfSpec[];
+  /** spp_mirror processes (upstream-final section 2). Default none. */
+  readonly mirrors?: readonly MirrorSpec[];
   /** One vf per NIC: sec id = NIC index + 1, lcores from its core mask. */
   readonly mappings?: HostConfiguration;
   /** phy ports DPDK finds (default: NICs in the mappings, else 1). */
   readonly phyPorts?: number;
-  /** Rings the primary created (default: 2 x total vhosts of the mappings, else 32). */
+  /** Rings the primary created (default: 2 x total vhosts of the mappings + 2 per mirror worker core, else 32). */
   readonly rings?: number;
   /** Whether an spp_primary is connected (listed first by /v1/processes). Default true. */
   readonly primary?: boolean;
@@ -183,10 +195,14 @@ export interface Emulator {
   /** spp-ctl's REST API, in process. Rejects with ConnectionDropped for an injected drop. */
   handle(req: RestRequest): Promise<RestResponse>;
   vf(secId: number): SppVf;
+  /** An spp_mirror (the same rule core as a vf, of kind `mirror`). */
+  mirror(secId: number): SppVf;
+  /** The vfs' ids. */
   secIds(): number[];
-  /** Restart a vf (its requests in flight get 500); `downMs`: it answers 500 that long. */
+  mirrorIds(): number[];
+  /** Restart a vf or mirror (its requests in flight get 500); `downMs`: it answers 500 that long. */
   restartVf(secId: number, downMs?: number): void;
-  /** Make a vf absent from spp-ctl now and connect it after `ms` (never if undefined). */
+  /** Make a vf or mirror absent from spp-ctl now and connect it after `ms` (never if undefined). */
   appearAfter(secId: number, ms?: number): void;
   setLatency(ms: number): void;
   /** spp_vf's main-loop period from now on (0: answer at once). */
@@ -200,6 +216,7 @@ export interface Emulator {
 }
 
 interface VfSlot {
+  readonly kind: ProcessKind;
   readonly channel: VfChannel;
   connected: boolean;
   /** Position in spp-ctl's process dict (connection order; a reconnect keeps it). */
@@ -214,7 +231,9 @@ export function vfSpecs(options: EmulatorOptions): { specs: VfSpec[]; phyPorts: 
   const nics = options.mappings ?? [];
   const specs = options.vfs ? [...options.vfs] : nics.map((nic, i) => ({ secId: i + 1, coreMask: nic.core_mask }));
   const phyPorts = options.phyPorts ?? (nics.length > 0 ? nics.length : 1);
-  const rings = options.rings ?? (nics.length > 0 ? 2 * nics.reduce((a, n) => a + n.num_vhost, 0) : 32);
+  // devstack's spp_primary -n: 2 per vhost, then 2 per mirror component (one per worker core)
+  const mirrorRings = (options.mirrors ?? []).reduce((a, m) => a + 2 * (coreMaskBits(m.coreMask)?.occupied.length ?? 0), 0);
+  const rings = options.rings ?? (nics.length > 0 ? 2 * nics.reduce((a, n) => a + n.num_vhost, 0) + mirrorRings : 32);
   return { specs, phyPorts, rings };
 }
 
@@ -228,11 +247,17 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
   const { specs, phyPorts, rings } = vfSpecs(options);
   const slots = new Map<number, VfSlot>();
   let connections = 0;
-  for (const spec of specs) {
+  const all: (VfSpec & { kind: ProcessKind })[] = [
+    ...specs.map((s) => ({ ...s, kind: 'vf' as const })),
+    ...(options.mirrors ?? []).map((m) => ({ ...m, kind: 'mirror' as const })),
+  ];
+  for (const spec of all) {
     const bits = coreMaskBits(spec.coreMask);
-    if (!bits) throw new Error(`vf ${spec.secId}: core mask ${JSON.stringify(spec.coreMask)} selects no core`);
-    if (slots.has(spec.secId)) throw new Error(`vf ${spec.secId} is listed twice`);
+    if (!bits) throw new Error(`${spec.kind} ${spec.secId}: core mask ${JSON.stringify(spec.coreMask)} selects no core`);
+    // spp-ctl keeps one table of ids: a second process with an id replaces the first.
+    if (slots.has(spec.secId)) throw new Error(`client id ${spec.secId} is listed twice (vfs and mirrors share the ids)`);
     const vf = new SppVf({
+      kind: spec.kind,
       secId: spec.secId,
       lcores: [bits.master, ...bits.occupied],
       phyPorts: spec.phyPorts ?? phyPorts,
@@ -243,7 +268,7 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
       ...(options.mixedCoreTypes !== undefined ? { mixedCoreTypes: options.mixedCoreTypes } : {}),
     });
     const desync = options.overflowDesync === true && (options.statusLimit ?? (!lenient && release.statusLimit));
-    const slot: VfSlot = { channel: new VfChannel(vf, () => pollMs, now, desync), connected: false, order: 0 };
+    const slot: VfSlot = { kind: spec.kind, channel: new VfChannel(vf, () => pollMs, now, desync), connected: false, order: 0 };
     slots.set(spec.secId, slot);
     if (spec.appearAfterMs && spec.appearAfterMs > 0) {
       slot.timer = setTimeout(() => connect(slot), spec.appearAfterMs);
@@ -263,9 +288,12 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
       ...[...slots.entries()]
         .filter(([, s]) => s.connected)
         .sort(([, a], [, b]) => a.order - b.order)
-        .map(([secId]) => ({ type: 'vf', 'client-id': secId })),
+        .map(([secId, s]) => ({ type: s.kind, 'client-id': secId })),
     ],
-    hasVf: (secId) => slots.get(secId)?.connected === true,
+    kindOf: (secId) => {
+      const s = slots.get(secId);
+      return s?.connected === true ? s.kind : undefined;
+    },
     exchange: (secId, command) => slots.get(secId)!.channel.exchange(command),
     forget(secId, exited) {
       const slot = slots.get(secId);
@@ -301,9 +329,14 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
 
   const slotOf = (secId: number): VfSlot => {
     const s = slots.get(secId);
-    if (!s) throw new Error(`the emulator has no vf ${secId} (it has ${[...slots.keys()].join(', ') || 'none'})`);
+    if (!s) throw new Error(`the emulator has no vf or mirror ${secId} (it has ${[...slots.keys()].join(', ') || 'none'})`);
     return s;
   };
+  const idsOf = (kind: ProcessKind): number[] =>
+    [...slots.entries()]
+      .filter(([, s]) => s.kind === kind)
+      .map(([id]) => id)
+      .sort((a, b) => a - b);
 
   return {
     lenient,
@@ -329,7 +362,13 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
       return finish(res);
     },
     vf: (secId) => slotOf(secId).channel.vf,
-    secIds: () => [...slots.keys()].sort((a, b) => a - b),
+    mirror(secId) {
+      const s = slotOf(secId);
+      if (s.kind !== 'mirror') throw new Error(`process ${secId} of the emulator is a ${s.kind}, not a mirror`);
+      return s.channel.vf;
+    },
+    secIds: () => idsOf('vf'),
+    mirrorIds: () => idsOf('mirror'),
     restartVf(secId, downMs = 0) {
       const slot = slotOf(secId);
       slot.channel.restart(downMs);

@@ -1,6 +1,6 @@
 /** The spp-ctl emulator: see docs/emulator.md. */
 
-export type { Emulator, EmulatorOptions, FaultSpec, LogEntry, VfSpec } from './emulator';
+export type { Emulator, EmulatorOptions, FaultSpec, LogEntry, MirrorSpec, VfSpec } from './emulator';
 export { ConnectionDropped, createEmulator, vfSpecs } from './emulator';
 export type { ExchangeResult, RestRequest, RestResponse, SppCtlBackend } from './restapi';
 export { createRestHandler, RECV_SIZE } from './restapi';

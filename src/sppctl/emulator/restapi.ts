@@ -1,5 +1,7 @@
 /**
- * spp-ctl's REST layer for spp_vf (spec sections 2 and 3) as a request
+ * spp-ctl's REST layer for spp_vf (spec sections 2 and 3) and spp_mirror
+ * (upstream-final section 2: the same common handler without the classifier
+ * and the vlan key) as a request
  * handler without sockets: bottle's routing and error texts, spp-ctl's body
  * checks in their order, the text command it builds and how it maps spp_vf's
  * reply to an HTTP answer.
@@ -7,7 +9,7 @@
 
 import { behaviourOf, type SppRelease } from '../releases';
 import { type PyValue, pyInt, pyIsStr, pyJsonDumps, pyJsonLoads, pyPercentD, pyRepr, pyStr, pyTruthy } from './pyjson';
-import { SUCCESS_REPLY } from './textproto';
+import { componentTypes, type ProcessKind, SUCCESS_REPLY } from './textproto';
 
 export interface RestRequest {
   readonly method: string;
@@ -29,7 +31,8 @@ export type ExchangeResult = { readonly kind: 'reply'; readonly raw: string } | 
 export interface SppCtlBackend {
   /** `GET /v1/processes` entries, in connection order. */
   processes(): readonly Record<string, unknown>[];
-  hasVf(secId: number): boolean;
+  /** The kind of the connected process with this id (vfs and mirrors share one table), if any. */
+  kindOf(secId: number): ProcessKind | undefined;
   exchange(secId: number, command: string): Promise<ExchangeResult>;
   /** spp-ctl forgets the vf: it exited, or from 18.08.3 on it failed a status probe. */
   forget(secId: number, exited?: boolean): void;
@@ -86,8 +89,8 @@ export function createRestHandler(backend: SppCtlBackend, options: RestOptions =
     const id = BigInt(m[1]!);
     return { id, n: Number(id) };
   };
-  const known = (id: { id: bigint; n: number }): RestResponse | undefined =>
-    Number.isSafeInteger(id.n) && backend.hasVf(id.n) ? undefined : text(404, `sec_id ${id.id} not found.`);
+  const known = (id: { id: bigint; n: number }, kind: ProcessKind): RestResponse | undefined =>
+    Number.isSafeInteger(id.n) && backend.kindOf(id.n) === kind ? undefined : text(404, `sec_id ${id.id} not found.`);
 
   /** Sends a command; the spp_vf reply's results[0] decides 204 or 400. */
   const command = async (n: number, cmd: string, onSuccess?: (reply: Record<string, unknown>) => RestResponse): Promise<RestResponse> => {
@@ -135,25 +138,26 @@ export function createRestHandler(backend: SppCtlBackend, options: RestOptions =
     return (v as { v: string }).v;
   };
 
-  const componentStart = async (n: number, req: RestRequest): Promise<RestResponse> => {
+  const componentStart = async (n: number, req: RestRequest, kind: ProcessKind): Promise<RestResponse> => {
     const b = body(req);
     required(b, ['name', 'core', 'type']);
     const name = b.get('name')!;
     if (name.k !== 'str') throw new KeyInvalid('name', name);
     const core = b.get('core')!;
     if (core.k !== 'int' && core.k !== 'bool') throw new KeyInvalid('core', core);
-    const type = oneOf(b, 'type', ['forward', 'merge', release.classifierType]);
+    const type = oneOf(b, 'type', [...componentTypes(kind, release)]);
     return command(n, `component start ${name.v} ${pyStr(core)} ${type}`);
   };
 
-  const ports = async (n: number, name: string, req: RestRequest): Promise<RestResponse> => {
+  const ports = async (n: number, name: string, req: RestRequest, kind: ProcessKind): Promise<RestResponse> => {
     const b = body(req);
     required(b, ['action', 'port', 'dir']);
     const action = oneOf(b, 'action', ['attach', 'detach']);
     const dir = oneOf(b, 'dir', ['rx', 'tx']);
     const port = checkPort(b);
     if (action === 'detach') return command(n, `port del ${port} ${dir} ${name}`);
-    const vlan = b.get('vlan');
+    // spp-ctl never looks at a mirror's vlan key.
+    const vlan = kind === 'mirror' ? undefined : b.get('vlan');
     let suffix = '';
     if (vlan !== undefined && pyTruthy(vlan)) {
       if (vlan.k !== 'dict') throw new KeyInvalid('vlan', vlan);
@@ -193,10 +197,10 @@ export function createRestHandler(backend: SppCtlBackend, options: RestOptions =
   };
 
   const guarded =
-    (f: (m: RegExpExecArray, req: RestRequest, n: number) => Promise<RestResponse>) =>
+    (kind: ProcessKind, f: (m: RegExpExecArray, req: RestRequest, n: number) => Promise<RestResponse>) =>
     async (m: RegExpExecArray, req: RestRequest): Promise<RestResponse> => {
       const id = secId(m);
-      const missing = known(id);
+      const missing = known(id, kind);
       if (missing) return missing;
       return f(m, req, id.n);
     };
@@ -225,14 +229,19 @@ export function createRestHandler(backend: SppCtlBackend, options: RestOptions =
     return json(backend.processes());
   };
 
-  const vfRoutes: Route[] = [
-    { re: /^\/(-?[0-9]+)$/, method: 'GET', run: guarded((_m, _r, n) => command(n, 'status', (reply) => json(reshapeStatus(reply)))) },
-    ...(release.deleteVf ? [{ re: /^\/(-?[0-9]+)$/, method: 'DELETE', run: guarded((_m, _r, n) => exit(n)) }] : []),
-    { re: /^\/(-?[0-9]+)\/components$/, method: 'POST', run: guarded((_m, req, n) => componentStart(n, req)) },
-    { re: /^\/(-?[0-9]+)\/components\/([^/]+)$/, method: 'DELETE', run: guarded((m, _r, n) => command(n, `component stop ${m[2]!}`)) },
-    { re: /^\/(-?[0-9]+)\/components\/([^/]+)\/ports$/, method: 'PUT', run: guarded((m, req, n) => ports(n, m[2]!, req)) },
-    { re: /^\/(-?[0-9]+)\/classifier_table$/, method: 'PUT', run: guarded((_m, req, n) => classifier(n, req)) },
+  /** The handlers spp-ctl's V1VFCommon gives both apps; only spp_vf's adds the classifier (and, from 18.08.4, DELETE). */
+  const commonRoutes = (kind: ProcessKind): Route[] => [
+    { re: /^\/(-?[0-9]+)$/, method: 'GET', run: guarded(kind, (_m, _r, n) => command(n, 'status', (reply) => json(reshapeStatus(reply)))) },
+    { re: /^\/(-?[0-9]+)\/components$/, method: 'POST', run: guarded(kind, (_m, req, n) => componentStart(n, req, kind)) },
+    { re: /^\/(-?[0-9]+)\/components\/([^/]+)$/, method: 'DELETE', run: guarded(kind, (m, _r, n) => command(n, `component stop ${m[2]!}`)) },
+    { re: /^\/(-?[0-9]+)\/components\/([^/]+)\/ports$/, method: 'PUT', run: guarded(kind, (m, req, n) => ports(n, m[2]!, req, kind)) },
   ];
+  const vfRoutes: Route[] = [
+    ...commonRoutes('vf'),
+    ...(release.deleteVf ? [{ re: /^\/(-?[0-9]+)$/, method: 'DELETE', run: guarded('vf', (_m, _r, n) => exit(n)) }] : []),
+    { re: /^\/(-?[0-9]+)\/classifier_table$/, method: 'PUT', run: guarded('vf', (_m, req, n) => classifier(n, req)) },
+  ];
+  const mirrorRoutes = commonRoutes('mirror');
   const v1Routes: Route[] = [{ re: /^\/processes$/, method: 'GET', run: processes }];
 
   const dispatch = async (routes: Route[], path: string, req: RestRequest): Promise<RestResponse> => {
@@ -264,6 +273,7 @@ export function createRestHandler(backend: SppCtlBackend, options: RestOptions =
       if (path === '/v1' || path.startsWith('/v1/')) {
         const v1 = path.slice(3) || '/';
         if (v1.startsWith('/vfs/')) return await dispatch(vfRoutes, v1.slice(4), req);
+        if (v1.startsWith('/mirrors/')) return await dispatch(mirrorRoutes, v1.slice(8), req);
         return await dispatch(v1Routes, v1, req);
       }
       return notFound(path);
@@ -275,18 +285,18 @@ export function createRestHandler(backend: SppCtlBackend, options: RestOptions =
   };
 }
 
-/** spp-ctl's reshaping of spp_vf's `info` (spec section 5). */
+/** spp-ctl's reshaping of spp_vf's `info` (spec section 5); spp_mirror's has no classifier_table. */
 function reshapeStatus(reply: Record<string, unknown>): Record<string, unknown> {
   const info = reply.info as Record<string, unknown>;
   const list = (k: string): unknown[] => info[k] as unknown[];
-  return {
+  const base = {
     'client-id': info['client-id'],
     ports: [...list('phy').map((n) => `phy:${n}`), ...list('vhost').map((n) => `vhost:${n}`), ...list('ring').map((n) => `ring:${n}`)],
     // 18.08.3 on (spp 2839f8c): between ports and components
     ...('master-lcore' in info ? { 'master-lcore': info['master-lcore'] } : {}),
     components: info.core,
-    classifier_table: info.classifier_table,
   };
+  return 'classifier_table' in info ? { ...base, classifier_table: info.classifier_table } : base;
 }
 
 const EUI_FORMATS: RegExp[] = [

@@ -81,11 +81,12 @@ export function simHook(emulator: Emulator, method: string, path: string, body: 
       emulator.clearFaults();
       return { status: 204, body: '' };
     }
-    const m = /^\/_sim\/vfs\/([0-9]+)\/(restart|appear-after)$/.exec(path);
+    const m = /^\/_sim\/(vfs|mirrors)\/([0-9]+)\/(restart|appear-after)$/.exec(path);
     if (m && method === 'POST') {
-      const secId = Number(m[1]);
-      if (!emulator.secIds().includes(secId)) return plain(404, `the emulator has no vf ${secId}`);
-      if (m[2] === 'restart') emulator.restartVf(secId, optNumber(b, 'downMs') ?? 0);
+      const secId = Number(m[2]);
+      const mirror = m[1] === 'mirrors';
+      if (!(mirror ? emulator.mirrorIds() : emulator.secIds()).includes(secId)) return plain(404, `the emulator has no ${mirror ? 'mirror' : 'vf'} ${secId}`);
+      if (m[3] === 'restart') emulator.restartVf(secId, optNumber(b, 'downMs') ?? 0);
       else emulator.appearAfter(secId, optNumber(b, 'ms'));
       return { status: 204, body: '' };
     }

@@ -10,7 +10,13 @@ import { behaviourOf, type ClassifierType, ERROR_TEXTS, type ErrorStyle, type Re
 
 export type PortType = 'phy' | 'vhost' | 'ring';
 export type Dir = 'rx' | 'tx';
-export type ComponentType = 'forward' | 'merge' | ClassifierType;
+export type ComponentType = 'forward' | 'merge' | ClassifierType | 'mirror';
+/** spp_vf and spp_mirror share the decoder and runner (built from the same src/vf/common); they differ in these types. */
+export type ProcessKind = 'vf' | 'mirror';
+/** The component types a process takes: spp_vf's classifier is spelled as its release spells it. */
+export function componentTypes(kind: ProcessKind, release: Pick<ReleaseBehaviour, 'classifierType'>): readonly ComponentType[] {
+  return kind === 'mirror' ? ['mirror'] : ['forward', 'merge', release.classifierType];
+}
 
 export interface PortRef {
   readonly type: PortType;
@@ -56,6 +62,8 @@ export type DecodeRelease = Pick<ReleaseBehaviour, 'classifierType' | 'mixedCore
 
 /** What the decoder needs to know about the vf. */
 export interface DecodeContext {
+  /** The component types this process accepts (default spp_vf's). */
+  readonly componentTypes?: readonly ComponentType[];
   componentExists(name: string): boolean;
   /** Type of the components a core hosts (management view), if any. */
   coreType(core: number): ComponentType | undefined;
@@ -262,8 +270,8 @@ function decodeComponent(words: string[], ctx: DecodeContext, release: DecodeRel
   const coreValue = coreWord === undefined ? undefined : cStrto(coreWord, true);
   const core = coreValue === undefined ? undefined : toCUint(coreValue);
   if (core === undefined || core > MAX_LCORE_ID) return bad('core');
-  const type = words[4];
-  if (type !== 'forward' && type !== 'merge' && type !== release.classifierType) return bad('component type');
+  const type = words[4] as ComponentType | undefined;
+  if (type === undefined || !(ctx.componentTypes ?? componentTypes('vf', release)).includes(type)) return bad('component type');
   const hosted = ctx.coreType(core);
   if (!release.mixedCoreTypes && hosted !== undefined && hosted !== type) return bad('component type');
   return { ok: true, command: { cmd: 'component_start', name, core, type } };

@@ -1,5 +1,7 @@
 /**
- * One spp_vf process (spec section 6): management tables that commands
+ * One spp_vf or spp_mirror process (spec section 6; upstream-final section 2:
+ * spp_mirror is built from the same decoder and runner, so one rule core
+ * serves both, told apart by `kind`): management tables that commands
  * change, an internal flush that pushes changes to the worker-side copy, and
  * the status built from that copy. Failures follow the C code: no rollback,
  * a missing ring wedges the process, a component on the master lcore hangs it.
@@ -10,6 +12,7 @@ import type { VfStatus } from '../wire';
 import {
   type Command,
   type ComponentType,
+  componentTypes,
   DEFAULT_MAC,
   type DecodeContext,
   type Dir,
@@ -20,6 +23,7 @@ import {
   PORTS_PER_TYPE,
   type PortRef,
   type PortType,
+  type ProcessKind,
   portName,
   type SppJson,
   SUCCESS_REPLY,
@@ -33,6 +37,8 @@ export const ABILITY_SLOTS = 4;
 
 export interface VfOptions {
   readonly secId: number;
+  /** spp_vf (default) or spp_mirror: the component types, port limits and status shape. */
+  readonly kind?: ProcessKind;
   /** EAL lcores; the lowest is the master, the others are workers. */
   readonly lcores: readonly number[];
   /** phy ports DPDK found at start-up. */
@@ -88,11 +94,25 @@ interface Pushed {
   readonly table: TableEntry[];
 }
 
+/**
+ * Ports a component may hold per direction before the push fails with
+ * `error occur` (spp_forward.c; spp_mirror_update: 1 rx, 2 tx). The 32-port
+ * table limit applies to every type besides.
+ */
+const PORT_LIMITS: Readonly<Record<ComponentType, { readonly rx: number; readonly tx: number }>> = {
+  forward: { rx: 1, tx: 1 },
+  merge: { rx: Number.POSITIVE_INFINITY, tx: 1 },
+  classifier_mac: { rx: Number.POSITIVE_INFINITY, tx: Number.POSITIVE_INFINITY },
+  classifier: { rx: Number.POSITIVE_INFINITY, tx: Number.POSITIVE_INFINITY },
+  mirror: { rx: 1, tx: 2 },
+};
+
 const EMPTY_VID = VLAN_ID_MAX;
 const ERROR_OCCUR = errorReply('error occur');
 
 export class SppVf {
   readonly secId: number;
+  readonly kind: ProcessKind;
   readonly master: number;
   readonly workers: readonly number[];
   private readonly opts: VfOptions;
@@ -113,6 +133,9 @@ export class SppVf {
     const behaviour = behaviourOf(opts.release);
     this.behaviour = opts.mixedCoreTypes === undefined ? behaviour : { ...behaviour, mixedCoreTypes: opts.mixedCoreTypes };
     this.secId = opts.secId;
+    this.kind = opts.kind ?? 'vf';
+    // Field initialisers run before this body: the kind is known only now.
+    this.ctx = { ...this.ctx, componentTypes: componentTypes(this.kind, this.behaviour) };
     this.master = lcores[0]!;
     this.workers = lcores.slice(1);
     this.reset();
@@ -190,7 +213,7 @@ export class SppVf {
       case 'status':
         return successReply({ info: this.info() });
       case '_get_client_id':
-        return encodeSpp({ results: [{ result: 'success' }], client_id: this.secId, process_type: 'vf' });
+        return encodeSpp({ results: [{ result: 'success' }], client_id: this.secId, process_type: this.kind });
       case 'exit':
         // 18.08.2 answers before it ends (spp 7c7d0fd); the caller ends the process
         return this.behaviour.deleteVf ? SUCCESS_REPLY : undefined;
@@ -327,8 +350,8 @@ export class SppVf {
         continue;
       }
       const classifier = isClassifierType(comp.type);
-      const tooMany = (comp.type === 'forward' && comp.rx.length > 1) || (!classifier && comp.tx.length > 1);
-      if (tooMany) {
+      const limit = PORT_LIMITS[comp.type];
+      if (comp.rx.length > limit.rx || comp.tx.length > limit.tx) {
         ok = false;
         continue;
       }
@@ -381,7 +404,7 @@ export class SppVf {
       });
   }
 
-  /** The status as spp-ctl returns it for `GET /v1/vfs/<id>` (spec section 5). */
+  /** The status as spp-ctl returns it for `GET /v1/vfs/<id>` (spec section 5), or `GET /v1/mirrors/<id>` (no classifier_table). */
   status(): VfStatus {
     const info = this.info() as unknown as {
       phy: number[];
@@ -390,13 +413,14 @@ export class SppVf {
       core: VfStatus['components'];
       classifier_table: VfStatus['classifier_table'];
     };
-    return {
+    const base = {
       'client-id': this.secId,
       ports: [...info.phy.map((n) => `phy:${n}`), ...info.vhost.map((n) => `vhost:${n}`), ...info.ring.map((n) => `ring:${n}`)],
       ...(this.behaviour.masterLcore ? { 'master-lcore': this.master } : {}),
       components: info.core,
-      classifier_table: info.classifier_table,
     };
+    // A mirror's status has no classifier_table; callers of a mirror read it as that shape.
+    return this.kind === 'mirror' ? (base as VfStatus) : { ...base, classifier_table: info.classifier_table };
   }
 
   /** spp_vf's `info` object (spec section 5), from the worker-side copy. */
@@ -414,6 +438,10 @@ export class SppVf {
         return { core: p.core, name: p.name, type: p.type, rx_port: p.rx, tx_port: p.tx };
       });
     });
+    // 18.08.3 added the master lcore to `info` (spp f119826), shared by spp_vf and spp_mirror
+    const master: Record<string, SppJson> = this.behaviour.masterLcore ? { 'master-lcore': this.master } : {};
+    const base = { 'client-id': this.secId, phy: numbers('phy'), vhost: numbers('vhost'), ring: numbers('ring'), ...master, core };
+    if (this.kind === 'mirror') return base;
     const table: SppJson[] = [...this.pushed.entries()]
       .sort(([a], [b]) => a - b)
       .flatMap(([, p]) => p.table)
@@ -421,9 +449,6 @@ export class SppVf {
         const mac = e.mac === DEFAULT_MAC ? 'default' : formatMac(e.mac);
         return e.vid === EMPTY_VID ? { type: 'mac', value: mac, port: e.port } : { type: 'vlan', value: `${e.vid}/${mac}`, port: e.port };
       });
-    const ports = { phy: numbers('phy'), vhost: numbers('vhost'), ring: numbers('ring') };
-    // 18.08.3 added the master lcore to `info` (spp f119826)
-    const master: Record<string, SppJson> = this.behaviour.masterLcore ? { 'master-lcore': this.master } : {};
-    return { 'client-id': this.secId, ...ports, ...master, core, classifier_table: table };
+    return { ...base, classifier_table: table };
   }
 }
