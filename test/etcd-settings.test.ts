@@ -74,7 +74,10 @@ test('the etcd watchdog: 60 s by default, seconds or off from flag, env or ini; 
   t.is(resolveSettings(base, fromIniFile(join(dir, 'agent.ini'))).etcdWatchdogMs, 30_000);
   for (const bad of ['5', 'soon', '', '-1']) {
     t.throws(() => resolveSettings(base, { etcdWatchdog: bad }), {
-      message: /etcd watchdog \(--etcd-watchdog, SPP_ETCD_WATCHDOG\): expected off or a number of seconds >= 6/,
+      message: /etcd watchdog \(SPP_ETCD_WATCHDOG\): expected off or a number of seconds >= 6/,
     });
   }
+  // a value from the ini is named by its file and key, as every setting is
+  writeFileSync(join(dir, 'bad.ini'), '[spp]\netcd_watchdog = 5\n');
+  t.throws(() => resolveSettings(base, fromIniFile(join(dir, 'bad.ini'))), { message: /etcd watchdog \(.*bad\.ini:spp\.etcd_watchdog\): expected off/ });
 });
