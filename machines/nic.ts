@@ -5,7 +5,8 @@
  * Ports on the NIC run their commands only while it is `ready`.
  */
 import { assign, fromPromise, setup } from 'xstate';
-import { backoffMs, classify } from './errors';
+import { backoffMs } from '../src/protocol/retry';
+import { classify } from './errors';
 
 export interface NicInput {
   readonly secId: number;

@@ -8,7 +8,8 @@
 import { assign, fromPromise, setup } from 'xstate';
 import { type PortIntent, sameIntent } from '../src/plan/desired';
 import type { VhostObserved } from '../src/plan/observed';
-import { backoffMs, classify } from './errors';
+import { backoffMs } from '../src/protocol/retry';
+import { classify } from './errors';
 
 export interface PortTimers {
   /** Delays (ms) after a plug at which `up` is put again while the action is still plug (driver race). */

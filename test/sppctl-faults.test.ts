@@ -5,7 +5,7 @@
  * schedule), and converges once the faults stop.
  */
 import test from 'ava';
-import { backoffMs } from '../machines/errors';
+import { backoffMs } from '../src/protocol/retry';
 import { type PyPort, pyBind, waitUp } from './helpers/neutron';
 import { nicsReady, type System, startSystem } from './helpers/system';
 

@@ -3,7 +3,7 @@
  * layout"), derived from the host configuration alone.
  */
 import type { HostConfiguration, NicConfig } from './codecs';
-import { coreMaskBits } from './mappings';
+import { coreMaskBits, occupiedCoresNeeded } from './mappings';
 
 export type ComponentType = 'forward' | 'merge' | 'classifier_mac';
 
@@ -53,7 +53,7 @@ export function hostLayout(config: HostConfiguration): NicLayout[] {
     const vhostIds = Array.from({ length: nic.num_vhost }, (_, k) => nextVhost + k);
     nextVhost += nic.num_vhost;
     const bits = coreMaskBits(nic.core_mask);
-    const need = 2 * nic.num_vhost + 2;
+    const need = occupiedCoresNeeded(nic.num_vhost);
     if (bits === undefined || bits.occupied.length < need) {
       throw new Error(`NIC ${index} (${nic.pci_address}): core mask ${nic.core_mask} has fewer than the ${need} occupied cores its layout needs`);
     }

@@ -20,6 +20,11 @@ export interface CoreMaskBits {
   readonly occupied: readonly number[];
 }
 
+/** Cores a NIC's components occupy besides the master: two forwarders per vhost, the classifier and the merger. */
+export function occupiedCoresNeeded(numVhost: number): number {
+  return 2 * numVhost + 2;
+}
+
 /** Splits a hex core mask into its master core (lowest bit) and occupied cores. */
 export function coreMaskBits(mask: string): CoreMaskBits | undefined {
   if (!/^(0[xX])?[0-9a-fA-F]+$/.test(mask)) return undefined;
@@ -67,7 +72,7 @@ export function validateConfiguration(nics: readonly NicConfig[], label: (index:
     if (bits === undefined) {
       errors.push(`${where}: core mask ${JSON.stringify(nic.core_mask)} selects no core`);
     } else {
-      const need = 2 * nic.num_vhost + 2;
+      const need = occupiedCoresNeeded(nic.num_vhost);
       if (bits.occupied.length !== need) {
         errors.push(
           `${where}: core mask ${nic.core_mask} has ${bits.occupied.length} occupied core(s) ` +
