@@ -87,7 +87,7 @@ test('an unplugging port wants its vhost without an entry, its tags left (or res
     'the page compares as the agent runs',
   );
   t.deepEqual(comparePort(port({ intent: { kind: 'idle', note: 'no action' } })), []);
-  t.deepEqual(comparePort(port({ intent: { kind: 'invalid', reason: 'bad' } })), []);
+  t.deepEqual(comparePort(port({ intent: { kind: 'invalid', reason: 'bad', cause: 'input' } })), []);
   t.deepEqual(comparePort(port({})), [], 'nothing observed yet');
   const view = pageView({ host: 'spp4', vhosts: [], revision: 7, configuration: 'valid', configurationErrors: [], nics: [], ports: [port({})] });
   t.deepEqual(Object.keys(view.compare), ['p1']);

@@ -150,7 +150,7 @@ test('a port retrying on errors: its own phase (not plugging), its age from the 
   const invalid: PortView = {
     portId: 'eeee0000-0000-4000-8000-000000000002',
     state: 'failed.reported',
-    intent: { kind: 'invalid', reason: 'bind_port: vlan_id 5000 is out of range 1-4094' },
+    intent: { kind: 'invalid', reason: 'bind_port: vlan_id 5000 is out of range 1-4094', cause: 'input' },
     revision: 9,
     history: [{ at: 1000, revision: 9, what: 'desired', state: 'failed.reported' }],
   };

@@ -143,11 +143,6 @@ export class HostRuntime {
   }
 }
 
-/** The spp_vf a port's intent needs, if any. */
-export function secIdOf(intent: PortIntent): number | undefined {
-  return intent.kind === 'plug' || intent.kind === 'unplug' ? intent.place?.secId : undefined;
-}
-
 function stateOf(actor: Actor<PortMachine>): string {
   return stateName(actor.getSnapshot().value);
 }

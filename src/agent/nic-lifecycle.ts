@@ -7,12 +7,12 @@
 import { createActor, fromPromise } from 'xstate';
 import { type NicRunOutput, nicMachine } from '../../machines/nic';
 import { stateName } from '../../machines/state-name';
-import type { PortIntent } from '../plan/desired';
+import { type PortIntent, secIdOf } from '../plan/desired';
 import { observeVhost } from '../plan/observed';
 import { foreignComponents, planLayout, planVhost, type VhostDesired } from '../plan/planner';
 import type { NicLayout } from '../protocol/layout';
 import { ActorOwners } from './actor-owners';
-import { type HostRuntime, secIdOf } from './host-runtime';
+import type { HostRuntime } from './host-runtime';
 import { sppCtlFailure } from './io';
 import { VfWorker } from './vf-worker';
 

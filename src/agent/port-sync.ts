@@ -7,7 +7,7 @@
 import { createActor, fromPromise } from 'xstate';
 import { DEFAULT_PORT_TIMERS, type PlugInput, portMachine, type ReportInput, type RunOutput, type UnplugInput } from '../../machines/port';
 import { stateName } from '../../machines/state-name';
-import { type PortIntent, sameIntent } from '../plan/desired';
+import { type PortIntent, sameIntent, vhostOf } from '../plan/desired';
 import { keys } from '../protocol/keys';
 import { ActorOwners } from './actor-owners';
 import type { HostRuntime, PortRuntime } from './host-runtime';
@@ -188,8 +188,4 @@ export class PortSync {
     });
     actor.start();
   }
-}
-
-function vhostOf(intent: PortIntent): number | undefined {
-  return intent.kind === 'plug' || intent.kind === 'unplug' ? intent.place?.vhostId : undefined;
 }

@@ -175,8 +175,7 @@ function explainOne(input: ExplainInput, store: HostStore, intent: PortIntent): 
     return done('no-configuration');
   }
   if (intent.kind === 'invalid') {
-    const claimed = /is claimed by port|is wanted by ports/.test(intent.reason);
-    if (claimed) {
+    if (intent.cause === 'vhost-claimed') {
       const place = pk.bindPort ? vhostKeyFacts(store, pk.bindPort.value) : [];
       say(`Port ${portId} cannot be plugged: its vhost belongs to another port. ${intent.reason}.`, [...keyFacts, ...place]);
       return done('vhost-claimed');
