@@ -8,6 +8,7 @@
  * width the sizes here assume, so no text leaves its box and boxes never
  * share space.
  */
+import type { NicTag } from '../../machines/tags';
 import type { NicView, VhostClaim } from '../agent/view';
 import { componentNames, portNames } from '../protocol/layout';
 import type { ClassifierEntry, PortAttachment, RunningComponent, VlanSetting } from '../sppctl/wire';
@@ -45,6 +46,8 @@ export interface VfDrawing {
   readonly secId: number;
   readonly title: string;
   readonly state: string;
+  /** The NIC machine's tags in `state`: the page colours the badge by them. */
+  readonly tags: readonly NicTag[];
   readonly width: number;
   readonly height: number;
   readonly nodes: readonly DrawNode[];
@@ -252,6 +255,7 @@ export function drawVf(
     secId: layout.secId,
     title: `spp_vf ${layout.secId} · NIC ${layout.nic.pci_address} (${phy}${physnet}) · master core ${layout.masterCore}`,
     state: nic.state,
+    tags: nic.tags,
     width: xVhost + wVhost + MARGIN,
     height: bottom + MARGIN,
     nodes,
