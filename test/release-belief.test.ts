@@ -17,6 +17,7 @@ import { inProcessTransport, SppCtlClient } from '../src/sppctl/client';
 import type { SppCommand } from '../src/sppctl/commands';
 import { createEmulator, type Emulator } from '../src/sppctl/emulator';
 import { familyFromStatus, parseSppVfError, type SppRelease } from '../src/sppctl/releases';
+import { FIXTURES } from './helpers/fixtures';
 
 const CLASSIFIER: SppCommand = { op: 'component_start', secId: 1, name: 'classifier', core: 6, type: 'classifier_mac' };
 
@@ -180,7 +181,7 @@ test('the replay sets up recorded statuses of a later SPP (classifier, master-lc
   for (const cmd of planLayout(nic!, await api.vfStatus(1))) await api.send(cmd);
   const recorded = await api.vfStatus(1);
   t.is((recorded as unknown as Record<string, unknown>)['master-lcore'], 1);
-  const fixture = join(__dirname, '..', '..', '..', 'shared', 'fixtures', 'seed-fresh.etcdctl.txt');
+  const fixture = join(FIXTURES, 'seed-fresh.etcdctl.txt');
   const report = await replay([parseInput(readFileSync(fixture, 'utf8'), 'seed-fresh')], { jobs: 1, observed: new Map([[1, recorded]]) });
   const host = report.hosts[0]!;
   // vf 1 runs its layout already; vf 2 is built, its classifier spelled as vf 1's
