@@ -13,6 +13,7 @@ import { connectEtcd } from '../src/etcd/connect';
 import { freePort } from '../src/localetcd/ports';
 import { keys } from '../src/protocol/keys';
 import { runCli } from './helpers/cli';
+import { sleep } from './helpers/wait';
 
 interface TlsContext {
   dir: string;
@@ -112,7 +113,7 @@ test.before(async (t) => {
         break;
       } catch (err) {
         if (i > 100 || etcd.exitCode !== null) throw err;
-        await new Promise((r) => setTimeout(r, 100));
+        await sleep(100);
       }
     }
   } finally {
