@@ -200,7 +200,7 @@ export function nicsReady(system: System, timeoutMs = 10_000): Promise<true> {
   return until(
     () => {
       const nics = system.agent?.controller.view().nics ?? [];
-      return nics.length === system.configuration.length && nics.every((n) => n.state === 'ready');
+      return nics.length === system.configuration.length && nics.every((n) => n.tags.includes('up'));
     },
     'every NIC ready',
     timeoutMs,
