@@ -29,8 +29,3 @@ export class PermanentError extends Error {
 export class NicRebuildError extends Error {
   readonly waitForNic = true;
 }
-
-/** Capped exponential backoff: base, 2*base, 4*base ... max. Deterministic, so replays repeat. */
-export function backoffMs(attempt: number, baseMs: number, maxMs: number): number {
-  return Math.min(maxMs, baseMs * 2 ** Math.max(0, Math.min(30, attempt - 1)));
-}

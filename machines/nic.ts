@@ -5,7 +5,9 @@
  * Ports on the NIC run their commands only while it is `ready`.
  */
 import { assign, fromPromise, setup } from 'xstate';
-import { backoffMs, classify } from './errors';
+import { backoffMs } from '../src/protocol/retry';
+import { classify } from './errors';
+import type { NicTag } from './tags';
 
 export interface NicInput {
   readonly secId: number;
@@ -38,7 +40,7 @@ function notProvided(name: string): never {
 }
 
 export const nicMachine = setup({
-  types: { context: {} as NicContext, events: {} as NicEvent, input: {} as NicInput },
+  types: { context: {} as NicContext, events: {} as NicEvent, input: {} as NicInput, tags: {} as NicTag },
   actors: {
     /** Resolves once spp-ctl answers and lists the vf in /v1/processes. */
     waitForVf: fromPromise<void, { secId: number }>(async () => notProvided('waitForVf')),
@@ -68,6 +70,7 @@ export const nicMachine = setup({
   on: { STOP: '.stopped' },
   states: {
     waitingForVf: {
+      tags: 'busy',
       invoke: {
         src: 'waitForVf',
         input: ({ context }) => ({ secId: context.secId }),
@@ -79,6 +82,7 @@ export const nicMachine = setup({
       },
     },
     building: {
+      tags: ['busy', 'running'],
       invoke: {
         src: 'build',
         input: ({ context }) => ({ secId: context.secId }),
@@ -93,10 +97,12 @@ export const nicMachine = setup({
       },
     },
     retryWait: {
+      tags: 'retrying',
       entry: { type: 'announceNotReady', params: ({ context }) => ({ secId: context.secId, reason: context.lastError ?? 'unknown' }) },
       after: { backoff: 'waitingForVf' },
     },
     ready: {
+      tags: 'up',
       entry: { type: 'announceReady', params: ({ context }) => ({ secId: context.secId }) },
       after: { resync: 'building' },
       on: {
@@ -109,7 +115,7 @@ export const nicMachine = setup({
         },
       },
     },
-    stopped: { type: 'final' },
+    stopped: { type: 'final', tags: 'stopped' },
   },
 });
 

@@ -8,7 +8,9 @@
 import { assign, fromPromise, setup } from 'xstate';
 import { type PortIntent, sameIntent } from '../src/plan/desired';
 import type { VhostObserved } from '../src/plan/observed';
-import { backoffMs, classify } from './errors';
+import { backoffMs } from '../src/protocol/retry';
+import { classify } from './errors';
+import type { PortTag } from './tags';
 
 export interface PortTimers {
   /** Delays (ms) after a plug at which `up` is put again while the action is still plug (driver race). */
@@ -105,6 +107,7 @@ export const portMachine = setup({
     context: {} as PortContext,
     events: {} as PortEvent,
     input: {} as PortInput,
+    tags: {} as PortTag,
   },
   actors: {
     /** Runs the planned commands for the port's vhost and puts port_status = up. */
@@ -185,6 +188,7 @@ export const portMachine = setup({
   initial: 'evaluating',
   states: {
     evaluating: {
+      tags: ['busy', 'deciding'],
       entry: assign({ dirty: false }),
       always: [
         { guard: 'isInvalid', target: 'failed' },
@@ -195,11 +199,13 @@ export const portMachine = setup({
       ],
     },
     idle: {
+      tags: 'free',
       on: {
         DESIRED: { target: 'evaluating', actions: 'takeDesired' },
       },
     },
     waitingForNic: {
+      tags: 'waiting',
       on: {
         NIC_STATE: { target: 'evaluating', actions: 'takeNicState' },
         RESYNC: 'evaluating',
@@ -207,6 +213,7 @@ export const portMachine = setup({
       },
     },
     plugging: {
+      tags: ['busy', 'running'],
       invoke: {
         src: 'plug',
         input: ({ context }) => ({
@@ -241,6 +248,7 @@ export const portMachine = setup({
       on: { DESIRED: { actions: 'deferDesired' }, RESYNC: { actions: 'deferDesired' } },
     },
     plugged: {
+      tags: 'up',
       initial: 'reasserting',
       states: {
         reasserting: {
@@ -264,6 +272,7 @@ export const portMachine = setup({
       },
     },
     unplugging: {
+      tags: ['busy', 'running', 'removing'],
       invoke: {
         src: 'unplug',
         input: ({ context }) => ({
@@ -285,6 +294,7 @@ export const portMachine = setup({
       on: { DESIRED: { actions: 'deferDesired' }, RESYNC: { actions: 'deferDesired' } },
     },
     backoff: {
+      tags: 'retrying',
       after: { backoff: 'evaluating' },
       on: {
         DESIRED: AT_REST_DESIRED,
@@ -292,6 +302,7 @@ export const portMachine = setup({
       },
     },
     failed: {
+      tags: 'failed',
       initial: 'reporting',
       entry: assign({
         lastError: ({ context }) => (context.intent.kind === 'invalid' ? context.intent.reason : context.lastError),
@@ -299,6 +310,7 @@ export const portMachine = setup({
       }),
       states: {
         reporting: {
+          tags: 'busy',
           invoke: {
             src: 'reportError',
             input: ({ context }) => ({ host: context.host, portId: context.portId, reason: context.lastError ?? 'unknown error' }),
@@ -316,6 +328,7 @@ export const portMachine = setup({
       },
     },
     removed: {
+      tags: 'free',
       on: {
         DESIRED: { target: 'evaluating', actions: 'takeDesired' },
       },

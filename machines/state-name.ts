@@ -1,18 +1,33 @@
 import type { StateValue } from 'xstate';
 
-/** A machine's state tree, as xstate's StateNode has it (only what leafStateNames reads). */
+/** A machine's state tree, as xstate's StateNode has it (only what these functions read). */
 export interface StateTree {
   readonly key: string;
   readonly states: Readonly<Record<string, StateTree>>;
+  readonly tags: readonly string[];
 }
 
 /** Every state a machine can rest in, named as stateName names it (`plugged.steady`), in definition order. */
 export function leafStateNames(root: StateTree): string[] {
-  const walk = (node: StateTree, prefix: string): string[] => {
+  return [...leafStateTags(root).keys()];
+}
+
+/**
+ * Every state a machine can rest in with its tags (its own and its
+ * ancestors', as a snapshot's `tags` has them), in definition order: for
+ * readers that get a state's name and not its snapshot (a metric's label, a
+ * recorded history).
+ */
+export function leafStateTags(root: StateTree): Map<string, readonly string[]> {
+  const out = new Map<string, readonly string[]>();
+  const walk = (node: StateTree, prefix: string, inherited: readonly string[]): void => {
+    const tags = [...inherited, ...node.tags.filter((t) => !inherited.includes(t))];
     const children = Object.values(node.states);
-    return children.length === 0 ? [prefix] : children.flatMap((c) => walk(c, prefix === '' ? c.key : `${prefix}.${c.key}`));
+    if (children.length === 0) out.set(prefix, tags);
+    for (const c of children) walk(c, prefix === '' ? c.key : `${prefix}.${c.key}`, tags);
   };
-  return walk(root, '');
+  walk(root, '', []);
+  return out;
 }
 
 /** `plugged.steady` for nested states, `idle` for flat ones. */

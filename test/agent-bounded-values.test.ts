@@ -12,6 +12,7 @@ import { keys } from '../src/protocol/keys';
 import { MAX_JSON_DEPTH, VALUE_LIMITS } from '../src/protocol/limits';
 import { pyBind, waitForValue, waitUp } from './helpers/neutron';
 import { type System, startSystem, until } from './helpers/system';
+import { sleep } from './helpers/wait';
 
 const ETCD_ARGS = ['--max-request-bytes', String(16 * 1024 * 1024)];
 const MB = 1024 * 1024;
@@ -121,7 +122,7 @@ test('configuration values nested 10,000 / 100,000 deep, of 1 MB / 10 MB: each "
   s.childOutput = '';
   s.spawnAgent();
   await until(() => /"message":"invalid host configuration"/.test(s.childOutput), 'the restarted agent reports the configuration', 20_000);
-  await new Promise((r) => setTimeout(r, 500));
+  await sleep(500);
   t.true(alive(s), s.childOutput.slice(-1500));
   await s.client.put(configKey).value(goodConfig);
   await until(() => /"message":"port is up"/.test(s.childOutput), 'a good configuration brings the host back', 20_000);

@@ -2,6 +2,7 @@ import test from 'ava';
 import { keys } from '../src/protocol/keys';
 import { pyBind, pyUnbind, waitGone, waitUp } from './helpers/neutron';
 import { requests, startSystem, until } from './helpers/system';
+import { sleep } from './helpers/wait';
 
 const PORTS = [
   { portId: 'c0000000-0000-0000-0000-000000000000', vhostId: 0, phys: 'phys1', mac: 'fa:16:3e:00:00:10' },
@@ -114,7 +115,7 @@ test('the agent keeps working across an etcd restart', async (t) => {
   await pyBind(s.client, s.host, PORTS[0]!);
   await waitUp(s.client, s.host, PORTS[0]!.portId);
   await s.etcd.stopMember('m0');
-  await new Promise((r) => setTimeout(r, 1500));
+  await sleep(1500);
   await s.etcd.startMember('m0');
   await pyBind(s.client, s.host, PORTS[2]!);
   await waitUp(s.client, s.host, PORTS[2]!.portId, 20_000);

@@ -13,6 +13,7 @@ import { keys } from '../src/protocol/keys';
 import { hostLayout, targetsOf } from '../src/protocol/layout';
 import { pyBind, waitUp } from './helpers/neutron';
 import { startSystem, until } from './helpers/system';
+import { sleep } from './helpers/wait';
 
 // one NIC with 5 vhosts: one vhost per case, so every case starts from a plugged host and adds one port
 const MAPPINGS = '00:04.0#phys1#5#0x3ffe';
@@ -50,14 +51,14 @@ test(`SIGTERM during each of the ${COMMANDS} commands of a paced VLAN plug: noth
         t.is(m[k - 1]!.status, null, `case ${k}: command ${k} is still pending when the test sees it`);
         inFlight = m[k - 1];
       } else if (Date.now() > deadline) t.fail(`case ${k}: command ${k} never came`);
-      else await new Promise((r) => setTimeout(r, 3));
+      else await sleep(3);
     }
     const sentBefore = emu.log().length;
     child.kill('SIGTERM');
     let answeredAt: number | undefined;
     while (answeredAt === undefined) {
       if (inFlight!.status !== null) answeredAt = Date.now();
-      else await new Promise((r) => setTimeout(r, 2));
+      else await sleep(2);
     }
     const exit = await exited;
     await lockWatch.cancel();

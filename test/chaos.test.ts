@@ -24,6 +24,7 @@ import { hostLayout, portNames, targetsOf } from '../src/protocol/layout';
 import { withHostUsers } from './helpers/auth-system';
 import { currentRevision, watchHistory } from './helpers/history';
 import { startSystem, until } from './helpers/system';
+import { sleep } from './helpers/wait';
 
 const enabled = process.env.SPP_CHAOS === '1';
 const SEEDS = (process.env.SPP_CHAOS_SEEDS ?? '1,2,3,4,5,6,7,8,9,10').split(',').map(Number);
@@ -45,8 +46,6 @@ function rng(seed: number): { next(): number; int(lo: number, hi: number): numbe
   };
   return { next, int: (lo, hi) => lo + Math.floor(next() * (hi - lo + 1)), pick: (xs) => xs[Math.floor(next() * xs.length)]! };
 }
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 interface Port {
   readonly portId: string;

@@ -14,6 +14,7 @@ import { pythonJson } from '../src/protocol/codecs';
 import { keys, parseKey } from '../src/protocol/keys';
 import { buildHost } from '../src/setup/build';
 import { type System, startSystem, until } from './helpers/system';
+import { sleep } from './helpers/wait';
 
 const SOAK = process.env.SPP_SOAK === '1';
 const PORT_IDS = ['b0000000-0000-0000-0000-000000000000', 'b0000000-0000-0000-0000-000000000001', 'b0000000-0000-0000-0000-000000000002'];
@@ -114,7 +115,7 @@ async function apply(s: System, op: Op): Promise<void> {
       s.startAgent();
       return;
     case 'wait':
-      await new Promise((r) => setTimeout(r, op.ms));
+      await sleep(op.ms);
       return;
   }
 }

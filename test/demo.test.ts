@@ -10,11 +10,8 @@ import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import test from 'ava';
 import { sppInvocation } from '../src/demo/invocation';
-import { childOutput } from './helpers/cli';
+import { childOutput, ROOT, spawnNode } from './helpers/spawn';
 import { until } from './helpers/system';
-
-const ROOT = join(__dirname, '..', '..');
-const BIN = join(ROOT, 'bin', 'spp.js');
 
 function sh(command: string): Promise<{ code: number; out: string }> {
   return new Promise((resolve) => {
@@ -71,10 +68,8 @@ test('a taken demo port is said on the terminal, with what to do, before anythin
   t.teardown(() => busy.close());
   const address = busy.address();
   const port = typeof address === 'object' && address ? address.port : 0;
-  const child = spawn(process.execPath, [BIN, 'demo', '--ui', `127.0.0.1:${port}`, '--ops', '127.0.0.1:0'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-  const out = childOutput(child);
-  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
-  t.is(code, 1, out.text());
+  const out = spawnNode(t, ['demo', '--ui', `127.0.0.1:${port}`, '--ops', '127.0.0.1:0'], { cwd: ROOT });
+  t.is(await out.exited, 1, out.text());
   t.regex(out.text(), new RegExp(`spp demo: 127\\.0\\.0\\.1:${port} \\(the visualizer, --ui\\) is in use \\(EADDRINUSE\\)`));
   t.regex(out.text(), /give another address \(--ui 127\.0\.0\.1:PORT, or --ui off\)/);
   t.notRegex(out.text(), /^etcd\s/m, 'nothing was started');

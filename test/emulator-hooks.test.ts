@@ -8,6 +8,7 @@ import type { NicConfig } from '../src/protocol/codecs';
 import { hostLayout } from '../src/protocol/layout';
 import { createEmulator } from '../src/sppctl/emulator';
 import { attach, call, classify, SEED_LAYOUT, start, steps, useSim } from './helpers/emulator';
+import { sleep, until } from './helpers/wait';
 
 test('GET /_sim/log lists every request in order with its answer; DELETE clears it', async (t) => {
   const sim = await useSim(t);
@@ -56,7 +57,7 @@ test('a vf that connects late: absent from /v1/processes and 404 until it appear
   });
   t.is((await call(sim.url, 'GET', '/v1/processes')).body, '[{"type": "primary"}, {"type": "vf", "client-id": 1}]');
   t.deepEqual(await call(sim.url, 'GET', '/v1/vfs/2').then((a) => [a.status, a.body]), [404, 'sec_id 2 not found.']);
-  for (let i = 0; i < 400 && (await call(sim.url, 'GET', '/v1/vfs/2')).status === 404; i++) await new Promise((r) => setTimeout(r, 20));
+  for (let i = 0; i < 400 && (await call(sim.url, 'GET', '/v1/vfs/2')).status === 404; i++) await sleep(20);
   t.is((await call(sim.url, 'GET', '/v1/processes')).body, '[{"type": "primary"}, {"type": "vf", "client-id": 1}, {"type": "vf", "client-id": 2}]');
   t.is((await call(sim.url, 'GET', '/v1/vfs/2')).status, 200);
 });
@@ -127,9 +128,9 @@ test('a fault "after" loses the answer of a command that was applied', async (t)
 test('a component on the master lcore hangs the vf: no answer, later requests to it hang too, until restart', async (t) => {
   const sim = await useSim(t);
   const hung = fetch(`${sim.url}/v1/vfs/1/components`, { method: 'POST', body: JSON.stringify({ name: 'm', core: 1, type: 'forward' }) });
-  await until(() => sim.emulator.log().length === 1);
+  await until(() => sim.emulator.log().length === 1, 'the first request in the log', 1000, 5);
   const queued = fetch(`${sim.url}/v1/vfs/1`);
-  await until(() => sim.emulator.log().length === 2);
+  await until(() => sim.emulator.log().length === 2, 'the second request in the log', 1000, 5);
   t.is(await rejection(fetch(`${sim.url}/v1/vfs/1`, { signal: AbortSignal.timeout(200) })), 'TimeoutError');
   t.deepEqual(
     sim.emulator.log().map((e) => e.status),
@@ -186,10 +187,6 @@ async function rejection(p: Promise<unknown>): Promise<string> {
   } catch (err) {
     return (err as Error).name;
   }
-}
-
-async function until(cond: () => boolean): Promise<void> {
-  for (let i = 0; i < 200 && !cond(); i++) await new Promise((r) => setTimeout(r, 5));
 }
 
 function nicWith(vhosts: number): NicConfig {

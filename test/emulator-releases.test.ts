@@ -7,6 +7,7 @@ import test from 'ava';
 import { createEmulator } from '../src/sppctl/emulator';
 import type { SppRelease } from '../src/sppctl/releases';
 import { attach, call, classify, type Step, start, steps, useSim } from './helpers/emulator';
+import { sleep } from './helpers/wait';
 
 const sim = (t: Parameters<typeof useSim>[0], sppVersion?: SppRelease) => useSim(t, sppVersion ? { sppVersion, rings: 32 } : { rings: 32 });
 
@@ -143,7 +144,7 @@ test('the poll interval `release`: 1 s for 18.08, none from 18.08.2 on; an expli
     return Date.now() - at;
   };
   // the first command waits for the next tick of a loop that started with the emulator (lower bounds only: a sleep is never shorter)
-  await new Promise((r) => setTimeout(r, 50));
+  await sleep(50);
   t.true((await timed(old)) >= 500);
   t.true((await timed(paced)) >= 100);
   // no loop: answered within the same turn of the event loop, before any timer
@@ -156,6 +157,6 @@ test('18.08.3: a vf the process probe finds down (restart with downMs) is forgot
   s.emulator.restartVf(1, 1000);
   t.is((await call(s.url, 'GET', '/v1/processes')).body, '[{"type": "primary"}]');
   t.is((await call(s.url, 'GET', '/v1/vfs/1')).status, 404);
-  await new Promise((r) => setTimeout(r, 1100));
+  await sleep(1100);
   t.is((await call(s.url, 'GET', '/v1/processes')).body, '[{"type": "primary"}, {"type": "vf", "client-id": 1}]');
 });

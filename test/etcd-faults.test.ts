@@ -10,8 +10,7 @@ import { keys } from '../src/protocol/keys';
 import { type PyPort, pyBind, pyUnbind, waitGone, waitUp } from './helpers/neutron';
 import { classified, entryOf, nicsReady, startSystem, until } from './helpers/system';
 import { TcpProxy } from './helpers/tcp-proxy';
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+import { sleep } from './helpers/wait';
 
 const P: PyPort[] = [
   { portId: 'e0000000-0000-0000-0000-000000000000', vhostId: 0, phys: 'phys1', mac: 'fa:16:3e:00:0e:00' },

@@ -17,8 +17,7 @@ import { keys, prefixes } from '../src/protocol/keys';
 import { buildHost } from '../src/setup/build';
 import { type PyPort, pyBind, pyUnbind, waitGone, waitUp } from './helpers/neutron';
 import { nicsReady, type System, startSystem, until } from './helpers/system';
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+import { sleep } from './helpers/wait';
 
 /** `spp40` extends `spp4`: a prefix without its trailing `/` would leak its keys. */
 const OTHER = 'spp40';

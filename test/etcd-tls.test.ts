@@ -15,6 +15,7 @@ import { keys } from '../src/protocol/keys';
 import { runCli } from './helpers/cli';
 import { startLoggedAgent } from './helpers/logged-agent';
 import { until } from './helpers/system';
+import { sleep } from './helpers/wait';
 
 interface TlsContext {
   dir: string;
@@ -114,7 +115,7 @@ test.before(async (t) => {
         break;
       } catch (err) {
         if (i > 100 || etcd.exitCode !== null) throw err;
-        await new Promise((r) => setTimeout(r, 100));
+        await sleep(100);
       }
     }
   } finally {

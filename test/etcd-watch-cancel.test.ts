@@ -8,6 +8,7 @@
 import anyTest, { type TestFn } from 'ava';
 import { cancellable } from '../src/etcd/watch-cancel';
 import { type EtcdContext, useEtcd } from './helpers/etcd';
+import { sleep } from './helpers/wait';
 
 const test = anyTest as TestFn<EtcdContext>;
 useEtcd(test);
@@ -29,5 +30,5 @@ test('cancelling a watch etcd already cancelled for compaction leaves the proces
   const seen = new Promise<string>((resolve) => healthy.once('put', (kv) => resolve(kv.value.toString())));
   await client.put('/healthy/x').value('still watching');
   t.is(await seen, 'still watching');
-  await new Promise((r) => setTimeout(r, 300));
+  await sleep(300);
 });

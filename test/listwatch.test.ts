@@ -8,6 +8,7 @@ import anyTest, { type TestFn } from 'ava';
 import type { Subscription } from 'rxjs';
 import { type ListWatchEvent, listWatch, type WatchRanges } from '../src/etcd/listwatch';
 import { type EtcdContext, useEtcd } from './helpers/etcd';
+import { until } from './helpers/wait';
 
 const test = anyTest as TestFn<EtcdContext>;
 useEtcd(test);
@@ -82,11 +83,10 @@ test('transactions across three ranges are seen whole: every burst is a state et
   });
   await Promise.all(txns);
   const final = await client.getAll().prefix('/lw/').strings();
-  const deadline = Date.now() + 10_000;
-  while (JSON.stringify(Object.fromEntries([...f.kv].sort())) !== JSON.stringify(Object.fromEntries(Object.entries(final).sort()))) {
-    if (Date.now() > deadline) return t.fail(`did not converge: ${JSON.stringify([...f.kv])} vs ${JSON.stringify(final)}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
+  await until(
+    () => JSON.stringify(Object.fromEntries([...f.kv].sort())) === JSON.stringify(Object.fromEntries(Object.entries(final).sort())),
+    () => `convergence: ${JSON.stringify([...f.kv])} vs ${JSON.stringify(final)}`,
+  );
   t.deepEqual(broken, [], 'no burst showed half of a transaction');
   t.true(f.bursts() >= 2, `the list and at least one later batch (${f.bursts()} bursts)`);
 });
@@ -103,10 +103,9 @@ test('a key outside the ranges, even one that extends a range without its slash,
   await client.put('/lx/k2').value('no');
   await client.put('/lx/h/x').value('yes');
   await client.put('/lx/k').value('yes');
-  const deadline = Date.now() + 10_000;
-  while (!seen.includes('/lx/k') || !seen.includes('/lx/h/x')) {
-    if (Date.now() > deadline) return t.fail(`saw only ${seen.join(', ')}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
+  await until(
+    () => seen.includes('/lx/k') && seen.includes('/lx/h/x'),
+    () => `both keys; saw only ${seen.join(', ')}`,
+  );
   t.deepEqual([...new Set(seen)].sort(), ['/lx/h/x', '/lx/k']);
 });

@@ -4,7 +4,7 @@
  * one spp-ctl emulator per host; and the shared list-watch it uses.
  */
 
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import anyTest, { type ExecutionContext, type TestFn } from 'ava';
 import { filter, firstValueFrom, take, toArray } from 'rxjs';
@@ -25,7 +25,9 @@ import { type EmulatorServer, startEmulatorServer } from '../src/sppctl/emulator
 import type { VfStatus } from '../src/sppctl/wire';
 import { type EtcdContext, useEtcd } from './helpers/etcd';
 import { pyBind, waitForValue, waitUp } from './helpers/neutron';
+import { spawnNode } from './helpers/spawn';
 import { SEED_MAPPINGS } from './helpers/system';
+import { until } from './helpers/wait';
 
 const test = anyTest as TestFn<EtcdContext>;
 useEtcd(test);
@@ -42,34 +44,25 @@ interface Runner {
 }
 
 function spawnRunner(t: ExecutionContext, args: string[]): Runner {
-  const child = spawn(process.execPath, [RUNNER, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  child.stdout!.on('data', (d: Buffer) => {
-    stdout += d.toString();
-  });
-  child.stderr!.on('data', (d: Buffer) => {
-    stderr += d.toString();
-  });
-  t.teardown(() => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-  });
+  const runner = spawnNode(t, args, { script: RUNNER });
+  const { child } = runner;
   return {
     child,
-    output: () => `stdout:\n${stdout}\nstderr:\n${stderr}`,
+    output: () => `stdout:\n${runner.stdout()}\nstdout and stderr:\n${runner.text()}`,
     line: (prefix, timeoutMs = 20_000) =>
-      new Promise((resolve, reject) => {
-        const deadline = Date.now() + timeoutMs;
-        const poll = (): void => {
-          const found = stdout.split('\n').find((l) => l.startsWith(prefix));
-          if (found) resolve(found);
-          else if (child.exitCode !== null || Date.now() > deadline) reject(new Error(`no ${prefix} line (exit ${child.exitCode}); ${stdout}\n${stderr}`));
-          else setTimeout(poll, 20);
-        };
-        poll();
-      }),
-    exit: () => exited,
+      until(
+        () => {
+          const found = runner
+            .stdout()
+            .split('\n')
+            .find((l) => l.startsWith(prefix));
+          if (!found && child.exitCode !== null) throw new Error(`no ${prefix} line (exit ${child.exitCode}); ${runner.text()}`);
+          return found;
+        },
+        () => `a ${prefix} line; ${runner.text()}`,
+        timeoutMs,
+      ),
+    exit: () => runner.exited,
   };
 }
 
@@ -226,9 +219,5 @@ test('the bench scenario: every port of every host up through one runner, memory
 });
 
 async function waitForEvent(check: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error('timed out waiting for a list-watch event');
-    await new Promise((r) => setTimeout(r, 10));
-  }
+  await until(check, 'a list-watch event', timeoutMs, 10);
 }

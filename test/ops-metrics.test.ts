@@ -5,6 +5,7 @@ import { httpTransport, SppCtlClient } from '../src/sppctl/client';
 import { pyBind, pyUnbind, waitGone, waitUp } from './helpers/neutron';
 import { type Family, opsUrl, readyz, sample, scrape } from './helpers/ops';
 import { nicsReady, startSystem, until } from './helpers/system';
+import { sleep } from './helpers/wait';
 
 const FLAT = { portId: 'f0000000-0000-0000-0000-000000000001', vhostId: 0, phys: 'phys1', mac: 'fa:16:3e:00:0f:01' };
 const VLAN = { portId: 'f0000000-0000-0000-0000-000000000002', vhostId: 3, phys: 'phys2', mac: 'fa:16:3e:00:0f:02', vlan: 200 };
@@ -101,7 +102,7 @@ test('the convergence histogram counts each plug once, however many times the po
   for (const p of ports) await pyBind(s.client, s.host, p);
   for (const p of ports) await waitUp(s.client, s.host, p.portId);
   // several resyncs (every 0.2 s) and every re-put have happened
-  await new Promise((r) => setTimeout(r, 1200));
+  await sleep(1200);
   const m = await scrape(url);
   t.is(sample(m, 'spp_port_convergence_seconds', { action: 'plug' }), 3);
   t.true(sample(m, 'spp_reconcile_total', { kind: 'nic', result: 'success' }) >= 6, 'resyncs ran');

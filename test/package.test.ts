@@ -16,6 +16,7 @@ import test from 'ava';
 import { Etcd3 } from 'etcd3';
 import { LocalEtcd } from '../src/localetcd/etcd-server';
 import { keys } from '../src/protocol/keys';
+import { sleep } from './helpers/wait';
 
 const ROOT = join(__dirname, '..', '..');
 const PKG = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { name: string; version: string; license: string };
@@ -267,7 +268,7 @@ test('npm pack: the tarball installs into an empty prefix and the installed spp 
     const kv = (await client.get(keys.portStatus(HOST, PORT_ID)).exec()).kvs[0];
     if (kv && kv.value.toString() === 'up' && Number(kv.mod_revision) > revision) break;
     if (i > 100) return t.fail(`port_status was not re-put after the upgrade:\n${agent.output}`);
-    await new Promise((r) => setTimeout(r, 100));
+    await sleep(100);
   }
   const log = (await (await fetch(`${simUrl}/_sim/log`)).json()) as Array<{ method: string; path: string }>;
   t.deepEqual(

@@ -1,9 +1,23 @@
 import test from 'ava';
+import { portMachine } from '../machines/port';
+import { leafStateTags } from '../machines/state-name';
+import type { PortTag } from '../machines/tags';
 import { type PortTransition, portStateLogLevel } from '../src/agent/port-log-policy';
+
+// the tags the machine gives each state: the policy asks tags, the steps below name states
+const TAGS = leafStateTags(portMachine.root) as ReadonlyMap<string, readonly PortTag[]>;
+const tagsOf = (state: string): readonly PortTag[] => {
+  if (state === '') return [];
+  const tags = TAGS.get(state);
+  if (!tags) throw new Error(`no port state ${state}`);
+  return tags;
+};
 
 const step = (from: string, state: string, more: Partial<PortTransition> = {}): PortTransition => ({
   from,
   state,
+  fromTags: tagsOf(from),
+  tags: tagsOf(state),
   lastError: undefined,
   outcomeLogged: undefined,
   stopping: false,

@@ -12,7 +12,7 @@ import type { PortIntent } from '../src/plan/desired';
 
 const plug: PortIntent = { kind: 'plug', place: { vhostId: 0, secId: 1, vhostKey: '/spp/openstack/vhost/h/phys1/0' }, rule: { mac: 'fa:16:3e:00:00:01' } };
 const unplug: PortIntent = { kind: 'unplug', place: { vhostId: 0, secId: 1 }, rule: { mac: 'fa:16:3e:00:00:01' } };
-const invalid: PortIntent = { kind: 'invalid', reason: 'bind_port/h/p: field mac_address: bad' };
+const invalid: PortIntent = { kind: 'invalid', reason: 'bind_port/h/p: field mac_address: bad', cause: 'input' };
 
 function harness(opts: { plugFails?: Array<Error | undefined> } = {}) {
   const calls: string[] = [];

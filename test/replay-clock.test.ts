@@ -14,6 +14,7 @@ import { KeySpace, KeySpaceWriter } from '../src/replay/keyspace';
 import { inProcessTransport, SppCtlClient } from '../src/sppctl/client';
 import { createEmulator } from '../src/sppctl/emulator';
 import { until } from './helpers/system';
+import { sleep } from './helpers/wait';
 
 test('a NIC retry fires on the injected clock, never on the wall clock', async (t) => {
   const configuration = parseMappings('00:04.0#phys1#2#0xfe', { beyondRealLimits: true }).configuration!;
@@ -43,7 +44,7 @@ test('a NIC retry fires on the injected clock, never on the wall clock', async (
   const first = attempts();
   t.true(first > 0);
   // ten times the backoff of wall time: nothing happens
-  await new Promise((r) => setTimeout(r, 500));
+  await sleep(500);
   t.is(attempts(), first, 'no retry on the wall clock');
   t.is(states[states.length - 1], 'retryWait');
   // the clock moves past the backoff: the retry runs at once

@@ -5,7 +5,7 @@
  * a compacted start revision, --follow (a shadow agent) and the --spp-ctl plan.
  */
 
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,13 +18,13 @@ import { compareRequests, replay } from '../src/replay';
 import { serveBackup } from '../src/replay/etcd-backup';
 import { readHistory } from '../src/replay/etcd-history';
 import type { HttpRequest } from '../src/sppctl/commands';
-import { childOutput, runCli } from './helpers/cli';
+import { runCli } from './helpers/cli';
 import { call } from './helpers/emulator';
 import { pyBind, pyUnbind, waitForValue, waitGone, waitUp } from './helpers/neutron';
+import { BIN, spawnNode } from './helpers/spawn';
 import { nicsReady, requests, type System, startSystem, until } from './helpers/system';
 
 const run = promisify(execFile);
-const BIN = join(__dirname, '..', '..', 'bin', 'spp.js');
 const A = 'a0000000-0000-0000-0000-00000000000a';
 const B = 'b0000000-0000-0000-0000-00000000000b';
 const C = 'c0000000-0000-0000-0000-00000000000c';
@@ -168,17 +168,12 @@ test('--from-revision in the middle of a plug: the listing holds the claim and b
 
 test('--follow prints a bind made after it started, sends nothing, and ends cleanly on Ctrl-C', async (t) => {
   const s = await startSystem(t, { agent: false });
-  const child = spawn(process.execPath, [BIN, 'replay', '--etcd-endpoints', s.etcd.endpoints.join(','), '--host', 'spp4', '--follow'], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  t.teardown(() => void (child.exitCode === null && child.kill('SIGKILL')));
-  const out = childOutput(child);
+  const out = spawnNode(t, ['replay', '--etcd-endpoints', s.etcd.endpoints.join(','), '--host', 'spp4', '--follow']);
   await until(() => out.text().includes('following etcd'), 'the follow line', 20_000);
   await pyBind(s.client, s.host, { portId: A, vhostId: 0, phys: 'phys1', mac: MAC_A });
   await until(() => out.text().includes(`vf 1: classifier_table add mac ${MAC_A} ring:0`), 'the shadow plug', 20_000);
-  const code = new Promise<number | null>((resolve) => child.once('exit', resolve));
-  child.kill('SIGINT');
-  t.is(await code, 0, out.text());
+  out.child.kill('SIGINT');
+  t.is(await out.exited, 0, out.text());
   const text = out.text();
   t.regex(text, new RegExp(`\\[\\d+\\] host spp4: put /spp/openstack/action/spp4/${A} = plug`));
   t.regex(text, /stopped following; the hosts now:/);
@@ -225,12 +220,8 @@ test('spp viz --replay --etcd-endpoints: the slider runs over the revisions of t
   await waitUp(s.client, s.host, A);
   await s.stopAgent();
   const plugAt = Number((await s.client.get(keys.action(s.host, A)).exec()).kvs[0]!.mod_revision);
-  const child = spawn(process.execPath, [BIN, 'viz', '--replay', '--etcd-endpoints', s.etcd.endpoints.join(','), '--host', 'spp4', '--listen', '127.0.0.1:0'], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  t.teardown(() => void (child.exitCode === null && child.kill('SIGKILL')));
-  const out = childOutput(child);
-  const url = await until(() => /visualizer (http:\/\/127\.0\.0\.1:\d+)/.exec(out.text())?.[1], 'the URL', 20_000);
+  const out = spawnNode(t, ['viz', '--replay', '--etcd-endpoints', s.etcd.endpoints.join(','), '--host', 'spp4', '--listen', '127.0.0.1:0']);
+  const [, url] = await out.waitFor(/visualizer (http:\/\/127\.0\.0\.1:\d+)/, 'the URL');
   const { frames } = (await (await fetch(`${url}/api/frames`)).json()) as {
     frames: Array<{ revision: number; label: string; view: { ports: Array<{ portId: string; state: string }> } }>;
   };
@@ -244,9 +235,8 @@ test('spp viz --replay --etcd-endpoints: the slider runs over the revisions of t
   t.regex(plug.label, new RegExp(`put /spp/openstack/action/spp4/${A} = plug`));
   t.is(plug.view.ports.find((p) => p.portId === A)?.state.split('.')[0], 'plugged');
   t.is(frames[0]!.view.ports.length, 0, 'before the plug there is no port');
-  const code = new Promise<number | null>((resolve) => child.once('exit', resolve));
-  child.kill('SIGINT');
-  t.is(await code, 0);
+  out.child.kill('SIGINT');
+  t.is(await out.exited, 0);
 });
 
 test('a history longer than one watch window (1,000 revisions) is read whole, in order, each revision once, also from a revision that is not a window start', async (t) => {

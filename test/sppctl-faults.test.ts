@@ -5,11 +5,10 @@
  * schedule), and converges once the faults stop.
  */
 import test from 'ava';
-import { backoffMs } from '../machines/errors';
+import { backoffMs } from '../src/protocol/retry';
 import { type PyPort, pyBind, waitUp } from './helpers/neutron';
 import { nicsReady, type System, startSystem } from './helpers/system';
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+import { sleep } from './helpers/wait';
 
 /** The daemon's schedules (src/agent/daemon.ts, machines/nic.ts). */
 const PORT_BACKOFF = { base: 500, max: 30_000 };

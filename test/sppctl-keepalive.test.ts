@@ -9,6 +9,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import test, { type ExecutionContext } from 'ava';
 import { httpTransport, SppCtlClient } from '../src/sppctl/client';
 import { errorOf } from './helpers/emulator';
+import { sleep } from './helpers/wait';
 
 /** What the server does with the n-th request (0-based) it reads, on whichever connection. */
 type Script = (n: number, req: http.IncomingMessage, res: http.ServerResponse, body: string) => void;
@@ -91,7 +92,7 @@ test('a server that closes idle connections: the next request opens a new one', 
   const server = await scripted(t, ok, 30);
   const c = client(t, server.url);
   await c.send(classifierAdd);
-  await new Promise((r) => setTimeout(r, 200));
+  await sleep(200);
   await c.send(classifierAdd);
   t.deepEqual(
     server.requests.map((r) => r.connection),

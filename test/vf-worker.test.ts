@@ -9,6 +9,7 @@ import { VfWorker } from '../src/agent/vf-worker';
 import { applyCommand, emptyStatus } from '../src/plan/observed';
 import type { SppCommand } from '../src/sppctl/commands';
 import type { VfStatus } from '../src/sppctl/wire';
+import { sleep } from './helpers/wait';
 
 const start = (name: string, core: number): SppCommand => ({ op: 'component_start', secId: 1, name, core, type: 'forward' });
 const attach = (component: string, port: string): SppCommand => ({ op: 'port_attach', secId: 1, component, port, dir: 'rx' });
@@ -108,7 +109,7 @@ async function runOrder(
       waited.set(name, commands);
       order.push(name);
       commands += size ?? 1;
-      await new Promise((r) => setTimeout(r, 5));
+      await sleep(5);
     };
     return size === undefined ? w.exclusive(run) : w.planned(() => size, run);
   };

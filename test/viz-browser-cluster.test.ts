@@ -5,16 +5,13 @@
  * as neutron and their agents left them, some with a liveness key, some
  * without.
  */
-import { spawn } from 'node:child_process';
-import { join } from 'node:path';
 import test from 'ava';
 import { keys } from '../src/protocol/keys';
 import { type Browser, launchBrowser, screenshot } from './helpers/browser';
 import { hostName, seedCluster, seededPhase } from './helpers/cluster';
 import { pyBind, waitUp } from './helpers/neutron';
-import { nicsReady, startSystem, until } from './helpers/system';
-
-const BIN = join(__dirname, '..', '..', 'bin', 'spp.js');
+import { spawnNode } from './helpers/spawn';
+import { nicsReady, startSystem } from './helpers/system';
 
 let browser: Browser;
 test.before(async () => {
@@ -34,25 +31,11 @@ test('cluster view: 16 hosts and 64 ports from etcd, live, with and without an a
   // 15 more hosts, 4 ports each: 64 ports on 16 hosts; even-numbered hosts have a liveness key
   await seedCluster(s.client, { hosts: 15, portsPerHost: 4, alive: (i) => i % 2 === 0 });
 
-  const child = spawn(
-    process.execPath,
-    [BIN, 'viz', '--etcd-endpoints', s.etcd.endpoints.join(','), '--agent-ui', `${s.host}=${agentUi}`, '--listen', '127.0.0.1:0'],
-    {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
-  let output = '';
-  child.stdout.on('data', (d: Buffer) => {
-    output += d.toString();
+  const viz = spawnNode(t, ['viz', '--etcd-endpoints', s.etcd.endpoints.join(','), '--agent-ui', `${s.host}=${agentUi}`, '--listen', '127.0.0.1:0'], {
+    stopWith: 'SIGTERM',
   });
-  child.stderr.on('data', (d: Buffer) => {
-    output += d.toString();
-  });
-  t.teardown(() => {
-    if (child.exitCode === null) child.kill('SIGTERM');
-  });
-  const url = await until(() => /visualizer (http:\/\/127\.0\.0\.1:\d+\/)/.exec(output)?.[1], `the URL in ${JSON.stringify(output)}`);
-  t.regex(output, /cluster view of etcd .*read-only/);
+  const [, url] = await viz.waitFor(/visualizer (http:\/\/127\.0\.0\.1:\d+\/)/, 'the URL', 10_000);
+  t.regex(viz.text(), /cluster view of etcd .*read-only/);
 
   const page = await browser.newPage();
   t.teardown(() => page.close());

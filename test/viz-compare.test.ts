@@ -2,11 +2,13 @@ import test from 'ava';
 import type { PortView } from '../src/agent/view';
 import { FREE_RESET_TAGS } from '../src/plan/planner';
 import { comparePort, pageView } from '../src/viz/compare';
+import { portTags } from './helpers/tags';
 
 const place = { vhostId: 3, secId: 2, vhostKey: '/spp/openstack/vhost/spp4/phys2/3' };
 const port = (over: Partial<PortView>): PortView => ({
   portId: 'p1',
   state: 'plugged.steady',
+  tags: portTags('plugged.steady'),
   intent: { kind: 'plug', place, rule: { mac: 'fa:16:3e:00:00:03', vlan: 100 } },
   revision: 7,
   history: [],
@@ -52,6 +54,7 @@ test('differences are flagged row by row: another MAC, a VLAN tag missing, a por
 test('an unplugging port wants its vhost without an entry, its tags left (or reset with --unplug-resets-vlan); idle, invalid and unobserved ports have no rows', (t) => {
   const unplugging = port({
     state: 'unplugging',
+    tags: portTags('unplugging'),
     intent: { kind: 'unplug', place },
     observed: { rule: { mac: 'fa:16:3e:00:00:03', vlan: 100 }, fromVm: { operation: 'add', id: 100, pcp: 0 }, toVm: { operation: 'del', id: 0, pcp: 0 } },
   });
@@ -87,7 +90,7 @@ test('an unplugging port wants its vhost without an entry, its tags left (or res
     'the page compares as the agent runs',
   );
   t.deepEqual(comparePort(port({ intent: { kind: 'idle', note: 'no action' } })), []);
-  t.deepEqual(comparePort(port({ intent: { kind: 'invalid', reason: 'bad' } })), []);
+  t.deepEqual(comparePort(port({ intent: { kind: 'invalid', reason: 'bad', cause: 'input' } })), []);
   t.deepEqual(comparePort(port({})), [], 'nothing observed yet');
   const view = pageView({ host: 'spp4', vhosts: [], revision: 7, configuration: 'valid', configurationErrors: [], nics: [], ports: [port({})] });
   t.deepEqual(Object.keys(view.compare), ['p1']);

@@ -13,6 +13,7 @@ import { agentMachineGraphs } from '../src/viz/machine-graph';
 import { portRows } from '../src/viz/port-rows';
 import { CHAR_W, LINE_H, type VfDrawing } from '../src/viz/vf-drawing';
 import { buildFrames, FRAME_HOST, MAPPINGS_4X4, macOf, plugSteps, portIdOf } from './helpers/frames';
+import { nicTags, portTags } from './helpers/tags';
 
 let frames: ViewFrame[] = [];
 test.before(async () => {
@@ -97,15 +98,16 @@ test('the ports list: failed first, then not converged; words, ages and the path
   const waiting: PortView = {
     portId: 'ffff0000-0000-4000-8000-000000000000',
     state: 'waitingForNic',
+    tags: portTags('waitingForNic'),
     intent: { kind: 'plug', place, rule: { mac: 'fa:16:3e:00:00:08' } },
     revision: 9,
     history: [
-      { at: 1000, revision: 9, what: 'desired', state: 'evaluating' },
-      { at: 1500, revision: 9, what: 'wait', state: 'waitingForNic' },
-      { at: 1700, revision: 9, what: 'nic state', state: 'waitingForNic' },
+      { at: 1000, revision: 9, what: 'desired', state: 'evaluating', tags: portTags('evaluating') },
+      { at: 1500, revision: 9, what: 'wait', state: 'waitingForNic', tags: portTags('waitingForNic') },
+      { at: 1700, revision: 9, what: 'nic state', state: 'waitingForNic', tags: portTags('waitingForNic') },
     ],
   };
-  const nics = view.nics.map((n) => (n.secId === 3 ? { ...n, state: 'building', lastError: 'spp_vf 3 not connected' } : n));
+  const nics = view.nics.map((n) => (n.secId === 3 ? { ...n, state: 'building', tags: nicTags('building'), lastError: 'spp_vf 3 not connected' } : n));
   const rows = portRows({ ...view, nics, ports: [...view.ports, waiting] }, {}, 4000);
   t.deepEqual(
     rows.map((r) => r.phase),
@@ -132,27 +134,29 @@ test('a port retrying on errors: its own phase (not plugging), its age from the 
   const retrying: PortView = {
     portId: 'eeee0000-0000-4000-8000-000000000000',
     state: 'backoff',
+    tags: portTags('backoff'),
     intent: { kind: 'plug', place, rule: { mac: 'fa:16:3e:00:00:08', vlan: 100 } },
     lastError: error,
     attempts: 3,
     revision: 9,
     history: [
-      { at: 1000, revision: 9, what: 'desired', state: 'plugging' },
-      { at: 1100, revision: 9, what: 'failed', state: 'backoff', error },
-      { at: 1700, revision: 9, what: 'retry', state: 'plugging' },
-      { at: 1800, revision: 9, what: 'failed', state: 'backoff', error },
-      { at: 2900, revision: 9, what: 'retry', state: 'plugging' },
-      { at: 3000, revision: 9, what: 'failed', state: 'backoff', error },
+      { at: 1000, revision: 9, what: 'desired', state: 'plugging', tags: portTags('plugging') },
+      { at: 1100, revision: 9, what: 'failed', state: 'backoff', tags: portTags('backoff'), error },
+      { at: 1700, revision: 9, what: 'retry', state: 'plugging', tags: portTags('plugging') },
+      { at: 1800, revision: 9, what: 'failed', state: 'backoff', tags: portTags('backoff'), error },
+      { at: 2900, revision: 9, what: 'retry', state: 'plugging', tags: portTags('plugging') },
+      { at: 3000, revision: 9, what: 'failed', state: 'backoff', tags: portTags('backoff'), error },
     ],
   };
   // the next try after a backoff is still a retry: the machine counts the failures until one succeeds
-  const inFlight: PortView = { ...retrying, portId: 'eeee0000-0000-4000-8000-000000000001', state: 'plugging' };
+  const inFlight: PortView = { ...retrying, portId: 'eeee0000-0000-4000-8000-000000000001', state: 'plugging', tags: portTags('plugging') };
   const invalid: PortView = {
     portId: 'eeee0000-0000-4000-8000-000000000002',
     state: 'failed.reported',
-    intent: { kind: 'invalid', reason: 'bind_port: vlan_id 5000 is out of range 1-4094' },
+    tags: portTags('failed.reported'),
+    intent: { kind: 'invalid', reason: 'bind_port: vlan_id 5000 is out of range 1-4094', cause: 'input' },
     revision: 9,
-    history: [{ at: 1000, revision: 9, what: 'desired', state: 'failed.reported' }],
+    history: [{ at: 1000, revision: 9, what: 'desired', state: 'failed.reported', tags: portTags('failed.reported') }],
   };
   const rows = portRows({ ...view, ports: [retrying, inFlight, invalid] }, {}, 4000);
   const r = rows.find((x) => x.portId === retrying.portId)!;

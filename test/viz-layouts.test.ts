@@ -14,6 +14,7 @@ import { parseMappings } from '../src/protocol/mappings';
 import { readComponentFile } from '../src/setup/component-file';
 import type { VfStatus } from '../src/sppctl/wire';
 import { CHAR_W, drawVf, type VfDrawing } from '../src/viz/vf-drawing';
+import { nicTags } from './helpers/tags';
 import { EXAMPLE_1_MAPPINGS, EXAMPLE_1_YAML, EXAMPLE_2_MAPPINGS, EXAMPLE_2_YAML } from './helpers/upstream-layouts';
 
 const declaredNics = (mappings: string, yaml: string) => {
@@ -28,7 +29,7 @@ function drawn(nic: NicLayout, mutate: (s: VfStatus) => VfStatus = (s) => s): Vf
   let status = run(emptyStatus(nic.secId, [...new Set(nic.components.map((c) => c.core))], ['phy:0']), planLayout(nic, emptyStatus(1, [])));
   status = run(status, planVhost(nic, 0, { mac: 'fa:16:3e:00:00:01' }, status));
   status = run(status, planVhost(nic, 1, { mac: 'fa:16:3e:00:00:02', vlan: 101 }, status));
-  const view: NicView = { secId: nic.secId, layout: nic, state: 'ready', status: mutate(status) };
+  const view: NicView = { secId: nic.secId, layout: nic, state: 'ready', tags: nicTags('ready'), status: mutate(status) };
   return drawVf(view, [], {}, []);
 }
 const texts = (d: VfDrawing, id: string): string[] => d.nodes.find((n) => n.id === id)?.lines.map((l) => l.text) ?? [`(no node ${id})`];
@@ -78,6 +79,7 @@ test('the c33920f layout keeps its tag at forward_<v>_rx; a vf built from anothe
       secId: 1,
       layout: final!,
       state: 'ready',
+      tags: nicTags('ready'),
       status: { ...emptyStatus(1, [2]), components: [{ core: 2, name: 'forward_0_tx', type: 'forward', rx_port: [], tx_port: [] }] },
       drift: ['forward_0_tx runs as forward; the configured layout starts it as merge'],
     },

@@ -11,6 +11,7 @@
  * and view.ts (the read model this file builds in view()).
  */
 import { stateName } from '../../machines/state-name';
+import type { NicTag, PortTag } from '../../machines/tags';
 import type { ListWatchEvent } from '../etcd/listwatch';
 import { layoutDrift } from '../plan/drift';
 import { parseKey } from '../protocol/keys';
@@ -127,6 +128,7 @@ export class Controller {
           secId: n.layout.secId,
           layout: n.layout,
           state: stateName(snap.value),
+          tags: [...snap.tags] as NicTag[],
           ...(snap.context.lastError ? { lastError: snap.context.lastError } : {}),
           ...(n.worker.status ? { status: n.worker.status } : {}),
           release: rt.releases.belief(n.layout.secId),
@@ -142,6 +144,7 @@ export class Controller {
           return {
             portId,
             state: stateName(snap.value),
+            tags: [...snap.tags] as PortTag[],
             intent: ctx.intent,
             ...(ctx.observed ? { observed: ctx.observed } : {}),
             ...(ctx.lastError ? { lastError: ctx.lastError } : {}),

@@ -11,6 +11,7 @@ import type { Actor, ActorOptions, AnyActorLogic } from 'xstate';
 import type { NicMachine } from '../../machines/nic';
 import type { PortMachine, PortTimers } from '../../machines/port';
 import { stateName } from '../../machines/state-name';
+import type { PortTag } from '../../machines/tags';
 import type { Logger } from '../log';
 import type { PortIntent } from '../plan/desired';
 import { type FreeVhost, freeVhost } from '../plan/planner';
@@ -126,8 +127,16 @@ export class HostRuntime {
 
   /** Appends an entry to the port's history (kept to historyLimit) and hands it to onHistory. */
   appendHistory(runtime: PortRuntime, revision: number, what: string, error?: string, commands?: readonly string[]): void {
-    const state = stateOf(runtime.actor);
-    const entry: HistoryEntry = { at: this.now(), revision, what, state, ...(error ? { error } : {}), ...(commands ? { commands } : {}) };
+    const snap = runtime.actor.getSnapshot();
+    const entry: HistoryEntry = {
+      at: this.now(),
+      revision,
+      what,
+      state: stateName(snap.value),
+      tags: [...snap.tags] as PortTag[],
+      ...(error ? { error } : {}),
+      ...(commands ? { commands } : {}),
+    };
     runtime.history.push(entry);
     this.opts.onHistory?.(runtime.portId, entry);
     const limit = this.opts.historyLimit ?? 100;
@@ -141,13 +150,4 @@ export class HostRuntime {
     run.then(done, done);
     return run;
   }
-}
-
-/** The spp_vf a port's intent needs, if any. */
-export function secIdOf(intent: PortIntent): number | undefined {
-  return intent.kind === 'plug' || intent.kind === 'unplug' ? intent.place?.secId : undefined;
-}
-
-function stateOf(actor: Actor<PortMachine>): string {
-  return stateName(actor.getSnapshot().value);
 }

@@ -1,18 +1,10 @@
 /**
  * When a host's machines have settled: no port plugging, unplugging or
- * reporting, every NIC ready or retrying, no sync pending. The replay waits
+ * reporting, every NIC ready or retrying, no sync pending (the machines'
+ * `busy` tag). The replay waits
  * on it after every step, tests and `spp status` after every change.
  */
-import { stateName } from '../../machines/state-name';
 import type { HostRuntime } from './host-runtime';
-
-const BUSY_PORT = /^(evaluating|plugging|unplugging|failed\.reporting$)/;
-const BUSY_NIC = /^(waitingForVf|building)$/;
-
-/** Whether a port machine in this state is mid-run. */
-export function portStateBusy(state: string): boolean {
-  return BUSY_PORT.test(state);
-}
 
 export class IdleWatch {
   /** idle() callers waiting for the machines to settle (woken by state changes, not by polling). */
@@ -26,7 +18,7 @@ export class IdleWatch {
 
   busy(): boolean {
     if (this.syncPending() || this.rt.busyPorts.size > 0) return true;
-    for (const n of this.rt.nics.values()) if (BUSY_NIC.test(stateName(n.actor.getSnapshot().value))) return true;
+    for (const n of this.rt.nics.values()) if (n.actor.getSnapshot().hasTag('busy')) return true;
     return false;
   }
 

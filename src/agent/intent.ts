@@ -5,7 +5,7 @@
  */
 
 import type { StoredValue } from '../etcd/events';
-import type { PortIntent, VhostPlace } from '../plan/desired';
+import type { InvalidCause, PortIntent, VhostPlace } from '../plan/desired';
 import type { ClassifierRule } from '../plan/observed';
 import { Action, BindPort, type Decoded, decodeJson, decodeText, vlanOf } from '../protocol/codecs';
 import { keys } from '../protocol/keys';
@@ -25,7 +25,7 @@ export function intentOf(port: PortKeys, facts: HostFacts): PortIntent {
   if (!port.action) return { kind: 'idle', note: port.bindPort ? 'bind_port present, waiting for action' : 'no action' };
   const actionKey = keys.action(port.host, port.portId);
   const action = decodeText(Action, actionKey, port.action.value);
-  if (!action.ok) return { kind: 'invalid', reason: action.error };
+  if (!action.ok) return { kind: 'invalid', reason: action.error, cause: 'input' };
   const bindKey = keys.bindPort(port.host, port.portId);
   if (!port.bindPort) {
     return action.value === 'plug' ? { kind: 'idle', note: 'action plug without bind_port, waiting for bind_port' } : { kind: 'unplug' };
@@ -39,11 +39,11 @@ export function intentOf(port: PortKeys, facts: HostFacts): PortIntent {
     const placed = placeOf({ ...bind.value, vhost_id: vhostId }, facts, bindKey);
     return placed.ok ? { kind: 'unplug', place: placed.value, rule: ruleOf(bind.value) } : { kind: 'unplug' };
   }
-  if (!bind.ok) return { kind: 'invalid', reason: bind.error };
+  if (!bind.ok) return { kind: 'invalid', reason: bind.error, cause: 'input' };
   const placed = placeOf(bind.value, facts, bindKey);
-  if (!placed.ok) return { kind: 'invalid', reason: placed.error };
+  if (!placed.ok) return { kind: 'invalid', reason: placed.error, cause: 'input' };
   const notClaimed = claimProblem(port.portId, placed.value.vhostId, bindKey, claimed, facts);
-  if (notClaimed) return { kind: 'invalid', reason: notClaimed };
+  if (notClaimed) return { kind: 'invalid', ...notClaimed };
   return { kind: 'plug', place: placed.value, rule: ruleOf(bind.value) };
 }
 
@@ -52,20 +52,31 @@ export function intentOf(port: PortKeys, facts: HostFacts): PortIntent {
  * plugs only on the vhost its claim (the vhost key naming it) names, so
  * that unplugging it frees what it holds. Names both keys.
  */
-function claimProblem(portId: string, vhostId: number, bindKey: string, claimed: readonly number[], facts: HostFacts): string | undefined {
+function claimProblem(
+  portId: string,
+  vhostId: number,
+  bindKey: string,
+  claimed: readonly number[],
+  facts: HostFacts,
+): { reason: string; cause: InvalidCause } | undefined {
   if (claimed.includes(vhostId)) return undefined;
   const vhost = facts.vhosts.get(vhostId);
   if (vhost && !vhost.owner.ok)
-    return `${bindKey}: names vhost ${vhostId}, whose key is invalid (${vhost.owner.error}); a port plugs only on the vhost it claimed`;
+    return {
+      reason: `${bindKey}: names vhost ${vhostId}, whose key is invalid (${vhost.owner.error}); a port plugs only on the vhost it claimed`,
+      cause: 'input',
+    };
   const mine = claimed.map((id) => facts.vhosts.get(id)?.key ?? `vhost ${id}`);
   if (vhost?.owner.ok && !vhost.owner.value.free) {
     const own = mine.length > 0 ? `; port ${portId} claimed ${mine.join(', ')}` : '';
-    return `${bindKey}: vhost ${vhostId} is claimed by port ${vhost.owner.value.portId} in ${vhost.key}${own}`;
+    return { reason: `${bindKey}: vhost ${vhostId} is claimed by port ${vhost.owner.value.portId} in ${vhost.key}${own}`, cause: 'vhost-claimed' };
   }
   const where = vhost ? `${vhost.key} is "None"` : `no vhost key exists for vhost ${vhostId}`;
-  return mine.length > 0
-    ? `${bindKey}: names vhost ${vhostId}, but port ${portId} claimed ${mine.join(', ')} (${where}); a port plugs only on the vhost its claim names`
-    : `${bindKey}: names vhost ${vhostId}, but port ${portId} claimed no vhost (${where}); a port plugs only on the vhost its claim names`;
+  const reason =
+    mine.length > 0
+      ? `${bindKey}: names vhost ${vhostId}, but port ${portId} claimed ${mine.join(', ')} (${where}); a port plugs only on the vhost its claim names`
+      : `${bindKey}: names vhost ${vhostId}, but port ${portId} claimed no vhost (${where}); a port plugs only on the vhost its claim names`;
+  return { reason, cause: 'input' };
 }
 
 /**
@@ -113,7 +124,11 @@ export function resolveConflicts(intents: ReadonlyMap<string, PortIntent>, facts
     const ownerId = owner?.ok && !owner.value.free ? owner.value.portId : undefined;
     for (const p of ports) {
       if (p === ownerId) continue;
-      out.set(p, { kind: 'invalid', reason: `vhost ${vhostId} is wanted by ports ${ports.join(', ')}; its vhost key names ${ownerId ?? 'none of them'}` });
+      out.set(p, {
+        kind: 'invalid',
+        reason: `vhost ${vhostId} is wanted by ports ${ports.join(', ')}; its vhost key names ${ownerId ?? 'none of them'}`,
+        cause: 'vhost-claimed',
+      });
     }
   }
   return out;

@@ -6,10 +6,10 @@
  */
 import { hostname } from 'node:os';
 import type { Etcd3 } from 'etcd3';
-import { backoffMs } from '../../machines/errors';
 import { describeUser, isRefusal } from '../etcd/refusal';
 import type { Logger } from '../log';
 import { keys } from '../protocol/keys';
+import { backoffMs } from '../protocol/retry';
 import { KeptLease } from './kept-lease';
 
 /** The lock's value: who holds it. `node` and `pid` let a restarted agent see that the holder died. */

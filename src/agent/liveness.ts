@@ -4,11 +4,11 @@
  * host. Revoked on a graceful stop; expires by TTL after a crash.
  */
 import type { Etcd3 } from 'etcd3';
-import { backoffMs } from '../../machines/errors';
 import { isRefusal } from '../etcd/refusal';
 import type { Logger } from '../log';
 import type { AgentInfo } from '../protocol/codecs';
 import { keys } from '../protocol/keys';
+import { backoffMs } from '../protocol/retry';
 import { KeptLease } from './kept-lease';
 
 export class Liveness {

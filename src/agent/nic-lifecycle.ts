@@ -7,13 +7,13 @@
 import { createActor, fromPromise } from 'xstate';
 import { type NicRunOutput, nicMachine } from '../../machines/nic';
 import { stateName } from '../../machines/state-name';
-import type { PortIntent } from '../plan/desired';
+import { type PortIntent, secIdOf } from '../plan/desired';
 import { driftRemedy, layoutDrift } from '../plan/drift';
 import { observeVhost } from '../plan/observed';
 import { foreignComponents, planLayout, planVhost, type VhostDesired } from '../plan/planner';
 import type { NicLayout } from '../protocol/layout';
 import { ActorOwners } from './actor-owners';
-import { type HostRuntime, secIdOf } from './host-runtime';
+import type { HostRuntime } from './host-runtime';
 import { sppCtlFailure } from './io';
 import { VfWorker } from './vf-worker';
 
@@ -58,18 +58,19 @@ export class NicLifecycle {
       });
       owners.add(actor, this);
       let last = '';
+      let wasUp = false;
       let resyncing = false;
       actor.subscribe((snap) => {
         const state = stateName(snap.value);
         if (state === last) return;
-        const from = last;
         last = state;
         const fields = { secId: nicLayout.secId, nic: nicLayout.nic.pci_address, state, lastError: snap.context.lastError };
         // the periodic resync (ready -> building -> ready, nothing sent) is routine
-        if (state === 'building') resyncing = from === 'ready';
-        const routine = resyncing && (state === 'building' || (state === 'ready' && snap.context.lastCommands.length === 0));
+        if (snap.hasTag('running')) resyncing = wasUp;
+        wasUp = snap.hasTag('up');
+        const routine = resyncing && (snap.hasTag('running') || (snap.hasTag('up') && snap.context.lastCommands.length === 0));
         rt.opts.onNicState?.(nicLayout.secId, state, snap.context.lastError);
-        if (state === 'retryWait') rt.log.warn('spp_vf not usable yet', fields);
+        if (snap.hasTag('retrying')) rt.log.warn('spp_vf not usable yet', fields);
         else rt.log.log(routine ? 'debug' : 'info', 'nic state', { ...fields, commands: snap.context.lastCommands.length });
         rt.changes.next({ secId: nicLayout.secId });
         this.onState();
@@ -185,7 +186,7 @@ export class NicLifecycle {
     for (const p of this.rt.ports.values()) {
       const snap = p.actor.getSnapshot();
       if (secIdOf(snap.context.intent) !== secId) continue;
-      const waiting = snap.value === 'waitingForNic';
+      const waiting = snap.hasTag('waiting');
       p.actor.send({ type: 'NIC_STATE', ready });
       if (ready && changed && !waiting) p.actor.send({ type: 'RESYNC' });
     }

@@ -4,12 +4,16 @@
  * before already told, or the routine step through `evaluating` would only
  * repeat it, so those go to debug. Pure: the caller keeps the memory.
  */
+import type { PortTag } from '../../machines/tags';
 import type { LogLevel } from '../log';
 
 export interface PortTransition {
   /** The state before ('' for the machine's first). */
   readonly from: string;
   readonly state: string;
+  /** The tags of `from` (none for the first) and of `state`: the policy asks these, the names are for the line. */
+  readonly fromTags: readonly PortTag[];
+  readonly tags: readonly PortTag[];
   readonly lastError: string | undefined;
   /** The run that just ended logged its outcome (`port is up`, `port unplugged`). */
   readonly outcomeLogged: 'up' | 'unplugged' | undefined;
@@ -25,24 +29,18 @@ export interface PortLogDecision {
 
 /** `lastBackoffError`: what the previous decision returned (undefined for the first). */
 export function portStateLogLevel(t: PortTransition, lastBackoffError: string | undefined): PortLogDecision {
-  const { from, state } = t;
+  const is = (tag: PortTag): boolean => t.tags.includes(tag);
   // A retry loop shows as backoff -> evaluating -> plugging -> backoff:
   // log the loop once per distinct error, the rest at debug.
-  const repeated = state === 'backoff' && t.lastError === lastBackoffError;
+  const repeated = is('retrying') && t.lastError === lastBackoffError;
   let loopError = lastBackoffError;
-  if (state === 'backoff') loopError = t.lastError;
-  else if (state !== 'evaluating' && state !== 'plugging' && state !== 'unplugging') loopError = undefined;
+  if (is('retrying')) loopError = t.lastError;
+  else if (!is('deciding') && !is('running')) loopError = undefined;
   // plugging -> plugged after `port is up`, unplugging -> removed (or idle,
   // the keys being gone already) after `port unplugged`, and removed -> idle:
   // the line before already said it
-  const said = t.outcomeLogged === 'up' ? state.startsWith('plugged') : t.outcomeLogged === 'unplugged' && (state === 'removed' || state === 'idle');
-  const quiet =
-    t.stopping ||
-    repeated ||
-    said ||
-    state === 'evaluating' ||
-    (state === 'idle' && from === 'removed') ||
-    (loopError !== undefined && (state === 'plugging' || state === 'unplugging'));
-  const level: LogLevel = quiet ? 'debug' : state.startsWith('failed') ? 'error' : state === 'backoff' ? 'warn' : 'info';
+  const said = t.outcomeLogged === 'up' ? is('up') : t.outcomeLogged === 'unplugged' && is('free');
+  const quiet = t.stopping || repeated || said || is('deciding') || (is('free') && t.fromTags.includes('free')) || (loopError !== undefined && is('running'));
+  const level: LogLevel = quiet ? 'debug' : is('failed') ? 'error' : is('retrying') ? 'warn' : 'info';
   return { level, lastBackoffError: loopError };
 }

@@ -7,11 +7,11 @@
 import { createActor, fromPromise } from 'xstate';
 import { DEFAULT_PORT_TIMERS, type PlugInput, portMachine, type ReportInput, type RunOutput, type UnplugInput } from '../../machines/port';
 import { stateName } from '../../machines/state-name';
-import { type PortIntent, sameIntent } from '../plan/desired';
+import type { PortTag } from '../../machines/tags';
+import { type PortIntent, sameIntent, vhostOf } from '../plan/desired';
 import { keys } from '../protocol/keys';
 import { ActorOwners } from './actor-owners';
 import type { HostRuntime, PortRuntime } from './host-runtime';
-import { portStateBusy } from './idle';
 import { type HostFacts, intentOf, resolveConflicts } from './intent';
 import type { NicLifecycle } from './nic-lifecycle';
 import type { PortEffects } from './port-effects';
@@ -133,8 +133,8 @@ export class PortSync {
     const { rt } = this;
     const runtime = rt.ports.get(portId);
     if (!runtime || rt.store.hasPortKeys(portId)) return;
-    const state = stateName(runtime.actor.getSnapshot().value);
-    if (state === 'idle' || state === 'removed' || state.startsWith('failed')) {
+    const snap = runtime.actor.getSnapshot();
+    if (snap.hasTag('free') || snap.hasTag('failed')) {
       runtime.actor.stop();
       rt.ports.delete(portId);
       rt.busyPorts.delete(portId);
@@ -156,20 +156,24 @@ export class PortSync {
     rt.appendHistory(runtime, revision, `desired: ${describeIntent(intent)}`);
     rt.observer.portDesired(portId, intent, revision);
     let last = '';
+    let lastTags: readonly PortTag[] = [];
     let lastBackoffError: string | undefined;
     actor.subscribe({
       next: (snap) => {
         const state = stateName(snap.value);
         if (state === last) return;
         const from = last;
+        const fromTags = lastTags;
+        const tags = [...snap.tags] as PortTag[];
         last = state;
-        if (portStateBusy(state)) rt.busyPorts.add(portId);
+        lastTags = tags;
+        if (snap.hasTag('busy')) rt.busyPorts.add(portId);
         else rt.busyPorts.delete(portId);
         const ctx = snap.context;
         rt.appendHistory(runtime, ctx.revision, `${from || 'start'} -> ${state}`, ctx.lastError);
         rt.observer.portState(portId, state, from);
         const decision = portStateLogLevel(
-          { from, state, lastError: ctx.lastError, outcomeLogged: runtime.outcomeLogged, stopping: rt.stopping },
+          { from, state, fromTags, tags, lastError: ctx.lastError, outcomeLogged: runtime.outcomeLogged, stopping: rt.stopping },
           lastBackoffError,
         );
         lastBackoffError = decision.lastBackoffError;
@@ -180,19 +184,15 @@ export class PortSync {
           revision: ctx.revision,
           state,
           from: from || undefined,
-          ...(ctx.lastError && (state === 'backoff' || state.startsWith('failed')) ? { error: ctx.lastError } : {}),
+          ...(ctx.lastError && (snap.hasTag('retrying') || snap.hasTag('failed')) ? { error: ctx.lastError } : {}),
         });
         rt.changes.next({ portId });
         // a port whose keys are all gone is forgotten once its machine is at rest
-        if (state === 'idle' || state === 'removed') this.schedule();
+        if (snap.hasTag('free')) this.schedule();
         this.onSettle();
       },
       error: (err) => rt.log.error('port machine crashed', { port: portId, error: String(err) }),
     });
     actor.start();
   }
-}
-
-function vhostOf(intent: PortIntent): number | undefined {
-  return intent.kind === 'plug' || intent.kind === 'unplug' ? intent.place?.vhostId : undefined;
 }

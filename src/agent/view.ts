@@ -3,6 +3,7 @@
  * (the visualizer, `spp status`, the replay's report and frames). Types and
  * words only, so every reader imports this and not the controller.
  */
+import type { NicTag, PortTag } from '../../machines/tags';
 import type { PortIntent } from '../plan/desired';
 import type { VhostObserved } from '../plan/observed';
 import type { NicLayout } from '../protocol/layout';
@@ -14,6 +15,8 @@ export interface HistoryEntry {
   readonly revision: number;
   readonly what: string;
   readonly state: string;
+  /** The machine's tags in `state` (machines/tags.ts): what readers ask, the name is for people. */
+  readonly tags: readonly PortTag[];
   readonly commands?: readonly string[];
   readonly error?: string;
 }
@@ -21,6 +24,8 @@ export interface HistoryEntry {
 export interface PortView {
   readonly portId: string;
   readonly state: string;
+  /** The machine's tags in `state` (machines/tags.ts): what readers ask, the name is for people. */
+  readonly tags: readonly PortTag[];
   readonly intent: PortIntent;
   readonly observed?: VhostObserved;
   readonly lastError?: string;
@@ -34,6 +39,8 @@ export interface NicView {
   readonly secId: number;
   readonly layout: NicLayout;
   readonly state: string;
+  /** The machine's tags in `state` (machines/tags.ts). */
+  readonly tags: readonly NicTag[];
   readonly lastError?: string;
   readonly status?: VfStatus;
   /** The SPP release family the agent believes runs this vf, and why. */

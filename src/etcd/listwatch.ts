@@ -23,7 +23,7 @@
 
 import type { Etcd3 } from 'etcd3';
 import { Observable } from 'rxjs';
-import { backoffMs } from '../../machines/errors';
+import { backoffMs } from '../protocol/retry';
 import type { KeyEvent, StoredValue } from './events';
 import { describeUser, isRefusal } from './refusal';
 import { type CancellableWatch, cancellable } from './watch-cancel';

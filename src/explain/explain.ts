@@ -8,6 +8,7 @@
  * disagree with what the agent does.
  */
 
+import type { PortTag } from '../../machines/tags';
 import { HostStore } from '../agent/host-state';
 import { intentOf, resolveConflicts } from '../agent/intent';
 import type { NicView, PortView } from '../agent/view';
@@ -178,8 +179,7 @@ function explainOne(input: ExplainInput, store: HostStore, intent: PortIntent): 
     return done('no-configuration');
   }
   if (intent.kind === 'invalid') {
-    const claimed = /is claimed by port|is wanted by ports/.test(intent.reason);
-    if (claimed) {
+    if (intent.cause === 'vhost-claimed') {
       const place = pk.bindPort ? vhostKeyFacts(store, pk.bindPort.value) : [];
       say(`Port ${portId} cannot be plugged: its vhost belongs to another port. ${intent.reason}.`, [...keyFacts, ...place]);
       return done('vhost-claimed');
@@ -217,9 +217,9 @@ function explainOne(input: ExplainInput, store: HostStore, intent: PortIntent): 
     ]);
     return done('vf-missing');
   }
-  if (nic && nic.state !== 'ready') {
-    // retryWait: an attempt failed (spp-ctl or the vf away); waitingForVf and building: on the way
-    const notBuilt = nic.state === 'retryWait';
+  if (nic && !nic.tags.includes('up')) {
+    // retrying: an attempt failed (spp-ctl or the vf away); otherwise (waiting for the vf, building) on the way
+    const notBuilt = nic.tags.includes('retrying');
     say(
       notBuilt
         ? `spp_vf ${place.secId} is not built: the agent's NIC is ${nic.state}${nic.lastError ? ` because ${nic.lastError}` : ''}; port ${portId} waits for it.`
@@ -228,13 +228,14 @@ function explainOne(input: ExplainInput, store: HostStore, intent: PortIntent): 
     );
     return done(notBuilt ? 'nic-not-built' : 'waiting-for-nic');
   }
-  if (port && port.state === 'waitingForNic') {
+  const portIs = (tag: PortTag): boolean => port?.tags.includes(tag) ?? false;
+  if (portIs('waiting')) {
     say(`Port ${portId} waits for its NIC (spp_vf ${place.secId}) to be ready.`, placeFacts);
     return done('waiting-for-nic');
   }
-  if (port && (port.state === 'backoff' || port.state.startsWith('failed')) && port.lastError) {
+  if (port && (portIs('retrying') || portIs('failed')) && port.lastError) {
     say(
-      `The last spp-ctl error for port ${portId}: ${port.lastError}${port.state === 'backoff' ? ' (the agent retries with backoff)' : ' (the agent gave up; port_status says so)'}.`,
+      `The last spp-ctl error for port ${portId}: ${port.lastError}${portIs('retrying') ? ' (the agent retries with backoff)' : ' (the agent gave up; port_status says so)'}.`,
       placeFacts,
     );
     return done('sppctl-error');
@@ -275,7 +276,7 @@ function explainOne(input: ExplainInput, store: HostStore, intent: PortIntent): 
       return done('vf-differs');
     }
   }
-  if (port && (port.state === 'plugging' || port.state === 'evaluating')) {
+  if ((portIs('running') && !portIs('removing')) || portIs('deciding')) {
     say(`Port ${portId} is being plugged: the agent is sending its spp-ctl commands (vhost ${place.vhostId}, ${want}).`, placeFacts);
     return done('plugging');
   }

@@ -8,7 +8,8 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import { nicMachine } from '../../machines/nic';
 import { portMachine } from '../../machines/port';
-import { leafStateNames } from '../../machines/state-name';
+import { leafStateTags } from '../../machines/state-name';
+import type { NicTag, PortTag } from '../../machines/tags';
 import type { AgentObserver } from '../agent/observer';
 import type { ReleaseBelief } from '../agent/release-belief';
 import type { ListWatchEvent } from '../etcd/listwatch';
@@ -16,8 +17,13 @@ import type { PortIntent } from '../plan/desired';
 import { VERSION } from '../version';
 
 /** Every label value a series of a bounded set can have: each is exported (at 0) from the first scrape, so rate() and absent() work from the start. */
-const PORT_STATES = leafStateNames(portMachine.root);
-const NIC_STATES = leafStateNames(nicMachine.root);
+const PORT_TAGS = leafStateTags(portMachine.root) as ReadonlyMap<string, readonly PortTag[]>;
+const NIC_TAGS = leafStateTags(nicMachine.root) as ReadonlyMap<string, readonly NicTag[]>;
+const PORT_STATES = [...PORT_TAGS.keys()];
+const NIC_STATES = [...NIC_TAGS.keys()];
+/** The observer is told state names (they are the gauges' labels); what a state means is asked of its tags. */
+const portIs = (state: string, tag: PortTag): boolean => PORT_TAGS.get(state)?.includes(tag) ?? false;
+const nicIs = (state: string, tag: NicTag): boolean => NIC_TAGS.get(state)?.includes(tag) ?? false;
 const RUN_RESULTS = ['success', 'error', 'requeue'] as const;
 const REASONS = ['start', 'compacted', 'refused', 'cancelled', 'disconnected', 'error', 'other'] as const;
 const WRITE_OPS = ['port_status', 'unplug_cleanup'] as const;
@@ -30,8 +36,8 @@ const CONVERGENCE_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5
 
 /** Where a port run (plug, unplug) ends: the state the machine goes to. */
 function runResult(next: string): 'success' | 'error' | 'requeue' {
-  if (next.startsWith('plugged') || next === 'removed' || next === 'idle') return 'success';
-  if (next === 'backoff' || next.startsWith('failed')) return 'error';
+  if (portIs(next, 'up') || portIs(next, 'free')) return 'success';
+  if (portIs(next, 'retrying') || portIs(next, 'failed')) return 'error';
   return 'requeue'; // evaluating (the desired state changed meanwhile), waitingForNic
 }
 
@@ -279,15 +285,15 @@ export class AgentMetrics implements AgentObserver {
   portState(portId: string, state: string, from: string): void {
     this.portStates.set(portId, state);
     const now = this.now();
-    if (from === 'plugging' || from === 'unplugging') {
+    if (portIs(from, 'running')) {
       const started = this.portRuns.get(portId);
       this.portRuns.delete(portId);
       this.reconciles.inc({ kind: 'port', result: runResult(state) });
       if (started !== undefined) this.reconcileSeconds.observe({ kind: 'port' }, (now - started) / 1000);
     }
-    if (state === 'plugging' || state === 'unplugging') this.portRuns.set(portId, now);
+    if (portIs(state, 'running')) this.portRuns.set(portId, now);
     const p = this.pending.get(portId);
-    if (p && ((p.action === 'plug' && state.startsWith('plugged')) || (p.action === 'unplug' && (state === 'removed' || state === 'idle')))) {
+    if (p && ((p.action === 'plug' && portIs(state, 'up')) || (p.action === 'unplug' && portIs(state, 'free')))) {
       this.pending.delete(portId);
       this.convergence.observe({ action: p.action }, (now - p.since) / 1000);
     }
@@ -304,12 +310,12 @@ export class AgentMetrics implements AgentObserver {
     this.nicStates.set(secId, state);
     const now = this.now();
     const started = this.nicRuns.get(secId);
-    if (started !== undefined && state !== 'building') {
+    if (started !== undefined && !nicIs(state, 'running')) {
       this.nicRuns.delete(secId);
-      this.reconciles.inc({ kind: 'nic', result: state === 'ready' ? 'success' : state === 'retryWait' ? 'error' : 'requeue' });
+      this.reconciles.inc({ kind: 'nic', result: nicIs(state, 'up') ? 'success' : nicIs(state, 'retrying') ? 'error' : 'requeue' });
       this.reconcileSeconds.observe({ kind: 'nic' }, (now - started) / 1000);
     }
-    if (state === 'building') this.nicRuns.set(secId, now);
+    if (nicIs(state, 'running')) this.nicRuns.set(secId, now);
   }
 
   sppRelease(secId: number, belief: ReleaseBelief): void {

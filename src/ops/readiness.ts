@@ -48,7 +48,7 @@ export function readiness(f: ReadinessFacts): Readiness {
     return not(reason.length > REASON_MAX ? `${reason.slice(0, REASON_MAX)}...` : reason);
   }
   if (f.agentState === 'waitingForConfiguration') return not(`waiting for a valid configuration/${f.host} in etcd`);
-  const waiting = f.nics.filter((n) => n.state !== 'ready');
+  const waiting = f.nics.filter((n) => !n.tags.includes('up'));
   if (waiting.length > 0) {
     return not(waiting.map((n) => `spp_vf ${n.secId} is ${n.state}${n.lastError ? ` (${n.lastError})` : ''}`).join('; '));
   }

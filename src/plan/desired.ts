@@ -19,8 +19,24 @@ export type PortIntent =
   | { readonly kind: 'plug'; readonly place: VhostPlace; readonly rule: ClassifierRule }
   /** place is undefined when bind_port is missing or unusable: only the keys are cleaned up. */
   | { readonly kind: 'unplug'; readonly place?: VhostPlace; readonly rule?: ClassifierRule }
-  /** Input that retrying cannot fix; reported as `port_status = error: <reason>` for plug. */
-  | { readonly kind: 'invalid'; readonly reason: string };
+  /**
+   * Input that retrying cannot fix; reported as `port_status = error: <reason>` for plug.
+   * `cause` says what kind of fact is wrong, so readers (spp explain) need not parse `reason`.
+   */
+  | { readonly kind: 'invalid'; readonly reason: string; readonly cause: InvalidCause };
+
+/** Why an intent is invalid: the port's own keys, or a vhost another port holds (its vhost key or a rival bind_port). */
+export type InvalidCause = 'input' | 'vhost-claimed';
+
+/** The vhost a port's intent plugs or clears, if any. */
+export function vhostOf(intent: PortIntent): number | undefined {
+  return intent.kind === 'plug' || intent.kind === 'unplug' ? intent.place?.vhostId : undefined;
+}
+
+/** The spp_vf a port's intent needs, if any. */
+export function secIdOf(intent: PortIntent): number | undefined {
+  return intent.kind === 'plug' || intent.kind === 'unplug' ? intent.place?.secId : undefined;
+}
 
 /**
  * Whether two intents ask for the same thing: the one test of "the desired

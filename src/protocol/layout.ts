@@ -7,7 +7,7 @@
  * final default and declared layouts (shared cores, no forwarders).
  */
 import type { ComponentDecl, ConfigFormat, HostConfiguration, NicEntry } from './configuration';
-import { coreMaskBits } from './mappings';
+import { coreMaskBits, occupiedCoresNeeded } from './mappings';
 
 export type ComponentType = 'forward' | 'merge' | 'classifier_mac';
 export const COMPONENT_TYPES: readonly ComponentType[] = ['forward', 'merge', 'classifier_mac'];
@@ -85,7 +85,7 @@ export function vhostRanges(config: readonly { readonly num_vhost: number }[]): 
  */
 export function defaultComponents(index: number, nic: Pick<NicEntry, 'pci_address' | 'core_mask'>, vhostIds: readonly number[]): ComponentDecl[] {
   const bits = coreMaskBits(nic.core_mask);
-  const need = 2 * vhostIds.length + 2;
+  const need = occupiedCoresNeeded(vhostIds.length);
   if (bits === undefined || bits.occupied.length < need) {
     throw new Error(`NIC ${index} (${nic.pci_address}): core mask ${nic.core_mask} has fewer than the ${need} occupied cores its layout needs`);
   }

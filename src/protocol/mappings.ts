@@ -21,6 +21,11 @@ export interface CoreMaskBits {
   readonly occupied: readonly number[];
 }
 
+/** Cores a NIC's components occupy besides the master: two forwarders per vhost, the classifier and the merger. */
+export function occupiedCoresNeeded(numVhost: number): number {
+  return 2 * numVhost + 2;
+}
+
 /** Splits a hex core mask into its master core (lowest bit) and occupied cores. */
 export function coreMaskBits(mask: string): CoreMaskBits | undefined {
   if (!/^(0[xX])?[0-9a-fA-F]+$/.test(mask)) return undefined;
@@ -74,7 +79,7 @@ export function validateConfiguration(
     if (bits === undefined) {
       errors.push(`${where}: core mask ${JSON.stringify(nic.core_mask)} selects no core`);
     } else {
-      const need = 2 * nic.num_vhost + 2;
+      const need = occupiedCoresNeeded(nic.num_vhost);
       // a declared layout sets its own core count; its cores are checked against the mask (layout-rules.ts)
       if (nic.components === undefined && !options.declaredLayouts && bits.occupied.length !== need) {
         errors.push(

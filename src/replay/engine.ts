@@ -13,7 +13,7 @@ import { readConfiguration } from '../agent/host-state';
 import { intentOf } from '../agent/intent';
 import { describeIntent, type ViewFrame } from '../agent/view';
 import { type Logger, silentLogger } from '../log';
-import type { PortIntent } from '../plan/desired';
+import { type PortIntent, vhostOf } from '../plan/desired';
 import { keys } from '../protocol/keys';
 import { groupHostViews } from '../setup/view';
 import { inProcessTransport, SppCtlClient } from '../sppctl/client';
@@ -346,7 +346,7 @@ export async function openHost(host: string, known: readonly HostStep[], recorde
     const ports: PortReport[] = view.ports.map((p) => ({
       portId: p.portId,
       state: p.state,
-      ...vhostOf(p.intent),
+      ...vhostField(p.intent),
       desired: describeIntent(p.intent),
       ...(p.observed ? { observed: describeObserved(p.observed) } : {}),
       ...(p.lastError ? { lastError: p.lastError } : {}),
@@ -402,8 +402,7 @@ export async function openHost(host: string, known: readonly HostStep[], recorde
   };
 }
 
-function vhostOf(intent: PortIntent): { vhostId?: number } {
-  if (intent.kind === 'plug') return { vhostId: intent.place.vhostId };
-  if (intent.kind === 'unplug' && intent.place) return { vhostId: intent.place.vhostId };
-  return {};
+function vhostField(intent: PortIntent): { vhostId?: number } {
+  const vhostId = vhostOf(intent);
+  return vhostId === undefined ? {} : { vhostId };
 }

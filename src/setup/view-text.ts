@@ -9,7 +9,7 @@ import { coreBudget } from '../protocol/layout-rules';
 import { formatMappings } from '../protocol/mappings';
 import { printable } from '../protocol/printable';
 import { renderFields, renderList, renderTable } from './table';
-import { describeBinding, type HostView, type PortView, type SppView, type StrayKey, type VhostView } from './view';
+import { describeBinding, type HostView, type PortKeysView, type SppView, type StrayKey, type VhostView } from './view';
 
 /** [2,3,4,7] -> "2-4,7". */
 export function compactRanges(ns: readonly number[]): string {
@@ -144,7 +144,7 @@ function lockText(view: HostView): string {
   return view.agent?.ok && holder.pid === view.agent.value.pid ? '' : `, host lock held by pid ${holder.pid} on ${holder.node}`;
 }
 
-function portCells(p: PortView | undefined): string[] {
+function portCells(p: PortKeysView | undefined): string[] {
   if (!p) return ['', '', '', ''];
   const bind = p.bindPort ? (p.bindPort.ok ? describeBinding(p.bindPort.value) : 'INVALID') : '-';
   const action = p.action ? (p.action.ok ? p.action.value : 'INVALID') : '-';

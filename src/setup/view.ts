@@ -41,7 +41,8 @@ export interface VhostView {
   readonly problems: string[];
 }
 
-export interface PortView {
+/** A port's keys as etcd holds them (the agent's machine view of a port is agent/view.ts's PortView). */
+export interface PortKeysView {
   readonly portId: string;
   readonly bindPort?: Entry<BindPort>;
   readonly action?: Entry<Action>;
@@ -70,7 +71,7 @@ export interface HostView {
   readonly layout?: NicLayout[];
   readonly layoutError?: string;
   readonly vhosts: VhostView[];
-  readonly ports: PortView[];
+  readonly ports: PortKeysView[];
   readonly agentAlive: boolean;
   readonly agent?: Entry<AgentInfo>;
   /** agent-lock/<host>: which agent holds the host's lock (absent while no agent runs). */
@@ -230,7 +231,7 @@ function hostView(host: string, a: HostAcc): HostView {
     });
 
   const portIds = new Set([...a.ports.keys(), ...ownedBy.keys()]);
-  const ports: PortView[] = [...portIds].sort().map((portId) => {
+  const ports: PortKeysView[] = [...portIds].sort().map((portId) => {
     const p = a.ports.get(portId) ?? {};
     const owned = ownedBy.get(portId) ?? [];
     const problems: string[] = [];

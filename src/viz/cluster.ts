@@ -8,7 +8,7 @@ import type { Etcd3 } from 'etcd3';
 import { type Observable, Subject, type Subscription } from 'rxjs';
 import { listWatch } from '../etcd/listwatch';
 import { ROOT } from '../protocol/keys';
-import { type PortView as EtcdPort, groupHostViews, type HostView } from '../setup/view';
+import { type PortKeysView as EtcdPort, groupHostViews, type HostView } from '../setup/view';
 import type { Phase } from './port-rows';
 
 export interface ClusterPort {

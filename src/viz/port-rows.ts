@@ -4,6 +4,7 @@
  * state, the path of states taken, the timeline, and why the port is not up
  * as far as the view knows. Pure: the page only lays these out.
  */
+import type { PortTag } from '../../machines/tags';
 import type { ControllerView, HistoryEntry, NicView, PortView } from '../agent/view';
 import type { Explanation } from '../explain/explain';
 import type { PortIntent } from '../plan/desired';
@@ -27,6 +28,7 @@ export interface TimelineStep {
   readonly sinceMs?: number;
   readonly what: string;
   readonly state: string;
+  readonly tags: readonly PortTag[];
   readonly commands: readonly string[];
   readonly error?: string;
 }
@@ -61,24 +63,23 @@ export interface PortRow {
 
 const topOf = (state: string): string => state.split('.')[0] ?? state;
 
-export function phaseOf(port: Pick<PortView, 'state' | 'intent' | 'attempts'>): Phase {
-  const top = topOf(port.state);
-  if (top === 'plugged') return 'up';
-  if (top === 'failed') return 'failed';
-  if (top === 'removed' || top === 'idle') return 'free';
+export function phaseOf(port: Pick<PortView, 'tags' | 'intent' | 'attempts'>): Phase {
+  const is = (tag: PortTag): boolean => port.tags.includes(tag);
+  if (is('up')) return 'up';
+  if (is('failed')) return 'failed';
+  if (is('free')) return 'free';
   if (port.intent.kind === 'invalid') return 'failed';
   // a backoff, or the next try after one: the last attempt failed
-  if (top === 'backoff' || (port.attempts ?? 0) > 0) return 'retrying';
-  if (top === 'unplugging' || port.intent.kind === 'unplug') return 'unplugging';
+  if (is('retrying') || (port.attempts ?? 0) > 0) return 'retrying';
+  if (is('removing') || port.intent.kind === 'unplug') return 'unplugging';
   return 'plugging';
 }
 
 /** The phase a history entry's state stands for, as far as the state alone tells: the ones an age runs through. */
-function effortOf(state: string): string {
-  const top = topOf(state);
-  if (top === 'plugged') return 'up';
-  if (top === 'failed') return 'failed';
-  if (top === 'removed' || top === 'idle') return 'free';
+function effortOf(tags: readonly PortTag[]): string {
+  if (tags.includes('up')) return 'up';
+  if (tags.includes('failed')) return 'failed';
+  if (tags.includes('free')) return 'free';
   // evaluating, waitingForNic, plugging, unplugging, backoff: one effort until it ends
   return 'working';
 }
@@ -123,11 +124,11 @@ function placeOf(intent: PortIntent): { secId: number; vhostId: number; mac?: st
 }
 
 /** When the current effort began: a retry does not restart the age (plugging, backoff, plugging... is one effort). */
-function sinceOf(history: readonly HistoryEntry[], state: string): number | undefined {
-  const effort = effortOf(state);
+function sinceOf(history: readonly HistoryEntry[], tags: readonly PortTag[]): number | undefined {
+  const effort = effortOf(tags);
   let since: number | undefined;
   for (let i = history.length - 1; i >= 0; i--) {
-    if (effortOf(history[i]!.state) !== effort) break;
+    if (effortOf(history[i]!.tags) !== effort) break;
     since = history[i]!.at;
   }
   return since;
@@ -148,15 +149,15 @@ function whyNotUp(port: PortView, phase: Phase, nic: NicView | undefined, compar
     return differs.map((r) => `observed ${r.field} is ${r.observed}, desired ${r.desired}`);
   }
   const why: string[] = [];
-  const top = topOf(port.state);
+  const is = (tag: PortTag): boolean => port.tags.includes(tag);
   if (port.intent.kind === 'invalid') why.push(`the request cannot be done: ${port.intent.reason}`);
   else if (port.intent.kind === 'idle') why.push(`nothing asked yet: ${port.intent.note}`);
-  if (top === 'waitingForNic' || (nic && nic.state !== 'ready' && phase !== 'failed')) {
+  if (is('waiting') || (nic && !nic.tags.includes('up') && phase !== 'failed')) {
     why.push(`waiting for spp_vf ${nic?.secId ?? '?'}: NIC ${nic ? nic.state : 'unknown'}${nic?.lastError ? ` (${nic.lastError})` : ''}`);
   }
-  if (top === 'plugging') why.push('spp-ctl commands in flight');
-  if (top === 'unplugging') why.push('unplug commands in flight');
-  if (top === 'backoff' || phase === 'retrying') {
+  if (is('running') && !is('removing')) why.push('spp-ctl commands in flight');
+  if (is('removing')) why.push('unplug commands in flight');
+  if (is('retrying') || phase === 'retrying') {
     why.push(
       `retrying after ${port.attempts ?? 1} failed attempt${(port.attempts ?? 1) === 1 ? '' : 's'}${port.lastError ? `; last error: ${port.lastError}` : ''}`,
     );
@@ -168,7 +169,7 @@ function whyNotUp(port: PortView, phase: Phase, nic: NicView | undefined, compar
 export function portRow(port: PortView, nic: NicView | undefined, compare: readonly CompareRow[], now: number): PortRow {
   const phase = phaseOf(port);
   const place = placeOf(port.intent);
-  const since = sinceOf(port.history, port.state);
+  const since = sinceOf(port.history, port.tags);
   const binding = bindingOf(port.intent);
   const timeline = port.history.map((h, i): TimelineStep => {
     const prev = port.history[i - 1];
@@ -178,6 +179,7 @@ export function portRow(port: PortView, nic: NicView | undefined, compare: reado
       ...(prev ? { sinceMs: h.at - prev.at } : {}),
       what: h.what,
       state: h.state,
+      tags: h.tags,
       commands: h.commands ?? [],
       ...(h.error ? { error: h.error } : {}),
     };

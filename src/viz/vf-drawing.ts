@@ -11,6 +11,7 @@
  * width the sizes here assume, so no text leaves its box and boxes never
  * share space.
  */
+import type { NicTag } from '../../machines/tags';
 import type { NicView, VhostClaim } from '../agent/view';
 import { driftRemedy } from '../plan/drift';
 import { type ComponentSpec, portNames } from '../protocol/layout';
@@ -49,6 +50,8 @@ export interface VfDrawing {
   readonly secId: number;
   readonly title: string;
   readonly state: string;
+  /** The NIC machine's tags in `state`: the page colours the badge by them. */
+  readonly tags: readonly NicTag[];
   readonly width: number;
   readonly height: number;
   readonly nodes: readonly DrawNode[];
@@ -286,6 +289,7 @@ export function drawVf(
     secId: layout.secId,
     title: `spp_vf ${layout.secId} · NIC ${layout.nic.pci_address} (${phy}${physnet}) · master core ${layout.masterCore}`,
     state: nic.state,
+    tags: nic.tags,
     width: xVhost + wVhost + MARGIN,
     height: bottom + MARGIN,
     nodes,

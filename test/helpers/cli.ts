@@ -1,5 +1,4 @@
 /** Runs the `spp` CLI in-process with captured output, as a user would see it. */
-import type { ChildProcess } from 'node:child_process';
 import { main } from '../../src/cli/main';
 
 export interface CliRun {
@@ -23,14 +22,4 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv = {}): Promi
   return { code, out, err };
 }
 
-/** A child process's stdout and stderr as they come, interleaved, as a terminal would show them. */
-export function childOutput(child: ChildProcess): { text: () => string } {
-  let out = '';
-  child.stdout!.on('data', (d: Buffer) => {
-    out += d.toString();
-  });
-  child.stderr!.on('data', (d: Buffer) => {
-    out += d.toString();
-  });
-  return { text: () => out };
-}
+export { childOutput } from './spawn';

@@ -3,6 +3,7 @@
  * revision: tests check that a key never held a value, not only its last one.
  */
 import type { Etcd3 } from 'etcd3';
+import { until } from './wait';
 
 export interface KeyChange {
   readonly type: 'put' | 'delete';
@@ -45,15 +46,16 @@ export async function watchHistory(client: Etcd3, prefix: string, opts: { fromRe
     changes,
     values: (key) => changes.filter((c) => c.key === key && c.type === 'put').map((c) => c.value),
     caughtUp: async (key, timeoutMs = 10_000) => {
-      const deadline = Date.now() + timeoutMs;
-      for (;;) {
-        const kv = (await client.get(key).exec()).kvs[0];
-        const mine = changes.filter((c) => c.key === key);
-        const last = mine[mine.length - 1];
-        if (kv ? last !== undefined && last.revision >= Number(kv.mod_revision) : last === undefined || last.type === 'delete') return;
-        if (Date.now() > deadline) throw new Error(`the watch of ${key} did not catch up within ${timeoutMs} ms`);
-        await new Promise((r) => setTimeout(r, 20));
-      }
+      await until(
+        async () => {
+          const kv = (await client.get(key).exec()).kvs[0];
+          const mine = changes.filter((c) => c.key === key);
+          const last = mine[mine.length - 1];
+          return kv ? last !== undefined && last.revision >= Number(kv.mod_revision) : last === undefined || last.type === 'delete';
+        },
+        `the watch of ${key} to catch up`,
+        timeoutMs,
+      );
     },
     close: () => watcher.cancel(),
   };

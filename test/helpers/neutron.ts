@@ -6,6 +6,7 @@
 import type { Etcd3 } from 'etcd3';
 import { claimAndBind, type OriginalPort, setAction } from '../../src/driver/original-writes';
 import { keys } from '../../src/protocol/keys';
+import { until } from './wait';
 
 export type PyPort = OriginalPort;
 
@@ -21,13 +22,16 @@ export async function pyUnbind(client: Etcd3, host: string, portId: string): Pro
 
 /** Polls until `check` holds for the value of `key` (undefined when absent). */
 export async function waitForValue(client: Etcd3, key: string, check: (value: string | undefined) => boolean, timeoutMs = 10_000): Promise<string | undefined> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = (await client.get(key).string()) ?? undefined;
-    if (check(v)) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${key} (last value ${JSON.stringify(v)})`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
+  let last: string | undefined;
+  const held = await until(
+    async () => {
+      last = (await client.get(key).string()) ?? undefined;
+      return check(last) && { value: last };
+    },
+    () => `${key} (last value ${JSON.stringify(last)})`,
+    timeoutMs,
+  );
+  return held.value;
 }
 
 export const waitUp = (client: Etcd3, host: string, portId: string, timeoutMs?: number): Promise<string | undefined> =>

@@ -4,7 +4,6 @@
  * or as a child process for SIGKILL tests).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import type { ExecutionContext } from 'ava';
 import { Etcd3 } from 'etcd3';
@@ -21,9 +20,10 @@ import { type EmulatorOptions, type EmulatorServer, startEmulatorServer } from '
 import type { ServerOptions } from '../../src/sppctl/emulator/server';
 import type { VfStatus } from '../../src/sppctl/wire';
 import { type AgentUiHandle as AgentHandle, startAgentWithUi } from '../../src/viz/agent-ui';
+import { BIN } from './spawn';
+import { sleep, until } from './wait';
 
 export const SEED_MAPPINGS = '00:04.0#phys1#2#0xfe,00:05.0#phys2#2#0xfc02';
-const BIN = join(__dirname, '..', '..', '..', 'bin', 'spp.js');
 
 export interface SystemOptions {
   readonly host?: string;
@@ -174,7 +174,7 @@ export class System {
   async restartSim(downMs = 500): Promise<void> {
     const port = this.sim.port;
     await this.sim.close();
-    await new Promise((r) => setTimeout(r, downMs));
+    await sleep(downMs);
     this.sim = await startEmulatorServer({ listen: { host: '127.0.0.1', port }, mappings: this.configuration, ...this.emulatorOptions });
   }
 
@@ -209,23 +209,15 @@ export async function startSystem(t: ExecutionContext, opts: SystemOptions = {})
   return system;
 }
 
-/** Polls `check` until it returns true (or a value), failing with `what` after `timeoutMs`. */
-export async function until<T>(check: () => T | Promise<T>, what: string, timeoutMs = 10_000): Promise<Exclude<T, false | undefined | null>> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await check();
-    if (v !== false && v !== undefined && v !== null) return v as Exclude<T, false | undefined | null>;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+// the system tests have always taken `until` from here
+export { until } from './wait';
 
 /** Waits until every NIC of the in-process agent is ready. */
 export function nicsReady(system: System, timeoutMs = 10_000): Promise<true> {
   return until(
     () => {
       const nics = system.agent?.controller.view().nics ?? [];
-      return nics.length === system.configuration.length && nics.every((n) => n.state === 'ready');
+      return nics.length === system.configuration.length && nics.every((n) => n.tags.includes('up'));
     },
     'every NIC ready',
     timeoutMs,

@@ -19,16 +19,27 @@ const state = {
 const esc = (v) => String(v ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]);
 const $ = (id) => document.getElementById(id);
 
-/** A CSS class for a machine state: the top-level name decides the colour. */
-function stateClass(s) {
-  const top = String(s || '').split('.')[0];
-  if (top === 'plugged' || top === 'ready' || top === 'running' || top === 'removed') return 'ok';
-  if (top === 'failed' || top === 'degraded' || top === 'refused') return 'bad';
-  if (top === 'backoff' || top === 'retryWait') return 'warn';
+/**
+ * A CSS class for a port or NIC machine state, from the tags the view sends
+ * with it (machines/tags.ts): a renamed state keeps its colour.
+ */
+function tagClass(tags) {
+  const has = (tag) => Array.isArray(tags) && tags.includes(tag);
+  if (has('up') || has('free')) return 'ok';
+  if (has('failed')) return 'bad';
+  if (has('retrying')) return 'warn';
   return 'busy';
 }
 
-const badge = (s) => `<span class="state ${stateClass(s)}" data-state="${esc(s)}">${esc(s)}</span>`;
+/** The agent machine's state (it declares no tags): its few top-level names decide the colour. */
+function agentClass(s) {
+  if (s === 'running') return 'ok';
+  if (s === 'degraded' || s === 'refused') return 'bad';
+  return 'busy';
+}
+
+const badgeOf = (cls, s) => `<span class="state ${cls}" data-state="${esc(s)}">${esc(s)}</span>`;
+const badge = (s, tags) => badgeOf(tagClass(tags), s);
 const chip = (phase, text, title) =>
   `<span class="chip phase-${esc(phase)}" data-phase="${esc(phase)}"${title ? ` title="${esc(title)}"` : ''}>${esc(text ?? phase)}</span>`;
 /** A port's state in the legend's word; the port machine's own state name only in the tooltip. */
@@ -65,7 +76,7 @@ function renderDrawing(d) {
     })
     .join('');
   return `<article class="card vf" data-sec-id="${d.secId}">
-    <h3>${esc(d.title)} ${badge(d.state)}</h3>${(d.warnings ?? []).map((w) => `<p class="drift">${esc(w)}</p>`).join('')}
+    <h3>${esc(d.title)} ${badge(d.state, d.tags)}</h3>${(d.warnings ?? []).map((w) => `<p class="drift">${esc(w)}</p>`).join('')}
     ${d.release ? `<p class="release" title="${esc(d.release.reason)}">${esc(d.release.text)}: ${esc(d.release.reason)}</p>` : ''}
     <div class="diagram"><svg class="vf-drawing" viewBox="0 0 ${d.width} ${d.height}" width="${d.width}" height="${d.height}">
       <defs><marker id="vf-arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M 0 0 L 10 5 L 0 10 z"></path></marker></defs>
@@ -125,7 +136,7 @@ function renderPanel(v) {
       (
         h,
       ) => `<tr><td class="when">rev ${esc(h.revision)}<br>${esc(new Date(h.at).toISOString().slice(11, 23))}${h.sinceMs !== undefined ? `<br>+${esc(duration(h.sinceMs))}` : ''}</td>
-        <td>${badge(h.state)}</td>
+        <td>${badge(h.state, h.tags)}</td>
         <td class="what">${esc(h.what)}${h.commands.length ? `<div class="commands">${h.commands.map((c) => `<code>${esc(c)}</code>`).join('<br>')}</div>` : ''}${
           h.error
             ? `<div class="error">${h.repeated ? 'the same error' : `error: ${esc(h.error)}`}</div>`
@@ -225,7 +236,7 @@ function renderHost(v) {
  * says nothing of spp-ctl).
  */
 function readinessHtml(v) {
-  if (!v.readiness) return v.agentState ? `agent <span id="agent-state">${badge(v.agentState)}</span> · ` : '';
+  if (!v.readiness) return v.agentState ? `agent <span id="agent-state">${badgeOf(agentClass(v.agentState), v.agentState)}</span> · ` : '';
   const r = v.readiness;
   const machine = v.agentState
     ? ` <span id="agent-state" class="detail" title="the agent machine's state">(agent <span class="state" data-state="${esc(v.agentState)}">${esc(v.agentState)}</span>)</span>`
