@@ -3,6 +3,8 @@ import { readFileSync } from 'node:fs';
 import { Etcd3, type IOptions } from 'etcd3';
 import { faultHandling } from './fault-handling';
 import type { EtcdHealth } from './health';
+// loaded for its effect: every client of ours gets etcd3's watch stream repaired
+import './watch-create-fix';
 
 export interface EtcdConnectOptions {
   /** host:port or URLs; comma-separated lists are accepted. */
