@@ -66,7 +66,7 @@ export const agentCommand: CliCommand = {
     'spp-ctl-timeout': flag('seconds before an spp-ctl request fails (env SPP_CTL_TIMEOUT; default 10)', 'SEC'),
     'config-file': flag('neutron-style ini file of the original agent', 'FILE'),
     'resync-interval': flag('seconds between re-reads of every spp_vf status (env SPP_RESYNC_INTERVAL; default 30)', 'SEC'),
-    'reassert-up': flag('seconds after a plug to put `up` again, or off (env SPP_REASSERT_UP; default 0.05,0.25,1,3)', 'LIST'),
+    'reassert-up': flag('seconds after a plug to put `up` again, or off (env SPP_REASSERT_UP; default 0.25)', 'LIST'),
     'lease-ttl': flag('TTL in seconds of the liveness key and of the host lock a standby agent waits on (env SPP_LEASE_TTL; default 10)', 'SEC'),
     record: flag('append every etcd event and spp-ctl exchange to FILE as JSON lines (env SPP_RECORD)', 'FILE'),
     ui: flag('serve the read-only visualizer on HOST:PORT (env SPP_UI; off by default)', 'HOST:PORT'),
