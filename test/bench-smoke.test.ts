@@ -4,6 +4,7 @@
  * numbers. No timing thresholds: the figures are the bench's business.
  */
 import test from 'ava';
+import { measureBindWrites } from '../scripts/bench/etcd-writes';
 import { BenchEnv, BenchHost, benchMappings } from '../scripts/bench/harness';
 import { benchMachineFloor } from '../scripts/bench/machine-floor';
 import { measureBurst, measureFloor, measurePlugs, measureProcessStart, measureRestart, settledRssKb } from '../scripts/bench/measure';
@@ -41,6 +42,13 @@ test('floor, single plugs, burst, restart and memory give finite numbers of the 
   const vlan = await measurePlugs(host, 1, { vlan: true });
   t.deepEqual(vlan.requestsPerPlug, [5], 'a VLAN plug is two re-attaches (detach + attach each) and the vlan entry');
 
+  const writes = await measureBindWrites(host, 2, 500);
+  t.deepEqual(writes.upPuts, [2, 2], 'the put and one re-assert');
+  t.deepEqual(writes.agentWrites, [2, 2]);
+  t.deepEqual(writes.revisions, [5, 5], "the driver's 3 and the agent's 2");
+  t.true(writes.agentBytes.every((b) => b > 0));
+  t.is(writes.lateWatchMissed, 0);
+
   const burst = await measureBurst(host, 1);
   t.is(burst.ports, 2);
   t.true(burst.allUp.every(isTime));
@@ -53,6 +61,8 @@ test('floor, single plugs, burst, restart and memory give finite numbers of the 
   t.true([...restart.fromSpawn, ...restart.fromStart].every(isTime));
   t.true((await measureProcessStart(1)).every(isTime));
   t.deepEqual(restart.mutations, [0], 'a restart on an unchanged host sends no mutating request');
+  t.is(restart.writes.length, 1);
+  t.true(restart.writes[0]!.upPuts <= restart.ports, JSON.stringify(restart.writes));
   t.true((await settledRssKb(host, 0)) > 0);
 });
 
