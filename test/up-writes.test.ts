@@ -138,3 +138,23 @@ test('a restart with 4 ports up whose re-asserts were not made yet: each up put 
     [1, 1, 1, 1],
   );
 });
+
+test('a port plugged again after an spp_vf restart puts no up: the bind has its put and re-assert already', async (t) => {
+  const s = await startSystem(t, { settings: { resyncInterval: '0.3' } });
+  await nicsReady(s);
+  const p = PORTS[0]!;
+  await pyBind(s.client, s.host, p);
+  await waitUp(s.client, s.host, p.portId);
+  await sleep(1000);
+  const before = await s.vfStatus(1);
+  const counted = await upPuts(t, s.client, s.host, (await revision(s.client)) + 1);
+  const from = s.logs.length;
+  s.sim.emulator.restartVf(1);
+  await until(async () => JSON.stringify(await s.vfStatus(1)) === JSON.stringify(before), 'vf 1 rebuilt with the port entry');
+  await sleep(1000);
+  t.true(
+    s.logs.slice(from).some((r) => r.port === p.portId && r.message === 'port is up'),
+    'the port was plugged again',
+  );
+  t.is(total(counted()), 0, JSON.stringify([...counted()]));
+});

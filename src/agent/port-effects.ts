@@ -33,11 +33,11 @@ export class PortEffects {
       ...(rule.vlan !== undefined ? { vlan: rule.vlan } : {}),
       commands: commands.length,
     };
-    if (rt.announced.get(input.portId)?.bind === bind) return { observed, commands };
+    const known = rt.announced.get(input.portId)?.bind === bind;
     const status = rt.store.get(keys.portStatus(input.host, input.portId));
-    if (upForBind(status, bind)) {
-      // a restart (or a repair): every driver that watched before this put saw it; a late one gets the re-assert
-      rt.announced.set(input.portId, { bind, first: 'found', foundAt: status?.modRevision, reasserts: 0 });
+    if (known || upForBind(status, bind)) {
+      // put by this process, or found at a restart: every driver that watched before that put saw it; a late one gets the re-assert
+      if (!known) rt.announced.set(input.portId, { bind, first: 'found', foundAt: status?.modRevision, reasserts: 0 });
       this.markOutcomeLogged(input.portId, 'up');
       rt.log.info('port is up', { ...fields, portStatus: 'already up for this bind; not written again', statusRevision: status?.modRevision });
       return { observed, commands };
