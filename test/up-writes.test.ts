@@ -42,6 +42,8 @@ test('the history shows a re-assert only when the put before the found up was an
   t.false(historyShowsReassert(v('up', 5), 11), 'an up of an earlier bind');
 });
 
+// each test below has a host of its own: should two parallel tests end up on one etcd (a rare port race when
+// test etcds start at once), their keys still do not meet
 const PORTS: PyPort[] = [0, 1, 2, 3].map((i) => ({
   portId: `d3000000-0000-0000-0000-00000000000${i}`,
   vhostId: i,
@@ -88,7 +90,7 @@ async function restart(s: System, settings: Record<string, string> = {}): Promis
 }
 
 test('a fresh plug puts up twice (the put and one re-assert), and the original driver late watch sees one', async (t) => {
-  const s = await startSystem(t);
+  const s = await startSystem(t, { host: 'upw-fresh' });
   await nicsReady(s);
   const from = (await revision(s.client)) + 1;
   const counted = await upPuts(t, s.client, s.host, from);
@@ -112,7 +114,7 @@ test('a fresh plug puts up twice (the put and one re-assert), and the original d
 });
 
 test('a restart with 4 ports up whose re-asserts were made before: no up put at all', async (t) => {
-  const s = await startSystem(t);
+  const s = await startSystem(t, { host: 'upw-made' });
   await nicsReady(s);
   await bindAll(s);
   await sleep(1000); // the re-asserts at 0.25 s are made
@@ -126,7 +128,7 @@ test('a restart with 4 ports up whose re-asserts were made before: no up put at 
 
 test('a restart with 4 ports up whose re-asserts were not made yet: each up put once, at most 4', async (t) => {
   // the first agent re-asserts only after 30 s: it is stopped before that
-  const s = await startSystem(t, { agent: false });
+  const s = await startSystem(t, { agent: false, host: 'upw-not-made' });
   s.startAgent({ reassert: '30' });
   await nicsReady(s);
   await bindAll(s);
@@ -140,7 +142,7 @@ test('a restart with 4 ports up whose re-asserts were not made yet: each up put 
 });
 
 test('a port plugged again after an spp_vf restart puts no up: the bind has its put and re-assert already', async (t) => {
-  const s = await startSystem(t, { settings: { resyncInterval: '0.3' } });
+  const s = await startSystem(t, { host: 'upw-vf-restart', settings: { resyncInterval: '0.3' } });
   await nicsReady(s);
   const p = PORTS[0]!;
   await pyBind(s.client, s.host, p);
