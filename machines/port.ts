@@ -13,13 +13,13 @@ import { classify } from './errors';
 import type { PortTag } from './tags';
 
 export interface PortTimers {
-  /** Delays (ms) after a plug at which `up` is put again while the action is still plug (driver race). */
+  /** Delays (ms) after a plug at which `up` is put again while the action is still plug (driver race; docs/protocol.md). */
   readonly reassertMs: readonly number[];
   readonly backoffBaseMs: number;
   readonly backoffMaxMs: number;
 }
 
-export const DEFAULT_PORT_TIMERS: PortTimers = { reassertMs: [50, 250, 1000, 3000], backoffBaseMs: 500, backoffMaxMs: 30_000 };
+export const DEFAULT_PORT_TIMERS: PortTimers = { reassertMs: [250], backoffBaseMs: 500, backoffMaxMs: 30_000 };
 
 export interface PortInput {
   readonly host: string;

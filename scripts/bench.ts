@@ -12,6 +12,8 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { choice, commandHelp, int, parseCommandArgs, str, UsageError } from '../src/cli/framework';
 import { command, FULL, QUICK } from './bench/command';
+import { measureBindWrites } from './bench/etcd-writes';
+import { reportBindWrites, reportRestartWrites, WRITES_SETTLE_MS } from './bench/etcd-writes-report';
 import { type FanoutSamples, measureFanout } from './bench/fanout';
 import { BenchEnv, BenchHost } from './bench/harness';
 import { benchLayouts } from './bench/layouts';
@@ -160,6 +162,8 @@ async function main(argv: string[]): Promise<number> {
         vlanSlowP50 <= 2 * slowFloor,
         `${vlanSlowP50.toFixed(0)} ms vs floor ${slowFloor.toFixed(0)} ms (${(vlanSlowP50 / slowFloor).toFixed(2)}x; against its own ${median(vlan.requestsPerPlug)} paced requests, ${vlanSlowFloor.toFixed(0)} ms: ${(vlanSlowP50 / vlanSlowFloor).toFixed(2)}x)`,
       );
+      progress(`etcd writes: ${n.bindWrites} binds, each with the original driver's late watch`);
+      reportBindWrites(report, await measureBindWrites(single, n.bindWrites, WRITES_SETTLE_MS));
     } finally {
       await single.close();
     }
@@ -267,7 +271,7 @@ async function main(argv: string[]): Promise<number> {
       const restart = await measureRestart(burstHost, n.restart);
       report.value(`memory.agent_rss.${ports}_ports`, 'KiB', await settledRssKb(burstHost), `after a restart with ${ports} ports plugged`);
       const fromSpawn = report.samples(`restart.${ports}_ports.from_spawn`, 'ms', restart.fromSpawn, {
-        note: 'SIGKILL, then spawn -> every port_status up put again, seen by a watcher (includes Node start-up)',
+        note: 'SIGKILL, then spawn -> every port plugged again (its `port is up` log line; port_status is put only where a driver may still wait), includes Node start-up',
       }).median;
       report.samples(`restart.${ports}_ports.from_first_log`, 'ms', restart.fromStart, {
         note: "the new agent's first log line -> all up (without Node start-up and module loading)",
@@ -279,6 +283,7 @@ async function main(argv: string[]): Promise<number> {
         fromSpawn < 1000 && mutations === 0,
         `${fromSpawn.toFixed(0)} ms from spawn (p50), ${mutations} mutating requests`,
       );
+      reportRestartWrites(report, ports, restart.writes);
       await unplugAll(burstHost, restart.plugged);
     } finally {
       await burstHost.close();

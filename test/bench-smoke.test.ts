@@ -4,9 +4,11 @@
  * numbers. No timing thresholds: the figures are the bench's business.
  */
 import test from 'ava';
+import { measureBindWrites } from '../scripts/bench/etcd-writes';
 import { BenchEnv, BenchHost, benchMappings } from '../scripts/bench/harness';
 import { benchMachineFloor } from '../scripts/bench/machine-floor';
 import { measureBurst, measureFloor, measurePlugs, measureProcessStart, measureRestart, settledRssKb } from '../scripts/bench/measure';
+import { tracePlugs, traceSteps } from '../scripts/bench/plug-trace';
 import { byLayer, hotSpots } from '../scripts/bench/profile';
 import { countSnapshotKeys } from '../scripts/bench/replay';
 import { Report } from '../scripts/bench/report';
@@ -41,6 +43,13 @@ test('floor, single plugs, burst, restart and memory give finite numbers of the 
   const vlan = await measurePlugs(host, 1, { vlan: true });
   t.deepEqual(vlan.requestsPerPlug, [5], 'a VLAN plug is two re-attaches (detach + attach each) and the vlan entry');
 
+  const writes = await measureBindWrites(host, 2, 500);
+  t.deepEqual(writes.upPuts, [2, 2], 'the put and one re-assert');
+  t.deepEqual(writes.agentWrites, [2, 2]);
+  t.deepEqual(writes.revisions, [5, 5], "the driver's 3 and the agent's 2");
+  t.true(writes.agentBytes.every((b) => b > 0));
+  t.is(writes.lateWatchMissed, 0);
+
   const burst = await measureBurst(host, 1);
   t.is(burst.ports, 2);
   t.true(burst.allUp.every(isTime));
@@ -53,6 +62,8 @@ test('floor, single plugs, burst, restart and memory give finite numbers of the 
   t.true([...restart.fromSpawn, ...restart.fromStart].every(isTime));
   t.true((await measureProcessStart(1)).every(isTime));
   t.deepEqual(restart.mutations, [0], 'a restart on an unchanged host sends no mutating request');
+  t.is(restart.writes.length, 1);
+  t.true(restart.writes[0]!.upPuts <= restart.ports, JSON.stringify(restart.writes));
   t.true((await settledRssKb(host, 0)) > 0);
 });
 
@@ -84,6 +95,27 @@ test('VLAN reuse and VLAN bursts: times and the request counts of issue 19 (poll
   for (const c of [b.fresh, b.warm]) t.true([...c.allUp, ...c.worstPort, ...c.bestPort].every(isTime) && c.worstPort[0]! >= c.bestPort[0]!);
   const reset = await measureVlanBurst(env, 1, 0, { agentArgs: ['--unplug-resets-vlan'] });
   t.deepEqual([reset.fresh.commands, reset.warm.commands], [[20], [20]]);
+});
+
+test('plug trace: every moment of a flat plug, in the order the plug goes through them', async (t) => {
+  const rows = await tracePlugs(2);
+  t.is(rows.length, 2);
+  for (const m of rows) {
+    const order = [m.put, m.event, m.plugging, m.sendStart, m.sendEnd, m.putAnswered];
+    t.true(
+      order.every((v) => typeof v === 'number'),
+      JSON.stringify(m),
+    );
+    t.deepEqual(
+      [...order].sort((a, b) => a! - b!),
+      order,
+      JSON.stringify(m),
+    );
+    // the bench's watcher and the agent's transaction answer race; both come after the put
+    t.true(m.acked! >= m.put! && m.upSeen! > m.sendEnd! && m.upLogged! >= m.putAnswered!, JSON.stringify(m));
+  }
+  const steps = traceSteps(rows);
+  t.true(steps.length >= 7 && steps.every((s) => isTime(s.median) && s.max >= s.median));
 });
 
 test('bench hosts: every NIC on cores of its own, valid beyond the real limits only where they are exceeded', (t) => {

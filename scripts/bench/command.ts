@@ -58,6 +58,8 @@ export interface Counts {
   processStart: number;
   vlanReuse: VlanBenchCounts;
   fanoutBinds: number;
+  /** Binds whose etcd writes are counted (each waits out the re-assert schedule). */
+  bindWrites: number;
 }
 
 export const FULL: Counts = {
@@ -73,6 +75,7 @@ export const FULL: Counts = {
   processStart: 10,
   vlanReuse: { reuse: 20, reuseSlow: 5, burst: 5, burstSlow: 2, resetSlow: 2 },
   fanoutBinds: 12,
+  bindWrites: 20,
 };
 export const QUICK: Counts = {
   floor: 30,
@@ -87,4 +90,5 @@ export const QUICK: Counts = {
   processStart: 3,
   vlanReuse: { reuse: 3, reuseSlow: 3, burst: 1, burstSlow: 1, resetSlow: 0 },
   fanoutBinds: 8,
+  bindWrites: 5,
 };

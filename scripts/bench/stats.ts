@@ -23,3 +23,5 @@ export function summarize(samples: readonly number[]): Summary {
 
 /** Rounds for display and JSON: 3 significant decimals are more than the noise allows. */
 export const round = (v: number, digits = 3): number => Number(v.toFixed(digits));
+
+export const mean = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);

@@ -1,5 +1,6 @@
 /** The agent's etcd writes (src/agent/etcd-writes.ts) over etcd3. */
 import type { ComparatorBuilder, Etcd3 } from 'etcd3';
+import type { StoredValue } from '../etcd/events';
 import { describeUser, isRefusal } from '../etcd/refusal';
 import { type AgentWriteSpec, type Condition, cleanupWrite, portStatusWrite, type Transaction } from './etcd-writes';
 import type { EtcdWriter, PortStatusWrite } from './io';
@@ -58,6 +59,15 @@ export class Etcd3Writer implements EtcdWriter {
 
   async cleanupPort(host: string, portId: string, vhostKey: string | undefined): Promise<boolean> {
     return this.run(cleanupWrite(host, portId, vhostKey));
+  }
+
+  async readBefore(key: string, revision: number): Promise<StoredValue | undefined> {
+    const res = await this.client
+      .get(key)
+      .revision(revision - 1)
+      .exec();
+    const kv = res.kvs[0];
+    return kv ? { value: kv.value.toString(), modRevision: Number(kv.mod_revision) } : undefined;
   }
 
   private async run(spec: AgentWriteSpec): Promise<boolean> {

@@ -22,6 +22,7 @@ import type { EtcdWriter, SppCtlApi } from './io';
 import { type AgentObserver, NO_OBSERVER } from './observer';
 import { ReleaseAwareSppCtl } from './release-belief';
 import { SppCtlGate } from './sppctl-gate';
+import type { UpRecord } from './up-writes';
 import type { VfWorker } from './vf-worker';
 import type { HistoryEntry } from './view';
 
@@ -84,8 +85,8 @@ export class HostRuntime {
   readonly ports = new Map<string, PortRuntime>();
   /** Ports whose machine is mid-run (idle detection reads it on every turn). */
   readonly busyPorts = new Set<string>();
-  /** Ports whose `up` this process has put since it started. */
-  readonly announced = new Set<string>();
+  /** Per port, the `up` puts of its current bind that this process made or found (src/agent/up-writes.ts). */
+  readonly announced = new Map<string, UpRecord>();
   /** vhost id -> port that wants it plugged, as of the last sync. */
   wanted = new Map<number, string>();
   stopping = false;

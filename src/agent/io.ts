@@ -3,6 +3,7 @@
  * and the HTTP spp-ctl client, the replay tool an in-memory key space and
  * the in-process emulator.
  */
+import type { StoredValue } from '../etcd/events';
 import type { SppCommand } from '../sppctl/commands';
 import type { ProcessEntry, VfStatus } from '../sppctl/wire';
 
@@ -30,6 +31,13 @@ export interface EtcdWriter {
    * action changed meanwhile (nothing was written).
    */
   cleanupPort(host: string, portId: string, vhostKey: string | undefined): Promise<boolean>;
+  /**
+   * The key as it was just before `revision` (its previous put; undefined
+   * when it did not exist then). Throws when etcd no longer has that
+   * revision (compacted). Absent: the history cannot be read, so a restart
+   * re-asserts every `up` it finds (docs/protocol.md).
+   */
+  readBefore?(key: string, revision: number): Promise<StoredValue | undefined>;
 }
 
 /** What an spp-ctl failure means for the caller (duck-typed, so any client's errors fit). */

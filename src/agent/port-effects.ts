@@ -5,7 +5,7 @@
  */
 
 import { NicRebuildError, PermanentError } from '../../machines/errors';
-import type { PlugInput, ReportInput, RunOutput, UnplugInput } from '../../machines/port';
+import { DEFAULT_PORT_TIMERS, type PlugInput, type ReportInput, type RunOutput, type UnplugInput } from '../../machines/port';
 import { observeVhost, type VhostObserved } from '../plan/observed';
 import { planLayout, planVhost, type VhostDesired } from '../plan/planner';
 import { keys } from '../protocol/keys';
@@ -13,6 +13,7 @@ import { targetsOf } from '../protocol/layout';
 import type { HostRuntime, NicRuntime } from './host-runtime';
 import { isRejected, sppCtlFailure } from './io';
 import { AgentStopping } from './sppctl-gate';
+import { bindRevision, historyShowsReassert, reassertDecision, upForBind } from './up-writes';
 
 export class PortEffects {
   constructor(private readonly rt: HostRuntime) {}
@@ -21,22 +22,31 @@ export class PortEffects {
     const { rt } = this;
     const { place, rule } = input.intent;
     const nic = rt.nicFor(place.secId);
+    // the bind this run plugs: one that arrives during the run is a new bind, with its own first `up`
+    const bind = this.bindOf(input.portId);
     const { commands, observed } = await this.applyVhost(nic, place.vhostId, rule, input.portId);
     this.recordRun(input.portId, commands);
-    const status = rt.store.get(keys.portStatus(input.host, input.portId))?.value;
-    if (commands.length > 0 || status !== 'up' || !rt.announced.has(input.portId)) {
-      const written = await rt.opts.etcd.putPortStatus({ host: input.host, portId: input.portId, value: 'up', whileAction: 'plug' });
-      if (written) rt.announced.add(input.portId);
+    const fields = {
+      port: input.portId,
+      vhost: place.vhostId,
+      revision: input.revision,
+      mac: rule.mac,
+      ...(rule.vlan !== undefined ? { vlan: rule.vlan } : {}),
+      commands: commands.length,
+    };
+    const known = rt.announced.get(input.portId)?.bind === bind;
+    const status = rt.store.get(keys.portStatus(input.host, input.portId));
+    if (known || upForBind(status, bind)) {
+      // put by this process, or found at a restart: every driver that watched before that put saw it; a late one gets the re-assert
+      if (!known) rt.announced.set(input.portId, { bind, first: 'found', foundAt: status?.modRevision, reasserts: 0 });
       this.markOutcomeLogged(input.portId, 'up');
-      rt.log.info(written ? 'port is up' : 'action is no longer plug; port_status not written', {
-        port: input.portId,
-        vhost: place.vhostId,
-        revision: input.revision,
-        mac: rule.mac,
-        ...(rule.vlan !== undefined ? { vlan: rule.vlan } : {}),
-        commands: commands.length,
-      });
+      rt.log.info('port is up', { ...fields, portStatus: 'already up for this bind; not written again', statusRevision: status?.modRevision });
+      return { observed, commands };
     }
+    const written = await rt.opts.etcd.putPortStatus({ host: input.host, portId: input.portId, value: 'up', whileAction: 'plug' });
+    if (written) rt.announced.set(input.portId, { bind, first: 'put', reasserts: 0 });
+    this.markOutcomeLogged(input.portId, 'up');
+    rt.log.info(written ? 'port is up' : 'action is no longer plug; port_status not written', fields);
     return { observed, commands };
   }
 
@@ -73,10 +83,47 @@ export class PortEffects {
   reassertUp(portId: string): void {
     const { rt } = this;
     if (rt.stopping) return;
-    rt.opts.etcd
-      .putPortStatus({ host: rt.host, portId, value: 'up', whileAction: 'plug' })
-      .then((written) => rt.log.debug('re-put port_status up', { port: portId, written }))
-      .catch((err) => rt.log.debug('re-put port_status up failed', { port: portId, error: String(err) }));
+    this.reassert(portId).catch((err) => rt.log.debug('re-put port_status up failed', { port: portId, error: String(err) }));
+  }
+
+  /** At a re-assert timer: puts `up` again unless src/agent/up-writes.ts shows no driver can still be waiting for it. */
+  private async reassert(portId: string): Promise<void> {
+    const { rt } = this;
+    const record = rt.announced.get(portId);
+    const scheduled = (rt.opts.portTimers ?? DEFAULT_PORT_TIMERS).reassertMs.length;
+    const decision = reassertDecision(record, this.bindOf(portId), scheduled);
+    if (decision.kind === 'skip' || !record) {
+      rt.log.debug('port_status up not put again', { port: portId, reason: decision.kind === 'skip' ? decision.reason : 'no record' });
+      return;
+    }
+    record.reasserts += 1;
+    if (decision.kind === 'check-history' && (await this.historyShowsReassert(portId, decision.foundAt, decision.bind))) {
+      rt.log.info('port_status up was re-asserted for this bind before the restart; not put again', {
+        port: portId,
+        statusRevision: decision.foundAt,
+        bindRevision: decision.bind,
+      });
+      return;
+    }
+    const written = await rt.opts.etcd.putPortStatus({ host: rt.host, portId, value: 'up', whileAction: 'plug' });
+    rt.log.debug('re-put port_status up', { port: portId, written });
+  }
+
+  /** Whether the put before the found `up` was an `up` of the same bind; a history etcd no longer has shows nothing. */
+  private async historyShowsReassert(portId: string, foundAt: number, bind: number): Promise<boolean> {
+    const read = this.rt.opts.etcd.readBefore;
+    if (!read) return false;
+    try {
+      return historyShowsReassert(await read.call(this.rt.opts.etcd, keys.portStatus(this.rt.host, portId), foundAt), bind);
+    } catch (err) {
+      this.rt.log.debug('port_status history not readable; re-asserting up', { port: portId, revision: foundAt - 1, error: String(err) });
+      return false;
+    }
+  }
+
+  private bindOf(portId: string): number {
+    const { store, host } = this.rt;
+    return bindRevision(store.get(keys.bindPort(host, portId)), store.get(keys.action(host, portId)));
   }
 
   /**

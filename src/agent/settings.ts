@@ -289,7 +289,7 @@ export function parseBoolean(value: string | undefined, what: string): boolean {
   throw new Error(`${what}: expected true or false, got ${JSON.stringify(value)}`);
 }
 
-/** `off`, or comma-separated seconds after the plug, ascending (default 0.05,0.25,1,3). */
+/** `off`, or comma-separated seconds after the plug, ascending (default 0.25: one re-assert, docs/protocol.md). */
 export function parseReassert(value: string | undefined, origin: string = SETTING_ENV.reassert): number[] {
   if (value === undefined) return [...DEFAULT_PORT_TIMERS.reassertMs];
   if (value === 'off' || value === '') return [];

@@ -51,5 +51,7 @@ export function instrumentWriter(writer: EtcdWriter, metrics: AgentMetrics): Etc
   return {
     putPortStatus: (w: PortStatusWrite) => counted('port_status', () => writer.putPortStatus(w)),
     cleanupPort: (host, portId, vhostKey) => counted('unplug_cleanup', () => writer.cleanupPort(host, portId, vhostKey)),
+    // a read, not a write: not counted
+    ...(writer.readBefore ? { readBefore: writer.readBefore.bind(writer) } : {}),
   };
 }

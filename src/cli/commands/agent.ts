@@ -77,7 +77,7 @@ export const agentCommand: CliCommand = {
     'spp-ctl-timeout': flag('seconds before an spp-ctl request fails (env SPP_CTL_TIMEOUT; default 10)', 'SEC'),
     'config-file': flag('neutron-style ini file of the original agent', 'FILE'),
     'resync-interval': flag('seconds between re-reads of every spp_vf status (env SPP_RESYNC_INTERVAL; default 30)', 'SEC'),
-    'reassert-up': flag('seconds after a plug to put `up` again, or off (env SPP_REASSERT_UP; default 0.05,0.25,1,3)', 'LIST'),
+    'reassert-up': flag('seconds after a plug to put `up` again, or off (env SPP_REASSERT_UP; default 0.25)', 'LIST'),
     'lease-ttl': flag('TTL in seconds of the liveness key and of the host lock a standby agent waits on (env SPP_LEASE_TTL; default 10)', 'SEC'),
     'etcd-watchdog': flag(
       "seconds without an answer to the agent's etcd client, while etcd answers a new one, before the agent exits 1 to be restarted; or off (env SPP_ETCD_WATCHDOG, ini etcd_watchdog; default 60, at least 6)",
