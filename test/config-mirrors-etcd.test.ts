@@ -108,6 +108,12 @@ test('--dry-run shows the mirrors and the keys it would write, and writes nothin
   t.regex(r.out, /^would put \/spp\/openstack\/mirror\/m4\/1$/m);
   t.regex(r.out, /"mirror": \[\{"core": 16, "ports": \["ring:8", "ring:9"\]\}/);
   t.deepEqual(await hostKeys(t, 'm4'), {});
+  const json = await build(t, 'm4', '--mirrors', '2#0x30002', '--dry-run', '--format', 'json');
+  t.is(json.code, 0, json.err);
+  t.deepEqual((JSON.parse(json.out) as { mirror: unknown }).mirror, [
+    { core: 16, ports: ['ring:8', 'ring:9'] },
+    { core: 17, ports: ['ring:10', 'ring:11'] },
+  ]);
 });
 
 test('config show lists the mirrors with their cores, rings and owners', async (t) => {

@@ -76,6 +76,8 @@ export interface BuildPlan {
   readonly forced: { readonly key: string; readonly portId: string }[];
   /** Claimed mirror keys left as they are (TaaS). */
   readonly keptMirrors: { readonly key: string; readonly tapFlowId: string }[];
+  /** The spp_mirror components the configuration declares (empty for none). */
+  readonly mirror: readonly MirrorDecl[];
 }
 
 export interface BuildResult extends Omit<BuildPlan, 'refusals' | 'guards' | 'ops'> {
@@ -154,6 +156,7 @@ export function planBuild(
     keptClaims: [],
     forced: [],
     keptMirrors: [],
+    mirror: [],
   };
   const guard = (key: string): void => {
     plan.guards.push({ key, modRevision: modRevisionOf(current, key) });
@@ -168,6 +171,7 @@ export function planBuild(
   plan.warnings.push(...layoutChanges(configKey, current[configKey]?.value, kept.doc));
   const value = encodeConfiguration(kept.doc);
   plan.value = value;
+  plan.mirror = kept.doc.mirror ?? [];
   if (!sameJson(current[configKey]?.value, value)) {
     guard(configKey);
     plan.ops.push({ kind: 'put', key: configKey, value });

@@ -153,19 +153,27 @@ export const configBuild: CliCommand = {
           dryRun,
           ...(mirrors ? { mirrors } : {}),
         });
-        const mirrorList = JSON.parse(r.value) as { mirror?: { core: number; ports: string[] }[] };
         for (const w of r.warnings) io.err(`warning: ${w}\n`);
         if (format === 'json') {
-          const { changed, configurationChanged, created, deleted, keptClaims, keptMirrors, warnings } = r;
-          const mirror = Array.isArray(mirrorList) ? undefined : mirrorList.mirror;
-          const body = { host, mappings: formatMappings(configuration), changed, configurationChanged, created, deleted, keptClaims, keptMirrors, warnings };
-          io.out(`${JSON.stringify(mirror ? { ...body, mirror } : body, null, 2)}\n`);
+          const { changed, configurationChanged, created, deleted, keptClaims, keptMirrors, mirror, warnings } = r;
+          const body = {
+            host,
+            mappings: formatMappings(configuration),
+            changed,
+            configurationChanged,
+            created,
+            deleted,
+            keptClaims,
+            keptMirrors,
+            mirror,
+            warnings,
+          };
+          io.out(`${JSON.stringify(body, null, 2)}\n`);
           return 0;
         }
         io.out(`host ${host}: ${formatMappings(configuration)}\n`);
         io.out(`format: ${r.format}: ${r.formatReason}\n`);
-        if (!Array.isArray(mirrorList))
-          for (const [i, m] of (mirrorList.mirror ?? []).entries()) io.out(`mirror ${i}: core ${m.core}, rings ${m.ports.join(' ')}\n`);
+        for (const [i, m] of r.mirror.entries()) io.out(`mirror ${i}: core ${m.core}, rings ${m.ports.map(printable).join(' ')}\n`);
         if (dryRun) {
           io.out(`dry run: nothing written\nconfiguration value: ${r.value}\n`);
           for (const w of r.wouldWrite) io.out(`would ${w}\n`);
