@@ -9,7 +9,10 @@ import { execFile, spawn } from 'node:child_process';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import test from 'ava';
+import { demoMirror } from '../src/demo/demo';
 import { sppInvocation } from '../src/demo/invocation';
+import { parseMappings } from '../src/protocol/mappings';
+import { mirrorDecls } from '../src/setup/mirrors';
 import { childOutput, ROOT, spawnNode } from './helpers/spawn';
 import { until } from './helpers/system';
 
@@ -51,6 +54,15 @@ test('npm run demo prints the page and ops URLs, both answer, the suggested stat
   const ran = await sh(status!);
   t.is(ran.code, 0, ran.out);
   t.regex(ran.out, /host demo: agent alive/);
+  t.regex(ran.out, /mirrors: 0 of 1 claimed/, 'the demo host has one free mirror');
+
+  // the suggested tap flow is written as the driver writes it (the agent does not act on it yet)
+  const tap = /^ {2}(.* tap create --etcd-endpoints \S+ .*)$/m.exec(text)?.[1];
+  t.truthy(tap, text);
+  const created = await sh(tap!);
+  t.is(created.code, 0, created.out);
+  const after = await sh(status!);
+  t.regex(after.out, /mirrors: 1 of 1 claimed/, after.out);
 
   // a signal to npm's PID reaches node itself (the script execs it), which stops etcd
   const exited = new Promise<number | null>((resolve) => npm.once('exit', (code) => resolve(code)));
@@ -90,4 +102,14 @@ test('the npm scripts that run a long process exec it, so that a signal to npm r
     const last = scripts[name]!.split('&&').pop()!.trim();
     t.regex(last, /^(\w+=\S+ )*exec (node|ava)\b/, `npm run ${name}: its last step ${JSON.stringify(last)} does not exec`);
   }
+});
+
+test('the demo mirror takes the client id after the vfs and a worker core no vf uses', (t) => {
+  const seed = parseMappings('00:04.0#phys1#2#0xfe,00:05.0#phys2#2#0xfc02').configuration!;
+  const mirror = demoMirror(seed);
+  t.deepEqual(mirror, { secId: 3, coreMask: '0x10002' });
+  t.deepEqual(mirrorDecls({ count: 1, coreMask: mirror.coreMask }, seed).errors, []);
+  const one = parseMappings('00:04.0#phys1#1#0x3e').configuration!;
+  t.deepEqual(demoMirror(one), { secId: 2, coreMask: '0x42' });
+  t.deepEqual(mirrorDecls({ count: 1, coreMask: '0x42' }, one).errors, []);
 });

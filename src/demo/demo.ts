@@ -12,8 +12,9 @@ import { type BindResult, bindPort } from '../driver';
 import { listenProblem, parseListen } from '../listen';
 import { LocalEtcd } from '../localetcd/etcd-server';
 import { createLogger } from '../log';
+import type { HostConfiguration } from '../protocol/configuration';
 import { keys } from '../protocol/keys';
-import { parseMappings } from '../protocol/mappings';
+import { coreMaskBits, parseMappings } from '../protocol/mappings';
 import { buildHost } from '../setup/build';
 import { readHostView } from '../setup/view';
 import { renderStatus } from '../setup/view-text';
@@ -48,6 +49,18 @@ export const DEMO_PORTS = [
   { portId: '11111111-1111-4111-8111-111111111111', mac: 'fa:16:3e:00:00:01', physicalNetwork: 'phys1' },
   { portId: '22222222-2222-4222-8222-222222222222', mac: 'fa:16:3e:00:00:02', physicalNetwork: 'phys2', vlanId: 100 },
 ] as const;
+
+/**
+ * The demo's spp_mirror (TaaS): client id after the vfs', its master on the
+ * vfs' lowest master core and its one worker on the core above every vf core,
+ * so that it overlaps no vf.
+ */
+export function demoMirror(configuration: HostConfiguration): { secId: number; coreMask: string } {
+  const bits = configuration.map((n) => coreMaskBits(n.core_mask)).filter((b) => b !== undefined);
+  const master = Math.min(...bits.map((b) => b.master));
+  const worker = Math.max(...bits.flatMap((b) => [b.master, ...b.occupied])) + 1;
+  return { secId: configuration.length + 1, coreMask: `0x${((1n << BigInt(master)) | (1n << BigInt(worker))).toString(16)}` };
+}
 
 /** The fixed addresses the demo would listen on that cannot be listened on, each with why and what to do; empty when all are free. */
 export async function busyDemoAddresses(opts: Pick<DemoOptions, 'ui' | 'ops'>): Promise<string[]> {
@@ -90,12 +103,14 @@ export async function startDemo(opts: DemoOptions): Promise<RunningDemo> {
     const client = new Etcd3({ hosts: `http://${etcd.endpoint}` });
     stops.push(async () => client.close());
 
-    const sim: EmulatorServer = await startEmulatorServer({ listen: { host: '127.0.0.1', port: 0 }, mappings: parsed.configuration });
+    const mirror = demoMirror(parsed.configuration);
+    const sim: EmulatorServer = await startEmulatorServer({ listen: { host: '127.0.0.1', port: 0 }, mappings: parsed.configuration, mirrors: [mirror] });
     stops.push(() => sim.close());
-    say(`spp-ctl      ${sim.url} (emulator, vfs ${sim.emulator.secIds().join(', ')})`);
+    say(`spp-ctl      ${sim.url} (emulator, vfs ${sim.emulator.secIds().join(', ')}, spp_mirror ${mirror.secId} on cores ${mirror.coreMask})`);
 
-    await buildHost(client, opts.host, parsed.configuration);
-    say(`host         ${opts.host}: ${opts.mappings}`);
+    // the final format: the only one that holds a mirror list
+    await buildHost(client, opts.host, parsed.configuration, { format: 'final', mirrors: { count: 1, coreMask: mirror.coreMask } });
+    say(`host         ${opts.host}: ${opts.mappings}, mirrors 1#${mirror.coreMask}`);
 
     const agentLog = join(dir, 'agent.log');
     const settings = resolveSettings({
@@ -140,6 +155,11 @@ export async function startDemo(opts: DemoOptions): Promise<RunningDemo> {
     say(`  ${spp} status --etcd-endpoints ${etcd.endpoint}`);
     say(`  ${spp} port bind --etcd-endpoints ${etcd.endpoint} --host ${opts.host} --port-id p3 --mac fa:16:3e:00:00:03 --phys phys1`);
     say(`  curl -s ${sim.url}/v1/vfs/1`);
+    say(`  curl -s ${sim.url}/v1/mirrors/${mirror.secId}`);
+    // recorded for the driver's half only: the agent does not act on tap flows yet (docs/taas.md)
+    say(
+      `  ${spp} tap create --etcd-endpoints ${etcd.endpoint} --host ${opts.host} --tap-flow-id tf1 --service-port ${DEMO_PORTS[1].portId} --source-port ${DEMO_PORTS[0].portId} --direction IN`,
+    );
     if (ops) say(`  curl -s ${ops.url}/readyz`);
     say('Ctrl-C stops everything.');
     return {

@@ -4,7 +4,7 @@
  * (the original spp-config-build does reset them).
  */
 import type { Etcd3 } from 'etcd3';
-import { decodeJson, decodeValue, FREE_VHOST, type NicConfig } from '../protocol/codecs';
+import { decodeJson, decodeValue, FREE_MIRROR, FREE_VHOST, type NicConfig } from '../protocol/codecs';
 import {
   type ComponentDecl,
   type ConfigFormat,
@@ -20,6 +20,7 @@ import { validateLayouts } from '../protocol/layout-rules';
 import { validateConfiguration } from '../protocol/mappings';
 import { chooseFormat } from './config-format';
 import { SetupConflict, SetupRefused } from './errors';
+import { type MirrorRequest, mirrorDecls } from './mirrors';
 import { type KeyState, modRevisionOf, readSnapshot, snapshotValues } from './snapshot';
 import { commitGuarded, type Guard, type WriteOp } from './txn';
 
@@ -42,6 +43,8 @@ export interface BuildOptions {
   readonly mixedCoreTypes?: boolean;
   /** Plan only: nothing is written. */
   readonly dryRun?: boolean;
+  /** SPP_MIRROR (--mirrors): the spp_mirror components to declare; final shape only. */
+  readonly mirrors?: MirrorRequest;
 }
 
 /** SPP_COMPONENT_CONF: the components of each NIC, and optionally the spp_mirror list. */
@@ -71,6 +74,10 @@ export interface BuildPlan {
   readonly keptClaims: { readonly key: string; readonly portId: string }[];
   /** Claimed vhosts removed because of `force`. */
   readonly forced: { readonly key: string; readonly portId: string }[];
+  /** Claimed mirror keys left as they are (TaaS). */
+  readonly keptMirrors: { readonly key: string; readonly tapFlowId: string }[];
+  /** The spp_mirror components the configuration declares (empty for none). */
+  readonly mirror: readonly MirrorDecl[];
 }
 
 export interface BuildResult extends Omit<BuildPlan, 'refusals' | 'guards' | 'ops'> {
@@ -148,6 +155,8 @@ export function planBuild(
     deleted: [],
     keptClaims: [],
     forced: [],
+    keptMirrors: [],
+    mirror: [],
   };
   const guard = (key: string): void => {
     plan.guards.push({ key, modRevision: modRevisionOf(current, key) });
@@ -162,6 +171,7 @@ export function planBuild(
   plan.warnings.push(...layoutChanges(configKey, current[configKey]?.value, kept.doc));
   const value = encodeConfiguration(kept.doc);
   plan.value = value;
+  plan.mirror = kept.doc.mirror ?? [];
   if (!sameJson(current[configKey]?.value, value)) {
     guard(configKey);
     plan.ops.push({ kind: 'put', key: configKey, value });
@@ -208,7 +218,64 @@ export function planBuild(
     plan.ops.push({ kind: 'put', key: slot.key, value: FREE_VHOST });
     plan.created.push(slot.key);
   }
+  planMirrorKeys(host, kept, current, options, plan, guard);
   return plan;
+}
+
+/**
+ * mirror/<host>/<i> = None for each declared mirror; a claimed key keeps its
+ * tap flow (upstream resets it), and one the new list drops is refused unless
+ * forced. Keys written by hand for a configuration without a mirror list are
+ * not ours to judge: left alone.
+ */
+function planMirrorKeys(
+  host: string,
+  kept: { doc: ConfigurationDoc; drop: boolean },
+  current: Readonly<Record<string, KeyState>>,
+  options: Pick<BuildOptions, 'force'>,
+  plan: Pick<BuildPlan, 'refusals' | 'warnings' | 'ops' | 'created' | 'deleted' | 'keptMirrors'>,
+  guard: (key: string) => void,
+): void {
+  const prefix = prefixes.mirrorOfHost(host);
+  const present = Object.keys(current)
+    .filter((k) => k.startsWith(prefix))
+    .sort();
+  if (!kept.doc.mirror && !kept.drop) {
+    if (present.length > 0) plan.warnings.push(`${prefix} has ${present.length} key(s) but the configuration declares no mirror list; left as they are`);
+    return;
+  }
+  const count = kept.doc.mirror?.length ?? 0;
+  for (const key of present) {
+    const parsed = parseKey(key);
+    if (parsed?.kind !== 'mirror') {
+      plan.warnings.push(`${key} is not a mirror key (${prefix}<mirror_id>); left as it is`);
+      continue;
+    }
+    const owner = current[key]!.value;
+    const claimed = owner !== FREE_MIRROR;
+    if (parsed.mirrorId < count) {
+      if (claimed) plan.keptMirrors.push({ key, tapFlowId: owner });
+      continue;
+    }
+    if (claimed) {
+      const why = `the new configuration has ${count} mirror(s), no mirror ${parsed.mirrorId}`;
+      if (!options.force) {
+        plan.refusals.push(`${key} is claimed by tap flow ${owner}; ${why}`);
+        continue;
+      }
+      plan.warnings.push(`${key} was claimed by tap flow ${owner}; removed because of --force (${why}); delete that tap flow`);
+    }
+    guard(key);
+    plan.ops.push({ kind: 'delete', key });
+    plan.deleted.push(key);
+  }
+  for (let i = 0; i < count; i++) {
+    const key = keys.mirror(host, i);
+    if (current[key] !== undefined) continue;
+    guard(key);
+    plan.ops.push({ kind: 'put', key, value: FREE_MIRROR });
+    plan.created.push(key);
+  }
 }
 
 /**
@@ -270,14 +337,18 @@ export async function buildHost(client: Etcd3, host: string, configuration: Host
 
   const attempts = options.attempts ?? 5;
   for (let attempt = 1; attempt <= attempts; attempt++) {
-    const [configs, vhosts] = await Promise.all([readSnapshot(client, prefixes.configuration), readSnapshot(client, prefixes.vhostOfHost(host))]);
+    const [configs, vhosts, mirrors] = await Promise.all([
+      readSnapshot(client, prefixes.configuration),
+      readSnapshot(client, prefixes.vhostOfHost(host)),
+      readSnapshot(client, prefixes.mirrorOfHost(host)),
+    ]);
     const choice =
       options.format === 'auto' || options.format === undefined
         ? chooseFormat(host, snapshotValues(configs), undefined)
         : chooseFormat(host, {}, options.format);
     const format = options.format === undefined ? 'legacy' : choice.format;
     const doc = checked(host, nics, format, declared, options);
-    const current: Record<string, KeyState> = { ...vhosts.keys };
+    const current: Record<string, KeyState> = { ...vhosts.keys, ...mirrors.keys };
     const own = configs.keys[configKey];
     if (own) current[configKey] = own;
     const plan = planBuild(host, doc, current, options);
@@ -303,6 +374,11 @@ function checked(host: string, nics: HostConfiguration, format: ConfigFormat, de
   if (declared && format === 'legacy') {
     errors.push('declared layouts (--components) need the final shape: the c33920f array has no "components", and its agent builds only the default layout');
   }
+  if (options.mirrors && format === 'legacy') errors.push('mirrors (--mirrors) need the final shape: the c33920f array has no "mirror" list');
+  if (options.mirrors && declared?.mirror) errors.push('mirrors are declared twice: by --mirrors and by the "mirror" list of --components; give one');
+  const mirrors = options.mirrors && format === 'final' ? mirrorDecls(options.mirrors, nics) : undefined;
+  if (mirrors) errors.push(...mirrors.errors);
   if (errors.length > 0) throw new SetupRefused(`invalid configuration for host ${host}`, errors);
-  return format === 'final' ? { format, vf: withDefaultComponents(nics), ...(declared?.mirror ? { mirror: [...declared.mirror] } : {}) } : { format, vf: nics };
+  const mirror = mirrors?.decls ?? (declared?.mirror ? [...declared.mirror] : undefined);
+  return format === 'final' ? { format, vf: withDefaultComponents(nics), ...(mirror ? { mirror } : {}) } : { format, vf: nics };
 }

@@ -84,7 +84,6 @@ export function renderConfigShow(view: HostView): string {
       ['configuration', config ? config.key : '(missing)'],
       ...(config?.ok ? ([['mappings', formatMappings(config.value)]] as [string, string][]) : []),
       ...(view.format ? ([['format', `${view.format}: read by ${FORMAT_READERS[view.format]}`]] as [string, string][]) : []),
-      ...(view.mirror ? ([['mirror', `${view.mirror.length} spp_mirror component(s) (TaaS), kept as read`]] as [string, string][]) : []),
       ['agent', agentText(view)],
     ]),
   );
@@ -111,11 +110,35 @@ export function renderConfigShow(view: HostView): string {
   );
   const used = view.vhosts.filter((v) => v.owner.ok && !v.owner.value.free).length;
   parts.push(`  ${used} of ${view.vhosts.length} vhost(s) in use\n`);
+  if (view.mirror || view.mirrors.length > 0) parts.push(mirrorTable(view));
   const warnings = view.validation?.warnings ?? [];
   if (warnings.length > 0) parts.push(`\n${renderList('warnings:', warnings)}`);
   const problems = hostProblems(view);
   if (problems.length > 0) parts.push(`\n${renderList('problems:', problems)}`);
   return parts.join('');
+}
+
+/** The declared spp_mirror components beside their mirror/<host>/<i> keys (TaaS). */
+function mirrorTable(view: HostView): string {
+  const decls = view.mirror ?? [];
+  const slots = new Map(view.mirrors.map((m) => [m.mirrorId, m]));
+  const ids = [...new Set([...decls.keys(), ...slots.keys()])].sort((a, b) => a - b);
+  const owner = (id: number): string => {
+    const o = slots.get(id)?.owner;
+    if (!o) return '(no key)';
+    return 'invalid' in o ? 'INVALID' : o.free ? 'free' : `tap flow ${o.tapFlowId}`;
+  };
+  const rows = ids.map((id) => {
+    const d = decls[id];
+    return [String(id), `mirror_${id}`, d ? String(d.core) : '-', d?.ports[0] ?? '-', d?.ports[1] ?? '-', owner(id), slots.get(id)?.key ?? '-'];
+  });
+  const claimed = view.mirrors.filter((m) => 'free' in m.owner && !m.owner.free).length;
+  const undeclared = view.mirror ? '' : ' (the configuration declares no mirror list)';
+  return (
+    `\nmirrors (spp_mirror, TaaS)${undeclared}\n` +
+    renderTable(['MIRROR', 'COMPONENT', 'CORE', 'RING_A (service)', 'RING_B (source)', 'OWNER', 'KEY'], rows, { indent: '  ' }) +
+    `  ${claimed} of ${view.mirrors.length} mirror(s) claimed\n`
+  );
 }
 
 /** "cores: 4 of 5 worker cores used (2-5); the default layout costs 6": what a declared layout saves. */

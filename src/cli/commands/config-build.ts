@@ -5,6 +5,7 @@ import { printable } from '../../protocol/printable';
 import { buildHost, type DeclaredLayouts } from '../../setup/build';
 import { readComponentFile } from '../../setup/component-file';
 import { SetupConflict, SetupRefused } from '../../setup/errors';
+import { type MirrorRequest, mirrorDecls, parseMirrorRequest } from '../../setup/mirrors';
 import { checkStatusSize } from '../../setup/status-size';
 import { behaviourOf, isSppRelease, SPP_RELEASES } from '../../sppctl/releases';
 import { etcdOptions } from '../etcd-options';
@@ -41,13 +42,21 @@ export const configBuild: CliCommand = {
     'classifier and lead back into the merger, directly or through one forward.',
     'Without it, components are computed as the final set-up script does (2n+2 cores).',
     '',
+    "Mirrors (TaaS, final format only): --mirrors N#MASK is SPP_MIRROR's format. Mirror i",
+    'runs on the (i+1)-th lowest core of MASK (the lowest is the master) with rings',
+    'ring:<2V+2i> and ring:<2V+2i+1>, V = the vhosts of the host; mirror/<host>/<i> = None',
+    'is written for each. A mirror core a vf occupies or runs its master on is refused.',
+    'A mirror claimed by a tap flow keeps its owner; dropping it is refused unless --force.',
+    '',
     'examples:',
     "  spp config build --host spp4 --mappings '00:04.0#phys1#2#0xfe,00:05.0#phys2#2#0xfc02'",
     "  spp config build --host spp4 --spp-version 18.08.4 --mappings '00:04.0#phys1#5#0x1fff'",
     "  spp config build --host spp4 --mappings '00:04.0#phys1#2#0xc2' --components sample_2.yaml --dry-run",
+    "  spp config build --host spp4 --mappings '00:04.0#phys1#2#0xfe' --mirrors 2#0x30002",
     '',
-    'exit status: 0 written (or already up to date), 1 refused (a claimed vhost; --force) /',
-    'etcd error, 2 usage error: invalid mappings (each error is listed; nothing is written),',
+    'exit status: 0 written (or already up to date), 1 refused (a claimed vhost or mirror;',
+    '--force) / etcd error, 2 usage error: invalid mappings or mirrors (each error is listed;',
+    'nothing is written),',
     'as `spp sim` treats them.',
   ].join('\n'),
   options: {
@@ -60,6 +69,7 @@ export const configBuild: CliCommand = {
       type: 'boolean',
       help: "the host's spp_vf takes two component types on one core (SPP 18.08.2 and later; implied by --spp-version 18.08.2 or later)",
     },
+    mirrors: { type: 'string', arg: 'N#MASK', help: 'spp_mirror components for TaaS, e.g. 2#0x30002 (env SPP_MIRROR); final format only' },
     'dry-run': { type: 'boolean', help: 'print what would be written; write nothing' },
     'lenient-limits': {
       type: 'boolean',
@@ -116,6 +126,20 @@ export const configBuild: CliCommand = {
       return 2;
     }
     const configuration = parsed.configuration;
+    const mirrorText = str(values, 'mirrors') ?? (io.env.SPP_MIRROR || undefined);
+    let mirrors: MirrorRequest | undefined;
+    if (mirrorText !== undefined) {
+      const source = str(values, 'mirrors') !== undefined ? '--mirrors' : 'SPP_MIRROR';
+      const m = parseMirrorRequest(mirrorText, source);
+      const problems = m.ok ? mirrorDecls(m.value, sized ?? configuration).errors : [m.error];
+      if (formatWord === 'legacy') problems.push(`${source} needs the final format: the c33920f array (--config-format legacy) has no "mirror" list`);
+      if (!m.ok || problems.length > 0) {
+        io.err(`spp config build: invalid mirrors ${JSON.stringify(mirrorText)}; nothing written:\n`);
+        for (const e of problems) io.err(`  - ${e}\n`);
+        return 2;
+      }
+      mirrors = m.value;
+    }
     const dryRun = values['dry-run'] === true;
     return withEtcdClient(this, values, io, async (client) => {
       try {
@@ -127,17 +151,29 @@ export const configBuild: CliCommand = {
           // 18.08.2 and later take two types on one core: --spp-version says so as well as the flag
           mixedCoreTypes: values['mixed-core-types'] === true || (release !== undefined && behaviourOf(release).mixedCoreTypes),
           dryRun,
+          ...(mirrors ? { mirrors } : {}),
         });
         for (const w of r.warnings) io.err(`warning: ${w}\n`);
         if (format === 'json') {
-          const { changed, configurationChanged, created, deleted, keptClaims, warnings } = r;
-          io.out(
-            `${JSON.stringify({ host, mappings: formatMappings(configuration), changed, configurationChanged, created, deleted, keptClaims, warnings }, null, 2)}\n`,
-          );
+          const { changed, configurationChanged, created, deleted, keptClaims, keptMirrors, mirror, warnings } = r;
+          const body = {
+            host,
+            mappings: formatMappings(configuration),
+            changed,
+            configurationChanged,
+            created,
+            deleted,
+            keptClaims,
+            keptMirrors,
+            mirror,
+            warnings,
+          };
+          io.out(`${JSON.stringify(body, null, 2)}\n`);
           return 0;
         }
         io.out(`host ${host}: ${formatMappings(configuration)}\n`);
         io.out(`format: ${r.format}: ${r.formatReason}\n`);
+        for (const [i, m] of r.mirror.entries()) io.out(`mirror ${i}: core ${m.core}, rings ${m.ports.map(printable).join(' ')}\n`);
         if (dryRun) {
           io.out(`dry run: nothing written\nconfiguration value: ${r.value}\n`);
           for (const w of r.wouldWrite) io.out(`would ${w}\n`);
@@ -152,6 +188,7 @@ export const configBuild: CliCommand = {
           for (const k of r.deleted) io.out(`deleted ${k}\n`);
         }
         for (const c of r.keptClaims) io.out(`kept ${c.key} (claimed by port ${printable(c.portId)})\n`);
+        for (const c of r.keptMirrors) io.out(`kept ${c.key} (claimed by tap flow ${printable(c.tapFlowId)})\n`);
         return 0;
       } catch (err) {
         if (err instanceof SetupRefused || err instanceof SetupConflict) {

@@ -6,13 +6,14 @@ import { withEtcdClient } from './etcd-session';
 
 export const configDestroy: CliCommand = {
   path: ['config', 'destroy'],
-  summary: 'remove a compute host: its configuration and every vhost, bind_port, action and port_status key',
+  summary: 'remove a compute host: its configuration and every vhost, bind_port, action, port_status and mirror key',
   description: [
     'Deletes /spp/openstack/configuration/<host> and every key under vhost/<host>/,',
-    'bind_port/<host>/, action/<host>/ and port_status/<host>/ in one transaction.',
-    'Other hosts and the agent liveness key agent/<host> are not touched.',
-    'Refused while ports are bound (a claimed vhost, a bind_port or an action key),',
-    'naming them, unless --force.',
+    'bind_port/<host>/, action/<host>/, port_status/<host>/ and mirror/<host>/ in one',
+    'transaction. Other hosts (spp40 when removing spp4 too) and the agent liveness key',
+    'agent/<host> are not touched.',
+    'Refused while ports are bound (a claimed vhost, a bind_port or an action key) or a',
+    'tap flow claims a mirror, naming them, unless --force.',
     '',
     'example:',
     '  spp config destroy --host spp4',
@@ -21,7 +22,7 @@ export const configDestroy: CliCommand = {
   ].join('\n'),
   options: {
     host: { type: 'string', arg: 'HOST', help: 'compute host name (required)' },
-    force: { type: 'boolean', help: 'remove the host even while ports are bound' },
+    force: { type: 'boolean', help: 'remove the host even while ports are bound or mirrors claimed' },
     ...formatOption,
     ...etcdOptions,
   },

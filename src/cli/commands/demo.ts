@@ -8,7 +8,8 @@ export const demoCommand: CliCommand = {
   summary: 'run everything locally: etcd, the spp-ctl emulator, the agent, two bound ports',
   description: [
     'Starts a real etcd on a free loopback port with a temp data dir, the spp-ctl',
-    'emulator, sets up the host, starts the agent (with the visualizer and the ops',
+    'emulator (its vfs and one spp_mirror for TaaS), sets up the host (final format,',
+    'with one mirror), starts the agent (with the visualizer and the ops',
     'endpoint; a taken address is refused up front with what to do), binds one',
     'flat and one VLAN port as neutron would, prints the status, and keeps running',
     'until Ctrl-C, then stops everything it started. Needs the `etcd` binary',
