@@ -225,6 +225,10 @@ test.serial('the driver user binds, lists and unbinds with spp port; the set-up 
   );
   t.is((await runCli(['tap', 'delete', ...tap, ...asDriver])).code, 0);
   t.is(await root.get(keys.tapAction('c7', 'tf-1')).string(), 'unplug');
+  // what the agent does on unplug (docs/taas.md): free the mirror, delete the flow's keys; destroy refuses a claimed mirror
+  await root.put(keys.mirror('c7', 0)).value('None');
+  await root.delete().key(keys.tapInfo('c7', 'tf-1'));
+  await root.delete().key(keys.tapAction('c7', 'tf-1'));
   const unbind = await runCli(['port', 'unbind', '--host', 'c7', '--port-id', port, '--wait', '--timeout', '5', ...asDriver]);
   t.is(unbind.code, 0, unbind.err);
   t.is(await root.get(keys.vhost('c7', 'phys1', 0)).string(), 'None');

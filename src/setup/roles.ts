@@ -83,6 +83,7 @@ export function setupRole(): RoleSpec {
       under('write', prefixes.bindPort, "config destroy deletes a host's port keys"),
       under('write', prefixes.action, "config destroy deletes a host's port keys"),
       under('write', prefixes.portStatus, "config destroy deletes a host's port keys"),
+      under('readwrite', prefixes.mirror, 'config build --mirrors creates free mirror keys and deletes unused ones; destroy deletes them'),
     ],
   };
 }
