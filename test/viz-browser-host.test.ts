@@ -26,7 +26,11 @@ const physOf = (v: number): string => `phys${Math.floor(v / 4) + 1}`;
 const vlanOf = (v: number): number | undefined => (v % 2 === 1 ? 100 + v : undefined);
 
 test('host view: 4 spp_vf drawings with their entries, the failed vhost in the failed colour, list, search, panel', async (t) => {
-  const s = await startSystem(t, { mappings: MAPPINGS_4X4, settings: { ui: '127.0.0.1:0', reassert: 'off' } });
+  const s = await startSystem(t, {
+    mappings: MAPPINGS_4X4,
+    // the in-flight plug below must not time out into retrying on a slow machine before its colour is read (the agent's stop waits for it)
+    settings: { ui: '127.0.0.1:0', reassert: 'off', sppCtlTimeout: '30' },
+  });
   const viz = await s.agent!.viz;
   if (!viz) throw new Error('the agent did not start the visualizer');
   const page = await browser.newPage();
