@@ -2,7 +2,7 @@
  * `spp tap create|delete|list`: the TaaS service driver's half of the
  * protocol (upstream-final 1b) for operators and tests.
  */
-
+import type { Etcd3 } from 'etcd3';
 import {
   createTap,
   createTapInputProblem,
@@ -17,7 +17,7 @@ import {
 } from '../../driver';
 import { printable } from '../../protocol/printable';
 import { etcdOptions } from '../etcd-options';
-import { type CliCommand, choice, formatOption, type OptionSpec, str, UsageError } from '../framework';
+import { type CliCommand, choice, formatOption, type Io, type OptionSpec, str, UsageError, type Values } from '../framework';
 import { timeoutMs, withDriverErrors } from './driver-session';
 import { withEtcdClient } from './etcd-session';
 
@@ -38,6 +38,22 @@ const EXIT_CODES_HELP = [
   `${TAP_EXIT_CODES.timeout} --wait timed out (the flow stays created, as upstream);`,
   `${TAP_EXIT_CODES.agent_error} the agent answered tap_status = error: <reason>.`,
 ];
+
+/** Runs a tap create or delete and prints its result: its message (escaped: it may quote the agent), or all of it as JSON. */
+function printTapResult(cmd: CliCommand, values: Values, io: Io, action: (client: Etcd3) => Promise<{ readonly message: string }>): Promise<number> {
+  const format = choice(values, 'format', ['text', 'json'] as const);
+  return withDriverErrors(
+    cmd,
+    values,
+    io,
+    async (client) => {
+      const result = await action(client);
+      io.out(format === 'json' ? `${JSON.stringify(result, null, 2)}\n` : `${printable(result.message)}\n`);
+      return 0;
+    },
+    tapRefusal,
+  );
+}
 
 export const tapCreateCommand: CliCommand = {
   path: ['tap', 'create'],
@@ -79,18 +95,7 @@ export const tapCreateCommand: CliCommand = {
     };
     const problem = createTapInputProblem(request);
     if (problem !== undefined) throw new UsageError(`invalid tap create request: ${problem}`);
-    const format = choice(values, 'format', ['text', 'json'] as const);
-    return withDriverErrors(
-      this,
-      values,
-      io,
-      async (client) => {
-        const result = await createTap(client, request);
-        io.out(format === 'json' ? `${JSON.stringify(result, null, 2)}\n` : `${printable(result.message)}\n`);
-        return 0;
-      },
-      tapRefusal,
-    );
+    return printTapResult(this, values, io, (client) => createTap(client, request));
   },
 };
 
@@ -115,18 +120,7 @@ export const tapDeleteCommand: CliCommand = {
     const request = { host: str(values, 'host', true), tapFlowId: str(values, 'tap-flow-id', true), wait: values.wait === true, timeoutMs: timeoutMs(values) };
     const problem = deleteTapInputProblem(request);
     if (problem !== undefined) throw new UsageError(`invalid tap delete request: ${problem}`);
-    const format = choice(values, 'format', ['text', 'json'] as const);
-    return withDriverErrors(
-      this,
-      values,
-      io,
-      async (client) => {
-        const result = await deleteTap(client, request);
-        io.out(format === 'json' ? `${JSON.stringify(result, null, 2)}\n` : `${printable(result.message)}\n`);
-        return 0;
-      },
-      tapRefusal,
-    );
+    return printTapResult(this, values, io, (client) => deleteTap(client, request));
   },
 };
 
