@@ -11,6 +11,8 @@ const state = {
   receivedAt: 0,
   frames: [],
   selectedPort: undefined,
+  /** A port was just clicked or linked and the reader has not scrolled since: live updates keep its heading in view. */
+  keepInView: false,
   cluster: undefined,
   selectedHost: undefined,
   hostDetail: undefined,
@@ -269,6 +271,8 @@ function showHost(v, revision) {
   $('summary').classList.toggle('not-ready', v.readiness?.ready === false);
   renderHost(v);
   stickyHeight();
+  // live updates reflow the page (rows, the header's reason): a port just clicked or linked stays in view until the reader scrolls
+  if (state.keepInView) revealPanel();
 }
 
 /** The page's address: `#port=ID` (and `#host=NAME&port=ID` in the cluster view), so a port can be linked to. */
@@ -298,9 +302,21 @@ function selectPort(portId, scroll = true) {
     renderPanel(state.view);
   }
   if (!scroll) return;
+  state.keepInView = true;
+  revealPanel();
+}
+
+function revealPanel() {
   stickyHeight();
   const heading = $('port-heading') || $('port-panel');
   heading.scrollIntoView({ block: 'start' });
+}
+
+// the reader's own scrolling ends keepInView: the page then moves only when they do
+for (const event of ['wheel', 'touchmove', 'keydown']) {
+  window.addEventListener(event, () => {
+    state.keepInView = false;
+  });
 }
 
 // ------------------------------------------------------------------ wiring
