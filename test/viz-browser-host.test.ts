@@ -83,7 +83,14 @@ test('host view: 4 spp_vf drawings with their entries, the failed vhost in the f
   t.is(await page.locator(`g[data-node="ring:${2 * FAILED}"] text.entry`).count(), 0, 'nothing programmed for the failed port');
 
   // the failed vhost in the failed colour, others in theirs
-  const fill = (v: number): Promise<string> => page.locator(`g.vhost[data-vhost="${v}"] rect`).evaluate((el) => getComputedStyle(el).fill);
+  // a live update may replace the drawing between finding the rect and reading it (a detached element has no style): read again
+  const fill = async (v: number): Promise<string> => {
+    for (let i = 0; ; i++) {
+      const f = await page.locator(`g.vhost[data-vhost="${v}"] rect`).evaluate((el) => (el.isConnected ? getComputedStyle(el).fill : ''));
+      if (f !== '' || i >= 50) return f;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  };
   t.is(await fill(FAILED), 'rgb(255, 201, 201)');
   t.is(await fill(0), 'rgb(201, 242, 213)');
   t.is(await fill(PLUGGING), 'rgb(207, 224, 255)');
