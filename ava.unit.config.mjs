@@ -4,7 +4,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 
 const SYSTEM =
-  /from '(node:child_process|node:net|node:http|etcd3|playwright-core|\.\/helpers\/(system|etcd|etcd-auth|cli|browser|cluster|neutron|fake-agent-peer|emulator|tcp-proxy|history|viz-page)|\.\.\/src\/(localetcd\/[^']*|agent\/daemon|cli\/main))'|startEmulatorServer|\.listen\(|fetch\(/;
+  /from '(node:child_process|node:net|node:http|etcd3|playwright-core|\.\/helpers\/(system|etcd|etcd-auth|cli|browser|cluster|neutron|fake-agent-peer|emulator|tcp-proxy|history|viz-page)|\.\.\/src\/(localetcd\/[^']*|daemon\/daemon|cli\/main))'|startEmulatorServer|\.listen\(|fetch\(/;
 
 const files = readdirSync('test')
   .filter((f) => f.endsWith('.test.ts') && !f.startsWith('bench-') && f !== 'layers.test.ts')

@@ -10,8 +10,8 @@
  */
 import test from 'ava';
 import { Etcd3 } from 'etcd3';
-import { startAgent } from '../src/agent/daemon';
-import { EtcdWatchdog } from '../src/agent/etcd-watchdog';
+import { startAgent } from '../src/daemon/daemon';
+import { EtcdWatchdog } from '../src/daemon/etcd-watchdog';
 import { connectEtcd } from '../src/etcd/connect';
 import { EtcdHealth } from '../src/etcd/health';
 import { LocalEtcd } from '../src/localetcd/etcd-server';

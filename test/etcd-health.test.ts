@@ -1,7 +1,7 @@
 /** The pure parts of issue 26's etcd handling: what a grant probe's result makes the agent do, and when a cause is news. */
 import test from 'ava';
 import { EtcdAuthenticationFailedError, GRPCDeadlineExceededError, GRPCUnavailableError } from 'etcd3';
-import { grantActions } from '../src/agent/grant-probe';
+import { grantActions } from '../src/daemon/grant-probe';
 import { causeText, classify, type EtcdCause, EtcdHealth, etcdAnswered } from '../src/etcd/health';
 
 test('grant probe: a new refusal is reported once, a held lock is left alone, a grant back ends the refusal', (t) => {

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import test, { type ExecutionContext } from 'ava';
 import { Etcd3, type IPermissionRequest, Range } from 'etcd3';
 import { stateName } from '../machines/state-name';
-import type { RecordEntry } from '../src/agent/recorder';
+import type { RecordEntry } from '../src/daemon/recorder';
 import { keys, prefixes } from '../src/protocol/keys';
 import { buildHost } from '../src/setup/build';
 import { type PyPort, pyBind, pyUnbind, waitGone, waitUp } from './helpers/neutron';

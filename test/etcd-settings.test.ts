@@ -2,9 +2,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
-import { fromEnv, fromIniFile, resolveSettings } from '../src/agent/settings';
 import { etcdConnectOptions } from '../src/cli/etcd-options';
 import { UsageError } from '../src/cli/framework';
+import { fromEnv, fromIniFile, resolveSettings } from '../src/daemon/settings';
 import { resolveEtcdSettings } from '../src/etcd/connect-settings';
 
 function tempDir(t: { teardown: (f: () => void) => void }): string {

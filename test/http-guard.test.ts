@@ -9,7 +9,7 @@ import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test, { type ExecutionContext } from 'ava';
-import { fromEnv, fromIniFile, resolveSettings } from '../src/agent/settings';
+import { fromEnv, fromIniFile, resolveSettings } from '../src/daemon/settings';
 import { allowedHostNames, hostnameOf, SECURITY_HEADERS } from '../src/http-guard';
 import { startEmulatorServer } from '../src/sppctl/emulator';
 import { STATIC_DIR, startVizServer } from '../src/viz/server';

@@ -35,8 +35,8 @@ test('layers: the core importing an adapter, a service or another package is ref
 
 test('layers: an import of a higher layer is refused, one of a lower layer is not', (t) => {
   const graph = new Map([
-    ['src/agent/daemon.ts', ['../viz/server', '../etcd/listwatch']],
-    ['src/viz/server.ts', ['../agent/daemon']],
+    ['src/daemon/daemon.ts', ['../viz/server', '../etcd/listwatch']],
+    ['src/viz/server.ts', ['../daemon/daemon']],
     ['src/etcd/listwatch.ts', []],
   ]);
   const found = checkLayers(graph);
@@ -44,7 +44,43 @@ test('layers: an import of a higher layer is refused, one of a lower layer is no
     found.map((v) => v.kind),
     ['upward', 'cycle'],
   );
-  t.regex(found[0]!.message, /src\/agent\/daemon\.ts \(services\) imports src\/viz\/server\.ts \(tools/);
+  t.regex(found[0]!.message, /src\/daemon\/daemon\.ts \(daemon\) imports src\/viz\/server\.ts \(tools/);
+});
+
+test('layers: the reconciler importing the daemon, the ops endpoint, the visualizer or the CLI is refused', (t) => {
+  const graph = new Map([
+    ['src/agent/controller.ts', ['../daemon/settings', '../ops/metrics', '../viz/server', '../cli/main', '../setup/view']],
+    ['src/daemon/settings.ts', []],
+    ['src/ops/metrics.ts', []],
+    ['src/viz/server.ts', []],
+    ['src/cli/main.ts', []],
+    ['src/setup/view.ts', []],
+  ]);
+  const found = checkLayers(graph);
+  t.deepEqual(
+    found.map((v) => /^src\/agent\/controller\.ts \(reconciler\) imports (\S+)/.exec(v.message)?.[1]),
+    ['src/daemon/settings.ts', 'src/ops/metrics.ts', 'src/viz/server.ts', 'src/cli/main.ts'],
+  );
+  t.deepEqual(
+    found.map((v) => v.kind),
+    ['upward', 'upward', 'upward', 'upward'],
+  );
+});
+
+test('layers: the ops endpoint imports the reconciler only through its interfaces', (t) => {
+  const graph = new Map([
+    ['src/ops/metrics.ts', ['../agent/observer', '../agent/view', '../agent/io', '../agent/controller']],
+    ['src/agent/observer.ts', []],
+    ['src/agent/view.ts', []],
+    ['src/agent/io.ts', []],
+    ['src/agent/controller.ts', []],
+  ]);
+  const found = checkLayers(graph);
+  t.deepEqual(
+    found.map((v) => v.kind),
+    ['narrow'],
+  );
+  t.regex(found[0]!.message, /^src\/ops\/metrics\.ts imports src\/agent\/controller\.ts: src\/ops\/ imports of src\/agent\/ only src\/agent\/io\.ts, /);
 });
 
 test('layers: an import cycle within one layer is found, and a module outside every layer is named', (t) => {

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { startAgent } from '../src/agent/daemon';
+import { startAgent } from '../src/daemon/daemon';
 import { createLogger } from '../src/log';
 import { httpTransport, SppCtlClient } from '../src/sppctl/client';
 import { pyBind, pyUnbind, waitGone, waitUp } from './helpers/neutron';

@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
-import { fromEnv, fromIniFile, resolveSettings, withOrigins } from '../src/agent/settings';
+import { fromEnv, fromIniFile, resolveSettings, withOrigins } from '../src/daemon/settings';
 import { endpointProblem } from '../src/etcd/connect-settings';
 import { runCli } from './helpers/cli';
 

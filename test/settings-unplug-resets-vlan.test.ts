@@ -7,7 +7,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
-import { fromEnv, fromIniFile, resolveSettings } from '../src/agent/settings';
+import { fromEnv, fromIniFile, resolveSettings } from '../src/daemon/settings';
 import { runCli } from './helpers/cli';
 
 test('off by default; on from the environment or the ini file; flags and env win over the ini', (t) => {

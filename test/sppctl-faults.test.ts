@@ -10,7 +10,7 @@ import { type PyPort, pyBind, waitUp } from './helpers/neutron';
 import { nicsReady, type System, startSystem } from './helpers/system';
 import { sleep } from './helpers/wait';
 
-/** The daemon's schedules (src/agent/daemon.ts, machines/nic.ts). */
+/** The daemon's schedules (src/daemon/daemon.ts, machines/nic.ts). */
 const PORT_BACKOFF = { base: 500, max: 30_000 };
 const NIC_BACKOFF = { base: 250, max: 10_000 };
 

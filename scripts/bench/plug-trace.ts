@@ -11,8 +11,8 @@
 import { performance } from 'node:perf_hooks';
 import { Writable } from 'node:stream';
 import { tap } from 'rxjs';
-import { startAgent } from '../../src/agent/daemon';
-import { resolveSettings } from '../../src/agent/settings';
+import { startAgent } from '../../src/daemon/daemon';
+import { resolveSettings } from '../../src/daemon/settings';
 import { listWatch } from '../../src/etcd/listwatch';
 import { createLogger } from '../../src/log';
 import { AgentMetrics } from '../../src/ops/metrics';

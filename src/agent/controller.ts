@@ -62,7 +62,7 @@ export class Controller {
     switch (ev.type) {
       case 'connection': {
         // the loss is news once; each failed relist after it (a new reason at the backoff's pace) is at debug:
-        // the cause is logged once by src/agent/etcd-cause-log.ts, and a refusal by the daemon
+        // the cause is logged once by src/daemon/etcd-cause-log.ts, and a refusal by the daemon
         const level = ev.connected ? 'info' : this.lostLogged ? 'debug' : 'warn';
         this.lostLogged = !ev.connected;
         rt.log.log(level, ev.connected ? 'etcd connected' : 'etcd connection lost', { reason: ev.reason });

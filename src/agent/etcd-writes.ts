@@ -1,7 +1,7 @@
 /**
  * The agent's etcd writes, as data: each is a list of transactions tried in
  * order (the first whose conditions hold is committed). Two interpreters run
- * them: src/agent/etcd-writer.ts over etcd3, and the replay's key space
+ * them: src/daemon/etcd-writer.ts over etcd3, and the replay's key space
  * (src/replay/keyspace.ts), so the conditions are written once.
  */
 import { FREE_VHOST } from '../protocol/codecs';

@@ -7,6 +7,9 @@
 import type { PortIntent } from '../plan/desired';
 import type { ReleaseBelief } from './release-belief';
 
+// part of this interface: its observers (src/ops/) import the reconciler only through io.ts, observer.ts and view.ts
+export type { ReleaseBelief } from './release-belief';
+
 export interface AgentObserver {
   /** A port's desired state changed (or the port appeared), at etcd `revision`. */
   portDesired(portId: string, intent: PortIntent, revision: number): void;

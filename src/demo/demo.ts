@@ -7,7 +7,8 @@ import { createWriteStream, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Etcd3 } from 'etcd3';
-import { resolveSettings } from '../agent/settings';
+import type { AgentDeps, AgentHandle } from '../daemon/daemon';
+import { type AgentSettings, resolveSettings } from '../daemon/settings';
 import { type BindResult, bindPort } from '../driver';
 import { listenProblem, parseListen } from '../listen';
 import { LocalEtcd } from '../localetcd/etcd-server';
@@ -20,7 +21,7 @@ import { readHostView } from '../setup/view';
 import { renderStatus } from '../setup/view-text';
 import { httpTransport, SppCtlClient } from '../sppctl/client';
 import { type EmulatorServer, startEmulatorServer } from '../sppctl/emulator';
-import { type AgentUiHandle, startAgentWithUi } from '../viz/agent-ui';
+import type { VizServer } from '../viz/server';
 
 export interface DemoOptions {
   readonly host: string;
@@ -32,6 +33,14 @@ export interface DemoOptions {
   /** How to type `spp` in the user's terminal, for the commands suggested (default `spp`). */
   readonly spp?: string;
   readonly out: (text: string) => void;
+  /** Starts the agent with its page: the CLI's composition (src/cli/commands/agent-ui.ts), which this layer cannot import. */
+  readonly startAgent: (settings: AgentSettings, deps: AgentDeps) => DemoAgent;
+}
+
+/** What the demo needs of the agent it runs. */
+export interface DemoAgent extends AgentHandle {
+  /** The visualizer, once listening; undefined when off or when it could not listen. */
+  readonly viz?: Promise<VizServer | undefined>;
 }
 
 export interface RunningDemo {
@@ -123,7 +132,7 @@ export async function startDemo(opts: DemoOptions): Promise<RunningDemo> {
     });
     const logStream = createWriteStream(agentLog, { flags: 'a' });
     const logger = createLogger({ level: 'info', format: 'pretty', stream: logStream });
-    const agent: AgentUiHandle = startAgentWithUi(settings, { logger, sppctl: new SppCtlClient(httpTransport(sim.url)) });
+    const agent = opts.startAgent(settings, { logger, sppctl: new SppCtlClient(httpTransport(sim.url)) });
     // the log file stays open until the process exits: late records of stopping machines must not fail
     stops.push(() => agent.stop());
     say(`agent        running in this process; log: ${agentLog}`);

@@ -48,7 +48,7 @@ export interface ListWatchOptions {
   /** The etcd user the client logs in as, for the refusal message. */
   readonly user?: string;
   /**
-   * From outside (the agent's grant probe, src/agent/grant-probe.ts): `refused`
+   * From outside (the agent's grant probe, src/daemon/grant-probe.ts): `refused`
    * stops the watchers and reports the refusal now, not at the next read;
    * `retry` ends a refusal's backoff at once (the grant is back).
    */

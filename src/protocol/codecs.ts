@@ -191,7 +191,7 @@ export type VhostOwner = { readonly free: true } | { readonly free: false; reado
 export const AgentInfo = t.intersection([t.type({ version: t.string, started_at: t.string, pid: Integer }), t.partial({ refused: t.string })]);
 export type AgentInfo = t.TypeOf<typeof AgentInfo>;
 
-/** agent-lock/<host>: the agent holding the host's lock (src/agent/leader.ts writes it; `node` and `pid` let a restarted agent see that the holder died). */
+/** agent-lock/<host>: the agent holding the host's lock (src/daemon/leader.ts writes it; `node` and `pid` let a restarted agent see that the holder died). */
 export const AgentLockHolder = t.type({ node: t.string, pid: Integer, version: t.string, started_at: t.string });
 export type AgentLockHolder = t.TypeOf<typeof AgentLockHolder>;
 

@@ -5,7 +5,7 @@
  * the line.
  */
 import { readFile } from 'node:fs/promises';
-import type { RecordEntry } from '../agent/recorder';
+import type { RecordEntry } from '../daemon/recorder';
 import type { ListWatchEvent } from '../etcd/listwatch';
 
 export interface SnapshotKv {

@@ -1,7 +1,7 @@
 /**
  * The replay's stand-in for etcd: one host's keys in memory, and the agent's
  * conditional writes (src/agent/etcd-writes.ts, the very transactions
- * src/agent/etcd-writer.ts sends to etcd) applied to them. Each successful write becomes a
+ * src/daemon/etcd-writer.ts sends to etcd) applied to them. Each successful write becomes a
  * watch event with the next revision, queued for the replay to feed back to
  * the controller, so the replay sees the consequences of its own writes.
  */

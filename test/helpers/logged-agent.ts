@@ -1,10 +1,10 @@
 /** An in-process agent whose log records are kept, parsed, for tests of what it says (logs, /readyz, the page). */
 import { Writable } from 'node:stream';
 import type { ExecutionContext } from 'ava';
-import { type RawSettings, resolveSettings } from '../../src/agent/settings';
+import { type AgentUiHandle, startAgentWithUi } from '../../src/cli/commands/agent-ui';
+import { type RawSettings, resolveSettings } from '../../src/daemon/settings';
 import { createLogger } from '../../src/log';
 import { httpTransport, SppCtlClient } from '../../src/sppctl/client';
-import { type AgentUiHandle, startAgentWithUi } from '../../src/viz/agent-ui';
 
 export interface LoggedAgent {
   readonly agent: AgentUiHandle;

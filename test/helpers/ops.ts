@@ -1,6 +1,6 @@
 /** Reading an agent's ops endpoint in tests: /metrics parsed with a Prometheus text parser, /readyz. */
 import parsePrometheusTextFormat from 'parse-prometheus-text-format';
-import type { AgentHandle } from '../../src/agent/daemon';
+import type { AgentHandle } from '../../src/daemon/daemon';
 
 export interface Family {
   readonly name: string;

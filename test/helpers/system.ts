@@ -7,7 +7,8 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { Writable } from 'node:stream';
 import type { ExecutionContext } from 'ava';
 import { Etcd3 } from 'etcd3';
-import { type AgentSettings, type RawSettings, resolveSettings } from '../../src/agent/settings';
+import { type AgentUiHandle as AgentHandle, startAgentWithUi } from '../../src/cli/commands/agent-ui';
+import { type AgentSettings, type RawSettings, resolveSettings } from '../../src/daemon/settings';
 import type { OriginalPort } from '../../src/driver/original-writes';
 import { LocalEtcd } from '../../src/localetcd/etcd-server';
 import { createLogger } from '../../src/log';
@@ -19,7 +20,6 @@ import { httpTransport, SppCtlClient } from '../../src/sppctl/client';
 import { type EmulatorOptions, type EmulatorServer, startEmulatorServer } from '../../src/sppctl/emulator';
 import type { ServerOptions } from '../../src/sppctl/emulator/server';
 import type { VfStatus } from '../../src/sppctl/wire';
-import { type AgentUiHandle as AgentHandle, startAgentWithUi } from '../../src/viz/agent-ui';
 import { BIN } from './spawn';
 import { sleep, until } from './wait';
 

@@ -1,10 +1,10 @@
-import { Recorder, recordExchanges } from '../../agent/recorder';
-import { fromEnv, fromIniFile, type RawSettings, resolveSettings, type SettingName, withOrigins } from '../../agent/settings';
+import { Recorder, recordExchanges } from '../../daemon/recorder';
+import { fromEnv, fromIniFile, type RawSettings, resolveSettings, type SettingName, withOrigins } from '../../daemon/settings';
 import { createLogger } from '../../log';
 import { httpTransport, SppCtlClient } from '../../sppctl/client';
-import { startAgentWithUi } from '../../viz/agent-ui';
 import { etcdOptions } from '../etcd-options';
 import { type CliCommand, type OptionSpec, str, UsageError, type Values } from '../framework';
+import { startAgentWithUi } from './agent-ui';
 
 const flag = (help: string, arg = 'VALUE'): OptionSpec => ({ type: 'string', arg, help });
 

@@ -2,6 +2,7 @@ import { type RunningDemo, startDemo } from '../../demo/demo';
 import { currentInvocation, sppInvocation } from '../../demo/invocation';
 import { type CliCommand, str } from '../framework';
 import { untilSignal } from '../signals';
+import { startAgentWithUi } from './agent-ui';
 
 export const demoCommand: CliCommand = {
   path: ['demo'],
@@ -45,6 +46,7 @@ export const demoCommand: CliCommand = {
         ...(ops !== 'off' ? { ops } : {}),
         spp: sppInvocation(currentInvocation()),
         out: io.out,
+        startAgent: startAgentWithUi,
       });
     } catch (err) {
       // what went wrong in the user's terminal, in one message (a taken port, etcd missing), not a stack

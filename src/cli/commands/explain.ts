@@ -1,4 +1,4 @@
-import { sppCtlUrlProblem } from '../../agent/settings';
+import { sppCtlUrlProblem } from '../../daemon/settings';
 import { explainPort, VERDICTS } from '../../explain/explain';
 import { explainInput, gatherHost } from '../../explain/gather';
 import { renderExplanation } from '../../explain/render';

@@ -4,7 +4,7 @@
  */
 import { realpathSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
-import { type RawSettings, resolveSettings, type SettingName, withOrigins } from '../../agent/settings';
+import { type RawSettings, resolveSettings, type SettingName, withOrigins } from '../../daemon/settings';
 import { agentArgv, hiddenBy, renderUnit } from '../../deploy/systemd-unit';
 import { parseListen } from '../../listen';
 import { type CliCommand, type OptionSpec, parseCommandArgs, str, UsageError } from '../framework';

@@ -8,6 +8,8 @@ import { type Observable, Subject, type Subscription } from 'rxjs';
 import { type Actor, createActor, fromCallback, fromPromise, waitFor } from 'xstate';
 import { type AgentEvent, agentMachine, type RefusalSource } from '../../machines/agent';
 import { stateName } from '../../machines/state-name';
+import { Controller } from '../agent/controller';
+import type { SppCtlApi } from '../agent/io';
 import { connectEtcd } from '../etcd/connect';
 import { causeText, EtcdHealth } from '../etcd/health';
 import { type ListWatchEvent, type ListWatchNudge, listWatch, type WatchRanges } from '../etcd/listwatch';
@@ -19,12 +21,10 @@ import { type Readiness, readiness } from '../ops/readiness';
 import { type OpsServer, startOpsServer } from '../ops/server';
 import { hostWatchRanges, keys } from '../protocol/keys';
 import { VERSION } from '../version';
-import { Controller } from './controller';
 import { logEtcdCauses } from './etcd-cause-log';
 import { EtcdWatchdog } from './etcd-watchdog';
 import { Etcd3Writer, testExitAfterWrites } from './etcd-writer';
 import { type GrantAction, grantProber, watchGrants } from './grant-probe';
-import type { SppCtlApi } from './io';
 import { holderValue, LeaderLock } from './leader';
 import { Liveness } from './liveness';
 import type { Recorder } from './recorder';
@@ -144,7 +144,7 @@ export function startAgent(settings: AgentSettings, deps: AgentDeps): AgentHandl
           log,
           onStuck: (reason) => void handle.stop().then(() => deps.onFatal?.(reason)),
         });
-  // With auth on, etcd can refuse or give back a grant at any time: probe every few seconds (src/agent/grant-probe.ts).
+  // With auth on, etcd can refuse or give back a grant at any time: probe every few seconds (src/daemon/grant-probe.ts).
   const nudges = new Subject<ListWatchNudge>();
   const onGrant = (a: GrantAction): void => {
     if (a.type === 'refuse') {

@@ -97,7 +97,7 @@ export class LeaderLock {
         if (!this.announcedStandby) this.opts.log.info(`another agent holds the lock for host ${this.opts.host}; standing by`, { key: this.key });
         this.announcedStandby = true;
       } else {
-        // every 250 ms while etcd is away: the cause itself is logged once (src/agent/etcd-cause-log.ts)
+        // every 250 ms while etcd is away: the cause itself is logged once (src/daemon/etcd-cause-log.ts)
         this.opts.log.debug('cannot take the agent lock yet; retrying', { key: this.key, error: outcome });
       }
       await this.sleep(this.opts.pollMs ?? 250);

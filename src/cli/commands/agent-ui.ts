@@ -1,15 +1,16 @@
 /**
- * The agent with its visualizer (settings.ui): the composition the `spp
- * agent` command, the demo and the system tests start. The agent itself
- * knows nothing of the page; the page reads the controller's view and the
- * agent machine's state.
+ * The agent with its visualizer (settings.ui): the composition root of
+ * `spp agent`, which `spp demo` is given (the demo sits below the CLI) and
+ * the system tests start. Neither side knows the other: the daemon knows
+ * nothing of the page, and the page serves the live view this module makes
+ * of the controller's view and the agent machine's state.
  */
 import { merge, Observable } from 'rxjs';
-import { stateName } from '../../machines/state-name';
-import { type AgentDeps, type AgentHandle, startAgent } from '../agent/daemon';
-import type { AgentSettings } from '../agent/settings';
-import { auxiliary, parseListen } from '../listen';
-import { startVizServer, type VizServer } from './server';
+import { stateName } from '../../../machines/state-name';
+import { type AgentDeps, type AgentHandle, startAgent } from '../../daemon/daemon';
+import type { AgentSettings } from '../../daemon/settings';
+import { auxiliary, parseListen } from '../../listen';
+import { startVizServer, type VizServer } from '../../viz/server';
 
 export interface AgentUiHandle extends AgentHandle {
   /** The visualizer (settings.ui), once listening; undefined when off or when it could not listen. */

@@ -27,7 +27,7 @@ export interface AgentSettings {
   /** Delays after a plug at which `up` is put again (driver race); empty: off. */
   readonly reassertMs: readonly number[];
   readonly leaseTtlSec: number;
-  /** No answer to the agent's etcd client for this long while etcd answers a new one: exit (src/agent/etcd-watchdog.ts); undefined: off. */
+  /** No answer to the agent's etcd client for this long while etcd answers a new one: exit (src/daemon/etcd-watchdog.ts); undefined: off. */
   readonly etcdWatchdogMs?: number;
   readonly record?: string;
   /** host:port of the read-only visualizer, off when undefined. */

@@ -1,9 +1,9 @@
 /** The agent's etcd writes (src/agent/etcd-writes.ts) over etcd3. */
 import type { ComparatorBuilder, Etcd3 } from 'etcd3';
+import { type AgentWriteSpec, type Condition, cleanupWrite, portStatusWrite, type Transaction } from '../agent/etcd-writes';
+import type { EtcdWriter, PortStatusWrite } from '../agent/io';
 import type { StoredValue } from '../etcd/events';
 import { describeUser, isRefusal } from '../etcd/refusal';
-import { type AgentWriteSpec, type Condition, cleanupWrite, portStatusWrite, type Transaction } from './etcd-writes';
-import type { EtcdWriter, PortStatusWrite } from './io';
 
 /**
  * Test hook (docs/reliability.md): SPP_TEST_EXIT_AFTER_ETCD_WRITES=k kills

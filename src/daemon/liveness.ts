@@ -56,7 +56,7 @@ export class Liveness {
           });
           this.onRefusal.refused(`etcd refused the liveness key ${keys.agent(this.host)}: ${err.message}`);
         }
-        // every second while etcd is away: the cause itself is logged once (src/agent/etcd-cause-log.ts)
+        // every second while etcd is away: the cause itself is logged once (src/daemon/etcd-cause-log.ts)
         else this.log.debug('cannot write the liveness key yet; retrying', { key: keys.agent(this.host), error: err.message });
         this.again();
       });
