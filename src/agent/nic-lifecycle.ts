@@ -12,26 +12,26 @@ import { driftRemedy, layoutDrift } from '../plan/drift';
 import { observeVhost } from '../plan/observed';
 import { foreignComponents, planLayout, planVhost, type VhostDesired } from '../plan/planner';
 import type { NicLayout } from '../protocol/layout';
-import { ActorOwners } from './actor-owners';
 import type { HostRuntime } from './host-runtime';
 import { sppCtlFailure } from './io';
 import { VfWorker } from './vf-worker';
 
-const owners = new ActorOwners<NicLifecycle>('NIC machine');
-
-// provided once per process (actor-owners.ts)
-const machine = nicMachine.provide({
-  actors: {
-    waitForVf: fromPromise<void, { secId: number }>(async ({ input, system }) => owners.of(system).waitForVf(input.secId)),
-    build: fromPromise<NicRunOutput, { secId: number }>(async ({ input, system }) => owners.of(system).build(input.secId)),
-  },
-  actions: {
-    announceReady: ({ system }, { secId }) => owners.of(system).announce(secId, true),
-    announceNotReady: ({ system }, { secId, reason }) => owners.of(system).announce(secId, false, reason),
-  },
-});
+/** The NIC machine with one host's actors, provided once per controller (as the port machine: port-sync.ts). */
+function provideNicMachine(nics: NicLifecycle) {
+  return nicMachine.provide({
+    actors: {
+      waitForVf: fromPromise<void, { secId: number }>(async ({ input }) => nics.waitForVf(input.secId)),
+      build: fromPromise<NicRunOutput, { secId: number }>(async ({ input }) => nics.build(input.secId)),
+    },
+    actions: {
+      announceReady: (_, { secId }) => nics.announce(secId, true),
+      announceNotReady: (_, { secId, reason }) => nics.announce(secId, false, reason),
+    },
+  });
+}
 
 export class NicLifecycle {
+  private readonly machine = provideNicMachine(this);
   constructor(
     private readonly rt: HostRuntime,
     /** Called on every NIC state change (idle detection). */
@@ -48,7 +48,7 @@ export class NicLifecycle {
         rt.log.info('spp-ctl command', { secId: cmd.secId, command: text });
         rt.opts.onCommand?.(cmd, text);
       });
-      const actor = createActor(machine, {
+      const actor = createActor(this.machine, {
         input: {
           secId: nicLayout.secId,
           resyncIntervalMs: rt.opts.resyncIntervalMs ?? 30_000,
@@ -56,7 +56,6 @@ export class NicLifecycle {
         },
         ...rt.actorOptions,
       });
-      owners.add(actor, this);
       let last = '';
       let wasUp = false;
       let resyncing = false;

@@ -10,7 +10,6 @@ import { stateName } from '../../machines/state-name';
 import type { PortTag } from '../../machines/tags';
 import { type PortIntent, sameIntent, vhostOf } from '../plan/desired';
 import { keys } from '../protocol/keys';
-import { ActorOwners } from './actor-owners';
 import type { HostRuntime, PortRuntime } from './host-runtime';
 import { type HostFacts, intentOf, resolveConflicts } from './intent';
 import type { NicLifecycle } from './nic-lifecycle';
@@ -18,24 +17,30 @@ import type { PortEffects } from './port-effects';
 import { portStateLogLevel } from './port-log-policy';
 import { describeIntent } from './view';
 
-const owners = new ActorOwners<PortSync>('port machine');
-
-// provided once per process (actor-owners.ts)
-const machine = portMachine.provide({
-  actors: {
-    plug: fromPromise<RunOutput, PlugInput>(async ({ input, system }) => owners.of(system).run((e) => e.plug(input))),
-    unplug: fromPromise<RunOutput, UnplugInput>(async ({ input, system }) => owners.of(system).run((e) => e.unplug(input))),
-    reportError: fromPromise<void, ReportInput>(async ({ input, system }) => owners.of(system).run((e) => e.reportError(input))),
-  },
-  actions: {
-    reassertUp: ({ system }, params) => owners.of(system).effects.reassertUp(params.portId),
-  },
-});
+/**
+ * The port machine with one host's actors. Provided once per controller:
+ * the actors reach their PortSync through this closure, not through a
+ * registry shared by every host of the process (what that costs is in
+ * docs/performance.md).
+ */
+function providePortMachine(sync: PortSync) {
+  return portMachine.provide({
+    actors: {
+      plug: fromPromise<RunOutput, PlugInput>(async ({ input }) => sync.run((e) => e.plug(input))),
+      unplug: fromPromise<RunOutput, UnplugInput>(async ({ input }) => sync.run((e) => e.unplug(input))),
+      reportError: fromPromise<void, ReportInput>(async ({ input }) => sync.run((e) => e.reportError(input))),
+    },
+    actions: {
+      reassertUp: (_, params) => sync.effects.reassertUp(params.portId),
+    },
+  });
+}
 
 export class PortSync {
   /** A sync is queued for the end of the current burst of events. */
   scheduled = false;
   private lastConfigNote = '';
+  private readonly machine = providePortMachine(this);
   constructor(
     private readonly rt: HostRuntime,
     private readonly nics: NicLifecycle,
@@ -146,11 +151,10 @@ export class PortSync {
 
   private startPort(portId: string, intent: PortIntent, revision: number): void {
     const { rt } = this;
-    const actor = createActor(machine, {
+    const actor = createActor(this.machine, {
       input: { host: rt.host, portId, intent, revision, timers: rt.opts.portTimers ?? DEFAULT_PORT_TIMERS, nicReady: this.nics.readyFor(intent) },
       ...rt.actorOptions,
     });
-    owners.add(actor, this);
     const runtime: PortRuntime = { portId, actor, lastIntent: intent, history: [], outcomeLogged: undefined };
     rt.ports.set(portId, runtime);
     rt.appendHistory(runtime, revision, `desired: ${describeIntent(intent)}`);
