@@ -60,8 +60,9 @@ test('a failed command drops the cache but keeps what the successes before it ma
   const api = fakeSppCtl([fresh(), reread], [failing]);
   const w = new VfWorker(1, api);
   const before = await w.currentStatus();
-  const err = await t.throwsAsync(w.execute([start('forward_0_rx', 3), failing, start('forward_0_tx', 2)]));
-  t.deepEqual((err as { executed?: string[] }).executed, ['vf 1: component start forward_0_rx 3 forward']);
+  const run = await w.attempt([start('forward_0_rx', 3), failing, start('forward_0_tx', 2)]);
+  t.deepEqual(run.commands, ['vf 1: component start forward_0_rx 3 forward']);
+  t.is(run.failed && (run.failure as Error).message, 'command error');
   t.is(api.sent.length, 2, 'nothing is sent after the failure');
   t.is(w.status, undefined);
   t.deepEqual(w.lastKnown, applyCommand(before, start('forward_0_rx', 3)));
@@ -71,6 +72,16 @@ test('a failed command drops the cache but keeps what the successes before it ma
   t.deepEqual(await w.currentStatus(), reread);
   t.deepEqual(w.lastKnown, reread);
   t.is(api.reads, 2);
+});
+
+test('execute throws the failure that stopped it; the commands before it were sent', async (t) => {
+  const failing = attach('forward_0_rx', 'vhost:0');
+  const api = fakeSppCtl([fresh()], [failing]);
+  const w = new VfWorker(1, api);
+  const err = await t.throwsAsync(w.execute([start('forward_0_rx', 3), failing, start('forward_0_tx', 2)]));
+  t.is(err?.message, 'command error');
+  t.deepEqual(api.sent, [start('forward_0_rx', 3), failing]);
+  t.deepEqual((await w.execute([start('forward_0_tx', 2)])).commands, ['vf 1: component start forward_0_tx 2 forward']);
 });
 
 test('not ready drops the cache; refresh reads again', async (t) => {

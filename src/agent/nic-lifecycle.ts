@@ -12,7 +12,7 @@ import { driftRemedy, layoutDrift } from '../plan/drift';
 import { observeVhost } from '../plan/observed';
 import { foreignComponents, planLayout, planVhost, type VhostDesired } from '../plan/planner';
 import type { NicLayout } from '../protocol/layout';
-import type { HostRuntime } from './host-runtime';
+import type { HostRuntime, NicRuntime } from './host-runtime';
 import { sppCtlFailure } from './io';
 import { VfWorker } from './vf-worker';
 
@@ -192,6 +192,11 @@ export class NicLifecycle {
   }
 
   /** Whether the spp_vf of the intent's vhost is usable (true when the intent needs none). */
+  /** A port's run found the vf restarted or without its layout: the NIC reads it again, or rebuilds it. */
+  resyncNeeded(nic: NicRuntime, reason: string): void {
+    nic.actor.send({ type: 'RESYNC_NEEDED', reason });
+  }
+
   readyFor(intent: PortIntent): boolean {
     const secId = secIdOf(intent);
     return secId === undefined || this.rt.nics.get(secId)?.worker.ready === true;

@@ -2,6 +2,8 @@
  * What a port machine's runs do: plug (the vhost's commands, then
  * port_status = up), unplug (clear the vhost, then the cleanup transaction),
  * report an error, and put `up` again while the driver may have missed it.
+ * A run sends no event to any machine: it returns its outcome, which the
+ * owner of the run (port-sync.ts) routes.
  */
 
 import { NicRebuildError, PermanentError } from '../../machines/errors';
@@ -15,16 +17,30 @@ import { isRejected, sppCtlFailure } from './io';
 import { AgentStopping } from './sppctl-gate';
 import { bindRevision, historyShowsReassert, reassertDecision, upForBind } from './up-writes';
 
+/**
+ * What a port's plug or unplug did. `ok`: the output for the port machine.
+ * Otherwise the error the port machine gets, and, when the failure says the
+ * spp_vf restarted or lost its layout, the NIC that must read it again or
+ * rebuild (`resyncNic`), which its lifecycle is told before the port.
+ */
+export type PortOutcome<T> =
+  | { readonly ok: true; readonly output: T }
+  | { readonly ok: false; readonly error: unknown; readonly resyncNic?: { readonly nic: NicRuntime; readonly reason: string } };
+
+type VhostRun = { readonly commands: string[]; readonly observed: VhostObserved };
+
 export class PortEffects {
   constructor(private readonly rt: HostRuntime) {}
 
-  async plug(input: PlugInput): Promise<RunOutput> {
+  async plug(input: PlugInput): Promise<PortOutcome<RunOutput>> {
     const { rt } = this;
     const { place, rule } = input.intent;
     const nic = rt.nicFor(place.secId);
     // the bind this run plugs: one that arrives during the run is a new bind, with its own first `up`
     const bind = this.bindOf(input.portId);
-    const { commands, observed } = await this.applyVhost(nic, place.vhostId, rule, input.portId);
+    const run = await this.applyVhost(nic, place.vhostId, rule, input.portId);
+    if (!run.ok) return run;
+    const { commands, observed } = run.output;
     this.recordRun(input.portId, commands);
     const fields = {
       port: input.portId,
@@ -41,29 +57,32 @@ export class PortEffects {
       if (!known) rt.announced.set(input.portId, { bind, first: 'found', foundAt: status?.modRevision, reasserts: 0 });
       this.markOutcomeLogged(input.portId, 'up');
       rt.log.info('port is up', { ...fields, portStatus: 'already up for this bind; not written again', statusRevision: status?.modRevision });
-      return { observed, commands };
+      return { ok: true, output: { observed, commands } };
     }
     const written = await rt.opts.etcd.putPortStatus({ host: input.host, portId: input.portId, value: 'up', whileAction: 'plug' });
     if (written) rt.announced.set(input.portId, { bind, first: 'put', reasserts: 0 });
     this.markOutcomeLogged(input.portId, 'up');
     rt.log.info(written ? 'port is up' : 'action is no longer plug; port_status not written', fields);
-    return { observed, commands };
+    return { ok: true, output: { observed, commands } };
   }
 
-  async unplug(input: UnplugInput): Promise<RunOutput> {
+  async unplug(input: UnplugInput): Promise<PortOutcome<RunOutput>> {
     const { rt } = this;
     const { place, rule } = input.intent;
     let out: RunOutput = { commands: [] };
     if (place && rule && !this.isWantedByOther(place.vhostId, input.portId)) {
       const nic = rt.nicFor(place.secId);
-      try {
-        out = await this.applyVhost(nic, place.vhostId, rt.free, input.portId);
-      } catch (err) {
-        if (!(err instanceof PermanentError)) throw err;
+      const run = await this.applyVhost(nic, place.vhostId, rt.free, input.portId);
+      if (run.ok) out = run.output;
+      else if (run.error instanceof PermanentError) {
         // The driver waits for the keys to go; a vhost spp_vf will not clear
         // is logged and left for the next resync, not held against the port.
-        rt.log.error('could not clear the vhost in spp_vf; removing the port keys anyway', { port: input.portId, vhost: place.vhostId, error: err.message });
-      }
+        rt.log.error('could not clear the vhost in spp_vf; removing the port keys anyway', {
+          port: input.portId,
+          vhost: place.vhostId,
+          error: run.error.message,
+        });
+      } else return run;
       this.recordRun(input.portId, out.commands);
     }
     const cleaned = await rt.opts.etcd.cleanupPort(input.host, input.portId, place?.vhostKey);
@@ -71,7 +90,7 @@ export class PortEffects {
     this.markOutcomeLogged(input.portId, 'unplugged');
     if (cleaned) rt.log.info('port unplugged', { port: input.portId, vhost: place?.vhostId, revision: input.revision, commands: out.commands.length });
     else rt.log.info('action changed during unplug; keys left for the new action', { port: input.portId, vhost: place?.vhostId, revision: input.revision });
-    return out;
+    return { ok: true, output: out };
   }
 
   async reportError(input: ReportInput): Promise<void> {
@@ -129,10 +148,11 @@ export class PortEffects {
   /**
    * Applies the plan for one vhost; on a rejection re-reads the vf and tries
    * the repaired plan once. A re-read that shows the vf without the NIC's
-   * layout (spp_vf or spp-ctl restarted) hands the NIC back to building: the
-   * port waits for it (NicRebuildError), and no port error is reported.
+   * layout (spp_vf or spp-ctl restarted) hands the NIC back to building
+   * (`resyncNic`): the port waits for it (NicRebuildError), and no port
+   * error is reported.
    */
-  private async applyVhost(nic: NicRuntime, vhostId: number, desired: VhostDesired, portId: string): Promise<{ commands: string[]; observed: VhostObserved }> {
+  private async applyVhost(nic: NicRuntime, vhostId: number, desired: VhostDesired, portId: string): Promise<PortOutcome<VhostRun>> {
     const { worker, layout } = nic;
     const { log } = this.rt;
     // the port machine waits for its NIC; this is a NIC that stopped being usable since
@@ -141,39 +161,41 @@ export class PortEffects {
       const status = worker.status;
       return status && planVhost(layout, vhostId, desired, status).length;
     };
-    return worker.planned(size, async () => {
+    return worker.planned(size, async (): Promise<PortOutcome<VhostRun>> => {
       const commands: string[] = [];
       for (let attempt = 1; ; attempt++) {
         const plan = planVhost(layout, vhostId, desired, await worker.currentStatus());
+        let err: unknown;
         try {
-          commands.push(...(await worker.execute(plan)).commands);
-          return { commands, observed: observeVhost(await worker.currentStatus(), targetsOf(layout, vhostId)) };
-        } catch (err) {
-          commands.push(...((err as { executed?: string[] }).executed ?? []));
-          if (err instanceof AgentStopping) throw err;
-          const failure = sppCtlFailure(err);
-          if (!isRejected(err)) {
-            nic.actor.send({ type: 'RESYNC_NEEDED', reason: failure.message });
-            throw err;
-          }
-          const missing = planLayout(layout, await worker.refresh()).length;
-          if (missing > 0) {
-            const reason = `spp-ctl rejected a command for vhost ${vhostId} (${failure.message}) and spp_vf ${layout.secId} lacks ${missing} component(s)/port(s) of its layout (restarted?): rebuilding the NIC`;
-            log.warn('spp_vf lost its layout; rebuilding the NIC before the port', {
-              port: portId,
-              vhost: vhostId,
-              secId: layout.secId,
-              error: failure.message,
-              missing,
-            });
-            nic.actor.send({ type: 'RESYNC_NEEDED', reason });
-            throw new NicRebuildError(reason);
-          }
-          if (attempt >= 2) {
-            throw new PermanentError(`spp-ctl rejected the plan for vhost ${vhostId} even after re-reading the vf status: ${failure.message}`);
-          }
-          log.warn('spp-ctl rejected a command; re-reading the vf status to plan a repair', { port: portId, vhost: vhostId, error: failure.message });
+          const run = await worker.attempt(plan);
+          commands.push(...run.commands);
+          if (!run.failed) return { ok: true, output: { commands, observed: observeVhost(await worker.currentStatus(), targetsOf(layout, vhostId)) } };
+          err = run.failure;
+        } catch (thrown) {
+          err = thrown;
         }
+        if (err instanceof AgentStopping) return { ok: false, error: err };
+        const failure = sppCtlFailure(err);
+        if (!isRejected(err)) return { ok: false, error: err, resyncNic: { nic, reason: failure.message } };
+        const missing = planLayout(layout, await worker.refresh()).length;
+        if (missing > 0) {
+          const reason = `spp-ctl rejected a command for vhost ${vhostId} (${failure.message}) and spp_vf ${layout.secId} lacks ${missing} component(s)/port(s) of its layout (restarted?): rebuilding the NIC`;
+          log.warn('spp_vf lost its layout; rebuilding the NIC before the port', {
+            port: portId,
+            vhost: vhostId,
+            secId: layout.secId,
+            error: failure.message,
+            missing,
+          });
+          return { ok: false, error: new NicRebuildError(reason), resyncNic: { nic, reason } };
+        }
+        if (attempt >= 2) {
+          return {
+            ok: false,
+            error: new PermanentError(`spp-ctl rejected the plan for vhost ${vhostId} even after re-reading the vf status: ${failure.message}`),
+          };
+        }
+        log.warn('spp-ctl rejected a command; re-reading the vf status to plan a repair', { port: portId, vhost: vhostId, error: failure.message });
       }
     });
   }

@@ -13,7 +13,7 @@ import { keys } from '../protocol/keys';
 import type { HostRuntime, PortRuntime } from './host-runtime';
 import { type HostFacts, intentOf, resolveConflicts } from './intent';
 import type { NicLifecycle } from './nic-lifecycle';
-import type { PortEffects } from './port-effects';
+import type { PortEffects, PortOutcome } from './port-effects';
 import { portStateLogLevel } from './port-log-policy';
 import { describeIntent } from './view';
 
@@ -28,7 +28,7 @@ function providePortMachine(sync: PortSync) {
     actors: {
       plug: fromPromise<RunOutput, PlugInput>(async ({ input }) => sync.run((e) => e.plug(input))),
       unplug: fromPromise<RunOutput, UnplugInput>(async ({ input }) => sync.run((e) => e.unplug(input))),
-      reportError: fromPromise<void, ReportInput>(async ({ input }) => sync.run((e) => e.reportError(input))),
+      reportError: fromPromise<void, ReportInput>(async ({ input }) => sync.track((e) => e.reportError(input))),
     },
     actions: {
       reassertUp: (_, params) => sync.effects.reassertUp(params.portId),
@@ -50,8 +50,18 @@ export class PortSync {
   ) {}
 
   /** A port run, kept until it settles (stop() waits for it). */
-  run<T>(effect: (effects: PortEffects) => Promise<T>): Promise<T> {
+  track<T>(effect: (effects: PortEffects) => Promise<T>): Promise<T> {
     return this.rt.track(effect(this.effects));
+  }
+
+  /** A plug or unplug run, tracked; its outcome routed: a NIC to read again first, then the output or error to the port machine. */
+  run<T>(effect: (effects: PortEffects) => Promise<PortOutcome<T>>): Promise<T> {
+    return this.track(async (effects) => {
+      const outcome = await effect(effects);
+      if (outcome.ok) return outcome.output;
+      if (outcome.resyncNic) this.nics.resyncNeeded(outcome.resyncNic.nic, outcome.resyncNic.reason);
+      throw outcome.error;
+    });
   }
 
   /**

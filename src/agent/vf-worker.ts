@@ -24,6 +24,9 @@ export interface Executed {
   readonly commands: string[];
 }
 
+/** What a sequence of commands did: the commands that succeeded, and the failure that stopped it, if one did. */
+export type Attempted = (Executed & { readonly failed: false }) | (Executed & { readonly failed: true; readonly failure: unknown });
+
 /** How far past the oldest waiting task the queue looks for a shorter one. */
 const LOOKAHEAD = 32;
 
@@ -176,8 +179,15 @@ export class VfWorker {
     return this.currentStatus();
   }
 
-  /** Sends commands in order, stopping at the first failure; the cache follows every success. */
+  /** Sends commands in order, stopping at the first failure, which it throws; the cache follows every success. */
   async execute(cmds: readonly SppCommand[]): Promise<Executed> {
+    const run = await this.attempt(cmds);
+    if (run.failed) throw run.failure;
+    return { commands: run.commands };
+  }
+
+  /** As execute, but a failed command is part of the result, with the commands that succeeded before it. */
+  async attempt(cmds: readonly SppCommand[]): Promise<Attempted> {
     const done: string[] = [];
     for (const cmd of cmds) {
       // described once: the log, the replay's command list and the result share it
@@ -185,15 +195,14 @@ export class VfWorker {
       this.onCommand(cmd, text);
       try {
         await this.sppctl.send(cmd);
-      } catch (err) {
+      } catch (failure) {
         // what spp_vf holds now is unknown: read it again before the next plan
         this.cacheValid = false;
-        (err as { executed?: string[] }).executed = done;
-        throw err;
+        return { commands: done, failed: true, failure };
       }
       done.push(text);
       if (this.cacheValid) this.applied.push(cmd);
     }
-    return { commands: done };
+    return { commands: done, failed: false };
   }
 }
