@@ -191,12 +191,12 @@ export class NicLifecycle {
     }
   }
 
-  /** Whether the spp_vf of the intent's vhost is usable (true when the intent needs none). */
   /** A port's run found the vf restarted or without its layout: the NIC reads it again, or rebuilds it. */
   resyncNeeded(nic: NicRuntime, reason: string): void {
     nic.actor.send({ type: 'RESYNC_NEEDED', reason });
   }
 
+  /** Whether the spp_vf of the intent's vhost is usable (true when the intent needs none). */
   readyFor(intent: PortIntent): boolean {
     const secId = secIdOf(intent);
     return secId === undefined || this.rt.nics.get(secId)?.worker.ready === true;
