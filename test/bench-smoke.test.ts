@@ -101,7 +101,7 @@ test('plug trace: every moment of a flat plug, in the order the plug goes throug
   const rows = await tracePlugs(2);
   t.is(rows.length, 2);
   for (const m of rows) {
-    const order = [m.put, m.event, m.plugging, m.sendStart, m.sendEnd, m.putAnswered];
+    const order = [m.put, m.watched, m.event, m.plugging, m.sendStart, m.sendEnd, m.putAnswered];
     t.true(
       order.every((v) => typeof v === 'number'),
       JSON.stringify(m),

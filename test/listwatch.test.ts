@@ -109,3 +109,28 @@ test('a key outside the ranges, even one that extends a range without its slash,
   );
   t.deepEqual([...new Set(seen)].sort(), ['/lx/h/x', '/lx/k']);
 });
+
+test('onWatchEvents sees a watcher event before the snapshot read that holds it is emitted, and changes nothing emitted', async (t) => {
+  const { client } = t.context;
+  const order: string[] = [];
+  let listed = false;
+  const sub = listWatch(
+    client,
+    { prefixes: ['/lw-hook/a/', '/lw-hook/b/'], keys: [] },
+    { onWatchEvents: (events) => order.push(...events.map((ev) => `watched ${ev.type} ${ev.key}`)) },
+  ).subscribe((ev) => {
+    if (ev.type === 'reset') listed = true;
+    else if (ev.type !== 'connection') order.push(`emitted ${ev.type} ${ev.key}`);
+  });
+  t.teardown(() => sub.unsubscribe());
+  await until(
+    () => listed,
+    () => 'the list',
+  );
+  await client.put('/lw-hook/b/1').value('x');
+  await until(
+    () => order.includes('emitted put /lw-hook/b/1'),
+    () => `the put emitted; saw ${order.join(', ')}`,
+  );
+  t.deepEqual(order, ['watched put /lw-hook/b/1', 'emitted put /lw-hook/b/1']);
+});

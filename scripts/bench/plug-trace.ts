@@ -29,6 +29,8 @@ import { summarize } from './stats';
 export interface Marks {
   put?: number;
   acked?: number;
+  /** The agent's watcher received the action put (before the list-watch's snapshot read). */
+  watched?: number;
   event?: number;
   plugging?: number;
   sendStart?: number;
@@ -43,7 +45,9 @@ export interface Marks {
 
 const STEPS: Array<[string, keyof Marks, keyof Marks]> = [
   ['action put -> its answer (bench)', 'put', 'acked'],
-  ["action put -> the agent's watch delivers it", 'put', 'event'],
+  ["action put -> the agent's watcher receives it", 'put', 'watched'],
+  ['watcher -> the list-watch emits it (its one-revision snapshot read)', 'watched', 'event'],
+  ["action put -> the agent's list-watch emits it", 'put', 'event'],
   ['event -> port machine in plugging (store, sync, intent, machine)', 'event', 'plugging'],
   ['plugging -> spp-ctl request sent (vf queue, plan)', 'plugging', 'sendStart'],
   ['spp-ctl request -> its answer', 'sendStart', 'sendEnd'],
@@ -104,7 +108,11 @@ export async function tracePlugs(plugs: number): Promise<Marks[]> {
     sppctl: traced,
     client: env.client,
     watch: (ranges) =>
-      listWatch(env.client, ranges).pipe(
+      listWatch(env.client, ranges, {
+        onWatchEvents: (events) => {
+          if (portId !== '' && events.some((ev) => ev.type === 'put' && ev.key === keys.action(host, portId))) current.watched ??= performance.now();
+        },
+      }).pipe(
         tap((ev) => {
           if (portId !== '' && (ev.type === 'put' || ev.type === 'delete') && ev.key === keys.action(host, portId)) current.event ??= performance.now();
         }),

@@ -53,6 +53,8 @@ export interface ListWatchOptions {
    * `retry` ends a refusal's backoff at once (the grant is back).
    */
   readonly nudges?: Observable<ListWatchNudge>;
+  /** Each watcher's events as they arrive, before any snapshot read: the bench's plug trace times that read with it. */
+  readonly onWatchEvents?: (events: readonly KeyEvent[]) => void;
 }
 
 export type ListWatchNudge = { readonly type: 'refused'; readonly reason: string } | { readonly type: 'retry' };
@@ -197,6 +199,7 @@ export function listWatch(client: Etcd3, ranges: WatchRanges, options: ListWatch
 
     const onEvents = (gen: number, events: KeyEvent[]): void => {
       if (gen !== generation) return;
+      options.onWatchEvents?.(events);
       attempt = 0;
       lastRefused = false;
       const fresh = events.filter((ev) => ev.revision > applied);
