@@ -92,9 +92,16 @@ test('an agent of host A gets no etcd event about host B while B is bound and un
 function hostGrants(client: Etcd3, host: string, without: readonly string[] = [], readOnly: readonly string[] = []): IPermissionRequest[] {
   const all: IPermissionRequest[] = [
     { permission: 'Read', key: keys.configuration(host) },
-    ...[prefixes.vhostOfHost(host), prefixes.bindPortOfHost(host), prefixes.actionOfHost(host), prefixes.portStatusOfHost(host)].map(
-      (p): IPermissionRequest => ({ permission: 'Readwrite', range: Range.prefix(p) }),
-    ),
+    ...[
+      prefixes.vhostOfHost(host),
+      prefixes.bindPortOfHost(host),
+      prefixes.actionOfHost(host),
+      prefixes.portStatusOfHost(host),
+      prefixes.mirrorOfHost(host),
+      prefixes.tapInfoOfHost(host),
+      prefixes.tapActionOfHost(host),
+      prefixes.tapStatusOfHost(host),
+    ].map((p): IPermissionRequest => ({ permission: 'Readwrite', range: Range.prefix(p) })),
     { permission: 'Readwrite', key: keys.agent(host) },
     { permission: 'Readwrite', key: keys.agentLock(host) },
   ];
