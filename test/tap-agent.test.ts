@@ -159,3 +159,107 @@ for (const dir of ['IN', 'OUT', 'BOTH'] as const) {
     );
   });
 }
+
+const infoKey = (s: System, tf: string): string => keys.tapInfo(s.host, tf);
+
+/** Writes a flow as the service driver would, without its checks (to reach the agent's own). */
+async function rawFlow(s: System, tf: string, info: Record<string, unknown>): Promise<void> {
+  await s.client.put(infoKey(s, tf)).value(JSON.stringify(info));
+  await s.client.put(keys.tapAction(s.host, tf)).value('plug');
+}
+
+const waitStatus = (s: System, tf: string, re: RegExp): Promise<true> =>
+  until(async () => re.test((await s.client.get(keys.tapStatus(s.host, tf)).string()) ?? ''), `tap_status of ${tf} matching ${re}`, 15_000);
+
+test('errors: a second flow IN on the same source, a mirror out of range, an unbound port: tap_status = error naming the key; the first flow and the ports stay up', async (t) => {
+  const s = await tapSystem(t);
+  await bindBoth(s);
+  await mirrorReady(s);
+  const first = await createTap(s.client, {
+    host: s.host,
+    tapFlowId: 'first',
+    servicePort: SERVICE.portId,
+    sourcePort: SOURCE.portId,
+    direction: 'IN',
+    wait: true,
+  });
+  t.is(first.outcome, 'up');
+  s.sim.emulator.clearLog();
+  await rawFlow(s, 'second', { service_port: SERVICE.portId, source_port: SOURCE.portId, mirror_in: 1, mirror_out: null });
+  await waitStatus(s, 'second', /^error: .*tap flow first already mirrors IN of the source port/);
+  await rawFlow(s, 'far', { service_port: SERVICE.portId, source_port: SOURCE.portId, mirror_in: null, mirror_out: 7 });
+  await waitStatus(s, 'far', /^error: .*tap_info\/spp4\/far: field mirror_out: mirror 7 is not configured/);
+  await rawFlow(s, 'unbound', { service_port: 'no-such-port', source_port: SOURCE.portId, mirror_in: null, mirror_out: 1 });
+  await waitStatus(s, 'unbound', /^error: .*field service_port: .*bind_port\/spp4\/no-such-port is missing/);
+  t.deepEqual(requests(s), [], 'nothing sent for a flow in error');
+  t.is(await s.client.get(keys.tapStatus(s.host, 'first')).string(), 'up');
+  for (const p of [SERVICE, SOURCE]) t.is(await s.client.get(keys.portStatus(s.host, p.portId)).string(), 'up');
+  const failed = s.agent!.controller.view().taps!.filter((f) => f.tags.includes('failed'));
+  t.deepEqual(
+    failed.map((f) => f.flowId),
+    ['far', 'second', 'unbound'],
+  );
+  t.regex(failed[0]!.lastError ?? '', /mirror 7 is not configured/);
+});
+
+test('error: a host without a mirror list: tap_status = error naming the configuration; the ports work', async (t) => {
+  const s = await startSystem(t, { build: { format: 'final' } });
+  await bindBoth(s);
+  await rawFlow(s, 'nomirror', { service_port: SERVICE.portId, source_port: SOURCE.portId, mirror_in: 0, mirror_out: null });
+  await waitStatus(s, 'nomirror', /^error: \/spp\/openstack\/configuration\/spp4 has no mirror list/);
+  t.is(s.agent!.controller.view().mirror, undefined);
+});
+
+test('port unplug cascade: unbinding the source port removes its flow first (upstream unplug requests, mirror freed, keys gone), then the port', async (t) => {
+  const s = await tapSystem(t);
+  await bindBoth(s);
+  await mirrorReady(s);
+  await createTap(s.client, { host: s.host, tapFlowId: 'cascade', servicePort: SERVICE.portId, sourcePort: SOURCE.portId, direction: 'IN', wait: true });
+  s.sim.emulator.clearLog();
+  await s.client.put(keys.action(s.host, SOURCE.portId)).value('unplug');
+  await until(async () => !(await s.client.get(keys.bindPort(s.host, SOURCE.portId)).exists()), 'the source port unplugged', 15_000);
+  const rs = requests(s);
+  for (const r of IN_UNPLUG(0)) t.true(indexOf(rs, r) >= 0, JSON.stringify(r));
+  const classifierDel = rs.findIndex((r) => r.path === '/v1/vfs/2/classifier_table');
+  t.true(classifierDel > indexOf(rs, IN_UNPLUG(0)[5]), "the port's own unplug comes after the flow's");
+  t.is(await s.client.get(keys.mirror(s.host, 0)).string(), 'None');
+  t.false(await s.client.get(infoKey(s, 'cascade')).exists());
+  t.is(await s.client.get(keys.portStatus(s.host, SERVICE.portId)).string(), 'up');
+});
+
+test('a mirror restart and a vf restart re-apply a live flow; a failed command converges with no duplicate', async (t) => {
+  const s = await tapSystem(t);
+  await bindBoth(s);
+  await mirrorReady(s);
+  // the mirror step that mends the path fails once: the re-plan sends only what is missing
+  s.sim.emulator.addFault({ path: '/v1/mirrors/3/components/mirror_0/ports', method: 'PUT', count: 1 });
+  s.sim.emulator.clearLog();
+  await createTap(s.client, { host: s.host, tapFlowId: 'live', servicePort: SERVICE.portId, sourcePort: SOURCE.portId, direction: 'IN' });
+  await waitStatus(s, 'live', /^up$/);
+  const rs = requests(s);
+  for (const r of IN_PLUG(0)) t.true(indexOf(rs, r) >= 0, JSON.stringify(r));
+  const m2 = IN_PLUG(0)[1];
+  t.is(rs.filter((r) => JSON.stringify(r) === JSON.stringify(m2)).length, 2, 'the failed step again, once');
+  t.is(rs.length, IN_PLUG(0).length + 1, 'nothing else twice');
+
+  const mirrorHas = async (): Promise<boolean> => {
+    const res = await fetch(`${s.sim.url}/v1/mirrors/3`);
+    const st = (await res.json()) as { components: Array<{ name?: string; rx_port?: Array<{ port: string }>; tx_port?: Array<{ port: string }> }> };
+    const m = st.components.find((c) => c.name === 'mirror_0');
+    return m?.rx_port?.[0]?.port === 'ring:4' && m.tx_port?.length === 2;
+  };
+  s.sim.emulator.restartVf(MIRROR_SEC);
+  await until(mirrorHas, 'the mirror component rebuilt with the flow re-applied', 15_000);
+
+  s.sim.emulator.restartVf(2);
+  await until(
+    async () => {
+      const vf2 = await s.vfStatus(2);
+      const fwd = vf2.components.find((c) => 'name' in c && c.name === 'forward_2_tx') as { rx_port: { port: string }[] } | undefined;
+      return JSON.stringify(fwd?.rx_port.map((p) => p.port)) === JSON.stringify(['ring:9']);
+    },
+    'forward_2_tx reads the mirror ring again, not ring:4',
+    15_000,
+  );
+  t.true(await mirrorHas());
+});
