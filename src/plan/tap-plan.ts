@@ -112,9 +112,21 @@ function legSteps(flow: TapFlow, leg: TapLeg, want: TapWant): TapStep[] {
   ];
 }
 
-/** Every step of the flow, whatever holds already (IN before OUT, as upstream). */
+/**
+ * Every step of the flow, whatever holds already (IN before OUT, as
+ * upstream). With two legs, the second breaks the source's path only once the
+ * first has mended it: the breaks never overlap, and the second's steps do not
+ * wait behind the first's in a process's queue while its path is broken.
+ */
 export function designTap(flow: TapFlow, want: TapWant): TapStep[] {
-  return flow.legs.flatMap((leg) => legSteps(flow, leg, want));
+  const out: TapStep[] = [];
+  let mended: string | undefined;
+  for (const leg of flow.legs) {
+    const steps = legSteps(flow, leg, want);
+    out.push(...steps.map((st) => (st.role === 'breaks' && mended ? { ...st, after: [...st.after, mended] } : st)));
+    mended = steps.find((st) => st.role === 'mends')?.id;
+  }
+  return out;
 }
 
 function attached(component: { rx_port: readonly { port: string }[]; tx_port: readonly { port: string }[] } | undefined, port: string, dir: Dir): boolean {
@@ -160,8 +172,9 @@ export function processOf(cmd: ProcessCommand): string {
 /**
  * The steps that may start now: at most one per process (none on a process
  * with a step in flight), each with its dependencies done. On a process, a
- * step that mends the source's path goes before any other, so the break
- * lasts one answer; otherwise steps go in list order.
+ * step that mends the source's path goes first, then one that breaks it (its
+ * mend is ready to follow), so a break lasts one answer; otherwise steps go in
+ * list order.
  */
 export function readySteps(steps: readonly TapStep[], done: ReadonlySet<string>, started: ReadonlySet<string>): TapStep[] {
   const busy = new Set(steps.filter((s) => started.has(s.id) && !done.has(s.id)).map((s) => processOf(s.cmd)));
@@ -171,10 +184,12 @@ export function readySteps(steps: readonly TapStep[], done: ReadonlySet<string>,
     const proc = processOf(s.cmd);
     if (busy.has(proc)) continue;
     const current = pick.get(proc);
-    if (!current || (s.role === 'mends' && current.role !== 'mends')) pick.set(proc, s);
+    if (!current || urgency(s) < urgency(current)) pick.set(proc, s);
   }
   return [...pick.values()];
 }
+
+const urgency = (s: TapStep): number => (s.role === 'mends' ? 0 : s.role === 'breaks' ? 1 : 2);
 
 export interface TickSchedule {
   /** The tick at whose end each step is answered (a process answers one command per tick, as spp_vf's 1 s loop). */
