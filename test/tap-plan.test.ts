@@ -1,5 +1,6 @@
 import test from 'ava';
 import type { TapFlow } from '../src/plan/tap-desired';
+import { tapKind } from '../src/plan/tap-kind';
 import { designTap, planTap, scheduleTicks, serialTicks } from '../src/plan/tap-plan';
 
 const end = (v: number, secId: number) => ({
@@ -90,4 +91,27 @@ test('a plan leaves out what holds: a flow in place plans nothing, a crash after
   );
   t.deepEqual(crashed[0]!.after, [], 'its dependency holds');
   t.deepEqual(planTap(f, 'present', { vf: (id) => vfs.get(id), mirror: mirror(['ring:4'], ['ring:8', 'ring:9']) }), []);
+});
+
+test("the tap kind: its drawing is the plug plan's net effect, its slice names the components the plan touches", (t) => {
+  for (const dirs of [['IN'], ['OUT'], ['IN', 'OUT']] as const) {
+    const f = flow(dirs);
+    const steps = designTap(f, 'present');
+    const fromSteps = steps
+      .map((s) => {
+        const c = s.cmd as { op: string; secId: number; component: string; port: string; dir: string };
+        const proc = c.op.startsWith('mirror') ? `mirror ${c.secId}` : `vf ${c.secId}`;
+        return `${proc}/${c.component}/${c.port}/${c.dir}/${c.op.endsWith('attach') ? 'adds' : 'takes'}`;
+      })
+      .sort();
+    const drawn = tapKind
+      .draw(f)
+      .map((h) => `${h.process}/${h.component}/${h.port}/${h.dir}/${h.change}`)
+      .sort();
+    t.deepEqual(drawn, fromSteps, dirs.join('+'));
+    const touched = new Set(
+      steps.map((s) => `${s.cmd.op.startsWith('mirror') ? 'mirror' : 'vf'} ${s.cmd.secId}/${(s.cmd as { component: string }).component}`),
+    );
+    t.deepEqual([...tapKind.slice(f).components].sort(), [...touched].sort());
+  }
 });

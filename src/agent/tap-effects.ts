@@ -8,7 +8,8 @@
 import { NicRebuildError, PermanentError } from '../../machines/errors';
 import type { TapRunInput, TapRunOutput } from '../../machines/tap';
 import type { TapFlow } from '../plan/tap-desired';
-import { planTap, readySteps, type TapStep, type TapWant } from '../plan/tap-plan';
+import { tapKind } from '../plan/tap-kind';
+import { readySteps, type TapStep, type TapWant } from '../plan/tap-plan';
 import { decodeMirrorOwner } from '../protocol/codecs';
 import { keys } from '../protocol/keys';
 import { isMirrorCommand, type ProcessCommand } from '../sppctl/commands';
@@ -101,7 +102,7 @@ export class TapEffects {
       if (!mirror?.readyNow) throw new NotReady(`spp_mirror ${flow.mirrorSecId} is not ready`);
       for (const n of nics) if (!n.worker.ready) throw new NotReady(`spp_vf ${n.layout.secId} is not ready: ${n.worker.notReadyReason ?? 'unknown'}`);
       const statuses = new Map(await Promise.all(nics.map(async (n) => [n.layout.secId, await n.worker.exclusive(() => n.worker.currentStatus())] as const)));
-      const plan = planTap(flow, want, { vf: (id) => statuses.get(id), mirror: await mirror.currentStatus() });
+      const plan = tapKind.plan(flow, want, { vf: (id) => statuses.get(id), mirror: await mirror.currentStatus() });
       try {
         await this.execute(plan, commands);
         this.onCommands(flow.flowId, commands);

@@ -12,7 +12,8 @@ import { type Actor, createActor, fromPromise } from 'xstate';
 import { stateName } from '../../machines/state-name';
 import type { NicTag, TapTag } from '../../machines/tags';
 import { type TapReportInput, type TapRunInput, type TapRunOutput, tapMachine } from '../../machines/tap';
-import { describeTapIntent, portsOfTap, processesOfTap, sameTapIntent, type TapFlow, type TapIntent, tapIntents } from '../plan/tap-desired';
+import { portsOfTap, processesOfTap, type TapFlow, type TapIntent } from '../plan/tap-desired';
+import { tapKind } from '../plan/tap-kind';
 import { movedPorts } from '../plan/tap-plan';
 import type { MirrorDecl } from '../protocol/configuration';
 import { keys } from '../protocol/keys';
@@ -66,7 +67,7 @@ export class TapSync {
     const view = rt.store.configuration();
     if (view.state !== 'valid' || !rt.active) return;
     this.syncMirror(view.mirror, rt.active.layout.length);
-    const intents = tapIntents(
+    const intents = tapKind.intents(
       {
         host: rt.host,
         layout: rt.active.layout,
@@ -121,9 +122,9 @@ export class TapSync {
       if (intent.kind !== 'idle') this.start(flowId, intent, revision);
       return;
     }
-    if (sameTapIntent(runtime.lastIntent, intent)) return;
+    if (tapKind.sameIntent(runtime.lastIntent, intent)) return;
     runtime.lastIntent = intent;
-    this.rt.log.info('tap flow desired', { tapFlow: flowId, revision, desired: describeTapIntent(intent) });
+    this.rt.log.info('tap flow desired', { tapFlow: flowId, revision, desired: tapKind.describe(intent) });
     runtime.actor.send({ type: 'DESIRED', intent, revision, ready: this.readyFor(intent) });
   }
 
@@ -152,7 +153,7 @@ export class TapSync {
     });
     const runtime: TapRuntime = { flowId, actor, lastIntent: intent, commands: [] };
     this.flows.set(flowId, runtime);
-    rt.log.info('tap flow desired', { tapFlow: flowId, revision, desired: describeTapIntent(intent) });
+    rt.log.info('tap flow desired', { tapFlow: flowId, revision, desired: tapKind.describe(intent) });
     let last = '';
     actor.subscribe({
       next: (snap) => {

@@ -5,6 +5,7 @@
  */
 import type { NicTag, PortTag, TapTag } from '../../machines/tags';
 import type { PortIntent } from '../plan/desired';
+import type { DrawHint } from '../plan/kind';
 import type { VhostObserved } from '../plan/observed';
 import type { TapDirection, TapIntent } from '../plan/tap-desired';
 import type { NicLayout } from '../protocol/layout';
@@ -84,6 +85,8 @@ export interface TapView {
     readonly serviceRing: string;
     readonly sourceRing: string;
   }[];
+  /** What the flow changes in the drawings once in place: vf ports it takes from the layout, ports it adds to the vfs and the mirror. */
+  readonly redirects?: readonly DrawHint[];
   readonly lastError?: string;
   readonly attempts?: number;
   readonly revision: number;
