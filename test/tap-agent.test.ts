@@ -123,9 +123,18 @@ for (const dir of ['IN', 'OUT', 'BOTH'] as const) {
       before(t, plug, s3, s6);
     }
     t.is(await s.client.get(keys.tapStatus(s.host, tf)).string(), 'up');
+    // tap_status is put inside the run: the machine reaches `up` just after
+    await until(
+      () =>
+        s.agent?.controller
+          .view()
+          .taps?.find((f) => f.flowId === tf)
+          ?.tags.includes('up') === true,
+      'the flow up in the view',
+    );
     const view = s.agent!.controller.view().taps!.find((f) => f.flowId === tf)!;
     t.is(view.direction, dir);
-    t.true(view.tags.includes('up'));
+    t.is(view.redirects?.length, dir === 'BOTH' ? 12 : 6);
 
     // a restart with the flow in place: no mutating request
     await s.stopAgent();
@@ -262,4 +271,32 @@ test('a mirror restart and a vf restart re-apply a live flow; a failed command c
     15_000,
   );
   t.true(await mirrorHas());
+});
+
+test('SIGKILL in the middle of an IN plug, then a restart: the flow comes up, every request of the plan answered exactly once', async (t) => {
+  const s = await tapSystem(t, { agent: false });
+  s.spawnAgent(['--resync-interval', '1']);
+  await bindBoth(s);
+  const mirrorBuilt = async (): Promise<boolean> => {
+    const res = await fetch(`${s.sim.url}/v1/mirrors/${MIRROR_SEC}`);
+    return res.status === 200 && ((await res.json()) as { components: Array<{ name?: string }> }).components.some((c) => c.name === 'mirror_1');
+  };
+  await until(mirrorBuilt, 'the mirror components made', 15_000);
+  s.sim.emulator.clearLog();
+  s.sim.emulator.setLatency(200);
+  await createTap(s.client, { host: s.host, tapFlowId: 'crash', servicePort: SERVICE.portId, sourcePort: SOURCE.portId, direction: 'IN' });
+  await until(() => requests(s).length >= 4, 'four steps sent', 15_000);
+  await s.killChild('SIGKILL');
+  // what was in flight is still carried out by the emulator (spp-ctl does not know the agent died)
+  await until(() => s.sim.emulator.log().every((e) => e.status !== null || e.dropped === true), 'the requests in flight answered');
+  const beforeKill = requests(s).length;
+  t.true(beforeKill < IN_PLUG(0).length, `killed mid-plan (${beforeKill} sent)`);
+  s.sim.emulator.setLatency(0);
+  s.spawnAgent(['--resync-interval', '1']);
+  await waitStatus(s, 'crash', /^up$/);
+  const answered = s.sim.emulator
+    .log()
+    .filter((e) => e.method !== 'GET' && e.status === 204)
+    .map((e) => ({ method: e.method, path: e.path, body: JSON.parse(e.body ?? 'null') as unknown }));
+  t.deepEqual(sorted(answered), sorted(IN_PLUG(0)), 'each step once, none twice');
 });

@@ -225,6 +225,8 @@ function portFields(key: string): Record<string, unknown> {
   if (!p) return {};
   if (p.kind === 'vhost') return { vhost: p.vhostId };
   if (p.kind === 'bind_port' || p.kind === 'action' || p.kind === 'port_status') return { port: p.portId };
+  if (p.kind === 'tap_info' || p.kind === 'tap_action' || p.kind === 'tap_status') return { tapFlow: p.tapFlowId };
+  if (p.kind === 'mirror') return { mirror: p.mirrorId };
   return {};
 }
 

@@ -239,6 +239,7 @@ export class TapSync {
                   serviceRing: l.serviceRing,
                   sourceRing: l.sourceRing,
                 })),
+                redirects: tapKind.draw(flow),
               }
             : {}),
           ...(ctx.lastError ? { lastError: ctx.lastError } : {}),
