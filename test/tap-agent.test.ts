@@ -35,6 +35,17 @@ async function mirrorReady(s: System): Promise<void> {
   await until(() => s.agent?.controller.view().mirror?.tags.includes('up') === true, 'the mirror ready');
 }
 
+/** The in-process agent's machine of flow `tf` has the up tag. */
+const flowUp = (s: System, tf: string): Promise<true> =>
+  until(
+    () =>
+      s.agent?.controller
+        .view()
+        .taps?.find((f) => f.flowId === tf)
+        ?.tags.includes('up') === true,
+    `flow ${tf} up in the view`,
+  );
+
 const vf = (secId: number, component: string, action: string, port: string, dir: string) => ({
   method: 'PUT',
   path: `/v1/vfs/${secId}/components/${component}/ports`,
@@ -124,14 +135,7 @@ for (const dir of ['IN', 'OUT', 'BOTH'] as const) {
     }
     t.is(await s.client.get(keys.tapStatus(s.host, tf)).string(), 'up');
     // tap_status is put inside the run: the machine reaches `up` just after
-    await until(
-      () =>
-        s.agent?.controller
-          .view()
-          .taps?.find((f) => f.flowId === tf)
-          ?.tags.includes('up') === true,
-      'the flow up in the view',
-    );
+    await flowUp(s, tf);
     const view = s.agent!.controller.view().taps!.find((f) => f.flowId === tf)!;
     t.is(view.direction, dir);
     t.is(view.redirects?.length, dir === 'BOTH' ? 12 : 6);
@@ -140,14 +144,7 @@ for (const dir of ['IN', 'OUT', 'BOTH'] as const) {
     await s.stopAgent();
     s.sim.emulator.clearLog();
     s.startAgent();
-    await until(
-      () =>
-        s.agent?.controller
-          .view()
-          .taps?.find((f) => f.flowId === tf)
-          ?.tags.includes('up') === true,
-      'the flow up again after the restart',
-    );
+    await flowUp(s, tf);
     t.deepEqual(requests(s), [], 'a restart with the flow in place sends nothing');
 
     s.sim.emulator.clearLog();
