@@ -63,13 +63,19 @@ export class MirrorProcess {
       ...rt.actorOptions,
     });
     let last = '';
+    let wasUp = false;
+    let resyncing = false;
     this.actor.subscribe((snap) => {
       const state = stateName(snap.value);
       if (state === last) return;
       last = state;
       const fields = { secId, process: 'spp_mirror', state, lastError: snap.context.lastError, commands: snap.context.lastCommands.length };
+      // the periodic resync (ready -> building -> ready, nothing sent) is routine, as for a NIC
+      if (snap.hasTag('running')) resyncing = wasUp;
+      wasUp = snap.hasTag('up');
+      const routine = resyncing && (snap.hasTag('running') || (snap.hasTag('up') && snap.context.lastCommands.length === 0));
       if (snap.hasTag('retrying')) rt.log.warn('spp_mirror not usable yet', fields);
-      else rt.log.log(snap.hasTag('up') && snap.context.lastCommands.length === 0 && state === last ? 'debug' : 'info', 'mirror state', fields);
+      else rt.log.log(routine ? 'debug' : 'info', 'mirror state', fields);
       rt.changes.next({});
       this.onState();
     });
