@@ -30,3 +30,12 @@ export const PORT_TAGS: readonly PortTag[] = ['busy', 'deciding', 'running', 're
  */
 export type NicTag = 'busy' | 'running' | 'up' | 'retrying' | 'stopped';
 export const NIC_TAGS: readonly NicTag[] = ['busy', 'running', 'up', 'retrying', 'stopped'];
+
+/**
+ * A tap flow (machines/tap.ts) answers the port's questions with the same
+ * words: `busy`, `deciding`, `running`, `removing` (an unplug run), `up`
+ * (mirrored), `free` (holds nothing), `waiting` (for its vfs or the mirror),
+ * `retrying`, `failed` (tap_status = error: ...).
+ */
+export type TapTag = PortTag;
+export const TAP_TAGS: readonly TapTag[] = PORT_TAGS;

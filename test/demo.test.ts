@@ -56,11 +56,12 @@ test('npm run demo prints the page and ops URLs, both answer, the suggested stat
   t.regex(ran.out, /host demo: agent alive/);
   t.regex(ran.out, /mirrors: 0 of 1 claimed/, 'the demo host has one free mirror');
 
-  // the suggested tap flow is written as the driver writes it (the agent does not act on it yet)
+  // the suggested tap flow is written as the driver writes it, and the agent puts it up
   const tap = /^ {2}(.* tap create --etcd-endpoints \S+ .*)$/m.exec(text)?.[1];
   t.truthy(tap, text);
   const created = await sh(tap!);
   t.is(created.code, 0, created.out);
+  t.regex(created.out, /tap flow tf1 is up on demo/);
   const after = await sh(status!);
   t.regex(after.out, /mirrors: 1 of 1 claimed/, after.out);
 

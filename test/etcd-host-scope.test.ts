@@ -13,7 +13,7 @@ import test, { type ExecutionContext } from 'ava';
 import { Etcd3, type IPermissionRequest, Range } from 'etcd3';
 import { stateName } from '../machines/state-name';
 import type { RecordEntry } from '../src/daemon/recorder';
-import { keys, prefixes } from '../src/protocol/keys';
+import { hostWatchRanges, keys, prefixes } from '../src/protocol/keys';
 import { buildHost } from '../src/setup/build';
 import { type PyPort, pyBind, pyUnbind, waitGone, waitUp } from './helpers/neutron';
 import { nicsReady, type System, startSystem, until } from './helpers/system';
@@ -92,9 +92,7 @@ test('an agent of host A gets no etcd event about host B while B is bound and un
 function hostGrants(client: Etcd3, host: string, without: readonly string[] = [], readOnly: readonly string[] = []): IPermissionRequest[] {
   const all: IPermissionRequest[] = [
     { permission: 'Read', key: keys.configuration(host) },
-    ...[prefixes.vhostOfHost(host), prefixes.bindPortOfHost(host), prefixes.actionOfHost(host), prefixes.portStatusOfHost(host)].map(
-      (p): IPermissionRequest => ({ permission: 'Readwrite', range: Range.prefix(p) }),
-    ),
+    ...hostWatchRanges(host).prefixes.map((p): IPermissionRequest => ({ permission: 'Readwrite', range: Range.prefix(p) })),
     { permission: 'Readwrite', key: keys.agent(host) },
     { permission: 'Readwrite', key: keys.agentLock(host) },
   ];

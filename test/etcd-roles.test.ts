@@ -44,7 +44,7 @@ test.serial('the text form is pasteable into etcdctl, and --apply then finds eve
   const apply = await runCli(['etcd', 'roles', '--host', 'paste1', '--driver', '--setup', '--apply'], rootEnv(t.context));
   t.is(apply.code, 0, apply.err);
   t.is(apply.out, 'role spp-agent-paste1: up to date\nrole spp-driver: up to date\nrole spp-setup: up to date\n');
-  t.is((await grantsOf(t.context.root, 'spp-agent-paste1')).length, 7);
+  t.is((await grantsOf(t.context.root, 'spp-agent-paste1')).length, 11);
 });
 
 test.serial('--apply creates the roles, a second run changes nothing, a stale or changed grant is put right', async (t) => {
@@ -60,6 +60,10 @@ test.serial('--apply creates the roles, a second run changes nothing, a stale or
       'readwrite --prefix /spp/openstack/bind_port/a1/',
       'readwrite --prefix /spp/openstack/port_status/a1/',
       'readwrite --prefix /spp/openstack/vhost/a1/',
+      'readwrite --prefix /spp/openstack/mirror/a1/',
+      'readwrite --prefix /spp/openstack/tap_info/a1/',
+      'readwrite --prefix /spp/openstack/tap_action/a1/',
+      'readwrite --prefix /spp/openstack/tap_status/a1/',
       'readwrite /spp/openstack/agent-lock/a1',
       'readwrite /spp/openstack/agent/a1',
       'read /spp/openstack/configuration/a1',

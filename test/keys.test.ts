@@ -28,7 +28,16 @@ test('prefixes end in a slash so host spp4 never matches spp40', (t) => {
   t.false(keys.vhost('spp40', 'phys1', 0).startsWith(prefixes.vhostOfHost('spp4')));
   t.deepEqual(hostKeyRanges('h'), {
     exact: ['/spp/openstack/configuration/h', '/spp/openstack/agent/h', '/spp/openstack/agent-lock/h'],
-    prefixes: ['/spp/openstack/vhost/h/', '/spp/openstack/bind_port/h/', '/spp/openstack/action/h/', '/spp/openstack/port_status/h/'],
+    prefixes: [
+      '/spp/openstack/vhost/h/',
+      '/spp/openstack/bind_port/h/',
+      '/spp/openstack/action/h/',
+      '/spp/openstack/port_status/h/',
+      '/spp/openstack/mirror/h/',
+      '/spp/openstack/tap_info/h/',
+      '/spp/openstack/tap_action/h/',
+      '/spp/openstack/tap_status/h/',
+    ],
   });
 });
 

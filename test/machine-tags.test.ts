@@ -3,7 +3,8 @@ import { createActor, fromPromise } from 'xstate';
 import { nicMachine } from '../machines/nic';
 import { portMachine } from '../machines/port';
 import { leafStateTags, stateName } from '../machines/state-name';
-import { NIC_TAGS, PORT_TAGS } from '../machines/tags';
+import { NIC_TAGS, PORT_TAGS, TAP_TAGS } from '../machines/tags';
+import { tapMachine } from '../machines/tap';
 
 // The whole table on purpose: a renamed, added or retagged state fails here, and
 // whoever changes it decides what idle detection, metrics, logs and the page ask.
@@ -34,10 +35,27 @@ test('every NIC state with its tags', (t) => {
   });
 });
 
+test('every tap flow state with its tags', (t) => {
+  t.deepEqual(Object.fromEntries(leafStateTags(tapMachine.root)), {
+    evaluating: ['busy', 'deciding'],
+    idle: ['free'],
+    waiting: ['waiting'],
+    plugging: ['busy', 'running'],
+    up: ['up'],
+    unplugging: ['busy', 'running', 'removing'],
+    backoff: ['retrying'],
+    'failed.reporting': ['failed', 'busy'],
+    'failed.reportRetry': ['failed'],
+    'failed.reported': ['failed'],
+    removed: ['free'],
+  });
+});
+
 test('every state has a tag, and every declared tag names some state', (t) => {
   for (const [machine, declared] of [
     [portMachine, PORT_TAGS],
     [nicMachine, NIC_TAGS],
+    [tapMachine, TAP_TAGS],
   ] as const) {
     const table = leafStateTags(machine.root);
     for (const [state, tags] of table) t.true(tags.length > 0, `${machine.id} state ${state} has no tag`);

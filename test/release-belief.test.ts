@@ -116,6 +116,8 @@ test('an SPP upgraded under a running agent (18.08.3 to 19.11, the vf restarted 
     processes: () => client(behind).processes(),
     vfStatus: (id) => client(behind).vfStatus(id),
     send: (cmd) => client(behind).send(cmd),
+    mirrorStatus: (id) => client(behind).mirrorStatus(id),
+    sendMirror: (cmd) => client(behind).sendMirror(cmd),
   });
   await api.send(CLASSIFIER);
   await api.vfStatus(1);

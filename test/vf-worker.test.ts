@@ -31,6 +31,12 @@ function fakeSppCtl(statuses: VfStatus[], failing: readonly SppCommand[] = []): 
       api.sent.push(cmd);
       if (failing.includes(cmd)) throw Object.assign(new Error('command error'), { status: 400 });
     },
+    mirrorStatus: async () => {
+      throw new Error('no mirror in this test');
+    },
+    sendMirror: async () => {
+      throw new Error('no mirror in this test');
+    },
   };
   return api;
 }

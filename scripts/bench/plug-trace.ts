@@ -94,6 +94,8 @@ export async function tracePlugs(plugs: number): Promise<Marks[]> {
       await sppctl.send(cmd);
       marks.sendEnd = performance.now();
     },
+    mirrorStatus: (secId: number) => sppctl.mirrorStatus(secId),
+    sendMirror: (cmd: Parameters<typeof sppctl.sendMirror>[0]) => sppctl.sendMirror(cmd),
   };
   const settings = resolveSettings({ host, etcdEndpoints: env.etcd.endpoints.join(','), sppCtl: sim.url, logLevel: 'info' });
   const metrics = new (class extends AgentMetrics {

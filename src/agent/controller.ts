@@ -23,7 +23,8 @@ import { IdleWatch } from './idle';
 import { NicLifecycle } from './nic-lifecycle';
 import { PortEffects } from './port-effects';
 import { PortSync } from './port-sync';
-import type { ControllerView } from './view';
+import { TapSync } from './tap-sync';
+import type { ControllerView, MirrorView } from './view';
 
 export type { ControllerOptions } from './host-runtime';
 
@@ -35,12 +36,24 @@ export class Controller {
   private readonly nics: NicLifecycle;
   private readonly sync: PortSync;
   private readonly idleWatch: IdleWatch;
+  private readonly taps: TapSync;
 
   constructor(private readonly opts: ControllerOptions) {
     this.rt = new HostRuntime(opts);
-    this.idleWatch = new IdleWatch(this.rt, () => this.sync.scheduled);
+    this.idleWatch = new IdleWatch(
+      this.rt,
+      () => this.sync.scheduled,
+      () => this.taps.busy(),
+    );
     this.nics = new NicLifecycle(this.rt, () => this.idleWatch.check());
-    this.sync = new PortSync(this.rt, this.nics, new PortEffects(this.rt), () => this.idleWatch.check());
+    this.taps = new TapSync(
+      this.rt,
+      () => this.sync.schedule(),
+      () => this.idleWatch.check(),
+    );
+    this.nics.moved = (secId) => this.taps.moved(secId);
+    this.nics.onAnnounce = (secId, ready, changed) => this.taps.announce(ready, changed, secId);
+    this.sync = new PortSync(this.rt, this.nics, new PortEffects(this.rt), () => this.idleWatch.check(), this.taps);
   }
 
   get store(): HostRuntime['store'] {
@@ -135,6 +148,8 @@ export class Controller {
           ...driftOf(n.layout, n.worker.status),
         };
       }),
+      taps: this.taps.views(),
+      ...optionalMirror(this.taps.mirrorView()),
       ...(this.opts.unplugResetsVlan ? { unplugResetsVlan: true } : {}),
       ports: [...rt.ports.entries()]
         .sort(([a], [b]) => a.localeCompare(b))
@@ -179,6 +194,7 @@ export class Controller {
     rt.log.info('stopping: no more spp-ctl requests', { inFlightEnded: inFlight ?? 'not all (gave up waiting)' });
     await bounded(Promise.allSettled([...rt.runs]), graceMs);
     for (const p of rt.ports.values()) p.actor.stop();
+    this.taps.stop();
     this.nics.stop();
     rt.changes.complete();
   }
@@ -200,11 +216,17 @@ async function bounded<T>(p: Promise<T>, ms: number): Promise<T | undefined> {
   }
 }
 
+function optionalMirror(mirror: MirrorView | undefined): { mirror?: MirrorView } {
+  return mirror ? { mirror } : {};
+}
+
 function portFields(key: string): Record<string, unknown> {
   const p = parseKey(key);
   if (!p) return {};
   if (p.kind === 'vhost') return { vhost: p.vhostId };
   if (p.kind === 'bind_port' || p.kind === 'action' || p.kind === 'port_status') return { port: p.portId };
+  if (p.kind === 'tap_info' || p.kind === 'tap_action' || p.kind === 'tap_status') return { tapFlow: p.tapFlowId };
+  if (p.kind === 'mirror') return { mirror: p.mirrorId };
   return {};
 }
 

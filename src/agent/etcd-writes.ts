@@ -6,7 +6,7 @@
  */
 import { FREE_VHOST } from '../protocol/codecs';
 import { keys } from '../protocol/keys';
-import type { PortStatusWrite } from './io';
+import type { PortStatusWrite, TapCleanup, TapStatusWrite } from './io';
 
 export type Condition = { readonly key: string; readonly is: 'equal'; readonly value: string } | { readonly key: string; readonly is: 'present' };
 
@@ -61,4 +61,38 @@ export function cleanupWrite(host: string, portId: string, vhostKey: string | un
           refused: `${vhostKey} and the keys of port ${portId}`,
         };
   return { transactions: withVhost ? [withVhost, keysOnly] : [keysOnly], label: `unplug cleanup of ${portId}`, labelled: true };
+}
+
+/** tap_status <- value, while tap_action is plug ('plug') or exists ('any'). */
+export function tapStatusWrite(w: TapStatusWrite): AgentWriteSpec {
+  const action = keys.tapAction(w.host, w.flowId);
+  const key = keys.tapStatus(w.host, w.flowId);
+  const when: Condition = w.whileAction === 'plug' ? { key: action, is: 'equal', value: 'plug' } : { key: action, is: 'present' };
+  return {
+    transactions: [{ when: [when], writes: [{ type: 'put', key, value: w.value }], refused: key }],
+    label: `tap_status ${JSON.stringify(w.value)}`,
+    labelled: false,
+  };
+}
+
+/**
+ * The tap flow's clean-up as upstream's unplug writes it (its mirrors back to
+ * None, then tap_info, tap_action, tap_status deleted), in ONE transaction
+ * while tap_action is still what the agent acted on. A mirror key that no
+ * longer holds what the agent saw (another flow claimed it) is left alone.
+ */
+export function tapCleanupWrite(c: TapCleanup): AgentWriteSpec {
+  const action = keys.tapAction(c.host, c.flowId);
+  const still: Condition = { key: action, is: 'equal', value: c.action };
+  const deletes: WriteOp[] = [keys.tapInfo(c.host, c.flowId), action, keys.tapStatus(c.host, c.flowId)].map((key) => ({ type: 'delete', key }));
+  const keysOnly: Transaction = { when: [still], writes: deletes, refused: `the keys of tap flow ${c.flowId}` };
+  const withMirrors: Transaction | undefined =
+    c.mirrors.length === 0
+      ? undefined
+      : {
+          when: [still, ...c.mirrors.map((m): Condition => ({ key: m.key, is: 'equal', value: m.value }))],
+          writes: [...c.mirrors.map((m): WriteOp => ({ type: 'put', key: m.key, value: FREE_VHOST })), ...deletes],
+          refused: `${c.mirrors.map((m) => m.key).join(', ')} and the keys of tap flow ${c.flowId}`,
+        };
+  return { transactions: withMirrors ? [withMirrors, keysOnly] : [keysOnly], label: `tap clean-up of ${c.flowId}`, labelled: true };
 }

@@ -5,6 +5,7 @@
  */
 
 import type { KeyEvent, StoredValue } from '../etcd/events';
+import type { TapFlowKeys } from '../plan/tap-desired';
 import { type Decoded, decodeJson, decodeVhostOwner, type VhostOwner } from '../protocol/codecs';
 import { type ConfigFormat, ConfigurationValue, type HostConfiguration, type MirrorDecl } from '../protocol/configuration';
 import { hostKeyRanges, keyProblem, keys, type ParsedKey, parseKey } from '../protocol/keys';
@@ -180,6 +181,26 @@ export class HostStore {
       else out.set(v.owner.value.portId, [id]);
     }
     this.claimCache = out;
+    return out;
+  }
+
+  /** Every tap flow with any of its keys (tap_info, tap_action, tap_status), by flow id. Few per host: derived on each call. */
+  tapFlows(): TapFlowKeys[] {
+    const flows = new Map<string, { flowId: string; info?: StoredValue; action?: StoredValue; status?: StoredValue }>();
+    for (const [k, p] of this.parsed) {
+      if (p.kind !== 'tap_info' && p.kind !== 'tap_action' && p.kind !== 'tap_status') continue;
+      const flow = flows.get(p.tapFlowId) ?? { flowId: p.tapFlowId };
+      flows.set(p.tapFlowId, flow);
+      const field = p.kind === 'tap_info' ? 'info' : p.kind === 'tap_action' ? 'action' : 'status';
+      flow[field] = this.kv.get(k)!;
+    }
+    return [...flows.values()].sort((a, b) => a.flowId.localeCompare(b.flowId));
+  }
+
+  /** mirror/<host>/<k> values by k. */
+  mirrorOwners(): Map<number, StoredValue> {
+    const out = new Map<number, StoredValue>();
+    for (const [k, p] of this.parsed) if (p.kind === 'mirror') out.set(p.mirrorId, this.kv.get(k)!);
     return out;
   }
 

@@ -14,10 +14,12 @@ export class IdleWatch {
   constructor(
     private readonly rt: HostRuntime,
     private readonly syncPending: () => boolean,
+    /** Other kinds' machines (tap flows, the mirror) mid-run. */
+    private readonly othersBusy: () => boolean = () => false,
   ) {}
 
   busy(): boolean {
-    if (this.syncPending() || this.rt.busyPorts.size > 0) return true;
+    if (this.syncPending() || this.rt.busyPorts.size > 0 || this.othersBusy()) return true;
     for (const n of this.rt.nics.values()) if (n.actor.getSnapshot().hasTag('busy')) return true;
     return false;
   }

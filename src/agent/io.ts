@@ -4,13 +4,16 @@
  * the in-process emulator.
  */
 import type { StoredValue } from '../etcd/events';
-import type { SppCommand } from '../sppctl/commands';
-import type { ProcessEntry, VfStatus } from '../sppctl/wire';
+import type { MirrorCommand, SppCommand } from '../sppctl/commands';
+import type { MirrorStatus, ProcessEntry, VfStatus } from '../sppctl/wire';
 
 export interface SppCtlApi {
   processes(): Promise<ProcessEntry[]>;
   vfStatus(secId: number): Promise<VfStatus>;
   send(cmd: SppCommand): Promise<void>;
+  /** GET /v1/mirrors/<id> (TaaS). */
+  mirrorStatus(secId: number): Promise<MirrorStatus>;
+  sendMirror(cmd: MirrorCommand): Promise<void>;
 }
 
 export interface PortStatusWrite {
@@ -21,7 +24,32 @@ export interface PortStatusWrite {
   readonly whileAction: 'plug' | 'any';
 }
 
+/** tap_status <- value, while tap_action is plug ('plug') or exists at all ('any'). */
+export interface TapStatusWrite {
+  readonly host: string;
+  readonly flowId: string;
+  readonly value: string;
+  readonly whileAction: 'plug' | 'any';
+}
+
+/**
+ * A tap flow's clean-up (upstream's unplug: mirror/<host>/<k> = None for its
+ * mirrors, tap_info, tap_action, tap_status deleted), in one transaction
+ * while tap_action still holds `action`; `mirrors` are put back to None only
+ * while they still hold the value given (the flow's id, or None).
+ */
+export interface TapCleanup {
+  readonly host: string;
+  readonly flowId: string;
+  readonly action: string;
+  readonly mirrors: readonly { readonly key: string; readonly value: string }[];
+}
+
 export interface EtcdWriter {
+  /** Conditional put of tap_status; false when the condition did not hold. */
+  putTapStatus(w: TapStatusWrite): Promise<boolean>;
+  /** The tap flow's clean-up; false when tap_action changed meanwhile (nothing written). */
+  cleanupTap(w: TapCleanup): Promise<boolean>;
   /** Conditional put of port_status; false when the condition did not hold (nothing written). */
   putPortStatus(w: PortStatusWrite): Promise<boolean>;
   /**

@@ -32,6 +32,11 @@ function provideNicMachine(nics: NicLifecycle) {
 
 export class NicLifecycle {
   private readonly machine = provideNicMachine(this);
+  /** The vf ports live tap flows moved into the mirror (src/agent/tap-sync.ts): a build leaves them detached. */
+  moved: (secId: number) => ReadonlySet<string> = () => new Set();
+  /** Told when a vf becomes usable or not (`changed`: rebuilt): the tap flows on it. */
+  onAnnounce: (secId: number, ready: boolean, changed: boolean) => void = () => {};
+
   constructor(
     private readonly rt: HostRuntime,
     /** Called on every NIC state change (idle detection). */
@@ -86,6 +91,7 @@ export class NicLifecycle {
     const runtime = this.rt.nicFor(secId);
     runtime.worker.setReady(ready, reason);
     this.toPorts(secId, ready, ready && runtime.changed);
+    this.onAnnounce(secId, ready, ready && runtime.changed);
     if (ready) runtime.changed = false;
   }
 
@@ -134,7 +140,7 @@ export class NicLifecycle {
         });
       }
       // the classifier spelled as this vf's release wants it, so that the logs say what is sent
-      const plan = planLayout(layout, status, this.desiredOn(layout)).map((cmd) => rt.releases.spell(cmd));
+      const plan = planLayout(layout, status, this.desiredOn(layout), this.moved(layout.secId)).map((cmd) => rt.releases.spell(cmd));
       const done = await worker.execute(plan);
       if (plan.length > 0) {
         runtime.changed = true;

@@ -47,6 +47,8 @@ export class PortSync {
     readonly effects: PortEffects,
     /** Called after every sync and port state change (idle detection). */
     private readonly onSettle: () => void,
+    /** The tap flows: synced before the ports, and a port's unplug waits while a live flow uses it. */
+    private readonly taps?: { sync(): void; holds(portId: string): boolean },
   ) {}
 
   /** A port run, kept until it settles (stop() waits for it). */
@@ -76,6 +78,7 @@ export class PortSync {
       this.scheduled = false;
       if (!this.rt.stopping) {
         this.syncConfiguration();
+        this.taps?.sync();
         this.syncPorts();
       }
       this.onSettle();
@@ -128,6 +131,8 @@ export class PortSync {
   }
 
   private deliver(portId: string, intent: PortIntent): void {
+    // upstream's _unplug_tap_port: the flows that use the port go first; their removal syncs again
+    if (intent.kind === 'unplug' && this.taps?.holds(portId)) return;
     const runtime = this.rt.ports.get(portId);
     const revision = this.rt.store.revision;
     if (!runtime) {

@@ -9,9 +9,9 @@
  * once with the other. spp-ctl refuses the type before anything reaches
  * spp_vf, so the refused try changes nothing.
  */
-import type { SppCommand } from '../sppctl/commands';
+import type { MirrorCommand, SppCommand } from '../sppctl/commands';
 import { type ClassifierType, familyFromStatus, isClassifierType, otherClassifierType, parseSppVfError, type ReleaseFamily } from '../sppctl/releases';
-import type { ProcessEntry, VfStatus } from '../sppctl/wire';
+import type { MirrorStatus, ProcessEntry, VfStatus } from '../sppctl/wire';
 import { type SppCtlApi, sppCtlFailure } from './io';
 
 /** What a belief rests on, as a bounded set (a metric label). */
@@ -60,6 +60,15 @@ export class ReleaseAwareSppCtl implements SppCtlApi {
 
   processes(): Promise<ProcessEntry[]> {
     return this.inner.processes();
+  }
+
+  /** spp_mirror has no classifier: nothing to learn from it. */
+  mirrorStatus(secId: number): Promise<MirrorStatus> {
+    return this.inner.mirrorStatus(secId);
+  }
+
+  sendMirror(cmd: MirrorCommand): Promise<void> {
+    return this.inner.sendMirror(cmd);
   }
 
   async vfStatus(secId: number): Promise<VfStatus> {

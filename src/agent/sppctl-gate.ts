@@ -5,8 +5,8 @@
  * may the host lock go: a standby agent that takes it must not meet a
  * command of ours still changing spp_vf.
  */
-import type { SppCommand } from '../sppctl/commands';
-import type { ProcessEntry, VfStatus } from '../sppctl/wire';
+import type { MirrorCommand, SppCommand } from '../sppctl/commands';
+import type { MirrorStatus, ProcessEntry, VfStatus } from '../sppctl/wire';
 import type { SppCtlApi } from './io';
 
 /** A request refused because the agent is stopping (never sent). */
@@ -33,6 +33,14 @@ export class SppCtlGate implements SppCtlApi {
 
   send(cmd: SppCommand): Promise<void> {
     return this.pass(`${cmd.op} on spp_vf ${cmd.secId}`, () => this.inner.send(cmd));
+  }
+
+  mirrorStatus(secId: number): Promise<MirrorStatus> {
+    return this.pass(`GET /v1/mirrors/${secId}`, () => this.inner.mirrorStatus(secId));
+  }
+
+  sendMirror(cmd: MirrorCommand): Promise<void> {
+    return this.pass(`${cmd.op} on spp_mirror ${cmd.secId}`, () => this.inner.sendMirror(cmd));
   }
 
   private pass<T>(what: string, call: () => Promise<T>): Promise<T> {

@@ -1,7 +1,7 @@
 /** The agent's etcd writes (src/agent/etcd-writes.ts) over etcd3. */
 import type { ComparatorBuilder, Etcd3 } from 'etcd3';
-import { type AgentWriteSpec, type Condition, cleanupWrite, portStatusWrite, type Transaction } from '../agent/etcd-writes';
-import type { EtcdWriter, PortStatusWrite } from '../agent/io';
+import { type AgentWriteSpec, type Condition, cleanupWrite, portStatusWrite, type Transaction, tapCleanupWrite, tapStatusWrite } from '../agent/etcd-writes';
+import type { EtcdWriter, PortStatusWrite, TapCleanup, TapStatusWrite } from '../agent/io';
 import type { StoredValue } from '../etcd/events';
 import { describeUser, isRefusal } from '../etcd/refusal';
 
@@ -59,6 +59,14 @@ export class Etcd3Writer implements EtcdWriter {
 
   async cleanupPort(host: string, portId: string, vhostKey: string | undefined): Promise<boolean> {
     return this.run(cleanupWrite(host, portId, vhostKey));
+  }
+
+  async putTapStatus(w: TapStatusWrite): Promise<boolean> {
+    return this.run(tapStatusWrite(w));
+  }
+
+  async cleanupTap(c: TapCleanup): Promise<boolean> {
+    return this.run(tapCleanupWrite(c));
   }
 
   async readBefore(key: string, revision: number): Promise<StoredValue | undefined> {

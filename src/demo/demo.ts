@@ -165,9 +165,9 @@ export async function startDemo(opts: DemoOptions): Promise<RunningDemo> {
     say(`  ${spp} port bind --etcd-endpoints ${etcd.endpoint} --host ${opts.host} --port-id p3 --mac fa:16:3e:00:00:03 --phys phys1`);
     say(`  curl -s ${sim.url}/v1/vfs/1`);
     say(`  curl -s ${sim.url}/v1/mirrors/${mirror.secId}`);
-    // recorded for the driver's half only: the agent does not act on tap flows yet (docs/taas.md)
+    // the agent moves the source's ring into the demo's spp_mirror and answers up (docs/taas.md)
     say(
-      `  ${spp} tap create --etcd-endpoints ${etcd.endpoint} --host ${opts.host} --tap-flow-id tf1 --service-port ${DEMO_PORTS[1].portId} --source-port ${DEMO_PORTS[0].portId} --direction IN`,
+      `  ${spp} tap create --etcd-endpoints ${etcd.endpoint} --host ${opts.host} --tap-flow-id tf1 --service-port ${DEMO_PORTS[1].portId} --source-port ${DEMO_PORTS[0].portId} --direction IN --wait`,
     );
     if (ops) say(`  curl -s ${ops.url}/readyz`);
     say('Ctrl-C stops everything.');

@@ -4,7 +4,7 @@
  * real adapters in them when the ops endpoint is on.
  */
 import type { EtcdWriter, PortStatusWrite, SppCtlApi } from '../agent/io';
-import { type SppCommand, toRequest } from '../sppctl/commands';
+import { type MirrorCommand, type SppCommand, toMirrorRequest, toRequest } from '../sppctl/commands';
 import type { AgentMetrics } from './metrics';
 
 /** spp-ctl's code for a request: its HTTP status, or what kind of failure left none (SppCtlError.kind). */
@@ -34,6 +34,11 @@ export function instrumentSppCtl(api: SppCtlApi, metrics: AgentMetrics, now: () 
       const req = toRequest(cmd);
       return timed(req.method, req.path, '204', () => api.send(cmd));
     },
+    mirrorStatus: (secId: number) => timed('GET', `/v1/mirrors/${secId}`, '200', () => api.mirrorStatus(secId)),
+    sendMirror: (cmd: MirrorCommand) => {
+      const req = toMirrorRequest(cmd);
+      return timed(req.method, req.path, '204', () => api.sendMirror(cmd));
+    },
   };
 }
 
@@ -51,6 +56,9 @@ export function instrumentWriter(writer: EtcdWriter, metrics: AgentMetrics): Etc
   return {
     putPortStatus: (w: PortStatusWrite) => counted('port_status', () => writer.putPortStatus(w)),
     cleanupPort: (host, portId, vhostKey) => counted('unplug_cleanup', () => writer.cleanupPort(host, portId, vhostKey)),
+    // tap flows' writes are not among the metric's ops yet (the metrics of taps are later work)
+    putTapStatus: (w) => writer.putTapStatus(w),
+    cleanupTap: (c) => writer.cleanupTap(c),
     // a read, not a write: not counted
     ...(writer.readBefore ? { readBefore: writer.readBefore.bind(writer) } : {}),
   };

@@ -66,7 +66,13 @@ function attach(secId: number, component: string, port: string, dir: 'rx' | 'tx'
  * attached are left as they are, tags included: changing them is the plan of
  * the port that needs them changed (planVhost).
  */
-export function planLayout(nic: NicLayout, status: VfStatus, desired: ReadonlyMap<number, VhostDesired> = new Map()): SppCommand[] {
+export function planLayout(
+  nic: NicLayout,
+  status: VfStatus,
+  desired: ReadonlyMap<number, VhostDesired> = new Map(),
+  /** `component/port/dir` of layout ports that tap flows moved into the mirror (src/plan/tap-plan.ts movedPorts): left detached. */
+  moved: ReadonlySet<string> = new Set(),
+): SppCommand[] {
   const starts: SppCommand[] = [];
   const attaches: SppCommand[] = [];
   const settingOf = (component: string, port: string, dir: 'rx' | 'tx'): VlanSetting => {
@@ -87,7 +93,9 @@ export function planLayout(nic: NicLayout, status: VfStatus, desired: ReadonlyMa
       ['tx', spec.tx],
     ] as const) {
       const have = new Set((dir === 'rx' ? running?.rx_port : running?.tx_port)?.map((p) => p.port) ?? []);
-      for (const port of ports) if (!have.has(port)) attaches.push(attach(nic.secId, spec.name, port, dir, settingOf(spec.name, port, dir)));
+      for (const port of ports)
+        if (!have.has(port) && !moved.has(`${spec.name}/${port}/${dir}`))
+          attaches.push(attach(nic.secId, spec.name, port, dir, settingOf(spec.name, port, dir)));
     }
   }
   return [...starts, ...attaches];

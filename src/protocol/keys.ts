@@ -113,7 +113,17 @@ export const prefixes = {
  */
 export function hostWatchRanges(host: string): { prefixes: string[]; keys: string[] } {
   return {
-    prefixes: [prefixes.vhostOfHost(host), prefixes.bindPortOfHost(host), prefixes.actionOfHost(host), prefixes.portStatusOfHost(host)],
+    prefixes: [
+      prefixes.vhostOfHost(host),
+      prefixes.bindPortOfHost(host),
+      prefixes.actionOfHost(host),
+      prefixes.portStatusOfHost(host),
+      // TaaS: the mirrors' claims and the tap flows' keys (upstream-final 1b)
+      prefixes.mirrorOfHost(host),
+      prefixes.tapInfoOfHost(host),
+      prefixes.tapActionOfHost(host),
+      prefixes.tapStatusOfHost(host),
+    ],
     keys: [keys.configuration(host)],
   };
 }

@@ -6,8 +6,8 @@
  * the controller, so the replay sees the consequences of its own writes.
  */
 
-import { type AgentWriteSpec, type Condition, cleanupWrite, portStatusWrite, type WriteOp } from '../agent/etcd-writes';
-import type { EtcdWriter, PortStatusWrite } from '../agent/io';
+import { type AgentWriteSpec, type Condition, cleanupWrite, portStatusWrite, tapCleanupWrite, tapStatusWrite, type WriteOp } from '../agent/etcd-writes';
+import type { EtcdWriter, PortStatusWrite, TapCleanup, TapStatusWrite } from '../agent/io';
 import type { KeyEvent, StoredValue } from '../etcd/events';
 
 export class KeySpace {
@@ -65,6 +65,14 @@ export class KeySpaceWriter implements EtcdWriter {
 
   async cleanupPort(host: string, portId: string, vhostKey: string | undefined): Promise<boolean> {
     return this.run(cleanupWrite(host, portId, vhostKey));
+  }
+
+  async putTapStatus(w: TapStatusWrite): Promise<boolean> {
+    return this.run(tapStatusWrite(w));
+  }
+
+  async cleanupTap(c: TapCleanup): Promise<boolean> {
+    return this.run(tapCleanupWrite(c));
   }
 
   /** The first transaction whose conditions hold is committed, as etcd would; none: a line saying why. */

@@ -7,9 +7,9 @@
 
 import { isLeft } from 'fp-ts/lib/Either';
 import * as t from 'io-ts';
-import { type HttpRequest, type SppCommand, toRequest } from './commands';
+import { type HttpRequest, type MirrorCommand, type SppCommand, toMirrorRequest, toRequest } from './commands';
 import { ExchangeTimeout, keepAliveHttp } from './http-exchange';
-import { type ProcessEntry, Processes, VfStatus } from './wire';
+import { MirrorStatus, type ProcessEntry, Processes, VfStatus } from './wire';
 
 export interface HttpResponse {
   readonly status: number;
@@ -196,5 +196,13 @@ export class SppCtlClient {
 
   async send(cmd: SppCommand): Promise<void> {
     await this.request(toRequest(cmd));
+  }
+
+  mirrorStatus(secId: number): Promise<MirrorStatus> {
+    return this.getJson(`/v1/mirrors/${secId}`, MirrorStatus);
+  }
+
+  async sendMirror(cmd: MirrorCommand): Promise<void> {
+    await this.request(toMirrorRequest(cmd));
   }
 }

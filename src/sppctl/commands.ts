@@ -3,7 +3,7 @@
  * them, the client turns them into HTTP requests, logs and the replay tool
  * print them in spp_vf's own text form.
  */
-import type { ClassifierBody, ComponentStartBody, PortBody, PortVlanBody } from './wire';
+import type { ClassifierBody, ComponentStartBody, MirrorComponentStartBody, PortBody, PortVlanBody } from './wire';
 
 export type SppCommand =
   | { readonly op: 'component_start'; readonly secId: number; readonly name: string; readonly core: number; readonly type: ComponentStartBody['type'] }
@@ -26,10 +26,59 @@ export type SppCommand =
       readonly vlan?: number;
     };
 
+/**
+ * A command to an spp_mirror (TaaS, upstream-final section 2): a component
+ * start (type `mirror`, the only one) and port moves, never a VLAN setting.
+ */
+export type MirrorCommand =
+  | { readonly op: 'mirror_start'; readonly secId: number; readonly name: string; readonly core: number }
+  | {
+      readonly op: 'mirror_attach' | 'mirror_detach';
+      readonly secId: number;
+      readonly component: string;
+      readonly port: string;
+      readonly dir: 'rx' | 'tx';
+    };
+
+/** A command to either kind of secondary process. */
+export type ProcessCommand = SppCommand | MirrorCommand;
+
+export function isMirrorCommand(cmd: ProcessCommand): cmd is MirrorCommand {
+  return cmd.op === 'mirror_start' || cmd.op === 'mirror_attach' || cmd.op === 'mirror_detach';
+}
+
 export interface HttpRequest {
   readonly method: 'GET' | 'POST' | 'PUT' | 'DELETE';
   readonly path: string;
-  readonly body?: ComponentStartBody | PortBody | ClassifierBody;
+  readonly body?: ComponentStartBody | MirrorComponentStartBody | PortBody | ClassifierBody;
+}
+
+/** The REST request that carries a mirror command (upstream-final section 2). */
+export function toMirrorRequest(cmd: MirrorCommand): HttpRequest {
+  const base = `/v1/mirrors/${cmd.secId}`;
+  if (cmd.op === 'mirror_start') return { method: 'POST', path: `${base}/components`, body: { name: cmd.name, core: cmd.core, type: 'mirror' } };
+  return {
+    method: 'PUT',
+    path: `${base}/components/${encodeURIComponent(cmd.component)}/ports`,
+    body: { action: cmd.op === 'mirror_attach' ? 'attach' : 'detach', port: cmd.port, dir: cmd.dir },
+  };
+}
+
+/** spp_mirror's text form of a command, e.g. `mirror 3: port add ring:4 tx mirror_0`. */
+export function describeMirrorCommand(cmd: MirrorCommand): string {
+  const prefix = `mirror ${cmd.secId}: `;
+  if (cmd.op === 'mirror_start') return `${prefix}component start ${cmd.name} ${cmd.core} mirror`;
+  return `${prefix}port ${cmd.op === 'mirror_attach' ? 'add' : 'del'} ${cmd.port} ${cmd.dir} ${cmd.component}`;
+}
+
+/** The request of a command to either kind of process. */
+export function toProcessRequest(cmd: ProcessCommand): HttpRequest {
+  return isMirrorCommand(cmd) ? toMirrorRequest(cmd) : toRequest(cmd);
+}
+
+/** The text form of a command to either kind of process. */
+export function describeProcessCommand(cmd: ProcessCommand): string {
+  return isMirrorCommand(cmd) ? describeMirrorCommand(cmd) : describeCommand(cmd);
 }
 
 /** The REST request that carries a command (spec section 3). */

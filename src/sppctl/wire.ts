@@ -41,6 +41,24 @@ export const VfStatus = t.type({
 });
 export type VfStatus = t.TypeOf<typeof VfStatus>;
 
+/** A component of an spp_mirror: type `mirror` only (upstream-final section 2). */
+export const MirrorComponent = t.type({
+  core: t.number,
+  name: t.string,
+  type: t.literal('mirror'),
+  rx_port: t.array(PortAttachment),
+  tx_port: t.array(PortAttachment),
+});
+export type MirrorComponent = t.TypeOf<typeof MirrorComponent>;
+
+/** GET /v1/mirrors/{id}: as a vf's status, without a classifier table. */
+export const MirrorStatus = t.type({
+  'client-id': t.number,
+  ports: t.array(t.string),
+  components: t.array(t.union([IdleCore, MirrorComponent])),
+});
+export type MirrorStatus = t.TypeOf<typeof MirrorStatus>;
+
 /** GET /v1/processes */
 export const ProcessEntry = t.union([
   t.type({ type: t.literal('primary') }),
@@ -54,6 +72,12 @@ export interface ComponentStartBody {
   name: string;
   core: number;
   type: t.TypeOf<typeof ComponentTypeCodec>;
+}
+/** POST /v1/mirrors/{id}/components: spp_mirror takes no other type. */
+export interface MirrorComponentStartBody {
+  name: string;
+  core: number;
+  type: 'mirror';
 }
 export type PortVlanBody = { operation: 'add'; id: number; pcp: number } | { operation: 'del' } | { operation: 'none' };
 export interface PortBody {

@@ -46,6 +46,15 @@ class EchoWriter implements EtcdWriter {
     return true;
   }
 
+  /** The frames have no tap flows. */
+  async putTapStatus(): Promise<boolean> {
+    return false;
+  }
+
+  async cleanupTap(): Promise<boolean> {
+    return false;
+  }
+
   /** The write takes effect in etcd at once; the controller hears of it later, through the watch. */
   private record(ev: KeyEvent): void {
     if (ev.type === 'put') this.kv.set(ev.key, ev.value);

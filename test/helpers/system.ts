@@ -39,7 +39,7 @@ export interface SystemOptions {
   /** Extra etcd flags, e.g. a larger --max-request-bytes. */
   readonly etcdArgs?: readonly string[];
   /** How the host is set up: configuration shape (default the c33920f array), declared layouts, mixed-type cores. */
-  readonly build?: Pick<BuildOptions, 'format' | 'declared' | 'mixedCoreTypes'>;
+  readonly build?: Pick<BuildOptions, 'format' | 'declared' | 'mixedCoreTypes' | 'mirrors'>;
 }
 
 export class System {

@@ -1,0 +1,151 @@
+/**
+ * The host's spp_mirror as the agent drives it (TaaS): its cached status,
+ * kept current from command results as a vf's is, one command at a time,
+ * and its lifecycle, which is the NIC machine's (wait until spp-ctl lists
+ * the process, build what is missing, resync periodically and after a
+ * failure) with mirror actors: start-up creates the configuration's
+ * `mirror_<i>` components with no ports, as the final Python agent does.
+ */
+import { type Actor, createActor, fromPromise } from 'xstate';
+import { type NicRunOutput, nicMachine } from '../../machines/nic';
+import { stateName } from '../../machines/state-name';
+import { mirrorComponentName } from '../plan/tap-desired';
+import { applyMirrorCommand, planMirrorComponents } from '../plan/tap-plan';
+import type { MirrorDecl } from '../protocol/configuration';
+import { describeMirrorCommand, type MirrorCommand } from '../sppctl/commands';
+import type { MirrorStatus } from '../sppctl/wire';
+import type { HostRuntime } from './host-runtime';
+import { sppCtlFailure } from './io';
+
+export class MirrorProcess {
+  private cached: MirrorStatus | undefined;
+  private chain: Promise<unknown> = Promise.resolve();
+  readyNow = false;
+  readonly actor: Actor<typeof nicMachine>;
+
+  constructor(
+    private readonly rt: HostRuntime,
+    readonly secId: number,
+    readonly mirrors: readonly MirrorDecl[],
+    /** Called once the mirror is usable again; `changed`: its components had to be made again (it restarted). */
+    private readonly onReady: (ready: boolean, changed: boolean) => void,
+    private readonly onState: () => void,
+  ) {
+    let changed = false;
+    const machine = nicMachine.provide({
+      actors: {
+        waitForVf: fromPromise<void, { secId: number }>(async () => this.waitListed()),
+        build: fromPromise<NicRunOutput, { secId: number }>(async () => {
+          const out = await this.build();
+          changed = changed || out.changed;
+          return out;
+        }),
+      },
+      actions: {
+        announceReady: () => {
+          this.readyNow = true;
+          this.onReady(true, changed);
+          changed = false;
+        },
+        announceNotReady: () => {
+          this.readyNow = false;
+          this.cached = undefined;
+          this.onReady(false, false);
+        },
+      },
+    });
+    this.actor = createActor(machine, {
+      input: {
+        secId,
+        resyncIntervalMs: rt.opts.resyncIntervalMs ?? 30_000,
+        ...(rt.opts.nicBackoff ? { backoffBaseMs: rt.opts.nicBackoff.baseMs, backoffMaxMs: rt.opts.nicBackoff.maxMs } : {}),
+      },
+      ...rt.actorOptions,
+    });
+    let last = '';
+    let wasUp = false;
+    let resyncing = false;
+    this.actor.subscribe((snap) => {
+      const state = stateName(snap.value);
+      if (state === last) return;
+      last = state;
+      const fields = { secId, process: 'spp_mirror', state, lastError: snap.context.lastError, commands: snap.context.lastCommands.length };
+      // the periodic resync (ready -> building -> ready, nothing sent) is routine, as for a NIC
+      if (snap.hasTag('running')) resyncing = wasUp;
+      wasUp = snap.hasTag('up');
+      const routine = resyncing && (snap.hasTag('running') || (snap.hasTag('up') && snap.context.lastCommands.length === 0));
+      if (snap.hasTag('retrying')) rt.log.warn('spp_mirror not usable yet', fields);
+      else rt.log.log(routine ? 'debug' : 'info', 'mirror state', fields);
+      rt.changes.next({});
+      this.onState();
+    });
+  }
+
+  start(): void {
+    this.actor.start();
+  }
+
+  stop(): void {
+    this.actor.send({ type: 'STOP' });
+    this.actor.stop();
+  }
+
+  /** The last status known (no I/O). */
+  get status(): MirrorStatus | undefined {
+    return this.cached;
+  }
+
+  async currentStatus(): Promise<MirrorStatus> {
+    this.cached ??= await this.rt.sppctl.mirrorStatus(this.secId);
+    return this.cached;
+  }
+
+  async refresh(): Promise<MirrorStatus> {
+    this.cached = undefined;
+    return this.currentStatus();
+  }
+
+  /** A command to find out that the mirror restarted under us: read it again, rebuild. */
+  resyncNeeded(reason: string): void {
+    this.cached = undefined;
+    this.actor.send({ type: 'RESYNC_NEEDED', reason });
+  }
+
+  /** One command, after those queued before it; the cache follows its success. */
+  execute(cmd: MirrorCommand): Promise<string> {
+    const run = this.chain.then(async () => {
+      const text = describeMirrorCommand(cmd);
+      this.rt.log.info('spp-ctl command', { secId: cmd.secId, command: text });
+      try {
+        await this.rt.sppctl.sendMirror(cmd);
+      } catch (err) {
+        this.cached = undefined;
+        throw err;
+      }
+      if (this.cached) this.cached = applyMirrorCommand(this.cached, cmd);
+      return text;
+    });
+    this.chain = run.catch(() => undefined);
+    return run;
+  }
+
+  private async waitListed(): Promise<void> {
+    const processes = await this.rt.sppctl.processes();
+    if (!processes.some((p) => p.type === 'mirror' && p['client-id'] === this.secId)) {
+      const listed = processes.map((p) => ('client-id' in p ? `${p.type}:${p['client-id']}` : p.type)).join(', ') || 'nothing';
+      throw new Error(`spp_mirror ${this.secId} is not connected to spp-ctl; GET /v1/processes lists ${listed}`);
+    }
+  }
+
+  private async build(): Promise<NicRunOutput & { changed: boolean }> {
+    const before = this.cached;
+    const status = await this.refresh().catch((err) => {
+      throw new Error(`cannot read the status of spp_mirror ${this.secId}: ${sppCtlFailure(err).message}`);
+    });
+    const plan = planMirrorComponents(this.secId, this.mirrors, status, mirrorComponentName);
+    const commands: string[] = [];
+    for (const cmd of plan) commands.push(await this.execute(cmd));
+    const changed = plan.length > 0 || (before !== undefined && JSON.stringify(before.components) !== JSON.stringify(status.components));
+    return { commands, changed };
+  }
+}
