@@ -6,6 +6,9 @@
  * `mirror` list implies), showing the flow's states and the commands that
  * the agent sent.
  */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import test, { type ExecutionContext } from 'ava';
 import { createTap, deleteTap } from '../src/driver';
 import { connectEtcd } from '../src/etcd/connect';
@@ -14,6 +17,7 @@ import { replay } from '../src/replay';
 import { readHistory } from '../src/replay/etcd-history';
 import { describeCommand, describeMirrorCommand } from '../src/sppctl/commands';
 import { runCli } from './helpers/cli';
+import { dump } from './helpers/etcd';
 import { pyBind, waitUp } from './helpers/neutron';
 import { requests, startSystem, until } from './helpers/system';
 
@@ -70,4 +74,46 @@ test('a history where a BOTH tap flow is created and deleted replays through the
   const cli = await runCli(['replay', '--etcd-endpoints', s.etcd.endpoints.join(','), '--host', s.host]);
   t.is(cli.code, 0, cli.err);
   t.regex(cli.out, new RegExp(`tap flows:\\n    ${TF}  removed\\n      states:   .*plugging.* -> up -> .*unplugging.* -> removed`));
+});
+
+test('an etcdctl snapshot taken while an OUT flow is up replays to the flow up with the commands that put it in place on empty vfs', async (t) => {
+  const s = await startSystem(t, {
+    build: { format: 'final', mirrors: { count: 2, coreMask: '0x30001' } },
+    emulator: { mirrors: [{ secId: 3, coreMask: '0x30001' }] },
+  });
+  for (const p of [SERVICE, SOURCE]) await pyBind(s.client, s.host, p);
+  for (const p of [SERVICE, SOURCE]) await waitUp(s.client, s.host, p.portId);
+  await until(() => s.agent?.controller.view().mirror?.tags.includes('up') === true, 'the mirror ready');
+  s.sim.emulator.clearLog();
+  const tap = { host: s.host, tapFlowId: 'tf-snap', wait: true, timeoutMs: 15_000 };
+  t.is((await createTap(s.client, { ...tap, servicePort: SERVICE.portId, sourcePort: SOURCE.portId, direction: 'OUT' })).outcome, 'up');
+  await s.agent!.controller.idle();
+  const live = requests(s).filter((r) => r.path.includes('/components/'));
+  // `etcdctl get --prefix /spp` text: key line, value line
+  const file = join(mkdtempSync(join(tmpdir(), 'spp-replay-taps-')), 'snapshot.txt');
+  writeFileSync(
+    file,
+    `${Object.entries(await dump(s.client))
+      .flatMap(([k, v]) => [k, v])
+      .join('\n')}\n`,
+  );
+  const cli = await runCli(['replay', file, '--host', s.host, '--format', 'json']);
+  t.is(cli.code, 0, cli.err);
+  const host = (JSON.parse(cli.out) as ReplayReport).hosts[0]!;
+  const flow = host.taps?.find((f) => f.flowId === 'tf-snap');
+  t.is(flow?.state, 'up', JSON.stringify(host.taps));
+  // the replay's vfs start empty (as after a reboot): the layout build leaves out the port the flow moved into the mirror
+  // (forward_2_rx's tx ring:5), so the step that detaches it holds already and is not sent
+  t.is(live.length, 6);
+  t.is(flow!.commands.length, 5, flow!.commands.join('\n'));
+  t.false(
+    flow!.commands.some((c) => c.includes('ring:5') && c.includes('forward_2_rx')),
+    'ring:5 is never taken from forward_2_rx: it was never given',
+  );
+  t.is(flow!.commands.filter((c) => c.startsWith('mirror 3: ')).length, 3);
+  t.true(
+    host.commands.every((c) => !(c.includes('ring:5') && c.includes('forward_2_rx'))),
+    'the layout build does not attach it',
+  );
+  t.deepEqual(host.invariants, []);
 });
