@@ -94,7 +94,7 @@ test('an etcdctl snapshot taken while an OUT flow is up replays to the flow up w
   writeFileSync(
     file,
     `${Object.entries(await dump(s.client))
-      .flatMap(([k, v]) => [k, v])
+      .flat()
       .join('\n')}\n`,
   );
   const cli = await runCli(['replay', file, '--host', s.host, '--format', 'json']);
