@@ -26,6 +26,7 @@ import { byLayer, hotOrigins, hotSpots, readCpuProfile } from './bench/profile';
 import { benchReplay } from './bench/replay';
 import { benchReplayHistory } from './bench/replay-history';
 import { Report } from './bench/report';
+import { benchTaps, reportTapsInto } from './bench/taps';
 import { benchVlanReuse } from './bench/vlan-reuse';
 
 const REAL_POLL_MS = 1000;
@@ -285,6 +286,10 @@ async function main(argv: string[]): Promise<number> {
 
     // a free vhost's tags left for the next plug (issue 19), in both modes
     await benchVlanReuse(env, report, n.vlanReuse, REAL_POLL_MS, progress);
+
+    // TaaS (issue 31 item 6): tap create and delete at real pacing, ours against upstream's serial order; one run each (about 2 min), in --quick too
+    progress(`taps: create and delete of IN, OUT and BOTH at ${REAL_POLL_MS} ms poll, ours and upstream's serial order`);
+    reportTapsInto(report, await benchTaps(REAL_POLL_MS, progress, env), REAL_POLL_MS);
 
     if (scaleHosts > 0) {
       const ports = scaleHosts * SCALE_NICS * SCALE_VHOSTS;

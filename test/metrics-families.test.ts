@@ -8,6 +8,7 @@ import parsePrometheusTextFormat from 'parse-prometheus-text-format';
 import { nicMachine } from '../machines/nic';
 import { portMachine } from '../machines/port';
 import { leafStateNames } from '../machines/state-name';
+import { tapMachine } from '../machines/tap';
 import { AgentMetrics } from '../src/ops/metrics';
 import { VERSION } from '../src/version';
 import { type Family, sample } from './helpers/ops';
@@ -59,7 +60,13 @@ test('the first scrape: build and host info, zero-filled state gauges, every lab
     'port/requeue=0',
     'port/success=0',
   ]);
-  t.is(labelsOf(fs, 'spp_etcd_writes_total', 'result').length, 6, 'port_status and unplug_cleanup, by each result');
+  t.is(labelsOf(fs, 'spp_etcd_writes_total', 'result').length, 12, 'port_status, unplug_cleanup, tap_status and tap_cleanup, by each result');
+  t.deepEqual(labelsOf(fs, 'spp_tap_flows', 'state'), [...leafStateNames(tapMachine.root)].sort());
+  t.is(sample(fs, 'spp_tap_flows'), 0);
+  t.is(fs.find((f) => f.name === 'spp_tap_runs_total')!.metrics.length, 6, 'plug and unplug, by each result');
+  t.is(sample(fs, 'spp_tap_runs_total'), 0);
+  t.is(sample(fs, 'spp_tap_errors_reported_total'), 0);
+  t.is(sample(fs, 'spp_mirror_up'), 0);
   t.deepEqual(labelsOf(fs, 'spp_etcd_relists_total', 'reason'), ['cancelled', 'compacted', 'disconnected', 'error', 'other', 'refused', 'start']);
   t.is(labelsOf(fs, 'spp_etcd_watch_restarts_total', 'reason').length, 7);
   t.is(fs.find((f) => f.name === 'spp_port_convergence_seconds')?.type, 'HISTOGRAM');
@@ -95,4 +102,47 @@ test('spp_ports counts ports by state beside the zeros; spp_etcd_up and spp_sppc
   t.is(sample(await families(m), 'spp_sppctl_up'), 1, 'an error answer is an answer');
   m.sppctlRequest('GET', '/v1/vfs/1', 'timeout', 10_000);
   t.is(sample(await families(m), 'spp_sppctl_up'), 0);
+});
+
+test('spp_tap_flows counts flows by tap machine state; spp_tap_runs_total counts each run where it ends; spp_mirror_up follows the mirror machine', async (t) => {
+  const m = new AgentMetrics({ processMetrics: false });
+  const states = leafStateNames(tapMachine.root);
+  for (const s of ['evaluating', 'plugging', 'up', 'unplugging', 'removed', 'backoff', 'waiting', 'failed.reported']) t.true(states.includes(s), s);
+  m.tapState('a', 'evaluating', '');
+  m.tapState('a', 'plugging', 'evaluating');
+  m.tapState('a', 'up', 'plugging');
+  m.tapState('b', 'plugging', 'evaluating');
+  m.tapState('b', 'backoff', 'plugging');
+  m.tapState('c', 'unplugging', 'evaluating');
+  m.tapState('c', 'removed', 'unplugging');
+  m.tapState('d', 'plugging', 'evaluating');
+  m.tapState('d', 'evaluating', 'plugging');
+  let fs = await families(m);
+  t.is(sample(fs, 'spp_tap_flows', { state: 'up' }), 1);
+  t.is(sample(fs, 'spp_tap_flows', { state: 'backoff' }), 1);
+  t.is(sample(fs, 'spp_tap_flows', { state: 'removed' }), 1);
+  t.is(sample(fs, 'spp_tap_flows', { state: 'plugging' }), 0);
+  t.is(sample(fs, 'spp_tap_runs_total', { action: 'plug', result: 'success' }), 1);
+  t.is(sample(fs, 'spp_tap_runs_total', { action: 'plug', result: 'error' }), 1);
+  t.is(sample(fs, 'spp_tap_runs_total', { action: 'plug', result: 'requeue' }), 1);
+  t.is(sample(fs, 'spp_tap_runs_total', { action: 'unplug', result: 'success' }), 1);
+  t.is(sample(fs, 'spp_tap_runs_total', { action: 'unplug', result: 'error' }), 0);
+  m.tapForgotten('c');
+  t.is(sample(await families(m), 'spp_tap_flows', { state: 'removed' }), 0, 'a forgotten flow is not counted');
+
+  m.mirrorState(3, 'building');
+  t.is(sample(await families(m), 'spp_mirror_up'), 0);
+  m.mirrorState(3, 'ready');
+  t.is(sample(await families(m), 'spp_mirror_up'), 1);
+  m.mirrorState(3, 'retryWait');
+  t.is(sample(await families(m), 'spp_mirror_up'), 0);
+  m.mirrorState(3, 'ready');
+  m.mirrorState(3, undefined);
+  fs = await families(m);
+  t.is(sample(fs, 'spp_mirror_up'), 0, 'no mirror configured any more');
+
+  m.tapStatusWritten('up');
+  t.is(sample(await families(m), 'spp_tap_errors_reported_total'), 0);
+  m.tapStatusWritten('error: a second IN flow on the source port');
+  t.is(sample(await families(m), 'spp_tap_errors_reported_total'), 1);
 });

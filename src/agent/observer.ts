@@ -19,6 +19,12 @@ export interface AgentObserver {
   portForgotten(portId: string): void;
   /** What the agent now believes of the SPP release behind spp_vf `secId`. */
   sppRelease?(secId: number, belief: ReleaseBelief): void;
+  /** A tap flow's machine (TaaS) entered `state` from `from` ('' for its first state). */
+  tapState?(flowId: string, state: string, from: string): void;
+  /** The controller dropped the tap flow (its keys are gone and its machine is at rest). */
+  tapForgotten?(flowId: string): void;
+  /** The host's spp_mirror machine entered `state` (the NIC machine's states); undefined: no mirror is configured any more. */
+  mirrorState?(secId: number, state: string | undefined): void;
 }
 
 export const NO_OBSERVER: AgentObserver = {

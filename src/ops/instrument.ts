@@ -5,7 +5,7 @@
  */
 import type { EtcdWriter, PortStatusWrite, SppCtlApi } from '../agent/io';
 import { type MirrorCommand, type SppCommand, toMirrorRequest, toRequest } from '../sppctl/commands';
-import type { AgentMetrics } from './metrics';
+import type { AgentMetrics, WriteOp } from './metrics';
 
 /** spp-ctl's code for a request: its HTTP status, or what kind of failure left none (SppCtlError.kind). */
 function codeOf(err: unknown): string {
@@ -43,7 +43,7 @@ export function instrumentSppCtl(api: SppCtlApi, metrics: AgentMetrics, now: () 
 }
 
 export function instrumentWriter(writer: EtcdWriter, metrics: AgentMetrics): EtcdWriter {
-  const counted = async (op: 'port_status' | 'unplug_cleanup', write: () => Promise<boolean>): Promise<boolean> => {
+  const counted = async (op: WriteOp, write: () => Promise<boolean>): Promise<boolean> => {
     try {
       const written = await write();
       metrics.etcdWrite(op, written ? 'written' : 'condition_failed');
@@ -56,9 +56,12 @@ export function instrumentWriter(writer: EtcdWriter, metrics: AgentMetrics): Etc
   return {
     putPortStatus: (w: PortStatusWrite) => counted('port_status', () => writer.putPortStatus(w)),
     cleanupPort: (host, portId, vhostKey) => counted('unplug_cleanup', () => writer.cleanupPort(host, portId, vhostKey)),
-    // tap flows' writes are not among the metric's ops yet (the metrics of taps are later work)
-    putTapStatus: (w) => writer.putTapStatus(w),
-    cleanupTap: (c) => writer.cleanupTap(c),
+    putTapStatus: async (w) => {
+      const written = await counted('tap_status', () => writer.putTapStatus(w));
+      if (written) metrics.tapStatusWritten(w.value);
+      return written;
+    },
+    cleanupTap: (c) => counted('tap_cleanup', () => writer.cleanupTap(c)),
     // a read, not a write: not counted
     ...(writer.readBefore ? { readBefore: writer.readBefore.bind(writer) } : {}),
   };

@@ -14,6 +14,7 @@ import type { AgentObserver, ReleaseBelief } from '../agent/observer';
 import type { ListWatchEvent } from '../etcd/listwatch';
 import type { PortIntent } from '../plan/desired';
 import { VERSION } from '../version';
+import { TapMetrics } from './tap-metrics';
 
 /** Every label value a series of a bounded set can have: each is exported (at 0) from the first scrape, so rate() and absent() work from the start. */
 const PORT_TAGS = leafStateTags(portMachine.root) as ReadonlyMap<string, readonly PortTag[]>;
@@ -25,7 +26,8 @@ const portIs = (state: string, tag: PortTag): boolean => PORT_TAGS.get(state)?.i
 const nicIs = (state: string, tag: NicTag): boolean => NIC_TAGS.get(state)?.includes(tag) ?? false;
 const RUN_RESULTS = ['success', 'error', 'requeue'] as const;
 const REASONS = ['start', 'compacted', 'refused', 'cancelled', 'disconnected', 'error', 'other'] as const;
-const WRITE_OPS = ['port_status', 'unplug_cleanup'] as const;
+const WRITE_OPS = ['port_status', 'unplug_cleanup', 'tap_status', 'tap_cleanup'] as const;
+export type WriteOp = (typeof WRITE_OPS)[number];
 const WRITE_RESULTS = ['written', 'condition_failed', 'error'] as const;
 /** spp-ctl codes that mean it gave no answer at all (SppCtlError.kind, or none): spp_sppctl_up is 0 after them. */
 const NO_ANSWER = new Set(['unreachable', 'timeout']);
@@ -100,6 +102,7 @@ export class AgentMetrics implements AgentObserver {
   /** spp-ctl's last answer: any HTTP answer (true), none (false); undefined before the first request. */
   private sppctlAnswered = false;
   private host: string | undefined;
+  private readonly taps: TapMetrics;
 
   constructor(opts: AgentMetricsOptions = {}) {
     this.now = opts.now ?? Date.now;
@@ -176,7 +179,7 @@ export class AgentMetrics implements AgentObserver {
     });
     this.etcdWrites = new Counter({
       name: 'spp_etcd_writes_total',
-      help: "The agent's etcd transactions (port_status put, unplug cleanup) by result: written, condition_failed (the action changed: nothing written), error.",
+      help: "The agent's etcd transactions (port_status put, unplug cleanup, tap_status put, tap flow clean-up) by result: written, condition_failed (the action changed: nothing written), error.",
       labelNames: ['op', 'result'],
       registers,
     });
@@ -259,6 +262,7 @@ export class AgentMetrics implements AgentObserver {
       this.watchRestarts.inc({ reason }, 0);
     }
     for (const action of ['plug', 'unplug']) this.convergence.zero({ action });
+    this.taps = new TapMetrics(registers);
   }
 
   /** The daemon's host and probes, read at scrape time. */
@@ -332,8 +336,25 @@ export class AgentMetrics implements AgentObserver {
     this.sppctlSeconds.observe(labels, ms / 1000);
   }
 
-  etcdWrite(op: 'port_status' | 'unplug_cleanup', result: 'written' | 'condition_failed' | 'error'): void {
+  etcdWrite(op: WriteOp, result: 'written' | 'condition_failed' | 'error'): void {
     this.etcdWrites.inc({ op, result });
+  }
+
+  tapState(flowId: string, state: string, from: string): void {
+    this.taps.tapState(flowId, state, from);
+  }
+
+  tapForgotten(flowId: string): void {
+    this.taps.tapForgotten(flowId);
+  }
+
+  mirrorState(_secId: number, state: string | undefined): void {
+    this.taps.mirrorState(state);
+  }
+
+  /** A tap_status put that was written (the instrumented writer). */
+  tapStatusWritten(value: string): void {
+    this.taps.tapStatusWritten(value);
   }
 
   /** Every list-watch event the daemon feeds the controller. */

@@ -34,10 +34,12 @@ import {
   type ReplayOptions,
   type ReplayReport,
   type StepReport,
+  type TapReport,
   type WorkerReplayOptions,
 } from './report';
 import { compareRequests, requestText } from './request-diff';
 import { type HostStep, planSteps, type RecordedSppCtl } from './steps';
+import { TapTracker } from './tap-tracker';
 import { commandsForStatus } from './vf-status-input';
 
 /** setTimeout's ceiling: a longer delay would fire at once. */
@@ -171,7 +173,7 @@ export async function replayHosts(
   return reports;
 }
 
-/** The first valid configuration the host's steps carry: the emulator's vfs follow it. */
+/** The first valid configuration the host's steps carry: the emulator's vfs (and its spp_mirror) follow it. */
 function configurationOf(host: string, steps: readonly HostStep[]) {
   const key = keys.configuration(host);
   for (const s of steps) {
@@ -183,9 +185,26 @@ function configurationOf(host: string, steps: readonly HostStep[]) {
           : undefined;
     if (raw === undefined) continue;
     const view = readConfiguration(host, raw);
-    if (view.state === 'valid') return view.configuration;
+    if (view.state === 'valid') return view;
   }
   return undefined;
+}
+
+/**
+ * The spp_mirror a configuration's `mirror` list implies (TaaS): client id
+ * NICs + 1 as the agent expects (devstack), one worker core per mirror
+ * component, and a master core below them, so that tap keys in the history
+ * replay through the tap machines instead of waiting for a mirror that
+ * never connects.
+ */
+function mirrorsOf(view: ReturnType<typeof configurationOf>): { secId: number; coreMask: string }[] {
+  const decls = view?.mirror ?? [];
+  if (!view || decls.length === 0) return [];
+  const cores = decls.map((m) => m.core);
+  // a master below the workers: core 0 (spp config build never gives it to a mirror, it is a master core)
+  const mask = cores.reduce((m, c) => m | (1n << BigInt(c)), Math.min(...cores) > 0 ? 1n : 0n);
+  // the agent's mirrorSecIdOf: one id after the vfs'
+  return [{ secId: view.configuration.length + 1, coreMask: `0x${mask.toString(16)}` }];
 }
 
 async function replayHost(
@@ -224,11 +243,12 @@ export interface HostSession {
  */
 export async function openHost(host: string, known: readonly HostStep[], recorded: RecordedSppCtl | undefined, options: ReplayOptions): Promise<HostSession> {
   const until = options.untilRevision;
-  const configuration = configurationOf(host, known);
+  const valid = configurationOf(host, known);
+  const configuration = valid?.configuration;
   const preset = options.observed ?? recorded?.firstStatus;
   // recorded statuses of a later SPP (classifier, master-lcore, mixed types on a core) need that release to be set up
   const sppVersion = releaseForStatuses(preset?.values() ?? []);
-  const emulator = createEmulator({ mappings: configuration ?? [], lenient: true, now: () => 0, log: false, sppVersion });
+  const emulator = createEmulator({ mappings: configuration ?? [], mirrors: mirrorsOf(valid), lenient: true, now: () => 0, log: false, sppVersion });
   const sppctl = new SppCtlClient(inProcessTransport(emulator), { now: () => 0 });
   for (const [secId, status] of [...(preset ?? new Map<number, VfStatus>())].sort(([a], [b]) => a - b)) {
     if (!emulator.secIds().includes(secId)) {
@@ -289,6 +309,13 @@ export async function openHost(host: string, known: readonly HostStep[], recorde
       if (tracing) trace.push(`nic vf ${secId}: ${state}${lastError ? ` (${lastError})` : ''}`);
     },
   });
+  const taps = new TapTracker(
+    () => controller.view(),
+    (line) => {
+      if (tracing) trace.push(line);
+    },
+  );
+  controller.changes.subscribe(() => taps.changed());
   // Everything the agent does here is promise work (the emulator has no latency
   // and no poll interval), so a turn of the event loop lets it run while the
   // controller is busy (the daemon's own test); controller.idle() then confirms it settled.
@@ -318,9 +345,11 @@ export async function openHost(host: string, known: readonly HostStep[], recorde
       if (ev.type === 'reset') {
         space.reset(ev.entries, ev.revision);
         input.reset(ev.entries, ev.revision);
+        for (const [k] of ev.entries) taps.sawKey(k);
       } else {
         space.apply(ev);
         input.apply(ev);
+        taps.sawKey(ev.key);
       }
       controller.handle(ev);
     }
@@ -374,6 +403,7 @@ export async function openHost(host: string, known: readonly HostStep[], recorde
       configurationErrors: view.configurationErrors,
       nics,
       ports,
+      ...tapsField(taps.report()),
       commands: [...commands],
       ...(options.requests ? { requests: requests.map(requestText) } : {}),
       ...(recorded
@@ -400,6 +430,10 @@ export async function openHost(host: string, known: readonly HostStep[], recorde
       emulator.close();
     },
   };
+}
+
+function tapsField(taps: TapReport[]): { taps?: TapReport[] } {
+  return taps.length > 0 ? { taps } : {};
 }
 
 function vhostField(intent: PortIntent): { vhostId?: number } {

@@ -57,6 +57,14 @@ function formatHost(h: HostReport, step: boolean): string[] {
     if (p.observed !== undefined) out.push(`      observed: ${p.observed}`);
     if (p.lastError !== undefined) out.push(`      error:    ${p.lastError}`);
   }
+  if (h.taps) {
+    out.push('  tap flows:');
+    for (const f of h.taps) {
+      out.push(`    ${f.flowId}  ${f.state}${f.lastError ? `  (${f.lastError})` : ''}`);
+      out.push(`      states:   ${f.states.join(' -> ')}`);
+      for (const c of f.commands) out.push(`      command:  ${c}`);
+    }
+  }
   out.push(`  spp-ctl commands (${h.commands.length}):`);
   for (const c of h.commands) out.push(`    ${c}`);
   if (h.recorded) {

@@ -80,6 +80,17 @@ export interface PortReport {
   readonly lastError?: string;
 }
 
+/** A tap flow (TaaS) as the replay saw it: its machine's states in order and the commands its runs sent. */
+export interface TapReport {
+  readonly flowId: string;
+  /** The last state (`removed` once the flow was deleted). */
+  readonly state: string;
+  readonly states: readonly string[];
+  /** vf and mirror commands, in spp-ctl's text form, in the order the runs reported them. */
+  readonly commands: readonly string[];
+  readonly lastError?: string;
+}
+
 export interface StepReport {
   readonly revision: number;
   readonly label: string;
@@ -108,6 +119,8 @@ export interface HostReport {
   readonly configurationErrors: readonly string[];
   readonly nics: readonly NicReport[];
   readonly ports: readonly PortReport[];
+  /** Tap flows, when a step carried a tap key. */
+  readonly taps?: readonly TapReport[];
   /** spp-ctl commands in the order the agent sent them (spp_vf text form). */
   readonly commands: readonly string[];
   /** With options.requests: the same commands as HTTP requests (requestText form). */
