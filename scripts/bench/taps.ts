@@ -17,8 +17,8 @@
  *   node dist/scripts/bench/taps.js [pollMs]
  */
 import { performance } from 'node:perf_hooks';
-import { startAgent } from '../../src/agent/daemon';
-import { resolveSettings } from '../../src/agent/settings';
+import { startAgent } from '../../src/daemon/daemon';
+import { resolveSettings } from '../../src/daemon/settings';
 import { createTap, deleteTap } from '../../src/driver';
 import { createLogger } from '../../src/log';
 import type { TapFlow } from '../../src/plan/tap-desired';
