@@ -5,20 +5,19 @@
  * agent would repair it at once.
  */
 import test from 'ava';
-import { createTap } from '../src/driver';
 import { gatherHost, hostExplainInput } from '../src/explain/gather';
 import { explainTap, TAP_VERDICTS } from '../src/explain/tap-explain';
 import { pythonJson } from '../src/protocol/codecs';
 import { keys } from '../src/protocol/keys';
 import { httpTransport, SppCtlClient } from '../src/sppctl/client';
 import { runCli } from './helpers/cli';
-import { pyBind, waitForValue, waitUp } from './helpers/neutron';
 import { opsUrl } from './helpers/ops';
-import { type System, startSystem, until } from './helpers/system';
+import { type System, until } from './helpers/system';
+import { conflictingTap, createUpTap, MIRROR_SEC, startTapSystem, tapPorts } from './helpers/tap-system';
 
-const MIRROR_SEC = 3;
-const SERVICE = { portId: 'b0000000-0000-0000-0000-00000000000d', vhostId: 1, phys: 'phys1', mac: 'fa:16:3e:00:00:d1' };
-const SOURCE = { portId: 'b0000000-0000-0000-0000-00000000000s', vhostId: 2, phys: 'phys2', mac: 'fa:16:3e:00:00:51' };
+const PORTS = tapPorts('b0000000');
+const SERVICE = PORTS.service;
+const SOURCE = PORTS.source;
 
 interface Explained {
   readonly code: number;
@@ -46,25 +45,9 @@ const info = (source: string, mirrorIn: number | null, mirrorOut: number | null)
   pythonJson({ service_port: SERVICE.portId, source_port: source, mirror_in: mirrorIn, mirror_out: mirrorOut });
 
 test('spp explain --tap-flow-id: up with the redirected rings, and the verdict of each broken flow', async (t) => {
-  const s = await startSystem(t, {
-    build: { format: 'final', mirrors: { count: 2, coreMask: '0x30001' } },
-    emulator: { mirrors: [{ secId: MIRROR_SEC, coreMask: '0x30001' }] },
-    settings: { ops: '127.0.0.1:0' },
-  });
+  const s = await startTapSystem(t, PORTS, { ops: '127.0.0.1:0' });
   const ops = await opsUrl(s.agent);
-  for (const p of [SERVICE, SOURCE]) await pyBind(s.client, s.host, p);
-  for (const p of [SERVICE, SOURCE]) await waitUp(s.client, s.host, p.portId);
-  await until(() => s.agent?.controller.view().mirror?.tags.includes('up') === true, 'the mirror ready');
-  const created = await createTap(s.client, {
-    host: s.host,
-    tapFlowId: 'tf-in',
-    servicePort: SERVICE.portId,
-    sourcePort: SOURCE.portId,
-    direction: 'IN',
-    wait: true,
-    timeoutMs: 15_000,
-  });
-  t.is(created.outcome, 'up');
+  await createUpTap(t, s, PORTS, 'tf-in', 'IN');
   await s.agent!.controller.idle();
 
   const up = await explain(s, 'tf-in', ops);
@@ -118,17 +101,12 @@ test('spp explain --tap-flow-id: up with the redirected rings, and the verdict o
   );
 
   // a second flow in the same direction on the same source port: the agent reports it, spp status shows it, explain names the conflict
-  await put(s, {
-    [keys.mirror(s.host, 1)]: 'tf-dup',
-    [keys.tapInfo(s.host, 'tf-dup')]: info(SOURCE.portId, 1, null),
-    [keys.tapAction(s.host, 'tf-dup')]: 'plug',
-  });
-  const reported = await waitForValue(s.client, keys.tapStatus(s.host, 'tf-dup'), (v) => v?.startsWith('error:') === true);
+  const reported = await conflictingTap(s, PORTS, 'tf-dup', 'IN');
   const dup = await explain(s, 'tf-dup', ops);
   t.is(dup.verdict, 'conflict', dup.text);
   t.regex(dup.first, /tap flow tf-in already mirrors IN of the source port/);
   const status = await runCli(['status', '--etcd-endpoints', s.etcd.endpoints.join(',')]);
-  t.true(status.out.includes(`tap flow tf-dup failed: ${reported!.replace(/^error: /, '')}`), status.out);
+  t.true(status.out.includes(`tap flow tf-dup failed: ${reported.replace(/^error: /, '')}`), status.out);
 
   // from the gathered facts: what the agent would repair at once, or a spp-ctl that lost its mirror
   await s.agent!.controller.idle();

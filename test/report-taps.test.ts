@@ -9,44 +9,18 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
-import { createTap } from '../src/driver';
-import { pythonJson } from '../src/protocol/codecs';
-import { keys } from '../src/protocol/keys';
 import type { MirrorStatus } from '../src/sppctl/wire';
 import { runCli } from './helpers/cli';
-import { pyBind, waitForValue, waitUp } from './helpers/neutron';
 import { opsUrl } from './helpers/ops';
-import { startSystem, until } from './helpers/system';
+import { conflictingTap, createUpTap, startTapSystem, tapPorts } from './helpers/tap-system';
 
-const SERVICE = { portId: 'e0000000-0000-0000-0000-00000000000d', vhostId: 1, phys: 'phys1', mac: 'fa:16:3e:00:00:d1' };
-const SOURCE = { portId: 'e0000000-0000-0000-0000-00000000000s', vhostId: 2, phys: 'phys2', mac: 'fa:16:3e:00:00:51' };
+const PORTS = tapPorts('e0000000');
 
 test('spp report: the spp_mirror, every tap flow with its verdict and machine, and their explanations', async (t) => {
-  const s = await startSystem(t, {
-    build: { format: 'final', mirrors: { count: 2, coreMask: '0x30001' } },
-    emulator: { mirrors: [{ secId: 3, coreMask: '0x30001' }] },
-    settings: { ops: '127.0.0.1:0' },
-  });
+  const s = await startTapSystem(t, PORTS, { ops: '127.0.0.1:0' });
   const ops = await opsUrl(s.agent);
-  for (const p of [SERVICE, SOURCE]) await pyBind(s.client, s.host, p);
-  for (const p of [SERVICE, SOURCE]) await waitUp(s.client, s.host, p.portId);
-  await until(() => s.agent?.controller.view().mirror?.tags.includes('up') === true, 'the mirror ready');
-  const created = await createTap(s.client, {
-    host: s.host,
-    tapFlowId: 'tf-out',
-    servicePort: SERVICE.portId,
-    sourcePort: SOURCE.portId,
-    direction: 'OUT',
-    wait: true,
-    timeoutMs: 15_000,
-  });
-  t.is(created.outcome, 'up');
-  await s.client.put(keys.mirror(s.host, 1)).value('tf-dup');
-  await s.client
-    .put(keys.tapInfo(s.host, 'tf-dup'))
-    .value(pythonJson({ service_port: SERVICE.portId, source_port: SOURCE.portId, mirror_in: null, mirror_out: 1 }));
-  await s.client.put(keys.tapAction(s.host, 'tf-dup')).value('plug');
-  await waitForValue(s.client, keys.tapStatus(s.host, 'tf-dup'), (v) => v?.startsWith('error:') === true);
+  await createUpTap(t, s, PORTS, 'tf-out', 'OUT');
+  await conflictingTap(s, PORTS, 'tf-dup', 'OUT');
   await s.agent!.controller.idle();
 
   const dir = mkdtempSync(join(tmpdir(), 'spp-report-taps-'));

@@ -6,13 +6,9 @@
  * ports and last error; in the API and in real headless Chromium.
  */
 import test from 'ava';
-import { createTap } from '../src/driver';
-import { pythonJson } from '../src/protocol/codecs';
-import { keys } from '../src/protocol/keys';
 import { type HostPage, hostPage } from '../src/viz/host-page';
 import { type Browser, launchBrowser, screenshot } from './helpers/browser';
-import { pyBind, waitForValue, waitUp } from './helpers/neutron';
-import { startSystem, until } from './helpers/system';
+import { conflictingTap, createUpTap, startTapSystem, tapPorts } from './helpers/tap-system';
 import { overlaps } from './helpers/viz-page';
 
 let browser: Browser;
@@ -23,8 +19,9 @@ test.after.always(async () => {
   await browser?.close();
 });
 
-const SERVICE = { portId: 'd0000000-0000-0000-0000-00000000000d', vhostId: 1, phys: 'phys1', mac: 'fa:16:3e:00:00:d1' };
-const SOURCE = { portId: 'd0000000-0000-0000-0000-00000000000s', vhostId: 2, phys: 'phys2', mac: 'fa:16:3e:00:00:51' };
+const PORTS = tapPorts('d0000000');
+const SERVICE = PORTS.service;
+const SOURCE = PORTS.source;
 
 const lines = (page: HostPage, drawing: 'mirror' | number, node: string): string[] => {
   const d = drawing === 'mirror' ? page.mirrorDrawing! : page.drawings.find((x) => x.secId === drawing)!;
@@ -32,15 +29,8 @@ const lines = (page: HostPage, drawing: 'mirror' | number, node: string): string
 };
 
 test('the page: the mirror with its components and redirected rings, the vf rings a flow moved, each flow with its state, direction, ports and last error', async (t) => {
-  const s = await startSystem(t, {
-    build: { format: 'final', mirrors: { count: 2, coreMask: '0x30001' } },
-    emulator: { mirrors: [{ secId: 3, coreMask: '0x30001' }] },
-    settings: { ui: '127.0.0.1:0' },
-  });
+  const s = await startTapSystem(t, PORTS, { ui: '127.0.0.1:0' });
   const viz = (await s.agent!.viz)!;
-  for (const p of [SERVICE, SOURCE]) await pyBind(s.client, s.host, p);
-  for (const p of [SERVICE, SOURCE]) await waitUp(s.client, s.host, p.portId);
-  await until(() => s.agent?.controller.view().mirror?.tags.includes('up') === true, 'the mirror ready');
   const getPage = async (): Promise<HostPage> => (await (await fetch(new URL('/api/view', viz.url))).json()) as HostPage;
 
   // before any flow: the mirror's components are drawn, free
@@ -48,23 +38,9 @@ test('the page: the mirror with its components and redirected rings, the vf ring
   t.deepEqual(lines(page, 'mirror', 'mirror_0'), ['mirror_0 · mirror · core 16', 'rings ring:8 ring:9', 'free']);
   t.deepEqual(page.tapRows, []);
 
-  const created = await createTap(s.client, {
-    host: s.host,
-    tapFlowId: 'tf-in',
-    servicePort: SERVICE.portId,
-    sourcePort: SOURCE.portId,
-    direction: 'IN',
-    wait: true,
-    timeoutMs: 15_000,
-  });
-  t.is(created.outcome, 'up');
+  await createUpTap(t, s, PORTS, 'tf-in', 'IN');
   // a second flow in the same direction on the same source: the agent reports it failed
-  await s.client.put(keys.mirror(s.host, 1)).value('tf-dup');
-  await s.client
-    .put(keys.tapInfo(s.host, 'tf-dup'))
-    .value(pythonJson({ service_port: SERVICE.portId, source_port: SOURCE.portId, mirror_in: 1, mirror_out: null }));
-  await s.client.put(keys.tapAction(s.host, 'tf-dup')).value('plug');
-  await waitForValue(s.client, keys.tapStatus(s.host, 'tf-dup'), (v) => v?.startsWith('error:') === true);
+  await conflictingTap(s, PORTS, 'tf-dup', 'IN');
   await s.agent!.controller.idle();
 
   page = await getPage();

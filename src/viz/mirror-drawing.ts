@@ -11,7 +11,7 @@ import type { NicTag } from '../../machines/tags';
 import type { MirrorView, TapView } from '../agent/view';
 import type { MirrorStatus } from '../sppctl/wire';
 import { flowOfTap } from './tap-rows';
-import { CHAR_W, type DrawEdge, type DrawLine, type DrawNode, LINE_H } from './vf-drawing';
+import { COL_GAP, type DrawEdge, type DrawLine, type DrawNode, heightOf, MARGIN, ROW_GAP, widthOf } from './vf-drawing';
 
 export interface MirrorDrawing {
   readonly secId: number;
@@ -24,14 +24,6 @@ export interface MirrorDrawing {
   readonly nodes: readonly DrawNode[];
   readonly edges: readonly DrawEdge[];
 }
-
-const PAD_X = 7;
-const PAD_Y = 5;
-const COL_GAP = 36;
-const ROW_GAP = 18;
-const MARGIN = 8;
-const heightOf = (lines: readonly DrawLine[]): number => lines.length * LINE_H + 2 * PAD_Y;
-const widthOf = (lines: readonly DrawLine[]): number => Math.max(...lines.map((l) => l.text.length)) * CHAR_W + 2 * PAD_X;
 
 type Dir = 'rx' | 'tx';
 interface Want {

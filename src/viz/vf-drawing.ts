@@ -66,14 +66,15 @@ export const CHAR_W = 7;
 export const LINE_H = 15;
 const PAD_X = 7;
 const PAD_Y = 5;
-const COL_GAP = 36;
-const ROW_GAP = 18;
-const MARGIN = 8;
+/** The spaces between columns, rows and around a drawing (the mirror's drawing uses them too). */
+export const COL_GAP = 36;
+export const ROW_GAP = 18;
+export const MARGIN = 8;
 
 const vlanText = (v: VlanSetting): string => (v.operation === 'add' ? `vlan add ${v.id}${v.pcp ? ` pcp ${v.pcp}` : ''}` : `vlan ${v.operation}`);
 const entryText = (e: ClassifierEntry): string => `${e.type} ${e.value}`;
-const heightOf = (lines: readonly DrawLine[]): number => lines.length * LINE_H + 2 * PAD_Y;
-const widthOf = (lines: readonly DrawLine[]): number => Math.max(...lines.map((l) => l.text.length)) * CHAR_W + 2 * PAD_X;
+export const heightOf = (lines: readonly DrawLine[]): number => lines.length * LINE_H + 2 * PAD_Y;
+export const widthOf = (lines: readonly DrawLine[]): number => Math.max(...lines.map((l) => l.text.length)) * CHAR_W + 2 * PAD_X;
 
 interface Draft {
   readonly id: string;
