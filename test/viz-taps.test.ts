@@ -102,6 +102,7 @@ test('the page: the mirror with its components and redirected rings, the vf ring
   await browserPage.waitForSelector('article.mirror[data-mirror-sec-id="3"] g.mirror[data-node="mirror_0"]');
   await browserPage.waitForSelector('article.tap[data-tap-flow="tf-in"][data-phase="up"]');
   t.false(await browserPage.locator('#taps').isHidden());
+  t.is(await browserPage.locator('#tap-count').innerText(), '2 tap flows');
   t.is(await browserPage.locator('article.tap[data-tap-flow="tf-dup"] .chip').getAttribute('data-phase'), 'failed');
   t.regex(await browserPage.locator('article.tap[data-tap-flow="tf-dup"] .last-error').innerText(), /already mirrors IN/);
   t.regex(await browserPage.locator('article.tap[data-tap-flow="tf-in"] .direction').innerText(), /^IN$/);

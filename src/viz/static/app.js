@@ -301,7 +301,7 @@ function hostSummary(v, revision = v.revision) {
     revision !== v.revision
       ? ` <span class="detail" title="etcd's revision after the agent's own writes during this step">(${esc(v.revision)} after the agent's writes)</span>`
       : '';
-  return `${readinessHtml(v)}etcd revision <b id="revision">${esc(revision)}</b>${after} · configuration <span class="state ${v.configuration === 'valid' ? 'ok' : 'bad'}">${esc(v.configuration)}</span> · ${v.nics.length} NICs · ${v.ports.length} ports ${Object.entries(
+  return `${readinessHtml(v)}etcd revision <b id="revision">${esc(revision)}</b>${after} · configuration <span class="state ${v.configuration === 'valid' ? 'ok' : 'bad'}">${esc(v.configuration)}</span> · ${v.nics.length} NICs · ${v.ports.length} ports${v.tapRows?.length ? ` · <span id="tap-count">${v.tapRows.length} tap flow${v.tapRows.length === 1 ? '' : 's'}</span>` : ''} ${Object.entries(
     counts,
   )
     .map(([p, n]) => chip(p, `${n} ${p}`))
