@@ -152,4 +152,7 @@ test('spp explain --help lists the tap verdicts after the port ones; --port-id a
   const both = await runCli(['explain', '--host', 'h', '--port-id', 'p', '--tap-flow-id', 'tf']);
   t.is(both.code, 2);
   t.regex(both.err, /give --port-id or --tap-flow-id, not both/);
+  const bad = await runCli(['explain', '--host', 'h', '--tap-flow-id', 'a/b']);
+  t.is(bad.code, 2);
+  t.regex(bad.err, /--tap-flow-id: /);
 });

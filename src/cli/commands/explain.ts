@@ -5,7 +5,7 @@ import { renderExplanation, renderTapExplanation } from '../../explain/render';
 import { explainTap, TAP_VERDICTS } from '../../explain/tap-explain';
 import { parseListen } from '../../listen';
 import { decodeJson, TapInfo } from '../../protocol/codecs';
-import { keys } from '../../protocol/keys';
+import { keys, tapFlowIdProblem } from '../../protocol/keys';
 import { etcdOptions } from '../etcd-options';
 import { type CliCommand, choice, formatOption, type OptionSpec, str, UsageError, type Values } from '../framework';
 import { withEtcdClient } from './etcd-session';
@@ -82,7 +82,8 @@ export const explainCommand: CliCommand = {
     const tapFlowId = str(values, 'tap-flow-id');
     if (!host || host.includes('/')) throw new UsageError("--host HOST is required (no '/')");
     if (portId !== undefined && tapFlowId !== undefined) throw new UsageError('give --port-id or --tap-flow-id, not both');
-    if (tapFlowId !== undefined && (tapFlowId === '' || tapFlowId.includes('/'))) throw new UsageError("--tap-flow-id TF must be a tap flow id (no '/')");
+    const tapProblem = tapFlowId !== undefined ? tapFlowIdProblem(tapFlowId) : undefined;
+    if (tapProblem) throw new UsageError(`--tap-flow-id: ${tapProblem}`);
     if (tapFlowId === undefined && (!portId || portId.includes('/'))) throw new UsageError("--port-id PORT (or --tap-flow-id TF) is required (no '/')");
     const format = choice(values, 'format', ['text', 'json'] as const);
     const endpoints = agentEndpoints(values, io.env);
