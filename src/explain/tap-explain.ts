@@ -64,9 +64,18 @@ const preview = (v: string, max = 240): string => (v.length > max ? `${JSON.stri
 const fact = (key: string, v: StoredValue | undefined): string => (v ? `${key} (mod revision ${v.modRevision}) = ${preview(v.value)}` : `${key}: no such key`);
 
 export function explainTap(input: TapExplainInput): TapExplanation {
-  const { host, flowId } = input;
-  const store = new HostStore(host);
+  return explainTaps(input, [input.flowId])[0]!;
+}
+
+/** Several flows of one host (the page, the report): the keys are read into one store. */
+export function explainTaps(input: Omit<TapExplainInput, 'flowId'>, flowIds: readonly string[]): TapExplanation[] {
+  const store = new HostStore(input.host);
   store.reset(input.entries, input.revision);
+  return flowIds.map((flowId) => explainOne({ ...input, flowId }, store));
+}
+
+function explainOne(input: TapExplainInput, store: HostStore): TapExplanation {
+  const { host, flowId } = input;
   const flowKeys = store.tapFlows().find((f) => f.flowId === flowId) ?? { flowId };
   const owners = store.mirrorOwners();
   const claimed = [...owners].filter(([k, v]) => {

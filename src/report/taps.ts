@@ -7,7 +7,7 @@
 import type { HostFacts } from '../explain/gather';
 import { hostExplainInput } from '../explain/gather';
 import { renderTapExplanation } from '../explain/render';
-import { explainTap } from '../explain/tap-explain';
+import { explainTaps } from '../explain/tap-explain';
 import { decodeMirrorOwner } from '../protocol/codecs';
 import { parseKey } from '../protocol/keys';
 import type { MirrorStatus } from '../sppctl/wire';
@@ -48,7 +48,7 @@ export function tapReportFiles(facts: HostFacts): ReportFile[] {
   const ids = tapFlowIds(facts);
   if (ids.length === 0 && files.length === 0 && !agent?.mirror) return files;
 
-  const explained = ids.map((flowId) => explainTap({ ...hostExplainInput(facts), flowId }));
+  const explained = explainTaps(hostExplainInput(facts), ids);
   const lines: string[] = [];
   for (const m of facts.sppctl?.mirrors ?? []) lines.push(...mirrorLines(`GET ${url}/v1/mirrors/${m['client-id']}`, m));
   if (agent?.mirror) {

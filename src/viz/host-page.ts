@@ -7,7 +7,7 @@ import type { ControllerView } from '../agent/view';
 import type { StoredValue } from '../etcd/events';
 import { explainPorts } from '../explain/explain';
 import { familyText } from '../explain/release';
-import { explainTap } from '../explain/tap-explain';
+import { explainTaps } from '../explain/tap-explain';
 import { type PageView, pageView } from './compare';
 import { drawMirror, type MirrorDrawing } from './mirror-drawing';
 import { type PortRow, portRows, viewTime } from './port-rows';
@@ -58,7 +58,11 @@ export function hostPage(view: ControllerView, now: number = viewTime(view), key
     );
     rows = rows.map((r) => ({ ...r, explanation: explained.get(r.portId)! }));
     const tapInput = { ...input, agent: { ...input.agent, ...(view.taps ? { taps: view.taps } : {}), ...(view.mirror ? { mirror: view.mirror } : {}) } };
-    taps = taps.map((r) => ({ ...r, explanation: explainTap({ ...tapInput, flowId: r.flowId }) }));
+    const tapExplained = explainTaps(
+      tapInput,
+      taps.map((r) => r.flowId),
+    );
+    taps = taps.map((r, i) => ({ ...r, explanation: tapExplained[i]! }));
   }
   const drawings = view.nics.map((n) => ({
     ...drawVf(n, rows, page.compare, view.vhosts, view.taps ?? []),
