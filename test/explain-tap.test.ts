@@ -107,6 +107,8 @@ test('spp explain --tap-flow-id: up with the redirected rings, and the verdict o
   t.regex(dup.first, /tap flow tf-in already mirrors IN of the source port/);
   const status = await runCli(['status', '--etcd-endpoints', s.etcd.endpoints.join(',')]);
   t.true(status.out.includes(`tap flow tf-dup failed: ${reported.replace(/^error: /, '')}`), status.out);
+  t.regex(status.out, /^ {4}tf-dup +IN .* ERROR \(see problems\)$/m, 'the table points to the reason');
+  t.regex(status.out, /^ {4}tf-in +IN .* up$/m);
 
   // from the gathered facts: what the agent would repair at once, or a spp-ctl that lost its mirror
   await s.agent!.controller.idle();
