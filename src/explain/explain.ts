@@ -11,7 +11,7 @@
 import type { PortTag } from '../../machines/tags';
 import { HostStore } from '../agent/host-state';
 import { intentOf, resolveConflicts } from '../agent/intent';
-import type { NicView, PortView } from '../agent/view';
+import type { MirrorView, NicView, PortView, TapView } from '../agent/view';
 import type { StoredValue } from '../etcd/events';
 import type { PortIntent } from '../plan/desired';
 import { driftRemedy, layoutDrift } from '../plan/drift';
@@ -19,7 +19,7 @@ import { observeVhost, type VhostObserved } from '../plan/observed';
 import { planVhost } from '../plan/planner';
 import { keys } from '../protocol/keys';
 import { nicOfVhost, portNames } from '../protocol/layout';
-import type { ProcessEntry, VfStatus } from '../sppctl/wire';
+import type { MirrorStatus, ProcessEntry, VfStatus } from '../sppctl/wire';
 import { beliefText } from './release';
 
 /** What the agent says of the port and its NIC (its ops endpoint's /view, or the visualizer's controller). */
@@ -29,6 +29,9 @@ export interface AgentFacts {
   /** The agent's port machines (the one of the port, if any, is found by id). */
   readonly ports: readonly PortView[];
   readonly nics: readonly NicView[];
+  /** The agent's tap flows and its spp_mirror (TaaS), when its view has them. */
+  readonly taps?: readonly TapView[];
+  readonly mirror?: MirrorView;
 }
 
 export interface SppCtlFacts {
@@ -37,6 +40,8 @@ export interface SppCtlFacts {
   readonly processes?: readonly ProcessEntry[];
   /** GET /v1/vfs/<id> of the vfs spp-ctl lists. */
   readonly vfs?: readonly VfStatus[];
+  /** GET /v1/mirrors/<id> of the spp_mirrors spp-ctl lists (TaaS). */
+  readonly mirrors?: readonly MirrorStatus[];
   readonly error?: string;
 }
 

@@ -7,9 +7,9 @@
 import type { Etcd3 } from 'etcd3';
 import type { StoredValue } from '../etcd/events';
 import { readRanges } from '../etcd/listwatch';
-import { hostWatchRanges, keys } from '../protocol/keys';
+import { hostWatchRanges, keys, prefixes } from '../protocol/keys';
 import { httpTransport, SppCtlClient } from '../sppctl/client';
-import type { VfStatus } from '../sppctl/wire';
+import type { MirrorStatus, VfStatus } from '../sppctl/wire';
 import type { AgentFacts, ExplainInput, SppCtlFacts } from './explain';
 
 export interface HostFacts {
@@ -42,7 +42,12 @@ export function opsBaseUrl(value: string): string {
 interface OpsView {
   readonly agentState?: string;
   readonly reason?: string;
-  readonly view?: { readonly ports?: AgentFacts['ports']; readonly nics?: AgentFacts['nics'] };
+  readonly view?: {
+    readonly ports?: AgentFacts['ports'];
+    readonly nics?: AgentFacts['nics'];
+    readonly taps?: AgentFacts['taps'];
+    readonly mirror?: AgentFacts['mirror'];
+  };
 }
 
 export async function gatherHost(opts: GatherOptions): Promise<HostFacts> {
@@ -77,6 +82,8 @@ async function readOps(base: string, timeoutMs: number): Promise<{ facts: HostFa
       ...(raw.reason ? { reason: raw.reason } : {}),
       nics: raw.view?.nics ?? [],
       ports: raw.view?.ports ?? [],
+      ...(raw.view?.taps ? { taps: raw.view.taps } : {}),
+      ...(raw.view?.mirror ? { mirror: raw.view.mirror } : {}),
     };
     return { facts, raw };
   } catch (err) {
@@ -89,18 +96,31 @@ async function readSppCtl(url: string, timeoutMs: number): Promise<SppCtlFacts> 
   try {
     const processes = await client.processes();
     const vfs: VfStatus[] = [];
+    const mirrors: MirrorStatus[] = [];
     const errors: string[] = [];
     for (const p of processes) {
-      if (p.type !== 'vf') continue;
-      await client.vfStatus(p['client-id']).then(
-        (s) => void vfs.push(s),
-        (err: Error) => void errors.push(err.message),
-      );
+      if (p.type === 'vf')
+        await client.vfStatus(p['client-id']).then(
+          (s) => void vfs.push(s),
+          (err: Error) => void errors.push(err.message),
+        );
+      // TaaS: the spp_mirror's components and the rings they hold
+      else if (p.type === 'mirror')
+        await client.mirrorStatus(p['client-id']).then(
+          (s) => void mirrors.push(s),
+          (err: Error) => void errors.push(err.message),
+        );
     }
-    return { url, processes, vfs, ...(errors.length > 0 ? { error: errors.join('; ') } : {}) };
+    return { url, processes, vfs, ...(mirrors.length > 0 ? { mirrors } : {}), ...(errors.length > 0 ? { error: errors.join('; ') } : {}) };
   } catch (err) {
     return { url, error: (err as Error).message };
   }
+}
+
+/** Every host's bind_port keys of the given ports (`spp explain --tap-flow-id` names a port bound on another host). */
+export async function readBindings(client: Etcd3, portIds: readonly string[]): Promise<Array<[string, StoredValue]>> {
+  const snap = await readRanges(client, { prefixes: [prefixes.bindPort], keys: [] });
+  return [...snap.kvs].filter(([k]) => portIds.some((id) => k.endsWith(`/${id}`)));
 }
 
 /** The explain input of the gathered host, for any of its ports. */

@@ -17,6 +17,7 @@ import { configuredVfs } from '../replay/sppctl-observed';
 import type { VfStatus } from '../sppctl/wire';
 import { VERSION } from '../version';
 import type { ReportFile } from './archive';
+import { tapReportFiles } from './taps';
 
 export interface CollectOptions {
   readonly client: Etcd3;
@@ -123,6 +124,8 @@ export async function collectReport(opts: CollectOptions): Promise<Collected> {
     content: notUp.length > 0 ? notUp.map(renderExplanation).join('\n') : `all ${portIds.length} port(s) are up and consistent\n`,
   });
   files.push({ path: 'explain.json', what: 'the same, as `spp explain --format json`', content: json(notUp) });
+  // TaaS: the mirror's statuses, the flows and their explanations
+  files.push(...tapReportFiles(facts));
 
   try {
     const observed = observedVfs(facts);

@@ -4,6 +4,7 @@
  * (table.ts does it for cells, values and list items).
  */
 import { FORMAT_READERS } from '../protocol/configuration';
+import { keys } from '../protocol/keys';
 import type { NicLayout } from '../protocol/layout';
 import { coreBudget } from '../protocol/layout-rules';
 import { formatMappings } from '../protocol/mappings';
@@ -66,6 +67,11 @@ export function hostProblems(view: HostView): string[] {
   }
   for (const m of view.mirrors) if ('invalid' in m.owner) out.push(m.owner.invalid);
   for (const f of view.tapFlows) for (const [field, why] of Object.entries(f.errors)) out.push(`tap flow ${f.tapFlowId} ${field}: ${why}`);
+  // the agent's own word on a flow it gave up on (tap_status = error: <reason>), whole: the table has no room for it
+  for (const f of view.tapFlows) {
+    const reason = tapErrorReason(f.status);
+    if (reason !== undefined) out.push(`tap flow ${f.tapFlowId} failed: ${reason} (${keys.tapStatus(f.host, f.tapFlowId)})`);
+  }
   for (const s of view.strayKeys) out.push(strayText(s));
   return out;
 }
@@ -203,6 +209,12 @@ export function renderHostStatus(view: HostView): string {
   return parts.join('');
 }
 
+/** The reason of a tap_status `error: <reason>` (or `error`), undefined for any other value. */
+export function tapErrorReason(status: string | null): string | undefined {
+  if (status === null || !/^error\b/.test(status)) return undefined;
+  return status.replace(/^error:?\s*/, '') || '(no reason given)';
+}
+
 /** The host's mirrors and tap flows (TaaS), as `spp tap list` shows them. */
 function tapText(view: HostView): string {
   const claimed = view.mirrors.filter((m) => 'free' in m.owner && !m.owner.free).length;
@@ -219,7 +231,7 @@ function tapText(view: HostView): string {
         dash(f.mirrorIn),
         dash(f.mirrorOut),
         dash(f.action),
-        dash(f.status),
+        tapErrorReason(f.status) !== undefined ? 'ERROR (see problems)' : dash(f.status),
       ]),
       { indent: '    ', empty: '(none)' },
     )

@@ -7,8 +7,11 @@ import type { ControllerView } from '../agent/view';
 import type { StoredValue } from '../etcd/events';
 import { explainPorts } from '../explain/explain';
 import { familyText } from '../explain/release';
+import { explainTaps } from '../explain/tap-explain';
 import { type PageView, pageView } from './compare';
+import { drawMirror, type MirrorDrawing } from './mirror-drawing';
 import { type PortRow, portRows, viewTime } from './port-rows';
+import { type TapRow, tapRows } from './tap-rows';
 import { drawVf, type VfDrawing } from './vf-drawing';
 
 export interface HostPage extends PageView {
@@ -16,6 +19,10 @@ export interface HostPage extends PageView {
   readonly now: number;
   readonly rows: readonly PortRow[];
   readonly drawings: readonly (VfDrawing & { readonly release?: ReleaseLabel })[];
+  /** Tap flows (TaaS): failed first, then those not converged, then by flow id. */
+  readonly tapRows: readonly TapRow[];
+  /** The host's spp_mirror with its components and the rings it redirects; absent when none is configured. */
+  readonly mirrorDrawing?: MirrorDrawing;
 }
 
 /** The SPP release the agent believes runs a vf, for the drawing's heading: the family in words, and why. */
@@ -33,6 +40,7 @@ export interface HostKeys {
 export function hostPage(view: ControllerView, now: number = viewTime(view), keys?: HostKeys, agentState?: string): HostPage {
   const page = pageView(view);
   let rows = portRows(view, page.compare, now);
+  let taps = tapRows(view);
   if (keys) {
     // the agent itself serves the page, so its liveness is not in question
     const input = {
@@ -49,10 +57,16 @@ export function hostPage(view: ControllerView, now: number = viewTime(view), key
       ).map((e) => [e.portId, e]),
     );
     rows = rows.map((r) => ({ ...r, explanation: explained.get(r.portId)! }));
+    const tapInput = { ...input, agent: { ...input.agent, ...(view.taps ? { taps: view.taps } : {}), ...(view.mirror ? { mirror: view.mirror } : {}) } };
+    const tapExplained = explainTaps(
+      tapInput,
+      taps.map((r) => r.flowId),
+    );
+    taps = taps.map((r, i) => ({ ...r, explanation: tapExplained[i]! }));
   }
   const drawings = view.nics.map((n) => ({
-    ...drawVf(n, rows, page.compare, view.vhosts),
+    ...drawVf(n, rows, page.compare, view.vhosts, view.taps ?? []),
     ...(n.release ? { release: { text: familyText(n.release), reason: n.release.reason } } : {}),
   }));
-  return { ...page, now, rows, drawings };
+  return { ...page, now, rows, drawings, tapRows: taps, ...(view.mirror ? { mirrorDrawing: drawMirror(view.mirror, view.taps ?? []) } : {}) };
 }

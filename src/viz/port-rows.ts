@@ -63,7 +63,12 @@ export interface PortRow {
 
 const topOf = (state: string): string => state.split('.')[0] ?? state;
 
-export function phaseOf(port: Pick<PortView, 'tags' | 'intent' | 'attempts'>): Phase {
+/** A port's phase; a tap flow's too (its machine answers with the port's tags, its intent has the same kinds). */
+export function phaseOf(port: {
+  readonly tags: readonly PortTag[];
+  readonly intent: { readonly kind: string };
+  readonly attempts?: number | undefined;
+}): Phase {
   const is = (tag: PortTag): boolean => port.tags.includes(tag);
   if (is('up')) return 'up';
   if (is('failed')) return 'failed';

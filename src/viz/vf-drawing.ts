@@ -12,22 +12,23 @@
  * share space.
  */
 import type { NicTag } from '../../machines/tags';
-import type { NicView, VhostClaim } from '../agent/view';
+import type { NicView, TapView, VhostClaim } from '../agent/view';
 import { driftRemedy } from '../plan/drift';
 import { type ComponentSpec, portNames } from '../protocol/layout';
 import type { ClassifierEntry, PortAttachment, RunningComponent, VlanSetting } from '../sppctl/wire';
 import type { CompareRow } from './compare';
 import type { Phase, PortRow } from './port-rows';
+import { tapPortsOf } from './tap-rows';
 
 export interface DrawLine {
   readonly text: string;
-  /** entry (classifier entry), vlan (tag operation), diff (desired, where observed differs), missing. */
-  readonly cls?: 'entry' | 'vlan' | 'diff' | 'missing' | 'title';
+  /** entry (classifier entry), vlan (tag operation), diff (desired, where observed differs), missing, tap (a ring a tap flow moved). */
+  readonly cls?: 'entry' | 'vlan' | 'diff' | 'missing' | 'title' | 'tap';
 }
 
 export interface DrawNode {
   readonly id: string;
-  readonly kind: 'nic' | 'classifier' | 'merger' | 'forward' | 'ring' | 'vhost';
+  readonly kind: 'nic' | 'classifier' | 'merger' | 'forward' | 'ring' | 'vhost' | 'mirror';
   readonly x: number;
   readonly y: number;
   readonly w: number;
@@ -65,14 +66,15 @@ export const CHAR_W = 7;
 export const LINE_H = 15;
 const PAD_X = 7;
 const PAD_Y = 5;
-const COL_GAP = 36;
-const ROW_GAP = 18;
-const MARGIN = 8;
+/** The spaces between columns, rows and around a drawing (the mirror's drawing uses them too). */
+export const COL_GAP = 36;
+export const ROW_GAP = 18;
+export const MARGIN = 8;
 
 const vlanText = (v: VlanSetting): string => (v.operation === 'add' ? `vlan add ${v.id}${v.pcp ? ` pcp ${v.pcp}` : ''}` : `vlan ${v.operation}`);
 const entryText = (e: ClassifierEntry): string => `${e.type} ${e.value}`;
-const heightOf = (lines: readonly DrawLine[]): number => lines.length * LINE_H + 2 * PAD_Y;
-const widthOf = (lines: readonly DrawLine[]): number => Math.max(...lines.map((l) => l.text.length)) * CHAR_W + 2 * PAD_X;
+export const heightOf = (lines: readonly DrawLine[]): number => lines.length * LINE_H + 2 * PAD_Y;
+export const widthOf = (lines: readonly DrawLine[]): number => Math.max(...lines.map((l) => l.text.length)) * CHAR_W + 2 * PAD_X;
 
 interface Draft {
   readonly id: string;
@@ -95,8 +97,11 @@ export function drawVf(
   rows: readonly PortRow[],
   compare: Readonly<Record<string, readonly CompareRow[]>>,
   claims: readonly VhostClaim[],
+  taps: readonly TapView[] = [],
 ): VfDrawing {
   const { layout, status } = nic;
+  // the ports live tap flows moved into or added from the mirror: drawn as such, not as a difference
+  const tapPorts = tapPortsOf(taps, layout.secId);
   const running = new Map<string, RunningComponent>();
   for (const c of status?.components ?? []) if (c.type !== 'unuse') running.set(c.name, c);
   const notRunning: DrawLine = { text: status ? 'not running' : 'status not read yet', cls: 'missing' };
@@ -112,8 +117,14 @@ export function drawVf(
     const c = running.get(id);
     const lines: DrawLine[] = [{ text: `${id} · ${spec.type} · ${core(spec)}`, cls: 'title' }];
     if (!c) return { id, kind, lines: [...lines, notRunning], differs: true };
-    const missing = [...spec.rx.filter((p) => !has(c.rx_port, p)).map((p) => `rx ${p}`), ...spec.tx.filter((p) => !has(c.tx_port, p)).map((p) => `tx ${p}`)];
+    const mine = tapPorts.filter((tp) => tp.component === id);
+    const moved = (port: string, dir: 'rx' | 'tx'): boolean => mine.some((tp) => tp.moved && tp.port === port && tp.dir === dir);
+    const missing = [
+      ...spec.rx.filter((p) => !has(c.rx_port, p) && !moved(p, 'rx')).map((p) => `rx ${p}`),
+      ...spec.tx.filter((p) => !has(c.tx_port, p) && !moved(p, 'tx')).map((p) => `tx ${p}`),
+    ];
     for (const m of missing) lines.push({ text: `not attached: ${m}`, cls: 'diff' });
+    for (const tp of mine) lines.push({ text: tp.text, cls: 'tap' });
     const otherType = c.type !== spec.type && !(spec.type === 'classifier_mac' && (c.type as string) === 'classifier');
     if (otherType) lines.push({ text: `runs as ${c.type}`, cls: 'diff' });
     return { id, kind, lines, differs: missing.length > 0 || otherType };

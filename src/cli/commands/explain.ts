@@ -1,8 +1,11 @@
 import { sppCtlUrlProblem } from '../../daemon/settings';
 import { explainPort, VERDICTS } from '../../explain/explain';
-import { explainInput, gatherHost } from '../../explain/gather';
-import { renderExplanation } from '../../explain/render';
+import { explainInput, gatherHost, hostExplainInput, readBindings } from '../../explain/gather';
+import { renderExplanation, renderTapExplanation } from '../../explain/render';
+import { explainTap, TAP_VERDICTS } from '../../explain/tap-explain';
 import { parseListen } from '../../listen';
+import { decodeJson, TapInfo } from '../../protocol/codecs';
+import { keys, tapFlowIdProblem } from '../../protocol/keys';
 import { etcdOptions } from '../etcd-options';
 import { type CliCommand, choice, formatOption, type OptionSpec, str, UsageError, type Values } from '../framework';
 import { withEtcdClient } from './etcd-session';
@@ -39,7 +42,7 @@ function listenProblem(value: string): string | undefined {
 
 export const explainCommand: CliCommand = {
   path: ['explain'],
-  summary: 'say in plain sentences why a port is or is not up, with the facts behind each sentence',
+  summary: 'say in plain sentences why a port (or a tap flow) is or is not up, with the facts behind each sentence',
   description: [
     "Reads the host's keys and its liveness key from etcd and, where given and reachable,",
     "the agent's ops endpoint (--ops, its /view) and spp-ctl (--spp-ctl; GETs only). The",
@@ -52,16 +55,23 @@ export const explainCommand: CliCommand = {
     'verdicts, in the order they are checked:',
     ...Object.entries(VERDICTS).map(([verdict, meaning]) => `  ${verdict.padEnd(21)} ${meaning}`),
     '',
+    'With --tap-flow-id instead of --port-id it explains a tap flow (TaaS): its keys, its two',
+    'ports, the mirrors it claimed, the spp_mirror (GET /v1/mirrors/<id> with --spp-ctl) and',
+    "where its rings are against the agent's plan. Tap flow verdicts, in the order they are checked:",
+    ...Object.entries(TAP_VERDICTS).map(([verdict, meaning]) => `  ${verdict.padEnd(27)} ${meaning}`),
+    '',
     'examples:',
     '  npx spp explain --host compute-1 --port-id 6160c9da-b2d5-4236-8413-7d646e5c0ae2',
     '  SPP_OPS=127.0.0.1:9180 SPP_CTL_URL=http://127.0.0.1:7777 npx spp explain --host compute-1 --port-id P --format json',
+    '  SPP_CTL_URL=http://127.0.0.1:7777 npx spp explain --host compute-1 --tap-flow-id TF',
     '',
-    'exit status: 0 the port is up and consistent as far as checked, 1 it is not (or the host is',
-    'unknown, or etcd failed), 2 usage error.',
+    'exit status: 0 the port (tap flow) is up and consistent as far as checked, 1 it is not (or the',
+    'host is unknown, or etcd failed), 2 usage error.',
   ].join('\n'),
   options: {
     host: { type: 'string', arg: 'HOST', help: 'the compute host (required)' },
-    'port-id': { type: 'string', arg: 'PORT', help: 'the neutron port id (required)' },
+    'port-id': { type: 'string', arg: 'PORT', help: 'the neutron port id (this or --tap-flow-id)' },
+    'tap-flow-id': { type: 'string', arg: 'TF', help: 'a tap flow id (TaaS), instead of --port-id' },
     ...agentEndpointOptions,
     ...formatOption,
     ...etcdOptions,
@@ -69,8 +79,12 @@ export const explainCommand: CliCommand = {
   async run(values, _positionals, io) {
     const host = str(values, 'host');
     const portId = str(values, 'port-id');
+    const tapFlowId = str(values, 'tap-flow-id');
     if (!host || host.includes('/')) throw new UsageError("--host HOST is required (no '/')");
-    if (!portId || portId.includes('/')) throw new UsageError("--port-id PORT is required (no '/')");
+    if (portId !== undefined && tapFlowId !== undefined) throw new UsageError('give --port-id or --tap-flow-id, not both');
+    const tapProblem = tapFlowId !== undefined ? tapFlowIdProblem(tapFlowId) : undefined;
+    if (tapProblem) throw new UsageError(`--tap-flow-id: ${tapProblem}`);
+    if (tapFlowId === undefined && (!portId || portId.includes('/'))) throw new UsageError("--port-id PORT (or --tap-flow-id TF) is required (no '/')");
     const format = choice(values, 'format', ['text', 'json'] as const);
     const endpoints = agentEndpoints(values, io.env);
     return withEtcdClient(
@@ -79,7 +93,17 @@ export const explainCommand: CliCommand = {
       io,
       async (client) => {
         const facts = await gatherHost({ client, host, ...endpoints });
-        const e = explainPort(explainInput(facts, portId));
+        if (tapFlowId !== undefined) {
+          // the flow's ports on other hosts: a port bound elsewhere is named, not just missing
+          const info = facts.entries.find(([k]) => k === keys.tapInfo(host, tapFlowId))?.[1];
+          const decoded = info ? decodeJson(TapInfo, keys.tapInfo(host, tapFlowId), info.value) : undefined;
+          const ports = decoded?.ok ? [decoded.value.source_port, decoded.value.service_port] : [];
+          const bindings = ports.length > 0 ? await readBindings(client, ports) : undefined;
+          const e = explainTap({ ...hostExplainInput(facts), flowId: tapFlowId, ...(bindings ? { bindings } : {}) });
+          io.out(format === 'json' ? `${JSON.stringify(e, null, 2)}\n` : renderTapExplanation(e));
+          return e.up ? 0 : 1;
+        }
+        const e = explainPort(explainInput(facts, portId!));
         io.out(format === 'json' ? `${JSON.stringify(e, null, 2)}\n` : renderExplanation(e));
         return e.up ? 0 : 1;
       },

@@ -37,6 +37,7 @@ export const reportCommand: CliCommand = {
     "  - spp-ctl's /v1/processes and every vf's status (--spp-ctl or SPP_CTL_URL);",
     "  - the agent's /metrics, /readyz and live view (--ops or SPP_OPS), when reachable;",
     '  - `spp explain` for every port that is not up;',
+    "  - TaaS: each spp_mirror's status, the tap flows, and `spp explain --tap-flow-id` of each;",
     '  - a replay of the keys, and the versions of everything.',
     'It never includes a password or a key file: passwords are not read into it, and',
     'every etcd password this command knows is scrubbed from every file. A summary of',

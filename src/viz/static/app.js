@@ -66,7 +66,8 @@ const ageOf = (row) => (row.ageMs === undefined ? undefined : row.ageMs + (state
 
 // ---------------------------------------------------------------- host view
 
-function renderDrawing(d) {
+/** The SVG of a drawing (an spp_vf or the spp_mirror): boxes and links as the server placed them. */
+function drawingSvg(d) {
   const edges = d.edges.map((e) => `<path class="link" d="${e.path}" marker-end="url(#vf-arrow)"></path>`).join('');
   const nodes = d.nodes
     .map((n) => {
@@ -77,12 +78,52 @@ function renderDrawing(d) {
       return `<g class="${cls}" ${attrs}>${tip}<rect x="${n.x}" y="${n.y}" width="${n.w}" height="${n.h}" rx="5"></rect>${texts}</g>`;
     })
     .join('');
+  return `<div class="diagram"><svg class="vf-drawing" viewBox="0 0 ${d.width} ${d.height}" width="${d.width}" height="${d.height}">
+      <defs><marker id="vf-arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M 0 0 L 10 5 L 0 10 z"></path></marker></defs>
+      ${edges}${nodes}</svg></div>`;
+}
+
+function renderDrawing(d) {
   return `<article class="card vf" data-sec-id="${d.secId}">
     <h3>${esc(d.title)} ${badge(d.state, d.tags)}</h3>${(d.warnings ?? []).map((w) => `<p class="drift">${esc(w)}</p>`).join('')}
     ${d.release ? `<p class="release" title="${esc(d.release.reason)}">${esc(d.release.text)}: ${esc(d.release.reason)}</p>` : ''}
-    <div class="diagram"><svg class="vf-drawing" viewBox="0 0 ${d.width} ${d.height}" width="${d.width}" height="${d.height}">
-      <defs><marker id="vf-arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M 0 0 L 10 5 L 0 10 z"></path></marker></defs>
-      ${edges}${nodes}</svg></div>
+    ${drawingSvg(d)}
+  </article>`;
+}
+
+/** The host's spp_mirror (TaaS): its components and the rings it took from the vfs. */
+function renderMirror(d) {
+  return `<article class="card mirror" data-mirror-sec-id="${d.secId}">
+    <h3>${esc(d.title)} ${badge(d.state, d.tags)}</h3>${d.lastError ? `<p class="error">${esc(d.lastError)}</p>` : ''}
+    ${drawingSvg(d)}
+  </article>`;
+}
+
+/** A tap flow: its state (the legend's word, from its machine's tags), direction, ports, mirrors, last error, and what the plan still needs. */
+function renderTap(r) {
+  const end = (e) => (e ? `${esc(e.portId)} (vhost:${e.vhostId}, spp_vf ${e.secId})` : '<span class="missing">unknown</span>');
+  const list = (cls, items, code) =>
+    items.length ? `<ul class="${cls}">${items.map((x) => `<li>${code ? `<code>${esc(x)}</code>` : esc(x)}</li>`).join('')}</ul>` : '';
+  const e = r.explanation;
+  const explanation = e
+    ? `<div class="explain ${e.up ? '' : 'open'}" data-verdict="${esc(e.verdict)}"><h4>spp explain: ${e.up ? 'up' : 'not up'} (${esc(e.verdict)})</h4><ul>${e.sentences
+        .map(
+          (s) => `<li>${esc(s.text)}${s.facts.length ? `<ul class="facts">${s.facts.map((f) => `<li><code>${esc(f)}</code></li>`).join('')}</ul>` : ''}</li>`,
+        )
+        .join('')}</ul></div>`
+    : '';
+  return `<article class="card tap" data-tap-flow="${esc(r.flowId)}" data-phase="${esc(r.phase)}" data-state="${esc(r.state)}">
+    <h3>tap flow ${esc(r.flowId)} ${chip(r.phase, r.phase, `tap machine state: ${r.state}`)} <span class="direction">${esc(r.direction ?? '')}</span></h3>
+    <p class="desired"><b>desired:</b> ${esc(r.intentText)}</p>
+    <p class="ends"><b>source:</b> ${end(r.source)} · <b>service:</b> ${end(r.service)} · <b>mirrors:</b> ${
+      r.legs.map((l) => `${esc(l.dir)} ${esc(l.component)}`).join(', ') || 'none'
+    } · machine state <code class="machine-state">${esc(r.state)}</code></p>
+    ${r.attempts ? `<p class="attempts"><b>attempts:</b> ${r.attempts} failed in a row</p>` : ''}
+    ${r.lastError ? `<p class="error last-error"><b>last error:</b> ${esc(r.lastError)}</p>` : ''}
+    ${r.redirects.length ? `<h4>Rings redirected</h4>${list('redirects', r.redirects)}` : ''}
+    ${r.missing.length ? `<h4 class="error">Not where the plan puts them</h4>${list('missing-steps', r.missing, true)}` : ''}
+    ${r.commands.length ? `<details><summary>spp-ctl commands of the last run</summary>${list('commands', r.commands, true)}</details>` : ''}
+    ${explanation}
   </article>`;
 }
 
@@ -221,7 +262,11 @@ function renderHost(v) {
     : v.configuration === 'missing'
       ? '<p class="error">no host configuration in etcd yet</p>'
       : '';
-  $('drawings').innerHTML = v.drawings.map(renderDrawing).join('') || '<p class="missing">no NICs</p>';
+  $('drawings').innerHTML =
+    (v.drawings.map(renderDrawing).join('') || '<p class="missing">no NICs</p>') + (v.mirrorDrawing ? renderMirror(v.mirrorDrawing) : '');
+  const taps = v.tapRows || [];
+  $('taps').hidden = taps.length === 0 && !v.mirrorDrawing;
+  $('tap-list').innerHTML = taps.map(renderTap).join('') || '<p class="missing">no tap flows</p>';
   renderList(v.rows);
   renderPanel(v);
   $('machines').innerHTML = Object.keys(state.machines)
@@ -256,7 +301,7 @@ function hostSummary(v, revision = v.revision) {
     revision !== v.revision
       ? ` <span class="detail" title="etcd's revision after the agent's own writes during this step">(${esc(v.revision)} after the agent's writes)</span>`
       : '';
-  return `${readinessHtml(v)}etcd revision <b id="revision">${esc(revision)}</b>${after} · configuration <span class="state ${v.configuration === 'valid' ? 'ok' : 'bad'}">${esc(v.configuration)}</span> · ${v.nics.length} NICs · ${v.ports.length} ports ${Object.entries(
+  return `${readinessHtml(v)}etcd revision <b id="revision">${esc(revision)}</b>${after} · configuration <span class="state ${v.configuration === 'valid' ? 'ok' : 'bad'}">${esc(v.configuration)}</span> · ${v.nics.length} NICs · ${v.ports.length} ports${v.tapRows?.length ? ` · <span id="tap-count">${v.tapRows.length} tap flow${v.tapRows.length === 1 ? '' : 's'}</span>` : ''} ${Object.entries(
     counts,
   )
     .map(([p, n]) => chip(p, `${n} ${p}`))
