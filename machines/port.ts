@@ -36,8 +36,6 @@ export interface PortContext {
   readonly portId: string;
   /** Desired: what etcd asks for now. */
   readonly intent: PortIntent;
-  /** The plug intent last applied, to tell a real change from a repeated event. */
-  readonly applied?: PortIntent;
   /** Observed: the vhost's state after the last command run. */
   readonly observed?: VhostObserved;
   readonly lastError?: string;
@@ -94,8 +92,9 @@ function notProvided(name: string): never {
 }
 
 /**
- * DESIRED in a state at rest (plugged, backoff, failed): the intent already
- * applied (or reported) again only moves the revision; a new one is evaluated.
+ * DESIRED in a state at rest (plugged, backoff, failed): the intent the port
+ * already holds (plugged, retrying or reported) again only moves the revision;
+ * a new one is evaluated.
  */
 const AT_REST_DESIRED = [
   { guard: 'intentUnchanged', actions: 'takeRevision' },
@@ -157,8 +156,12 @@ export const portMachine = setup({
      * the port runs again once it announces ready, as at start-up.
      */
     isNicLevel: ({ event }) => classify(errorOf(event)).waitForNic,
-    /** A repeated event: the intent equals what is applied (or already reported). */
-    intentUnchanged: ({ context, event }) => event.type === 'DESIRED' && sameIntent(event.intent, context.applied ?? context.intent),
+    /**
+     * A repeated event: the intent equals the one the port holds, the last
+     * delivered. Not the last one plugged: in backoff that is an older intent,
+     * and taking it for "unchanged" would retry the newer one etcd no longer asks for.
+     */
+    intentUnchanged: ({ context, event }) => event.type === 'DESIRED' && sameIntent(event.intent, context.intent),
     /** The failure came from spp_vf, not from the port's keys: a rebuilt vf may accept the plan. */
     notBadInput: ({ context }) => context.intent.kind !== 'invalid',
   },
@@ -232,7 +235,6 @@ export const portMachine = setup({
             target: 'plugged',
             actions: assign({
               observed: ({ event }) => event.output.observed,
-              applied: ({ context }) => context.intent,
               attempts: 0,
               lastError: undefined,
               reassertIndex: 0,
@@ -282,8 +284,8 @@ export const portMachine = setup({
           revision: context.revision,
         }),
         onDone: [
-          { guard: 'isDirty', target: 'evaluating', actions: assign({ applied: undefined, attempts: 0, lastError: undefined }) },
-          { target: 'removed', actions: assign({ applied: undefined, observed: ({ event }) => event.output.observed, attempts: 0, lastError: undefined }) },
+          { guard: 'isDirty', target: 'evaluating', actions: assign({ attempts: 0, lastError: undefined }) },
+          { target: 'removed', actions: assign({ observed: ({ event }) => event.output.observed, attempts: 0, lastError: undefined }) },
         ],
         onError: [
           { guard: 'isPermanent', target: 'failed', actions: 'recordFailure' },
@@ -306,7 +308,6 @@ export const portMachine = setup({
       initial: 'reporting',
       entry: assign({
         lastError: ({ context }) => (context.intent.kind === 'invalid' ? context.intent.reason : context.lastError),
-        applied: ({ context }) => context.intent,
       }),
       states: {
         reporting: {
