@@ -29,6 +29,12 @@ export interface PortInput {
   readonly timers?: PortTimers;
   /** Whether the spp_vf of the intent's vhost is built and usable (default true). */
   readonly nicReady?: boolean;
+  /**
+   * Who runs the machine (the agent: its host's PortSync), handed to the
+   * provided actors and actions in their inputs, so that one provided machine
+   * serves every host of a process. Opaque here.
+   */
+  readonly owner?: unknown;
 }
 
 export interface PortContext {
@@ -47,6 +53,8 @@ export interface PortContext {
   readonly timers: PortTimers;
   /** Observed: the spp_vf of the intent's vhost is built and usable. */
   readonly nicReady: boolean;
+  /** PortInput.owner, passed on to every actor's input and to reassertUp. */
+  readonly owner: unknown;
 }
 
 export type PortEvent =
@@ -63,6 +71,7 @@ export interface PlugInput {
   readonly intent: Extract<PortIntent, { kind: 'plug' }>;
   /** The etcd revision the plug was decided at (for the log and the history). */
   readonly revision: number;
+  readonly owner: unknown;
 }
 export interface RunOutput {
   readonly observed?: VhostObserved;
@@ -75,11 +84,13 @@ export interface UnplugInput {
   readonly intent: Extract<PortIntent, { kind: 'unplug' }>;
   /** The etcd revision the unplug was decided at (for the log). */
   readonly revision: number;
+  readonly owner: unknown;
 }
 export interface ReportInput {
   readonly host: string;
   readonly portId: string;
   readonly reason: string;
+  readonly owner: unknown;
 }
 
 /** The error of an actor's error event (guards and actions see the machine's event union). */
@@ -118,7 +129,7 @@ export const portMachine = setup({
   },
   actions: {
     /** Puts port_status = up again if the action is still plug (the original driver may have missed it). */
-    reassertUp: (_: unknown, _params: { host: string; portId: string }) => {},
+    reassertUp: (_: unknown, _params: { host: string; portId: string; owner: unknown }) => {},
     /** A run failed for good: keep why. */
     recordFailure: assign({ lastError: ({ event }) => classify(errorOf(event)).message }),
     /** A run failed and will be retried: keep why and count the attempt (the backoff grows with it). */
@@ -185,6 +196,7 @@ export const portMachine = setup({
     reassertIndex: 0,
     timers: input.timers ?? DEFAULT_PORT_TIMERS,
     nicReady: input.nicReady ?? true,
+    owner: input.owner,
   }),
   // the NIC's state is kept in whatever state the port is in; only a waiting port acts on it
   on: { NIC_STATE: { actions: 'takeNicState' } },
@@ -224,6 +236,7 @@ export const portMachine = setup({
           portId: context.portId,
           intent: context.intent as Extract<PortIntent, { kind: 'plug' }>,
           revision: context.revision,
+          owner: context.owner,
         }),
         onDone: [
           {
@@ -260,7 +273,7 @@ export const portMachine = setup({
               target: 'reasserting',
               reenter: true,
               actions: [
-                { type: 'reassertUp', params: ({ context }) => ({ host: context.host, portId: context.portId }) },
+                { type: 'reassertUp', params: ({ context }) => ({ host: context.host, portId: context.portId, owner: context.owner }) },
                 assign({ reassertIndex: ({ context }) => context.reassertIndex + 1 }),
               ],
             },
@@ -282,6 +295,7 @@ export const portMachine = setup({
           portId: context.portId,
           intent: context.intent as Extract<PortIntent, { kind: 'unplug' }>,
           revision: context.revision,
+          owner: context.owner,
         }),
         onDone: [
           { guard: 'isDirty', target: 'evaluating', actions: assign({ attempts: 0, lastError: undefined }) },
@@ -314,7 +328,7 @@ export const portMachine = setup({
           tags: 'busy',
           invoke: {
             src: 'reportError',
-            input: ({ context }) => ({ host: context.host, portId: context.portId, reason: context.lastError ?? 'unknown error' }),
+            input: ({ context }) => ({ host: context.host, portId: context.portId, reason: context.lastError ?? 'unknown error', owner: context.owner }),
             onDone: 'reported',
             onError: { target: 'reportRetry', actions: assign({ attempts: ({ context }) => context.attempts + 1 }) },
           },

@@ -5,7 +5,7 @@
  * ports on the vf.
  */
 import { createActor, fromPromise } from 'xstate';
-import { type NicRunOutput, nicMachine } from '../../machines/nic';
+import { type NicRunInput, type NicRunOutput, nicMachine } from '../../machines/nic';
 import { stateName } from '../../machines/state-name';
 import { type PortIntent, secIdOf } from '../plan/desired';
 import { driftRemedy, layoutDrift } from '../plan/drift';
@@ -16,22 +16,25 @@ import type { HostRuntime, NicRuntime } from './host-runtime';
 import { sppCtlFailure } from './io';
 import { VfWorker } from './vf-worker';
 
-/** The NIC machine with one host's actors, provided once per controller (as the port machine: port-sync.ts). */
-function provideNicMachine(nics: NicLifecycle) {
-  return nicMachine.provide({
-    actors: {
-      waitForVf: fromPromise<void, { secId: number }>(async ({ input }) => nics.waitForVf(input.secId)),
-      build: fromPromise<NicRunOutput, { secId: number }>(async ({ input }) => nics.build(input.secId)),
-    },
-    actions: {
-      announceReady: (_, { secId }) => nics.announce(secId, true),
-      announceNotReady: (_, { secId, reason }) => nics.announce(secId, false, reason),
-    },
-  });
+/** The NicLifecycle that started the machine, from the owner its actors and actions are given. */
+function lifecycleOf(input: NicRunInput): NicLifecycle {
+  if (input.owner instanceof NicLifecycle) return input.owner;
+  throw new Error('nic machine: started without its host (input.owner is not a NicLifecycle)');
 }
 
+/** The NIC machine with the agent's actors, provided once per process, as the port machine (port-sync.ts). */
+const providedNicMachine = nicMachine.provide({
+  actors: {
+    waitForVf: fromPromise<void, NicRunInput>(async ({ input }) => lifecycleOf(input).waitForVf(input.secId)),
+    build: fromPromise<NicRunOutput, NicRunInput>(async ({ input }) => lifecycleOf(input).build(input.secId)),
+  },
+  actions: {
+    announceReady: (_, params) => lifecycleOf(params).announce(params.secId, true),
+    announceNotReady: (_, params) => lifecycleOf(params).announce(params.secId, false, params.reason),
+  },
+});
+
 export class NicLifecycle {
-  private readonly machine = provideNicMachine(this);
   constructor(
     private readonly rt: HostRuntime,
     /** Called on every NIC state change (idle detection). */
@@ -48,8 +51,9 @@ export class NicLifecycle {
         rt.log.info('spp-ctl command', { secId: cmd.secId, command: text });
         rt.opts.onCommand?.(cmd, text);
       });
-      const actor = createActor(this.machine, {
+      const actor = createActor(providedNicMachine, {
         input: {
+          owner: this,
           secId: nicLayout.secId,
           resyncIntervalMs: rt.opts.resyncIntervalMs ?? 30_000,
           ...(rt.opts.nicBackoff ? { backoffBaseMs: rt.opts.nicBackoff.baseMs, backoffMaxMs: rt.opts.nicBackoff.maxMs } : {}),

@@ -17,30 +17,34 @@ import type { PortEffects, PortOutcome } from './port-effects';
 import { portStateLogLevel } from './port-log-policy';
 import { describeIntent } from './view';
 
-/**
- * The port machine with one host's actors. Provided once per controller:
- * the actors reach their PortSync through this closure, not through a
- * registry shared by every host of the process (what that costs is in
- * docs/performance.md).
- */
-function providePortMachine(sync: PortSync) {
-  return portMachine.provide({
-    actors: {
-      plug: fromPromise<RunOutput, PlugInput>(async ({ input }) => sync.run((e) => e.plug(input))),
-      unplug: fromPromise<RunOutput, UnplugInput>(async ({ input }) => sync.run((e) => e.unplug(input))),
-      reportError: fromPromise<void, ReportInput>(async ({ input }) => sync.track((e) => e.reportError(input))),
-    },
-    actions: {
-      reassertUp: (_, params) => sync.effects.reassertUp(params.portId),
-    },
-  });
+/** The PortSync that started the machine, from the owner its actors and actions are given. */
+function syncOf(input: { readonly owner: unknown }): PortSync {
+  if (input.owner instanceof PortSync) return input.owner;
+  throw new Error('port machine: started without its host (input.owner is not a PortSync)');
 }
+
+/**
+ * The port machine with the agent's actors, provided once per process: a
+ * provided machine is a new machine (its configuration parsed again, its
+ * transition caches cold), which a replay of thousands of hosts would pay
+ * per host (docs/performance.md, tenth round). Each actor reaches its host
+ * through the owner in its input, not through a registry.
+ */
+const providedPortMachine = portMachine.provide({
+  actors: {
+    plug: fromPromise<RunOutput, PlugInput>(async ({ input }) => syncOf(input).run((e) => e.plug(input))),
+    unplug: fromPromise<RunOutput, UnplugInput>(async ({ input }) => syncOf(input).run((e) => e.unplug(input))),
+    reportError: fromPromise<void, ReportInput>(async ({ input }) => syncOf(input).track((e) => e.reportError(input))),
+  },
+  actions: {
+    reassertUp: (_, params) => syncOf(params).effects.reassertUp(params.portId),
+  },
+});
 
 export class PortSync {
   /** A sync is queued for the end of the current burst of events. */
   scheduled = false;
   private lastConfigNote = '';
-  private readonly machine = providePortMachine(this);
   constructor(
     private readonly rt: HostRuntime,
     private readonly nics: NicLifecycle,
@@ -161,8 +165,16 @@ export class PortSync {
 
   private startPort(portId: string, intent: PortIntent, revision: number): void {
     const { rt } = this;
-    const actor = createActor(this.machine, {
-      input: { host: rt.host, portId, intent, revision, timers: rt.opts.portTimers ?? DEFAULT_PORT_TIMERS, nicReady: this.nics.readyFor(intent) },
+    const actor = createActor(providedPortMachine, {
+      input: {
+        host: rt.host,
+        portId,
+        intent,
+        revision,
+        timers: rt.opts.portTimers ?? DEFAULT_PORT_TIMERS,
+        nicReady: this.nics.readyFor(intent),
+        owner: this,
+      },
       ...rt.actorOptions,
     });
     const runtime: PortRuntime = { portId, actor, lastIntent: intent, history: [], outcomeLogged: undefined };
