@@ -18,6 +18,7 @@ import { parseKey } from '../protocol/keys';
 import type { NicLayout } from '../protocol/layout';
 import { CONTROL_CHARACTER, printable } from '../protocol/printable';
 import type { VfStatus } from '../sppctl/wire';
+import { Coordinator } from './coordinator';
 import { type ControllerOptions, HostRuntime } from './host-runtime';
 import { IdleWatch } from './idle';
 import { NicLifecycle } from './nic-lifecycle';
@@ -32,15 +33,16 @@ const STRAY_LOG_LIMIT = 1000;
 
 export class Controller {
   private readonly rt: HostRuntime;
+  private readonly links = new Coordinator();
   private readonly nics: NicLifecycle;
   private readonly sync: PortSync;
   private readonly idleWatch: IdleWatch;
 
   constructor(private readonly opts: ControllerOptions) {
     this.rt = new HostRuntime(opts);
-    this.idleWatch = new IdleWatch(this.rt, () => this.sync.scheduled);
-    this.nics = new NicLifecycle(this.rt, () => this.idleWatch.check());
-    this.sync = new PortSync(this.rt, this.nics, new PortEffects(this.rt), () => this.idleWatch.check());
+    this.idleWatch = new IdleWatch(this.rt, this.links, () => this.sync.scheduled);
+    this.nics = new NicLifecycle(this.rt, this.links, () => this.idleWatch.check());
+    this.sync = new PortSync(this.rt, this.links, this.nics, new PortEffects(this.rt, this.links), () => this.idleWatch.check());
   }
 
   get store(): HostRuntime['store'] {
@@ -122,7 +124,7 @@ export class Controller {
       revision: rt.store.revision,
       configuration: config.state,
       configurationErrors: config.state === 'invalid' ? config.errors : [],
-      nics: [...rt.nics.values()].map((n) => {
+      nics: [...this.links.nics.values()].map((n) => {
         const snap = n.actor.getSnapshot();
         return {
           secId: n.layout.secId,
@@ -136,7 +138,7 @@ export class Controller {
         };
       }),
       ...(this.opts.unplugResetsVlan ? { unplugResetsVlan: true } : {}),
-      ports: [...rt.ports.entries()]
+      ports: [...this.links.ports.entries()]
         .sort(([a], [b]) => a.localeCompare(b))
         .map(([portId, p]) => {
           const snap = p.actor.getSnapshot();
@@ -178,7 +180,7 @@ export class Controller {
     const inFlight = await bounded(rt.sppctl.close(), inFlightMaxMs);
     rt.log.info('stopping: no more spp-ctl requests', { inFlightEnded: inFlight ?? 'not all (gave up waiting)' });
     await bounded(Promise.allSettled([...rt.runs]), graceMs);
-    for (const p of rt.ports.values()) p.actor.stop();
+    for (const p of this.links.ports.values()) p.actor.stop();
     this.nics.stop();
     rt.changes.complete();
   }

@@ -4,6 +4,7 @@
  * `busy` tag). The replay waits
  * on it after every step, tests and `spp status` after every change.
  */
+import type { Coordinator } from './coordinator';
 import type { HostRuntime } from './host-runtime';
 
 export class IdleWatch {
@@ -13,12 +14,13 @@ export class IdleWatch {
 
   constructor(
     private readonly rt: HostRuntime,
+    private readonly links: Coordinator,
     private readonly syncPending: () => boolean,
   ) {}
 
   busy(): boolean {
     if (this.syncPending() || this.rt.busyPorts.size > 0) return true;
-    for (const n of this.rt.nics.values()) if (n.actor.getSnapshot().hasTag('busy')) return true;
+    for (const n of this.links.nics.values()) if (n.actor.getSnapshot().hasTag('busy')) return true;
     return false;
   }
 

@@ -12,6 +12,7 @@ import { observeVhost, type VhostObserved } from '../plan/observed';
 import { planLayout, planVhost, type VhostDesired } from '../plan/planner';
 import { keys } from '../protocol/keys';
 import { targetsOf } from '../protocol/layout';
+import type { Coordinator } from './coordinator';
 import type { HostRuntime, NicRuntime } from './host-runtime';
 import { isRejected, sppCtlFailure } from './io';
 import { AgentStopping } from './sppctl-gate';
@@ -30,12 +31,15 @@ export type PortOutcome<T> =
 type VhostRun = { readonly commands: string[]; readonly observed: VhostObserved };
 
 export class PortEffects {
-  constructor(private readonly rt: HostRuntime) {}
+  constructor(
+    private readonly rt: HostRuntime,
+    private readonly links: Coordinator,
+  ) {}
 
   async plug(input: PlugInput): Promise<PortOutcome<RunOutput>> {
     const { rt } = this;
     const { place, rule } = input.intent;
-    const nic = rt.nicFor(place.secId);
+    const nic = this.links.nicFor(place.secId);
     // the bind this run plugs: one that arrives during the run is a new bind, with its own first `up`
     const bind = this.bindOf(input.portId);
     const run = await this.applyVhost(nic, place.vhostId, rule, input.portId);
@@ -70,8 +74,8 @@ export class PortEffects {
     const { rt } = this;
     const { place, rule } = input.intent;
     let out: RunOutput = { commands: [] };
-    if (place && rule && !this.isWantedByOther(place.vhostId, input.portId)) {
-      const nic = rt.nicFor(place.secId);
+    if (place && rule && !this.links.pluggedByOther(place.vhostId, input.portId)) {
+      const nic = this.links.nicFor(place.secId);
       const run = await this.applyVhost(nic, place.vhostId, rt.free, input.portId);
       if (run.ok) out = run.output;
       else if (run.error instanceof PermanentError) {
@@ -201,17 +205,12 @@ export class PortEffects {
   }
 
   private markOutcomeLogged(portId: string, outcome: 'up' | 'unplugged'): void {
-    const runtime = this.rt.ports.get(portId);
+    const runtime = this.links.ports.get(portId);
     if (runtime) runtime.outcomeLogged = outcome;
   }
 
-  private isWantedByOther(vhostId: number, portId: string): boolean {
-    const other = this.rt.wanted.get(vhostId);
-    return other !== undefined && other !== portId;
-  }
-
   private recordRun(portId: string, commands: readonly string[]): void {
-    const runtime = this.rt.ports.get(portId);
+    const runtime = this.links.ports.get(portId);
     if (runtime && commands.length > 0) this.rt.appendHistory(runtime, this.rt.store.revision, 'spp-ctl commands', undefined, commands);
   }
 }

@@ -10,6 +10,7 @@ import { stateName } from '../../machines/state-name';
 import type { PortTag } from '../../machines/tags';
 import { type PortIntent, sameIntent, vhostOf } from '../plan/desired';
 import { keys } from '../protocol/keys';
+import type { Coordinator } from './coordinator';
 import type { HostRuntime, PortRuntime } from './host-runtime';
 import { type HostFacts, intentOf, resolveConflicts } from './intent';
 import type { NicLifecycle } from './nic-lifecycle';
@@ -47,6 +48,7 @@ export class PortSync {
   private lastConfigNote = '';
   constructor(
     private readonly rt: HostRuntime,
+    private readonly links: Coordinator,
     private readonly nics: NicLifecycle,
     readonly effects: PortEffects,
     /** Called after every sync and port state change (idle detection). */
@@ -63,7 +65,7 @@ export class PortSync {
     return this.track(async (effects) => {
       const outcome = await effect(effects);
       if (outcome.ok) return outcome.output;
-      if (outcome.resyncNic) this.nics.resyncNeeded(outcome.resyncNic.nic, outcome.resyncNic.reason);
+      if (outcome.resyncNic) this.links.resyncNeeded(outcome.resyncNic.nic, outcome.resyncNic.reason);
       throw outcome.error;
     });
   }
@@ -118,21 +120,13 @@ export class PortSync {
     if (!rt.active) return;
     const facts: HostFacts = { host: rt.host, layout: rt.active.layout, vhosts: rt.store.vhosts(), claims: rt.store.claims() };
     const raw = new Map<string, PortIntent>();
-    for (const id of new Set([...rt.store.portIds(), ...rt.ports.keys()])) raw.set(id, intentOf(rt.store.portKeys(id), facts));
-    const intents = resolveConflicts(raw, facts);
-    const wanted = new Map<number, string>();
-    for (const [id, intent] of intents) {
-      if (intent.kind === 'plug') wanted.set(intent.place.vhostId, id);
-      this.deliver(id, intent);
-    }
-    for (const [vhostId, portId] of rt.wanted) {
-      if (!wanted.has(vhostId) && !this.nics.referenced(vhostId)) this.nics.clearVhost(vhostId, portId);
-    }
-    rt.wanted = wanted;
+    for (const id of new Set([...rt.store.portIds(), ...this.links.ports.keys()])) raw.set(id, intentOf(rt.store.portKeys(id), facts));
+    for (const [id, intent] of resolveConflicts(raw, facts)) this.deliver(id, intent);
+    for (const { vhostId, formerPort } of this.links.reindex()) this.nics.clearVhost(vhostId, formerPort);
   }
 
   private deliver(portId: string, intent: PortIntent): void {
-    const runtime = this.rt.ports.get(portId);
+    const runtime = this.links.ports.get(portId);
     const revision = this.rt.store.revision;
     if (!runtime) {
       if (intent.kind !== 'idle') this.startPort(portId, intent, revision);
@@ -142,7 +136,7 @@ export class PortSync {
       runtime.lastIntent = intent;
       this.rt.appendHistory(runtime, revision, `desired: ${describeIntent(intent)}`);
       this.rt.observer.portDesired(portId, intent, revision);
-      runtime.actor.send({ type: 'DESIRED', intent, revision, nicReady: this.nics.readyFor(intent) });
+      runtime.actor.send({ type: 'DESIRED', intent, revision, nicReady: this.links.readyFor(intent) });
     }
     this.forgetIfGone(portId);
   }
@@ -150,12 +144,12 @@ export class PortSync {
   /** Drops the machine of a port whose keys are all gone once it has nothing left to do. */
   private forgetIfGone(portId: string): void {
     const { rt } = this;
-    const runtime = rt.ports.get(portId);
+    const runtime = this.links.ports.get(portId);
     if (!runtime || rt.store.hasPortKeys(portId)) return;
     const snap = runtime.actor.getSnapshot();
     if (snap.hasTag('free') || snap.hasTag('failed')) {
       runtime.actor.stop();
-      rt.ports.delete(portId);
+      this.links.ports.delete(portId);
       rt.busyPorts.delete(portId);
       rt.announced.delete(portId);
       rt.observer.portForgotten(portId);
@@ -172,13 +166,13 @@ export class PortSync {
         intent,
         revision,
         timers: rt.opts.portTimers ?? DEFAULT_PORT_TIMERS,
-        nicReady: this.nics.readyFor(intent),
+        nicReady: this.links.readyFor(intent),
         owner: this,
       },
       ...rt.actorOptions,
     });
     const runtime: PortRuntime = { portId, actor, lastIntent: intent, history: [], outcomeLogged: undefined };
-    rt.ports.set(portId, runtime);
+    this.links.ports.set(portId, runtime);
     rt.appendHistory(runtime, revision, `desired: ${describeIntent(intent)}`);
     rt.observer.portDesired(portId, intent, revision);
     let last = '';
