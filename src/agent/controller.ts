@@ -40,9 +40,9 @@ export class Controller {
 
   constructor(private readonly opts: ControllerOptions) {
     this.rt = new HostRuntime(opts);
-    this.idleWatch = new IdleWatch(this.rt, this.links, () => this.sync.scheduled);
+    this.idleWatch = new IdleWatch(this.links, () => this.sync.scheduled);
     this.nics = new NicLifecycle(this.rt, this.links, () => this.idleWatch.check());
-    this.sync = new PortSync(this.rt, this.links, this.nics, new PortEffects(this.rt, this.links), () => this.idleWatch.check());
+    this.sync = new PortSync(this.rt, this.links, this.nics, new PortEffects(this.rt, this.links), this.idleWatch);
   }
 
   get store(): HostRuntime['store'] {

@@ -22,7 +22,6 @@ import type { EtcdWriter, SppCtlApi } from './io';
 import { type AgentObserver, NO_OBSERVER } from './observer';
 import { ReleaseAwareSppCtl } from './release-belief';
 import { SppCtlGate } from './sppctl-gate';
-import type { UpRecord } from './up-writes';
 import type { VfWorker } from './vf-worker';
 import type { HistoryEntry } from './view';
 
@@ -81,10 +80,6 @@ export class HostRuntime {
   readonly changes = new Subject<{ readonly portId?: string; readonly secId?: number }>();
   /** The configuration the NICs were built from; undefined until one is valid. */
   active: { readonly raw: string; readonly layout: readonly NicLayout[] } | undefined;
-  /** Ports whose machine is mid-run (idle detection reads it on every turn). */
-  readonly busyPorts = new Set<string>();
-  /** Per port, the `up` puts of its current bind that this process made or found (src/agent/up-writes.ts). */
-  readonly announced = new Map<string, UpRecord>();
   stopping = false;
   /** Every spp-ctl request goes through it: closed by stop(). */
   readonly sppctl: SppCtlGate;

@@ -16,7 +16,7 @@ import type { Coordinator } from './coordinator';
 import type { HostRuntime, NicRuntime } from './host-runtime';
 import { isRejected, sppCtlFailure } from './io';
 import { AgentStopping } from './sppctl-gate';
-import { bindRevision, historyShowsReassert, reassertDecision, upForBind } from './up-writes';
+import { bindRevision, historyShowsReassert, reassertDecision, type UpRecord, upForBind } from './up-writes';
 
 /**
  * What a port's plug or unplug did. `ok`: the output for the port machine.
@@ -31,6 +31,9 @@ export type PortOutcome<T> =
 type VhostRun = { readonly commands: string[]; readonly observed: VhostObserved };
 
 export class PortEffects {
+  /** Per port, the `up` puts of its current bind that this process made or found (src/agent/up-writes.ts). */
+  private readonly announced = new Map<string, UpRecord>();
+
   constructor(
     private readonly rt: HostRuntime,
     private readonly links: Coordinator,
@@ -54,17 +57,17 @@ export class PortEffects {
       ...(rule.vlan !== undefined ? { vlan: rule.vlan } : {}),
       commands: commands.length,
     };
-    const known = rt.announced.get(input.portId)?.bind === bind;
+    const known = this.announced.get(input.portId)?.bind === bind;
     const status = rt.store.get(keys.portStatus(input.host, input.portId));
     if (known || upForBind(status, bind)) {
       // put by this process, or found at a restart: every driver that watched before that put saw it; a late one gets the re-assert
-      if (!known) rt.announced.set(input.portId, { bind, first: 'found', foundAt: status?.modRevision, reasserts: 0 });
+      if (!known) this.announced.set(input.portId, { bind, first: 'found', foundAt: status?.modRevision, reasserts: 0 });
       this.markOutcomeLogged(input.portId, 'up');
       rt.log.info('port is up', { ...fields, portStatus: 'already up for this bind; not written again', statusRevision: status?.modRevision });
       return { ok: true, output: { observed, commands } };
     }
     const written = await rt.opts.etcd.putPortStatus({ host: input.host, portId: input.portId, value: 'up', whileAction: 'plug' });
-    if (written) rt.announced.set(input.portId, { bind, first: 'put', reasserts: 0 });
+    if (written) this.announced.set(input.portId, { bind, first: 'put', reasserts: 0 });
     this.markOutcomeLogged(input.portId, 'up');
     rt.log.info(written ? 'port is up' : 'action is no longer plug; port_status not written', fields);
     return { ok: true, output: { observed, commands } };
@@ -90,11 +93,16 @@ export class PortEffects {
       this.recordRun(input.portId, out.commands);
     }
     const cleaned = await rt.opts.etcd.cleanupPort(input.host, input.portId, place?.vhostKey);
-    rt.announced.delete(input.portId);
+    this.announced.delete(input.portId);
     this.markOutcomeLogged(input.portId, 'unplugged');
     if (cleaned) rt.log.info('port unplugged', { port: input.portId, vhost: place?.vhostId, revision: input.revision, commands: out.commands.length });
     else rt.log.info('action changed during unplug; keys left for the new action', { port: input.portId, vhost: place?.vhostId, revision: input.revision });
     return { ok: true, output: out };
+  }
+
+  /** The port's machine is gone: its `up` record too. */
+  forget(portId: string): void {
+    this.announced.delete(portId);
   }
 
   async reportError(input: ReportInput): Promise<void> {
@@ -112,7 +120,7 @@ export class PortEffects {
   /** At a re-assert timer: puts `up` again unless src/agent/up-writes.ts shows no driver can still be waiting for it. */
   private async reassert(portId: string): Promise<void> {
     const { rt } = this;
-    const record = rt.announced.get(portId);
+    const record = this.announced.get(portId);
     const scheduled = (rt.opts.portTimers ?? DEFAULT_PORT_TIMERS).reassertMs.length;
     const decision = reassertDecision(record, this.bindOf(portId), scheduled);
     if (decision.kind === 'skip' || !record) {

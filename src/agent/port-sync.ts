@@ -12,6 +12,7 @@ import { type PortIntent, sameIntent, vhostOf } from '../plan/desired';
 import { keys } from '../protocol/keys';
 import type { Coordinator } from './coordinator';
 import type { HostRuntime, PortRuntime } from './host-runtime';
+import type { IdleWatch } from './idle';
 import { type HostFacts, intentOf, resolveConflicts } from './intent';
 import type { NicLifecycle } from './nic-lifecycle';
 import type { PortEffects, PortOutcome } from './port-effects';
@@ -51,8 +52,8 @@ export class PortSync {
     private readonly links: Coordinator,
     private readonly nics: NicLifecycle,
     readonly effects: PortEffects,
-    /** Called after every sync and port state change (idle detection). */
-    private readonly onSettle: () => void,
+    /** Told every port's busy state, and checked after every sync and port state change. */
+    private readonly idle: IdleWatch,
   ) {}
 
   /** A port run, kept until it settles (stop() waits for it). */
@@ -84,7 +85,7 @@ export class PortSync {
         this.syncConfiguration();
         this.syncPorts();
       }
-      this.onSettle();
+      this.idle.check();
     });
   }
 
@@ -150,8 +151,8 @@ export class PortSync {
     if (snap.hasTag('free') || snap.hasTag('failed')) {
       runtime.actor.stop();
       this.links.ports.delete(portId);
-      rt.busyPorts.delete(portId);
-      rt.announced.delete(portId);
+      this.idle.portBusy(portId, false);
+      this.effects.forget(portId);
       rt.observer.portForgotten(portId);
       rt.changes.next({ portId });
     }
@@ -187,8 +188,7 @@ export class PortSync {
         const tags = [...snap.tags] as PortTag[];
         last = state;
         lastTags = tags;
-        if (snap.hasTag('busy')) rt.busyPorts.add(portId);
-        else rt.busyPorts.delete(portId);
+        this.idle.portBusy(portId, snap.hasTag('busy'));
         const ctx = snap.context;
         rt.appendHistory(runtime, ctx.revision, `${from || 'start'} -> ${state}`, ctx.lastError);
         rt.observer.portState(portId, state, from);
@@ -209,7 +209,7 @@ export class PortSync {
         rt.changes.next({ portId });
         // a port whose keys are all gone is forgotten once its machine is at rest
         if (snap.hasTag('free')) this.schedule();
-        this.onSettle();
+        this.idle.check();
       },
       error: (err) => rt.log.error('port machine crashed', { port: portId, error: String(err) }),
     });
