@@ -14,6 +14,18 @@ export interface NicInput {
   readonly resyncIntervalMs: number;
   readonly backoffBaseMs?: number;
   readonly backoffMaxMs?: number;
+  /**
+   * Who runs the machine (the agent: its host's NicLifecycle), handed to the
+   * provided actors and actions in their inputs, so that one provided machine
+   * serves every host of a process. Opaque here.
+   */
+  readonly owner?: unknown;
+}
+
+/** What every actor and action of the NIC machine is given. */
+export interface NicRunInput {
+  readonly secId: number;
+  readonly owner: unknown;
 }
 
 export interface NicContext {
@@ -25,6 +37,8 @@ export interface NicContext {
   readonly lastError?: string;
   /** Commands the last build or resync sent. */
   readonly lastCommands: readonly string[];
+  /** NicInput.owner, passed on to every actor's input and action. */
+  readonly owner: unknown;
 }
 
 export type NicEvent =
@@ -43,14 +57,14 @@ export const nicMachine = setup({
   types: { context: {} as NicContext, events: {} as NicEvent, input: {} as NicInput, tags: {} as NicTag },
   actors: {
     /** Resolves once spp-ctl answers and lists the vf in /v1/processes. */
-    waitForVf: fromPromise<void, { secId: number }>(async () => notProvided('waitForVf')),
+    waitForVf: fromPromise<void, NicRunInput>(async () => notProvided('waitForVf')),
     /** Reads the vf status and starts/attaches what the layout lacks. */
-    build: fromPromise<NicRunOutput, { secId: number }>(async () => notProvided('build')),
+    build: fromPromise<NicRunOutput, NicRunInput>(async () => notProvided('build')),
   },
   actions: {
     /** The vf is usable: release ports waiting on it and let them re-plan. */
-    announceReady: (_: unknown, _params: { secId: number }) => {},
-    announceNotReady: (_: unknown, _params: { secId: number; reason: string }) => {},
+    announceReady: (_: unknown, _params: NicRunInput) => {},
+    announceNotReady: (_: unknown, _params: NicRunInput & { reason: string }) => {},
   },
   delays: {
     backoff: ({ context }) => backoffMs(context.attempts, context.backoffBaseMs, context.backoffMaxMs),
@@ -65,6 +79,7 @@ export const nicMachine = setup({
     backoffMaxMs: input.backoffMaxMs ?? 10_000,
     attempts: 0,
     lastCommands: [],
+    owner: input.owner,
   }),
   initial: 'waitingForVf',
   on: { STOP: '.stopped' },
@@ -73,7 +88,7 @@ export const nicMachine = setup({
       tags: 'busy',
       invoke: {
         src: 'waitForVf',
-        input: ({ context }) => ({ secId: context.secId }),
+        input: ({ context }) => ({ secId: context.secId, owner: context.owner }),
         onDone: { target: 'building', actions: assign({ attempts: 0 }) },
         onError: {
           target: 'retryWait',
@@ -85,7 +100,7 @@ export const nicMachine = setup({
       tags: ['busy', 'running'],
       invoke: {
         src: 'build',
-        input: ({ context }) => ({ secId: context.secId }),
+        input: ({ context }) => ({ secId: context.secId, owner: context.owner }),
         onDone: {
           target: 'ready',
           actions: assign({ attempts: 0, lastError: undefined, lastCommands: ({ event }) => event.output.commands }),
@@ -98,19 +113,19 @@ export const nicMachine = setup({
     },
     retryWait: {
       tags: 'retrying',
-      entry: { type: 'announceNotReady', params: ({ context }) => ({ secId: context.secId, reason: context.lastError ?? 'unknown' }) },
+      entry: { type: 'announceNotReady', params: ({ context }) => ({ secId: context.secId, owner: context.owner, reason: context.lastError ?? 'unknown' }) },
       after: { backoff: 'waitingForVf' },
     },
     ready: {
       tags: 'up',
-      entry: { type: 'announceReady', params: ({ context }) => ({ secId: context.secId }) },
+      entry: { type: 'announceReady', params: ({ context }) => ({ secId: context.secId, owner: context.owner }) },
       after: { resync: 'building' },
       on: {
         RESYNC_NEEDED: {
           target: 'building',
           actions: [
             assign({ lastError: ({ event }) => event.reason }),
-            { type: 'announceNotReady', params: ({ context, event }) => ({ secId: context.secId, reason: event.reason }) },
+            { type: 'announceNotReady', params: ({ context, event }) => ({ secId: context.secId, owner: context.owner, reason: event.reason }) },
           ],
         },
       },

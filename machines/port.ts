@@ -29,6 +29,12 @@ export interface PortInput {
   readonly timers?: PortTimers;
   /** Whether the spp_vf of the intent's vhost is built and usable (default true). */
   readonly nicReady?: boolean;
+  /**
+   * Who runs the machine (the agent: its host's PortSync), handed to the
+   * provided actors and actions in their inputs, so that one provided machine
+   * serves every host of a process. Opaque here.
+   */
+  readonly owner?: unknown;
 }
 
 export interface PortContext {
@@ -36,8 +42,6 @@ export interface PortContext {
   readonly portId: string;
   /** Desired: what etcd asks for now. */
   readonly intent: PortIntent;
-  /** The plug intent last applied, to tell a real change from a repeated event. */
-  readonly applied?: PortIntent;
   /** Observed: the vhost's state after the last command run. */
   readonly observed?: VhostObserved;
   readonly lastError?: string;
@@ -49,6 +53,8 @@ export interface PortContext {
   readonly timers: PortTimers;
   /** Observed: the spp_vf of the intent's vhost is built and usable. */
   readonly nicReady: boolean;
+  /** PortInput.owner, passed on to every actor's input and to reassertUp. */
+  readonly owner: unknown;
 }
 
 export type PortEvent =
@@ -65,6 +71,7 @@ export interface PlugInput {
   readonly intent: Extract<PortIntent, { kind: 'plug' }>;
   /** The etcd revision the plug was decided at (for the log and the history). */
   readonly revision: number;
+  readonly owner: unknown;
 }
 export interface RunOutput {
   readonly observed?: VhostObserved;
@@ -77,11 +84,13 @@ export interface UnplugInput {
   readonly intent: Extract<PortIntent, { kind: 'unplug' }>;
   /** The etcd revision the unplug was decided at (for the log). */
   readonly revision: number;
+  readonly owner: unknown;
 }
 export interface ReportInput {
   readonly host: string;
   readonly portId: string;
   readonly reason: string;
+  readonly owner: unknown;
 }
 
 /** The error of an actor's error event (guards and actions see the machine's event union). */
@@ -94,8 +103,9 @@ function notProvided(name: string): never {
 }
 
 /**
- * DESIRED in a state at rest (plugged, backoff, failed): the intent already
- * applied (or reported) again only moves the revision; a new one is evaluated.
+ * DESIRED in a state at rest (plugged, backoff, failed): the intent the port
+ * already holds (plugged, retrying or reported) again only moves the revision;
+ * a new one is evaluated.
  */
 const AT_REST_DESIRED = [
   { guard: 'intentUnchanged', actions: 'takeRevision' },
@@ -119,7 +129,7 @@ export const portMachine = setup({
   },
   actions: {
     /** Puts port_status = up again if the action is still plug (the original driver may have missed it). */
-    reassertUp: (_: unknown, _params: { host: string; portId: string }) => {},
+    reassertUp: (_: unknown, _params: { host: string; portId: string; owner: unknown }) => {},
     /** A run failed for good: keep why. */
     recordFailure: assign({ lastError: ({ event }) => classify(errorOf(event)).message }),
     /** A run failed and will be retried: keep why and count the attempt (the backoff grows with it). */
@@ -157,8 +167,12 @@ export const portMachine = setup({
      * the port runs again once it announces ready, as at start-up.
      */
     isNicLevel: ({ event }) => classify(errorOf(event)).waitForNic,
-    /** A repeated event: the intent equals what is applied (or already reported). */
-    intentUnchanged: ({ context, event }) => event.type === 'DESIRED' && sameIntent(event.intent, context.applied ?? context.intent),
+    /**
+     * A repeated event: the intent equals the one the port holds, the last
+     * delivered. Not the last one plugged: in backoff that is an older intent,
+     * and taking it for "unchanged" would retry the newer one etcd no longer asks for.
+     */
+    intentUnchanged: ({ context, event }) => event.type === 'DESIRED' && sameIntent(event.intent, context.intent),
     /** The failure came from spp_vf, not from the port's keys: a rebuilt vf may accept the plan. */
     notBadInput: ({ context }) => context.intent.kind !== 'invalid',
   },
@@ -182,6 +196,7 @@ export const portMachine = setup({
     reassertIndex: 0,
     timers: input.timers ?? DEFAULT_PORT_TIMERS,
     nicReady: input.nicReady ?? true,
+    owner: input.owner,
   }),
   // the NIC's state is kept in whatever state the port is in; only a waiting port acts on it
   on: { NIC_STATE: { actions: 'takeNicState' } },
@@ -221,6 +236,7 @@ export const portMachine = setup({
           portId: context.portId,
           intent: context.intent as Extract<PortIntent, { kind: 'plug' }>,
           revision: context.revision,
+          owner: context.owner,
         }),
         onDone: [
           {
@@ -232,7 +248,6 @@ export const portMachine = setup({
             target: 'plugged',
             actions: assign({
               observed: ({ event }) => event.output.observed,
-              applied: ({ context }) => context.intent,
               attempts: 0,
               lastError: undefined,
               reassertIndex: 0,
@@ -258,7 +273,7 @@ export const portMachine = setup({
               target: 'reasserting',
               reenter: true,
               actions: [
-                { type: 'reassertUp', params: ({ context }) => ({ host: context.host, portId: context.portId }) },
+                { type: 'reassertUp', params: ({ context }) => ({ host: context.host, portId: context.portId, owner: context.owner }) },
                 assign({ reassertIndex: ({ context }) => context.reassertIndex + 1 }),
               ],
             },
@@ -280,10 +295,11 @@ export const portMachine = setup({
           portId: context.portId,
           intent: context.intent as Extract<PortIntent, { kind: 'unplug' }>,
           revision: context.revision,
+          owner: context.owner,
         }),
         onDone: [
-          { guard: 'isDirty', target: 'evaluating', actions: assign({ applied: undefined, attempts: 0, lastError: undefined }) },
-          { target: 'removed', actions: assign({ applied: undefined, observed: ({ event }) => event.output.observed, attempts: 0, lastError: undefined }) },
+          { guard: 'isDirty', target: 'evaluating', actions: assign({ attempts: 0, lastError: undefined }) },
+          { target: 'removed', actions: assign({ observed: ({ event }) => event.output.observed, attempts: 0, lastError: undefined }) },
         ],
         onError: [
           { guard: 'isPermanent', target: 'failed', actions: 'recordFailure' },
@@ -306,14 +322,13 @@ export const portMachine = setup({
       initial: 'reporting',
       entry: assign({
         lastError: ({ context }) => (context.intent.kind === 'invalid' ? context.intent.reason : context.lastError),
-        applied: ({ context }) => context.intent,
       }),
       states: {
         reporting: {
           tags: 'busy',
           invoke: {
             src: 'reportError',
-            input: ({ context }) => ({ host: context.host, portId: context.portId, reason: context.lastError ?? 'unknown error' }),
+            input: ({ context }) => ({ host: context.host, portId: context.portId, reason: context.lastError ?? 'unknown error', owner: context.owner }),
             onDone: 'reported',
             onError: { target: 'reportRetry', actions: assign({ attempts: ({ context }) => context.attempts + 1 }) },
           },

@@ -20,7 +20,7 @@ function harness(opts: { plugFails?: Array<Error | undefined> } = {}) {
   const machine = portMachine.provide({
     actors: {
       plug: fromPromise<RunOutput, PlugInput>(async ({ input }) => {
-        calls.push(`plug ${input.intent.rule.mac}`);
+        calls.push(`plug ${input.intent.rule.mac}${input.intent.rule.vlan === undefined ? '' : ` vlan ${input.intent.rule.vlan}`}`);
         const err = fails.shift();
         if (err) throw err;
         return { commands: ['x'], observed: { rule: input.intent.rule } };
@@ -104,4 +104,35 @@ test('a port whose NIC is not ready waits for it: no run until NIC_STATE ready, 
   t.is(stateName(actor.getSnapshot().value), 'waitingForNic', 'an unplug waits for the NIC too');
   actor.send({ type: 'DESIRED', intent: { kind: 'idle', note: 'no action' }, revision: 4, nicReady: true });
   t.is(stateName(actor.getSnapshot().value), 'idle');
+});
+
+test('an intent that returns while the port backs off from another one is the one plugged (the last DESIRED wins)', async (t) => {
+  // A plugged; C (same vhost, vlan 100) fails with a transient error; A comes back during the backoff.
+  // The controller sends nothing more (its last intent is A), so the machine must end plugging A, not C.
+  const withVlan: PortIntent = { ...plug, rule: { mac: 'fa:16:3e:00:00:01', vlan: 100 } };
+  const { machine, calls } = harness({ plugFails: [undefined, new Error('spp-ctl unreachable')] });
+  const actor = createActor(machine, { input: { host: 'h', portId: 'p', intent: plug, revision: 1, timers } }).start();
+  await waitFor(actor, (s) => stateName(s.value) === 'plugged.steady');
+  actor.send({ type: 'DESIRED', intent: withVlan, revision: 2 });
+  await waitFor(actor, (s) => stateName(s.value) === 'backoff');
+  actor.send({ type: 'DESIRED', intent: plug, revision: 3 });
+  await waitFor(actor, (s) => stateName(s.value) === 'plugged.steady');
+  t.deepEqual(actor.getSnapshot().context.intent, plug);
+  t.deepEqual(
+    calls.filter((c) => c.startsWith('plug')),
+    ['plug fa:16:3e:00:00:01', 'plug fa:16:3e:00:00:01 vlan 100', 'plug fa:16:3e:00:00:01'],
+    'the retry plugs A; C is never plugged again',
+  );
+});
+
+test('bad input that returns while the port backs off from a valid intent is reported again', async (t) => {
+  const { machine, calls } = harness({ plugFails: [new Error('spp-ctl unreachable')] });
+  const actor = createActor(machine, { input: { host: 'h', portId: 'p', intent: invalid, revision: 1, timers } }).start();
+  await waitFor(actor, (s) => stateName(s.value) === 'failed.reported');
+  actor.send({ type: 'DESIRED', intent: plug, revision: 2 });
+  await waitFor(actor, (s) => stateName(s.value) === 'backoff');
+  actor.send({ type: 'DESIRED', intent: invalid, revision: 3 });
+  await waitFor(actor, (s) => stateName(s.value) === 'failed.reported');
+  t.deepEqual(actor.getSnapshot().context.intent, invalid);
+  t.deepEqual(calls, ['report bind_port/h/p: field mac_address: bad', 'plug fa:16:3e:00:00:01', 'report bind_port/h/p: field mac_address: bad']);
 });

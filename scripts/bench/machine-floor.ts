@@ -11,7 +11,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { createActor, fromPromise, SimulatedClock, waitFor } from 'xstate';
-import { type NicRunOutput, nicMachine } from '../../machines/nic';
+import { type NicRunInput, type NicRunOutput, nicMachine } from '../../machines/nic';
 import { type PlugInput, portMachine, type ReportInput, type RunOutput, type UnplugInput } from '../../machines/port';
 import type { PortIntent } from '../../src/plan/desired';
 import { childFigure } from './child';
@@ -26,8 +26,8 @@ export type MachineFloor = { readonly failed: string } | (FloorWork & { readonly
 
 const nic = nicMachine.provide({
   actors: {
-    waitForVf: fromPromise<void, { secId: number }>(async () => {}),
-    build: fromPromise<NicRunOutput, { secId: number }>(async () => ({ commands: [] })),
+    waitForVf: fromPromise<void, NicRunInput>(async () => {}),
+    build: fromPromise<NicRunOutput, NicRunInput>(async () => ({ commands: [] })),
   },
 });
 

@@ -18,6 +18,7 @@ import { parseKey } from '../protocol/keys';
 import type { NicLayout } from '../protocol/layout';
 import { CONTROL_CHARACTER, printable } from '../protocol/printable';
 import type { VfStatus } from '../sppctl/wire';
+import { Coordinator } from './coordinator';
 import { type ControllerOptions, HostRuntime } from './host-runtime';
 import { IdleWatch } from './idle';
 import { NicLifecycle } from './nic-lifecycle';
@@ -33,6 +34,7 @@ const STRAY_LOG_LIMIT = 1000;
 
 export class Controller {
   private readonly rt: HostRuntime;
+  private readonly links = new Coordinator();
   private readonly nics: NicLifecycle;
   private readonly sync: PortSync;
   private readonly idleWatch: IdleWatch;
@@ -41,19 +43,20 @@ export class Controller {
   constructor(private readonly opts: ControllerOptions) {
     this.rt = new HostRuntime(opts);
     this.idleWatch = new IdleWatch(
-      this.rt,
+      this.links,
       () => this.sync.scheduled,
       () => this.taps.busy(),
     );
-    this.nics = new NicLifecycle(this.rt, () => this.idleWatch.check());
+    this.nics = new NicLifecycle(this.rt, this.links, () => this.idleWatch.check());
     this.taps = new TapSync(
       this.rt,
+      this.links,
       () => this.sync.schedule(),
       () => this.idleWatch.check(),
     );
     this.nics.moved = (secId) => this.taps.moved(secId);
     this.nics.onAnnounce = (secId, ready, changed) => this.taps.announce(ready, changed, secId);
-    this.sync = new PortSync(this.rt, this.nics, new PortEffects(this.rt), () => this.idleWatch.check(), this.taps);
+    this.sync = new PortSync(this.rt, this.links, this.nics, new PortEffects(this.rt, this.links), this.idleWatch, this.taps);
   }
 
   get store(): HostRuntime['store'] {
@@ -135,7 +138,7 @@ export class Controller {
       revision: rt.store.revision,
       configuration: config.state,
       configurationErrors: config.state === 'invalid' ? config.errors : [],
-      nics: [...rt.nics.values()].map((n) => {
+      nics: [...this.links.nics.values()].map((n) => {
         const snap = n.actor.getSnapshot();
         return {
           secId: n.layout.secId,
@@ -151,7 +154,7 @@ export class Controller {
       taps: this.taps.views(),
       ...optionalMirror(this.taps.mirrorView()),
       ...(this.opts.unplugResetsVlan ? { unplugResetsVlan: true } : {}),
-      ports: [...rt.ports.entries()]
+      ports: [...this.links.ports.entries()]
         .sort(([a], [b]) => a.localeCompare(b))
         .map(([portId, p]) => {
           const snap = p.actor.getSnapshot();
@@ -193,7 +196,7 @@ export class Controller {
     const inFlight = await bounded(rt.sppctl.close(), inFlightMaxMs);
     rt.log.info('stopping: no more spp-ctl requests', { inFlightEnded: inFlight ?? 'not all (gave up waiting)' });
     await bounded(Promise.allSettled([...rt.runs]), graceMs);
-    for (const p of rt.ports.values()) p.actor.stop();
+    for (const p of this.links.ports.values()) p.actor.stop();
     this.taps.stop();
     this.nics.stop();
     rt.changes.complete();

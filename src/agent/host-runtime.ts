@@ -1,9 +1,9 @@
 /**
  * What the controller's parts share for one host: the options, the etcd
- * cache, the running port and NIC machines and the bookkeeping between them.
- * The parts (config/port sync, NIC lifecycle, plug/unplug effects, idle
- * detection) each hold this one object; none reaches another through a
- * global.
+ * cache, the spp-ctl gate and the log. The running port and NIC machines and
+ * who wants which vhost are the coordinator's (coordinator.ts). The parts
+ * (config/port sync, NIC lifecycle, plug/unplug effects, idle detection)
+ * each hold this one object; none reaches another through a global.
  */
 
 import { Subject } from 'rxjs';
@@ -22,7 +22,6 @@ import type { EtcdWriter, SppCtlApi } from './io';
 import { type AgentObserver, NO_OBSERVER } from './observer';
 import { ReleaseAwareSppCtl } from './release-belief';
 import { SppCtlGate } from './sppctl-gate';
-import type { UpRecord } from './up-writes';
 import type { VfWorker } from './vf-worker';
 import type { HistoryEntry } from './view';
 
@@ -81,14 +80,6 @@ export class HostRuntime {
   readonly changes = new Subject<{ readonly portId?: string; readonly secId?: number }>();
   /** The configuration the NICs were built from; undefined until one is valid. */
   active: { readonly raw: string; readonly layout: readonly NicLayout[] } | undefined;
-  readonly nics = new Map<number, NicRuntime>();
-  readonly ports = new Map<string, PortRuntime>();
-  /** Ports whose machine is mid-run (idle detection reads it on every turn). */
-  readonly busyPorts = new Set<string>();
-  /** Per port, the `up` puts of its current bind that this process made or found (src/agent/up-writes.ts). */
-  readonly announced = new Map<string, UpRecord>();
-  /** vhost id -> port that wants it plugged, as of the last sync. */
-  wanted = new Map<number, string>();
   stopping = false;
   /** Every spp-ctl request goes through it: closed by stop(). */
   readonly sppctl: SppCtlGate;
@@ -118,12 +109,6 @@ export class HostRuntime {
       this.changes.next({ secId });
     });
     this.sppctl = new SppCtlGate(this.releases);
-  }
-
-  nicFor(secId: number): NicRuntime {
-    const nic = this.nics.get(secId);
-    if (!nic) throw new Error(`no NIC with spp_vf id ${secId} in the configuration`);
-    return nic;
   }
 
   /** Appends an entry to the port's history (kept to historyLimit) and hands it to onHistory. */

@@ -4,24 +4,32 @@
  * `busy` tag). The replay waits
  * on it after every step, tests and `spp status` after every change.
  */
-import type { HostRuntime } from './host-runtime';
+import type { Coordinator } from './coordinator';
 
 export class IdleWatch {
   /** idle() callers waiting for the machines to settle (woken by state changes, not by polling). */
   private waiters: Array<() => void> = [];
   private checkQueued = false;
+  /** Ports whose machine is mid-run (read on every turn, so kept as their states change rather than asked). */
+  private readonly busyPorts = new Set<string>();
 
   constructor(
-    private readonly rt: HostRuntime,
+    private readonly links: Coordinator,
     private readonly syncPending: () => boolean,
     /** Other kinds' machines (tap flows, the mirror) mid-run. */
     private readonly othersBusy: () => boolean = () => false,
   ) {}
 
   busy(): boolean {
-    if (this.syncPending() || this.rt.busyPorts.size > 0 || this.othersBusy()) return true;
-    for (const n of this.rt.nics.values()) if (n.actor.getSnapshot().hasTag('busy')) return true;
+    if (this.syncPending() || this.busyPorts.size > 0 || this.othersBusy()) return true;
+    for (const n of this.links.nics.values()) if (n.actor.getSnapshot().hasTag('busy')) return true;
     return false;
+  }
+
+  /** A port machine's state change (its `busy` tag), or its port forgotten (false). */
+  portBusy(portId: string, busy: boolean): void {
+    if (busy) this.busyPorts.add(portId);
+    else this.busyPorts.delete(portId);
   }
 
   /**

@@ -7,7 +7,7 @@
  * `mirror_<i>` components with no ports, as the final Python agent does.
  */
 import { type Actor, createActor, fromPromise } from 'xstate';
-import { type NicRunOutput, nicMachine } from '../../machines/nic';
+import { type NicRunInput, type NicRunOutput, nicMachine } from '../../machines/nic';
 import { stateName } from '../../machines/state-name';
 import { mirrorComponentName } from '../plan/tap-desired';
 import { applyMirrorCommand, planMirrorComponents } from '../plan/tap-plan';
@@ -17,9 +17,29 @@ import type { MirrorStatus } from '../sppctl/wire';
 import type { HostRuntime } from './host-runtime';
 import { sppCtlFailure } from './io';
 
+/** The MirrorProcess that started the machine, from the owner its actors and actions are given (as nic-lifecycle.ts). */
+function mirrorOf(input: NicRunInput): MirrorProcess {
+  if (input.owner instanceof MirrorProcess) return input.owner;
+  throw new Error('mirror machine: started without its host (input.owner is not a MirrorProcess)');
+}
+
+/** The NIC machine with the spp_mirror's actors, provided once per process. */
+const providedMirrorMachine = nicMachine.provide({
+  actors: {
+    waitForVf: fromPromise<void, NicRunInput>(async ({ input }) => mirrorOf(input).waitListed()),
+    build: fromPromise<NicRunOutput, NicRunInput>(async ({ input }) => mirrorOf(input).buildAndNote()),
+  },
+  actions: {
+    announceReady: (_, params) => mirrorOf(params).announce(true),
+    announceNotReady: (_, params) => mirrorOf(params).announce(false),
+  },
+});
+
 export class MirrorProcess {
   private cached: MirrorStatus | undefined;
   private chain: Promise<unknown> = Promise.resolve();
+  /** A build since the last announcement had to make components again (the spp_mirror restarted). */
+  private changed = false;
   readyNow = false;
   readonly actor: Actor<typeof nicMachine>;
 
@@ -31,32 +51,10 @@ export class MirrorProcess {
     private readonly onReady: (ready: boolean, changed: boolean) => void,
     private readonly onState: () => void,
   ) {
-    let changed = false;
-    const machine = nicMachine.provide({
-      actors: {
-        waitForVf: fromPromise<void, { secId: number }>(async () => this.waitListed()),
-        build: fromPromise<NicRunOutput, { secId: number }>(async () => {
-          const out = await this.build();
-          changed = changed || out.changed;
-          return out;
-        }),
-      },
-      actions: {
-        announceReady: () => {
-          this.readyNow = true;
-          this.onReady(true, changed);
-          changed = false;
-        },
-        announceNotReady: () => {
-          this.readyNow = false;
-          this.cached = undefined;
-          this.onReady(false, false);
-        },
-      },
-    });
-    this.actor = createActor(machine, {
+    this.actor = createActor(providedMirrorMachine, {
       input: {
         secId,
+        owner: this,
         resyncIntervalMs: rt.opts.resyncIntervalMs ?? 30_000,
         ...(rt.opts.nicBackoff ? { backoffBaseMs: rt.opts.nicBackoff.baseMs, backoffMaxMs: rt.opts.nicBackoff.maxMs } : {}),
       },
@@ -129,7 +127,23 @@ export class MirrorProcess {
     return run;
   }
 
-  private async waitListed(): Promise<void> {
+  /** For the provided machine (its build actor). */
+  async buildAndNote(): Promise<NicRunOutput> {
+    const out = await this.build();
+    this.changed = this.changed || out.changed;
+    return out;
+  }
+
+  /** For the provided machine (its announce actions). */
+  announce(ready: boolean): void {
+    this.readyNow = ready;
+    if (!ready) this.cached = undefined;
+    this.onReady(ready, ready && this.changed);
+    if (ready) this.changed = false;
+  }
+
+  /** For the provided machine (its waitForVf actor): spp-ctl lists the process. */
+  async waitListed(): Promise<void> {
     const processes = await this.rt.sppctl.processes();
     if (!processes.some((p) => p.type === 'mirror' && p['client-id'] === this.secId)) {
       const listed = processes.map((p) => ('client-id' in p ? `${p.type}:${p['client-id']}` : p.type)).join(', ') || 'nothing';

@@ -5,56 +5,60 @@
  * ports on the vf.
  */
 import { createActor, fromPromise } from 'xstate';
-import { type NicRunOutput, nicMachine } from '../../machines/nic';
+import { type NicRunInput, type NicRunOutput, nicMachine } from '../../machines/nic';
 import { stateName } from '../../machines/state-name';
-import { type PortIntent, secIdOf } from '../plan/desired';
 import { driftRemedy, layoutDrift } from '../plan/drift';
 import { observeVhost } from '../plan/observed';
-import { foreignComponents, planLayout, planVhost, type VhostDesired } from '../plan/planner';
+import { foreignComponents, planLayout, planVhost } from '../plan/planner';
 import type { NicLayout } from '../protocol/layout';
-import type { HostRuntime, NicRuntime } from './host-runtime';
+import type { Coordinator } from './coordinator';
+import type { HostRuntime } from './host-runtime';
 import { sppCtlFailure } from './io';
 import { VfWorker } from './vf-worker';
 
-/** The NIC machine with one host's actors, provided once per controller (as the port machine: port-sync.ts). */
-function provideNicMachine(nics: NicLifecycle) {
-  return nicMachine.provide({
-    actors: {
-      waitForVf: fromPromise<void, { secId: number }>(async ({ input }) => nics.waitForVf(input.secId)),
-      build: fromPromise<NicRunOutput, { secId: number }>(async ({ input }) => nics.build(input.secId)),
-    },
-    actions: {
-      announceReady: (_, { secId }) => nics.announce(secId, true),
-      announceNotReady: (_, { secId, reason }) => nics.announce(secId, false, reason),
-    },
-  });
+/** The NicLifecycle that started the machine, from the owner its actors and actions are given. */
+function lifecycleOf(input: NicRunInput): NicLifecycle {
+  if (input.owner instanceof NicLifecycle) return input.owner;
+  throw new Error('nic machine: started without its host (input.owner is not a NicLifecycle)');
 }
 
+/** The NIC machine with the agent's actors, provided once per process, as the port machine (port-sync.ts). */
+const providedNicMachine = nicMachine.provide({
+  actors: {
+    waitForVf: fromPromise<void, NicRunInput>(async ({ input }) => lifecycleOf(input).waitForVf(input.secId)),
+    build: fromPromise<NicRunOutput, NicRunInput>(async ({ input }) => lifecycleOf(input).build(input.secId)),
+  },
+  actions: {
+    announceReady: (_, params) => lifecycleOf(params).announce(params.secId, true),
+    announceNotReady: (_, params) => lifecycleOf(params).announce(params.secId, false, params.reason),
+  },
+});
+
 export class NicLifecycle {
-  private readonly machine = provideNicMachine(this);
   /** The vf ports live tap flows moved into the mirror (src/agent/tap-sync.ts): a build leaves them detached. */
   moved: (secId: number) => ReadonlySet<string> = () => new Set();
   /** Told when a vf becomes usable or not (`changed`: rebuilt): the tap flows on it. */
   onAnnounce: (secId: number, ready: boolean, changed: boolean) => void = () => {};
-
   constructor(
     private readonly rt: HostRuntime,
+    private readonly links: Coordinator,
     /** Called on every NIC state change (idle detection). */
     private readonly onState: () => void,
   ) {}
 
   /** Stops the NIC machines of the old layout and starts one per NIC of `layout`. */
   start(layout: readonly NicLayout[]): void {
-    const { rt } = this;
-    for (const nic of rt.nics.values()) nic.actor.stop();
-    rt.nics.clear();
+    const { rt, links } = this;
+    for (const nic of links.nics.values()) nic.actor.stop();
+    links.nics.clear();
     for (const nicLayout of layout) {
       const worker = new VfWorker(nicLayout.secId, rt.sppctl, (cmd, text) => {
         rt.log.info('spp-ctl command', { secId: cmd.secId, command: text });
         rt.opts.onCommand?.(cmd, text);
       });
-      const actor = createActor(this.machine, {
+      const actor = createActor(providedNicMachine, {
         input: {
+          owner: this,
           secId: nicLayout.secId,
           resyncIntervalMs: rt.opts.resyncIntervalMs ?? 30_000,
           ...(rt.opts.nicBackoff ? { backoffBaseMs: rt.opts.nicBackoff.baseMs, backoffMaxMs: rt.opts.nicBackoff.maxMs } : {}),
@@ -79,24 +83,24 @@ export class NicLifecycle {
         rt.changes.next({ secId: nicLayout.secId });
         this.onState();
       });
-      rt.nics.set(nicLayout.secId, { layout: nicLayout, worker, actor, changed: false });
+      links.nics.set(nicLayout.secId, { layout: nicLayout, worker, actor, changed: false });
       // a new layout: the ports on this spp_vf wait until it is built again
-      this.toPorts(nicLayout.secId, false, false);
+      links.toPorts(nicLayout.secId, false, false);
       actor.start();
     }
   }
 
   /** What the NIC machine's announceReady/announceNotReady do: the vf's ready gate, and the ports on it. */
   announce(secId: number, ready: boolean, reason = ''): void {
-    const runtime = this.rt.nicFor(secId);
+    const runtime = this.links.nicFor(secId);
     runtime.worker.setReady(ready, reason);
-    this.toPorts(secId, ready, ready && runtime.changed);
+    this.links.toPorts(secId, ready, ready && runtime.changed);
     this.onAnnounce(secId, ready, ready && runtime.changed);
     if (ready) runtime.changed = false;
   }
 
   async waitForVf(secId: number): Promise<void> {
-    const nic = this.rt.nicFor(secId).layout;
+    const nic = this.links.nicFor(secId).layout;
     const processes = await this.rt.sppctl.processes();
     const found = processes.some((p) => p.type === 'vf' && 'client-id' in p && p['client-id'] === nic.secId);
     if (!found) {
@@ -113,7 +117,7 @@ export class NicLifecycle {
 
   /** Reads the vf, starts/attaches what the layout lacks, and clears vhosts no port wants. */
   async build(secId: number): Promise<{ commands: string[] }> {
-    const runtime = this.rt.nicFor(secId);
+    const runtime = this.links.nicFor(secId);
     const { layout, worker } = runtime;
     const { rt } = this;
     return worker.exclusive(async () => {
@@ -140,7 +144,7 @@ export class NicLifecycle {
         });
       }
       // the classifier spelled as this vf's release wants it, so that the logs say what is sent
-      const plan = planLayout(layout, status, this.desiredOn(layout), this.moved(layout.secId)).map((cmd) => rt.releases.spell(cmd));
+      const plan = planLayout(layout, status, this.links.desiredOn(layout.secId), this.moved(layout.secId)).map((cmd) => rt.releases.spell(cmd));
       const done = await worker.execute(plan);
       if (plan.length > 0) {
         runtime.changed = true;
@@ -150,7 +154,7 @@ export class NicLifecycle {
         await worker.refresh();
       }
       for (const v of layout.vhostIds) {
-        if (this.referenced(v)) continue;
+        if (this.links.referenced(v)) continue;
         const clear = planVhost(layout, v, rt.free, await worker.currentStatus());
         if (clear.length === 0) continue;
         rt.log.info('clearing a vhost no port wants', { secId: layout.secId, vhost: v });
@@ -164,55 +168,11 @@ export class NicLifecycle {
     });
   }
 
-  private desiredOn(nic: NicLayout): Map<number, VhostDesired> {
-    const out = new Map<number, VhostDesired>();
-    for (const p of this.rt.ports.values()) {
-      const intent = p.actor.getSnapshot().context.intent;
-      if (intent.kind === 'plug' && intent.place.secId === nic.secId) out.set(intent.place.vhostId, intent.rule);
-    }
-    return out;
-  }
-
-  /** True when some port wants the vhost plugged or is unplugging it. */
-  referenced(vhostId: number): boolean {
-    for (const p of this.rt.ports.values()) {
-      const intent = p.actor.getSnapshot().context.intent;
-      if ((intent.kind === 'plug' || intent.kind === 'unplug') && intent.place?.vhostId === vhostId) return true;
-    }
-    return false;
-  }
-
-  /**
-   * Tells the ports on this NIC that it became usable or not. A NIC rebuilt
-   * with changes also sends RESYNC to the ports that were running, not to
-   * those that waited for it: their first run is still to come.
-   */
-  private toPorts(secId: number, ready: boolean, changed: boolean): void {
-    for (const p of this.rt.ports.values()) {
-      const snap = p.actor.getSnapshot();
-      if (secIdOf(snap.context.intent) !== secId) continue;
-      const waiting = snap.hasTag('waiting');
-      p.actor.send({ type: 'NIC_STATE', ready });
-      if (ready && changed && !waiting) p.actor.send({ type: 'RESYNC' });
-    }
-  }
-
-  /** A port's run found the vf restarted or without its layout: the NIC reads it again, or rebuilds it. */
-  resyncNeeded(nic: NicRuntime, reason: string): void {
-    nic.actor.send({ type: 'RESYNC_NEEDED', reason });
-  }
-
-  /** Whether the spp_vf of the intent's vhost is usable (true when the intent needs none). */
-  readyFor(intent: PortIntent): boolean {
-    const secId = secIdOf(intent);
-    return secId === undefined || this.rt.nics.get(secId)?.worker.ready === true;
-  }
-
   /** A vhost that a port wanted and no port wants any more (keys deleted, input became invalid). */
   clearVhost(vhostId: number, formerPort: string): void {
     const { rt } = this;
     const nic = rt.active?.layout.find((n) => n.vhostIds.includes(vhostId));
-    const runtime = nic && rt.nics.get(nic.secId);
+    const runtime = nic && this.links.nics.get(nic.secId);
     if (!nic || !runtime?.worker.ready) return; // the next build clears it
     void runtime.worker
       .exclusive(async () => runtime.worker.execute(planVhost(nic, vhostId, rt.free, await runtime.worker.currentStatus())))
@@ -224,8 +184,8 @@ export class NicLifecycle {
 
   /** Asks each NIC machine to stop, then stops it. */
   stop(): void {
-    for (const n of this.rt.nics.values()) n.actor.send({ type: 'STOP' });
-    for (const n of this.rt.nics.values()) n.actor.stop();
+    for (const n of this.links.nics.values()) n.actor.send({ type: 'STOP' });
+    for (const n of this.links.nics.values()) n.actor.stop();
   }
 }
 

@@ -12,10 +12,11 @@ import { observeVhost, type VhostObserved } from '../plan/observed';
 import { planLayout, planVhost, type VhostDesired } from '../plan/planner';
 import { keys } from '../protocol/keys';
 import { targetsOf } from '../protocol/layout';
+import type { Coordinator } from './coordinator';
 import type { HostRuntime, NicRuntime } from './host-runtime';
 import { isRejected, sppCtlFailure } from './io';
 import { AgentStopping } from './sppctl-gate';
-import { bindRevision, historyShowsReassert, reassertDecision, upForBind } from './up-writes';
+import { bindRevision, historyShowsReassert, reassertDecision, type UpRecord, upForBind } from './up-writes';
 
 /**
  * What a port's plug or unplug did. `ok`: the output for the port machine.
@@ -30,12 +31,18 @@ export type PortOutcome<T> =
 type VhostRun = { readonly commands: string[]; readonly observed: VhostObserved };
 
 export class PortEffects {
-  constructor(private readonly rt: HostRuntime) {}
+  /** Per port, the `up` puts of its current bind that this process made or found (src/agent/up-writes.ts). */
+  private readonly announced = new Map<string, UpRecord>();
+
+  constructor(
+    private readonly rt: HostRuntime,
+    private readonly links: Coordinator,
+  ) {}
 
   async plug(input: PlugInput): Promise<PortOutcome<RunOutput>> {
     const { rt } = this;
     const { place, rule } = input.intent;
-    const nic = rt.nicFor(place.secId);
+    const nic = this.links.nicFor(place.secId);
     // the bind this run plugs: one that arrives during the run is a new bind, with its own first `up`
     const bind = this.bindOf(input.portId);
     const run = await this.applyVhost(nic, place.vhostId, rule, input.portId);
@@ -50,17 +57,17 @@ export class PortEffects {
       ...(rule.vlan !== undefined ? { vlan: rule.vlan } : {}),
       commands: commands.length,
     };
-    const known = rt.announced.get(input.portId)?.bind === bind;
+    const known = this.announced.get(input.portId)?.bind === bind;
     const status = rt.store.get(keys.portStatus(input.host, input.portId));
     if (known || upForBind(status, bind)) {
       // put by this process, or found at a restart: every driver that watched before that put saw it; a late one gets the re-assert
-      if (!known) rt.announced.set(input.portId, { bind, first: 'found', foundAt: status?.modRevision, reasserts: 0 });
+      if (!known) this.announced.set(input.portId, { bind, first: 'found', foundAt: status?.modRevision, reasserts: 0 });
       this.markOutcomeLogged(input.portId, 'up');
       rt.log.info('port is up', { ...fields, portStatus: 'already up for this bind; not written again', statusRevision: status?.modRevision });
       return { ok: true, output: { observed, commands } };
     }
     const written = await rt.opts.etcd.putPortStatus({ host: input.host, portId: input.portId, value: 'up', whileAction: 'plug' });
-    if (written) rt.announced.set(input.portId, { bind, first: 'put', reasserts: 0 });
+    if (written) this.announced.set(input.portId, { bind, first: 'put', reasserts: 0 });
     this.markOutcomeLogged(input.portId, 'up');
     rt.log.info(written ? 'port is up' : 'action is no longer plug; port_status not written', fields);
     return { ok: true, output: { observed, commands } };
@@ -70,8 +77,8 @@ export class PortEffects {
     const { rt } = this;
     const { place, rule } = input.intent;
     let out: RunOutput = { commands: [] };
-    if (place && rule && !this.isWantedByOther(place.vhostId, input.portId)) {
-      const nic = rt.nicFor(place.secId);
+    if (place && rule && !this.links.pluggedByOther(place.vhostId, input.portId)) {
+      const nic = this.links.nicFor(place.secId);
       const run = await this.applyVhost(nic, place.vhostId, rt.free, input.portId);
       if (run.ok) out = run.output;
       else if (run.error instanceof PermanentError) {
@@ -86,11 +93,16 @@ export class PortEffects {
       this.recordRun(input.portId, out.commands);
     }
     const cleaned = await rt.opts.etcd.cleanupPort(input.host, input.portId, place?.vhostKey);
-    rt.announced.delete(input.portId);
+    this.announced.delete(input.portId);
     this.markOutcomeLogged(input.portId, 'unplugged');
     if (cleaned) rt.log.info('port unplugged', { port: input.portId, vhost: place?.vhostId, revision: input.revision, commands: out.commands.length });
     else rt.log.info('action changed during unplug; keys left for the new action', { port: input.portId, vhost: place?.vhostId, revision: input.revision });
     return { ok: true, output: out };
+  }
+
+  /** The port's machine is gone: its `up` record too. */
+  forget(portId: string): void {
+    this.announced.delete(portId);
   }
 
   async reportError(input: ReportInput): Promise<void> {
@@ -108,7 +120,7 @@ export class PortEffects {
   /** At a re-assert timer: puts `up` again unless src/agent/up-writes.ts shows no driver can still be waiting for it. */
   private async reassert(portId: string): Promise<void> {
     const { rt } = this;
-    const record = rt.announced.get(portId);
+    const record = this.announced.get(portId);
     const scheduled = (rt.opts.portTimers ?? DEFAULT_PORT_TIMERS).reassertMs.length;
     const decision = reassertDecision(record, this.bindOf(portId), scheduled);
     if (decision.kind === 'skip' || !record) {
@@ -201,17 +213,12 @@ export class PortEffects {
   }
 
   private markOutcomeLogged(portId: string, outcome: 'up' | 'unplugged'): void {
-    const runtime = this.rt.ports.get(portId);
+    const runtime = this.links.ports.get(portId);
     if (runtime) runtime.outcomeLogged = outcome;
   }
 
-  private isWantedByOther(vhostId: number, portId: string): boolean {
-    const other = this.rt.wanted.get(vhostId);
-    return other !== undefined && other !== portId;
-  }
-
   private recordRun(portId: string, commands: readonly string[]): void {
-    const runtime = this.rt.ports.get(portId);
+    const runtime = this.links.ports.get(portId);
     if (runtime && commands.length > 0) this.rt.appendHistory(runtime, this.rt.store.revision, 'spp-ctl commands', undefined, commands);
   }
 }

@@ -10,43 +10,50 @@ import { stateName } from '../../machines/state-name';
 import type { PortTag } from '../../machines/tags';
 import { type PortIntent, sameIntent, vhostOf } from '../plan/desired';
 import { keys } from '../protocol/keys';
+import type { Coordinator } from './coordinator';
 import type { HostRuntime, PortRuntime } from './host-runtime';
+import type { IdleWatch } from './idle';
 import { type HostFacts, intentOf, resolveConflicts } from './intent';
 import type { NicLifecycle } from './nic-lifecycle';
 import type { PortEffects, PortOutcome } from './port-effects';
 import { portStateLogLevel } from './port-log-policy';
 import { describeIntent } from './view';
 
-/**
- * The port machine with one host's actors. Provided once per controller:
- * the actors reach their PortSync through this closure, not through a
- * registry shared by every host of the process (what that costs is in
- * docs/performance.md).
- */
-function providePortMachine(sync: PortSync) {
-  return portMachine.provide({
-    actors: {
-      plug: fromPromise<RunOutput, PlugInput>(async ({ input }) => sync.run((e) => e.plug(input))),
-      unplug: fromPromise<RunOutput, UnplugInput>(async ({ input }) => sync.run((e) => e.unplug(input))),
-      reportError: fromPromise<void, ReportInput>(async ({ input }) => sync.track((e) => e.reportError(input))),
-    },
-    actions: {
-      reassertUp: (_, params) => sync.effects.reassertUp(params.portId),
-    },
-  });
+/** The PortSync that started the machine, from the owner its actors and actions are given. */
+function syncOf(input: { readonly owner: unknown }): PortSync {
+  if (input.owner instanceof PortSync) return input.owner;
+  throw new Error('port machine: started without its host (input.owner is not a PortSync)');
 }
+
+/**
+ * The port machine with the agent's actors, provided once per process: a
+ * provided machine is a new machine (its configuration parsed again, its
+ * transition caches cold), which a replay of thousands of hosts would pay
+ * per host (docs/performance.md, tenth round). Each actor reaches its host
+ * through the owner in its input, not through a registry.
+ */
+const providedPortMachine = portMachine.provide({
+  actors: {
+    plug: fromPromise<RunOutput, PlugInput>(async ({ input }) => syncOf(input).run((e) => e.plug(input))),
+    unplug: fromPromise<RunOutput, UnplugInput>(async ({ input }) => syncOf(input).run((e) => e.unplug(input))),
+    reportError: fromPromise<void, ReportInput>(async ({ input }) => syncOf(input).track((e) => e.reportError(input))),
+  },
+  actions: {
+    reassertUp: (_, params) => syncOf(params).effects.reassertUp(params.portId),
+  },
+});
 
 export class PortSync {
   /** A sync is queued for the end of the current burst of events. */
   scheduled = false;
   private lastConfigNote = '';
-  private readonly machine = providePortMachine(this);
   constructor(
     private readonly rt: HostRuntime,
+    private readonly links: Coordinator,
     private readonly nics: NicLifecycle,
     readonly effects: PortEffects,
-    /** Called after every sync and port state change (idle detection). */
-    private readonly onSettle: () => void,
+    /** Told every port's busy state, and checked after every sync and port state change. */
+    private readonly idle: IdleWatch,
     /** The tap flows: synced before the ports, and a port's unplug waits while a live flow uses it. */
     private readonly taps?: { sync(): void; holds(portId: string): boolean },
   ) {}
@@ -61,7 +68,7 @@ export class PortSync {
     return this.track(async (effects) => {
       const outcome = await effect(effects);
       if (outcome.ok) return outcome.output;
-      if (outcome.resyncNic) this.nics.resyncNeeded(outcome.resyncNic.nic, outcome.resyncNic.reason);
+      if (outcome.resyncNic) this.links.resyncNeeded(outcome.resyncNic.nic, outcome.resyncNic.reason);
       throw outcome.error;
     });
   }
@@ -81,7 +88,7 @@ export class PortSync {
         this.taps?.sync();
         this.syncPorts();
       }
-      this.onSettle();
+      this.idle.check();
     });
   }
 
@@ -117,23 +124,15 @@ export class PortSync {
     if (!rt.active) return;
     const facts: HostFacts = { host: rt.host, layout: rt.active.layout, vhosts: rt.store.vhosts(), claims: rt.store.claims() };
     const raw = new Map<string, PortIntent>();
-    for (const id of new Set([...rt.store.portIds(), ...rt.ports.keys()])) raw.set(id, intentOf(rt.store.portKeys(id), facts));
-    const intents = resolveConflicts(raw, facts);
-    const wanted = new Map<number, string>();
-    for (const [id, intent] of intents) {
-      if (intent.kind === 'plug') wanted.set(intent.place.vhostId, id);
-      this.deliver(id, intent);
-    }
-    for (const [vhostId, portId] of rt.wanted) {
-      if (!wanted.has(vhostId) && !this.nics.referenced(vhostId)) this.nics.clearVhost(vhostId, portId);
-    }
-    rt.wanted = wanted;
+    for (const id of new Set([...rt.store.portIds(), ...this.links.ports.keys()])) raw.set(id, intentOf(rt.store.portKeys(id), facts));
+    for (const [id, intent] of resolveConflicts(raw, facts)) this.deliver(id, intent);
+    for (const { vhostId, formerPort } of this.links.reindex()) this.nics.clearVhost(vhostId, formerPort);
   }
 
   private deliver(portId: string, intent: PortIntent): void {
     // upstream's _unplug_tap_port: the flows that use the port go first; their removal syncs again
     if (intent.kind === 'unplug' && this.taps?.holds(portId)) return;
-    const runtime = this.rt.ports.get(portId);
+    const runtime = this.links.ports.get(portId);
     const revision = this.rt.store.revision;
     if (!runtime) {
       if (intent.kind !== 'idle') this.startPort(portId, intent, revision);
@@ -143,7 +142,7 @@ export class PortSync {
       runtime.lastIntent = intent;
       this.rt.appendHistory(runtime, revision, `desired: ${describeIntent(intent)}`);
       this.rt.observer.portDesired(portId, intent, revision);
-      runtime.actor.send({ type: 'DESIRED', intent, revision, nicReady: this.nics.readyFor(intent) });
+      runtime.actor.send({ type: 'DESIRED', intent, revision, nicReady: this.links.readyFor(intent) });
     }
     this.forgetIfGone(portId);
   }
@@ -151,14 +150,14 @@ export class PortSync {
   /** Drops the machine of a port whose keys are all gone once it has nothing left to do. */
   private forgetIfGone(portId: string): void {
     const { rt } = this;
-    const runtime = rt.ports.get(portId);
+    const runtime = this.links.ports.get(portId);
     if (!runtime || rt.store.hasPortKeys(portId)) return;
     const snap = runtime.actor.getSnapshot();
     if (snap.hasTag('free') || snap.hasTag('failed')) {
       runtime.actor.stop();
-      rt.ports.delete(portId);
-      rt.busyPorts.delete(portId);
-      rt.announced.delete(portId);
+      this.links.ports.delete(portId);
+      this.idle.portBusy(portId, false);
+      this.effects.forget(portId);
       rt.observer.portForgotten(portId);
       rt.changes.next({ portId });
     }
@@ -166,12 +165,20 @@ export class PortSync {
 
   private startPort(portId: string, intent: PortIntent, revision: number): void {
     const { rt } = this;
-    const actor = createActor(this.machine, {
-      input: { host: rt.host, portId, intent, revision, timers: rt.opts.portTimers ?? DEFAULT_PORT_TIMERS, nicReady: this.nics.readyFor(intent) },
+    const actor = createActor(providedPortMachine, {
+      input: {
+        host: rt.host,
+        portId,
+        intent,
+        revision,
+        timers: rt.opts.portTimers ?? DEFAULT_PORT_TIMERS,
+        nicReady: this.links.readyFor(intent),
+        owner: this,
+      },
       ...rt.actorOptions,
     });
     const runtime: PortRuntime = { portId, actor, lastIntent: intent, history: [], outcomeLogged: undefined };
-    rt.ports.set(portId, runtime);
+    this.links.ports.set(portId, runtime);
     rt.appendHistory(runtime, revision, `desired: ${describeIntent(intent)}`);
     rt.observer.portDesired(portId, intent, revision);
     let last = '';
@@ -186,8 +193,7 @@ export class PortSync {
         const tags = [...snap.tags] as PortTag[];
         last = state;
         lastTags = tags;
-        if (snap.hasTag('busy')) rt.busyPorts.add(portId);
-        else rt.busyPorts.delete(portId);
+        this.idle.portBusy(portId, snap.hasTag('busy'));
         const ctx = snap.context;
         rt.appendHistory(runtime, ctx.revision, `${from || 'start'} -> ${state}`, ctx.lastError);
         rt.observer.portState(portId, state, from);
@@ -208,7 +214,7 @@ export class PortSync {
         rt.changes.next({ portId });
         // a port whose keys are all gone is forgotten once its machine is at rest
         if (snap.hasTag('free')) this.schedule();
-        this.onSettle();
+        this.idle.check();
       },
       error: (err) => rt.log.error('port machine crashed', { port: portId, error: String(err) }),
     });

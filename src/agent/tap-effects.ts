@@ -13,6 +13,7 @@ import { readySteps, type TapStep, type TapWant } from '../plan/tap-plan';
 import { decodeMirrorOwner } from '../protocol/codecs';
 import { keys } from '../protocol/keys';
 import { isMirrorCommand, type ProcessCommand } from '../sppctl/commands';
+import type { Coordinator } from './coordinator';
 import type { HostRuntime } from './host-runtime';
 import { isRejected, sppCtlFailure } from './io';
 import type { MirrorProcess } from './mirror-process';
@@ -24,6 +25,7 @@ class NotReady extends NicRebuildError {}
 export class TapEffects {
   constructor(
     private readonly rt: HostRuntime,
+    private readonly links: Coordinator,
     private readonly mirror: () => MirrorProcess | undefined,
     /** Every command a run sent, for the flow's view. */
     private readonly onCommands: (flowId: string, commands: readonly string[]) => void,
@@ -96,7 +98,7 @@ export class TapEffects {
   private async apply(flow: TapFlow, want: TapWant): Promise<string[]> {
     const { rt } = this;
     const mirror = this.mirror();
-    const nics = [...new Set([flow.source.secId, flow.service.secId])].map((id) => rt.nicFor(id));
+    const nics = [...new Set([flow.source.secId, flow.service.secId])].map((id) => this.links.nicFor(id));
     const commands: string[] = [];
     for (let attempt = 1; ; attempt++) {
       if (!mirror?.readyNow) throw new NotReady(`spp_mirror ${flow.mirrorSecId} is not ready`);
@@ -160,7 +162,7 @@ export class TapEffects {
       if (!mirror) throw new NotReady('no spp_mirror');
       return mirror.execute(cmd);
     }
-    const { worker } = this.rt.nicFor(cmd.secId);
+    const { worker } = this.links.nicFor(cmd.secId);
     return worker.exclusive(async () => (await worker.execute([cmd])).commands[0]!);
   }
 }

@@ -17,6 +17,7 @@ import { tapKind } from '../plan/tap-kind';
 import { movedPorts } from '../plan/tap-plan';
 import type { MirrorDecl } from '../protocol/configuration';
 import { keys } from '../protocol/keys';
+import type { Coordinator } from './coordinator';
 import type { HostRuntime } from './host-runtime';
 import { MirrorProcess } from './mirror-process';
 import { TapEffects } from './tap-effects';
@@ -34,25 +35,33 @@ export class TapSync {
   private mirror: MirrorProcess | undefined;
   /** The configuration's mirror list the mirror process was started for. */
   private mirrorKey = '';
-  private readonly machine;
+  private readonly effects: TapEffects;
+  /** Provided at the first flow: a replay's many hosts without taps pay no machine.provide(). */
+  private machine: ReturnType<TapSync['provide']> | undefined;
 
   constructor(
     private readonly rt: HostRuntime,
+    private readonly links: Coordinator,
     /** Asks for another sync (a flow came to rest: a port's unplug may go on, a flow may be forgotten). */
     private readonly schedule: () => void,
     /** Every flow or mirror state change (idle detection). */
     private readonly onSettle: () => void,
   ) {
-    const effects = new TapEffects(
+    this.effects = new TapEffects(
       rt,
+      links,
       () => this.mirror,
       (flowId, commands) => {
         const runtime = this.flows.get(flowId);
         if (runtime) runtime.commands = [...commands];
       },
     );
-    // provided per controller: the actors reach this host's effects without a process-wide registry
-    this.machine = tapMachine.provide({
+  }
+
+  // provided per controller (lazily): the actors reach this host's effects without a process-wide registry
+  private provide() {
+    const { rt, effects } = this;
+    return tapMachine.provide({
       actors: {
         plug: fromPromise<TapRunOutput, TapRunInput>(async ({ input }) => rt.track(effects.plug(input))),
         unplug: fromPromise<TapRunOutput, TapRunInput>(async ({ input }) => rt.track(effects.unplug(input))),
@@ -112,7 +121,7 @@ export class TapSync {
   private readyFor(intent: TapIntent): boolean {
     const procs = processesOfTap(intent);
     if (procs.mirror !== undefined && !this.mirror?.readyNow) return false;
-    return procs.vfs.every((id) => this.rt.nics.get(id)?.worker.ready === true);
+    return procs.vfs.every((id) => this.links.nics.get(id)?.worker.ready === true);
   }
 
   private deliver(flowId: string, intent: TapIntent): void {
@@ -140,6 +149,7 @@ export class TapSync {
 
   private start(flowId: string, intent: TapIntent, revision: number): void {
     const { rt } = this;
+    this.machine ??= this.provide();
     const actor = createActor(this.machine, {
       input: {
         host: rt.host,
