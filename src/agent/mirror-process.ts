@@ -69,6 +69,7 @@ export class MirrorProcess {
       const state = stateName(snap.value);
       if (state === last) return;
       last = state;
+      rt.observer.mirrorState?.(secId, state);
       const fields = { secId, process: 'spp_mirror', state, lastError: snap.context.lastError, commands: snap.context.lastCommands.length };
       // the periodic resync (ready -> building -> ready, nothing sent) is routine, as for a NIC
       if (snap.hasTag('running')) resyncing = wasUp;
