@@ -117,6 +117,7 @@ export class MirrorProcess {
     const run = this.chain.then(async () => {
       const text = describeMirrorCommand(cmd);
       this.rt.log.info('spp-ctl command', { secId: cmd.secId, command: text });
+      this.rt.opts.onCommand?.(cmd, text);
       try {
         await this.rt.sppctl.sendMirror(cmd);
       } catch (err) {
