@@ -65,6 +65,14 @@ test('a history where a BOTH tap flow is created and deleted replays through the
   };
   t.deepEqual([...flow!.commands].sort(), live.map(text).sort());
   t.is(flow!.commands.length, 24, 'none twice');
+  // the host's spp-ctl command list has the mirror's commands too, in the order sent, not only the vfs'
+  const mirrorPorts = host.commands.filter((c) => /^mirror 3: port (add|del) /.test(c));
+  t.deepEqual([...mirrorPorts].sort(), flow!.commands.filter((c) => c.startsWith('mirror 3: ')).sort());
+  t.is(mirrorPorts.length, 12, host.commands.join('\n'));
+  t.true(
+    host.commands.some((c) => /^mirror 3: component start mirror_0 \d+ mirror$/.test(c)),
+    'the mirror start-up is listed',
+  );
   // the step trace names the flow's states
   const traced = (host.trace ?? []).flatMap((st) => st.trace).filter((l) => l.startsWith(`tap flow ${TF}: `));
   t.true(traced.some((l) => l.endsWith(': up')) && traced.some((l) => l.endsWith(': removed')), traced.join('\n'));
@@ -74,6 +82,7 @@ test('a history where a BOTH tap flow is created and deleted replays through the
   const cli = await runCli(['replay', '--etcd-endpoints', s.etcd.endpoints.join(','), '--host', s.host]);
   t.is(cli.code, 0, cli.err);
   t.regex(cli.out, new RegExp(`tap flows:\\n    ${TF}  removed\\n      states:   .*plugging.* -> up -> .*unplugging.* -> removed`));
+  t.regex(cli.out, /spp-ctl commands \(\d+\):\n( {4}.*\n)* {4}mirror 3: port add ring:\d+ tx mirror_0\n/);
 });
 
 test('an etcdctl snapshot taken while an OUT flow is up replays to the flow up with the commands that put it in place on empty vfs', async (t) => {

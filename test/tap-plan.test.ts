@@ -1,7 +1,7 @@
 import test from 'ava';
 import type { TapFlow } from '../src/plan/tap-desired';
 import { tapKind } from '../src/plan/tap-kind';
-import { designTap, planTap, scheduleTicks, serialTicks } from '../src/plan/tap-plan';
+import { designTap, planTap, processOf, readySteps, scheduleTicks, serialTicks } from '../src/plan/tap-plan';
 
 const end = (v: number, secId: number) => ({
   portId: `p${v}`,
@@ -48,7 +48,51 @@ test('ticks of each plan beside the serial upstream order; the source is broken 
     }
   }
   t.log(rows.join('\n'));
+  // the figures docs/taas.md ("Timing") and docs/performance.md give; BOTH plug pays a tick for the mirror kept free during IN's break
+  t.deepEqual(rows, [
+    'IN plug: 4 ticks (upstream 6), broken 1 (upstream 1)',
+    'IN unplug: 3 ticks (upstream 6), broken 1 (upstream 1)',
+    'OUT plug: 5 ticks (upstream 6), broken 1 (upstream 3)',
+    'OUT unplug: 3 ticks (upstream 6), broken 1 (upstream 3)',
+    'BOTH plug: 9 ticks (upstream 12), broken 1+1 (upstream 1+3)',
+    'BOTH unplug: 6 ticks (upstream 12), broken 1+1 (upstream 1+3)',
+  ]);
   t.deepEqual([...serialTicks(designTap(flow(['OUT']), 'present')).broken.values()], [3], 'upstream breaks OUT for three ticks');
+});
+
+// the executor handles answers one at a time, in any order within a tick: these are the states the tick model never
+// shows (it answers a tick's steps all at once), where starting the wrong step makes a break last a tick more
+test("a break starts only where its mend can follow at once, and while it is in flight the mend's process takes nothing else", (t) => {
+  const ids = (xs: readonly { id: string }[]): string[] => xs.map((x) => x.id).sort();
+  // BOTH unplug: IN mended (unplug.in.2) and vf 1 done, the mirror busy with IN's unplug.in.5. OUT's breaks are on
+  // vf 2 and the mirror: vf 2's alone would break the path while the mirror's waits behind unplug.in.5.
+  const del = designTap(flow(['IN', 'OUT']), 'absent');
+  const delDone = new Set(['unplug.in.1', 'unplug.in.2', 'unplug.in.3', 'unplug.in.6']);
+  const delReady = readySteps(del, delDone, new Set([...delDone, 'unplug.in.5']));
+  t.false(
+    delReady.some((s) => s.role === 'breaks'),
+    ids(delReady).join(),
+  );
+  // with the mirror free, both OUT breaks start together (and vf 2, where the mend goes, takes nothing else)
+  const delDone2 = new Set([...delDone, 'unplug.in.5']);
+  t.deepEqual(ids(readySteps(del, delDone2, delDone2)), ['unplug.out.1', 'unplug.out.2']);
+
+  // BOTH plug: IN's break (plug.in.5 on vf 2) in flight; its mend goes to the mirror, which must stay free even
+  // though plug.out.2 could start there (an answer handled before the break's would take the tick from the mend)
+  const plug = designTap(flow(['IN', 'OUT']), 'present');
+  const plugDone = new Set(['plug.in.1', 'plug.in.2', 'plug.in.3', 'plug.in.4', 'plug.out.1']);
+  const plugReady = readySteps(plug, plugDone, new Set([...plugDone, 'plug.in.5']));
+  t.false(
+    plugReady.some((s) => processOf(s.cmd) === 'mirror:3'),
+    ids(plugReady).join(),
+  );
+  // once the break is answered the mend goes first
+  const plugDone2 = new Set([...plugDone, 'plug.in.5']);
+  t.deepEqual(ids(readySteps(plug, plugDone2, plugDone2)), ['plug.in.6']);
+  // and no break starts while the process of its mend is busy with another step
+  const out = designTap(flow(['OUT']), 'present');
+  const outDone = new Set(['plug.out.1', 'plug.out.2', 'plug.out.4', 'plug.out.5']);
+  t.deepEqual(ids(readySteps(out, outDone, outDone)), ['plug.out.3']);
 });
 
 test('a plan leaves out what holds: a flow in place plans nothing, a crash after the breaking step plans only the mend', (t) => {

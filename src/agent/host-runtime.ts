@@ -16,7 +16,7 @@ import type { Logger } from '../log';
 import type { PortIntent } from '../plan/desired';
 import { type FreeVhost, freeVhost } from '../plan/planner';
 import type { NicLayout } from '../protocol/layout';
-import type { SppCommand } from '../sppctl/commands';
+import type { ProcessCommand } from '../sppctl/commands';
 import { HostStore } from './host-state';
 import type { EtcdWriter, SppCtlApi } from './io';
 import { type AgentObserver, NO_OBSERVER } from './observer';
@@ -36,8 +36,8 @@ export interface ControllerOptions {
   readonly nicBackoff?: { readonly baseMs: number; readonly maxMs: number };
   /** Time source for history entries (injected so replays are deterministic). */
   readonly now?: () => number;
-  /** Every spp-ctl command just before it is sent, with its spp_vf text form (describeCommand). */
-  readonly onCommand?: (cmd: SppCommand, text: string) => void;
+  /** Every spp-ctl command (to a vf or the mirror) just before it is sent, with its text form (describeProcessCommand). */
+  readonly onCommand?: (cmd: ProcessCommand, text: string) => void;
   /** Entries kept per port in its history. */
   readonly historyLimit?: number;
   /** Every port history entry as it is made (the replay's --step trace; ports vanish from view() once removed). */

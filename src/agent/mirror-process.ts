@@ -67,6 +67,7 @@ export class MirrorProcess {
       const state = stateName(snap.value);
       if (state === last) return;
       last = state;
+      rt.observer.mirrorState?.(secId, state);
       const fields = { secId, process: 'spp_mirror', state, lastError: snap.context.lastError, commands: snap.context.lastCommands.length };
       // the periodic resync (ready -> building -> ready, nothing sent) is routine, as for a NIC
       if (snap.hasTag('running')) resyncing = wasUp;
@@ -114,6 +115,7 @@ export class MirrorProcess {
     const run = this.chain.then(async () => {
       const text = describeMirrorCommand(cmd);
       this.rt.log.info('spp-ctl command', { secId: cmd.secId, command: text });
+      this.rt.opts.onCommand?.(cmd, text);
       try {
         await this.rt.sppctl.sendMirror(cmd);
       } catch (err) {

@@ -97,6 +97,7 @@ export class TapSync {
     const key = mirrors && mirrors.length > 0 ? `${nics + 1}:${JSON.stringify(mirrors)}` : '';
     if (key === this.mirrorKey) return;
     this.mirrorKey = key;
+    if (this.mirror) this.rt.observer.mirrorState?.(this.mirror.secId, undefined);
     this.mirror?.stop();
     this.mirror = undefined;
     if (!mirrors || mirrors.length === 0) return;
@@ -144,6 +145,7 @@ export class TapSync {
     if (!snap.hasTag('free') && !snap.hasTag('failed')) return;
     runtime.actor.stop();
     this.flows.delete(flowId);
+    this.rt.observer.tapForgotten?.(flowId);
     this.rt.changes.next({});
   }
 
@@ -171,6 +173,7 @@ export class TapSync {
         if (state === last) return;
         const from = last;
         last = state;
+        rt.observer.tapState?.(flowId, state, from);
         const ctx = snap.context;
         const trouble = snap.hasTag('retrying') || snap.hasTag('failed');
         rt.log.log(trouble ? 'warn' : 'info', 'tap flow state', {

@@ -169,27 +169,77 @@ export function processOf(cmd: ProcessCommand): string {
   return `${isMirrorCommand(cmd) ? 'mirror' : 'vf'}:${cmd.secId}`;
 }
 
+/** A direction's breaking steps and the step that mends what they break (`unplug.out`: the leg's id prefix). */
+interface Break {
+  readonly breaks: readonly TapStep[];
+  readonly mend: TapStep;
+}
+
+const legOf = (s: TapStep): string => s.id.split('.').slice(0, 2).join('.');
+
+function breaksOf(steps: readonly TapStep[]): Break[] {
+  const out: Break[] = [];
+  for (const leg of new Set(steps.map(legOf))) {
+    const of = steps.filter((s) => legOf(s) === leg);
+    const mend = of.find((s) => s.role === 'mends');
+    const breaks = of.filter((s) => s.role === 'breaks');
+    if (mend && breaks.length > 0) out.push({ breaks, mend });
+  }
+  return out;
+}
+
 /**
  * The steps that may start now: at most one per process (none on a process
- * with a step in flight), each with its dependencies done. On a process, a
- * step that mends the source's path goes first, then one that breaks it (its
- * mend is ready to follow), so a break lasts one answer; otherwise steps go in
- * list order.
+ * with a step in flight), each with its dependencies done. A mend goes first.
+ * A direction's breaking steps start together, in a round where the mend can
+ * follow at once: their other dependencies done, the mend's other
+ * dependencies done, and the process the mend goes to neither busy with
+ * other steps nor given one this round. While they are in flight, that
+ * process takes nothing else (else an answer handled before the break's
+ * would start a step there, and the mend would wait a tick behind it). So a
+ * break lasts one answer. Otherwise steps go in list order.
  */
 export function readySteps(steps: readonly TapStep[], done: ReadonlySet<string>, started: ReadonlySet<string>): TapStep[] {
-  const busy = new Set(steps.filter((s) => started.has(s.id) && !done.has(s.id)).map((s) => processOf(s.cmd)));
+  const inFlight = steps.filter((s) => started.has(s.id) && !done.has(s.id));
+  const busy = new Set(inFlight.map((s) => processOf(s.cmd)));
+  const waiting = (s: TapStep): boolean => !started.has(s.id) && !done.has(s.id);
+  const free = (s: TapStep): boolean => waiting(s) && s.after.every((a) => done.has(a)) && !busy.has(processOf(s.cmd));
   const pick = new Map<string, TapStep>();
+  const take = (s: TapStep): void => {
+    pick.set(processOf(s.cmd), s);
+  };
+  // a mend whose breaks are answered: nothing is more urgent
+  for (const s of steps) if (s.role === 'mends' && free(s) && !pick.has(processOf(s.cmd))) take(s);
+  // processes kept for a mend: its breaks are in flight, or start now
+  const reserved = new Set<string>();
+  for (const { breaks, mend } of breaksOf(steps)) {
+    const mendProc = processOf(mend.cmd);
+    if (breaks.some((b) => started.has(b.id) && !done.has(b.id))) {
+      reserved.add(mendProc);
+      continue;
+    }
+    const due = breaks.filter(waiting);
+    if (due.length === 0) continue;
+    const own = new Set(breaks.map((b) => b.id));
+    const procs = due.map((b) => processOf(b.cmd));
+    const startable =
+      due.every(free) &&
+      new Set(procs).size === procs.length &&
+      procs.every((p) => !pick.has(p) && !reserved.has(p)) &&
+      mend.after.every((a) => own.has(a) || done.has(a)) &&
+      !inFlight.some((s) => processOf(s.cmd) === mendProc && !own.has(s.id)) &&
+      (!pick.has(mendProc) || own.has(pick.get(mendProc)!.id));
+    if (!startable) continue;
+    for (const b of due) take(b);
+    reserved.add(mendProc);
+  }
   for (const s of steps) {
-    if (started.has(s.id) || done.has(s.id) || !s.after.every((a) => done.has(a))) continue;
+    if (s.role !== undefined || !free(s)) continue;
     const proc = processOf(s.cmd);
-    if (busy.has(proc)) continue;
-    const current = pick.get(proc);
-    if (!current || urgency(s) < urgency(current)) pick.set(proc, s);
+    if (!pick.has(proc) && !reserved.has(proc)) take(s);
   }
   return [...pick.values()];
 }
-
-const urgency = (s: TapStep): number => (s.role === 'mends' ? 0 : s.role === 'breaks' ? 1 : 2);
 
 export interface TickSchedule {
   /** The tick at whose end each step is answered (a process answers one command per tick, as spp_vf's 1 s loop). */

@@ -17,7 +17,7 @@ import { type PortIntent, vhostOf } from '../plan/desired';
 import { keys } from '../protocol/keys';
 import { groupHostViews } from '../setup/view';
 import { inProcessTransport, SppCtlClient } from '../sppctl/client';
-import { describeCommand, type HttpRequest, toRequest } from '../sppctl/commands';
+import { describeCommand, type HttpRequest, toProcessRequest } from '../sppctl/commands';
 import { createEmulator } from '../sppctl/emulator';
 import { releaseForStatuses } from '../sppctl/releases';
 import type { VfStatus } from '../sppctl/wire';
@@ -298,7 +298,7 @@ export async function openHost(host: string, known: readonly HostStep[], recorde
     now: () => 0,
     onCommand: (cmd, text) => {
       commands.push(text);
-      if (recorded || options.requests) requests.push(toRequest(cmd));
+      if (recorded || options.requests) requests.push(toProcessRequest(cmd));
       if (tracing) trace.push(text);
     },
     onHistory: (portId, entry) => {

@@ -121,7 +121,7 @@ export interface HostReport {
   readonly ports: readonly PortReport[];
   /** Tap flows, when a step carried a tap key. */
   readonly taps?: readonly TapReport[];
-  /** spp-ctl commands in the order the agent sent them (spp_vf text form). */
+  /** spp-ctl commands to the vfs and the mirror in the order the agent sent them (text form, e.g. `mirror 3: port add ring:8 tx mirror_0`). */
   readonly commands: readonly string[];
   /** With options.requests: the same commands as HTTP requests (requestText form). */
   readonly requests?: readonly string[];
