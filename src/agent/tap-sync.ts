@@ -60,7 +60,8 @@ export class TapSync {
 
   // provided per controller (lazily): the actors reach this host's effects without a process-wide registry
   private provide() {
-    const { rt, effects } = this;
+    const { rt } = this;
+    const effects = this.effects;
     return tapMachine.provide({
       actors: {
         plug: fromPromise<TapRunOutput, TapRunInput>(async ({ input }) => rt.track(effects.plug(input))),
