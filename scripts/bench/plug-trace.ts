@@ -46,7 +46,11 @@ export interface Marks {
 const STEPS: Array<[string, keyof Marks, keyof Marks]> = [
   ['action put -> its answer (bench)', 'put', 'acked'],
   ["action put -> the agent's watcher receives it", 'put', 'watched'],
-  ['watcher -> the list-watch emits it (its one-revision snapshot read)', 'watched', 'event'],
+  [
+    'watcher -> the list-watch emits it (its one-revision snapshot read; negative when a read an earlier event started already held the put)',
+    'watched',
+    'event',
+  ],
   ["action put -> the agent's list-watch emits it", 'put', 'event'],
   ['event -> port machine in plugging (store, sync, intent, machine)', 'event', 'plugging'],
   ['plugging -> spp-ctl request sent (vf queue, plan)', 'plugging', 'sendStart'],
