@@ -10,6 +10,7 @@ import { type PortIntent, sameIntent } from '../src/plan/desired';
 import type { VhostObserved } from '../src/plan/observed';
 import { backoffMs } from '../src/protocol/retry';
 import { classify } from './errors';
+import { failedReporting } from './failed-reporting';
 import type { PortTag } from './tags';
 
 export interface PortTimers {
@@ -147,6 +148,7 @@ export const portMachine = setup({
     /** A repeated intent: only the revision it was seen at moves. */
     takeRevision: assign({ revision: ({ context, event }) => (event.type === 'DESIRED' ? event.revision : context.revision) }),
     resetAttempts: assign({ attempts: 0 }),
+    countAttempt: assign({ attempts: ({ context }) => context.attempts + 1 }),
     takeNicState: assign({ nicReady: ({ context, event }) => (event.type === 'NIC_STATE' ? event.ready : context.nicReady) }),
   },
   guards: {
@@ -323,19 +325,12 @@ export const portMachine = setup({
       entry: assign({
         lastError: ({ context }) => (context.intent.kind === 'invalid' ? context.intent.reason : context.lastError),
       }),
-      states: {
-        reporting: {
-          tags: 'busy',
-          invoke: {
-            src: 'reportError',
-            input: ({ context }) => ({ host: context.host, portId: context.portId, reason: context.lastError ?? 'unknown error', owner: context.owner }),
-            onDone: 'reported',
-            onError: { target: 'reportRetry', actions: assign({ attempts: ({ context }) => context.attempts + 1 }) },
-          },
-        },
-        reportRetry: { after: { backoff: 'reporting' } },
-        reported: { entry: assign({ attempts: 0 }) },
-      },
+      states: failedReporting(({ context }: { context: PortContext }) => ({
+        host: context.host,
+        portId: context.portId,
+        reason: context.lastError ?? 'unknown error',
+        owner: context.owner,
+      })),
       on: {
         DESIRED: [AT_REST_DESIRED[0], { target: 'evaluating', actions: ['takeDesired', 'resetAttempts'] }],
         // spp_vf changed under us (restart, rebuild): a rejection may not hold any more; bad input still does

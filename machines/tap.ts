@@ -8,6 +8,7 @@ import { assign, fromPromise, setup } from 'xstate';
 import { sameTapIntent, type TapIntent } from '../src/plan/tap-desired';
 import { backoffMs } from '../src/protocol/retry';
 import { classify } from './errors';
+import { failedReporting } from './failed-reporting';
 import type { TapTag } from './tags';
 
 export interface TapInput {
@@ -99,6 +100,8 @@ export const tapMachine = setup({
     takeReady: assign({ ready: ({ context, event }) => (event.type === 'READY' ? event.ready : context.ready) }),
     recordFailure: assign({ lastError: ({ event }) => classify(errorOf(event)).message }),
     recordRetry: assign({ lastError: ({ event }) => classify(errorOf(event)).message, attempts: ({ context }) => context.attempts + 1 }),
+    resetAttempts: assign({ attempts: 0 }),
+    countAttempt: assign({ attempts: ({ context }) => context.attempts + 1 }),
   },
   guards: {
     isInvalid: ({ context }) => context.intent.kind === 'invalid',
@@ -210,19 +213,11 @@ export const tapMachine = setup({
         lastError: ({ context }) => (context.intent.kind === 'invalid' ? context.intent.reason : context.lastError),
         applied: ({ context }) => context.intent,
       }),
-      states: {
-        reporting: {
-          tags: 'busy',
-          invoke: {
-            src: 'reportError',
-            input: ({ context }) => ({ host: context.host, flowId: context.flowId, reason: context.lastError ?? 'unknown error' }),
-            onDone: 'reported',
-            onError: { target: 'reportRetry', actions: assign({ attempts: ({ context }) => context.attempts + 1 }) },
-          },
-        },
-        reportRetry: { after: { backoff: 'reporting' } },
-        reported: { entry: assign({ attempts: 0 }) },
-      },
+      states: failedReporting(({ context }: { context: TapContext }) => ({
+        host: context.host,
+        flowId: context.flowId,
+        reason: context.lastError ?? 'unknown error',
+      })),
       on: {
         DESIRED: [AT_REST_DESIRED[0], { target: 'evaluating', actions: ['takeDesired', assign({ attempts: 0 })] }],
         RESYNC: { guard: 'notBadInput', target: 'evaluating' },

@@ -8,13 +8,15 @@
 
 import { NicRebuildError, PermanentError } from '../../machines/errors';
 import { DEFAULT_PORT_TIMERS, type PlugInput, type ReportInput, type RunOutput, type UnplugInput } from '../../machines/port';
+import type { ClassifierRule } from '../plan/observed';
 import { observeVhost, type VhostObserved } from '../plan/observed';
-import { planLayout, planVhost, type VhostDesired } from '../plan/planner';
+import { planLayout } from '../plan/planner';
 import { keys } from '../protocol/keys';
 import { targetsOf } from '../protocol/layout';
 import type { Coordinator } from './coordinator';
 import type { HostRuntime, NicRuntime } from './host-runtime';
 import { isRejected, sppCtlFailure } from './io';
+import { type PortPlacement, portKind } from './port-kind';
 import { AgentStopping } from './sppctl-gate';
 import { bindRevision, historyShowsReassert, reassertDecision, type UpRecord, upForBind } from './up-writes';
 
@@ -45,7 +47,7 @@ export class PortEffects {
     const nic = this.links.nicFor(place.secId);
     // the bind this run plugs: one that arrives during the run is a new bind, with its own first `up`
     const bind = this.bindOf(input.portId);
-    const run = await this.applyVhost(nic, place.vhostId, rule, input.portId);
+    const run = await this.applyVhost(nic, place.vhostId, rule, 'present', input.portId);
     if (!run.ok) return run;
     const { commands, observed } = run.output;
     this.recordRun(input.portId, commands);
@@ -79,7 +81,7 @@ export class PortEffects {
     let out: RunOutput = { commands: [] };
     if (place && rule && !this.links.pluggedByOther(place.vhostId, input.portId)) {
       const nic = this.links.nicFor(place.secId);
-      const run = await this.applyVhost(nic, place.vhostId, rt.free, input.portId);
+      const run = await this.applyVhost(nic, place.vhostId, rule, 'absent', input.portId);
       if (run.ok) out = run.output;
       else if (run.error instanceof PermanentError) {
         // The driver waits for the keys to go; a vhost spp_vf will not clear
@@ -164,19 +166,20 @@ export class PortEffects {
    * (`resyncNic`): the port waits for it (NicRebuildError), and no port
    * error is reported.
    */
-  private async applyVhost(nic: NicRuntime, vhostId: number, desired: VhostDesired, portId: string): Promise<PortOutcome<VhostRun>> {
+  private async applyVhost(nic: NicRuntime, vhostId: number, rule: ClassifierRule, want: 'present' | 'absent', portId: string): Promise<PortOutcome<VhostRun>> {
     const { worker, layout } = nic;
     const { log } = this.rt;
+    const placement: PortPlacement = { nic: layout, vhostId, rule, free: this.rt.free };
     // the port machine waits for its NIC; this is a NIC that stopped being usable since
     if (!worker.ready) throw new Error(`spp_vf ${layout.secId} is not ready: ${worker.notReadyReason ?? 'unknown'}`);
     const size = (): number | undefined => {
       const status = worker.status;
-      return status && planVhost(layout, vhostId, desired, status).length;
+      return status && portKind.plan(placement, want, status).length;
     };
     return worker.planned(size, async (): Promise<PortOutcome<VhostRun>> => {
       const commands: string[] = [];
       for (let attempt = 1; ; attempt++) {
-        const plan = planVhost(layout, vhostId, desired, await worker.currentStatus());
+        const plan = portKind.plan(placement, want, await worker.currentStatus());
         let err: unknown;
         try {
           const run = await worker.attempt(plan);

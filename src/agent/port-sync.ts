@@ -8,16 +8,16 @@ import { createActor, fromPromise } from 'xstate';
 import { DEFAULT_PORT_TIMERS, type PlugInput, portMachine, type ReportInput, type RunOutput, type UnplugInput } from '../../machines/port';
 import { stateName } from '../../machines/state-name';
 import type { PortTag } from '../../machines/tags';
-import { type PortIntent, sameIntent, vhostOf } from '../plan/desired';
+import { type PortIntent, vhostOf } from '../plan/desired';
 import { keys } from '../protocol/keys';
 import type { Coordinator } from './coordinator';
 import type { HostRuntime, PortRuntime } from './host-runtime';
 import type { IdleWatch } from './idle';
-import { type HostFacts, intentOf, resolveConflicts } from './intent';
+import type { HostFacts } from './intent';
 import type { NicLifecycle } from './nic-lifecycle';
 import type { PortEffects, PortOutcome } from './port-effects';
+import { portKind } from './port-kind';
 import { portStateLogLevel } from './port-log-policy';
-import { describeIntent } from './view';
 
 /** The PortSync that started the machine, from the owner its actors and actions are given. */
 function syncOf(input: { readonly owner: unknown }): PortSync {
@@ -123,9 +123,8 @@ export class PortSync {
     const { rt } = this;
     if (!rt.active) return;
     const facts: HostFacts = { host: rt.host, layout: rt.active.layout, vhosts: rt.store.vhosts(), claims: rt.store.claims() };
-    const raw = new Map<string, PortIntent>();
-    for (const id of new Set([...rt.store.portIds(), ...this.links.ports.keys()])) raw.set(id, intentOf(rt.store.portKeys(id), facts));
-    for (const [id, intent] of resolveConflicts(raw, facts)) this.deliver(id, intent);
+    const ports = [...new Set([...rt.store.portIds(), ...this.links.ports.keys()])].map((id) => rt.store.portKeys(id));
+    for (const [id, intent] of portKind.intents(facts, ports)) this.deliver(id, intent);
     for (const { vhostId, formerPort } of this.links.reindex()) this.nics.clearVhost(vhostId, formerPort);
   }
 
@@ -138,9 +137,9 @@ export class PortSync {
       if (intent.kind !== 'idle') this.startPort(portId, intent, revision);
       return;
     }
-    if (!sameIntent(runtime.lastIntent, intent)) {
+    if (!portKind.sameIntent(runtime.lastIntent, intent)) {
       runtime.lastIntent = intent;
-      this.rt.appendHistory(runtime, revision, `desired: ${describeIntent(intent)}`);
+      this.rt.appendHistory(runtime, revision, `desired: ${portKind.describe(intent)}`);
       this.rt.observer.portDesired(portId, intent, revision);
       runtime.actor.send({ type: 'DESIRED', intent, revision, nicReady: this.links.readyFor(intent) });
     }
@@ -179,7 +178,7 @@ export class PortSync {
     });
     const runtime: PortRuntime = { portId, actor, lastIntent: intent, history: [], outcomeLogged: undefined };
     this.links.ports.set(portId, runtime);
-    rt.appendHistory(runtime, revision, `desired: ${describeIntent(intent)}`);
+    rt.appendHistory(runtime, revision, `desired: ${portKind.describe(intent)}`);
     rt.observer.portDesired(portId, intent, revision);
     let last = '';
     let lastTags: readonly PortTag[] = [];
