@@ -6,7 +6,7 @@
  */
 import { FREE_VHOST } from '../protocol/codecs';
 import { keys } from '../protocol/keys';
-import type { PortStatusWrite, TapCleanup, TapStatusWrite } from './io';
+import type { EtcdWriter, PortStatusWrite, TapCleanup, TapStatusWrite } from './io';
 
 export type Condition = { readonly key: string; readonly is: 'equal'; readonly value: string } | { readonly key: string; readonly is: 'present' };
 
@@ -95,4 +95,30 @@ export function tapCleanupWrite(c: TapCleanup): AgentWriteSpec {
           refused: `${c.mirrors.map((m) => m.key).join(', ')} and the keys of tap flow ${c.flowId}`,
         };
   return { transactions: withMirrors ? [withMirrors, keysOnly] : [keysOnly], label: `tap clean-up of ${c.flowId}`, labelled: true };
+}
+
+/**
+ * The agent's writes as data, each handed to one interpreter of a spec: the
+ * daemon's etcd3 writer (src/daemon/etcd-writer.ts) and the replay's key
+ * space (src/replay/keyspace.ts) differ only in `commit`.
+ */
+export abstract class SpecWriter implements EtcdWriter {
+  /** The first transaction of `spec` whose conditions hold, committed; false when none held. */
+  protected abstract commit(spec: AgentWriteSpec): Promise<boolean> | boolean;
+
+  async putPortStatus(w: PortStatusWrite): Promise<boolean> {
+    return this.commit(portStatusWrite(w));
+  }
+
+  async cleanupPort(host: string, portId: string, vhostKey: string | undefined): Promise<boolean> {
+    return this.commit(cleanupWrite(host, portId, vhostKey));
+  }
+
+  async putTapStatus(w: TapStatusWrite): Promise<boolean> {
+    return this.commit(tapStatusWrite(w));
+  }
+
+  async cleanupTap(c: TapCleanup): Promise<boolean> {
+    return this.commit(tapCleanupWrite(c));
+  }
 }

@@ -1,7 +1,6 @@
 /** The agent's etcd writes (src/agent/etcd-writes.ts) over etcd3. */
 import type { ComparatorBuilder, Etcd3 } from 'etcd3';
-import { type AgentWriteSpec, type Condition, cleanupWrite, portStatusWrite, type Transaction, tapCleanupWrite, tapStatusWrite } from '../agent/etcd-writes';
-import type { EtcdWriter, PortStatusWrite, TapCleanup, TapStatusWrite } from '../agent/io';
+import { type AgentWriteSpec, type Condition, SpecWriter, type Transaction } from '../agent/etcd-writes';
 import type { StoredValue } from '../etcd/events';
 import { describeUser, isRefusal } from '../etcd/refusal';
 
@@ -24,13 +23,15 @@ export function testExitAfterWrites(env: NodeJS.ProcessEnv): { afterWrite?: () =
   };
 }
 
-export class Etcd3Writer implements EtcdWriter {
+export class Etcd3Writer extends SpecWriter {
   constructor(
     private readonly client: Etcd3,
     private readonly hooks: { afterWrite?: () => void; onRefused?: (reason: string) => void; onAccepted?: () => void } = {},
     /** The etcd user, for the message of a refused write. */
     private readonly user?: string,
-  ) {}
+  ) {
+    super();
+  }
 
   /** A refused write names its key and the user (etcd's own message names neither); it is retried like any failure. */
   private async refusedNamed<T>(key: string, write: Promise<T>): Promise<T> {
@@ -53,22 +54,6 @@ export class Etcd3Writer implements EtcdWriter {
     return succeeded;
   }
 
-  async putPortStatus(w: PortStatusWrite): Promise<boolean> {
-    return this.run(portStatusWrite(w));
-  }
-
-  async cleanupPort(host: string, portId: string, vhostKey: string | undefined): Promise<boolean> {
-    return this.run(cleanupWrite(host, portId, vhostKey));
-  }
-
-  async putTapStatus(w: TapStatusWrite): Promise<boolean> {
-    return this.run(tapStatusWrite(w));
-  }
-
-  async cleanupTap(c: TapCleanup): Promise<boolean> {
-    return this.run(tapCleanupWrite(c));
-  }
-
   async readBefore(key: string, revision: number): Promise<StoredValue | undefined> {
     const res = await this.client
       .get(key)
@@ -78,7 +63,7 @@ export class Etcd3Writer implements EtcdWriter {
     return kv ? { value: kv.value.toString(), modRevision: Number(kv.mod_revision) } : undefined;
   }
 
-  private async run(spec: AgentWriteSpec): Promise<boolean> {
+  protected async commit(spec: AgentWriteSpec): Promise<boolean> {
     for (const txn of spec.transactions) {
       const res = await this.refusedNamed(txn.refused, this.transaction(txn).commit());
       if (res.succeeded) return this.acked(true);

@@ -6,8 +6,7 @@
  * the controller, so the replay sees the consequences of its own writes.
  */
 
-import { type AgentWriteSpec, type Condition, cleanupWrite, portStatusWrite, tapCleanupWrite, tapStatusWrite, type WriteOp } from '../agent/etcd-writes';
-import type { EtcdWriter, PortStatusWrite, TapCleanup, TapStatusWrite } from '../agent/io';
+import { type AgentWriteSpec, type Condition, SpecWriter, type WriteOp } from '../agent/etcd-writes';
 import type { KeyEvent, StoredValue } from '../etcd/events';
 
 export class KeySpace {
@@ -51,32 +50,18 @@ export interface AgentWrite {
   readonly events: readonly KeyEvent[];
 }
 
-export class KeySpaceWriter implements EtcdWriter {
+export class KeySpaceWriter extends SpecWriter {
   /** Writes not yet fed back to the controller. */
   pending: KeyEvent[] = [];
   /** Every write, in order (for --step). */
   readonly log: AgentWrite[] = [];
 
-  constructor(private readonly space: KeySpace) {}
-
-  async putPortStatus(w: PortStatusWrite): Promise<boolean> {
-    return this.run(portStatusWrite(w));
-  }
-
-  async cleanupPort(host: string, portId: string, vhostKey: string | undefined): Promise<boolean> {
-    return this.run(cleanupWrite(host, portId, vhostKey));
-  }
-
-  async putTapStatus(w: TapStatusWrite): Promise<boolean> {
-    return this.run(tapStatusWrite(w));
-  }
-
-  async cleanupTap(c: TapCleanup): Promise<boolean> {
-    return this.run(tapCleanupWrite(c));
+  constructor(private readonly space: KeySpace) {
+    super();
   }
 
   /** The first transaction whose conditions hold is committed, as etcd would; none: a line saying why. */
-  private run(spec: AgentWriteSpec): boolean {
+  protected commit(spec: AgentWriteSpec): boolean {
     const txn = spec.transactions.find((t) => t.when.every((c) => this.holds(c)));
     if (!txn) {
       const action = spec.transactions[0]!.when[0].key;
@@ -86,7 +71,7 @@ export class KeySpaceWriter implements EtcdWriter {
     // etcd sends no event for the delete of a key that is not there
     const ops = txn.writes.filter((op) => op.type === 'put' || this.space.get(op.key) !== undefined);
     const text = ops.map((op) => (op.type === 'put' ? `put ${op.key} = ${op.value}` : `delete ${op.key}`)).join(', ');
-    this.commit(spec.labelled ? `${spec.label}: ${text}` : text, ops);
+    this.apply(spec.labelled ? `${spec.label}: ${text}` : text, ops);
     return true;
   }
 
@@ -96,7 +81,7 @@ export class KeySpaceWriter implements EtcdWriter {
   }
 
   /** One transaction: every key gets the same new revision, as in etcd. */
-  private commit(what: string, ops: readonly WriteOp[]): void {
+  private apply(what: string, ops: readonly WriteOp[]): void {
     const revision = this.space.revision + 1;
     const events: KeyEvent[] = ops.map((op) => ({ ...op, revision }));
     for (const ev of events) this.space.apply(ev);
