@@ -12,6 +12,10 @@ import { hostKeyRanges, keyProblem, keys, type ParsedKey, parseKey } from '../pr
 import { hostLayout, type NicLayout } from '../protocol/layout';
 import { validateStored } from '../protocol/layout-rules';
 
+function isTaasKind(kind: ParsedKey['kind']): boolean {
+  return kind === 'mirror' || kind === 'tap_info' || kind === 'tap_action' || kind === 'tap_status';
+}
+
 /** Keys of one host, by full key. */
 export class HostStore {
   private readonly kv = new Map<string, StoredValue>();
@@ -26,6 +30,8 @@ export class HostStore {
    */
   private vhostCache: ReadonlyMap<number, VhostKey> | undefined;
   private portIdCache: readonly string[] | undefined;
+  /** The TaaS keys (mirror/, tap_*), kept as keys come and go: the tap sync runs on every event, and most hosts have none. */
+  private readonly taasKeys = new Set<string>();
   /** portId -> its keys, kept as keys come and go: portKeys() runs for every port on every event. */
   private readonly byPort = new Map<string, PortKeys>();
 
@@ -62,6 +68,7 @@ export class HostStore {
     this.claimCache = undefined;
     this.portIdCache = undefined;
     this.byPort.clear();
+    this.taasKeys.clear();
     for (const [k, v] of entries) this.store(k, v);
     this.revision = revision;
   }
@@ -78,6 +85,7 @@ export class HostStore {
       const p = this.parsed.get(ev.key);
       this.kv.delete(ev.key);
       this.parsed.delete(ev.key);
+      this.taasKeys.delete(ev.key);
       this.dropCaches(p);
       this.indexPort(p, undefined);
     }
@@ -100,6 +108,7 @@ export class HostStore {
     }
     this.kv.set(key, value);
     this.parsed.set(key, p);
+    if (isTaasKind(p.kind)) this.taasKeys.add(key);
     this.dropCaches(p);
     this.indexPort(p, value);
   }
@@ -187,7 +196,8 @@ export class HostStore {
   /** Every tap flow with any of its keys (tap_info, tap_action, tap_status), by flow id. Few per host: derived on each call. */
   tapFlows(): TapFlowKeys[] {
     const flows = new Map<string, { flowId: string; info?: StoredValue; action?: StoredValue; status?: StoredValue }>();
-    for (const [k, p] of this.parsed) {
+    for (const k of this.taasKeys) {
+      const p = this.parsed.get(k)!;
       if (p.kind !== 'tap_info' && p.kind !== 'tap_action' && p.kind !== 'tap_status') continue;
       const flow = flows.get(p.tapFlowId) ?? { flowId: p.tapFlowId };
       flows.set(p.tapFlowId, flow);
@@ -197,10 +207,19 @@ export class HostStore {
     return [...flows.values()].sort((a, b) => a.flowId.localeCompare(b.flowId));
   }
 
+  /** No tap_info, tap_action or tap_status key (mirror keys aside): nothing for the tap sync to derive. */
+  hasTapFlowKeys(): boolean {
+    for (const k of this.taasKeys) if (this.parsed.get(k)!.kind !== 'mirror') return true;
+    return false;
+  }
+
   /** mirror/<host>/<k> values by k. */
   mirrorOwners(): Map<number, StoredValue> {
     const out = new Map<number, StoredValue>();
-    for (const [k, p] of this.parsed) if (p.kind === 'mirror') out.set(p.mirrorId, this.kv.get(k)!);
+    for (const k of this.taasKeys) {
+      const p = this.parsed.get(k)!;
+      if (p.kind === 'mirror') out.set(p.mirrorId, this.kv.get(k)!);
+    }
     return out;
   }
 

@@ -35,6 +35,8 @@ export class TapSync {
   private mirror: MirrorProcess | undefined;
   /** The configuration's mirror list the mirror process was started for. */
   private mirrorKey = '';
+  private mirrorsSeen: readonly MirrorDecl[] | undefined;
+  private nicsSeen = -1;
   private readonly effects: TapEffects;
   /** Provided at the first flow: a replay's many hosts without taps pay no machine.provide(). */
   private machine: ReturnType<TapSync['provide']> | undefined;
@@ -77,6 +79,8 @@ export class TapSync {
     const view = rt.store.configuration();
     if (view.state !== 'valid' || !rt.active) return;
     this.syncMirror(view.mirror, rt.active.layout.length);
+    // most hosts have no tap flow: nothing to derive, and nothing to forget
+    if (this.flows.size === 0 && !rt.store.hasTapFlowKeys()) return;
     const intents = tapKind.intents(
       {
         host: rt.host,
@@ -95,6 +99,10 @@ export class TapSync {
   }
 
   private syncMirror(mirrors: readonly MirrorDecl[] | undefined, nics: number): void {
+    // the configuration's view is cached by raw value: the same list object means nothing changed
+    if (mirrors === this.mirrorsSeen && nics === this.nicsSeen) return;
+    this.mirrorsSeen = mirrors;
+    this.nicsSeen = nics;
     const key = mirrors && mirrors.length > 0 ? `${nics + 1}:${JSON.stringify(mirrors)}` : '';
     if (key === this.mirrorKey) return;
     this.mirrorKey = key;
