@@ -13,20 +13,15 @@ import { OriginalTaasError, type OriginalTapFlow, originalCreateTapFlow, origina
 import { keys, ROOT } from '../src/protocol/keys';
 import { withEtcd } from './helpers/etcd';
 import { currentRevision, watchHistory } from './helpers/history';
-import { pyBind, waitForValue, waitUp } from './helpers/neutron';
-import { startSystem, until } from './helpers/system';
+import { waitForValue } from './helpers/neutron';
+import { until } from './helpers/system';
+import { startTapSystem, tapPorts } from './helpers/tap-system';
 
-const SERVICE = { portId: 'a0000000-0000-0000-0000-00000000000d', vhostId: 1, phys: 'phys1', mac: 'fa:16:3e:00:00:d1' };
-const SOURCE = { portId: 'a0000000-0000-0000-0000-00000000000s', vhostId: 2, phys: 'phys2', mac: 'fa:16:3e:00:00:51' };
+const PORTS = tapPorts('a0000000');
+const { service: SERVICE, source: SOURCE } = PORTS;
 
 test("the restated service driver's create and delete drive our agent to tap_status = up, then to no keys and free mirrors", async (t) => {
-  const s = await startSystem(t, {
-    build: { format: 'final', mirrors: { count: 2, coreMask: '0x30001' } },
-    emulator: { mirrors: [{ secId: 3, coreMask: '0x30001' }] },
-  });
-  for (const p of [SERVICE, SOURCE]) await pyBind(s.client, s.host, p);
-  for (const p of [SERVICE, SOURCE]) await waitUp(s.client, s.host, p.portId);
-  await until(() => s.agent?.controller.view().mirror?.tags.includes('up') === true, 'the mirror ready');
+  const s = await startTapSystem(t, PORTS, {});
   const tf = 'b6ad1a5e-0000-4000-8000-0000000000f1';
   const claimed = await originalCreateTapFlow(s.client, s.host, { tapFlowId: tf, servicePort: SERVICE.portId, sourcePort: SOURCE.portId, direction: 'BOTH' });
   t.deepEqual(claimed, { mirrorIn: 0, mirrorOut: 1 });

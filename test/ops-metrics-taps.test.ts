@@ -5,27 +5,19 @@
  */
 import test from 'ava';
 import { createTap, deleteTap } from '../src/driver';
-import { pyBind, waitUp } from './helpers/neutron';
 import { type Family, opsUrl, sample, scrape } from './helpers/ops';
-import { startSystem, until } from './helpers/system';
+import { startTapSystem, tapPorts } from './helpers/tap-system';
 
-const SERVICE = { portId: 'a0000000-0000-0000-0000-00000000000d', vhostId: 1, phys: 'phys1', mac: 'fa:16:3e:00:00:d1' };
-const SOURCE = { portId: 'a0000000-0000-0000-0000-00000000000s', vhostId: 2, phys: 'phys2', mac: 'fa:16:3e:00:00:51' };
+const PORTS = tapPorts('a0000000');
+const { service: SERVICE, source: SOURCE } = PORTS;
 const MIRROR_PORTS = { method: 'PUT', path: '/v1/mirrors/{id}/components/{name}/ports', code: '204' };
 const VF_PORTS = { method: 'PUT', path: '/v1/vfs/{id}/components/{name}/ports', code: '204' };
 
 const delta = (a: Family[], b: Family[], name: string, labels: Record<string, string> = {}): number => sample(b, name, labels) - sample(a, name, labels);
 
 test("a tap flow's create and delete move the tap writes and the mirror's request counters by exactly its own", async (t) => {
-  const s = await startSystem(t, {
-    build: { format: 'final', mirrors: { count: 2, coreMask: '0x30001' } },
-    emulator: { mirrors: [{ secId: 3, coreMask: '0x30001' }] },
-    settings: { ops: '127.0.0.1:0', reassert: 'off' },
-  });
+  const s = await startTapSystem(t, PORTS, { ops: '127.0.0.1:0', reassert: 'off' });
   const url = await opsUrl(s.agent);
-  for (const p of [SERVICE, SOURCE]) await pyBind(s.client, s.host, p);
-  for (const p of [SERVICE, SOURCE]) await waitUp(s.client, s.host, p.portId);
-  await until(() => s.agent?.controller.view().mirror?.tags.includes('up') === true, 'the mirror ready');
   await s.agent!.controller.idle();
   const m0 = await scrape(url);
   t.is(sample(m0, 'spp_etcd_writes_total', { op: 'tap_status' }), 0);
@@ -64,15 +56,8 @@ test("a tap flow's create and delete move the tap writes and the mirror's reques
 });
 
 test('a real agent feeds spp_tap_flows, spp_tap_runs_total and spp_mirror_up through the observer hooks', async (t) => {
-  const s = await startSystem(t, {
-    build: { format: 'final', mirrors: { count: 2, coreMask: '0x30001' } },
-    emulator: { mirrors: [{ secId: 3, coreMask: '0x30001' }] },
-    settings: { ops: '127.0.0.1:0', reassert: 'off' },
-  });
+  const s = await startTapSystem(t, PORTS, { ops: '127.0.0.1:0', reassert: 'off' });
   const url = await opsUrl(s.agent);
-  for (const p of [SERVICE, SOURCE]) await pyBind(s.client, s.host, p);
-  for (const p of [SERVICE, SOURCE]) await waitUp(s.client, s.host, p.portId);
-  await until(() => s.agent?.controller.view().mirror?.tags.includes('up') === true, 'the mirror ready');
   t.is(sample(await scrape(url), 'spp_mirror_up'), 1);
   const tap = { host: s.host, tapFlowId: 'tf-states', wait: true, timeoutMs: 15_000 };
   t.is((await createTap(s.client, { ...tap, servicePort: SERVICE.portId, sourcePort: SOURCE.portId, direction: 'BOTH' })).outcome, 'up');

@@ -18,11 +18,11 @@ import { readHistory } from '../src/replay/etcd-history';
 import { describeCommand, describeMirrorCommand } from '../src/sppctl/commands';
 import { runCli } from './helpers/cli';
 import { dump } from './helpers/etcd';
-import { pyBind, waitUp } from './helpers/neutron';
-import { requests, startSystem, until } from './helpers/system';
+import { requests } from './helpers/system';
+import { startTapSystem, tapPorts } from './helpers/tap-system';
 
-const SERVICE = { portId: 'a0000000-0000-0000-0000-00000000000d', vhostId: 1, phys: 'phys1', mac: 'fa:16:3e:00:00:d1' };
-const SOURCE = { portId: 'a0000000-0000-0000-0000-00000000000s', vhostId: 2, phys: 'phys2', mac: 'fa:16:3e:00:00:51' };
+const PORTS = tapPorts('a0000000');
+const { service: SERVICE, source: SOURCE } = PORTS;
 const TF = 'tf-replayed';
 
 async function replayEtcd(t: ExecutionContext, endpoints: readonly string[], host: string): Promise<ReplayReport> {
@@ -33,13 +33,7 @@ async function replayEtcd(t: ExecutionContext, endpoints: readonly string[], hos
 }
 
 test('a history where a BOTH tap flow is created and deleted replays through the tap machines: its states, the commands the agent sent', async (t) => {
-  const s = await startSystem(t, {
-    build: { format: 'final', mirrors: { count: 2, coreMask: '0x30001' } },
-    emulator: { mirrors: [{ secId: 3, coreMask: '0x30001' }] },
-  });
-  for (const p of [SERVICE, SOURCE]) await pyBind(s.client, s.host, p);
-  for (const p of [SERVICE, SOURCE]) await waitUp(s.client, s.host, p.portId);
-  await until(() => s.agent?.controller.view().mirror?.tags.includes('up') === true, 'the mirror ready');
+  const s = await startTapSystem(t, PORTS, {});
   s.sim.emulator.clearLog();
   const tap = { host: s.host, tapFlowId: TF, wait: true, timeoutMs: 15_000 };
   t.is((await createTap(s.client, { ...tap, servicePort: SERVICE.portId, sourcePort: SOURCE.portId, direction: 'BOTH' })).outcome, 'up');
@@ -86,13 +80,7 @@ test('a history where a BOTH tap flow is created and deleted replays through the
 });
 
 test('an etcdctl snapshot taken while an OUT flow is up replays to the flow up with the commands that put it in place on empty vfs', async (t) => {
-  const s = await startSystem(t, {
-    build: { format: 'final', mirrors: { count: 2, coreMask: '0x30001' } },
-    emulator: { mirrors: [{ secId: 3, coreMask: '0x30001' }] },
-  });
-  for (const p of [SERVICE, SOURCE]) await pyBind(s.client, s.host, p);
-  for (const p of [SERVICE, SOURCE]) await waitUp(s.client, s.host, p.portId);
-  await until(() => s.agent?.controller.view().mirror?.tags.includes('up') === true, 'the mirror ready');
+  const s = await startTapSystem(t, PORTS, {});
   s.sim.emulator.clearLog();
   const tap = { host: s.host, tapFlowId: 'tf-snap', wait: true, timeoutMs: 15_000 };
   t.is((await createTap(s.client, { ...tap, servicePort: SERVICE.portId, sourcePort: SOURCE.portId, direction: 'OUT' })).outcome, 'up');

@@ -1,6 +1,6 @@
 /**
  * A compute node with TaaS for the tests of the taps' surfaces (page,
- * explain, report): the seed host set up in the final format with two
+ * explain, report, metrics, replay) and of the interop: the seed host set up in the final format with two
  * mirrors, the emulator's spp_mirror 3, a service port on vhost 1 (spp_vf 1)
  * and a source port on vhost 2 (spp_vf 2), both up, the mirror ready.
  */
