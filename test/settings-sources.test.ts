@@ -30,10 +30,10 @@ async function refused(t: import('ava').ExecutionContext, argv: string[], env: N
 test('an ini value that is not a port names the file, section and key; so do the other ini settings', async (t) => {
   const bad: Array<[string, RegExp]> = [
     ['etcd_port = notanumber', /agent\.ini:spp\.etcd_port: expected a port number 1-65535, got "notanumber"/],
-    ['etcd_host = 10.0.0.5\netcd_port = 70000', /agent\.ini:spp\.etcd_port: expected a port number/],
+    ['etcd_host = 127.0.0.5\netcd_port = 70000', /agent\.ini:spp\.etcd_port: expected a port number/],
     ['api_port = 77x7', /agent\.ini:spp\.api_port: expected a port number/],
     ['api_ip_addr = bad host', /spp-ctl URL \(.*agent\.ini:spp\.api_ip_addr\): expected http:\/\/HOST:PORT/],
-    ['etcd_endpoints = 10.0.0.5', /agent\.ini:spp\.etcd_endpoints: "10\.0\.0\.5" is not an endpoint/],
+    ['etcd_endpoints = 127.0.0.5', /agent\.ini:spp\.etcd_endpoints: "127\.0\.0\.5" is not an endpoint/],
     ['lease_ttl = soon', /leaseTtl \(.*agent\.ini:spp\.lease_ttl\): expected a number of seconds >= 2, got "soon"/],
     ['resync_interval =', /resyncInterval \(.*agent\.ini:spp\.resync_interval\)/],
     ['reassert_up = 3,1', /reassert schedule \(.*agent\.ini:spp\.reassert_up\)/],
@@ -93,6 +93,6 @@ test('every command that talks to etcd checks its etcd settings and the agent ad
 });
 
 test('etcd endpoints: host:port, [v6]:port and URLs pass; a missing or bad port does not', (t) => {
-  for (const ok of ['127.0.0.1:2379', 'etcd-1:2379', '[::1]:2379', 'https://etcd.example:2379', 'http://10.0.0.5:1']) t.is(endpointProblem(ok), undefined, ok);
+  for (const ok of ['127.0.0.1:2379', 'etcd-1:2379', '[::1]:2379', 'https://etcd.example:2379', 'http://127.0.0.5:1']) t.is(endpointProblem(ok), undefined, ok);
   for (const bad of ['127.0.0.1', '127.0.0.1:notanumber', 'etcd:0', 'etcd:65536', 'http://etcd', 'a b:1', 'etcd:2379/x']) t.truthy(endpointProblem(bad), bad);
 });
