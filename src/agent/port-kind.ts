@@ -44,8 +44,8 @@ export const portKind: Kind<HostFacts, PortKeys, PortIntent, PortPlacement, VfSt
     const tg = targetsOf(nic, vhostId);
     const process = `vf ${nic.secId}`;
     return [
-      { process, component: tg.untag.component, port: tg.untag.port, dir: 'tx', change: 'adds' },
-      { process, component: tg.tag.component, port: tg.tag.port, dir: 'rx', change: 'adds' },
+      { process, component: tg.untag.component, port: tg.untag.port, dir: 'tx', change: 'adds', lines: [`vhost:${vhostId}: classifier entry, untag`] },
+      { process, component: tg.tag.component, port: tg.tag.port, dir: 'rx', change: 'adds', lines: [`vhost:${vhostId}: tag`] },
     ];
   },
 };

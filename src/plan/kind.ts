@@ -24,6 +24,8 @@ export interface DrawHint {
   readonly dir: 'rx' | 'tx';
   /** `adds`: the thing attaches it; `takes`: it detaches it from the layout. */
   readonly change: 'adds' | 'takes';
+  /** The words a drawing writes beside the port (the kind knows what the port carries; the drawing only places them). */
+  readonly lines: readonly string[];
 }
 
 export interface Kind<Facts, Keys, Intent, Desired, Observed, Step> {

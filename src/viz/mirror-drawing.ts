@@ -10,7 +10,7 @@
 import type { NicTag } from '../../machines/tags';
 import type { MirrorView, TapView } from '../agent/view';
 import type { MirrorStatus } from '../sppctl/wire';
-import { flowOfTap } from './tap-rows';
+import { liveTapHints } from './tap-rows';
 import { COL_GAP, type DrawEdge, type DrawLine, type DrawNode, heightOf, MARGIN, ROW_GAP, widthOf } from './vf-drawing';
 
 export interface MirrorDrawing {
@@ -35,28 +35,9 @@ interface Want {
 /** What each live flow puts on each mirror component's ports: `component/dir/port` -> words. */
 function wantedPorts(taps: readonly TapView[]): Map<string, Want> {
   const out = new Map<string, Want>();
-  for (const tap of taps) {
-    const f = flowOfTap(tap);
-    if (!f || tap.tags.includes('free')) continue;
-    const s = f.source;
-    const d = f.service;
-    const required = tap.tags.includes('up');
-    const add = (component: string, dir: Dir, port: string, ...text: string[]): void =>
-      void out.set(`${component}/${dir}/${port}`, { lines: text.map((t) => ({ text: t, cls: 'tap' as const })), required });
-    const service = [`to ${d.feeder} (spp_vf ${d.secId})`, `service vhost:${d.vhostId}`];
-    for (const leg of f.legs) {
-      const mk = leg.component;
-      const tag = `tap ${tap.flowId} ${leg.dir}`;
-      if (leg.dir === 'IN') {
-        add(mk, 'rx', s.toVm, `taken from ${s.feeder} (spp_vf ${s.secId})`, `source vhost:${s.vhostId} in · ${tag}`);
-        add(mk, 'tx', leg.serviceRing, ...service);
-        add(mk, 'tx', leg.sourceRing, `to ${s.feeder} (spp_vf ${s.secId})`, `back to source vhost:${s.vhostId}`);
-      } else {
-        add(mk, 'rx', leg.sourceRing, `from ${s.drain} (spp_vf ${s.secId})`, `source vhost:${s.vhostId} out · ${tag}`);
-        add(mk, 'tx', s.fromVm, `taken from ${s.drain} (spp_vf ${s.secId})`, 'on to the merger');
-        add(mk, 'tx', leg.serviceRing, ...service);
-      }
-    }
+  for (const { hint: h, required } of liveTapHints(taps)) {
+    if (!h.process.startsWith('mirror ')) continue;
+    out.set(`${h.component}/${h.dir}/${h.port}`, { lines: h.lines.map((text) => ({ text, cls: 'tap' as const })), required });
   }
   return out;
 }

@@ -9,7 +9,9 @@ import type { TapTag } from '../../machines/tags';
 import type { ControllerView, TapEndView, TapView } from '../agent/view';
 import { missingTapSteps, redirectText, tapObserved } from '../explain/tap-check';
 import type { TapExplanation } from '../explain/tap-explain';
+import type { DrawHint } from '../plan/kind';
 import { describeTapIntent, type TapFlow } from '../plan/tap-desired';
+import { tapKind } from '../plan/tap-kind';
 import { type Phase, phaseOf } from './port-rows';
 
 export interface TapRow {
@@ -51,30 +53,21 @@ export interface TapPort {
   readonly text: string;
 }
 
-/** The ports of spp_vf `secId` that the live tap flows moved or added (a flow that holds nothing, `free`, has none). */
-export function tapPortsOf(taps: readonly TapView[], secId: number): TapPort[] {
-  const out: TapPort[] = [];
-  for (const tap of taps) {
+/** What the live tap flows draw (the kind's hints: a flow that holds nothing, `free`, draws none), and whether the flow holds it up. */
+export function liveTapHints(taps: readonly TapView[]): { hint: DrawHint; required: boolean }[] {
+  return taps.flatMap((tap) => {
     const f = flowOfTap(tap);
-    if (!f || tap.tags.includes('free')) continue;
-    const s = f.source;
-    const d = f.service;
-    const who = `tap ${tap.flowId}`;
-    for (const leg of f.legs) {
-      const mk = leg.component;
-      if (s.secId === secId && leg.dir === 'IN') {
-        out.push({ component: s.feeder, port: s.toVm, dir: 'rx', moved: true, text: `rx ${s.toVm} → ${mk} (${who} IN)` });
-        out.push({ component: s.feeder, port: leg.sourceRing, dir: 'rx', moved: false, text: `rx ${leg.sourceRing} ← ${mk} (${who} IN)` });
-      }
-      if (s.secId === secId && leg.dir === 'OUT') {
-        out.push({ component: s.drain, port: s.fromVm, dir: 'tx', moved: true, text: `tx ${s.fromVm} → ${mk} (${who} OUT)` });
-        out.push({ component: s.drain, port: leg.sourceRing, dir: 'tx', moved: false, text: `tx ${leg.sourceRing} → ${mk} (${who} OUT)` });
-      }
-      if (d.secId === secId)
-        out.push({ component: d.feeder, port: leg.serviceRing, dir: 'rx', moved: false, text: `rx ${leg.serviceRing} ← ${mk} (${who} ${leg.dir} copies)` });
-    }
-  }
-  return out;
+    if (!f || tap.tags.includes('free')) return [];
+    const required = tap.tags.includes('up');
+    return tapKind.draw(f).map((hint) => ({ hint, required }));
+  });
+}
+
+/** The ports of spp_vf `secId` that the live tap flows moved or added. */
+export function tapPortsOf(taps: readonly TapView[], secId: number): TapPort[] {
+  return liveTapHints(taps)
+    .filter(({ hint }) => hint.process === `vf ${secId}`)
+    .map(({ hint: h }) => ({ component: h.component, port: h.port, dir: h.dir, moved: h.change === 'takes', text: h.lines.join(' ') }));
 }
 
 const PHASE_ORDER: Record<Phase, number> = { failed: 0, retrying: 1, plugging: 2, unplugging: 2, up: 3, free: 4 };
