@@ -28,6 +28,12 @@ test('tap bench at poll 250: measured breaks are as the tick model says (ours at
       }
       t.deepEqual(r.serial[op].broken, r.serial[op].modelBroken, `${label}: serial measured as modelled`);
       t.true(Object.keys(r.ours[op].broken).length === (r.direction === 'BOTH' ? 2 : 1), label);
+      // the ticks are the ms rounded to the poll period
+      for (const who of ['ours', 'serial'] as const)
+        for (const [leg, ms] of Object.entries(r[who][op].brokenMs)) {
+          t.true(ms >= 0, `${label} ${who} ${leg}: ${ms} ms`);
+          t.is(Math.round(ms / 250), r[who][op].broken[leg], `${label} ${who} ${leg}: ${ms} ms`);
+        }
       // the serial driver's time: its 3 status reads and its commands, one tick each (a little less for the first: the phase)
       t.true(r.serial[op].ms >= (commands + 2) * 250, `${label}: serial ${r.serial[op].ms} ms`);
     }

@@ -44,6 +44,8 @@ export interface TapTiming {
   readonly commands: number;
   /** Ticks broken per leg (`in`, `out`), measured. */
   readonly broken: Readonly<Record<string, number>>;
+  /** The same in ms (first break answered to the mend answered): the ticks round this, and the processes' ticks have their own phases. */
+  readonly brokenMs: Readonly<Record<string, number>>;
   /** The plan's tick model for the same steps (one answer per process per tick). */
   readonly modelTicks: number;
   readonly modelBroken: Readonly<Record<string, number>>;
@@ -87,18 +89,20 @@ class AnswerClock {
   }
 }
 
-/** Ticks broken per leg from the answer times of the plan's steps: first `breaks` answer to the `mends` answer. */
-function brokenTicks(steps: readonly TapStep[], at: ReadonlyMap<string, number>, pollMs: number): Record<string, number> {
-  const out: Record<string, number> = {};
+/** Ticks (and ms) broken per leg from the answer times of the plan's steps: first `breaks` answer to the `mends` answer. */
+function brokenSpans(steps: readonly TapStep[], at: ReadonlyMap<string, number>, pollMs: number): Pick<TapTiming, 'broken' | 'brokenMs'> {
+  const broken: Record<string, number> = {};
+  const brokenMs: Record<string, number> = {};
   for (const leg of ['in', 'out']) {
     const of = steps.filter((s) => s.id.split('.')[1] === leg);
     const breaks = of.filter((s) => s.role === 'breaks').map((s) => at.get(requestKey(s.cmd)));
     const mends = of.find((s) => s.role === 'mends');
     const mended = mends && at.get(requestKey(mends.cmd));
     if (breaks.length === 0 || mended === undefined || breaks.some((b) => b === undefined)) continue;
-    out[leg] = Math.round((mended - Math.min(...(breaks as number[]))) / pollMs);
+    brokenMs[leg] = mended - Math.min(...(breaks as number[]));
+    broken[leg] = Math.round(brokenMs[leg] / pollMs);
   }
-  return out;
+  return { broken, brokenMs };
 }
 
 function model(steps: readonly TapStep[], serial: boolean): { modelTicks: number; modelBroken: Record<string, number> } {
@@ -125,7 +129,7 @@ async function serialRun(sppctl: SppCtlClient, clock: AnswerClock, flow: TapFlow
   }
   const ms = performance.now() - t0;
   const at = clock.stop();
-  return { ms, commands: ordered.length, broken: brokenTicks(steps, at, pollMs), ...model(steps, true) };
+  return { ms, commands: ordered.length, ...brokenSpans(steps, at, pollMs), ...model(steps, true) };
 }
 
 async function until(check: () => boolean, what: string, ms = 60_000): Promise<void> {
@@ -190,8 +194,8 @@ export async function benchTaps(pollMs = 1000, log: (line: string) => void = () 
       const unplugSteps = designTap(flow, 'absent');
       rows.set(direction, {
         ours: {
-          create: { ms: createMs, commands: createAt.size, broken: brokenTicks(plugSteps, createAt, pollMs), ...model(plugSteps, false) },
-          delete: { ms: deleteMs, commands: deleteAt.size, broken: brokenTicks(unplugSteps, deleteAt, pollMs), ...model(unplugSteps, false) },
+          create: { ms: createMs, commands: createAt.size, ...brokenSpans(plugSteps, createAt, pollMs), ...model(plugSteps, false) },
+          delete: { ms: deleteMs, commands: deleteAt.size, ...brokenSpans(unplugSteps, deleteAt, pollMs), ...model(unplugSteps, false) },
         },
       });
     }
@@ -221,6 +225,10 @@ const legs = (b: Readonly<Record<string, number>>): string =>
   Object.entries(b)
     .map(([leg, n]) => `${leg} ${n}`)
     .join(', ') || '-';
+const legsMs = (b: Readonly<Record<string, number>>): string =>
+  Object.entries(b)
+    .map(([leg, ms]) => `${leg} ${ms.toFixed(0)} ms`)
+    .join(', ') || '-';
 
 /** The bench's lines: a table and the goals (ours not slower than serial; the source broken for no more ticks than upstream's). */
 export function reportTaps(rows: readonly TapBenchRow[], pollMs: number): { lines: string[]; goals: { name: string; pass: boolean; detail: string }[] } {
@@ -231,8 +239,8 @@ export function reportTaps(rows: readonly TapBenchRow[], pollMs: number): { line
       const o = r.ours[op];
       const s = r.serial[op];
       lines.push(
-        `  ${r.direction.padEnd(4)} ${op.padEnd(6)} ours ${(o.ms / 1000).toFixed(2)} s (${o.commands} commands; model ${o.modelTicks} ticks), broken ticks ${legs(o.broken)} (model ${legs(o.modelBroken)})` +
-          ` | serial ${(s.ms / 1000).toFixed(2)} s (${s.commands} commands; ${s.modelTicks} ticks), broken ticks ${legs(s.broken)} (model ${legs(s.modelBroken)})`,
+        `  ${r.direction.padEnd(4)} ${op.padEnd(6)} ours ${(o.ms / 1000).toFixed(2)} s (${o.commands} commands; model ${o.modelTicks} ticks), broken ticks ${legs(o.broken)} (${legsMs(o.brokenMs)}; model ${legs(o.modelBroken)})` +
+          ` | serial ${(s.ms / 1000).toFixed(2)} s (${s.commands} commands; ${s.modelTicks} ticks), broken ticks ${legs(s.broken)} (${legsMs(s.brokenMs)}; model ${legs(s.modelBroken)})`,
       );
       // one tick of slack: ours includes the etcd round trips (tap_action seen, tap_status written) the serial driver does not make
       goals.push({
@@ -244,7 +252,7 @@ export function reportTaps(rows: readonly TapBenchRow[], pollMs: number): { line
       goals.push({
         name: `taps.${r.direction.toLowerCase()}.${op}: source broken <= upstream's ticks`,
         pass: worse.length === 0 && Object.keys(o.broken).length > 0,
-        detail: `ours ${legs(o.broken)}, serial ${legs(s.broken)}`,
+        detail: `ours ${legs(o.broken)} (${legsMs(o.brokenMs)}), serial ${legs(s.broken)} (${legsMs(s.brokenMs)})`,
       });
     }
   }
@@ -258,7 +266,12 @@ export function reportTapsInto(report: Report, rows: readonly TapBenchRow[], pol
       const name = `taps.${r.direction.toLowerCase()}.${op}.poll${pollMs}`;
       for (const who of ['ours', 'serial'] as const) {
         const x = r[who][op];
-        report.value(`${name}.${who}`, 'ms', x.ms, `${x.commands} commands; tick model ${x.modelTicks}; source broken (ticks) ${legs(x.broken)}`);
+        report.value(
+          `${name}.${who}`,
+          'ms',
+          x.ms,
+          `${x.commands} commands; tick model ${x.modelTicks}; source broken (ticks) ${legs(x.broken)} (${legsMs(x.brokenMs)})`,
+        );
       }
     }
   }
