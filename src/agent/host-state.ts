@@ -40,7 +40,11 @@ export class HostStore {
   /** Stray keys seen since the last takeStrays(), with why they are not protocol keys. */
   private strays = new Map<string, string>();
 
+  /** configuration/<host>, built once: configuration() runs several times per event, and a fresh key string is hashed anew on every lookup. */
+  private readonly configurationKey: string;
+
   constructor(readonly host: string) {
+    this.configurationKey = keys.configuration(host);
     const own = hostKeyRanges(host);
     this.ranges = [...own.prefixes, ...own.exact.map((k) => `${k}/`)];
   }
@@ -227,7 +231,7 @@ export class HostStore {
   private lastConfiguration: { raw: string | undefined; view: ConfigurationView } | undefined;
 
   configuration(): ConfigurationView {
-    const raw = this.kv.get(keys.configuration(this.host))?.value;
+    const raw = this.kv.get(this.configurationKey)?.value;
     if (this.lastConfiguration?.raw !== raw || !this.lastConfiguration) this.lastConfiguration = { raw, view: readConfiguration(this.host, raw) };
     return this.lastConfiguration.view;
   }
