@@ -16,6 +16,21 @@ function isTaasKind(kind: ParsedKey['kind']): boolean {
   return kind === 'mirror' || kind === 'tap_info' || kind === 'tap_action' || kind === 'tap_status';
 }
 
+/**
+ * vhost values decoded, by stored value (a put replaces the object):
+ * vhosts() is derived again whenever any vhost key of the host changes, and
+ * only that one needs decoding again.
+ */
+const decodedOwners = new WeakMap<StoredValue, { readonly key: string; readonly owner: Decoded<VhostOwner> }>();
+
+function vhostOwnerOf(key: string, stored: StoredValue): Decoded<VhostOwner> {
+  const known = decodedOwners.get(stored);
+  if (known?.key === key) return known.owner;
+  const owner = decodeVhostOwner(key, stored.value);
+  decodedOwners.set(stored, { key, owner });
+  return owner;
+}
+
 /** Keys of one host, by full key. */
 export class HostStore {
   private readonly kv = new Map<string, StoredValue>();
@@ -174,7 +189,7 @@ export class HostStore {
     const out = new Map<number, VhostKey>();
     for (const [k, v] of this.kv) {
       const p = this.parsed.get(k);
-      if (p?.kind === 'vhost') out.set(p.vhostId, { key: k, phys: p.phys, owner: decodeVhostOwner(k, v.value), modRevision: v.modRevision });
+      if (p?.kind === 'vhost') out.set(p.vhostId, { key: k, phys: p.phys, owner: vhostOwnerOf(k, v), modRevision: v.modRevision });
     }
     this.vhostCache = out;
     return out;

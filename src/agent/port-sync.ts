@@ -121,7 +121,7 @@ export class PortSync {
     else rt.log.info('host configuration', shape);
     rt.active = { raw: view.raw, layout: view.layout };
     this.nics.start(view.layout);
-    rt.changes.next({});
+    rt.notify({});
   }
 
   private syncPorts(): void {
@@ -165,7 +165,7 @@ export class PortSync {
       this.idle.portBusy(portId, false);
       this.effects.forget(portId);
       rt.observer.portForgotten(portId);
-      rt.changes.next({ portId });
+      rt.notify({ portId });
     }
   }
 
@@ -219,7 +219,7 @@ export class PortSync {
             from: from || undefined,
             ...(ctx.lastError && (snap.hasTag('retrying') || snap.hasTag('failed')) ? { error: ctx.lastError } : {}),
           });
-        rt.changes.next({ portId });
+        rt.notify({ portId });
         // a port whose keys are all gone is forgotten once its machine is at rest
         if (snap.hasTag('free')) this.schedule();
         this.idle.check();
