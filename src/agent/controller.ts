@@ -98,7 +98,9 @@ export class Controller {
           return;
         }
         // built only when it is written: one per event, the agent's own port_status puts included
-        if (rt.log.isLevelEnabled('debug')) rt.log.debug('etcd event', { revision: ev.revision, key: ev.key, event: ev.type, ...portFields(ev.key) });
+        // a silent logger (the replay's) first: winston's isLevelEnabled copies its transport list on every call
+        if (!rt.log.silent && rt.log.isLevelEnabled('debug'))
+          rt.log.debug('etcd event', { revision: ev.revision, key: ev.key, event: ev.type, ...portFields(ev.key) });
         this.sync.schedule();
         return;
     }

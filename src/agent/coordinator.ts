@@ -16,6 +16,19 @@ export class Coordinator {
   readonly nics = new Map<number, NicRuntime>();
   /** vhost id -> the port whose intent plugs it, and that intent (one per vhost: resolveConflicts). */
   private plugs = new Map<number, { readonly portId: string; readonly intent: Extract<PortIntent, { kind: 'plug' }> }>();
+  /** The ports and intents the index was last built from, in the ports' order. */
+  private indexedFrom: ReadonlyArray<readonly [string, PortIntent]> = [];
+
+  /** The ports hold the very intents (objects) the index was built from: it would come out the same, and lose no vhost. */
+  private indexedFromNow(): boolean {
+    if (this.indexedFrom.length !== this.ports.size) return false;
+    let i = 0;
+    for (const p of this.ports.values()) {
+      const [portId, intent] = this.indexedFrom[i++]!;
+      if (p.portId !== portId || p.lastIntent !== intent) return false;
+    }
+    return true;
+  }
   /** vhost ids some port's intent plugs or unplugs. */
   private referencedVhosts = new Set<number>();
 
@@ -31,6 +44,9 @@ export class Coordinator {
    * with the port that had it (to be cleared).
    */
   reindex(): Array<{ readonly vhostId: number; readonly formerPort: string }> {
+    // every sync asks, and most change no port's intent: the same intents, in the same order, index the same
+    if (this.indexedFromNow()) return [];
+    this.indexedFrom = [...this.ports.values()].map((p) => [p.portId, p.lastIntent] as const);
     const before = this.plugs;
     this.plugs = new Map();
     this.referencedVhosts = new Set();

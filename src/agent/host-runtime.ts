@@ -78,6 +78,11 @@ export class HostRuntime {
   readonly store: HostStore;
   /** A notice whenever something visible changed (for the visualizer's live updates). */
   readonly changes = new Subject<{ readonly portId?: string; readonly secId?: number }>();
+
+  /** A notice on `changes`; none is built while nobody listens (the replay of a host without taps: several per port). */
+  notify(change: { readonly portId?: string; readonly secId?: number }): void {
+    if (this.changes.observed) this.changes.next(change);
+  }
   /** The configuration the NICs were built from; undefined until one is valid. */
   active: { readonly raw: string; readonly layout: readonly NicLayout[] } | undefined;
   stopping = false;
@@ -106,7 +111,7 @@ export class HostRuntime {
     this.releases = new ReleaseAwareSppCtl(opts.sppctl, (secId, belief, previous) => {
       this.log.info('spp release belief', { secId, family: belief.family, basis: belief.basis, reason: belief.reason, was: previous.family });
       this.observer.sppRelease?.(secId, belief);
-      this.changes.next({ secId });
+      this.notify({ secId });
     });
     this.sppctl = new SppCtlGate(this.releases);
   }

@@ -16,6 +16,21 @@ function isTaasKind(kind: ParsedKey['kind']): boolean {
   return kind === 'mirror' || kind === 'tap_info' || kind === 'tap_action' || kind === 'tap_status';
 }
 
+/**
+ * vhost values decoded, by stored value (a put replaces the object):
+ * vhosts() is derived again whenever any vhost key of the host changes, and
+ * only that one needs decoding again.
+ */
+const decodedOwners = new WeakMap<StoredValue, { readonly key: string; readonly owner: Decoded<VhostOwner> }>();
+
+function vhostOwnerOf(key: string, stored: StoredValue): Decoded<VhostOwner> {
+  const known = decodedOwners.get(stored);
+  if (known?.key === key) return known.owner;
+  const owner = decodeVhostOwner(key, stored.value);
+  decodedOwners.set(stored, { key, owner });
+  return owner;
+}
+
 /** Keys of one host, by full key. */
 export class HostStore {
   private readonly kv = new Map<string, StoredValue>();
@@ -40,7 +55,11 @@ export class HostStore {
   /** Stray keys seen since the last takeStrays(), with why they are not protocol keys. */
   private strays = new Map<string, string>();
 
+  /** configuration/<host>, built once: configuration() runs several times per event, and a fresh key string is hashed anew on every lookup. */
+  private readonly configurationKey: string;
+
   constructor(readonly host: string) {
+    this.configurationKey = keys.configuration(host);
     const own = hostKeyRanges(host);
     this.ranges = [...own.prefixes, ...own.exact.map((k) => `${k}/`)];
   }
@@ -170,7 +189,7 @@ export class HostStore {
     const out = new Map<number, VhostKey>();
     for (const [k, v] of this.kv) {
       const p = this.parsed.get(k);
-      if (p?.kind === 'vhost') out.set(p.vhostId, { key: k, phys: p.phys, owner: decodeVhostOwner(k, v.value), modRevision: v.modRevision });
+      if (p?.kind === 'vhost') out.set(p.vhostId, { key: k, phys: p.phys, owner: vhostOwnerOf(k, v), modRevision: v.modRevision });
     }
     this.vhostCache = out;
     return out;
@@ -227,7 +246,7 @@ export class HostStore {
   private lastConfiguration: { raw: string | undefined; view: ConfigurationView } | undefined;
 
   configuration(): ConfigurationView {
-    const raw = this.kv.get(keys.configuration(this.host))?.value;
+    const raw = this.kv.get(this.configurationKey)?.value;
     if (this.lastConfiguration?.raw !== raw || !this.lastConfiguration) this.lastConfiguration = { raw, view: readConfiguration(this.host, raw) };
     return this.lastConfiguration.view;
   }

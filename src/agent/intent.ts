@@ -23,8 +23,7 @@ export interface HostFacts {
 
 export function intentOf(port: PortKeys, facts: HostFacts): PortIntent {
   if (!port.action) return { kind: 'idle', note: port.bindPort ? 'bind_port present, waiting for action' : 'no action' };
-  const actionKey = keys.action(port.host, port.portId);
-  const action = decodeText(Action, actionKey, port.action.value);
+  const action = decodeAction(port, port.action);
   if (!action.ok) return { kind: 'invalid', reason: action.error, cause: 'input' };
   const bindKey = keys.bindPort(port.host, port.portId);
   if (!port.bindPort) {
@@ -79,6 +78,17 @@ function claimProblem(
   return { reason, cause: 'input' };
 }
 
+/** action values decoded, by stored value, as bind_port's below: every port's intent is derived on every event of its host. */
+const decodedActions = new WeakMap<StoredValue, { readonly host: string; readonly portId: string; readonly decoded: Decoded<Action> }>();
+
+function decodeAction(port: PortKeys, stored: StoredValue): Decoded<Action> {
+  const known = decodedActions.get(stored);
+  if (known?.portId === port.portId && known.host === port.host) return known.decoded;
+  const decoded = decodeText(Action, keys.action(port.host, port.portId), stored.value);
+  decodedActions.set(stored, { host: port.host, portId: port.portId, decoded });
+  return decoded;
+}
+
 /**
  * bind_port values decoded, by stored value (a put replaces the object): a
  * port's intent is derived again whenever any vhost key of its host changes.
@@ -111,15 +121,20 @@ function placeOf(bind: BindPort, facts: HostFacts, bindKey: string): { ok: true;
 /**
  * Two ports that both want one vhost: the one its vhost key names keeps it;
  * if the key names neither, both are refused rather than fight over spp_vf.
+ * Without such a pair, `intents` itself (it runs on every event: no copy).
  */
-export function resolveConflicts(intents: ReadonlyMap<string, PortIntent>, facts: HostFacts): Map<string, PortIntent> {
+export function resolveConflicts(intents: Map<string, PortIntent>, facts: HostFacts): Map<string, PortIntent> {
   const byVhost = new Map<number, string[]>();
   for (const [portId, intent] of intents) {
-    if (intent.kind === 'plug') byVhost.set(intent.place.vhostId, [...(byVhost.get(intent.place.vhostId) ?? []), portId]);
+    if (intent.kind !== 'plug') continue;
+    const ports = byVhost.get(intent.place.vhostId);
+    if (ports) ports.push(portId);
+    else byVhost.set(intent.place.vhostId, [portId]);
   }
-  const out = new Map(intents);
+  let out: Map<string, PortIntent> | undefined;
   for (const [vhostId, ports] of byVhost) {
     if (ports.length < 2) continue;
+    out ??= new Map(intents);
     const owner = facts.vhosts.get(vhostId)?.owner;
     const ownerId = owner?.ok && !owner.value.free ? owner.value.portId : undefined;
     for (const p of ports) {
@@ -131,5 +146,5 @@ export function resolveConflicts(intents: ReadonlyMap<string, PortIntent>, facts
       });
     }
   }
-  return out;
+  return out ?? intents;
 }

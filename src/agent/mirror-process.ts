@@ -75,7 +75,7 @@ export class MirrorProcess {
       const routine = resyncing && (snap.hasTag('running') || (snap.hasTag('up') && snap.context.lastCommands.length === 0));
       if (snap.hasTag('retrying')) rt.log.warn('spp_mirror not usable yet', fields);
       else rt.log.log(routine ? 'debug' : 'info', 'mirror state', fields);
-      rt.changes.next({});
+      rt.notify({});
       this.onState();
     });
   }

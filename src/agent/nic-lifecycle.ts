@@ -80,7 +80,7 @@ export class NicLifecycle {
         rt.opts.onNicState?.(nicLayout.secId, state, snap.context.lastError);
         if (snap.hasTag('retrying')) rt.log.warn('spp_vf not usable yet', fields);
         else rt.log.log(routine ? 'debug' : 'info', 'nic state', { ...fields, commands: snap.context.lastCommands.length });
-        rt.changes.next({ secId: nicLayout.secId });
+        rt.notify({ secId: nicLayout.secId });
         this.onState();
       });
       links.nics.set(nicLayout.secId, { layout: nicLayout, worker, actor, changed: false });

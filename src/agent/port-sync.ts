@@ -12,6 +12,7 @@ import { type PortIntent, vhostOf } from '../plan/desired';
 import { keys } from '../protocol/keys';
 import type { Coordinator } from './coordinator';
 import type { HostRuntime, PortRuntime } from './host-runtime';
+import type { ConfigurationView } from './host-state';
 import type { IdleWatch } from './idle';
 import type { HostFacts } from './intent';
 import type { NicLifecycle } from './nic-lifecycle';
@@ -47,6 +48,7 @@ export class PortSync {
   /** A sync is queued for the end of the current burst of events. */
   scheduled = false;
   private lastConfigNote = '';
+  private lastConfigView: ConfigurationView | undefined;
   constructor(
     private readonly rt: HostRuntime,
     private readonly links: Coordinator,
@@ -95,6 +97,9 @@ export class PortSync {
   private syncConfiguration(): void {
     const { rt } = this;
     const view = rt.store.configuration();
+    // the store keeps the view until the value changes: the same object says the same as last time
+    if (view === this.lastConfigView) return;
+    this.lastConfigView = view;
     const key = keys.configuration(rt.host);
     const note = view.state === 'valid' ? `valid:${view.raw}` : view.state === 'invalid' ? `invalid:${view.errors.join('|')}` : 'missing';
     if (note === this.lastConfigNote) return;
@@ -116,14 +121,16 @@ export class PortSync {
     else rt.log.info('host configuration', shape);
     rt.active = { raw: view.raw, layout: view.layout };
     this.nics.start(view.layout);
-    rt.changes.next({});
+    rt.notify({});
   }
 
   private syncPorts(): void {
     const { rt } = this;
     if (!rt.active) return;
     const facts: HostFacts = { host: rt.host, layout: rt.active.layout, vhosts: rt.store.vhosts(), claims: rt.store.claims() };
-    const ports = [...new Set([...rt.store.portIds(), ...this.links.ports.keys()])].map((id) => rt.store.portKeys(id));
+    // the store's ports (sorted), then those only a machine still holds, in the machines' order
+    const ports = rt.store.portIds().map((id) => rt.store.portKeys(id));
+    for (const id of this.links.ports.keys()) if (!rt.store.hasPortKeys(id)) ports.push(rt.store.portKeys(id));
     for (const [id, intent] of portKind.intents(facts, ports)) this.deliver(id, intent);
     for (const { vhostId, formerPort } of this.links.reindex()) this.nics.clearVhost(vhostId, formerPort);
   }
@@ -158,7 +165,7 @@ export class PortSync {
       this.idle.portBusy(portId, false);
       this.effects.forget(portId);
       rt.observer.portForgotten(portId);
-      rt.changes.next({ portId });
+      rt.notify({ portId });
     }
   }
 
@@ -202,15 +209,17 @@ export class PortSync {
         );
         lastBackoffError = decision.lastBackoffError;
         runtime.outcomeLogged = undefined;
-        rt.log.log(decision.level, 'port state', {
-          port: portId,
-          vhost: vhostOf(ctx.intent),
-          revision: ctx.revision,
-          state,
-          from: from || undefined,
-          ...(ctx.lastError && (snap.hasTag('retrying') || snap.hasTag('failed')) ? { error: ctx.lastError } : {}),
-        });
-        rt.changes.next({ portId });
+        // a silent logger (the replay's) drops the line anyway: its fields are not built
+        if (!rt.log.silent)
+          rt.log.log(decision.level, 'port state', {
+            port: portId,
+            vhost: vhostOf(ctx.intent),
+            revision: ctx.revision,
+            state,
+            from: from || undefined,
+            ...(ctx.lastError && (snap.hasTag('retrying') || snap.hasTag('failed')) ? { error: ctx.lastError } : {}),
+          });
+        rt.notify({ portId });
         // a port whose keys are all gone is forgotten once its machine is at rest
         if (snap.hasTag('free')) this.schedule();
         this.idle.check();

@@ -155,7 +155,7 @@ export class TapSync {
     runtime.actor.stop();
     this.flows.delete(flowId);
     this.rt.observer.tapForgotten?.(flowId);
-    this.rt.changes.next({});
+    this.rt.notify({});
   }
 
   private start(flowId: string, intent: TapIntent, revision: number): void {
@@ -193,7 +193,7 @@ export class TapSync {
           tags: [...snap.tags],
           ...(ctx.lastError && trouble ? { error: ctx.lastError } : {}),
         });
-        rt.changes.next({});
+        rt.notify({});
         // at rest: a port's unplug may go on, a flow whose keys are gone may be forgotten
         if (snap.hasTag('free') || snap.hasTag('failed') || snap.hasTag('up')) this.schedule();
         this.onSettle();

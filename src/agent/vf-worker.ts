@@ -144,6 +144,8 @@ export class VfWorker {
 
   /** The waiting task to start next (see the class comment). */
   private pick(): number {
+    // alone in the queue: it goes first whatever its size (its plan is not made twice)
+    if (this.waiting.length === 1) return 0;
     let best = 0;
     let bestSize = Infinity;
     for (let i = 0; i < this.waiting.length && i < LOOKAHEAD; i++) {

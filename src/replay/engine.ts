@@ -314,8 +314,8 @@ export async function openHost(host: string, known: readonly HostStep[], recorde
     (line) => {
       if (tracing) trace.push(line);
     },
+    (changed) => controller.changes.subscribe(changed),
   );
-  controller.changes.subscribe(() => taps.changed());
   // Everything the agent does here is promise work (the emulator has no latency
   // and no poll interval), so a turn of the event loop lets it run while the
   // controller is busy (the daemon's own test); controller.idle() then confirms it settled.
@@ -328,12 +328,26 @@ export async function openHost(host: string, known: readonly HostStep[], recorde
         for (const w of writer.log.slice(written)) trace.push(`agent: ${w.what}${w.events.length > 0 ? ` (revision ${w.events[0]!.revision})` : ''}`);
         written = writer.log.length;
       }
+      if (writer.pending.length === 0) return;
       const pending = writer.pending;
       writer.pending = [];
-      if (!feedback || pending.length === 0) return;
+      if (!feedback) return;
       if (round >= SETTLE_ROUNDS) throw new Error(`host ${host}: the agent keeps writing after ${SETTLE_ROUNDS} rounds of its own events`);
       for (const ev of pending) controller.handle(ev);
     }
+  };
+
+  const feed = (ev: HostStep['event']): void => {
+    if (ev.type === 'reset') {
+      space.reset(ev.entries, ev.revision);
+      input.reset(ev.entries, ev.revision);
+      for (const [k] of ev.entries) taps.sawKey(k);
+    } else {
+      space.apply(ev);
+      input.apply(ev);
+      taps.sawKey(ev.key);
+    }
+    controller.handle(ev);
   };
 
   const frames: ViewFrame[] = [];
@@ -341,18 +355,8 @@ export async function openHost(host: string, known: readonly HostStep[], recorde
   const step = async (s: HostStep): Promise<StepReport> => {
     if (s.logged) feedback = false;
     trace = [];
-    for (const ev of [s.event, ...(s.more ?? [])]) {
-      if (ev.type === 'reset') {
-        space.reset(ev.entries, ev.revision);
-        input.reset(ev.entries, ev.revision);
-        for (const [k] of ev.entries) taps.sawKey(k);
-      } else {
-        space.apply(ev);
-        input.apply(ev);
-        taps.sawKey(ev.key);
-      }
-      controller.handle(ev);
-    }
+    feed(s.event);
+    if (s.more) for (const ev of s.more) feed(ev);
     await settle();
     stepCount++;
     // the step's own revision: the agent's writes during the step may have gone past it (view.revision)

@@ -23,11 +23,15 @@ export class TapTracker {
     private readonly view: () => ControllerView,
     /** A line for the step's trace (--step), or nothing when not tracing. */
     private readonly trace: (line: string) => void,
+    /** Subscribes `changed` to the controller's change notices: done at the first tap key, so a host without taps has no listener (the controller then builds no notices). */
+    private readonly listen: (changed: () => void) => void,
   ) {}
 
   /** A step carried `key`: from the first tap key on, the flows are followed. */
   sawKey(key: string): void {
-    if (!this.active && /\/(tap_info|tap_action|tap_status|mirror)\//.test(key)) this.active = true;
+    if (this.active || !/\/(tap_info|tap_action|tap_status|mirror)\//.test(key)) return;
+    this.active = true;
+    this.listen(() => this.changed());
   }
 
   /** The controller's change notice. */

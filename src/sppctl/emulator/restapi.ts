@@ -47,6 +47,9 @@ export interface RestOptions {
   readonly release?: SppRelease;
 }
 
+/** The port types spp-ctl's port check accepts. */
+const PORT_TYPES: ReadonlySet<string> = new Set(['phy', 'vhost', 'ring', 'pcap', 'nullpmd']);
+
 /** spp-ctl's MSG_SIZE. */
 export const RECV_SIZE = 4096;
 
@@ -133,7 +136,7 @@ export function createRestHandler(backend: SppCtlBackend, options: RestOptions =
   const checkPort = (b: Map<string, PyValue>): string => {
     const v = b.get('port')!;
     const parts = v.k === 'str' ? v.v.split(':') : [];
-    const ok = parts.length === 2 && ['phy', 'vhost', 'ring', 'pcap', 'nullpmd'].includes(parts[0]!) && pyInt({ k: 'str', v: parts[1]! }) !== undefined;
+    const ok = parts.length === 2 && PORT_TYPES.has(parts[0]!) && pyInt({ k: 'str', v: parts[1]! }) !== undefined;
     if (!ok) throw new KeyInvalid('port', v);
     return (v as { v: string }).v;
   };
