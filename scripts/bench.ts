@@ -237,7 +237,8 @@ async function main(argv: string[]): Promise<number> {
           const lines = profileSummary(
             readCpuProfile(join(profileDir, file)),
             join(__dirname, '..', '..'),
-            `profile of the agent over ${PROFILE_BURSTS} bursts of ${ports} ports (start-up included, ${join(profileDir, file)})`,
+            (ms) =>
+              `profile of the agent over ${PROFILE_BURSTS} bursts of ${ports} ports (${ms.toFixed(0)} ms sampled, start-up included): ${join(profileDir, file)}`,
           );
           process.stdout.write(`${lines.join('\n')}\n\n`);
         }

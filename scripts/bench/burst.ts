@@ -59,14 +59,18 @@ async function main(bursts: number, profile: boolean, nics: number, vhosts: numb
       if (!file) throw new Error(`no .cpuprofile was written in ${dir}`);
       const root = join(__dirname, '..', '..', '..');
       const whole = readCpuProfile(join(dir, file));
-      const lines = profileSummary(whole, root, `profile of the agent over ${PROFILE_BURSTS} bursts (start-up included, ${join(dir, file)})`);
+      const lines = profileSummary(
+        whole,
+        root,
+        (ms) => `profile of the agent over ${PROFILE_BURSTS} bursts (${ms.toFixed(0)} ms sampled, start-up included): ${join(dir, file)}`,
+      );
       const half = withinWindows(whole, plugs);
       // kept beside the whole profile, for a closer look (it opens in Chrome's DevTools like any .cpuprofile)
       writeFileSync(join(dir, 'plug-half.cpuprofile'), JSON.stringify({ ...half, startTime: 0, endTime: half.timeDeltas.reduce((a, b) => a + b, 0) }));
       const plugHalf = profileSummary(
         half,
         root,
-        `the same profile, from each burst's first action put to its last up only (${join(dir, 'plug-half.cpuprofile')})`,
+        (ms) => `the same, from each burst's first action put to its last up only (${ms.toFixed(0)} ms sampled): ${join(dir, 'plug-half.cpuprofile')}`,
       );
       process.stdout.write(`${[...lines, ...plugHalf].join('\n')}\n`);
     }

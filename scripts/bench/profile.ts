@@ -145,9 +145,9 @@ export function readCpuProfile(path: string): CpuProfile {
 }
 
 /** The report of a profile as printed by the bench: top functions, busy time by layer, self time by origin. */
-export function profileSummary(profile: CpuProfile, root: string, title: string): string[] {
+export function profileSummary(profile: CpuProfile, root: string, heading: (sampledMs: number) => string): string[] {
   const { totalMs, spots } = hotSpots(profile, root);
-  const lines = [`${title}: ${totalMs.toFixed(0)} ms sampled`, 'top functions by self time:'];
+  const lines = [heading(totalMs), 'top functions by self time:'];
   const row = (s: HotSpot): string => `  ${s.selfMs.toFixed(1).padStart(8)} ms ${s.percent.toFixed(1).padStart(5)}%  ${s.where}`;
   lines.push(...spots.map(row));
   const { busyMs, layers } = byLayer(profile);
