@@ -230,7 +230,7 @@ export function listWatch(client: Etcd3, ranges: WatchRanges, options: ListWatch
                 continue;
               }
             }
-            // keys were deleted that no watcher has reported yet: which ones, a full read shows
+            // ranges that overlap, or cached keys gone that no watcher has reported yet: a full read shows which
             const snap = await snapshot();
             if (gen !== generation || closed) return;
             options.onTriggerRead?.({ kind: 'full', keys: snap.kvs.size });
