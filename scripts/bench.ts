@@ -22,7 +22,7 @@ import { benchMachineFloor, type MachineFloor } from './bench/machine-floor';
 import { measureBurst, measureFloor, measurePlugs, measureProcessStart, measureRestart, measureScale, settledRssKb, unplugAll } from './bench/measure';
 import { measureMetricsCost } from './bench/metrics-cost';
 import { WATCH_MODES } from './bench/multi-agent';
-import { byLayer, hotOrigins, hotSpots, readCpuProfile } from './bench/profile';
+import { profileSummary, readCpuProfile } from './bench/profile';
 import { benchReplay } from './bench/replay';
 import { benchReplayHistory } from './bench/replay-history';
 import { Report } from './bench/report';
@@ -234,18 +234,12 @@ async function main(argv: string[]): Promise<number> {
         const file = readdirSync(profileDir).find((f) => f.endsWith('.cpuprofile'));
         if (!file) report.note(`--profile: no .cpuprofile was written in ${profileDir}`);
         else {
-          const profile = readCpuProfile(join(profileDir, file));
-          const { totalMs, spots } = hotSpots(profile, join(__dirname, '..', '..'));
-          const lines = [
-            `profile of the agent over ${PROFILE_BURSTS} bursts of ${ports} ports (${totalMs.toFixed(0)} ms sampled, start-up included): ${join(profileDir, file)}`,
-            'top functions by self time:',
-          ];
-          for (const s of spots) lines.push(`  ${s.selfMs.toFixed(1).padStart(8)} ms ${s.percent.toFixed(1).padStart(5)}%  ${s.where}`);
-          const { busyMs, layers } = byLayer(profile);
-          lines.push(`busy time by layer (${busyMs.toFixed(0)} ms busy, idle excluded):`);
-          for (const s of layers) lines.push(`  ${s.selfMs.toFixed(1).padStart(8)} ms ${s.percent.toFixed(1).padStart(5)}%  ${s.where}`);
-          lines.push('self time by origin:');
-          for (const s of hotOrigins(profile)) lines.push(`  ${s.selfMs.toFixed(1).padStart(8)} ms ${s.percent.toFixed(1).padStart(5)}%  ${s.where}`);
+          const lines = profileSummary(
+            readCpuProfile(join(profileDir, file)),
+            join(__dirname, '..', '..'),
+            (ms) =>
+              `profile of the agent over ${PROFILE_BURSTS} bursts of ${ports} ports (${ms.toFixed(0)} ms sampled, start-up included): ${join(profileDir, file)}`,
+          );
           process.stdout.write(`${lines.join('\n')}\n\n`);
         }
         await burstHost.spawnAgent();

@@ -9,7 +9,7 @@ import { BenchEnv, BenchHost, benchMappings } from '../scripts/bench/harness';
 import { benchMachineFloor } from '../scripts/bench/machine-floor';
 import { measureBurst, measureFloor, measurePlugs, measureProcessStart, measureRestart, settledRssKb } from '../scripts/bench/measure';
 import { tracePlugs, traceSteps } from '../scripts/bench/plug-trace';
-import { byLayer, hotSpots } from '../scripts/bench/profile';
+import { byLayer, hotSpots, withinWindows } from '../scripts/bench/profile';
 import { countSnapshotKeys } from '../scripts/bench/replay';
 import { Report } from '../scripts/bench/report';
 import { percentile, summarize } from '../scripts/bench/stats';
@@ -221,4 +221,19 @@ test('machine floor: the NIC and port lifecycles run in a child process and give
   t.like(floor, { ports: 30, nics: 6, unplug: true });
   t.true(Number.isFinite(floor.coldMs) && floor.coldMs > 0);
   t.true(Number.isFinite(floor.warmMs) && floor.warmMs > 0);
+});
+
+test('profile: withinWindows keeps the samples stamped inside the windows (hrtime nanoseconds), with their own deltas', (t) => {
+  const frame = (functionName: string): { functionName: string; url: string; lineNumber: number } => ({ functionName, url: '', lineNumber: 0 });
+  // samples at 1,010 / 1,020 / 1,050 / 1,100 us after a start at 1,000 us
+  const profile = {
+    nodes: [{ id: 1, callFrame: frame('(root)') }],
+    startTime: 1000,
+    samples: [1, 1, 1, 1],
+    timeDeltas: [10, 10, 30, 50],
+  };
+  const cut = withinWindows(profile, [[1_015_000n, 1_050_000n]]);
+  t.deepEqual(cut.timeDeltas, [10, 30], 'the samples at 1,020 and 1,050 us');
+  t.deepEqual(withinWindows(profile, [[0n, 1_009_000n]]).samples, []);
+  t.throws(() => withinWindows({ ...profile, startTime: undefined }, []), { message: /no startTime/ });
 });

@@ -52,3 +52,15 @@ test('two ports on one vhost: the one its key does not name is refused as vhost-
   t.is(causeOf(out.get('C')), 'vhost-claimed');
   t.regex((out.get('C') as { reason: string }).reason, /wanted by ports A, C/);
 });
+
+test('an intent is derived again when the facts change, even for the same keys object', (t) => {
+  const a = port('A', { vhost_id: 0, mac_address: 'fa:16:3e:00:00:0a' });
+  const first = intentOf(a, facts);
+  t.is(first.kind, 'plug');
+  t.is(intentOf(a, { ...facts }), first, 'the same inputs: the intent derived before');
+  // the claim moves to another port: a new vhosts map and claims map, as HostStore makes them
+  const moved: HostFacts = { ...facts, vhosts: new Map([[0, vhost(0, 'B')]]), claims: new Map([['B', [0]]]) };
+  t.is(causeOf(intentOf(a, moved)), 'vhost-claimed');
+  t.is(causeOf(intentOf(a, { ...facts, layout: [] })), 'input', 'a layout without the vhost');
+  t.is(intentOf(a, facts).kind, 'plug', 'back to the first facts');
+});

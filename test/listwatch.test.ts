@@ -134,3 +134,74 @@ test('onWatchEvents sees a watcher event before the snapshot read that holds it 
   );
   t.deepEqual(order, ['watched put /lw-hook/b/1', 'emitted put /lw-hook/b/1']);
 });
+
+/** The stream applied to a map, with every event kept; resolves the map once it equals etcd's keys under `root`. */
+function mirror(
+  ranges: WatchRanges,
+  t: { context: EtcdContext },
+): { kv: Map<string, string>; events: string[]; reads: string[]; sub: Subscription; listed: () => boolean } {
+  const kv = new Map<string, string>();
+  const events: string[] = [];
+  const reads: string[] = [];
+  let listed = false;
+  const sub = listWatch(t.context.client, ranges, { onTriggerRead: (r) => reads.push(`${r.kind} ${r.keys}`) }).subscribe((ev) => {
+    if (ev.type === 'connection') return;
+    if (ev.type === 'reset') {
+      listed = true;
+      kv.clear();
+      for (const [k, v] of ev.entries) kv.set(k, v.value);
+      return;
+    }
+    events.push(`${ev.type} ${ev.key}`);
+    if (ev.type === 'put') kv.set(ev.key, ev.value);
+    else kv.delete(ev.key);
+  });
+  return { kv, events, reads, sub, listed: () => listed };
+}
+
+async function converged(t: { context: EtcdContext }, root: string, kv: ReadonlyMap<string, string>): Promise<void> {
+  const sorted = (o: Record<string, string>): string => JSON.stringify(Object.entries(o).sort());
+  let etcd = '';
+  await until(
+    async () => {
+      etcd = sorted(await t.context.client.getAll().prefix(root).strings());
+      return sorted(Object.fromEntries(kv)) === etcd;
+    },
+    () => `the followed keys ${sorted(Object.fromEntries(kv))} vs etcd ${etcd}`,
+  );
+}
+
+test('deletes are delivered, alone, across ranges, and of a key put again before the next read', async (t) => {
+  const { client } = t.context;
+  for (const k of ['/ld/a/1', '/ld/a/2', '/ld/a/3', '/ld/b/1', '/ld/b/2', '/ld/c']) await client.put(k).value('x');
+  const m = mirror({ prefixes: ['/ld/a/', '/ld/b/'], keys: ['/ld/c'] }, t);
+  t.teardown(() => m.sub.unsubscribe());
+  await until(m.listed, () => 'the list');
+  // a transaction that only deletes, across two ranges and the exact key
+  await client.if('/ld/c', 'Create', '>', 0).then(client.delete().key('/ld/a/1'), client.delete().key('/ld/b/1'), client.delete().key('/ld/c')).commit();
+  await converged(t, '/ld/', m.kv);
+  t.deepEqual(m.events.filter((e) => e.startsWith('delete')).sort(), ['delete /ld/a/1', 'delete /ld/b/1', 'delete /ld/c']);
+  // the reads after the list ask for the changed keys only: a delete-only transaction changes none
+  t.true(m.reads.includes('delta 0'), `a read of no changed key; reads: ${m.reads.join(', ')}`);
+  // deleted and put again at once: whichever read sees it, the key ends present with its new value
+  await Promise.all([client.delete().key('/ld/a/2'), client.put('/ld/b/3').value('y')]);
+  await client.put('/ld/a/2').value('again');
+  await client.delete().key('/ld/a/3');
+  await converged(t, '/ld/', m.kv);
+  t.is(m.kv.get('/ld/a/2'), 'again');
+  t.false(m.kv.has('/ld/a/3'));
+});
+
+test('ranges that overlap are still followed exactly (read whole on every trigger)', async (t) => {
+  const { client } = t.context;
+  await client.put('/lo/x/1').value('x');
+  await client.put('/lo/y').value('x');
+  const m = mirror({ prefixes: ['/lo/', '/lo/x/'], keys: ['/lo/y'] }, t);
+  t.teardown(() => m.sub.unsubscribe());
+  await until(m.listed, () => 'the list');
+  await client.if('/lo/y', 'Create', '>', 0).then(client.delete().key('/lo/x/1'), client.put('/lo/x/2').value('z')).commit();
+  await client.delete().key('/lo/y');
+  await converged(t, '/lo/', m.kv);
+  t.deepEqual([...m.kv.keys()], ['/lo/x/2']);
+  t.true(m.reads.length > 0 && m.reads.every((r) => r.startsWith('full')), `every trigger read whole: ${m.reads.join(', ')}`);
+});

@@ -10,8 +10,32 @@ interface ProfileNode {
 
 interface CpuProfile {
   readonly nodes: readonly ProfileNode[];
+  /** Microseconds on the monotonic clock (process.hrtime's, in any process of the machine). */
+  readonly startTime?: number;
   readonly samples: readonly number[];
   readonly timeDeltas: readonly number[];
+}
+
+/**
+ * The profile's samples taken within `windows` only ([start, end] in
+ * process.hrtime.bigint() nanoseconds, the clock V8 stamps samples with):
+ * a phase of a run, e.g. the plug half of each burst without its unplug.
+ */
+export function withinWindows(profile: CpuProfile, windows: ReadonlyArray<readonly [bigint, bigint]>): CpuProfile {
+  if (profile.startTime === undefined) throw new Error('the profile has no startTime: cannot cut it into windows');
+  const samples: number[] = [];
+  const timeDeltas: number[] = [];
+  let at = profile.startTime;
+  profile.samples.forEach((id, i) => {
+    const delta = profile.timeDeltas[i] ?? 0;
+    at += delta;
+    const ns = BigInt(Math.round(at)) * 1000n;
+    if (windows.some(([from, to]) => ns >= from && ns <= to)) {
+      samples.push(id);
+      timeDeltas.push(delta);
+    }
+  });
+  return { nodes: profile.nodes, samples, timeDeltas };
 }
 
 export interface HotSpot {
@@ -118,4 +142,16 @@ export function readCpuProfile(path: string): CpuProfile {
     throw new Error(`${path}: not a V8 cpuprofile (needs nodes, samples and timeDeltas)`);
   }
   return p as CpuProfile;
+}
+
+/** The report of a profile as printed by the bench: top functions, busy time by layer, self time by origin. */
+export function profileSummary(profile: CpuProfile, root: string, heading: (sampledMs: number) => string): string[] {
+  const { totalMs, spots } = hotSpots(profile, root);
+  const lines = [heading(totalMs), 'top functions by self time:'];
+  const row = (s: HotSpot): string => `  ${s.selfMs.toFixed(1).padStart(8)} ms ${s.percent.toFixed(1).padStart(5)}%  ${s.where}`;
+  lines.push(...spots.map(row));
+  const { busyMs, layers } = byLayer(profile);
+  lines.push(`busy time by layer (${busyMs.toFixed(0)} ms busy, idle excluded):`, ...layers.map(row));
+  lines.push('self time by origin:', ...hotOrigins(profile).map(row));
+  return lines;
 }

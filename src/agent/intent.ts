@@ -21,7 +21,26 @@ export interface HostFacts {
   readonly claims: ReadonlyMap<string, readonly number[]>;
 }
 
+/**
+ * Intents derived, by the port's keys object: every sync derives the intent
+ * of every port of the host, and HostStore hands out the same keys object
+ * (and the same vhosts and claims maps) until one of them changes, so a port
+ * whose inputs are the same objects gets the intent it got before. Without
+ * it a burst of N ports' events derived N intents per batch of events.
+ */
+const derived = new WeakMap<PortKeys, { readonly facts: HostFacts; readonly intent: PortIntent }>();
+
 export function intentOf(port: PortKeys, facts: HostFacts): PortIntent {
+  const known = derived.get(port);
+  if (known && sameFacts(known.facts, facts)) return known.intent;
+  const intent = deriveIntent(port, facts);
+  derived.set(port, { facts, intent });
+  return intent;
+}
+
+const sameFacts = (a: HostFacts, b: HostFacts): boolean => a.host === b.host && a.layout === b.layout && a.vhosts === b.vhosts && a.claims === b.claims;
+
+function deriveIntent(port: PortKeys, facts: HostFacts): PortIntent {
   if (!port.action) return { kind: 'idle', note: port.bindPort ? 'bind_port present, waiting for action' : 'no action' };
   const action = decodeAction(port, port.action);
   if (!action.ok) return { kind: 'invalid', reason: action.error, cause: 'input' };

@@ -16,6 +16,12 @@
  * already in it and are dropped. Every state a consumer sees is thus a real
  * etcd snapshot (docs/architecture.md, "Host-scoped list-watch").
  *
+ * A trigger's read asks only for the keys changed since the last snapshot
+ * (etcd's min_mod_revision) and each range's count of keys: the count shows
+ * whether, and how many, unchanged keys were deleted; which ones the
+ * watchers' delete events name, or else one full read tells. Decoding every
+ * key of the host on every trigger grew with the host.
+ *
  * A request etcd refuses for a reason retrying cannot fix (permission
  * denied, authentication failed) is reported as `refused`, naming the range
  * and the user, and retried with a long capped backoff, never in a hot loop.
@@ -55,6 +61,8 @@ export interface ListWatchOptions {
   readonly nudges?: Observable<ListWatchNudge>;
   /** Each watcher's events as they arrive, before any snapshot read: the bench's plug trace times that read with it. */
   readonly onWatchEvents?: (events: readonly KeyEvent[]) => void;
+  /** Each read a trigger made: of the changed keys only (`delta`) or of every key (`full`), and the keys it returned. */
+  readonly onTriggerRead?: (read: { readonly kind: 'delta' | 'full'; readonly keys: number }) => void;
 }
 
 export type ListWatchNudge = { readonly type: 'refused'; readonly reason: string } | { readonly type: 'retry' };
@@ -76,6 +84,8 @@ export function listWatch(client: Etcd3, ranges: WatchRanges, options: ListWatch
   if (all.length === 0) throw new Error('listWatch needs at least one prefix or key');
   // One watcher keeps etcd's order, so its events are applied as they come; several are triggers only.
   const single = all.length === 1;
+  // a key in two ranges would be counted twice: such ranges are read whole on every trigger
+  const deltaReads = disjoint(all);
   const user = describeUser(options.user);
   return new Observable<ListWatchEvent>((subscriber) => {
     let closed = false;
@@ -90,6 +100,8 @@ export function listWatch(client: Etcd3, ranges: WatchRanges, options: ListWatch
     /** The snapshot last emitted, and its revision: the last revision applied. */
     let cache = new Map<string, StoredValue>();
     let applied = 0;
+    /** Keys the watchers reported deleted after `applied` (by revision): which keys a read's count says are gone. */
+    let deletesSeen = new Map<string, number>();
     /** A snapshot read is in flight; `wanted`: the highest revision a watcher reported, read until the snapshot covers it. */
     let reading = false;
     let wanted = 0;
@@ -113,6 +125,7 @@ export function listWatch(client: Etcd3, ranges: WatchRanges, options: ListWatch
     const restart = (reason: string, refused = false): void => {
       if (closed || timer) return;
       generation += 1;
+      deletesSeen = new Map();
       lastRefused = refused;
       reading = false;
       if (readTimer) clearTimeout(readTimer);
@@ -134,14 +147,46 @@ export function listWatch(client: Etcd3, ranges: WatchRanges, options: ListWatch
       else restart(`${what} failed: ${(err as Error).message}`);
     };
 
-    /** Reads every range at one revision; a refusal names the ranges refused. */
-    const snapshot = async (): Promise<{ revision: number; kvs: Map<string, StoredValue> }> => {
+    /** A read of every range at one revision; a refusal names the ranges refused. */
+    const named = async <T>(read: Promise<T>): Promise<T> => {
       try {
-        return await readAtOneRevision(client, all);
+        return await read;
       } catch (err) {
         if (!isRefusal(err)) throw err;
         throw new Refused(await explainRefusal(client, all, user, err as Error));
       }
+    };
+    const snapshot = (): Promise<{ revision: number; kvs: Map<string, StoredValue> }> => named(readAtOneRevision(client, all));
+
+    /**
+     * The keys the cache holds that are gone at the read's revision, or
+     * undefined when the count and the deletes seen do not tell which. The
+     * keys at R are the changed ones plus the cached ones unchanged since
+     * `applied` (a key at R not modified since was in the cache), so
+     * count - changed of the cached unchanged keys are still there.
+     */
+    const deletedAt = (read: ChangedSince): string[] | undefined => {
+      let cachedChanged = 0;
+      for (const key of read.changed.keys()) if (cache.has(key)) cachedChanged += 1;
+      const gone = cache.size - cachedChanged - (read.count - read.changed.size);
+      if (gone === 0) return [];
+      const reported = [...deletesSeen].filter(([key, rev]) => rev <= read.revision && cache.has(key) && !read.changed.has(key)).map(([key]) => key);
+      return reported.length === gone ? reported : undefined;
+    };
+
+    /** Applies a delta read: the changed keys (in revision order), then the deleted ones, as one batch at its revision. */
+    const emitDelta = (changed: Map<string, StoredValue>, deleted: readonly string[], revision: number): void => {
+      const changes: KeyEvent[] = [];
+      for (const [key, v] of changed) changes.push({ type: 'put', key, value: v.value, revision: v.modRevision });
+      changes.sort((a, b) => a.revision - b.revision);
+      for (const key of deleted) changes.push({ type: 'delete', key, revision });
+      for (const ev of changes) {
+        if (ev.type === 'put') cache.set(ev.key, { value: ev.value, modRevision: ev.revision });
+        else cache.delete(ev.key);
+      }
+      applied = revision;
+      for (const [key, rev] of deletesSeen) if (rev <= revision) deletesSeen.delete(key);
+      for (const ev of changes) subscriber.next(ev);
     };
 
     /** Emits the difference between the cache and `next`, synchronously: one batch, applied together. */
@@ -156,6 +201,7 @@ export function listWatch(client: Etcd3, ranges: WatchRanges, options: ListWatch
       for (const key of cache.keys()) if (!next.has(key)) changes.push({ type: 'delete', key, revision });
       cache = next;
       applied = revision;
+      for (const [key, rev] of deletesSeen) if (rev <= revision) deletesSeen.delete(key);
       for (const ev of changes) subscriber.next(ev);
     };
 
@@ -172,9 +218,22 @@ export function listWatch(client: Etcd3, ranges: WatchRanges, options: ListWatch
       const read = async (): Promise<void> => {
         try {
           while (wanted > applied) {
+            if (deltaReads) {
+              const delta = await named(readChangedSince(client, all, applied));
+              if (gen !== generation || closed) return;
+              options.onTriggerRead?.({ kind: 'delta', keys: delta.changed.size });
+              // a linearizable read is at or after every event already delivered; an older answer would only repeat the past
+              if (delta.revision <= applied) break;
+              const deleted = deletedAt(delta);
+              if (deleted) {
+                emitDelta(delta.changed, deleted, delta.revision);
+                continue;
+              }
+            }
+            // ranges that overlap, or cached keys gone that no watcher has reported yet: a full read shows which
             const snap = await snapshot();
             if (gen !== generation || closed) return;
-            // a linearizable read is at or after every event already delivered; an older answer would only repeat the past
+            options.onTriggerRead?.({ kind: 'full', keys: snap.kvs.size });
             if (snap.revision <= applied) break;
             emitDiff(snap.kvs, snap.revision);
           }
@@ -205,6 +264,7 @@ export function listWatch(client: Etcd3, ranges: WatchRanges, options: ListWatch
       const fresh = events.filter((ev) => ev.revision > applied);
       if (fresh.length === 0) return;
       if (!single) {
+        for (const ev of fresh) if (ev.type === 'delete') deletesSeen.set(ev.key, Math.max(ev.revision, deletesSeen.get(ev.key) ?? 0));
         trigger(gen, Math.max(...fresh.map((ev) => ev.revision)));
         return;
       }
@@ -298,6 +358,33 @@ async function readAtOneRevision(client: Etcd3, ranges: readonly Range[]): Promi
     for (const kv of op.response_range?.kvs ?? []) kvs.set(kv.key.toString(), { value: kv.value.toString(), modRevision: Number(kv.mod_revision) });
   }
   return { revision: Number(res.header.revision), kvs };
+}
+
+/** No key lies in two of the ranges. */
+function disjoint(ranges: readonly Range[]): boolean {
+  const covers = (a: Range, b: Range): boolean => ('prefix' in a ? ('prefix' in b ? b.prefix : b.key).startsWith(a.prefix) : 'key' in b && a.key === b.key);
+  return ranges.every((a, i) => ranges.every((b, j) => i === j || !covers(a, b)));
+}
+
+/** What changed in the ranges since a revision, read at one revision: the keys put since, and how many keys the ranges hold. */
+interface ChangedSince {
+  readonly revision: number;
+  readonly changed: Map<string, StoredValue>;
+  /** Every key of the ranges at `revision`, changed or not (etcd counts before the min_mod_revision filter). */
+  readonly count: number;
+}
+
+/** One Txn, so one revision: each range's keys modified after `since`, and its count of keys. */
+async function readChangedSince(client: Etcd3, ranges: readonly Range[], since: number): Promise<ChangedSince> {
+  const min = String(since + 1);
+  const res = await client.kv.txn({ compare: [], success: ranges.map((r) => ({ request_range: { ...rangeRequest(r), min_mod_revision: min } })), failure: [] });
+  const changed = new Map<string, StoredValue>();
+  let count = 0;
+  for (const op of res.responses) {
+    count += Number(op.response_range?.count ?? 0);
+    for (const kv of op.response_range?.kvs ?? []) changed.set(kv.key.toString(), { value: kv.value.toString(), modRevision: Number(kv.mod_revision) });
+  }
+  return { revision: Number(res.header.revision), changed, count };
 }
 
 /** The keys of `ranges` exactly as they were at one revision (one Txn): what a list-watch's reset holds. */
