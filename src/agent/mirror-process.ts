@@ -16,6 +16,7 @@ import { describeMirrorCommand, type MirrorCommand } from '../sppctl/commands';
 import type { MirrorStatus } from '../sppctl/wire';
 import type { HostRuntime } from './host-runtime';
 import { sppCtlFailure } from './io';
+import { processTimers, routineResync } from './process-watch';
 
 /** The MirrorProcess that started the machine, from the owner its actors and actions are given (as nic-lifecycle.ts). */
 function mirrorOf(input: NicRunInput): MirrorProcess {
@@ -55,24 +56,19 @@ export class MirrorProcess {
       input: {
         secId,
         owner: this,
-        resyncIntervalMs: rt.opts.resyncIntervalMs ?? 30_000,
-        ...(rt.opts.nicBackoff ? { backoffBaseMs: rt.opts.nicBackoff.baseMs, backoffMaxMs: rt.opts.nicBackoff.maxMs } : {}),
+        ...processTimers(rt),
       },
       ...rt.actorOptions,
     });
     let last = '';
-    let wasUp = false;
-    let resyncing = false;
+    const isRoutine = routineResync();
     this.actor.subscribe((snap) => {
       const state = stateName(snap.value);
       if (state === last) return;
       last = state;
       rt.observer.mirrorState?.(secId, state);
       const fields = { secId, process: 'spp_mirror', state, lastError: snap.context.lastError, commands: snap.context.lastCommands.length };
-      // the periodic resync (ready -> building -> ready, nothing sent) is routine, as for a NIC
-      if (snap.hasTag('running')) resyncing = wasUp;
-      wasUp = snap.hasTag('up');
-      const routine = resyncing && (snap.hasTag('running') || (snap.hasTag('up') && snap.context.lastCommands.length === 0));
+      const routine = isRoutine(snap);
       if (snap.hasTag('retrying')) rt.log.warn('spp_mirror not usable yet', fields);
       else rt.log.log(routine ? 'debug' : 'info', 'mirror state', fields);
       rt.notify({});

@@ -14,6 +14,7 @@ import type { NicLayout } from '../protocol/layout';
 import type { Coordinator } from './coordinator';
 import type { HostRuntime } from './host-runtime';
 import { sppCtlFailure } from './io';
+import { processTimers, routineResync } from './process-watch';
 import { VfWorker } from './vf-worker';
 
 /** The NicLifecycle that started the machine, from the owner its actors and actions are given. */
@@ -60,23 +61,18 @@ export class NicLifecycle {
         input: {
           owner: this,
           secId: nicLayout.secId,
-          resyncIntervalMs: rt.opts.resyncIntervalMs ?? 30_000,
-          ...(rt.opts.nicBackoff ? { backoffBaseMs: rt.opts.nicBackoff.baseMs, backoffMaxMs: rt.opts.nicBackoff.maxMs } : {}),
+          ...processTimers(rt),
         },
         ...rt.actorOptions,
       });
       let last = '';
-      let wasUp = false;
-      let resyncing = false;
+      const isRoutine = routineResync();
       actor.subscribe((snap) => {
         const state = stateName(snap.value);
         if (state === last) return;
         last = state;
         const fields = { secId: nicLayout.secId, nic: nicLayout.nic.pci_address, state, lastError: snap.context.lastError };
-        // the periodic resync (ready -> building -> ready, nothing sent) is routine
-        if (snap.hasTag('running')) resyncing = wasUp;
-        wasUp = snap.hasTag('up');
-        const routine = resyncing && (snap.hasTag('running') || (snap.hasTag('up') && snap.context.lastCommands.length === 0));
+        const routine = isRoutine(snap);
         rt.opts.onNicState?.(nicLayout.secId, state, snap.context.lastError);
         if (snap.hasTag('retrying')) rt.log.warn('spp_vf not usable yet', fields);
         else rt.log.log(routine ? 'debug' : 'info', 'nic state', { ...fields, commands: snap.context.lastCommands.length });
