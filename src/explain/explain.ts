@@ -102,8 +102,11 @@ export interface Explanation {
   readonly unchecked?: readonly string[];
 }
 
-const preview = (v: string, max = 240): string => (v.length > max ? `${JSON.stringify(v.slice(0, max))}... (${v.length} bytes)` : JSON.stringify(v));
-const fact = (key: string, v: StoredValue | undefined): string => (v ? `${key} (mod revision ${v.modRevision}) = ${preview(v.value)}` : `${key}: no such key`);
+/** A stored value as an explanation quotes it: JSON-quoted, cut at `max` characters. */
+export const preview = (v: string, max = 240): string => (v.length > max ? `${JSON.stringify(v.slice(0, max))}... (${v.length} bytes)` : JSON.stringify(v));
+/** A key and its stored value (or its absence) as an explanation states it; the tap flow's explanation says its keys alike. */
+export const fact = (key: string, v: StoredValue | undefined): string =>
+  v ? `${key} (mod revision ${v.modRevision}) = ${preview(v.value)}` : `${key}: no such key`;
 const entryText = (e: { type: string; value: string; port: string }): string => `${e.type} ${e.value} -> ${e.port}`;
 
 export function explainPort(input: ExplainInput): Explanation {

@@ -13,7 +13,7 @@ import { type TapFacts, type TapFlow, type TapIntent, tapIntents } from '../plan
 import { decodeJson, decodeMirrorOwner, TapInfo } from '../protocol/codecs';
 import { keys, parseKey } from '../protocol/keys';
 import type { MirrorStatus } from '../sppctl/wire';
-import type { ExplainInput, Sentence } from './explain';
+import { type ExplainInput, fact, preview, type Sentence } from './explain';
 import { missingMirrorComponents, missingTapSteps, redirectText, tapObserved } from './tap-check';
 
 /** Every verdict of a tap flow, in the order they are checked: `spp explain --help` and docs/debugging.md list them from here. */
@@ -59,9 +59,6 @@ export interface TapExplanation {
   readonly sentences: readonly Sentence[];
   readonly unchecked?: readonly string[];
 }
-
-const preview = (v: string, max = 240): string => (v.length > max ? `${JSON.stringify(v.slice(0, max))}... (${v.length} bytes)` : JSON.stringify(v));
-const fact = (key: string, v: StoredValue | undefined): string => (v ? `${key} (mod revision ${v.modRevision}) = ${preview(v.value)}` : `${key}: no such key`);
 
 export function explainTap(input: TapExplainInput): TapExplanation {
   return explainTaps(input, [input.flowId])[0]!;
